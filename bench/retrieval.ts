@@ -1,0 +1,153 @@
+/**
+ * bench:retrieval — file-level recall@5 and MRR@10 (../shared/eval/README.md) on the PostgreSQL
+ * and Node.js evaluation sets, side by side in one run: Docent (hybrid and keyword-only),
+ * MiniSearch over 40-line chunks (the library peer) and plain Okapi BM25 over the same chunks.
+ * Also index time and query latency percentiles. Corpora are fetched with the scripts in
+ * ../shared/eval into .cache/ (needs apt); without ../shared the bench says so and stops.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { HashingEmbedder } from '../src/core/embedding/hashingEmbedder.js';
+import { indexFolder } from '../src/core/indexer.js';
+import { DEFAULT_FUSION, HybridRetriever, type FusionOptions } from '../src/core/search/hybrid.js';
+import { DocStore } from '../src/core/store.js';
+import type { Embedder } from '../src/core/types.js';
+import { fortyLineChunks, MiniSearchBaseline, OkapiBm25Baseline } from './baselines.js';
+import { distinctFiles, percentile, scoreRankings, type EvalQuestion } from './evalMetrics.js';
+import { writeResults, formatTable } from './report.js';
+
+const ROOT = path.resolve(__dirname, '..');
+const SHARED_EVAL = path.resolve(ROOT, '..', 'shared', 'eval');
+
+export interface EvalSet {
+  name: string;
+  questions: EvalQuestion[];
+  corpus: string;
+}
+
+export async function loadEvalSets(): Promise<EvalSet[] | string> {
+  if (!existsSync(SHARED_EVAL)) return `../shared/eval not found beside the project (${SHARED_EVAL})`;
+  const sets: EvalSet[] = [];
+  for (const [name, script] of [
+    ['postgres', 'get-postgres-docs.sh'],
+    ['nodejs', 'get-nodejs-docs.sh'],
+  ] as const) {
+    const dest = path.join(ROOT, '.cache', `${name}-docs`);
+    if (!existsSync(path.join(dest, '.done'))) execFileSync('bash', [path.join(SHARED_EVAL, script), dest], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const questions = JSON.parse(await fs.readFile(path.join(SHARED_EVAL, `${name}-questions.json`), 'utf8')) as EvalQuestion[];
+    sets.push({ name, questions, corpus: dest });
+  }
+  return sets;
+}
+
+interface SystemResult {
+  set: string;
+  system: string;
+  recallAt5: number;
+  mrrAt10: number;
+  indexSeconds: number;
+  queryP50Ms: number;
+  queryP99Ms: number;
+}
+
+async function timeQueries(questions: EvalQuestion[], rank: (q: string) => Promise<string[]> | string[]) {
+  const rankings: string[][] = [];
+  const latencies: number[] = [];
+  for (const question of questions) {
+    const started = performance.now();
+    const paths = await rank(question.q);
+    latencies.push(performance.now() - started);
+    rankings.push(distinctFiles(paths));
+  }
+  return { rankings, latencies };
+}
+
+export async function evaluateDocent(
+  set: EvalSet,
+  variant: { name: string; embedder?: Embedder; fusion?: Partial<FusionOptions> },
+): Promise<SystemResult & { ranks: number[] }> {
+  const storeDir = await fs.mkdtemp(path.join(tmpdir(), 'docent-bench-'));
+  try {
+    const store = await DocStore.open(storeDir, { create: true });
+    const started = performance.now();
+    await indexFolder(set.corpus, store, { embedder: variant.embedder, discovery: { exclude: ['.done'] } });
+    const indexSeconds = (performance.now() - started) / 1000;
+    const retriever = new HybridRetriever(store, variant.embedder, { ...DEFAULT_FUSION, ...variant.fusion });
+    const { rankings, latencies } = await timeQueries(set.questions, async (q) =>
+      (await retriever.search(q, { k: 60 })).map((hit) => hit.chunk.path),
+    );
+    const scores = scoreRankings(set.questions, rankings);
+    return {
+      set: set.name,
+      system: variant.name,
+      recallAt5: scores.recallAt5,
+      mrrAt10: scores.mrrAt10,
+      ranks: scores.ranks,
+      indexSeconds,
+      queryP50Ms: percentile(latencies, 50),
+      queryP99Ms: percentile(latencies, 99),
+    };
+  } finally {
+    await fs.rm(storeDir, { recursive: true, force: true });
+  }
+}
+
+async function evaluateBaselines(set: EvalSet): Promise<SystemResult[]> {
+  const files: { path: string; text: string }[] = [];
+  for (const name of (await fs.readdir(set.corpus)).sort()) {
+    if (name.startsWith('.')) continue;
+    files.push({ path: name, text: await fs.readFile(path.join(set.corpus, name), 'utf8') });
+  }
+  const results: SystemResult[] = [];
+  for (const [system, build] of [
+    ['MiniSearch 40-line', (chunks: ReturnType<typeof fortyLineChunks>) => new MiniSearchBaseline(chunks)],
+    ['Okapi BM25 40-line', (chunks: ReturnType<typeof fortyLineChunks>) => new OkapiBm25Baseline(chunks)],
+  ] as const) {
+    const started = performance.now();
+    const engine = build(fortyLineChunks(files));
+    const indexSeconds = (performance.now() - started) / 1000;
+    const { rankings, latencies } = await timeQueries(set.questions, (q) => engine.rankPaths(q));
+    const scores = scoreRankings(set.questions, rankings);
+    results.push({
+      set: set.name,
+      system,
+      recallAt5: scores.recallAt5,
+      mrrAt10: scores.mrrAt10,
+      indexSeconds,
+      queryP50Ms: percentile(latencies, 50),
+      queryP99Ms: percentile(latencies, 99),
+    });
+  }
+  return results;
+}
+
+export async function runBench(): Promise<unknown> {
+  const sets = await loadEvalSets();
+  if (typeof sets === 'string') {
+    console.log(`bench:retrieval skipped: ${sets}`);
+    return { skipped: sets };
+  }
+  const results: SystemResult[] = [];
+  for (const set of sets) {
+    results.push(await evaluateDocent(set, { name: 'Docent hybrid (hashing stand-in)', embedder: new HashingEmbedder() }));
+    results.push(await evaluateDocent(set, { name: 'Docent keyword only' }));
+    results.push(...(await evaluateBaselines(set)));
+  }
+  const rows = results.map((r) => [
+    r.set,
+    r.system,
+    r.recallAt5.toFixed(3),
+    r.mrrAt10.toFixed(3),
+    r.indexSeconds.toFixed(2),
+    r.queryP50Ms.toFixed(2),
+    r.queryP99Ms.toFixed(2),
+  ]);
+  console.log(formatTable(['set', 'system', 'recall@5', 'MRR@10', 'index s', 'query p50 ms', 'query p99 ms'], rows));
+  const output = { results: results.map(({ ...r }) => { delete (r as { ranks?: number[] }).ranks; return r; }) };
+  await writeResults('retrieval', output);
+  return output;
+}
+
+if (process.argv[1]?.endsWith('retrieval.ts')) void runBench();

@@ -1,0 +1,63 @@
+/**
+ * Crash-safe file replacement: readers see either the old file or the complete new one, never a
+ * partial write. Recipe: write a sibling temp file, fsync it, rename it over the target, fsync the
+ * directory so the rename itself survives a power loss.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** A unique sibling of `path`; same directory so the final rename never crosses file systems. */
+export function tempPathFor(path: string): string {
+  return `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Makes an already written `tempPath` durable and moves it over `path`. On failure the temp file
+ * is removed and the previous `path` is left untouched.
+ */
+export async function commitTempFile(tempPath: string, path: string): Promise<void> {
+  try {
+    // 'r+' because Windows only flushes handles opened for writing.
+    const file = await open(tempPath, 'r+');
+    try {
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tempPath, path);
+  } catch (error) {
+    await rm(tempPath, { force: true });
+    throw error;
+  }
+  await syncDirectory(dirname(path));
+}
+
+/** Atomically replaces `path` with `data` (see the module comment for the guarantees). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tempPath = tempPathFor(path);
+  try {
+    // 'wx': never write through a stale temp file or a symlink planted at the temp name.
+    const file = await open(tempPath, 'wx');
+    try {
+      await file.writeFile(data);
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    await rm(tempPath, { force: true });
+    throw error;
+  }
+  await commitTempFile(tempPath, path);
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  // Windows cannot open a directory as a file; NTFS journals the rename itself.
+  if (process.platform === 'win32') return;
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

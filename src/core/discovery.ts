@@ -1,0 +1,601 @@
+/**
+ * Finds the documentation files to index under a folder. Honours .gitignore and
+ * .ignore files at every level plus exclude globs, never throws for a bad
+ * entry, and records why every entry it does not return was skipped.
+ */
+import { constants as fsConstants, type Dirent, type Stats } from 'node:fs';
+import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import ignore from 'ignore';
+
+export type SkipReason =
+  | 'ignored'
+  | 'excluded'
+  | 'unsupported'
+  | 'too-large'
+  | 'binary'
+  | 'symlink-loop'
+  | 'unreadable';
+
+export interface DiscoveredFile {
+  /** Relative to the root, '/' separators. */
+  path: string;
+  absolutePath: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface SkippedFile {
+  /** Relative to the root, '/' separators; ends with '/' for a directory skipped with its whole subtree. */
+  path: string;
+  reason: SkipReason;
+  detail?: string;
+}
+
+export interface DiscoveryOptions {
+  /** Extensions without the dot, case-insensitive. Default: DEFAULT_DOC_EXTENSIONS + DEFAULT_CODE_EXTENSIONS. */
+  include?: string[];
+  /**
+   * Gitignore-style globs relative to the root. Replaces DEFAULT_EXCLUDES (spread it to extend).
+   * A pattern ending in '/**' also excludes the directory itself, so the walk never enters it.
+   */
+  exclude?: string[];
+  /** Default DEFAULT_MAX_FILE_BYTES. */
+  maxFileBytes?: number;
+  /** Default true; a directory reached twice by real path is skipped as 'symlink-loop'. */
+  followSymlinks?: boolean;
+  /** Aborting rejects with `signal.reason` (an AbortError DOMException unless the caller passed a reason). */
+  signal?: AbortSignal;
+}
+
+export interface DiscoveryResult {
+  /** Sorted by path (UTF-16 code unit order, independent of locale). */
+  files: DiscoveredFile[];
+  /** Sorted by path; at most MAX_SKIPPED_ENTRIES_PER_REASON entries per reason, the smallest paths. */
+  skipped: SkippedFile[];
+  /** Exact counts, including skips left out of `skipped`. */
+  skippedByReason: Record<SkipReason, number>;
+}
+
+export const DEFAULT_DOC_EXTENSIONS: readonly string[] = [
+  'md', 'mdx', 'markdown', 'txt', 'rst', 'adoc', 'asciidoc', 'html', 'htm',
+];
+
+/** Source files, indexed for their doc comments. */
+export const DEFAULT_CODE_EXTENSIONS: readonly string[] = [
+  'ts', 'tsx', 'js', 'jsx', 'mjs', 'cjs', 'py', 'go', 'rs', 'java', 'kt', 'cs',
+  'c', 'h', 'cpp', 'hpp', 'rb', 'swift', 'php', 'scala', 'sh',
+];
+
+export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
+
+export const MAX_SKIPPED_ENTRIES_PER_REASON = 1000;
+
+/**
+ * Dependencies, build output, caches and tool state: generated or third-party
+ * text a team does not want answers from.
+ *
+ * Hidden folders are not excluded wholesale: `.github/`, `.gitlab/`,
+ * `.devcontainer/` or `.changeset/` hold real documentation (contributing
+ * guides, templates, decision records). Only dot-folders that are editor
+ * settings, caches or tool state are listed. `.git` is never entered whatever
+ * the exclude option says.
+ */
+export const DEFAULT_EXCLUDES: readonly string[] = [
+  // Version control
+  '.git/', '.hg/', '.svn/', '.bzr/', '_darcs/', 'CVS/',
+  // Editors
+  '.vscode/', '.idea/', '.vs/', '.history/', '.fleet/',
+  // JavaScript / TypeScript
+  'node_modules/', 'bower_components/', 'jspm_packages/', '.npm/', '.yarn/', '.pnpm-store/',
+  '.next/', '.nuxt/', '.svelte-kit/', '.angular/', '.turbo/', '.parcel-cache/', '.vercel/',
+  '.docusaurus/', '.nyc_output/', 'storybook-static/',
+  // Python
+  '.venv/', 'venv/', '__pycache__/', '.tox/', '.nox/', '.pytest_cache/', '.mypy_cache/',
+  '.ruff_cache/', '.ipynb_checkpoints/', '*.egg-info/', 'site-packages/',
+  // Other ecosystems' dependencies and build state
+  'vendor/', 'target/', '.gradle/', '.build/', '.dart_tool/', 'Pods/', 'DerivedData/',
+  '.terraform/', '.serverless/', 'obj/',
+  // Build output, including generated doc sites (Sphinx `_build`, Jekyll `_site`)
+  'dist/', 'out/', 'build/', '_build/', '_site/', 'coverage/', '.cache/',
+  // Generated files
+  '*.min.js', '*.min.css', '*.map', '*.bundle.js', '*.chunk.js',
+  'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb',
+  'Cargo.lock', 'poetry.lock', 'Pipfile.lock', 'Gemfile.lock', 'composer.lock', 'go.sum',
+];
+
+const IGNORE_FILE_NAMES = ['.gitignore', '.ignore'] as const;
+
+/** Concurrent filesystem calls; bounds open handles, the thread pool does the rest. */
+const MAX_CONCURRENT_FS_CALLS = 16;
+
+/** Entries handled between two yields to the event loop. */
+const ENTRIES_PER_YIELD = 256;
+
+const BINARY_SNIFF_BYTES = 8 * 1024;
+const MAX_REPLACEMENT_CHAR_RATIO = 0.1;
+const READ_CHUNK_BYTES = 64 * 1024;
+
+/** Git matches case-insensitively where the filesystem does (core.ignorecase). */
+const CASE_INSENSITIVE_FS = process.platform === 'win32' || process.platform === 'darwin';
+
+type Matcher = ignore.Ignore;
+
+interface DirectoryToWalk {
+  absolutePath: string;
+  /** '' for the root. */
+  relativePath: string;
+  realPath: string;
+  /** Rules of every ignore file from the root down to the parent, rebased to root-relative paths. */
+  ignoreRules: Matcher;
+}
+
+/** Its real path is resolved only when its turn comes, after the real tree. */
+type SymlinkedDirectory = Omit<DirectoryToWalk, 'realPath'>;
+
+export async function discoverFiles(root: string, options: DiscoveryOptions = {}): Promise<DiscoveryResult> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const rootPath = path.resolve(root);
+  // A missing or unreadable root is the caller's error, not a skip.
+  const rootStats = await stat(rootPath);
+  if (!rootStats.isDirectory()) throw new Error(`Not a directory: ${rootPath}`);
+
+  const walk = new DiscoveryWalk(options);
+  await walk.run({
+    absolutePath: rootPath,
+    relativePath: '',
+    realPath: await realpath(rootPath),
+    ignoreRules: ignore({ ignorecase: CASE_INSENSITIVE_FS }),
+  });
+  return walk.result();
+}
+
+type EntryKind = 'file' | 'directory' | 'symlink' | 'special' | 'unknown';
+
+class DiscoveryWalk {
+  private readonly includedExtensions: Set<string>;
+  private readonly excludeRules: Matcher;
+  private readonly maxFileBytes: number;
+  private readonly followSymlinks: boolean;
+  private readonly signal: AbortSignal | undefined;
+  private readonly limitFsCall: <T>(call: () => Promise<T>) => Promise<T>;
+  private readonly files: DiscoveredFile[] = [];
+  private readonly skips = new SkipLog();
+  /** Real path of every walked directory → the relative path it was walked as. */
+  private readonly walkedDirectories = new Map<string, string>();
+  /** Symlinked directories, walked after the real tree so that its directories win deduplication. */
+  private deferredSymlinks: SymlinkedDirectory[] = [];
+  private entriesSinceYield = 0;
+
+  constructor(options: DiscoveryOptions) {
+    const include = options.include ?? [...DEFAULT_DOC_EXTENSIONS, ...DEFAULT_CODE_EXTENSIONS];
+    this.includedExtensions = new Set(include.map((extension) => extension.replace(/^\./, '').toLowerCase()));
+    this.excludeRules = ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(
+      excludePatterns(options.exclude ?? DEFAULT_EXCLUDES),
+    );
+    this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.followSymlinks = options.followSymlinks ?? true;
+    this.signal = options.signal;
+    this.limitFsCall = createLimiter(MAX_CONCURRENT_FS_CALLS, options.signal);
+  }
+
+  async run(root: DirectoryToWalk): Promise<void> {
+    this.walkedDirectories.set(root.realPath, '');
+    await this.walkDirectory(root);
+    // Symlinks are taken one at a time in path order, so which path wins a
+    // directory reached twice does not depend on timing.
+    while (this.deferredSymlinks.length > 0) {
+      const batch = this.deferredSymlinks.sort((a, b) => compareCodeUnits(a.relativePath, b.relativePath));
+      this.deferredSymlinks = [];
+      for (const link of batch) {
+        this.signal?.throwIfAborted();
+        await this.walkSymlinkedDirectory(link);
+      }
+    }
+  }
+
+  result(): DiscoveryResult {
+    return {
+      files: this.files.sort(byPath),
+      skipped: this.skips.entries(),
+      skippedByReason: { ...this.skips.counts },
+    };
+  }
+
+  private async walkSymlinkedDirectory(link: SymlinkedDirectory): Promise<void> {
+    const skippedPath = `${link.relativePath}/`;
+    let realPath: string;
+    try {
+      realPath = await this.limitFsCall(() => realpath(link.absolutePath));
+    } catch (error) {
+      this.skips.add({ path: skippedPath, ...skipForFsError(error) });
+      return;
+    }
+    const walkedAs = this.walkedDirectories.get(realPath);
+    if (walkedAs !== undefined) {
+      const isAncestor = walkedAs === '' || link.relativePath.startsWith(`${walkedAs}/`);
+      const detail = isAncestor
+        ? `points back to its ancestor ${describeWalked(walkedAs)}`
+        : `same directory as ${describeWalked(walkedAs)}, already walked`;
+      this.skips.add({ path: skippedPath, reason: 'symlink-loop', detail });
+      return;
+    }
+    this.walkedDirectories.set(realPath, link.relativePath);
+    await this.walkDirectory({ ...link, realPath });
+  }
+
+  private async walkDirectory(directory: DirectoryToWalk): Promise<void> {
+    this.signal?.throwIfAborted();
+    let entries: Dirent[];
+    try {
+      entries = await this.limitFsCall(() => readdir(directory.absolutePath, { withFileTypes: true }));
+    } catch (error) {
+      if (directory.relativePath === '') throw error;
+      this.skips.add({ path: `${directory.relativePath}/`, ...skipForFsError(error) });
+      return;
+    }
+    const { rules, unreadableIgnoreFiles } = await this.loadIgnoreFiles(directory, entries);
+    const scope: DirectoryToWalk = { ...directory, ignoreRules: rules };
+
+    const visits: Promise<void>[] = [];
+    for (const entry of entries) {
+      visits.push(this.visitEntry(entry, scope, unreadableIgnoreFiles));
+      if (++this.entriesSinceYield >= ENTRIES_PER_YIELD) {
+        this.entriesSinceYield = 0;
+        await yieldToEventLoop();
+        this.signal?.throwIfAborted();
+      }
+    }
+    await Promise.all(visits);
+  }
+
+  /** Returns the directory's rules: the parent's plus its own ignore files, .ignore last so it wins. */
+  private async loadIgnoreFiles(
+    directory: DirectoryToWalk,
+    entries: Dirent[],
+  ): Promise<{ rules: Matcher; unreadableIgnoreFiles: Map<string, string> }> {
+    const unreadableIgnoreFiles = new Map<string, string>();
+    const ownPatterns: ignore.PatternParams[] = [];
+    for (const name of IGNORE_FILE_NAMES) {
+      const entry = entries.find((candidate) => candidate.name === name);
+      // Anything but a file or a link to one (a FIFO could block forever) is left to visitEntry.
+      if (!entry || !(entry.isFile() || entry.isSymbolicLink())) continue;
+      const relativePath = joinRelative(directory.relativePath, name);
+      const content = await this.limitFsCall(() =>
+        readRegularFile(path.join(directory.absolutePath, name), this.maxFileBytes),
+      );
+      if (!Buffer.isBuffer(content)) {
+        unreadableIgnoreFiles.set(name, `ignore file not applied: ${content.detail}`);
+        continue;
+      }
+      ownPatterns.push(...rebaseIgnoreFile(content.toString('utf8'), directory.relativePath, relativePath));
+    }
+    if (ownPatterns.length === 0) return { rules: directory.ignoreRules, unreadableIgnoreFiles };
+    const rules = ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(directory.ignoreRules).add(ownPatterns);
+    return { rules, unreadableIgnoreFiles };
+  }
+
+  private async visitEntry(
+    entry: Dirent,
+    directory: DirectoryToWalk,
+    unreadableIgnoreFiles: Map<string, string>,
+  ): Promise<void> {
+    const relativePath = joinRelative(directory.relativePath, entry.name);
+    const absolutePath = path.join(directory.absolutePath, entry.name);
+    if (entry.name === '.git') {
+      const skippedPath = entry.isDirectory() ? `${relativePath}/` : relativePath;
+      this.skips.add({ path: skippedPath, reason: 'excluded', detail: 'version-control metadata is never indexed' });
+      return;
+    }
+    const ignoreFileProblem = unreadableIgnoreFiles.get(entry.name);
+    if (ignoreFileProblem !== undefined) {
+      this.skips.add({ path: relativePath, reason: 'unreadable', detail: ignoreFileProblem });
+      return;
+    }
+
+    let kind = direntKind(entry);
+    let stats: Stats | undefined;
+    if (kind === 'unknown') {
+      // Some filesystems do not report entry types; ask for them.
+      try {
+        kind = statsKind(await this.limitFsCall(() => lstat(absolutePath)));
+      } catch (error) {
+        this.skips.add({ path: relativePath, ...skipForFsError(error) });
+        return;
+      }
+    }
+
+    const isSymlink = kind === 'symlink';
+    if (isSymlink) {
+      // Matched as a file first: a rule that skips it needs no stat, and only dir-only rules remain once it proves a directory.
+      if (this.skipIfMatched(relativePath, directory.ignoreRules)) return;
+      if (!this.followSymlinks) {
+        this.skips.add({ path: relativePath, reason: 'excluded', detail: 'symbolic link (followSymlinks is off)' });
+        return;
+      }
+      try {
+        stats = await this.limitFsCall(() => stat(absolutePath));
+      } catch (error) {
+        this.skips.add({ path: relativePath, ...skipForFsError(error) });
+        return;
+      }
+      kind = statsKind(stats);
+      if (kind === 'directory' && this.skipIfMatched(`${relativePath}/`, directory.ignoreRules)) return;
+    } else if (this.skipIfMatched(kind === 'directory' ? `${relativePath}/` : relativePath, directory.ignoreRules)) {
+      return;
+    }
+
+    if (kind === 'directory') {
+      const subdirectory = { absolutePath, relativePath, ignoreRules: directory.ignoreRules };
+      if (isSymlink) {
+        this.deferredSymlinks.push(subdirectory);
+        return;
+      }
+      await this.walkRealSubdirectory({ ...subdirectory, realPath: path.join(directory.realPath, entry.name) });
+      return;
+    }
+    if (kind !== 'file') {
+      this.skips.add({ path: relativePath, reason: 'unreadable', detail: 'not a regular file (FIFO, socket or device)' });
+      return;
+    }
+    if (!this.includedExtensions.has(extensionOf(entry.name))) {
+      this.skips.add({ path: relativePath, reason: 'unsupported' });
+      return;
+    }
+    try {
+      stats ??= await this.limitFsCall(() => stat(absolutePath));
+    } catch (error) {
+      this.skips.add({ path: relativePath, ...skipForFsError(error) });
+      return;
+    }
+    if (stats.size > this.maxFileBytes) {
+      this.skips.add({ path: relativePath, reason: 'too-large', detail: `${stats.size} bytes > ${this.maxFileBytes}` });
+      return;
+    }
+    this.files.push({ path: relativePath, absolutePath, size: stats.size, mtimeMs: stats.mtimeMs });
+  }
+
+  private async walkRealSubdirectory(subdirectory: DirectoryToWalk): Promise<void> {
+    // A real directory seen before can only be reached again through a symlinked ancestor.
+    const walkedAs = this.walkedDirectories.get(subdirectory.realPath);
+    if (walkedAs !== undefined) {
+      this.skips.add({
+        path: `${subdirectory.relativePath}/`,
+        reason: 'symlink-loop',
+        detail: `reached through a symbolic link; same directory as ${describeWalked(walkedAs)}`,
+      });
+      return;
+    }
+    this.walkedDirectories.set(subdirectory.realPath, subdirectory.relativePath);
+    await this.walkDirectory(subdirectory);
+  }
+
+  /** `testedPath` ends with '/' for a directory, so dir-only patterns apply. */
+  private skipIfMatched(testedPath: string, ignoreRules: Matcher): boolean {
+    const ignored = ignoreRules.test(testedPath);
+    if (ignored.ignored) {
+      this.skips.add({ path: testedPath, reason: 'ignored', detail: ignored.rule?.mark });
+      return true;
+    }
+    const excluded = this.excludeRules.test(testedPath);
+    if (excluded.ignored) {
+      this.skips.add({ path: testedPath, reason: 'excluded', detail: excluded.rule?.mark });
+      return true;
+    }
+    return false;
+  }
+}
+
+/** Keeps exact counts but only the first paths (in path order) of each reason, so memory stays bounded. */
+class SkipLog {
+  readonly counts: Record<SkipReason, number> = {
+    ignored: 0,
+    excluded: 0,
+    unsupported: 0,
+    'too-large': 0,
+    binary: 0,
+    'symlink-loop': 0,
+    unreadable: 0,
+  };
+  private readonly kept = new Map<SkipReason, SkippedFile[]>();
+
+  add(skip: SkippedFile): void {
+    this.counts[skip.reason]++;
+    const kept = this.kept.get(skip.reason) ?? [];
+    this.kept.set(skip.reason, kept);
+    kept.push(skip.detail === undefined ? { path: skip.path, reason: skip.reason } : skip);
+    // Trim in batches: sorting on every add would be quadratic.
+    if (kept.length >= 2 * MAX_SKIPPED_ENTRIES_PER_REASON) trimToSmallestPaths(kept);
+  }
+
+  entries(): SkippedFile[] {
+    const all: SkippedFile[] = [];
+    for (const kept of this.kept.values()) {
+      trimToSmallestPaths(kept);
+      all.push(...kept);
+    }
+    return all.sort(byPath);
+  }
+}
+
+function trimToSmallestPaths(skips: SkippedFile[]): void {
+  skips.sort(byPath);
+  skips.length = Math.min(skips.length, MAX_SKIPPED_ENTRIES_PER_REASON);
+}
+
+/**
+ * Rewrites an ignore file's patterns so they match root-relative paths, which
+ * lets one matcher hold the rules of every level in precedence order (deeper
+ * files last, so they win) and the `ignore` package's parent-directory rule
+ * sees every level's verdict, as git's does.
+ */
+function rebaseIgnoreFile(content: string, directory: string, ignoreFilePath: string): ignore.PatternParams[] {
+  const prefix = escapeGlob(directory);
+  const patterns: ignore.PatternParams[] = [];
+  content
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((line, index) => {
+      // Unescaped trailing spaces are not part of a pattern.
+      const trimmed = line.replace(/(?<!\\) +$/, '');
+      if (trimmed === '' || trimmed.startsWith('#')) return;
+      const negation = trimmed.startsWith('!') ? '!' : '';
+      const body = trimmed.slice(negation.length);
+      // Git ignores a pattern with nothing to match ('!', '/'); rebased, it would match a whole folder.
+      if (body.replace(/^\/|\/$/g, '') === '') return;
+      const mark = `${ignoreFilePath}:${index + 1}: ${trimmed}`;
+      if (prefix === '') {
+        patterns.push({ pattern: trimmed, mark });
+        return;
+      }
+      // A slash before the end anchors the pattern to the ignore file's directory; otherwise it matches at any depth below it.
+      const anchored = body.replace(/\/$/, '').includes('/');
+      const rebased = anchored ? `${prefix}/${body.replace(/^\//, '')}` : `${prefix}/**/${body}`;
+      patterns.push({ pattern: `${negation}${rebased}`, mark });
+    });
+  return patterns;
+}
+
+/** Directory names are literal text inside a rebased pattern. */
+function escapeGlob(literal: string): string {
+  return literal.replace(/[\\*?[\]!#]/g, '\\$&');
+}
+
+function excludePatterns(excludes: readonly string[]): ignore.PatternParams[] {
+  return excludes.flatMap((pattern) => {
+    const mark = `exclude pattern: ${pattern}`;
+    if (pattern.startsWith('!') || !pattern.endsWith('/**')) return [{ pattern, mark }];
+    // 'x/**' matches only what is inside x; also matching x itself prunes the walk there.
+    const base = pattern.slice(0, -'/**'.length);
+    const directoryPattern = base.includes('/') ? `${base}/` : `/${base}/`;
+    return [{ pattern, mark }, { pattern: directoryPattern, mark }];
+  });
+}
+
+function direntKind(entry: Dirent): EntryKind {
+  if (entry.isFile()) return 'file';
+  if (entry.isDirectory()) return 'directory';
+  if (entry.isSymbolicLink()) return 'symlink';
+  if (entry.isFIFO() || entry.isSocket() || entry.isCharacterDevice() || entry.isBlockDevice()) return 'special';
+  return 'unknown';
+}
+
+function statsKind(stats: Stats): EntryKind {
+  if (stats.isFile()) return 'file';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isSymbolicLink()) return 'symlink';
+  return 'special';
+}
+
+function skipForFsError(error: unknown): { reason: SkipReason; detail: string } {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') return { reason: 'symlink-loop', detail: 'symbolic link resolves to itself' };
+  if (code === 'ENOENT') return { reason: 'unreadable', detail: 'missing (dangling symbolic link or deleted during the walk)' };
+  return { reason: 'unreadable', detail: errorMessage(error) };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function describeWalked(relativePath: string): string {
+  return relativePath === '' ? 'the root folder' : `${relativePath}/`;
+}
+
+function joinRelative(directory: string, name: string): string {
+  return directory === '' ? name : `${directory}/${name}`;
+}
+
+function extensionOf(name: string): string {
+  return path.extname(name).slice(1).toLowerCase();
+}
+
+/** Code unit order: the same on every machine, unlike localeCompare. */
+function compareCodeUnits(left: string, right: string): number {
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+function byPath(a: { path: string }, b: { path: string }): number {
+  return compareCodeUnits(a.path, b.path);
+}
+
+function createLimiter(maxConcurrent: number, signal: AbortSignal | undefined) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async function limitFsCall<T>(call: () => Promise<T>): Promise<T> {
+    while (active >= maxConcurrent) await new Promise<void>((resolve) => waiting.push(resolve));
+    if (signal?.aborted) {
+      // Pass the wake-up on so every queued call rejects too.
+      waiting.shift()?.();
+      signal.throwIfAborted();
+    }
+    active++;
+    try {
+      return await call();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/**
+ * Reads a file as text, or says why it is skipped. Re-checks the size (the file
+ * may have changed since discovery), treats a NUL byte in the first 8 KiB or
+ * more than 10% undecodable characters as binary, strips a byte order mark and
+ * keeps line endings as they are. UTF-16 is decoded when it starts with a BOM.
+ */
+export async function readTextFile(
+  file: DiscoveredFile,
+  maxFileBytes: number = DEFAULT_MAX_FILE_BYTES,
+): Promise<{ text: string } | { skip: SkipReason; detail: string }> {
+  const bytes = await readRegularFile(file.absolutePath, maxFileBytes);
+  if (!Buffer.isBuffer(bytes)) return bytes;
+
+  const utf16 = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : undefined;
+  if (utf16 === undefined && bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) {
+    return { skip: 'binary', detail: 'NUL byte in the first 8 KiB' };
+  }
+  // TextDecoder drops a leading BOM and replaces invalid sequences with U+FFFD.
+  const text = new TextDecoder(utf16 ?? 'utf-8').decode(bytes);
+  let replacements = 0;
+  for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) === 0xfffd) replacements++;
+  if (replacements > text.length * MAX_REPLACEMENT_CHAR_RATIO) {
+    return { skip: 'binary', detail: `${replacements} of ${text.length} characters are not valid ${utf16 ?? 'utf-8'}` };
+  }
+  return { text };
+}
+
+/** Never blocks on a FIFO: opens non-blocking, then refuses anything but a regular file. */
+async function readRegularFile(absolutePath: string, maxBytes: number): Promise<Buffer | { skip: SkipReason; detail: string }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(absolutePath, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    const { reason, detail } = skipForFsError(error);
+    return { skip: reason, detail };
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) return { skip: 'unreadable', detail: 'not a regular file (FIFO, socket or device)' };
+    if (stats.size > maxBytes) return { skip: 'too-large', detail: `${stats.size} bytes > ${maxBytes}` };
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // Read to EOF rather than trusting the size: the file may grow while being read.
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, stats.size + 1));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > maxBytes) return { skip: 'too-large', detail: `more than ${maxBytes} bytes` };
+    }
+    return Buffer.concat(chunks, total);
+  } catch (error) {
+    return { skip: 'unreadable', detail: errorMessage(error) };
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Brings a store up to date with a folder: only files whose content hash changed are parsed,
+ * chunked and embedded; deleted files are dropped. Work is committed in checkpoints, so an
+ * interrupted run keeps what it finished and the next run picks up the rest.
+ */
+import { createHash } from 'node:crypto';
+import { chunkDocument, DEFAULT_CHUNKING, type ChunkingOptions } from './chunker.js';
+import { discoverFiles, readTextFile, type DiscoveryOptions, type SkipReason } from './discovery.js';
+import { parseDocument } from './parse/index.js';
+import type { DocStore } from './store.js';
+import type { Chunk, Embedder } from './types.js';
+
+export interface IndexProgress {
+  phase: 'discovering' | 'indexing' | 'committing' | 'done';
+  filesDone: number;
+  filesTotal: number;
+  currentFile?: string;
+}
+
+export interface IndexOptions {
+  discovery?: Omit<DiscoveryOptions, 'signal'>;
+  chunking?: ChunkingOptions;
+  embedder?: Embedder;
+  signal?: AbortSignal;
+  onProgress?: (progress: IndexProgress) => void;
+  /** Commit a checkpoint after this many changed files (default 200). */
+  checkpointFiles?: number;
+  /** Called for each file skipped at read or parse time, with the reason. */
+  onSkip?: (path: string, reason: SkipReason | 'parse-error', detail: string) => void;
+}
+
+export interface IndexReport {
+  filesIndexed: number;
+  filesUnchanged: number;
+  filesDeleted: number;
+  filesSkipped: number;
+  skippedByReason: Record<string, number>;
+  chunks: number;
+  chunksAdded: number;
+  seconds: number;
+  embedder: { id: string; dimensions: number } | null;
+  reembedded: boolean;
+  generation: number;
+}
+
+export async function indexFolder(root: string, store: DocStore, options: IndexOptions = {}): Promise<IndexReport> {
+  const started = performance.now();
+  const { embedder, signal, onProgress } = options;
+  const chunking = options.chunking ?? DEFAULT_CHUNKING;
+  const checkpointFiles = options.checkpointFiles ?? 200;
+
+  // A different embedding model means every stored vector is from the wrong space: re-embed all.
+  const wanted = embedder ? { id: embedder.id, dimensions: embedder.dimensions } : null;
+  const reembedded = store.embedder?.id !== wanted?.id || store.embedder?.dimensions !== wanted?.dimensions;
+  if (reembedded) {
+    store.resetVectors(wanted);
+    if (embedder && store.chunks.size > 0) {
+      const all = [...store.chunks.values()];
+      for (let i = 0; i < all.length; i += 256) {
+        const batch = all.slice(i, i + 256);
+        const vectors = await embedder.embed(batch.map(embeddingTextOf), signal);
+        batch.forEach((chunk, j) => store.vectors!.upsert(chunk.id, vectors[j]!));
+      }
+    }
+  }
+
+  onProgress?.({ phase: 'discovering', filesDone: 0, filesTotal: 0 });
+  const discovery = await discoverFiles(root, { ...options.discovery, signal });
+  const skippedByReason: Record<string, number> = { ...discovery.skippedByReason };
+  const present = new Set(discovery.files.map((file) => file.path));
+
+  let filesDeleted = 0;
+  for (const known of [...store.catalog.keys()]) {
+    if (!present.has(known)) {
+      store.removeFile(known);
+      filesDeleted++;
+    }
+  }
+
+  let filesIndexed = 0;
+  let filesUnchanged = 0;
+  let chunksAdded = 0;
+  let sinceCheckpoint = filesDeleted;
+  const total = discovery.files.length;
+  for (let done = 0; done < total; done++) {
+    signal?.throwIfAborted();
+    const file = discovery.files[done]!;
+    onProgress?.({ phase: 'indexing', filesDone: done, filesTotal: total, currentFile: file.path });
+    const known = store.catalog.get(file.path);
+    if (known && known.size === file.size && known.mtimeMs === file.mtimeMs) {
+      filesUnchanged++;
+      continue;
+    }
+    const read = await readTextFile(file, options.discovery?.maxFileBytes);
+    if ('skip' in read) {
+      skippedByReason[read.skip] = (skippedByReason[read.skip] ?? 0) + 1;
+      options.onSkip?.(file.path, read.skip, read.detail);
+      if (known) store.removeFile(file.path);
+      continue;
+    }
+    const hash = createHash('sha256').update(read.text).digest('hex');
+    if (known && known.hash === hash) {
+      store.catalog.set(file.path, { ...known, size: file.size, mtimeMs: file.mtimeMs });
+      filesUnchanged++;
+      continue;
+    }
+    let chunks: Chunk[];
+    try {
+      chunks = chunkDocument(parseDocument(file.path, read.text), chunking).map((draft) => ({
+        id: store.nextChunkId(),
+        path: file.path,
+        ...draft,
+      }));
+    } catch (error) {
+      skippedByReason['parse-error'] = (skippedByReason['parse-error'] ?? 0) + 1;
+      options.onSkip?.(file.path, 'parse-error', (error as Error).message);
+      continue;
+    }
+    const vectors = embedder && chunks.length > 0 ? await embedder.embed(chunks.map(embeddingTextOf), signal) : null;
+    store.removeFile(file.path);
+    store.addFile(file.path, { hash, size: file.size, mtimeMs: file.mtimeMs }, chunks, vectors);
+    filesIndexed++;
+    chunksAdded += chunks.length;
+    if (++sinceCheckpoint >= checkpointFiles) {
+      onProgress?.({ phase: 'committing', filesDone: done + 1, filesTotal: total });
+      await store.commit();
+      sinceCheckpoint = 0;
+    }
+  }
+  if (sinceCheckpoint > 0 || reembedded || store.generation === 0) {
+    onProgress?.({ phase: 'committing', filesDone: total, filesTotal: total });
+    await store.commit();
+  }
+  onProgress?.({ phase: 'done', filesDone: total, filesTotal: total });
+  const filesSkipped = Object.values(skippedByReason).reduce((sum, count) => sum + count, 0);
+  return {
+    filesIndexed,
+    filesUnchanged,
+    filesDeleted,
+    filesSkipped,
+    skippedByReason,
+    chunks: store.chunks.size,
+    chunksAdded,
+    seconds: (performance.now() - started) / 1000,
+    embedder: store.embedder,
+    reembedded: reembedded && store.chunks.size > 0,
+    generation: store.generation,
+  };
+}
+
+/** What the embedder sees: the document title and heading path give a passage its context. */
+export function embeddingTextOf(chunk: Chunk): string {
+  const headings = chunk.headingPath[0] === chunk.title ? chunk.headingPath.slice(1) : chunk.headingPath;
+  return [chunk.title, ...headings, chunk.text].join('\n');
+}

@@ -1,0 +1,186 @@
+import { Parser } from 'htmlparser2';
+import type { ParsedDocument } from '../types.js';
+import { SectionBuilder, fileStem } from './sections.js';
+
+/** Elements whose whole subtree is never document content. */
+const DROPPED_ELEMENTS = new Set(['script', 'style', 'noscript', 'template', 'nav', 'svg', 'head']);
+/** Class names of navigation chrome, e.g. DocBook's div.navheader/div.navfooter ("Prev Up Next"). */
+const NOISE_CLASSES = new Set(['navheader', 'navfooter', 'navbar', 'breadcrumb', 'breadcrumbs', 'skip-link', 'headerlink']);
+const BLOCK_ELEMENTS = new Set([
+  'address', 'article', 'aside', 'blockquote', 'body', 'br', 'caption', 'dd', 'details', 'dialog', 'div', 'dl', 'dt',
+  'fieldset', 'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'li',
+  'main', 'ol', 'p', 'pre', 'section', 'summary', 'table', 'tbody', 'tfoot', 'thead', 'tr', 'ul',
+]);
+/** Admonition boxes; DocBook titles them with <h3>, which labels the box rather than starting a section. */
+const ADMONITION_CLASSES = new Set(['note', 'tip', 'warning', 'caution', 'important', 'admonition']);
+const TABLE_CELLS = new Set(['td', 'th']);
+const HEADING_LEVELS: Record<string, number> = { h1: 1, h2: 2, h3: 3, h4: 4, h5: 5, h6: 6 };
+
+interface OpenElement {
+  name: string;
+  dropped: boolean;
+  preformatted: boolean;
+  admonition: boolean;
+}
+
+interface OpenHeading {
+  name: string;
+  level: number;
+  line: number;
+  text: string;
+}
+
+/** Parses HTML with htmlparser2's streaming parser; line numbers come from its source offsets. */
+export function parseHtml(path: string, content: string): ParsedDocument {
+  const lines = new LineIndex(content);
+  const builder = new SectionBuilder();
+  const stack: OpenElement[] = [];
+  let droppedDepth = 0;
+  let preDepth = 0;
+  let admonitionDepth = 0;
+  let heading: OpenHeading | undefined;
+  let titleText: string | undefined;
+  let inTitle = false;
+  let firstH1: string | undefined;
+  let atLineStart = true;
+  let endsWithSpace = true;
+
+  const breakLine = (): void => {
+    if (heading) {
+      heading.text += ' ';
+    } else if (!atLineStart) {
+      builder.append('\n');
+      atLineStart = true;
+      endsWithSpace = true;
+    }
+  };
+
+  const endHeading = (): void => {
+    if (!heading) return;
+    const text = heading.text.replace(/\s+/g, ' ').trim();
+    if (text !== '') {
+      if (heading.level === 1) firstH1 ??= text;
+      builder.heading(heading.level, text, heading.line);
+    }
+    heading = undefined;
+    atLineStart = true;
+    endsWithSpace = true;
+  };
+
+  const parser: Parser = new Parser(
+    {
+      onopentag(name, attribs) {
+        const dropped = droppedDepth > 0 || isDropped(name, attribs);
+        const preformatted = name === 'pre' || name === 'textarea';
+        const admonition = !dropped && hasClass(attribs, ADMONITION_CLASSES);
+        stack.push({ name, dropped, preformatted, admonition });
+        if (name === 'title' && titleText === undefined && !stack.some((e) => e.name === 'svg')) inTitle = true;
+        if (dropped) {
+          droppedDepth++;
+          return;
+        }
+        if (preformatted) preDepth++;
+        if (admonition) admonitionDepth++;
+        // A block inside a heading means the heading was never closed (browsers would nest it; we end it).
+        if (heading && BLOCK_ELEMENTS.has(name) && name !== 'br') endHeading();
+        const level = admonitionDepth > 0 ? undefined : HEADING_LEVELS[name];
+        if (level !== undefined) {
+          breakLine();
+          heading = { name, level, line: lines.lineAt(parser.startIndex), text: '' };
+        } else if (BLOCK_ELEMENTS.has(name)) {
+          breakLine();
+        } else if (TABLE_CELLS.has(name) && !atLineStart && !endsWithSpace) {
+          builder.append(' ');
+          endsWithSpace = true;
+        }
+      },
+      onclosetag(name) {
+        let index = stack.length - 1;
+        while (index >= 0 && stack[index]!.name !== name) index--;
+        if (index < 0) return;
+        for (const element of stack.splice(index)) {
+          if (element.dropped) droppedDepth--;
+          else if (element.preformatted) preDepth--;
+          if (element.admonition) admonitionDepth--;
+          if (element.name === 'title') inTitle = false;
+          if (element.dropped) continue;
+          if (heading && element.name === heading.name) endHeading();
+          else if (BLOCK_ELEMENTS.has(element.name)) breakLine();
+        }
+      },
+      ontext(data) {
+        if (inTitle) titleText = (titleText ?? '') + data;
+        if (droppedDepth > 0) return;
+        if (heading) {
+          heading.text += data;
+          return;
+        }
+        const first = data.search(/\S/);
+        if (first < 0) {
+          if (preDepth > 0) builder.append(data);
+          else if (!endsWithSpace && data !== '') {
+            builder.append(' ');
+            endsWithSpace = true;
+          }
+          return;
+        }
+        const start = parser.startIndex;
+        const startLine = lines.lineAt(start + first);
+        const endLine = lines.lineAt(start + lastNonSpace(data));
+        if (preDepth > 0) {
+          builder.append(data, startLine, endLine);
+          atLineStart = data.endsWith('\n');
+          endsWithSpace = /\s$/.test(data);
+          return;
+        }
+        let text = data.replace(/\s+/g, ' ');
+        if (endsWithSpace && text.startsWith(' ')) text = text.slice(1);
+        builder.append(text, startLine, endLine);
+        atLineStart = false;
+        endsWithSpace = text.endsWith(' ');
+      },
+    },
+    { decodeEntities: true },
+  );
+  parser.end(content);
+
+  const title = titleText?.replace(/\s+/g, ' ').trim() || firstH1 || fileStem(path);
+  return { title, sections: builder.finish() };
+}
+
+function isDropped(name: string, attribs: Record<string, string>): boolean {
+  return DROPPED_ELEMENTS.has(name) || attribs.role === 'navigation' || hasClass(attribs, NOISE_CLASSES);
+}
+
+function hasClass(attribs: Record<string, string>, classes: ReadonlySet<string>): boolean {
+  return attribs.class !== undefined && attribs.class.split(/\s+/).some((c) => classes.has(c));
+}
+
+function lastNonSpace(text: string): number {
+  let i = text.length - 1;
+  while (i > 0 && /\s/.test(text[i]!)) i--;
+  return i;
+}
+
+/** Maps source offsets to 1-based line numbers (LF, CRLF or lone CR endings). */
+class LineIndex {
+  private readonly lineStarts: number[] = [0];
+
+  constructor(content: string) {
+    const newline = /\r\n?|\n/g;
+    for (let m = newline.exec(content); m !== null; m = newline.exec(content)) {
+      this.lineStarts.push(m.index + m[0].length);
+    }
+  }
+
+  lineAt(offset: number): number {
+    let low = 0;
+    let high = this.lineStarts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.lineStarts[mid]! <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return low + 1;
+  }
+}

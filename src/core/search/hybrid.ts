@@ -1,0 +1,128 @@
+/**
+ * Hybrid retrieval: the keyword (BM25F) and vector (HNSW) rankings are fused by weighted
+ * reciprocal rank fusion, then near-duplicate passages (the same text copied across pages,
+ * or overlapping windows of one section) are collapsed so the k results say k different things.
+ */
+import type { DocStore } from '../store.js';
+import type { Embedder, RetrievalHit, Retriever } from '../types.js';
+import { embeddingTextOf } from '../indexer.js';
+
+export interface FusionOptions {
+  /** RRF constant: larger flattens the rank curve. */
+  rrfK: number;
+  keywordWeight: number;
+  vectorWeight: number;
+  /** How deep each ranking is read before fusion. */
+  candidates: number;
+  /**
+   * Weight of page-level evidence in the keyword ranking: a passage's normalised BM25F score
+   * plus this times its whole file's normalised score. Questions often use words spread over
+   * a page rather than one passage; see the study in BENCHMARKS.md.
+   */
+  fileWeight: number;
+  /** Word-shingle Jaccard similarity at or above which two passages count as duplicates. */
+  duplicateThreshold: number;
+}
+
+/**
+ * Defaults measured on the dev sets (BENCHMARKS.md). A small RRF constant keeps the keyword
+ * ranking's confident top positions apart; with the usual 60 even a light vector weight
+ * reshuffles them and costs MRR.
+ */
+export const DEFAULT_FUSION: FusionOptions = {
+  rrfK: 10,
+  keywordWeight: 1,
+  vectorWeight: 0.1,
+  candidates: 100,
+  fileWeight: 0.5,
+  duplicateThreshold: 0.8,
+};
+
+export class HybridRetriever implements Retriever {
+  constructor(
+    private readonly store: DocStore,
+    private readonly embedder: Embedder | undefined,
+    readonly fusion: FusionOptions = DEFAULT_FUSION,
+  ) {}
+
+  get embedderId(): string {
+    return this.store.embedder?.id ?? 'none';
+  }
+
+  get generation(): number {
+    return this.store.generation;
+  }
+
+  fileHash(path: string): string | undefined {
+    return this.store.catalog.get(path)?.hash;
+  }
+
+  async search(query: string, options: { k: number; queryVector?: Float32Array; signal?: AbortSignal }): Promise<RetrievalHit[]> {
+    const { fusion, store } = this;
+    const fused = new Map<number, number>();
+    const addRanking = (ids: number[], weight: number): void => {
+      ids.forEach((id, rank) => fused.set(id, (fused.get(id) ?? 0) + weight / (fusion.rrfK + rank + 1)));
+    };
+    addRanking(this.keywordRanking(query), fusion.keywordWeight);
+    const vectors = store.vectors;
+    if (vectors && vectors.size > 0 && fusion.vectorWeight > 0) {
+      let queryVector = options.queryVector;
+      if (!queryVector && this.embedder && this.embedder.id === store.embedder?.id) {
+        [queryVector] = await this.embedder.embed([query], options.signal);
+      }
+      if (queryVector) addRanking(vectors.search(queryVector, fusion.candidates).map((hit) => hit.label), fusion.vectorWeight);
+    }
+    const ranked = [...fused].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    return collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold);
+  }
+
+  /** Chunk ids by passage score plus page-level evidence, best first. */
+  keywordRanking(query: string): number[] {
+    const { fusion, store } = this;
+    // Read deep: page evidence can lift a passage from far down the passage-only ranking.
+    const passages = store.keyword.search(query, Math.max(1000, fusion.candidates));
+    if (passages.length === 0) return [];
+    const best = passages[0]!.score;
+    const pageScore = new Map<number, number>();
+    if (fusion.fileWeight > 0) {
+      const pages = store.fileKeyword.search(query, 1000);
+      const bestPage = pages[0]?.score ?? 1;
+      for (const page of pages) pageScore.set(page.id, page.score / bestPage);
+    }
+    const scored = passages.map((hit) => {
+      const fileId = store.catalog.get(store.chunks.get(hit.id)?.path ?? '')?.fileId;
+      const page = fileId === undefined ? 0 : (pageScore.get(fileId) ?? 0);
+      return { id: hit.id, score: hit.score / best + fusion.fileWeight * page };
+    });
+    scored.sort((a, b) => b.score - a.score || a.id - b.id);
+    return scored.slice(0, fusion.candidates).map((hit) => hit.id);
+  }
+}
+
+function collapseDuplicates(ranked: [number, number][], store: DocStore, k: number, threshold: number): RetrievalHit[] {
+  const kept: { hit: RetrievalHit; shingles: Set<string> }[] = [];
+  for (const [id, score] of ranked) {
+    const chunk = store.chunks.get(id);
+    if (!chunk) continue;
+    const shingles = shinglesOf(embeddingTextOf(chunk));
+    if (kept.some((other) => jaccard(shingles, other.shingles) >= threshold)) continue;
+    kept.push({ hit: { chunk, score }, shingles });
+    if (kept.length >= k) break;
+  }
+  return kept.map((entry) => entry.hit);
+}
+
+function shinglesOf(text: string): Set<string> {
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const shingles = new Set<string>();
+  for (let i = 0; i + 3 <= words.length; i++) shingles.add(`${words[i]} ${words[i + 1]} ${words[i + 2]}`);
+  if (shingles.size === 0) shingles.add(words.join(' '));
+  return shingles;
+}
+
+function jaccard(a: Set<string>, b: Set<string>): number {
+  let shared = 0;
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  for (const item of small) if (large.has(item)) shared++;
+  return shared / (a.size + b.size - shared);
+}

@@ -1,0 +1,223 @@
+/**
+ * The on-disk index of one folder: a directory holding one immutable GENERATION of files
+ * (catalog + chunks + keyword index + vector index) and `manifest.json` naming the current one.
+ * A commit writes a new generation's files (each temp → fsync → rename), then swaps the manifest
+ * the same way, then deletes files no manifest names. A process killed at any instant leaves
+ * either the old or the new generation current, both complete; orphans are swept on open.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from './atomicFile.js';
+import { KeywordIndex, type SerializedKeywordIndex } from './search/keywordIndex.js';
+import type { Chunk } from './types.js';
+import { HnswVectorIndex } from './vectorIndex.js';
+
+export const STORE_FORMAT_VERSION = 1;
+const MANIFEST = 'manifest.json';
+
+export interface CatalogEntry {
+  /** sha256 of the file's bytes. */
+  hash: string;
+  size: number;
+  mtimeMs: number;
+  /** Key of the file in the file-level keyword index. */
+  fileId: number;
+  chunkIds: number[];
+}
+
+export interface EmbedderInfo {
+  id: string;
+  dimensions: number;
+}
+
+interface Manifest {
+  format: number;
+  generation: number;
+  nextChunkId: number;
+  nextFileId: number;
+  embedder: EmbedderInfo | null;
+  files: { catalog: string; chunks: string; keyword: string; fileKeyword: string; vectors: string | null };
+  updatedAt: string;
+}
+
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export class DocStore {
+  private constructor(
+    readonly dir: string,
+    private manifest: Manifest,
+    readonly catalog: Map<string, CatalogEntry>,
+    readonly chunks: Map<number, Chunk>,
+    readonly keyword: KeywordIndex,
+    /** Whole-file BM25F: page-level evidence that a passage's page is about the question. */
+    readonly fileKeyword: KeywordIndex,
+    private vectorIndex: HnswVectorIndex | null,
+  ) {}
+
+  get generation(): number {
+    return this.manifest.generation;
+  }
+
+  get embedder(): EmbedderInfo | null {
+    return this.manifest.embedder;
+  }
+
+  get vectors(): HnswVectorIndex | null {
+    return this.vectorIndex;
+  }
+
+  static async exists(dir: string): Promise<boolean> {
+    return fs.access(path.join(dir, MANIFEST)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Opens the store in `dir`, or creates an empty one when `create` is set and none exists. */
+  static async open(dir: string, { create = false }: { create?: boolean } = {}): Promise<DocStore> {
+    let manifestText: string;
+    try {
+      manifestText = await fs.readFile(path.join(dir, MANIFEST), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new StoreError(`cannot read store ${dir}: ${(error as Error).message}`);
+      if (!create) throw new StoreError(`no Docent store at ${dir} (run "docent index <folder> --store ${dir}" first)`);
+      await fs.mkdir(dir, { recursive: true });
+      const empty: Manifest = {
+        format: STORE_FORMAT_VERSION,
+        generation: 0,
+        nextChunkId: 1,
+        nextFileId: 1,
+        embedder: null,
+        files: { catalog: '', chunks: '', keyword: '', fileKeyword: '', vectors: null },
+        updatedAt: new Date().toISOString(),
+      };
+      return new DocStore(dir, empty, new Map(), new Map(), new KeywordIndex(), new KeywordIndex(), null);
+    }
+    const manifest = parseManifest(manifestText, dir);
+    try {
+      const [catalogJson, chunksJson, keywordJson, fileKeywordJson] = await Promise.all(
+        [manifest.files.catalog, manifest.files.chunks, manifest.files.keyword, manifest.files.fileKeyword].map((name) =>
+          fs.readFile(path.join(dir, name), 'utf8'),
+        ),
+      );
+      const catalog = new Map<string, CatalogEntry>(Object.entries(JSON.parse(catalogJson!) as Record<string, CatalogEntry>));
+      const chunks = new Map<number, Chunk>((JSON.parse(chunksJson!) as Chunk[]).map((chunk) => [chunk.id, chunk]));
+      const keyword = KeywordIndex.deserialize(JSON.parse(keywordJson!) as SerializedKeywordIndex);
+      const fileKeyword = KeywordIndex.deserialize(JSON.parse(fileKeywordJson!) as SerializedKeywordIndex);
+      const vectors =
+        manifest.files.vectors && manifest.embedder
+          ? await HnswVectorIndex.load(path.join(dir, manifest.files.vectors), manifest.embedder.dimensions)
+          : null;
+      const store = new DocStore(dir, manifest, catalog, chunks, keyword, fileKeyword, vectors);
+      await store.sweep();
+      return store;
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`corrupt Docent store at ${dir}: ${(error as Error).message} (delete the folder and re-index)`);
+    }
+  }
+
+  nextChunkId(): number {
+    return this.manifest.nextChunkId++;
+  }
+
+  /** Replaces all vectors (a different embedding model); chunks and keyword index stay. */
+  resetVectors(embedder: EmbedderInfo | null): void {
+    this.manifest.embedder = embedder;
+    this.vectorIndex = embedder ? HnswVectorIndex.create(embedder.dimensions, { initialCapacity: Math.max(1024, this.chunks.size) }) : null;
+  }
+
+  /** Drops a file's chunks from every structure (not yet committed). */
+  removeFile(relativePath: string): void {
+    const entry = this.catalog.get(relativePath);
+    if (!entry) return;
+    for (const id of entry.chunkIds) {
+      this.chunks.delete(id);
+      this.keyword.remove(id);
+      this.vectorIndex?.remove(id);
+    }
+    this.fileKeyword.remove(entry.fileId);
+    this.catalog.delete(relativePath);
+  }
+
+  /** Adds a file's chunks (its old chunks must have been removed). Vectors align with chunks. */
+  addFile(relativePath: string, entry: Omit<CatalogEntry, 'chunkIds' | 'fileId'>, chunks: Chunk[], vectors: Float32Array[] | null): void {
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i]!;
+      this.chunks.set(chunk.id, chunk);
+      this.keyword.add(chunk.id, keywordFieldsOf(chunk));
+      if (vectors && this.vectorIndex) this.vectorIndex.upsert(chunk.id, vectors[i]!);
+    }
+    const fileId = this.manifest.nextFileId++;
+    if (chunks.length > 0) this.fileKeyword.add(fileId, fileKeywordFieldsOf(chunks));
+    this.catalog.set(relativePath, { ...entry, fileId, chunkIds: chunks.map((chunk) => chunk.id) });
+  }
+
+  /** Writes a new generation and makes it current. */
+  async commit(): Promise<void> {
+    const generation = this.manifest.generation + 1;
+    const name = (kind: string, extension: string): string => `${kind}-${generation}.${extension}`;
+    const files: Manifest['files'] = {
+      catalog: name('catalog', 'json'),
+      chunks: name('chunks', 'json'),
+      keyword: name('keyword', 'json'),
+      fileKeyword: name('filekeyword', 'json'),
+      vectors: this.vectorIndex ? name('vectors', 'hnsw') : null,
+    };
+    await writeFileAtomic(path.join(this.dir, files.catalog), JSON.stringify(Object.fromEntries(this.catalog)));
+    await writeFileAtomic(path.join(this.dir, files.chunks), JSON.stringify([...this.chunks.values()]));
+    await writeFileAtomic(path.join(this.dir, files.keyword), JSON.stringify(this.keyword.serialize()));
+    await writeFileAtomic(path.join(this.dir, files.fileKeyword), JSON.stringify(this.fileKeyword.serialize()));
+    if (this.vectorIndex && files.vectors) await this.vectorIndex.save(path.join(this.dir, files.vectors));
+    const manifest: Manifest = { ...this.manifest, format: STORE_FORMAT_VERSION, generation, files, updatedAt: new Date().toISOString() };
+    await writeFileAtomic(path.join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2));
+    this.manifest = manifest;
+    await this.sweep();
+  }
+
+  /** Deletes files of other generations and temp files left by a killed writer. */
+  private async sweep(): Promise<void> {
+    const current = Object.values(this.manifest.files).filter((file): file is string => !!file);
+    // A generation's file may have sidecars (the vector index's `.meta.json`): keep those too.
+    const isCurrent = (entry: string): boolean => entry === MANIFEST || current.some((file) => entry === file || entry.startsWith(`${file}.meta`));
+    for (const entry of await fs.readdir(this.dir)) {
+      if (isCurrent(entry)) continue;
+      if (/^(catalog|chunks|keyword|filekeyword|vectors)-\d+\.(json|hnsw)/.test(entry) || entry.includes('.tmp-')) {
+        await fs.rm(path.join(this.dir, entry), { force: true });
+      }
+    }
+  }
+}
+
+export function keywordFieldsOf(chunk: Chunk): { title: string; headings: string; body: string } {
+  const headings = chunk.headingPath[0] === chunk.title ? chunk.headingPath.slice(1) : chunk.headingPath;
+  return { title: chunk.title, headings: headings.join(' '), body: chunk.text };
+}
+
+/** A whole file as one keyword document: title once, each heading once, all passage text. */
+function fileKeywordFieldsOf(chunks: Chunk[]): { title: string; headings: string; body: string } {
+  const headings = new Set<string>();
+  for (const chunk of chunks) for (const heading of keywordFieldsOf(chunk).headings.split(' ')) headings.add(heading);
+  return { title: chunks[0]!.title, headings: [...headings].join(' '), body: chunks.map((chunk) => chunk.text).join('\n') };
+}
+
+function parseManifest(text: string, dir: string): Manifest {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(text) as Manifest;
+  } catch {
+    throw new StoreError(`corrupt Docent store at ${dir}: manifest.json is not valid JSON (delete the folder and re-index)`);
+  }
+  if (manifest.format !== STORE_FORMAT_VERSION) {
+    throw new StoreError(`Docent store at ${dir} has format ${String(manifest.format)}, this version reads ${STORE_FORMAT_VERSION} (re-index into a new folder)`);
+  }
+  if (typeof manifest.generation !== 'number' || !manifest.files?.catalog) {
+    throw new StoreError(`corrupt Docent store at ${dir}: manifest.json is incomplete (delete the folder and re-index)`);
+  }
+  return manifest;
+}

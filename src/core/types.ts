@@ -1,0 +1,57 @@
+/** Shared data shapes of the retrieval engine. Nothing here imports `vscode`. */
+
+/** A run of a document under one heading path, with its line range in the original file. */
+export interface Section {
+  /** Headings from the document title down to this section, e.g. ["Guide", "Install", "Linux"]. */
+  headingPath: string[];
+  /** 1-based, inclusive, lines of the ORIGINAL file. */
+  startLine: number;
+  endLine: number;
+  /** Plain text of the section (markup removed, code kept). */
+  text: string;
+}
+
+export interface ParsedDocument {
+  /** Document title: front matter title, first H1, <title>, or file name. */
+  title: string;
+  sections: Section[];
+}
+
+/** One indexed passage. `id` is stable for the life of the chunk and is the HNSW label. */
+export interface Chunk {
+  id: number;
+  /** Relative to the indexed folder, '/' separators. */
+  path: string;
+  startLine: number;
+  endLine: number;
+  title: string;
+  headingPath: string[];
+  text: string;
+}
+
+/** Turns texts into unit-length vectors. Implementations may run off the main thread. */
+export interface Embedder {
+  /** Stable identifier recorded in the store; a change forces re-embedding. */
+  readonly id: string;
+  readonly dimensions: number;
+  embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+export interface RetrievalHit {
+  chunk: Chunk;
+  /** Fused score, higher is better; comparable only within one result list. */
+  score: number;
+}
+
+/** What the answer pipeline needs from an index. */
+export interface Retriever {
+  /** Identifier of the embedder whose vectors the index holds (query vectors must come from it). */
+  readonly embedderId: string;
+  /** Bumped on every committed index change. */
+  readonly generation: number;
+  /** Best passages first. `queryVector` lets a caller reuse a cached query embedding. */
+  search(query: string, options: { k: number; queryVector?: Float32Array; signal?: AbortSignal }): Promise<RetrievalHit[]>;
+  /** Content hash of an indexed file as of now, or undefined when it is no longer indexed. */
+  fileHash(path: string): string | undefined;
+}

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
+
+const CLI = path.resolve(__dirname, '../../dist/cli.js');
+const run = promisify(execFile);
+
+async function docent(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+let docs: string;
+let store: string;
+
+before(async () => {
+  assert.ok(existsSync(CLI), 'dist/cli.js missing: run "npm run build" first (npm test does)');
+  docs = await makeTempDir('cli-docs');
+  store = path.join(await makeTempDir('cli-store'), 'store');
+  await writeTree(docs, { ...generatedPages(12), 'notes.bin': '\u0000\u0001binary', 'big.md': `# Big\n${'x'.repeat(64)}\n` });
+});
+
+test('index --json prints one object with counts, skips by reason and seconds', async () => {
+  const { code, stdout } = await docent('index', docs, '--store', store, '--json');
+  assert.equal(code, 0);
+  const report = JSON.parse(stdout);
+  assert.equal(report.filesIndexed, 13);
+  assert.ok(report.chunks >= 13);
+  assert.equal(typeof report.seconds, 'number');
+  assert.equal(report.skippedByReason.unsupported, 1, 'the .bin file is not a documentation type');
+  const human = await docent('index', docs, '--store', store);
+  assert.match(human.stdout, /files indexed\s+0 \(unchanged 13, deleted 0\)/);
+});
+
+test('query --json returns hits best first with paths relative to the folder', async () => {
+  const { code, stdout } = await docent('query', 'troubleshooting error E1005', '--store', store, '--k', '3', '--json');
+  assert.equal(code, 0);
+  const result = JSON.parse(stdout);
+  assert.equal(result.hits.length, 3);
+  assert.equal(result.hits[0].path, 'section-5/page-5.md');
+  assert.match(result.hits[0].text, /E1005/);
+  for (const hit of result.hits) {
+    assert.deepEqual(Object.keys(hit).sort(), ['endLine', 'heading', 'path', 'score', 'startLine', 'text']);
+    assert.ok(hit.startLine >= 1 && hit.endLine >= hit.startLine);
+  }
+  assert.ok(result.hits[0].score >= result.hits[1].score);
+  assert.equal(typeof result.tookMs, 'number');
+  // The cited lines are the passage: reading them from the file finds the matched text.
+  const lines = (await fs.readFile(path.join(docs, result.hits[0].path), 'utf8')).split('\n');
+  assert.match(lines.slice(result.hits[0].startLine - 1, result.hits[0].endLine).join('\n'), /E1005/);
+});
+
+test('query --batch answers one JSON line per input line, loading the store once', async () => {
+  const batchFile = path.join(await makeTempDir('batch'), 'queries.txt');
+  await fs.writeFile(batchFile, 'configure replication\n\nerror E1003 vacuum\nbilling limit7\n');
+  const { code, stdout } = await docent('query', '--batch', batchFile, '--store', store, '--k', '2', '--json');
+  assert.equal(code, 0);
+  const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
+  assert.deepEqual(lines.map((line) => line.query), ['configure replication', 'error E1003 vacuum', 'billing limit7']);
+  assert.equal(lines[1].hits[0].path, 'section-3/page-3.md');
+  assert.equal(lines[2].hits[0].path, 'section-0/page-7.md');
+});
+
+test('bad arguments and missing or corrupt stores exit 2 with one clear line', async () => {
+  const cases: [string[], RegExp][] = [
+    [['query', 'x'], /--store <dir> is required/],
+    [['query', 'x', '--store', store, '--k', 'zero'], /--k must be a whole number/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['index', '--store', store], /exactly one folder/],
+    [['query', 'x', '--store', path.join(docs, 'nope')], /no Docent store/],
+    [['query', '--batch', '/nonexistent/file', '--store', store, '--json'], /cannot read --batch file/],
+  ];
+  for (const [args, message] of cases) {
+    const { code, stderr } = await docent(...args);
+    assert.equal(code, 2, `exit code for ${args.join(' ')}`);
+    assert.match(stderr, message);
+    assert.equal(stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${stderr}`);
+  }
+  const corrupt = await makeTempDir('corrupt');
+  await fs.writeFile(path.join(corrupt, 'manifest.json'), '{"format":1');
+  const { code, stderr } = await docent('query', 'x', '--store', corrupt);
+  assert.equal(code, 2);
+  assert.match(stderr, /corrupt Docent store/);
+});

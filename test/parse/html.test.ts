@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { parseDocument } from '../../src/core/parse/index.js';
+import { assertTextWithinLines, lineOf, sectionAt } from './support.js';
+
+const PAGE = [
+  '<!DOCTYPE html>',
+  '<html lang="en">',
+  '<head>',
+  '  <meta charset="utf-8">',
+  '  <title>Rate limits &amp; quotas - Lumen docs</title>',
+  '  <style>body { font-family: sans-serif; }</style>',
+  '  <script>window.analytics = "tracking-secret";</script>',
+  '</head>',
+  '<body>',
+  '  <a class="skip-link" href="#main">Skip to content</a>',
+  '  <nav class="sidebar"><a href="/">Home</a> <a href="/guides">Guides</a></nav>',
+  '  <ol class="breadcrumb"><li>Docs</li><li>Guides</li></ol>',
+  '  <div role="navigation">Jump menu</div>',
+  '  <main id="main">',
+  '    <h1>Rate limits</h1>',
+  '    <p>Lumen protects the pipeline with',
+  '       token-bucket limits &mdash; per project.</p>',
+  '    <h2 id="defaults">Default <em>limits</em></h2>',
+  '    <table>',
+  '      <tr><th>Limit</th><th>Burst</th></tr>',
+  '      <tr><td>Events per second</td><td>20&nbsp;000</td></tr>',
+  '    </table>',
+  '    <h3>Nested</h3>',
+  '    <ul>',
+  '      <li>Outer item',
+  '        <ul><li>Inner item</li></ul>',
+  '      </li>',
+  '    </ul>',
+  '    <h2>Handling 429</h2>',
+  '    <pre><code>retry:',
+  '  max_attempts: 5',
+  '  backoff: exponential</code></pre>',
+  '    <noscript>Enable JavaScript</noscript>',
+  '    <svg><title>icon</title><text>svg text</text></svg>',
+  '    <template><p>template text</p></template>',
+  '    <p>Wait at least <code>Retry-After</code> seconds.<br>Then retry.</p>',
+  '  </main>',
+  '  <script src="search.js"></script>',
+  '</body>',
+  '</html>',
+].join('\n');
+
+test('html: title, heading paths, exact line ranges', () => {
+  const lines = PAGE.split('\n');
+  const doc = parseDocument('guides/rate-limits.html', PAGE);
+  assert.equal(doc.title, 'Rate limits & quotas - Lumen docs');
+  assert.deepEqual(
+    doc.sections.map((s) => [s.headingPath, s.startLine, s.endLine]),
+    [
+      [['Rate limits'], lineOf(lines, '    <h1>Rate limits</h1>'), 17],
+      [['Rate limits', 'Default limits'], 18, 21],
+      [['Rate limits', 'Default limits', 'Nested'], 23, 26],
+      [['Rate limits', 'Handling 429'], 29, 36],
+    ],
+  );
+  assert.equal(sectionAt(doc, 'Rate limits').text, 'Lumen protects the pipeline with token-bucket limits \u2014 per project.');
+  assert.equal(sectionAt(doc, 'Rate limits', 'Default limits').text, 'Limit Burst\nEvents per second 20 000');
+  assert.equal(sectionAt(doc, 'Rate limits', 'Default limits', 'Nested').text, 'Outer item\nInner item');
+  assertTextWithinLines(PAGE, doc);
+});
+
+test('html: pre keeps whitespace, br breaks lines, noise elements are dropped', () => {
+  const doc = parseDocument('rate-limits.html', PAGE);
+  const handling = sectionAt(doc, 'Rate limits', 'Handling 429');
+  assert.equal(handling.text, 'retry:\n  max_attempts: 5\n  backoff: exponential\nWait at least Retry-After seconds.\nThen retry.');
+  const all = doc.sections.map((s) => s.text).join('\n');
+  for (const noise of ['tracking-secret', 'font-family', 'Skip to content', 'Guides', 'Docs', 'Jump menu', 'Enable JavaScript', 'svg text', 'icon', 'template text', 'Home']) {
+    assert.ok(!all.includes(noise), `noise "${noise}" leaked into text`);
+  }
+});
+
+test('html: CRLF line endings keep the same line numbers', () => {
+  const lf = parseDocument('p.html', PAGE);
+  const crlf = parseDocument('p.html', PAGE.replace(/\n/g, '\r\n'));
+  assert.deepEqual(
+    crlf.sections.map((s) => [s.headingPath, s.startLine, s.endLine]),
+    lf.sections.map((s) => [s.headingPath, s.startLine, s.endLine]),
+  );
+  assert.deepEqual(crlf.sections.map((s) => s.text), lf.sections.map((s) => s.text));
+});
+
+test('html: DocBook navheader/navfooter ("Prev Up Next") are removed; admonition titles stay text', () => {
+  const page = [
+    '<html><head><title>2.1. Introduction</title></head><body>',
+    '<div class="navheader"><table><tr><th colspan="3">2.1. Introduction</th></tr><tr><td><a accesskey="p" href="tutorial-sql.html">Prev</a> </td><td><a href="tutorial-sql.html">Up</a></td><th>Chapter 2. The SQL Language</th><td><a accesskey="n" href="tutorial-concepts.html">Next</a></td></tr></table><hr></div>',
+    '<div class="sect1"><div class="titlepage"><div><div><h2 class="title">2.1. Introduction</h2></div></div></div>',
+    '<p>This chapter provides an overview',
+    'of how to use <acronym class="acronym">SQL</acronym>.</p>',
+    '<div class="note"><h3 class="title">Note</h3><p>Admonition titles are not sections.</p></div></div>',
+    '<div class="navfooter"><hr><table><tr><td><a href="tutorial-sql.html">Prev</a> </td><td><a href="tutorial-sql.html">Up</a></td><td><a href="tutorial-concepts.html">Next</a></td></tr><tr><td>Chapter 2. The SQL Language </td><td><a href="index.html">Home</a></td><td> 2.2. Concepts</td></tr></table></div>',
+    '</body></html>',
+  ].join('\n');
+  const doc = parseDocument('tutorial-sql-intro.html', page);
+  assert.equal(doc.title, '2.1. Introduction');
+  assert.deepEqual(doc.sections, [
+    {
+      headingPath: ['2.1. Introduction'],
+      startLine: 3,
+      endLine: 6,
+      text: 'This chapter provides an overview of how to use SQL.\nNote\nAdmonition titles are not sections.',
+    },
+  ]);
+});
+
+test('html: malformed markup does not throw and keeps its text', () => {
+  const page = [
+    '<h1>Broken <b>page',
+    '<p>First paragraph <i>never closed',
+    '<div><p>Second</div></span></p>',
+    '<h2>Next part</h3>',
+    '<ul><li>one<li>two',
+    '<table><td>cell without row',
+    '<p>Attr soup <a href="x" "y=z>link</a> &unknown; &amp; &#x41;',
+    '<script>if (a < b) { document.write("</div>") }',
+  ].join('\n');
+  const doc = parseDocument('broken.htm', page);
+  assert.equal(doc.title, 'Broken page');
+  assert.deepEqual(doc.sections.map((s) => s.headingPath), [['Broken page'], ['Broken page', 'Next part']]);
+  assert.equal(doc.sections[0]!.text, 'First paragraph never closed\nSecond');
+  assert.equal(doc.sections[0]!.startLine, 1);
+  assert.equal(doc.sections[0]!.endLine, 3);
+  const next = doc.sections[1]!;
+  assert.equal(next.startLine, 4);
+  assert.match(next.text, /^one\ntwo\ncell without row\n/);
+  assert.match(next.text, /&unknown; & A/);
+  assert.doesNotMatch(next.text, /document\.write/);
+});
+
+test('html: title falls back to the first h1, then to the file name', () => {
+  assert.equal(parseDocument('x/page.html', '<body><h2>Sub</h2><h1>Main</h1><p>t</p></body>').title, 'Main');
+  assert.deepEqual(parseDocument('x/empty-page.HTML', ''), { title: 'empty-page', sections: [] });
+  assert.equal(parseDocument('x/untitled.html', '<p>Just text</p>').sections[0]!.headingPath.length, 0);
+});
+
+const POSTGRES_DOCS = [resolve('.cache/postgres-docs'), '/work/main/.cache/postgres-docs', '/work/shared/eval/postgres-docs'].find((dir) =>
+  existsSync(dir),
+);
+
+test('html: 50 pages of the PostgreSQL manual parse cleanly', (t) => {
+  if (POSTGRES_DOCS === undefined) {
+    t.skip('PostgreSQL manual not found (.cache/postgres-docs; fetch with /work/shared/eval/get-postgres-docs.sh)');
+    return;
+  }
+  const pages = readdirSync(POSTGRES_DOCS)
+    .filter((name) => name.endsWith('.html'))
+    .sort();
+  assert.ok(pages.length >= 50, `only ${pages.length} pages in ${POSTGRES_DOCS}`);
+  const step = Math.floor(pages.length / 50);
+  for (let i = 0; i < 50; i++) {
+    const name = pages[i * step]!;
+    const content = readFileSync(join(POSTGRES_DOCS, name), 'utf8');
+    const doc = parseDocument(name, content);
+    assert.ok(doc.sections.length >= 1, `${name}: no sections`);
+    assert.notEqual(doc.title, name.replace(/\.html$/, ''), `${name}: no <title>`);
+    const lineCount = content.split(/\r?\n/).length;
+    for (const section of doc.sections) {
+      assert.ok(section.startLine >= 1 && section.startLine <= section.endLine && section.endLine <= lineCount, `${name}: bad range`);
+      const navigation = /\bPrev\b/.test(section.text) && /\bNext\b/.test(section.text);
+      assert.ok(!navigation, `${name} ${JSON.stringify(section.headingPath)}: navigation text "Prev ... Next"`);
+    }
+  }
+});
