@@ -18,5 +18,7 @@ const shared = {
 
 await Promise.all([
   esbuild.build({ ...shared, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' }),
+  // Worker threads load their own bundle, found beside the one that starts them.
+  esbuild.build({ ...shared, entryPoints: { embeddingWorker: 'src/core/embedding/embeddingWorker.ts' }, outdir: 'dist' }),
   esbuild.build({ ...shared, entryPoints: { cli: 'src/cli/index.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
 ]);

@@ -9,8 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { createDefaultEmbedder } from '../src/core/embedding/defaultEmbedder.js';
 import { HashingEmbedder } from '../src/core/embedding/hashingEmbedder.js';
+import { DEFAULT_CHUNKING, type ChunkingOptions } from '../src/core/chunker.js';
 import { indexFolder } from '../src/core/indexer.js';
+import { DEFAULT_KEYWORD_OPTIONS, type KeywordIndexOptions } from '../src/core/search/keywordIndex.js';
 import { DEFAULT_FUSION, HybridRetriever, type FusionOptions } from '../src/core/search/hybrid.js';
 import { DocStore } from '../src/core/store.js';
 import type { Embedder } from '../src/core/types.js';
@@ -64,15 +67,38 @@ async function timeQueries(questions: EvalQuestion[], rank: (q: string) => Promi
   return { rankings, latencies };
 }
 
+export interface DocentVariant {
+  name: string;
+  embedder?: Embedder;
+  fusion?: Partial<FusionOptions>;
+  keyword?: KeywordIndexOptions;
+  chunking?: ChunkingOptions;
+}
+
+/** Ablations behind the defaults (`--study`): each changes one thing from the default. */
+function studyVariants(embedder: Embedder): DocentVariant[] {
+  return [
+    { name: 'study: no title/headings in index', keyword: { ...DEFAULT_KEYWORD_OPTIONS, titleWeight: 0, headingWeight: 0 } },
+    { name: 'study: no page-level evidence', fusion: { fileWeight: 0 } },
+    { name: 'study: chunks 160 tokens', chunking: { ...DEFAULT_CHUNKING, maxTokens: 160 } },
+    { name: 'study: chunks 400 tokens', chunking: { ...DEFAULT_CHUNKING, maxTokens: 400 } },
+    { name: 'study: hashing stand-in, RRF k=10 w=0.1', embedder: new HashingEmbedder() },
+    { name: 'study: GloVe-SIF dense only', embedder, fusion: { keywordWeight: 0, vectorWeight: 1 } },
+    { name: 'study: GloVe-SIF, RRF k=60 w=0.5', embedder, fusion: { rrfK: 60, vectorWeight: 0.5 } },
+    { name: 'study: GloVe-SIF, RRF k=60 w=0.2', embedder, fusion: { rrfK: 60, vectorWeight: 0.2 } },
+    { name: 'study: GloVe-SIF, RRF k=10 w=0.3', embedder, fusion: { vectorWeight: 0.3 } },
+  ];
+}
+
 export async function evaluateDocent(
   set: EvalSet,
-  variant: { name: string; embedder?: Embedder; fusion?: Partial<FusionOptions> },
+  variant: DocentVariant,
 ): Promise<SystemResult & { ranks: number[] }> {
   const storeDir = await fs.mkdtemp(path.join(tmpdir(), 'docent-bench-'));
   try {
-    const store = await DocStore.open(storeDir, { create: true });
+    const store = await DocStore.open(storeDir, { create: true, keywordOptions: variant.keyword });
     const started = performance.now();
-    await indexFolder(set.corpus, store, { embedder: variant.embedder, discovery: { exclude: ['.done'] } });
+    await indexFolder(set.corpus, store, { embedder: variant.embedder, chunking: variant.chunking, discovery: { exclude: ['.done'] } });
     const indexSeconds = (performance.now() - started) / 1000;
     const retriever = new HybridRetriever(store, variant.embedder, { ...DEFAULT_FUSION, ...variant.fusion });
     const { rankings, latencies } = await timeQueries(set.questions, async (q) =>
@@ -129,12 +155,16 @@ export async function runBench(): Promise<unknown> {
     console.log(`bench:retrieval skipped: ${sets}`);
     return { skipped: sets };
   }
-  const results: SystemResult[] = [];
+  const results: (SystemResult & { ranks?: number[] })[] = [];
+  const study = process.argv.includes('--study');
+  const embedder = createDefaultEmbedder();
   for (const set of sets) {
-    results.push(await evaluateDocent(set, { name: 'Docent hybrid (hashing stand-in)', embedder: new HashingEmbedder() }));
+    results.push(await evaluateDocent(set, { name: 'Docent default (GloVe-SIF hybrid)', embedder }));
     results.push(await evaluateDocent(set, { name: 'Docent keyword only' }));
     results.push(...(await evaluateBaselines(set)));
+    if (study) for (const variant of studyVariants(embedder)) results.push(await evaluateDocent(set, variant));
   }
+  await embedder.dispose();
   const rows = results.map((r) => [
     r.set,
     r.system,
@@ -145,7 +175,7 @@ export async function runBench(): Promise<unknown> {
     r.queryP99Ms.toFixed(2),
   ]);
   console.log(formatTable(['set', 'system', 'recall@5', 'MRR@10', 'index s', 'query p50 ms', 'query p99 ms'], rows));
-  const output = { results: results.map(({ ...r }) => { delete (r as { ranks?: number[] }).ranks; return r; }) };
+  const output = { results };
   await writeResults('retrieval', output);
   return output;
 }

@@ -8,21 +8,30 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { indexFolder, type IndexReport } from '../core/indexer.js';
+import { AnswerPipeline, type Answer } from '../core/pipeline/index.js';
 import { HybridRetriever } from '../core/search/hybrid.js';
 import { DocStore, StoreError } from '../core/store.js';
 import type { RetrievalHit } from '../core/types.js';
-import { createEmbedder, EMBEDDER_CHOICES } from './embedderChoice.js';
+import { pullModel, defaultModelCacheDir } from '../core/embedding/pullModel.js';
+import { describeDevice, isDeviceChoice, DEVICE_CHOICES, type DeviceChoice } from '../core/onnx/session.js';
+import { createEmbedder, EMBEDDER_HELP } from './embedderChoice.js';
 import { UsageError } from './usageError.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** One-line progress for a terminal (absent when output is piped); '' clears it. */
+  progress?: (line: string) => void;
 }
 
+const DEVICE_HELP = DEVICE_CHOICES.join('|');
 const USAGE = `usage:
-  docent index <folder> --store <dir> [--json] [--embedder ${EMBEDDER_CHOICES.join('|')}]
-  docent query "<text>" --store <dir> [--k 10] [--json]
-  docent query --batch <file> --store <dir> [--k 10] --json`;
+  docent index <folder> --store <dir> [--json] [--embedder ${EMBEDDER_HELP}] [--device ${DEVICE_HELP}]
+  docent query "<text>" --store <dir> [--k 10] [--json] [--device ${DEVICE_HELP}]
+  docent query --batch <file> --store <dir> [--k 10] --json
+  docent ask "<question>" --store <dir> [--endpoint URL --model NAME] [--k 8] [--json]   (API key: DOCENT_API_KEY)
+  docent info --store <dir> [--json]
+  docent model pull <hf-repo-id> [--cache <dir>] [--revision main]`;
 
 
 
@@ -34,6 +43,12 @@ export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): P
         return await indexCommand(rest, io, signal);
       case 'query':
         return await queryCommand(rest, io, signal);
+      case 'ask':
+        return await askCommand(rest, io, signal);
+      case 'info':
+        return await infoCommand(rest, io);
+      case 'model':
+        return await modelCommand(rest, io, signal);
       case undefined:
       case 'help':
       case '--help':
@@ -64,6 +79,12 @@ function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   }
 }
 
+function deviceOf(value: string | undefined): DeviceChoice {
+  if (value === undefined) return 'auto';
+  if (!isDeviceChoice(value)) throw new UsageError(`--device must be one of ${DEVICE_HELP}, got "${value}"`);
+  return value;
+}
+
 function positiveInteger(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
@@ -76,19 +97,26 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     store: { type: 'string' },
     json: { type: 'boolean' },
     embedder: { type: 'string' },
+    device: { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('index takes exactly one folder');
   if (!values.store) throw new UsageError('--store <dir> is required');
   const folder = path.resolve(positionals[0]!);
-  const embedder = createEmbedder(values.embedder);
+  const { embedder, spec } = createEmbedder(values.embedder, deviceOf(values.device));
   const store = await DocStore.open(path.resolve(values.store), { create: true });
   const skips: string[] = [];
+  const progress = io.progress;
   try {
     const report = await indexFolder(folder, store, {
       embedder,
+      embedderSpec: spec,
       signal,
       onSkip: (file, reason, detail) => skips.push(`${file}: ${reason} (${detail})`),
+      onProgress: progress
+        ? (update) => progress(update.phase === 'indexing' ? `indexing ${update.filesDone}/${update.filesTotal} ${update.currentFile ?? ''}` : update.phase)
+        : undefined,
     });
+    progress?.('');
     io.stdout(values.json ? `${JSON.stringify(report)}\n` : formatIndexReport(report, folder));
     if (!values.json && skips.length > 0) io.stderr(skips.map((line) => `skipped ${line}\n`).join(''));
     return 0;
@@ -108,6 +136,9 @@ function formatIndexReport(report: IndexReport, folder: string): string {
     `  chunks          ${report.chunks} (${report.chunksAdded} new)\n` +
     `  files skipped   ${report.filesSkipped}${skipped ? ` (${skipped})` : ''}\n` +
     `  embedder        ${report.embedder ? `${report.embedder.id} (${report.embedder.dimensions}-d)` : 'none (keyword only)'}\n` +
+    (report.embedderRuntime
+      ? `  device          ${describeDevice({ ...report.embedderRuntime, kind: report.embedderRuntime.kind === 'gpu' ? 'gpu' : 'cpu' })}, ${report.embedderRuntime.textsPerSecond.toFixed(0)} chunks/s\n`
+      : '') +
     `  seconds         ${report.seconds.toFixed(2)}\n`
   );
 }
@@ -118,7 +149,9 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     json: { type: 'boolean' },
     k: { type: 'string' },
     batch: { type: 'string' },
+    device: { type: 'string' },
   });
+  const device = deviceOf(values.device);
   if (!values.store) throw new UsageError('--store <dir> is required');
   const k = positiveInteger(values.k, 'k', 10);
   if (values.batch !== undefined && positionals.length > 0) throw new UsageError('give either a query or --batch <file>, not both');
@@ -126,7 +159,8 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   if (values.batch !== undefined && !values.json) throw new UsageError('--batch needs --json (one JSON object per line)');
 
   const store = await DocStore.open(path.resolve(values.store));
-  const embedder = store.embedder ? createEmbedder(store.embedder.id) : undefined;
+  // Query vectors must come from the model the store was built with.
+  const embedder = store.embedder?.spec ? createEmbedder(store.embedder.spec, device).embedder : undefined;
   try {
     const retriever = new HybridRetriever(store, embedder);
     const run = async (text: string): Promise<{ hits: RetrievalHit[]; tookMs: number }> => {
@@ -187,4 +221,117 @@ function formatHits(hits: RetrievalHit[], tookMs: number): string {
 function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
+}
+
+async function infoCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { store: { type: 'string' }, json: { type: 'boolean' } });
+  if (positionals.length > 0) throw new UsageError('info takes no positional arguments');
+  if (!values.store) throw new UsageError('--store <dir> is required');
+  const store = await DocStore.open(path.resolve(values.store));
+  const runtime = store.lastIndex?.runtime;
+  const info = {
+    files: store.catalog.size,
+    chunks: store.chunks.size,
+    generation: store.generation,
+    model: store.embedder ? { id: store.embedder.id, dimensions: store.embedder.dimensions, spec: store.embedder.spec ?? null } : null,
+    provider: runtime?.provider ?? null,
+    device: runtime?.kind ?? null,
+    fallbackReasons: runtime?.fallbackReasons ?? [],
+    embeddingChunksPerSecond: runtime ? round(runtime.textsPerSecond, 1) : null,
+    lastIndexed: store.lastIndex?.finishedAt ?? null,
+  };
+  if (values.json) {
+    io.stdout(`${JSON.stringify(info)}\n`);
+    return 0;
+  }
+  io.stdout(
+    `store ${path.resolve(values.store)} (generation ${info.generation})\n` +
+      `  files      ${info.files}\n  chunks     ${info.chunks}\n` +
+      `  model      ${info.model ? `${info.model.id} (${info.model.dimensions}-d)` : 'none (keyword only)'}\n` +
+      `  provider   ${info.provider ?? 'unknown'}${info.fallbackReasons.length ? ` (fell back: ${info.fallbackReasons.join('; ')})` : ''}\n` +
+      `  embedding  ${info.embeddingChunksPerSecond ?? '?'} chunks/s at last index\n`,
+  );
+  return 0;
+}
+
+async function modelCommand(args: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
+  const [action, ...rest] = args;
+  if (action !== 'pull') throw new UsageError('model takes the action "pull" (docent model pull <hf-repo-id>)');
+  const { values, positionals } = parse(rest, { cache: { type: 'string' }, revision: { type: 'string' }, endpoint: { type: 'string' } });
+  if (positionals.length !== 1) throw new UsageError('model pull takes exactly one Hugging Face repo id, e.g. sentence-transformers/all-MiniLM-L6-v2');
+  const progress = io.progress;
+  let folder: string;
+  try {
+    folder = await pullModel(positionals[0]!, {
+      cacheDir: values.cache ?? defaultModelCacheDir(),
+      revision: values.revision,
+      endpoint: values.endpoint ?? process.env.DOCENT_HF_ENDPOINT,
+      signal,
+      onProgress: progress
+        ? (update) => progress(`${update.file} ${(update.receivedBytes / 2 ** 20).toFixed(1)}/${(update.totalBytes / 2 ** 20).toFixed(1)} MiB`)
+        : undefined,
+    });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    io.stderr(`docent: model pull failed: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    progress?.('');
+  }
+  io.stdout(`${folder}\n`);
+  return 0;
+}
+
+async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
+  const { values, positionals } = parse(args, {
+    store: { type: 'string' },
+    endpoint: { type: 'string' },
+    model: { type: 'string' },
+    json: { type: 'boolean' },
+    k: { type: 'string' },
+    device: { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new UsageError('ask takes exactly one quoted question');
+  if (!values.store) throw new UsageError('--store <dir> is required');
+  if ((values.endpoint === undefined) !== (values.model === undefined)) throw new UsageError('--endpoint and --model go together');
+  if (values.endpoint !== undefined && !/^https?:\/\//.test(values.endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, got "${values.endpoint}"`);
+  const k = positiveInteger(values.k, 'k', 8);
+  const store = await DocStore.open(path.resolve(values.store));
+  const embedder = store.embedder?.spec ? createEmbedder(store.embedder.spec, deviceOf(values.device)).embedder : undefined;
+  const pipeline = new AnswerPipeline({
+    retriever: new HybridRetriever(store, embedder),
+    embedder,
+    // The key never travels on the command line, where other users could read it in `ps`.
+    backend: values.endpoint ? { baseURL: values.endpoint, model: values.model!, apiKey: process.env.DOCENT_API_KEY } : undefined,
+    limits: { k },
+  });
+  try {
+    const answer = await pipeline.ask({ question: positionals[0]!, signal }, (event) => {
+      if (!values.json && event.type === 'token') io.stdout(event.text);
+    });
+    io.stdout(values.json ? `${JSON.stringify(answerJson(answer))}\n` : formatSources(answer));
+    return 0;
+  } finally {
+    await pipeline.dispose();
+    await embedder?.dispose();
+  }
+}
+
+function answerJson(answer: Answer) {
+  return {
+    answer: answer.answer,
+    citations: answer.citations.map(({ n, path: file, startLine, endLine }) => ({ n, path: file, startLine, endLine })),
+    cached: answer.cached,
+    degraded: answer.degraded,
+    ...(answer.degradedReason ? { degradedReason: answer.degradedReason } : {}),
+    mode: answer.mode,
+    timings: answer.timings,
+  };
+}
+
+function formatSources(answer: Answer): string {
+  const note = answer.degraded ? `\n(${answer.degradedReason ?? 'degraded answer'})\n` : '';
+  if (answer.citations.length === 0) return `${note}\nNo sources.\n`;
+  const sources = answer.citations.map((citation) => `[${citation.n}] ${citation.path}:${citation.startLine}-${citation.endLine}`).join('\n');
+  return `\n${note}\nSources:\n${sources}\n`;
 }

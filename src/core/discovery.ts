@@ -8,6 +8,7 @@ import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/p
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import ignore from 'ignore';
+import { CODE_EXTENSIONS, DOC_EXTENSIONS } from './parse/index.js';
 
 export type SkipReason =
   | 'ignored'
@@ -34,7 +35,7 @@ export interface SkippedFile {
 }
 
 export interface DiscoveryOptions {
-  /** Extensions without the dot, case-insensitive. Default: DEFAULT_DOC_EXTENSIONS + DEFAULT_CODE_EXTENSIONS. */
+  /** Extensions without the dot, case-insensitive. Default: the parsers' DOC_EXTENSIONS + CODE_EXTENSIONS. */
   include?: string[];
   /**
    * Gitignore-style globs relative to the root. Replaces DEFAULT_EXCLUDES (spread it to extend).
@@ -57,16 +58,6 @@ export interface DiscoveryResult {
   /** Exact counts, including skips left out of `skipped`. */
   skippedByReason: Record<SkipReason, number>;
 }
-
-export const DEFAULT_DOC_EXTENSIONS: readonly string[] = [
-  'md', 'mdx', 'markdown', 'txt', 'rst', 'adoc', 'asciidoc', 'html', 'htm',
-];
-
-/** Source files, indexed for their doc comments. */
-export const DEFAULT_CODE_EXTENSIONS: readonly string[] = [
-  'ts', 'tsx', 'js', 'jsx', 'mjs', 'cjs', 'py', 'go', 'rs', 'java', 'kt', 'cs',
-  'c', 'h', 'cpp', 'hpp', 'rb', 'swift', 'php', 'scala', 'sh',
-];
 
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
@@ -170,7 +161,7 @@ class DiscoveryWalk {
   private entriesSinceYield = 0;
 
   constructor(options: DiscoveryOptions) {
-    const include = options.include ?? [...DEFAULT_DOC_EXTENSIONS, ...DEFAULT_CODE_EXTENSIONS];
+    const include = options.include ?? [...DOC_EXTENSIONS, ...CODE_EXTENSIONS];
     this.includedExtensions = new Set(include.map((extension) => extension.replace(/^\./, '').toLowerCase()));
     this.excludeRules = ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(
       excludePatterns(options.exclude ?? DEFAULT_EXCLUDES),

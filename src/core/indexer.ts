@@ -8,7 +8,7 @@ import { chunkDocument, DEFAULT_CHUNKING, type ChunkingOptions } from './chunker
 import { discoverFiles, readTextFile, type DiscoveryOptions, type SkipReason } from './discovery.js';
 import { parseDocument } from './parse/index.js';
 import type { DocStore } from './store.js';
-import type { Chunk, Embedder } from './types.js';
+import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
 
 export interface IndexProgress {
   phase: 'discovering' | 'indexing' | 'committing' | 'done';
@@ -21,6 +21,8 @@ export interface IndexOptions {
   discovery?: Omit<DiscoveryOptions, 'signal'>;
   chunking?: ChunkingOptions;
   embedder?: Embedder;
+  /** Recorded in the store so a later process can make the same embedder (see EmbedderInfo.spec). */
+  embedderSpec?: string;
   signal?: AbortSignal;
   onProgress?: (progress: IndexProgress) => void;
   /** Commit a checkpoint after this many changed files (default 200). */
@@ -39,6 +41,8 @@ export interface IndexReport {
   chunksAdded: number;
   seconds: number;
   embedder: { id: string; dimensions: number } | null;
+  /** Provider, fallback reasons and throughput of the embedder, when it ran. */
+  embedderRuntime?: EmbedderRuntime;
   reembedded: boolean;
   generation: number;
 }
@@ -50,7 +54,7 @@ export async function indexFolder(root: string, store: DocStore, options: IndexO
   const checkpointFiles = options.checkpointFiles ?? 200;
 
   // A different embedding model means every stored vector is from the wrong space: re-embed all.
-  const wanted = embedder ? { id: embedder.id, dimensions: embedder.dimensions } : null;
+  const wanted = embedder ? { id: embedder.id, dimensions: embedder.dimensions, spec: options.embedderSpec } : null;
   const reembedded = store.embedder?.id !== wanted?.id || store.embedder?.dimensions !== wanted?.dimensions;
   if (reembedded) {
     store.resetVectors(wanted);
@@ -127,7 +131,9 @@ export async function indexFolder(root: string, store: DocStore, options: IndexO
       sinceCheckpoint = 0;
     }
   }
-  if (sinceCheckpoint > 0 || reembedded || store.generation === 0) {
+  const runtime = embedder?.runtime?.();
+  if (sinceCheckpoint > 0 || reembedded || store.generation === 0 || (runtime && !store.lastIndex?.runtime)) {
+    store.lastIndex = { finishedAt: new Date().toISOString(), seconds: (performance.now() - started) / 1000, runtime };
     onProgress?.({ phase: 'committing', filesDone: total, filesTotal: total });
     await store.commit();
   }
@@ -143,6 +149,7 @@ export async function indexFolder(root: string, store: DocStore, options: IndexO
     chunksAdded,
     seconds: (performance.now() - started) / 1000,
     embedder: store.embedder,
+    embedderRuntime: runtime,
     reembedded: reembedded && store.chunks.size > 0,
     generation: store.generation,
   };

@@ -8,8 +8,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile.js';
-import { KeywordIndex, type SerializedKeywordIndex } from './search/keywordIndex.js';
-import type { Chunk } from './types.js';
+import { KeywordIndex, type KeywordIndexOptions, type SerializedKeywordIndex } from './search/keywordIndex.js';
+import type { Chunk, EmbedderRuntime } from './types.js';
 import { HnswVectorIndex } from './vectorIndex.js';
 
 export const STORE_FORMAT_VERSION = 1;
@@ -28,6 +28,15 @@ export interface CatalogEntry {
 export interface EmbedderInfo {
   id: string;
   dimensions: number;
+  /** How to make this embedder again (a CLI `--embedder` value); absent for programmatic ones. */
+  spec?: string;
+}
+
+/** What the last index run saw of its embedder, for `docent info`. */
+export interface LastIndexRun {
+  finishedAt: string;
+  seconds: number;
+  runtime?: EmbedderRuntime;
 }
 
 interface Manifest {
@@ -36,6 +45,7 @@ interface Manifest {
   nextChunkId: number;
   nextFileId: number;
   embedder: EmbedderInfo | null;
+  lastIndex?: LastIndexRun;
   files: { catalog: string; chunks: string; keyword: string; fileKeyword: string; vectors: string | null };
   updatedAt: string;
 }
@@ -67,6 +77,15 @@ export class DocStore {
     return this.manifest.embedder;
   }
 
+  get lastIndex(): LastIndexRun | undefined {
+    return this.manifest.lastIndex;
+  }
+
+  /** Recorded with the next commit. */
+  set lastIndex(run: LastIndexRun | undefined) {
+    this.manifest.lastIndex = run;
+  }
+
   get vectors(): HnswVectorIndex | null {
     return this.vectorIndex;
   }
@@ -79,7 +98,10 @@ export class DocStore {
   }
 
   /** Opens the store in `dir`, or creates an empty one when `create` is set and none exists. */
-  static async open(dir: string, { create = false }: { create?: boolean } = {}): Promise<DocStore> {
+  static async open(
+    dir: string,
+    { create = false, keywordOptions }: { create?: boolean; keywordOptions?: KeywordIndexOptions } = {},
+  ): Promise<DocStore> {
     let manifestText: string;
     try {
       manifestText = await fs.readFile(path.join(dir, MANIFEST), 'utf8');
@@ -96,7 +118,7 @@ export class DocStore {
         files: { catalog: '', chunks: '', keyword: '', fileKeyword: '', vectors: null },
         updatedAt: new Date().toISOString(),
       };
-      return new DocStore(dir, empty, new Map(), new Map(), new KeywordIndex(), new KeywordIndex(), null);
+      return new DocStore(dir, empty, new Map(), new Map(), new KeywordIndex(keywordOptions), new KeywordIndex(keywordOptions), null);
     }
     const manifest = parseManifest(manifestText, dir);
     try {

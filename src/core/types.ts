@@ -36,6 +36,17 @@ export interface Embedder {
   readonly dimensions: number;
   embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
   dispose(): Promise<void>;
+  /** Where it runs and how fast, once it has run (ONNX embedders); undefined before first use. */
+  runtime?(): EmbedderRuntime | undefined;
+}
+
+export interface EmbedderRuntime {
+  /** Execution provider in use: 'cpu', 'cuda', 'dml', 'coreml', or 'remote'. */
+  provider: string;
+  kind: 'cpu' | 'gpu' | 'remote';
+  /** Why faster providers were passed over. */
+  fallbackReasons: string[];
+  textsPerSecond: number;
 }
 
 export interface RetrievalHit {

@@ -64,11 +64,25 @@ export type SessionOptions = Omit<ort.InferenceSession.SessionOptions, 'executio
  * Tries the providers for `choice` in order. `auto` ends on CPU, collecting the reason each GPU
  * provider failed; an explicit GPU choice that fails throws DeviceUnavailableError.
  */
+/**
+ * A GPU provider that cannot load is expected on most machines, and onnxruntime's native logger
+ * would print a red error line for it on every start. Failures still reach us as exceptions
+ * (collected in fallbackReasons), so the native logger only needs fatal messages. It is
+ * configured once, before the first session creates the runtime environment.
+ */
+let nativeLogQuieted = false;
+function quietNativeLog(): void {
+  if (nativeLogQuieted) return;
+  ort.env.logLevel = 'fatal';
+  nativeLogQuieted = true;
+}
+
 export async function createSession(
   model: string | Uint8Array,
   choice: DeviceChoice,
   options: SessionOptions = {},
 ): Promise<CreatedSession> {
+  quietNativeLog();
   const fallbackReasons: string[] = [];
   const order = providerOrder(choice);
   for (const provider of order) {

@@ -1,0 +1,152 @@
+/**
+ * bench:embed — chunks/s on CPU at batch 1, 8 and 32 for the default GloVe-SIF model and a
+ * BERT-shaped model (MiniLM-sized layers, random weights), next to @huggingface/transformers'
+ * feature-extraction on the same ONNX file and Continue's method (one chunk at a time, 10 ms
+ * pause). Run: node --import tsx bench/embed.ts  → prints a table, writes bench/results/embed.json
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createDefaultEmbedder } from '../src/core/embedding/defaultEmbedder.js';
+import { readModelFolder } from '../src/core/embedding/modelSpec.js';
+import { OnnxEmbedder } from '../src/core/embedding/onnxEmbedder.js';
+import type { Embedder } from '../src/core/types.js';
+import { writeBertModelFolder } from '../test/support/bertModel.js';
+
+export interface EmbedBenchOptions {
+  /** Chunks embedded per measurement; default 256 for the default model, a quarter for BERT. */
+  chunks?: number;
+  /** Where 40-line chunks come from; default .cache/postgres-docs, else examples/. */
+  corpusDir?: string;
+  resultsPath?: string;
+}
+
+interface Row {
+  model: string;
+  method: string;
+  batch: number | string;
+  chunks: number;
+  chunksPerSecond: number;
+}
+
+const ROOT = join(__dirname, '..');
+const CONTINUE_PAUSE_MS = 10;
+
+export async function runBench(options: EmbedBenchOptions = {}): Promise<unknown> {
+  const chunks = loadChunks(options.corpusDir, options.chunks ?? 256);
+  const bertChunks = chunks.slice(0, Math.max(8, Math.floor(chunks.length / 4)));
+  const rows: Row[] = [];
+  const work = mkdtempSync(join(tmpdir(), 'docent-bench-embed-'));
+  try {
+    for (const batch of [1, 8, 32]) rows.push(await measure('glove-sif-100d (default)', 'docent worker pool', batch, chunks, () => createDefaultEmbedder({ device: 'cpu', batchSize: batch })));
+    rows.push(await measureContinue('glove-sif-100d (default)', chunks, () => createDefaultEmbedder({ device: 'cpu' })));
+
+    const bertDir = writeBertModelFolder(join(work, 'tiny-bert'), { hidden: 384, layers: 6, maxPositions: 512, maxSeqLength: 256 });
+    const spec = readModelFolder(bertDir);
+    for (const batch of [1, 8, 32]) rows.push(await measure('bert-shaped 384x6', 'docent worker pool', batch, bertChunks, () => new OnnxEmbedder(spec, { device: 'cpu', batchSize: batch })));
+    const extractor = await transformersExtractor(work);
+    for (const batch of [1, 8, 32]) rows.push(await measureTransformers(extractor, batch, bertChunks));
+    rows.push(await measureTransformersContinue(extractor, bertChunks));
+    await extractor.dispose();
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const ratio = (model: string) => {
+    const best = Math.max(...rows.filter((row) => row.model === model && row.method === 'docent worker pool').map((row) => row.chunksPerSecond));
+    const continueRow = rows.find((row) => row.model === model && row.method.startsWith("Continue's method"))!;
+    return best / continueRow.chunksPerSecond;
+  };
+  const result = {
+    date: new Date().toISOString(),
+    cpus: (await import('node:os')).availableParallelism(),
+    rows,
+    speedupOverContinue: { 'glove-sif-100d (default)': ratio('glove-sif-100d (default)'), 'bert-shaped 384x6': ratio('bert-shaped 384x6') },
+  };
+  console.table(rows.map((row) => ({ ...row, chunksPerSecond: Number(row.chunksPerSecond.toFixed(1)) })));
+  console.log(`speed-up of the best docent batch over Continue's method: ${Object.entries(result.speedupOverContinue).map(([model, value]) => `${model} ×${value.toFixed(1)}`).join(', ')}`);
+  const resultsPath = options.resultsPath ?? join(ROOT, 'bench', 'results', 'embed.json');
+  mkdirSync(join(resultsPath, '..'), { recursive: true });
+  writeFileSync(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
+/** 40-line chunks of the corpus (markup stripped), cycled to `count`. */
+function loadChunks(corpusDir: string | undefined, count: number): string[] {
+  const dir = corpusDir ?? [join(ROOT, '.cache', 'postgres-docs'), join(ROOT, 'examples')].find((path) => existsSync(path))!;
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((path) => /\.(html?|md|txt)$/.test(path)).sort();
+  const chunks: string[] = [];
+  for (const file of files) {
+    const lines = readFileSync(join(dir, file), 'utf8').replace(/<[^>]+>/g, ' ').split('\n').filter((line) => line.trim());
+    for (let start = 0; start < lines.length && chunks.length < count; start += 40) chunks.push(lines.slice(start, start + 40).join('\n'));
+    if (chunks.length >= count) break;
+  }
+  if (chunks.length === 0) throw new Error(`no text chunks in ${dir}`);
+  while (chunks.length < count) chunks.push(chunks[chunks.length % Math.max(1, chunks.length)]!);
+  return chunks;
+}
+
+async function measure(model: string, method: string, batch: number, chunks: string[], create: () => OnnxEmbedder): Promise<Row> {
+  const embedder = create();
+  try {
+    await embedder.embed(chunks.slice(0, 2)); // start workers and sessions outside the timing
+    const started = performance.now();
+    await embedder.embed(chunks);
+    return row(model, method, batch, chunks.length, started);
+  } finally {
+    await embedder.dispose();
+  }
+}
+
+async function measureContinue(model: string, chunks: string[], create: () => Embedder): Promise<Row> {
+  const embedder = create();
+  try {
+    await embedder.embed(chunks.slice(0, 1));
+    const started = performance.now();
+    for (const chunk of chunks) {
+      await embedder.embed([chunk]);
+      await sleep(CONTINUE_PAUSE_MS);
+    }
+    return row(model, `Continue's method (1 chunk, ${CONTINUE_PAUSE_MS} ms pause)`, 1, chunks.length, started);
+  } finally {
+    await embedder.dispose();
+  }
+}
+
+type Extractor = ((texts: string[], options: { pooling: 'mean'; normalize: boolean }) => Promise<unknown>) & { dispose(): Promise<void> };
+
+async function transformersExtractor(modelsDir: string): Promise<Extractor> {
+  const { env, pipeline } = await import('@huggingface/transformers');
+  env.allowRemoteModels = false;
+  env.localModelPath = `${modelsDir}/`;
+  return (await pipeline('feature-extraction', 'tiny-bert', { dtype: 'fp32', device: 'cpu' })) as unknown as Extractor;
+}
+
+async function measureTransformers(extractor: Extractor, batch: number, chunks: string[]): Promise<Row> {
+  await extractor(chunks.slice(0, 2), { pooling: 'mean', normalize: true });
+  const started = performance.now();
+  for (let start = 0; start < chunks.length; start += batch) await extractor(chunks.slice(start, start + batch), { pooling: 'mean', normalize: true });
+  return row('bert-shaped 384x6', '@huggingface/transformers (main thread)', batch, chunks.length, started);
+}
+
+/** Continue's indexer uses transformers.js one chunk at a time with a pause in between. */
+async function measureTransformersContinue(extractor: Extractor, chunks: string[]): Promise<Row> {
+  const started = performance.now();
+  for (const chunk of chunks) {
+    await extractor([chunk], { pooling: 'mean', normalize: true });
+    await sleep(CONTINUE_PAUSE_MS);
+  }
+  return row('bert-shaped 384x6', `Continue's method (transformers.js, 1 chunk, ${CONTINUE_PAUSE_MS} ms pause)`, 1, chunks.length, started);
+}
+
+function row(model: string, method: string, batch: number | string, chunks: number, started: number): Row {
+  return { model, method, batch, chunks, chunksPerSecond: chunks / ((performance.now() - started) / 1000) };
+}
+
+if (require.main === module) {
+  runBench().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

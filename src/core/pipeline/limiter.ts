@@ -1,0 +1,78 @@
+/** Caps requests in flight to one backend, with a bounded, time-limited queue. */
+import { abortReason, BusyError } from './errors.js';
+
+interface Waiter {
+  grant: (release: () => void) => void;
+}
+
+export class ConcurrencyLimiter {
+  private inFlightCount = 0;
+  private readonly waiters: Waiter[] = [];
+  /** Moving average of how long a slot is held, to tell busy callers when to come back. */
+  private averageHoldMs = 1000;
+
+  constructor(
+    private readonly maxInFlight: number,
+    private readonly maxQueue: number,
+    private readonly maxWaitMs: number,
+  ) {}
+
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  get queueDepth(): number {
+    return this.waiters.length;
+  }
+
+  /**
+   * Resolves with a release function once a slot is free. Rejects with BusyError when the queue
+   * is full or the wait exceeds the maximum, and with the abort reason when `signal` aborts; a
+   * caller that leaves the queue never takes a slot.
+   */
+  acquire(signal: AbortSignal): Promise<() => void> {
+    if (signal.aborted) return Promise.reject(abortReason(signal));
+    if (this.inFlightCount < this.maxInFlight) return Promise.resolve(this.take());
+    if (this.waiters.length >= this.maxQueue) return Promise.reject(new BusyError(this.retryAfterSeconds()));
+    return new Promise((resolve, reject) => {
+      const leave = (error: Error) => {
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      };
+      const onAbort = () => leave(abortReason(signal));
+      const timer = setTimeout(() => leave(new BusyError(this.retryAfterSeconds())), this.maxWaitMs);
+      const waiter: Waiter = {
+        grant: (release) => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          resolve(release);
+        },
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  private take(): () => void {
+    this.inFlightCount++;
+    const started = performance.now();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.averageHoldMs = 0.8 * this.averageHoldMs + 0.2 * (performance.now() - started);
+      this.inFlightCount--;
+      // The slot passes straight to the next waiter, so a newcomer cannot overtake the queue.
+      const next = this.waiters.shift();
+      if (next) next.grant(this.take());
+    };
+  }
+
+  private retryAfterSeconds(): number {
+    const waves = Math.ceil((this.waiters.length + 1) / this.maxInFlight);
+    return Math.max(1, Math.ceil((waves * this.averageHoldMs) / 1000));
+  }
+}

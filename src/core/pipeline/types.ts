@@ -1,0 +1,198 @@
+/** Public shapes of the answer pipeline. Nothing here imports `vscode`. */
+import type { Embedder, Retriever } from '../types.js';
+
+export interface Turn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+/** Text the user has selected in the editor; it changes the answer, so it is part of the cache key. */
+export interface EditorSelection {
+  text: string;
+  languageId: string;
+  path: string;
+}
+
+export interface AnswerRequest {
+  question: string;
+  /** Prior turns, oldest first. When absent and `conversationId` is set, the stored turns are used. */
+  history?: Turn[];
+  conversationId?: string;
+  selection?: EditorSelection;
+  k?: number;
+  signal?: AbortSignal;
+}
+
+export interface Citation {
+  /** The number the answer text uses, `[n]`. */
+  n: number;
+  path: string;
+  startLine: number;
+  endLine: number;
+  heading?: string;
+  text: string;
+}
+
+export type AnswerMode = 'generated' | 'extractive' | 'retrieval-only';
+
+export type Stage =
+  | 'normalise'
+  | 'cache'
+  | 'sharedCache'
+  | 'rewrite'
+  | 'embed'
+  | 'retrieve'
+  | 'prompt'
+  | 'queue'
+  | 'firstToken'
+  | 'generate'
+  | 'cite'
+  | 'store'
+  | 'total';
+
+export interface Answer {
+  answer: string;
+  citations: Citation[];
+  cached: boolean;
+  degraded: boolean;
+  degradedReason?: string;
+  mode: AnswerMode;
+  /** Milliseconds per stage that ran. */
+  timings: Partial<Record<Stage, number>>;
+}
+
+/**
+ * Streamed while an answer is produced. The `token` texts concatenate to exactly `Answer.answer`;
+ * `sources` comes once, after the last token.
+ */
+export type AnswerEvent =
+  | { type: 'token'; text: string }
+  | { type: 'sources'; citations: Citation[] }
+  | { type: 'status'; stage: Stage };
+
+export interface BackendConfig {
+  /** OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1 */
+  baseURL: string;
+  model: string;
+  apiKey?: string;
+}
+
+export interface PipelineLimits {
+  /** Passages retrieved per question. */
+  k: number;
+  /** Budget for the whole prompt (system, history, selection, sources, question). */
+  maxPromptTokens: number;
+  maxAnswerTokens: number;
+  maxHistoryTurns: number;
+  maxHistoryTokens: number;
+  maxConversations: number;
+  conversationIdleMs: number;
+  /** Passages shown by an extractive answer. */
+  extractivePassages: number;
+  /** Backend requests in flight at once. */
+  maxInFlight: number;
+  /** Callers allowed to wait for a slot; beyond it they get a BusyError at once. */
+  maxQueue: number;
+  maxQueueWaitMs: number;
+  /** Retries of 5xx, 429 and connection errors, only before the first token. */
+  maxRetries: number;
+  retryBaseMs: number;
+  /** Consecutive backend failures that open the breaker. */
+  breakerFailureThreshold: number;
+  breakerCooldownMs: number;
+}
+
+export interface CacheLevelOptions {
+  maxEntries: number;
+  maxBytes: number;
+  ttlMs: number;
+}
+
+export interface CacheOptions {
+  /** Off: no answer, embedding or negative cache and no single-flight (the "uncached" benchmark column). */
+  enabled: boolean;
+  answers: CacheLevelOptions;
+  embeddings: CacheLevelOptions;
+  /** TTL of "nothing relevant found". */
+  negativeTtlMs: number;
+  /** Each entry's TTL is shortened by a random fraction up to this, so entries do not expire together. */
+  ttlJitter: number;
+  /** Optional shared second level (`docent.cache.redisUrl`), e.g. redis://127.0.0.1:6379. */
+  redisUrl?: string | undefined;
+}
+
+export interface PipelineTimeouts {
+  /** Embedding plus retrieval. */
+  retrievalMs: number;
+  /** From the start of generation (retries included) to the first streamed token. */
+  firstTokenMs: number;
+  totalMs: number;
+}
+
+export interface PipelineLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** Counts text in model tokens; the default estimates chars / 4. */
+export interface TokenCounter {
+  count(text: string): number;
+}
+
+export interface AnswerPipelineOptions {
+  retriever: Retriever;
+  embedder?: Embedder;
+  /** Absent: retrieval-only mode. */
+  backend?: BackendConfig | undefined;
+  limits?: Partial<PipelineLimits>;
+  cacheOptions?: Partial<Omit<CacheOptions, 'answers' | 'embeddings'>> & {
+    answers?: Partial<CacheLevelOptions>;
+    embeddings?: Partial<CacheLevelOptions>;
+  };
+  timeouts?: Partial<PipelineTimeouts>;
+  tokenCounter?: TokenCounter;
+  logger?: PipelineLogger;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface CacheLevelStats {
+  hits: number;
+  misses: number;
+  hitRatio: number;
+  entries: number;
+  bytes: number;
+}
+
+export interface MetricsSnapshot {
+  requests: number;
+  errors: number;
+  degraded: number;
+  busyRejections: number;
+  /** Cached answers dropped because a source file changed or retrieval no longer agrees. */
+  invalidations: number;
+  stages: Partial<Record<Stage, LatencySummary>>;
+  caches: {
+    answer: CacheLevelStats;
+    negative: CacheLevelStats;
+    embedding: CacheLevelStats;
+    /** Hits are callers that joined an identical question already in flight. */
+    singleFlight: CacheLevelStats;
+    /** The shared Redis level, when configured. */
+    redis?: CacheLevelStats;
+  };
+  queueDepth: number;
+  inFlight: number;
+  breaker: BreakerState;
+  conversations: number;
+  /** Whether the shared Redis level is connected; absent when none is configured. */
+  sharedCacheConnected?: boolean;
+}

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { before, test } from 'node:test';
+import { distinctFiles, scoreRankings, type EvalQuestion } from '../../bench/evalMetrics.js';
+import { HashingEmbedder } from '../../src/core/embedding/hashingEmbedder.js';
+import { indexFolder, type IndexReport } from '../../src/core/indexer.js';
+import { HybridRetriever } from '../../src/core/search/hybrid.js';
+import { DocStore } from '../../src/core/store.js';
+import { makeTempDir } from '../support/tempDocs.js';
+
+const EXAMPLES = path.resolve(__dirname, '../../examples');
+let store: DocStore;
+let report: IndexReport;
+let questions: EvalQuestion[];
+
+before(async () => {
+  store = await DocStore.open(await makeTempDir('examples-store'), { create: true });
+  report = await indexFolder(path.join(EXAMPLES, 'docs'), store, { embedder: new HashingEmbedder() });
+  questions = JSON.parse(await fs.readFile(path.join(EXAMPLES, 'questions.json'), 'utf8')) as EvalQuestion[];
+});
+
+test('the example docs index fully; drafts (.gitignore) and the PNG are skipped with reasons', () => {
+  assert.ok(report.filesIndexed >= 30, `indexed ${report.filesIndexed}`);
+  assert.equal(report.skippedByReason.ignored, 1, 'the _drafts folder');
+  assert.ok(![...store.catalog.keys()].some((file) => file.startsWith('_drafts/') || file.endsWith('.png')));
+  for (const extension of ['.md', '.mdx', '.html', '.adoc', '.txt', '.rst', '.ts', '.py']) {
+    assert.ok([...store.catalog.keys()].some((file) => file.endsWith(extension)), `no ${extension} file indexed`);
+  }
+});
+
+test('hybrid retrieval answers the example questions (recall@5 and MRR@10 floors, better than keyword alone)', async () => {
+  const evaluate = async (retriever: HybridRetriever) => {
+    const rankings: string[][] = [];
+    for (const question of questions) rankings.push(distinctFiles((await retriever.search(question.q, { k: 60 })).map((hit) => hit.chunk.path)));
+    return scoreRankings(questions, rankings);
+  };
+  const hybrid = await evaluate(new HybridRetriever(store, new HashingEmbedder()));
+  const keywordOnly = await evaluate(new HybridRetriever(store, undefined));
+  assert.ok(hybrid.recallAt5 >= 0.9, `recall@5 ${hybrid.recallAt5}`);
+  assert.ok(hybrid.mrrAt10 >= 0.8, `MRR@10 ${hybrid.mrrAt10}`);
+  assert.ok(hybrid.mrrAt10 >= keywordOnly.mrrAt10, `hybrid ${hybrid.mrrAt10} < keyword ${keywordOnly.mrrAt10}`);
+});
+
+test('citations point at the lines that hold the passage, with the heading path', async () => {
+  const [hit] = await new HybridRetriever(store, new HashingEmbedder()).search('How do I rotate the API signing keys?', { k: 1 });
+  assert.ok(hit);
+  assert.equal(hit.chunk.path, 'runbooks/rotate-signing-keys.md');
+  const lines = (await fs.readFile(path.join(EXAMPLES, 'docs', hit.chunk.path), 'utf8')).split('\n');
+  const cited = lines.slice(hit.chunk.startLine - 1, hit.chunk.endLine).join('\n');
+  for (const word of hit.chunk.text.match(/[A-Za-z]{5,}/g)!.slice(0, 10)) assert.ok(cited.includes(word), `${word} not in cited lines`);
+  assert.match(hit.chunk.headingPath.join(' › '), /rotat/i);
+});
+
+test('near-duplicate passages are collapsed: a copied page does not take two result slots', async () => {
+  const folder = await makeTempDir('dupes');
+  const page = '# Backup schedule\n\nNightly backups of the orders database run at 02:00 UTC and are kept for 35 days in cold storage.\n';
+  await fs.writeFile(path.join(folder, 'a.md'), page);
+  await fs.writeFile(path.join(folder, 'b.md'), page.replace('35 days', '35 days.'));
+  await fs.writeFile(path.join(folder, 'c.md'), '# Restore\n\nRestoring the orders database from cold storage takes about an hour.\n');
+  const dupes = await DocStore.open(await makeTempDir('dupes-store'), { create: true });
+  await indexFolder(folder, dupes, { embedder: new HashingEmbedder() });
+  const hits = await new HybridRetriever(dupes, new HashingEmbedder()).search('orders database backups cold storage', { k: 3 });
+  assert.equal(hits.length, 2, 'three files, two distinct passages');
+  assert.ok(hits.some((hit) => hit.chunk.path === 'c.md'));
+  assert.equal(hits.filter((hit) => hit.chunk.path === 'a.md' || hit.chunk.path === 'b.md').length, 1);
+});

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createDefaultEmbedder } from '../../src/core/embedding/defaultEmbedder.js';
+import { EmbeddingRunner } from '../../src/core/embedding/embeddingRunner.js';
+import type { WordVectorManifest } from '../../src/core/embedding/modelSpec.js';
+import { readModelFolder } from '../../src/core/embedding/modelSpec.js';
+import type { OnnxEmbedder } from '../../src/core/embedding/onnxEmbedder.js';
+import { buildWordVectorModel, sifWeight } from '../../src/core/embedding/wordVectorModel.js';
+import { IdentifierWordTokenizer } from '../../src/core/embedding/wordTokenizer.js';
+
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, value, d) => sum + value * b[d]!, 0);
+
+test('identifier-aware tokenizer splits camelCase, snake_case, dotted names and compounds into known words', () => {
+  const tokenizer = new IdentifierWordTokenizer(['[PAD]', 'the', 'read', 'file', 'sync', 'max', 'size', 'http', 'response', 'auto', 'vacuum', 'json', 'fs', '2']);
+  assert.deepEqual(tokenizer.words('fs.readFileSync'), ['fs', 'read', 'file', 'sync']);
+  assert.deepEqual(tokenizer.words('max_wal_size'), ['max', 'size']);
+  assert.deepEqual(tokenizer.words('getHTTPResponse2'), ['http', 'response', '2']);
+  assert.deepEqual(tokenizer.words('The autovacuum JSON'), ['the', 'auto', 'vacuum', 'json']);
+  assert.deepEqual(tokenizer.encode('the the the', 2), [1, 1]);
+});
+
+test('the word-vector graph computes the SIF-weighted mean of int8 rows, normalised; unknown-only text gives e0', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'docent-words-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dimensions = 4;
+  const words = ['[PAD]', 'alpha', 'beta', 'gamma'];
+  const vectors = Float32Array.from([0, 0, 0, 0, 1, 0, 0.5, 0, 0, 2, 0, -1, 0.3, 0.3, 0.3, 0.3]);
+  const weights = Float32Array.from([0, sifWeight(1, 3, 0.1), sifWeight(2, 3, 0.1), sifWeight(3, 3, 0.1)]);
+  writeFileSync(join(dir, 'model.onnx'), buildWordVectorModel({ dimensions, vectors, weights }));
+  writeFileSync(join(dir, 'vocab.txt'), words.join('\n'));
+  const manifest: WordVectorManifest = { id: 'tiny-words', kind: 'word-vectors', dimensions, model: 'model.onnx', vocabulary: 'vocab.txt', maxLength: 16, source: 'test', licence: 'test', buildKey: 'x' };
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  const runner = await EmbeddingRunner.create(readModelFolder(dir), { device: 'cpu' });
+  t.after(() => runner.dispose());
+
+  const { vectors: [mixed, unknown, alone] } = await runner.embed(['alpha beta beta', 'nothing known here', 'gamma']);
+  const expected = new Float32Array(dimensions).map((_, d) => weights[1]! * vectors[4 + d]! + 2 * weights[2]! * vectors[8 + d]!);
+  const norm = Math.hypot(...expected);
+  for (let d = 0; d < dimensions; d++) assert.ok(Math.abs(mixed![d]! - expected[d]! / norm) < 0.01, `dimension ${d}`);
+  assert.deepEqual(Array.from(unknown!), [1, 0, 0, 0]);
+  assert.ok(Math.abs(dot(alone!, Float32Array.from([0.5, 0.5, 0.5, 0.5])) - 1) < 1e-3);
+  assert.ok(sifWeight(1, 1000, 1e-3) < sifWeight(500, 1000, 1e-3), 'frequent words weigh less');
+});
+
+test('default GloVe-SIF model: loads lazily, runs on CPU, and ranks related texts above unrelated ones', async (t) => {
+  let embedder: OnnxEmbedder;
+  try {
+    embedder = createDefaultEmbedder({ device: 'cpu', workers: 1 });
+  } catch (error) {
+    return t.skip(`default model not built (${(error as Error).message.slice(0, 80)}…); run npm run build`);
+  }
+  t.after(() => embedder.dispose());
+  assert.equal(embedder.dimensions, 100);
+  assert.match(embedder.id, /^glove-6b-100d-sif-/);
+  assert.equal(embedder.activeDevice, undefined, 'no worker before the first embed');
+  const embed = (texts: string[]) => embedder.embed(texts);
+  const [question, related, unrelated, identifiers, prose] = await embed([
+    'How do I rotate the API signing keys?',
+    'Rotating the signing key used by the API',
+    'The autovacuum daemon reclaims dead tuples in tables',
+    'fs.readFileSync(path) returns the contents of the file',
+    'reading the contents of a file from a path',
+  ]);
+  assert.equal(embedder.activeDevice!.provider, 'cpu');
+  assert.ok(dot(question!, related!) > dot(question!, unrelated!) + 0.2);
+  assert.ok(dot(identifiers!, prose!) > dot(identifiers!, unrelated!));
+  assert.ok(existsSync(readModelFolder(join(__dirname, '..', '..', 'dist', 'models', 'glove-sif-100d')).modelPath));
+});

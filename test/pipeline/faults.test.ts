@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { FaultInjectingOpenAIServer, refusedBaseURL } from '../support/openaiStubServer.js';
+import { capture, makePipeline, settlesWithin, waitFor } from './fixtures.js';
+
+const QUESTION = 'How do I rotate the API signing keys?';
+
+describe('backend faults', () => {
+  let server: FaultInjectingOpenAIServer;
+  before(async () => {
+    server = await FaultInjectingOpenAIServer.start();
+  });
+  beforeEach(() => {
+    server.defaultFault = { kind: 'ok' };
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test('5xx before the first token is retried with backoff, then answers', async () => {
+    const { pipeline } = makePipeline({ baseURL: server.baseURL });
+    const before = server.streamRequests.length;
+    server.script({ kind: 'status', status: 500 }, { kind: 'status', status: 503 });
+    const answer = await pipeline.ask({ question: QUESTION });
+    assert.equal(answer.mode, 'generated');
+    assert.equal(answer.degraded, false);
+    assert.equal(server.streamRequests.length - before, 3);
+  });
+
+  test('5xx that persists degrades to an extractive answer with citations and a one-line reason', async () => {
+    const { pipeline } = makePipeline({ baseURL: server.baseURL, limits: { maxRetries: 1 } });
+    server.defaultFault = { kind: 'status', status: 502 };
+    const seen = capture();
+    const answer = await pipeline.ask({ question: QUESTION }, seen.onEvent);
+    assert.equal(answer.degraded, true);
+    assert.equal(answer.mode, 'extractive');
+    assert.match(answer.degradedReason!, /HTTP 502/);
+    assert.match(answer.answer.split('\n')[0]!, /^⚠ .*HTTP 502.*Showing the most relevant passages instead\.$/);
+    assert.equal(answer.citations[0]?.path, 'security/keys.md');
+    assert.match(answer.answer, /\[1\] security\/keys\.md:1-10/);
+    assert.equal(seen.streamedText(), answer.answer);
+    assert.equal(pipeline.metrics().degraded, 1);
+  });
+
+  test('degraded answers are never cached as full answers', async () => {
+    const { pipeline } = makePipeline({ baseURL: server.baseURL, limits: { maxRetries: 0 } });
+    server.script({ kind: 'status', status: 500 });
+    const first = await pipeline.ask({ question: QUESTION });
+    assert.equal(first.degraded, true);
+    const second = await pipeline.ask({ question: QUESTION });
+    assert.equal(second.cached, false);
+    assert.equal(second.degraded, false);
+    assert.equal(second.mode, 'generated');
+    assert.equal((await pipeline.ask({ question: QUESTION })).cached, true);
+  });
+
+  test('429 honours Retry-After before retrying', async () => {
+    const { pipeline } = makePipeline({ baseURL: server.baseURL });
+    server.script({ kind: 'status', status: 429, retryAfter: '1' });
+    const before = server.streamRequests.length;
+    const started = performance.now();
+    const answer = await pipeline.ask({ question: QUESTION });
+    assert.equal(answer.degraded, false);
+    assert.equal(server.streamRequests.length - before, 2);
+    // A lower bound only: a slow machine can make this longer, never shorter.
+    assert.ok(performance.now() - started >= 950, 'waited for the Retry-After second');
+  });
+
+  test('429 asking for longer than the first-token budget degrades at once, saying when to retry', async () => {
+    const { pipeline } = makePipeline({ baseURL: server.baseURL, timeouts: { firstTokenMs: 2_000 } });
+    server.script({ kind: 'status', status: 429, retryAfter: '30' });
+    const before = server.streamRequests.length;
+    const answer = await settlesWithin(pipeline.ask({ question: QUESTION }), 1_500);
+    assert.equal(answer.degraded, true);
+    assert.match(answer.degradedReason!, /rate-limiting.*retry in 30 s/);
+    assert.equal(server.streamRequests.length - before, 1);
+    assert.equal(pipeline.metrics().breaker, 'closed', 'rate limiting is not a breaker failure');
+  });
+
+  test('a refused connection degrades with a clear reason', async () => {
+    const { pipeline } = makePipeline({ baseURL: await refusedBaseURL(), limits: { maxRetries: 1 } });
+    const answer = await settlesWithin(pipeline.ask({ question: QUESTION }), 5_000);
+    assert.equal(answer.degraded, true);
+    assert.match(answer.degradedReason!, /could not connect to the backend \(ECONNREFUSED\)/i);
+    assert.equal(answer.citations[0]?.path, 'security/keys.md');
+  });
+
+  for (const [kind, reason] of [
+    ['malformed', /malformed stream chunk/],
+    ['drop', /connection to the backend dropped mid-answer/],
+    ['truncate', /stream ended before the answer was complete/],
+  ] as const) {
+    test(`a ${kind} stream after the first tokens keeps what streamed, ends with a clear error, and is not retried`, async () => {
+      const { pipeline } = makePipeline({ baseURL: server.baseURL });
+      server.script({ kind, afterTokens: 3 });
+      // Spaced tokens reach the client before the fault (a drop with nothing received is retried).
+      server.tokenDelayMs = 5;
+      const before = server.streamRequests.length;
+      const seen = capture();
+      const answer = await settlesWithin(pipeline.ask({ question: QUESTION }, seen.onEvent), 5_000).finally(() => {
+        server.tokenDelayMs = 0;
+      });
+      assert.equal(server.streamRequests.length - before, 1, 'no retry after the first token');
+      assert.equal(answer.degraded, true);
+      assert.match(answer.degradedReason!, reason);
+      assert.match(answer.answer, /^According [^⚠]*\n\n⚠ /, 'the streamed tokens are kept, then the error line');
+      assert.match(answer.answer, /\n\n⚠ .*Showing the most relevant passages instead\./);
+      assert.equal(seen.streamedText(), answer.answer);
+      assert.ok(answer.citations.some((citation) => citation.path === 'security/keys.md'));
+      assert.equal((await pipeline.ask({ question: QUESTION })).cached, false, 'the partial answer was not cached');
+    });
+  }
+
+  test('a malformed first chunk degrades to a purely extractive answer', async () => {
+    const { pipeline } = makePipeline({ baseURL: server.baseURL });
+    server.script({ kind: 'malformed', afterTokens: 0 });
+    const answer = await pipeline.ask({ question: QUESTION });
+    assert.equal(answer.degraded, true);
+    assert.match(answer.answer, /^⚠ The backend sent a malformed stream chunk/);
+  });
+
+  test('a slow first token hits the first-token timeout, aborts the HTTP request and degrades', async () => {
+    const { pipeline } = makePipeline({ baseURL: server.baseURL, timeouts: { firstTokenMs: 300 } });
+    server.script({ kind: 'slowFirstToken', delayMs: 5_000 });
+    const answer = await settlesWithin(pipeline.ask({ question: QUESTION }), 3_000);
+    assert.equal(answer.degraded, true);
+    assert.match(answer.degradedReason!, /first token timed out after 300 ms/);
+    await settlesWithin(waitFor(() => server.streamRequests.at(-1)!.aborted), 2_000);
+  });
+
+  test('a backend that never finishes degrades at the total timeout, keeping what streamed', async () => {
+    const { pipeline } = makePipeline({ baseURL: server.baseURL, timeouts: { totalMs: 600 } });
+    server.tokenDelayMs = 200;
+    try {
+      const answer = await settlesWithin(pipeline.ask({ question: QUESTION }), 3_000);
+      assert.equal(answer.degraded, true);
+      assert.match(answer.degradedReason!, /Answering timed out after 600 ms/);
+      assert.ok(answer.answer.startsWith('According to'));
+    } finally {
+      server.tokenDelayMs = 0;
+    }
+  });
+});
