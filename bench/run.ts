@@ -5,6 +5,7 @@
 const BENCHES: Record<string, () => Promise<{ runBench: () => Promise<unknown> }>> = {
   retrieval: () => import('./retrieval.js'),
   ann: () => import('./ann.js'),
+  indexing: () => import('./indexing.js'),
   embed: () => import('./embed.js'),
   pipeline: () => import('./pipeline.js'),
   generation: () => import('./generation.js'),

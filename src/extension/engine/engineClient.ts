@@ -1,0 +1,190 @@
+/**
+ * The extension host's side of the engine process: forks dist/engine.js on first use, forwards
+ * requests, routes replies by id, and restarts the process (with the last configuration) if it
+ * dies. Only `child_process` is loaded here; src/core stays in the child.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import type { AskParams, EngineCitation, EngineConfig, EngineStats, EngineToHost, HostToEngine } from './engineProtocol.js';
+import type { IndexProgressInfo } from './progress.js';
+
+export interface AskHandlers {
+  onToken(text: string): void;
+  onSources(citations: EngineCitation[]): void;
+}
+
+export interface AskOutcome {
+  mode: 'generated' | 'extractive' | 'retrieval-only';
+  degradedReason?: string;
+}
+
+export class AskFailure extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'aborted' | 'busy' | 'error',
+  ) {
+    super(message);
+  }
+}
+
+export interface EngineEvents {
+  onProgress(progress: IndexProgressInfo): void;
+  onLog(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+interface PendingAsk {
+  handlers: AskHandlers;
+  resolve(outcome: AskOutcome): void;
+  reject(error: AskFailure): void;
+}
+
+export class EngineClient {
+  private child: ChildProcess | undefined;
+  private config: EngineConfig | undefined;
+  private nextId = 1;
+  private disposed = false;
+  private readonly asks = new Map<string, PendingAsk>();
+  private readonly replies = new Map<string, (message: EngineToHost) => void>();
+
+  constructor(
+    private readonly distDir: string,
+    private readonly events: EngineEvents,
+  ) {}
+
+  get started(): boolean {
+    return this.child !== undefined;
+  }
+
+  configure(config: EngineConfig): void {
+    this.config = config;
+    if (this.child) this.post({ type: 'configure', config });
+  }
+
+  index(folders?: string[]): void {
+    this.post(folders ? { type: 'index', folders } : { type: 'index' });
+  }
+
+  pauseIndex(): void {
+    this.post({ type: 'pauseIndex' });
+  }
+
+  resumeIndex(): void {
+    this.post({ type: 'resumeIndex' });
+  }
+
+  cancelIndex(): void {
+    if (this.child) this.post({ type: 'cancelIndex' });
+  }
+
+  clearCache(): void {
+    if (this.child) this.post({ type: 'clearCache' });
+  }
+
+  ask(params: AskParams, handlers: AskHandlers, signal: AbortSignal): Promise<AskOutcome> {
+    const id = String(this.nextId++);
+    return new Promise<AskOutcome>((resolve, reject) => {
+      this.asks.set(id, { handlers, resolve, reject });
+      signal.addEventListener('abort', () => this.post({ type: 'cancelAsk', id }), { once: true });
+      this.post({ type: 'ask', id, params });
+    });
+  }
+
+  /** The pipeline's MetricsSnapshot (null before the first question) and index stats. */
+  metrics(): Promise<{ metrics: unknown; stats: EngineStats }> {
+    if (!this.child) return Promise.resolve({ metrics: null, stats: { files: 0, chunks: 0 } });
+    const id = String(this.nextId++);
+    return new Promise((resolve) => {
+      this.replies.set(id, (message) => {
+        if (message.type === 'metrics') resolve({ metrics: message.metrics, stats: message.stats });
+      });
+      this.post({ type: 'metrics', id });
+    });
+  }
+
+  pullModel(repoId: string, cacheDir: string, onProgress: (message: string) => void): Promise<string> {
+    const id = String(this.nextId++);
+    return new Promise((resolve, reject) => {
+      this.replies.set(id, (message) => {
+        if (message.type === 'pullProgress') return onProgress(message.message);
+        if (message.type !== 'pulled') return;
+        this.replies.delete(id);
+        if (message.folder) resolve(message.folder);
+        else reject(new Error(message.error ?? 'the model pull failed'));
+      });
+      this.post({ type: 'pullModel', id, repoId, cacheDir });
+    });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.child?.kill();
+    this.child = undefined;
+  }
+
+  private post(message: HostToEngine): void {
+    this.ensureChild().send(message);
+  }
+
+  private ensureChild(): ChildProcess {
+    if (this.child) return this.child;
+    if (!this.config) throw new Error('the engine needs a configuration before it starts');
+    const child = fork(path.join(this.distDir, 'engine.js'), [], {
+      // The host's own flags (inspector ports, heap limits) are not meant for the engine.
+      execArgv: [],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // Electron-based hosts run the script with their own Node runtime.
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => this.events.onLog('warn', `engine: ${text.trimEnd()}`));
+    child.on('message', (message) => this.receive(message as EngineToHost));
+    child.on('exit', (code, signal) => this.exited(child, code, signal));
+    this.child = child;
+    child.send({ type: 'configure', config: this.config } satisfies HostToEngine);
+    return child;
+  }
+
+  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    for (const [id, pending] of this.asks) {
+      this.asks.delete(id);
+      pending.reject(new AskFailure('The Docent engine stopped while answering.', 'error'));
+    }
+    this.replies.clear();
+    if (this.disposed) return;
+    this.events.onLog('error', `engine exited (code ${code ?? 'none'}, signal ${signal ?? 'none'}); it restarts on next use`);
+    this.events.onProgress({ state: 'error', percent: 0, files: 0, chunks: 0, message: 'The Docent engine stopped; it restarts on next use.' });
+  }
+
+  private receive(message: EngineToHost): void {
+    switch (message.type) {
+      case 'indexProgress':
+        return this.events.onProgress(message.progress);
+      case 'log':
+        return this.events.onLog(message.level, message.message);
+      case 'token':
+        return this.asks.get(message.id)?.handlers.onToken(message.text);
+      case 'sources':
+        return this.asks.get(message.id)?.handlers.onSources(message.citations);
+      case 'answered': {
+        const pending = this.asks.get(message.id);
+        this.asks.delete(message.id);
+        return pending?.resolve({ mode: message.mode, ...(message.degradedReason ? { degradedReason: message.degradedReason } : {}) });
+      }
+      case 'askFailed': {
+        const pending = this.asks.get(message.id);
+        this.asks.delete(message.id);
+        return pending?.reject(new AskFailure(message.message, message.reason));
+      }
+      case 'metrics': {
+        const reply = this.replies.get(message.id);
+        this.replies.delete(message.id);
+        return reply?.(message);
+      }
+      case 'pullProgress':
+      case 'pulled':
+        return this.replies.get(message.id)?.(message);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+/** Reads Docent's settings (contributed in package.json) into the engine's configuration. */
+import * as vscode from 'vscode';
+import type { BackendInfo } from '../shared/protocol.js';
+import type { BackendSettings, EngineConfig, FolderConfig } from './engine/engineProtocol.js';
+
+export type BackendKind = BackendInfo['kind'];
+
+export const DEFAULT_LOCAL_PORT = 8123;
+
+function section(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration('docent');
+}
+
+export function backendKind(): BackendKind {
+  const kind = section().get<string>('backend', 'none');
+  return kind === 'local' || kind === 'remote' ? kind : 'none';
+}
+
+export function localServerSettings(): { modelPath: string; port: number; autoStart: boolean } {
+  const config = section();
+  return {
+    modelPath: config.get<string>('localServer.modelPath', ''),
+    port: config.get<number>('localServer.port', DEFAULT_LOCAL_PORT),
+    autoStart: config.get<boolean>('localServer.autoStart', false),
+  };
+}
+
+/** What the chat view shows about where questions go; remote names the host. */
+export function backendInfo(): BackendInfo {
+  const kind = backendKind();
+  if (kind !== 'remote') return { kind };
+  const baseUrl = section().get<string>('remote.baseUrl', '');
+  try {
+    return { kind, host: new URL(baseUrl).host };
+  } catch {
+    return { kind, host: baseUrl || '(no endpoint configured)' };
+  }
+}
+
+/** Null when no backend answers (retrieval-only) or the remote endpoint is not configured. */
+export function backendSettings(apiKey: string | undefined): BackendSettings | null {
+  const config = section();
+  switch (backendKind()) {
+    case 'local':
+      return { baseURL: `http://127.0.0.1:${localServerSettings().port}/v1`, model: '' };
+    case 'remote': {
+      const baseURL = config.get<string>('remote.baseUrl', '');
+      const model = config.get<string>('remote.model', '');
+      if (!/^https?:\/\//.test(baseURL) || !model) return null;
+      return { baseURL, model, ...(apiKey ? { apiKey } : {}) };
+    }
+    default:
+      return null;
+  }
+}
+
+/** `files.exclude` patterns that are switched on, as gitignore-style globs. */
+function filesExcludeGlobs(folder: vscode.WorkspaceFolder): string[] {
+  const patterns = vscode.workspace.getConfiguration('files', folder.uri).get<Record<string, unknown>>('exclude', {});
+  return Object.entries(patterns)
+    .filter(([, enabled]) => enabled === true)
+    .map(([glob]) => glob);
+}
+
+export function engineConfig(folders: FolderConfig[], workspaceFolders: readonly vscode.WorkspaceFolder[], apiKey: string | undefined): EngineConfig {
+  const config = section();
+  const exclude = new Set(config.get<string[]>('index.exclude', []));
+  if (config.get<boolean>('index.useFilesExclude', true)) {
+    for (const folder of workspaceFolders) for (const glob of filesExcludeGlobs(folder)) exclude.add(glob);
+  }
+  return {
+    folders,
+    exclude: [...exclude],
+    include: config.get<string[]>('index.include', []).map((extension) => extension.replace(/^\./, '').toLowerCase()),
+    maxFileBytes: Math.max(1, config.get<number>('index.maxFileSizeKB', 2048)) * 1024,
+    embeddingModel: config.get<string>('embedding.model', 'default') || 'default',
+    device: config.get<EngineConfig['device']>('embedding.device', 'auto'),
+    embeddingWorkers: config.get<number>('performance.embeddingWorkers', 1),
+    backend: backendSettings(apiKey),
+    cache: {
+      enabled: config.get<boolean>('cache.enabled', true),
+      answerEntries: config.get<number>('cache.answerEntries', 500),
+      answerTtlSeconds: config.get<number>('cache.answerTtlSeconds', 3600),
+      embeddingEntries: config.get<number>('cache.embeddingEntries', 2000),
+      embeddingTtlSeconds: config.get<number>('cache.embeddingTtlSeconds', 86_400),
+    },
+    maxConcurrentRequests: config.get<number>('performance.maxConcurrentRequests', 2),
+    passagesPerQuestion: config.get<number>('answer.passages', 6),
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * `docent serve --model <dir> [--embedding-model <dir>] [--port 8123] [--host 127.0.0.1]
+ * [--device auto] [--max-batch 16] [--api-key-env NAME]`
+ * Loads the decoder, serves the OpenAI-compatible API until SIGTERM/SIGINT, then drains
+ * in-flight requests and returns 0. Bad arguments: exit code 2 and one line on stderr.
+ */
+import { describeDevice, isDeviceChoice, DEVICE_CHOICES, type DeviceChoice } from '../core/onnx/session.js';
+import { GenerationEngine } from './engine.js';
+import { GenerationServer } from './httpServer.js';
+
+interface Output {
+  write(text: string): unknown;
+}
+
+export interface ServeArguments {
+  model: string;
+  embeddingModel?: string;
+  port: number;
+  host: string;
+  device: DeviceChoice;
+  maxBatch: number;
+  apiKeyEnv?: string;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const USAGE =
+  'usage: docent serve --model <dir> [--embedding-model <dir>] [--port 8123] [--host 127.0.0.1] [--device auto] [--max-batch 16] [--api-key-env NAME]';
+
+export function parseServeArguments(argv: string[]): ServeArguments {
+  const values = new Map<string, string>();
+  const known = ['--model', '--embedding-model', '--port', '--host', '--device', '--max-batch', '--api-key-env'];
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
+    if (!known.includes(flag)) throw new UsageError(`unknown argument "${argv[i]}"; ${USAGE}`);
+    const value = inline ?? argv[++i];
+    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
+    values.set(flag, value);
+  }
+  const model = values.get('--model');
+  if (!model) throw new UsageError(`--model <dir> is required; ${USAGE}`);
+  const port = integer(values.get('--port') ?? '8123', '--port', 0, 65535);
+  const maxBatch = integer(values.get('--max-batch') ?? '16', '--max-batch', 1, 1024);
+  const device = values.get('--device') ?? 'auto';
+  if (!isDeviceChoice(device)) throw new UsageError(`--device must be one of ${DEVICE_CHOICES.join(', ')}, not "${device}"`);
+  const apiKeyEnv = values.get('--api-key-env');
+  if (apiKeyEnv !== undefined && !process.env[apiKeyEnv]) throw new UsageError(`--api-key-env ${apiKeyEnv}: that environment variable is not set or empty`);
+  return { model, embeddingModel: values.get('--embedding-model'), port, host: values.get('--host') ?? '127.0.0.1', device, maxBatch, apiKeyEnv };
+}
+
+function integer(text: string, flag: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, not "${text}"`);
+  return value;
+}
+
+export async function runServeCommand(argv: string[], io: { stdout: Output; stderr: Output } = process): Promise<number> {
+  let args: ServeArguments;
+  try {
+    args = parseServeArguments(argv);
+  } catch (error) {
+    io.stderr.write(`docent serve: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+  if (args.embeddingModel) {
+    io.stderr.write(`docent serve: --embedding-model is not supported yet (the ONNX embedder is not available); /v1/embeddings stays off\n`);
+  }
+
+  let engine: GenerationEngine;
+  try {
+    engine = await GenerationEngine.load(args.model, { device: args.device, maxBatch: args.maxBatch });
+  } catch (error) {
+    io.stderr.write(`docent serve: cannot load model from ${args.model}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  const server = new GenerationServer({ engine, apiKey: args.apiKeyEnv ? process.env[args.apiKeyEnv] : undefined });
+  let url: string;
+  try {
+    ({ url } = await server.listen(args.port, args.host));
+  } catch (error) {
+    io.stderr.write(`docent serve: cannot listen on ${args.host}:${args.port}: ${error instanceof Error ? error.message : String(error)}\n`);
+    await engine.dispose();
+    return 1;
+  }
+  io.stdout.write(`docent serve: model ${engine.modelId} on ${describeDevice(engine.device)}\n`);
+  io.stdout.write(`docent serve: listening on ${url}/v1${args.apiKeyEnv ? ` (bearer key from $${args.apiKeyEnv})` : ''}\n`);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (name: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve(name);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  io.stdout.write(`docent serve: ${signal}, finishing in-flight requests\n`);
+  await server.close();
+  await engine.dispose();
+  io.stdout.write('docent serve: stopped\n');
+  return 0;
+}

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import OpenAI from 'openai';
+import { runServeCommand } from '../../src/server/serveCommand.js';
+import { modelDir, SMALL_DECODER } from './testModels.js';
+
+function capture(): { write(text: string): boolean; text: string } {
+  return {
+    text: '',
+    write(chunk: string) {
+      this.text += chunk;
+      return true;
+    },
+  };
+}
+
+test('bad arguments exit with code 2 and one clear stderr line', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [[], /--model <dir> is required/],
+    [['--model'], /--model needs a value/],
+    [['--model', 'm', '--port', 'eighty'], /--port must be an integer/],
+    [['--model', 'm', '--port', '70000'], /--port must be an integer from 0 to 65535/],
+    [['--model', 'm', '--device', 'tpu'], /--device must be one of auto, cpu, cuda, dml, coreml/],
+    [['--model', 'm', '--max-batch', '0'], /--max-batch must be an integer/],
+    [['--model', 'm', '--verbose'], /unknown argument "--verbose"/],
+    [['--model', 'm', '--api-key-env', 'DOCENT_TEST_UNSET_KEY'], /DOCENT_TEST_UNSET_KEY: that environment variable is not set/],
+  ];
+  for (const [argv, message] of cases) {
+    const stdout = capture();
+    const stderr = capture();
+    assert.equal(await runServeCommand(argv, { stdout, stderr }), 2, argv.join(' '));
+    assert.match(stderr.text, message);
+    assert.equal(stderr.text.trimEnd().split('\n').length, 1, 'exactly one line');
+    assert.ok(stderr.text.startsWith('docent serve: '));
+    assert.equal(stdout.text, '');
+  }
+});
+
+test('a missing model folder exits 1 with the reason', async () => {
+  const stderr = capture();
+  assert.equal(await runServeCommand(['--model', '/nonexistent/model-dir', '--port', '0'], { stdout: capture(), stderr }), 1);
+  assert.match(stderr.text, /model folder not found/);
+});
+
+test('docent serve in its own process: logs device and URL, serves, drains on SIGTERM and exits 0', async () => {
+  const dir = await modelDir('optimum-fp32', SMALL_DECODER);
+  // tsx compiles the module as CommonJS here, so its exports may sit under `default`.
+  const script =
+    "import('./src/server/serveCommand.ts').then((m) => (m.runServeCommand ?? m.default.runServeCommand)(process.argv.slice(1))).then((code) => process.exit(code))";
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script, '--', '--model', dir, '--port', '0', '--device', 'cpu', '--max-batch', '4', '--api-key-env', 'DOCENT_TEST_KEY', '--embedding-model', dir], {
+    cwd: join(__dirname, '..', '..'),
+    env: { ...process.env, DOCENT_TEST_KEY: 'k1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c;
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(stdout);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${stderr}`)));
+  });
+  assert.match(stdout, /model optimum-fp32 on CPU/);
+  assert.match(stderr, /--embedding-model is not supported yet/);
+
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'k1', maxRetries: 0 });
+  const stream = await client.completions.create({ model: 'optimum-fp32', prompt: 'hello', max_tokens: 120, temperature: 0, stream: true, ignore_eos: true } as OpenAI.CompletionCreateParamsStreaming);
+  let chunks = 0;
+  let finish: string | null = null;
+  for await (const chunk of stream) {
+    if (chunks++ === 0) child.kill('SIGTERM'); // mid-stream: the stream must still finish
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+  }
+  assert.equal(finish, 'length');
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /SIGTERM, finishing in-flight requests/);
+  assert.match(stdout, /stopped/);
+});
