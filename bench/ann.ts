@@ -11,6 +11,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ExactVectorIndex, HnswVectorIndex, metadataPathFor } from '../src/core/vectorIndex.js';
+import { seededRandom } from '../src/core/seededRandom.js';
 
 export interface AnnBenchOptions {
   sizes?: number[];
@@ -236,17 +237,6 @@ function normaliseInto(source: Float32Array, target: Float32Array, offset: numbe
   for (let i = 0; i < source.length; i++) target[offset + i] = source[i]! * scale;
 }
 
-/** mulberry32: small, fast, seedable; quality is ample for synthetic benchmark data. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** One standard normal sample (Box-Muller). */
 function gaussian(random: () => number): number {

@@ -12,6 +12,7 @@ import type { Answer } from '../src/core/pipeline/types.js';
 import { MemoryRetriever } from '../test/support/memoryRetriever.js';
 import type { ChunkSpec } from '../test/support/memoryRetriever.js';
 import { FaultInjectingOpenAIServer } from '../test/support/openaiStubServer.js';
+import { seededRandom } from '../src/core/seededRandom.js';
 
 export interface PipelineBenchOptions {
   questions?: number;
@@ -222,7 +223,7 @@ function zipfWorkload(count: number, distinct: number, exponent: number, seed: n
   const cumulative: number[] = [];
   let running = 0;
   for (const weight of weights) cumulative.push((running += weight / total));
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   return Array.from({ length: count }, () => {
     const draw = random();
     const index = cumulative.findIndex((bound) => draw <= bound);
@@ -230,16 +231,6 @@ function zipfWorkload(count: number, distinct: number, exponent: number, seed: n
   });
 }
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function quantile(values: number[], q: number): number {
   if (values.length === 0) return 0;

@@ -10,6 +10,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { indexFolder, type IndexReport } from '../core/indexer.js';
 import { AnswerPipeline, type Answer } from '../core/pipeline/index.js';
 import { HybridRetriever } from '../core/search/hybrid.js';
+import { runServeCommand } from '../server/serveCommand.js';
 import { DocStore, StoreError } from '../core/store.js';
 import type { RetrievalHit } from '../core/types.js';
 import { pullModel, defaultModelCacheDir } from '../core/embedding/pullModel.js';
@@ -47,6 +48,8 @@ export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): P
         return await askCommand(rest, io, signal);
       case 'info':
         return await infoCommand(rest, io);
+      case 'serve':
+        return await runServeCommand(rest, { stdout: { write: (text: string) => (io.stdout(text), true) }, stderr: { write: (text: string) => (io.stderr(text), true) } });
       case 'model':
         return await modelCommand(rest, io, signal);
       case undefined:

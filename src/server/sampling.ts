@@ -3,6 +3,7 @@
  * from a per-request seeded generator, so a seed reproduces a completion whatever else shares
  * the batch.
  */
+import { seededRandom } from '../core/seededRandom.js';
 
 export interface SamplingParams {
   /** 0 means greedy. */
@@ -16,17 +17,6 @@ export interface SamplingParams {
 
 export const GREEDY: SamplingParams = { temperature: 0, topP: 1, topK: 0 };
 
-/** mulberry32: small state, good enough spread for sampling, reproducible from a 32-bit seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class TokenSampler {
   private readonly random: () => number;

@@ -1,5 +1,5 @@
 /**
- * `docent serve --model <dir> [--embedding-model <dir>] [--port 8123] [--host 127.0.0.1]
+ * `docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1]
  * [--device auto] [--max-batch 16] [--api-key-env NAME]`
  * Loads the decoder, serves the OpenAI-compatible API until SIGTERM/SIGINT, then drains
  * in-flight requests and returns 0. Bad arguments: exit code 2 and one line on stderr.
@@ -7,6 +7,10 @@
 import { describeDevice, isDeviceChoice, DEVICE_CHOICES, type DeviceChoice } from '../core/onnx/session.js';
 import { GenerationEngine } from './engine.js';
 import { GenerationServer } from './httpServer.js';
+import { createDefaultEmbedder } from '../core/embedding/defaultEmbedder.js';
+import { readModelFolder } from '../core/embedding/modelSpec.js';
+import { OnnxEmbedder } from '../core/embedding/onnxEmbedder.js';
+import type { Embedder } from '../core/types.js';
 
 interface Output {
   write(text: string): unknown;
@@ -27,7 +31,7 @@ export class UsageError extends Error {
 }
 
 const USAGE =
-  'usage: docent serve --model <dir> [--embedding-model <dir>] [--port 8123] [--host 127.0.0.1] [--device auto] [--max-batch 16] [--api-key-env NAME]';
+  'usage: docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device auto] [--max-batch 16] [--api-key-env NAME]';
 
 export function parseServeArguments(argv: string[]): ServeArguments {
   const values = new Map<string, string>();
@@ -64,8 +68,17 @@ export async function runServeCommand(argv: string[], io: { stdout: Output; stde
     io.stderr.write(`docent serve: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
+  let embedder: Embedder | undefined;
   if (args.embeddingModel) {
-    io.stderr.write(`docent serve: --embedding-model is not supported yet (the ONNX embedder is not available); /v1/embeddings stays off\n`);
+    try {
+      embedder =
+        args.embeddingModel === 'default'
+          ? createDefaultEmbedder({ device: args.device })
+          : new OnnxEmbedder(readModelFolder(args.embeddingModel), { device: args.device });
+    } catch (error) {
+      io.stderr.write(`docent serve: cannot load embedding model ${args.embeddingModel}: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 1;
+    }
   }
 
   let engine: GenerationEngine;
@@ -73,15 +86,17 @@ export async function runServeCommand(argv: string[], io: { stdout: Output; stde
     engine = await GenerationEngine.load(args.model, { device: args.device, maxBatch: args.maxBatch });
   } catch (error) {
     io.stderr.write(`docent serve: cannot load model from ${args.model}: ${error instanceof Error ? error.message : String(error)}\n`);
+    await embedder?.dispose();
     return 1;
   }
-  const server = new GenerationServer({ engine, apiKey: args.apiKeyEnv ? process.env[args.apiKeyEnv] : undefined });
+  const server = new GenerationServer({ engine, embedder, apiKey: args.apiKeyEnv ? process.env[args.apiKeyEnv] : undefined });
   let url: string;
   try {
     ({ url } = await server.listen(args.port, args.host));
   } catch (error) {
     io.stderr.write(`docent serve: cannot listen on ${args.host}:${args.port}: ${error instanceof Error ? error.message : String(error)}\n`);
     await engine.dispose();
+    await embedder?.dispose();
     return 1;
   }
   io.stdout.write(`docent serve: model ${engine.modelId} on ${describeDevice(engine.device)}\n`);
@@ -99,6 +114,7 @@ export async function runServeCommand(argv: string[], io: { stdout: Output; stde
   io.stdout.write(`docent serve: ${signal}, finishing in-flight requests\n`);
   await server.close();
   await engine.dispose();
+  await embedder?.dispose();
   io.stdout.write('docent serve: stopped\n');
   return 0;
 }

@@ -207,7 +207,14 @@ describe('OpenAI-compatible HTTP API', () => {
     assertOpenAiError(await post('/v1/completions', JSON.stringify({ model: engine.modelId, prompt: 'x', temperature: 'hot' })), 400, null);
     assertOpenAiError(await post('/v1/completions', JSON.stringify({ model: engine.modelId, prompt: 'x', n: 3 })), 400, null);
     assertOpenAiError(await post('/v1/completions', JSON.stringify({ model: engine.modelId, prompt: 'word '.repeat(400) })), 400, 'context_length_exceeded');
+    assertOpenAiError(await post('/v1/completions', JSON.stringify({ model: engine.modelId, prompt: [1, 2, 3] })), 400, null);
+    assertOpenAiError(await post('/v1/completions', JSON.stringify({ model: engine.modelId, prompt: 'x', stop: 5 })), 400, null);
+    assertOpenAiError(await post('/v1/completions', JSON.stringify({ model: engine.modelId, prompt: 'x', stream: 'yes' })), 400, null);
+    assertOpenAiError(await post('/v1/completions', JSON.stringify({ model: engine.modelId, prompt: 'x', max_tokens: 0 })), 400, null);
+    assertOpenAiError(await post('/v1/chat/completions', JSON.stringify({ model: engine.modelId, messages: [{ content: 'no role' }] })), 400, null);
+    assertOpenAiError(await post('/v1/chat/completions', JSON.stringify({ model: engine.modelId, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: {} }] }] })), 400, null);
     assertOpenAiError(await post('/v1/embeddings', JSON.stringify({ model: embedder.id, input: [[1, 2, 3]] })), 400, null);
+    assertOpenAiError(await post('/v1/embeddings', JSON.stringify({ model: engine.modelId, input: 'x' })), 404, 'model_not_found');
     assertOpenAiError(await post('/v1/completions', Buffer.alloc(100 * 1024, 'a')), 413, 'request_too_large');
     assertOpenAiError(await raw(url, 'GET', '/v1/chat/completions'), 405, 'method_not_allowed');
     assertOpenAiError(await raw(url, 'GET', '/v2/anything'), 404, 'unknown_url');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import OpenAI from 'openai';
@@ -45,13 +46,11 @@ test('a missing model folder exits 1 with the reason', async () => {
   assert.match(stderr.text, /model folder not found/);
 });
 
-test('docent serve in its own process: logs device and URL, serves, drains on SIGTERM and exits 0', async () => {
+test('docent serve in its own process: logs device and URL, serves chat and embeddings, drains on SIGTERM and exits 0', async () => {
   const dir = await modelDir('optimum-fp32', SMALL_DECODER);
-  // tsx compiles the module as CommonJS here, so its exports may sit under `default`.
-  const script =
-    "import('./src/server/serveCommand.ts').then((m) => (m.runServeCommand ?? m.default.runServeCommand)(process.argv.slice(1))).then((code) => process.exit(code))";
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script, '--', '--model', dir, '--port', '0', '--device', 'cpu', '--max-batch', '4', '--api-key-env', 'DOCENT_TEST_KEY', '--embedding-model', dir], {
-    cwd: join(__dirname, '..', '..'),
+  const cli = join(__dirname, '..', '..', 'dist', 'cli.js');
+  assert.ok(existsSync(cli), 'dist/cli.js missing: run "npm run build" first (npm test does)');
+  const child = spawn(process.execPath, [cli, 'serve', '--model', dir, '--port', '0', '--device', 'cpu', '--max-batch', '4', '--api-key-env', 'DOCENT_TEST_KEY', '--embedding-model', 'default'], {
     env: { ...process.env, DOCENT_TEST_KEY: 'k1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -67,9 +66,16 @@ test('docent serve in its own process: logs device and URL, serves, drains on SI
     child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${stderr}`)));
   });
   assert.match(stdout, /model optimum-fp32 on CPU/);
-  assert.match(stderr, /--embedding-model is not supported yet/);
-
   const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'k1', maxRetries: 0 });
+  // /v1/embeddings runs the default (GloVe-SIF) embedder: related texts are closer than unrelated ones.
+  const embeddingModel = (await client.models.list()).data.map((model) => model.id).find((id) => id.startsWith('glove-'));
+  assert.ok(embeddingModel, '/v1/models lists the embedding model');
+  const embeddings = await client.embeddings.create({ model: embeddingModel, input: ['rotate the signing keys', 'key rotation procedure', 'bake a chocolate cake'] });
+  const [a, b, c] = embeddings.data.map((item) => item.embedding);
+  const dot = (x: number[], y: number[]) => x.reduce((sum, value, i) => sum + value * y[i]!, 0);
+  assert.equal(a!.length, 100);
+  assert.ok(dot(a!, b!) > dot(a!, c!), 'related texts are closer');
+
   const stream = await client.completions.create({ model: 'optimum-fp32', prompt: 'hello', max_tokens: 120, temperature: 0, stream: true, ignore_eos: true } as OpenAI.CompletionCreateParamsStreaming);
   let chunks = 0;
   let finish: string | null = null;

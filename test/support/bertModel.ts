@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OnnxGraphBuilder, TensorType } from '../../src/core/embedding/onnxModelBuilder.js';
+import { seededRandom } from '../../src/core/seededRandom.js';
 
 export interface BertModelOptions {
   hidden?: number;
@@ -112,17 +113,11 @@ function wordPieceTokenizer(vocabulary: string[]): unknown {
   };
 }
 
-/** Deterministic uniform(-scale, scale) values (mulberry32). */
+/** Deterministic uniform(-scale, scale) values. */
 function randomValues(count: number, scale: number, seed: number): Float32Array {
+  const random = seededRandom(seed);
   const values = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    values[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
+  for (let i = 0; i < count; i++) values[i] = (random() * 2 - 1) * scale;
   return values;
 }
 

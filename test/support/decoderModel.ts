@@ -13,7 +13,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
-import { seededRandom } from '../../src/server/sampling.js';
+import { seededRandom } from '../../src/core/seededRandom.js';
 
 export interface DecoderSpec {
   layers: number;
