@@ -30,6 +30,8 @@ export interface ChatHost {
   backend(): BackendInfo;
   indexStatus(): IndexStatus;
   log: vscode.LogOutputChannel;
+  /** An answer finished: the status bar's latency and hit ratio changed. */
+  answered(): void;
 }
 
 export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -132,6 +134,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     } finally {
       this.running.delete(id);
       this.save();
+      this.host.answered();
     }
   }
 

@@ -48,6 +48,8 @@ class Engine {
   private paused = false;
   private readonly asks = new Map<string, AbortController>();
   private lastProgressAt = 0;
+  /** Settles when the current index run (and the runs it queued) finish. */
+  private running: Promise<void> | undefined;
 
   handle(message: HostToEngine): void {
     switch (message.type) {
@@ -130,8 +132,13 @@ class Engine {
     return { config, embedder, stores, retriever, pipeline: await createPipeline(config, retriever, embedder) };
   }
 
-  private async runIndex(): Promise<void> {
-    if (this.indexRun || this.paused || this.pendingFolders.size === 0) return;
+  private runIndex(): Promise<void> | undefined {
+    if (this.indexRun || this.paused || this.pendingFolders.size === 0) return this.running;
+    this.running = this.indexPending().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async indexPending(): Promise<void> {
     const run = new AbortController();
     this.indexRun = run;
     try {
@@ -174,7 +181,7 @@ class Engine {
       }
     }
     // Changes that arrived while this run was busy.
-    if (this.pendingFolders.size > 0 && !this.paused) void this.runIndex();
+    if (this.pendingFolders.size > 0 && !this.paused) await this.indexPending();
   }
 
   private async reportStats(state: 'ready' | 'paused' | 'cancelled'): Promise<void> {
@@ -187,10 +194,11 @@ class Engine {
     this.asks.set(id, controller);
     try {
       const loaded = await this.ensureLoaded();
-      // A first question before any index run starts one (the stores are empty otherwise).
-      if ([...loaded.stores.values()].every((store) => store.generation === 0) && !this.indexRun && !this.paused) {
+      // A first question before anything was ever indexed waits for the first index run.
+      if ([...loaded.stores.values()].every((store) => store.generation === 0) && !this.paused) {
         loaded.config.folders.forEach((folder) => this.pendingFolders.add(folder.name));
         void this.runIndex();
+        await this.running;
       }
       const answer = await loaded.pipeline.ask(
         { question: params.question, history: params.history, selection: params.selection, signal: controller.signal },

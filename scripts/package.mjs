@@ -1,0 +1,81 @@
+// `npm run package [-- --target linux-x64]`: a platform-specific VSIX holding only what runs.
+// The production bundles are built, then a staging folder gets the manifest, README, LICENSE,
+// media, dist (no source maps, no test bundle) and exactly the runtime packages the bundles
+// leave external (the native addons and what they require), with onnxruntime's binaries for
+// the target platform only. vsce packages that folder.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TARGETS = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64', 'win32-arm64'];
+const targetFlag = process.argv.indexOf('--target');
+const target = targetFlag >= 0 ? process.argv[targetFlag + 1] : `${process.platform}-${process.arch}`;
+if (!TARGETS.includes(target)) {
+  console.error(`package: unknown target "${target}" (one of ${TARGETS.join(', ')})`);
+  process.exit(2);
+}
+const [platform, arch] = target.split('-');
+if (target !== `${process.platform}-${process.arch}`) {
+  // hnswlib-node is compiled by node-gyp at install time, for this machine only.
+  console.warn(`package: warning: hnswlib-node in node_modules was built for ${process.platform}-${process.arch}; build ${target} VSIXs on a ${target} machine`);
+}
+
+if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', 'build', '--', '--production'], { cwd: root, stdio: 'inherit' });
+for (const bundle of ['extension.js', 'engine.js', 'embeddingWorker.js', 'cli.js', 'webview.js']) {
+  if (!existsSync(path.join(root, 'dist', bundle))) {
+    console.error(`package: dist/${bundle} is missing (is its entry in esbuild.config.mjs?)`);
+    process.exit(1);
+  }
+}
+
+/** Runtime packages: the bundles' externals and their runtime requires (install-time helpers left out). */
+const RUNTIME_PACKAGES = ['onnxruntime-node', 'onnxruntime-common', 'hnswlib-node', 'bindings', 'file-uri-to-path'];
+
+const stage = path.join(root, '.cache', 'package', target);
+rmSync(stage, { recursive: true, force: true });
+mkdirSync(stage, { recursive: true });
+const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+// The staged manifest declares only what the VSIX carries; scripts would run vsce's prepublish.
+delete manifest.scripts;
+delete manifest.devDependencies;
+manifest.dependencies = Object.fromEntries(RUNTIME_PACKAGES.filter((name) => manifest.dependencies?.[name]).map((name) => [name, manifest.dependencies[name]]));
+writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+for (const file of ['README.md', 'LICENSE', 'media']) cpSync(path.join(root, file), path.join(stage, file), { recursive: true });
+cpSync(path.join(root, 'dist'), path.join(stage, 'dist'), {
+  recursive: true,
+  filter: (source) => !source.endsWith('.map') && !source.includes(`${path.sep}dist${path.sep}test`),
+});
+for (const name of RUNTIME_PACKAGES) {
+  const from = path.join(root, 'node_modules', name);
+  cpSync(from, path.join(stage, 'node_modules', name), {
+    recursive: true,
+    filter: (source) => {
+      const relative = path.relative(from, source).split(path.sep);
+      if (name === 'onnxruntime-node' && relative[0] === 'bin' && relative.length >= 3) {
+        if (relative[2] !== platform) return false;
+        if (relative.length >= 4 && relative[3] !== arch) return false;
+      }
+      if (name === 'hnswlib-node') return !['src', 'deps', 'docs'].includes(relative[0]) && !(relative[0] === 'build' && relative.length >= 2 && relative[1] !== 'Release' && !statSync(source).isFile());
+      return true;
+    },
+  });
+}
+// Install-time helpers (adm-zip, global-agent, node-addon-api) are not shipped; drop them from
+// the staged manifests so vsce's dependency listing agrees with what is there.
+for (const name of RUNTIME_PACKAGES) {
+  const file = path.join(stage, 'node_modules', name, 'package.json');
+  const pkg = JSON.parse(readFileSync(file, 'utf8'));
+  pkg.dependencies = Object.fromEntries(Object.entries(pkg.dependencies ?? {}).filter(([dependency]) => RUNTIME_PACKAGES.includes(dependency)));
+  writeFileSync(file, JSON.stringify(pkg, null, 2));
+}
+writeFileSync(path.join(stage, '.vscodeignore'), ['**/*.map', '**/*.ts', 'node_modules/onnxruntime-common/dist/esm/**', 'node_modules/onnxruntime-node/script/**', 'node_modules/hnswlib-node/build/Release/obj.target/**', 'node_modules/hnswlib-node/build/Release/.deps/**', ''].join('\n'));
+
+const out = path.join(root, `${manifest.name}-${target}-${manifest.version}.vsix`);
+const vsce = path.join(root, 'node_modules', '.bin', 'vsce');
+// vsce prompts on warnings when it has a terminal; stdin from /dev/null answers nothing.
+// README's relative links resolve against the repository.
+const base = String(manifest.repository?.url ?? 'https://example.invalid/docent').replace(/\.git$/, '');
+execFileSync(vsce, ['package', '--target', target, '--out', out, '--baseContentUrl', `${base}/blob/HEAD`, '--baseImagesUrl', `${base}/raw/HEAD`], { cwd: stage, stdio: ['ignore', 'inherit', 'inherit'] });
+console.log(`package: ${path.relative(root, out)} (${(statSync(out).size / 2 ** 20).toFixed(1)} MiB)`);

@@ -1,0 +1,223 @@
+/**
+ * The chat webview bundle in real Chromium (Debian's, driven by playwright-core) against a
+ * scripted host page that plays the extension's side of src/shared/protocol.ts, under the same
+ * CSP the extension sets. Skips, saying why, when Chromium is not installed (scripts/e2e-setup.sh).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as esbuild from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { HostToWebview, WebviewToHost } from '../../src/shared/protocol.js';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './chromium.js';
+
+const ROOT = path.join(__dirname, '..', '..');
+const NONCE = 'dGVzdC1ub25jZQ==';
+const skip = chromiumMissing();
+
+declare global {
+  interface Window {
+    sent: WebviewToHost[];
+    cspViolations: string[];
+  }
+}
+
+function hostPage(): string {
+  // The extension's CSP (chatView.ts) with this server's origin as the webview resource origin.
+  const csp = "default-src 'none'; style-src 'self'; script-src 'nonce-" + NONCE + "'; img-src 'self'; font-src 'self'";
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<link rel="stylesheet" href="/chat.css"></head><body><div id="app"></div>
+<script nonce="${NONCE}">
+window.sent = []; window.cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
+window.acquireVsCodeApi = () => ({ postMessage: (message) => window.sent.push(message) });
+</script>
+<script nonce="${NONCE}" src="/webview.js"></script></body></html>`;
+}
+
+describe('chat webview in Chromium', { skip }, () => {
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+  let origin: string;
+  const pageErrors: string[] = [];
+  let bundle: string;
+  const outDir = mkdtempSync(path.join(tmpdir(), 'docent-webview-'));
+
+  before(async () => {
+    // The same options as the extension's webview entry in esbuild.config.mjs.
+    await esbuild.build({ entryPoints: { webview: path.join(ROOT, 'webview/main.ts') }, outdir: outDir, bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'warning' });
+    bundle = readFileSync(path.join(outDir, 'webview.js'), 'utf8');
+    const css = readFileSync(path.join(ROOT, 'media/chat.css'), 'utf8');
+    server = createServer((req, res) => {
+      const routes: Record<string, [string, string]> = {
+        '/': ['text/html', hostPage()],
+        '/webview.js': ['text/javascript', bundle],
+        '/chat.css': ['text/css', css],
+      };
+      const route = routes[req.url ?? ''];
+      res.writeHead(route ? 200 : 404, { 'content-type': route?.[0] ?? 'text/plain' }).end(route?.[1] ?? 'not found');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(origin);
+    await page.waitForFunction(() => window.sent.some((message) => message.type === 'ready'));
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.close();
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  // Resolves once the app's own message listener (registered first) has handled the message.
+  const hostSends = (message: HostToWebview | Record<string, unknown>) =>
+    page.evaluate(
+      (data) =>
+        new Promise<void>((resolve) => {
+          window.addEventListener('message', () => resolve(), { once: true });
+          window.postMessage(data, '*');
+        }),
+      message,
+    );
+  const sent = () => page.evaluate(() => window.sent);
+  const clearSent = () => page.evaluate(() => void (window.sent = []));
+  const nextFrame = () => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
+
+  test('empty state shows the index status, example questions and the remote privacy notice', async () => {
+    await hostSends({
+      type: 'init',
+      turns: [],
+      index: { state: 'ready', files: 12, chunks: 80 },
+      backend: { kind: 'remote', host: 'llm.example.com' },
+      examples: ['How do I rotate keys?', 'Where are the runbooks?'],
+    });
+    assert.match(await page.locator('.index-status').innerText(), /12 files, 80 passages/);
+    assert.equal(await page.locator('.examples button').count(), 2);
+    assert.match(await page.locator('#privacy-notice').innerText(), /sent to llm\.example\.com/);
+    await clearSent();
+    await page.locator('.examples button').first().click();
+    assert.deepEqual(await sent(), [{ type: 'ask', question: 'How do I rotate keys?' }]);
+  });
+
+  test('keyboard only: Enter in the question box asks', async () => {
+    await clearSent();
+    await page.locator('#question').focus();
+    await page.keyboard.type('What is the on-call rota?');
+    await page.keyboard.press('Enter');
+    assert.deepEqual(await sent(), [{ type: 'ask', question: 'What is the on-call rota?' }]);
+  });
+
+  test('a streamed answer renders sanitized markdown, highlighted code and clickable citations', async () => {
+    await hostSends({ type: 'turnStarted', turn: { id: 't1', question: 'How do I rotate keys?', answer: '', citations: [], state: 'streaming' } });
+    assert.equal(await page.locator('[data-turn="t1"] .answer').getAttribute('aria-busy'), 'true');
+    assert.equal(await page.locator('#stop').isVisible(), true);
+    const parts = ['Run the **rotate** command [1]:\n\n', '```bash\n# rotate every key\nexport KEYS="all"\n```\n\n', 'See also [2]. <img src=x onerror="window.pwned=1"><script>window.pwned=2</script> ', '[click](javascript:window.pwned=3)'];
+    for (const text of parts) {
+      await hostSends({ type: 'delta', id: 't1', text });
+      await nextFrame();
+    }
+    await hostSends({
+      type: 'sources',
+      id: 't1',
+      citations: [
+        { n: 1, folder: 'docs', path: 'ops/keys.md', startLine: 10, endLine: 24, heading: 'Rotation', text: 'To rotate the signing keys run keys rotate.' },
+        { n: 2, folder: 'docs', path: 'ops/runbook.md', startLine: 1, endLine: 5, text: 'Runbook intro.' },
+      ],
+    });
+    await hostSends({ type: 'done', id: 't1', mode: 'generated' });
+    await nextFrame();
+    const answer = page.locator('[data-turn="t1"] .answer');
+    assert.equal(await answer.getAttribute('aria-busy'), 'false');
+    assert.equal(await answer.getAttribute('aria-live'), 'polite');
+    assert.equal(await answer.locator('strong').innerText(), 'rotate');
+    assert.ok((await answer.locator('pre code .hljs-comment').count()) === 1 && (await answer.locator('pre code .hljs-string').count()) === 1, 'code is highlighted');
+    assert.equal(await answer.locator('img, script').count(), 0, 'raw HTML is escaped');
+    assert.equal(await answer.locator('a[href^="javascript"]').count(), 0, 'javascript: links are dropped');
+    assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+    const cite = answer.locator('button.cite[data-cite="1"]');
+    assert.match((await cite.getAttribute('title')) ?? '', /rotate the signing keys/);
+    await clearSent();
+    await cite.click();
+    assert.deepEqual(await sent(), [{ type: 'openCitation', folder: 'docs', path: 'ops/keys.md', startLine: 10, endLine: 24 }]);
+    assert.equal(await page.locator('[data-turn="t1"] .sources li').count(), 2);
+    await clearSent();
+    await page.locator('[data-turn="t1"] .turn-actions button').click();
+    assert.equal((await sent())[0]?.type, 'copy');
+    assert.equal(await page.locator('#stop').isVisible(), false);
+  });
+
+  test('stop cancels a streaming answer (button and Escape)', async () => {
+    await hostSends({ type: 'turnStarted', turn: { id: 't2', question: 'Long one?', answer: '', citations: [], state: 'streaming' } });
+    await hostSends({ type: 'delta', id: 't2', text: 'Partial' });
+    await clearSent();
+    await page.locator('#stop').click();
+    await page.keyboard.press('Escape');
+    assert.deepEqual(await sent(), [
+      { type: 'stop', id: 't2' },
+      { type: 'stop', id: 't2' },
+    ]);
+    await hostSends({ type: 'stopped', id: 't2' });
+    assert.equal(await page.locator('[data-turn="t2"] .stopped').innerText(), 'Stopped.');
+    assert.equal(await page.locator('#ask').isDisabled(), false);
+  });
+
+  test('errors offer their fixes, degraded answers are marked', async () => {
+    await hostSends({ type: 'turnStarted', turn: { id: 't3', question: 'Q3', answer: '', citations: [], state: 'streaming' } });
+    await hostSends({ type: 'failed', id: 't3', error: '401 Unauthorized', actions: ['setApiKey', 'configureEndpoint', 'retry'] });
+    const alert = page.locator('[data-turn="t3"] [role="alert"]');
+    assert.match(await alert.innerText(), /401 Unauthorized/);
+    await clearSent();
+    await alert.locator('button[data-action="setApiKey"]').click();
+    await alert.locator('button[data-action="retry"]').click();
+    assert.deepEqual(await sent(), [
+      { type: 'fix', action: 'setApiKey' },
+      { type: 'retry', id: 't3' },
+    ]);
+    await hostSends({ type: 'turnStarted', turn: { id: 't4', question: 'Q4', answer: '', citations: [], state: 'streaming' } });
+    await hostSends({ type: 'delta', id: 't4', text: '> quoted passage' });
+    await hostSends({ type: 'done', id: 't4', mode: 'extractive', degradedReason: 'The local server is not running.', actions: ['startLocalServer', 'retry'] });
+    const banner = page.locator('[data-turn="t4"] .degraded');
+    assert.match(await banner.innerText(), /Extractive answer/);
+    assert.equal(await banner.locator('button[data-action="startLocalServer"]').count(), 1);
+  });
+
+  test('invalid messages are ignored', async () => {
+    const before = await page.locator('.log').innerHTML();
+    for (const bad of [
+      null,
+      'delta',
+      { type: 'delta', id: 't1' },
+      { type: 'sources', id: 't1', citations: [{ n: 1, folder: 'docs', path: '../../etc/passwd', startLine: 1, endLine: 2, text: '' }] },
+      { type: 'sources', id: 't1', citations: [{ n: 1, folder: 'docs', path: '/etc/passwd', startLine: 1, endLine: 2, text: '' }] },
+      { type: 'turnStarted', turn: { id: 'x', question: 'q', answer: '', citations: [], state: 'bogus' } },
+      { type: 'failed', id: 't1', error: 'x', actions: ['rm -rf'] },
+      { type: 'unknown' },
+    ]) {
+      await hostSends(bad as Record<string, unknown>);
+    }
+    await nextFrame();
+    assert.equal(await page.locator('.log').innerHTML(), before);
+  });
+
+  test('new chat clears the conversation; no CSP violations and no page errors', async () => {
+    await clearSent();
+    await page.locator('#new-chat').click();
+    assert.deepEqual(await sent(), [{ type: 'newChat' }]);
+    await hostSends({ type: 'cleared' });
+    assert.equal(await page.locator('.turn').count(), 0);
+    const resultsDir = path.join(ROOT, 'test-results');
+    mkdirSync(resultsDir, { recursive: true });
+    await page.screenshot({ path: path.join(resultsDir, 'webview-chromium.png') });
+    assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+    assert.deepEqual(pageErrors, []);
+  });
+});
