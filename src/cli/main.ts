@@ -70,6 +70,11 @@ export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): P
       io.stderr('docent: cancelled\n');
       return 130;
     }
+    // An explicitly requested GPU that cannot load: the message names what is missing.
+    if ((error as Error).name === 'DeviceUnavailableError') {
+      io.stderr(`docent: ${(error as Error).message}\n`);
+      return 1;
+    }
     throw error;
   }
 }

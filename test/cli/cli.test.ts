@@ -91,3 +91,24 @@ test('bad arguments and missing or corrupt stores exit 2 with one clear line', a
   assert.equal(code, 2);
   assert.match(stderr, /corrupt Docent store/);
 });
+
+test('info --json reports model, dimensions, provider in use with the fallback reason, and throughput', async () => {
+  const { code, stdout } = await docent('info', '--store', store, '--json');
+  assert.equal(code, 0);
+  const info = JSON.parse(stdout);
+  assert.equal(info.files, 13);
+  assert.match(info.model.id, /^glove-6b-100d-sif-/);
+  assert.equal(info.model.dimensions, 100);
+  assert.equal(info.provider, 'cpu', 'no GPU on this machine: auto runs on the CPU');
+  assert.ok(info.fallbackReasons.some((reason: string) => /CUDA/.test(reason)), 'the reason CUDA was passed over is recorded');
+  assert.ok(info.embeddingChunksPerSecond > 0);
+});
+
+test('an explicit --device cuda that cannot load fails with one line naming what is missing', async () => {
+  const { code, stderr } = await docent('index', docs, '--store', path.join(await makeTempDir('cuda-store'), 'store'), '--device', 'cuda');
+  assert.equal(code, 1);
+  assert.match(stderr, /CUDA execution provider could not be loaded/);
+  assert.match(stderr, /CUDA 12 and cuDNN 9/);
+  assert.equal(stderr.trim().split('\n').length, 1, stderr);
+  assert.equal((await docent('index', docs, '--store', store, '--device', 'tpu')).code, 2, 'an unknown device is a usage error');
+});

@@ -5,6 +5,7 @@
  * one VSIX, so the shapes are typed rather than validated.
  */
 import type { IndexProgressInfo } from './progress.js';
+import type { CitationInfo } from '../../shared/protocol.js';
 
 export interface FolderConfig {
   /** Unique among the workspace's folders; prefixes citation paths in multi-root workspaces. */
@@ -43,15 +44,8 @@ export interface AskParams {
   selection?: { text: string; languageId: string; path: string };
 }
 
-export interface EngineCitation {
-  n: number;
-  folder: string;
-  path: string;
-  startLine: number;
-  endLine: number;
-  heading?: string;
-  text: string;
-}
+/** The engine cites passages exactly as the chat shows them. */
+export type EngineCitation = CitationInfo;
 
 export interface EngineStats {
   files: number;
