@@ -171,6 +171,14 @@ export function buildDecoderModel(spec: DecoderSpec): Uint8Array {
   const toHeads = (x: string): string => g.one('Transpose', [g.one('Reshape', [x, headShape])], { perm: [0, 2, 1, 3] });
   const fromKv = (x: string): string => (kvType === TYPE.FLOAT ? x : g.one('Cast', [x], { to: TYPE.FLOAT }));
   const toKv = (x: string, name: string): string => g.one('Cast', [x], { to: kvType }, name);
+  // An fp32 cache is the Concat's own output, as real exports write it: a same-type Cast would
+  // copy the whole cache once more on every step.
+  const concatPresent = (parts: string[], axis: number, name: string): string => {
+    if (kvType === TYPE.FLOAT) return g.one('Concat', parts, { axis }, name);
+    const all = g.one('Concat', parts, { axis });
+    toKv(all, name);
+    return all;
+  };
 
   const embedding = g.floats('embed_tokens', [vocab, hidden], uniform(random, vocab * hidden, 1));
   let hiddenState = g.one('Gather', [embedding, 'input_ids'], { axis: 0 });
@@ -192,10 +200,8 @@ export function buildDecoderModel(spec: DecoderSpec): Uint8Array {
       inputs.push(valueInfo(pastValue, kvType, ['batch_size', heads, 'past_sequence_length', headDim]));
       outputs.push(valueInfo(`present.${layer}.key`, kvType, ['batch_size', heads, 'total_sequence_length', headDim]));
       outputs.push(valueInfo(`present.${layer}.value`, kvType, ['batch_size', heads, 'total_sequence_length', headDim]));
-      allKey = g.one('Concat', [fromKv(pastKey), k], { axis: 2 });
-      allValue = g.one('Concat', [fromKv(pastValue), v], { axis: 2 });
-      toKv(allKey, `present.${layer}.key`);
-      toKv(allValue, `present.${layer}.value`);
+      allKey = concatPresent([fromKv(pastKey), k], 2, `present.${layer}.key`);
+      allValue = concatPresent([fromKv(pastValue), v], 2, `present.${layer}.value`);
     } else {
       const past = `past_${layer}`;
       inputs.push(valueInfo(past, kvType, [2, 'batch_size', heads, 'past_seq_len', headDim]));
@@ -203,8 +209,7 @@ export function buildDecoderModel(spec: DecoderSpec): Uint8Array {
       const [keyPart, valuePart] = g.op('Split', [fromKv(past), g.ints(`kv_split_${layer}`, [1, 1])], { axis: 0 }, 2) as [string, string];
       allKey = g.one('Concat', [g.one('Squeeze', [keyPart, axis0]), k], { axis: 2 });
       allValue = g.one('Concat', [g.one('Squeeze', [valuePart, axis0]), v], { axis: 2 });
-      const stacked = g.one('Concat', [g.one('Unsqueeze', [allKey, axis0]), g.one('Unsqueeze', [allValue, axis0])], { axis: 0 });
-      toKv(stacked, `present_${layer}`);
+      concatPresent([g.one('Unsqueeze', [allKey, axis0]), g.one('Unsqueeze', [allValue, axis0])], 0, `present_${layer}`);
     }
 
     const scores = g.one('Add', [g.one('Mul', [g.one('MatMul', [q, g.one('Transpose', [allKey], { perm: [0, 1, 3, 2] })]), attnScale]), maskBias]);
@@ -258,10 +263,13 @@ export function buildTokenizerJson(vocab: number): object {
   const others = bytes.filter((c) => !preferred.includes(c));
   const alphabet = [...preferred, ...others];
   const merges: string[] = [];
+  // Two-character merges never collide with the one-character entries, so ids simply count up
+  // (counting Object.keys each time made a 16k vocabulary take half a minute).
+  let size = SPECIAL_TOKENS.length + bytes.length;
   outer: for (const left of alphabet) {
     for (const right of alphabet) {
-      if (Object.keys(vocabulary).length >= vocab) break outer;
-      vocabulary[left + right] = Object.keys(vocabulary).length;
+      if (size >= vocab) break outer;
+      vocabulary[left + right] = size++;
       merges.push(`${left} ${right}`);
     }
   }
