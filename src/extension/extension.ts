@@ -72,7 +72,7 @@ class Docent {
     });
     ctx.own({ dispose: () => this.engine.dispose() });
     this.statusBar = ctx.own(new DocentStatusBar(() => this.backendLabel()));
-    this.server = new LocalServer(distDir, ctx.log, () => this.statusBar.render());
+    this.server = new LocalServer(distDir, ctx.log, () => this.statusBar.render(), () => this.reconfigure());
     ctx.own({ dispose: () => this.server.stop() });
     this.chat = ctx.own(
       new ChatViewProvider(extension, {
@@ -173,7 +173,9 @@ class Docent {
   }
 
   private onProgress(progress: IndexProgressInfo): void {
-    if (progress.state !== 'indexing') this.stopLagMonitor();
+    // Also runs the engine starts itself (resume, a settings change, a first question).
+    if (progress.state === 'indexing') this.startLagMonitor();
+    else this.stopLagMonitor();
     this.statusBar.setProgress(progress);
     this.chat.refresh();
     for (const listener of [...this.progressListeners]) listener(progress);
@@ -245,6 +247,11 @@ class Docent {
 
   async showMetrics(): Promise<DocentDiagnostics> {
     await this.metricsPanel.show();
+    return this.diagnostics();
+  }
+
+  /** The numbers behind Show Metrics, without opening anything (also the extension's API for tests). */
+  async diagnostics(): Promise<DocentDiagnostics> {
     return {
       activationMs: activationMs,
       ...(this.lastLag ? { hostLagWhileIndexing: this.lastLag } : {}),
@@ -287,8 +294,6 @@ class Docent {
     }
     this.server.start(settings.modelPath, settings.port);
     this.ctx.log.info(`local server starting on port ${settings.port}`);
-    // The pipeline asks the server for its model id when it is rebuilt.
-    setTimeout(() => this.reconfigure(), 2000);
   }
 
   autoStartLocalServer(): void {
@@ -346,7 +351,12 @@ class Docent {
 let current: DocentContext | undefined;
 let activationMs = 0;
 
-export function activate(extension: vscode.ExtensionContext): void {
+/** What `activate` returns to other extensions and to the in-host tests. */
+export interface DocentApi {
+  diagnostics(): Promise<DocentDiagnostics>;
+}
+
+export function activate(extension: vscode.ExtensionContext): DocentApi {
   const started = performance.now();
   current = new DocentContext(extension);
   const ctx = current;
@@ -398,6 +408,7 @@ export function activate(extension: vscode.ExtensionContext): void {
 
   activationMs = performance.now() - started;
   ctx.log.info(`Docent ${String(extension.extension.packageJSON.version)} activated in ${activationMs.toFixed(1)} ms`);
+  return { diagnostics: () => docent.diagnostics() };
 }
 
 export function deactivate(): void {

@@ -24,6 +24,8 @@ export class LocalServer {
     private readonly distDir: string,
     private readonly log: ServerLog,
     private readonly onStateChange: () => void,
+    /** The server listens: only now can the pipeline ask it for its model id. */
+    private readonly onReady: () => void,
   ) {}
 
   get running(): boolean {
@@ -60,6 +62,15 @@ export class LocalServer {
       stream?.setEncoding('utf8');
       stream?.on('data', (text: string) => this.log.info(`server: ${text.trimEnd()}`));
     }
+    // `docent serve` prints this line once its socket is bound; a chunk may split it.
+    let banner = '';
+    const onBanner = (text: string) => {
+      banner += text;
+      if (!/listening on http:\/\/\S+\n/.test(banner)) return;
+      child.stdout?.off('data', onBanner);
+      if (this.child === child) this.onReady();
+    };
+    child.stdout?.on('data', onBanner);
     child.on('error', (error) => this.log.warn(`local server could not start: ${error.message}`));
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
