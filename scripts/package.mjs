@@ -70,7 +70,7 @@ for (const name of RUNTIME_PACKAGES) {
   pkg.dependencies = Object.fromEntries(Object.entries(pkg.dependencies ?? {}).filter(([dependency]) => RUNTIME_PACKAGES.includes(dependency)));
   writeFileSync(file, JSON.stringify(pkg, null, 2));
 }
-writeFileSync(path.join(stage, '.vscodeignore'), ['**/*.map', '**/*.ts', 'node_modules/onnxruntime-common/dist/esm/**', 'node_modules/onnxruntime-node/script/**', 'node_modules/hnswlib-node/build/Release/obj.target/**', 'node_modules/hnswlib-node/build/Release/.deps/**', ''].join('\n'));
+cpSync(path.join(root, '.vscodeignore'), path.join(stage, '.vscodeignore'));
 
 const out = path.join(root, `${manifest.name}-${target}-${manifest.version}.vsix`);
 const vsce = path.join(root, 'node_modules', '.bin', 'vsce');
