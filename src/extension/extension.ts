@@ -225,12 +225,7 @@ class Docent {
   }
 
   async sample(): Promise<MetricsSample & { breaker: string }> {
-    const { metrics, stats } = await this.engine.metrics();
-    const snapshot = metrics as {
-      stages: Record<string, { p50: number; p95: number; p99: number; max: number; count: number }>;
-      caches: { answer: { hitRatio: number }; embedding: { hitRatio: number } };
-      breaker: string;
-    } | null;
+    const { metrics: snapshot, stats } = await this.engine.metrics();
     const stages = Object.fromEntries(Object.entries(snapshot?.stages ?? {}).map(([stage, summary]) => [stage, summary.p50]));
     return {
       at: Date.now(),

@@ -1,13 +1,14 @@
 /**
- * "Docent: Show Metrics": a script-free webview with the answer latency distribution and the
+ * "Docent: Show Metrics": a script-free webview with the answer latency histogram and the
  * cache hit ratios over time, redrawn from samples taken while the panel is open.
  */
 import * as vscode from 'vscode';
+import type { LatencyHistogram, LatencySummary } from '../core/pipeline/types.js';
 
 export interface MetricsSample {
   at: number;
-  /** p50/p95/p99/max of whole answers, ms. */
-  total?: { p50: number; p95: number; p99: number; max: number; count: number };
+  /** Quantiles (ms) and the bucketed histogram of whole answers. */
+  total?: LatencySummary;
   stages: Record<string, number>;
   answerHitRatio: number;
   embeddingHitRatio: number;
@@ -73,20 +74,55 @@ function bars(values: [string, number][], unit: string): string {
   return `<svg role="img" width="440" height="${values.length * 26 + 6}">${rows.join('')}</svg>`;
 }
 
-function lines(samples: MetricsSample[]): string {
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${+(ms / 1000).toFixed(1)} s` : `${ms} ms`;
+}
+
+/**
+ * One bar per log-spaced bucket, from the fastest to the slowest non-empty one. Each bar is a
+ * labelled list item, so a screen reader reads the buckets as a list.
+ */
+function histogram({ boundsMs, counts }: LatencyHistogram): string {
+  const first = Math.max(0, counts.findIndex((count) => count > 0));
+  const last = counts.length - 1 - [...counts].reverse().findIndex((count) => count > 0);
+  const shown = counts.slice(first, last + 1).map((count, i) => {
+    const bucket = first + i;
+    const label = bucket < boundsMs.length ? `≤ ${formatMs(boundsMs[bucket]!)}` : `> ${formatMs(boundsMs.at(-1)!)}`;
+    return { label, count };
+  });
+  const max = Math.max(1, ...shown.map(({ count }) => count));
+  const slot = 52;
+  const plot = 110;
+  const items = shown.map(({ label, count }, i) => {
+    const height = (count / max) * plot;
+    const text = `${count} ${count === 1 ? 'answer' : 'answers'} ${label}`;
+    return `<g class="bucket" role="listitem" aria-label="${escapeHtml(text)}"><title>${escapeHtml(text)}</title><rect class="bar hist-bar" data-count="${count}" x="${i * slot + 4}" y="${(18 + plot - height).toFixed(1)}" width="${slot - 8}" height="${height.toFixed(1)}"></rect><text class="value" text-anchor="middle" x="${i * slot + slot / 2}" y="${(14 + plot - height).toFixed(1)}">${count}</text><text class="label" text-anchor="middle" x="${i * slot + slot / 2}" y="${plot + 34}">${escapeHtml(label)}</text></g>`;
+  });
+  return `<svg class="histogram" role="list" aria-label="Answer latency histogram" width="${Math.max(shown.length * slot, 220)}" height="${plot + 42}">${items.join('')}</svg>`;
+}
+
+function hitChart(samples: MetricsSample[]): string {
   const width = 440;
   const height = 120;
-  const x = (i: number) => (samples.length < 2 ? 0 : (i / (samples.length - 1)) * width).toFixed(1);
+  const left = 36;
+  const x = (i: number) => (left + (samples.length < 2 ? 0 : (i / (samples.length - 1)) * (width - left))).toFixed(1);
   const y = (ratio: number) => (height - ratio * height).toFixed(1);
-  const path = (pick: (sample: MetricsSample) => number) => samples.map((sample, i) => `${i === 0 ? 'M' : 'L'}${x(i)},${y(pick(sample))}`).join(' ');
-  return `<svg role="img" aria-label="Cache hit ratio over time" width="${width}" height="${height}"><rect class="frame" x="0" y="0" width="${width}" height="${height}"></rect><path class="line answers" d="${path((sample) => sample.answerHitRatio)}"></path><path class="line embeddings" d="${path((sample) => sample.embeddingHitRatio)}"></path></svg>`;
+  const series = (kind: string, pick: (sample: MetricsSample) => number) =>
+    `<path class="line ${kind}" d="${samples.map((sample, i) => `${i === 0 ? 'M' : 'L'}${x(i)},${y(pick(sample))}`).join(' ')}"></path>` +
+    // Points keep a single sample visible, where the line has no length yet.
+    samples.map((sample, i) => `<circle class="point ${kind}" cx="${x(i)}" cy="${y(pick(sample))}" r="2.5"></circle>`).join('');
+  const last = samples[samples.length - 1]!;
+  const spanSeconds = Math.round((last.at - samples[0]!.at) / 1000);
+  const summary = `Cache hit ratio over the last ${spanSeconds} s: answers ${Math.round(last.answerHitRatio * 100)}%, embeddings ${Math.round(last.embeddingHitRatio * 100)}%`;
+  const grid = [0, 0.5, 1].map((ratio) => `<line class="grid" x1="${left}" x2="${width}" y1="${y(ratio)}" y2="${y(ratio)}"></line><text class="label" x="0" y="${Math.min(height - 2, Math.max(10, +y(ratio) + 4))}">${ratio * 100}%</text>`).join('');
+  return `<svg class="hit-chart" role="img" aria-label="${summary}" width="${width}" height="${height}">${grid}<rect class="frame" x="${left}" y="0" width="${width - left}" height="${height}"></rect>${series('answers', (sample) => sample.answerHitRatio)}${series('embeddings', (sample) => sample.embeddingHitRatio)}</svg>`;
 }
 
 export function renderMetrics(samples: MetricsSample[], cspSource: string, styleUri: string): string {
   const last = samples[samples.length - 1]!;
   const total = last.total;
   const latency = total
-    ? bars([['p50', total.p50], ['p95', total.p95], ['p99', total.p99], ['max', total.max]], 'ms')
+    ? `${histogram(total.histogram)}<p class="quantiles">p50 ${Math.round(total.p50)} ms · p95 ${Math.round(total.p95)} ms · p99 ${Math.round(total.p99)} ms · max ${Math.round(total.max)} ms</p>`
     : '<p>No questions answered yet.</p>';
   const stages = Object.entries(last.stages).filter(([stage]) => stage !== 'total');
   return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
@@ -96,7 +132,7 @@ export function renderMetrics(samples: MetricsSample[], cspSource: string, style
 <p>${last.files} files, ${last.chunks} passages indexed${total ? `; ${total.count} answers` : ''}${last.hostLagP99Ms !== undefined ? `; editor event-loop lag p99 while indexing ${last.hostLagP99Ms.toFixed(1)} ms` : ''}.</p>
 <h2>Answer latency</h2>${latency}
 ${stages.length ? `<h2>Median time per stage</h2>${bars(stages, 'ms')}` : ''}
-<h2>Cache hit ratio over time</h2>${lines(samples)}
+<h2>Cache hit ratio over time</h2>${hitChart(samples)}
 <p class="legend"><span class="key answers"></span> answers ${Math.round(last.answerHitRatio * 100)}% <span class="key embeddings"></span> embeddings ${Math.round(last.embeddingHitRatio * 100)}%</p>
 </body></html>`;
 }

@@ -104,8 +104,8 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
   });
 
   /** The chat webview's inner frame, once the view is showing. */
-  async function chatFrame(): Promise<Frame> {
-    const frameElement = page.locator('iframe.webview.ready[src*="extensionId=docent.docent"]');
+  async function chatFrame(window: Page = page): Promise<Frame> {
+    const frameElement = window.locator('iframe.webview.ready[src*="extensionId=docent.docent"]');
     await frameElement.waitFor({ timeout: 60_000 });
     const outer = (await (await frameElement.elementHandle())!.contentFrame())!;
     await outer.waitForSelector('#active-frame', { timeout: 30_000 });
@@ -115,13 +115,13 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
   }
 
   /** Runs a command from the command palette. */
-  async function runCommand(title: string): Promise<void> {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
+  async function runCommand(title: string, window: Page = page): Promise<void> {
+    await window.keyboard.press('F1');
+    const input = window.locator('.quick-input-widget input');
     await input.waitFor({ timeout: 10_000 });
     await input.fill(`>${title}`);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Enter');
+    await window.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+    await window.keyboard.press('Enter');
   }
 
   /**
@@ -135,10 +135,10 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
     writeFileSync(file, JSON.stringify(settings, null, 2));
   }
 
-  async function ask(question: string): Promise<Locator> {
-    await chat.fill('#question', question);
-    await chat.press('#question', 'Enter');
-    const turn = chat.locator('.turn', { has: chat.locator('.question', { hasText: question }) }).last();
+  async function ask(question: string, frame: Frame = chat): Promise<Locator> {
+    await frame.fill('#question', question);
+    await frame.press('#question', 'Enter');
+    const turn = frame.locator('.turn', { has: frame.locator('.question', { hasText: question }) }).last();
     await turn.locator('.answer[aria-busy="false"]').waitFor({ timeout: 120_000 });
     return turn;
   }
@@ -178,6 +178,49 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
     const item = page.locator('.statusbar-item', { hasText: /ms · \d+% hits/ });
     await item.waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(RESULTS, 'e2e-status.png') });
+  });
+
+  test('Show Metrics draws the latency histogram and the cache hit chart over time', async () => {
+    await runCommand('Docent: Show Metrics');
+    type Drawn = { bars: { count: number; label: string | null }[]; histogramLabel: string | null; hitLabel: string | null; points: number; lines: number };
+    let drawn: Drawn | undefined;
+    // The script-free panel is redrawn every few seconds, replacing its frame: read each drawing in one evaluate.
+    await waitUntil(
+      'the metrics panel',
+      async () => {
+        for (const frame of page.frames()) {
+          drawn = await frame
+            .evaluate((): Drawn | undefined => {
+              const histogram = document.querySelector('svg.histogram');
+              const hits = document.querySelector('svg.hit-chart');
+              if (!histogram || !hits) return undefined;
+              return {
+                bars: Array.from(histogram.querySelectorAll('.bucket'), (bucket) => ({ count: Number(bucket.querySelector('.hist-bar')?.getAttribute('data-count')), label: bucket.getAttribute('aria-label') })),
+                histogramLabel: histogram.getAttribute('aria-label'),
+                hitLabel: hits.getAttribute('aria-label'),
+                points: hits.querySelectorAll('circle.point').length,
+                lines: hits.querySelectorAll('path.line').length,
+              };
+            })
+            .catch(() => undefined);
+          if (drawn) return true;
+        }
+        return false;
+      },
+      30_000,
+    );
+    const { bars, histogramLabel, hitLabel, points, lines } = drawn!;
+    assert.equal(histogramLabel, 'Answer latency histogram');
+    assert.ok(bars.some((bar) => bar.count > 0), `a bar counts answers: ${JSON.stringify(bars)}`);
+    assert.ok(bars.reduce((sum, bar) => sum + bar.count, 0) >= 2, 'both earlier answers are counted');
+    for (const bar of bars) assert.match(bar.label ?? '', /^\d+ answers? (≤|>) [\d.]+ m?s$/);
+    assert.match(hitLabel ?? '', /^Cache hit ratio over the last \d+ s: answers \d+%, embeddings \d+%$/);
+    assert.equal(lines, 2);
+    assert.ok(points >= 2, 'each series has a point per sample');
+    await page.screenshot({ path: path.join(RESULTS, 'e2e-metrics.png') });
+    const tab = page.locator('.tab', { hasText: 'Docent Metrics' });
+    await tab.locator('.codicon-close').click();
+    await tab.waitFor({ state: 'detached', timeout: 10_000 });
   });
 
   test('the conversation is restored after the window reloads', async () => {
@@ -268,6 +311,49 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
     } finally {
       writeMachineSettings({});
       if (await listening()) await runCommand('Docent: Stop Local Server');
+    }
+  });
+
+  test('a multi-root workspace indexes every folder and cites the second one by name', async () => {
+    const multi = path.join(scratch, 'multi');
+    cpSync(path.join(ROOT, 'examples', 'docs', 'getting-started'), path.join(multi, 'alpha', 'getting-started'), { recursive: true });
+    copyFileSync(path.join(ROOT, 'examples', 'docs', 'faq.md'), path.join(multi, 'alpha', 'faq.md'));
+    mkdirSync(path.join(multi, 'beta', 'billing'), { recursive: true });
+    writeFileSync(
+      path.join(multi, 'beta', 'billing', 'ledger-reconciliation.md'),
+      '# Ledger reconciliation\n\nThe quokka ledger reconciliation job runs nightly at 02:00 UTC and compares the payments ledger with the bank statements.\nMismatches open a ticket in the FINOPS queue.\n',
+    );
+    const workspaceFile = path.join(multi, 'team.code-workspace');
+    writeFileSync(workspaceFile, JSON.stringify({ folders: [{ path: 'alpha', name: 'handbook' }, { path: 'beta', name: 'platform-notes' }] }));
+    const window = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      await window.goto(`${url}/?workspace=${encodeURIComponent(workspaceFile)}`);
+      await window.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await window.locator('.activitybar [aria-label^="Docent"]').first().click();
+      const multiChat = await chatFrame(window);
+      // Index now rather than when this window's editor turns idle, which on a loaded machine can
+      // take longer than the test waits (noted as an open item of issue 6).
+      await runCommand('Docent: Reindex Workspace', window);
+      // Both folders indexed first: a question asked mid-index is answered from what is indexed so far.
+      await multiChat
+        .locator('.index-status', { hasText: /passages indexed/ })
+        .waitFor({ timeout: 60_000 })
+        .catch(async (error: Error) => {
+          await window.screenshot({ path: path.join(RESULTS, 'e2e-multi-root-failed.png') });
+          throw new Error(`${error.message}\nindex status: ${await multiChat.locator('.index-status').innerText({ timeout: 1000 }).catch(() => '(none)')}`);
+        });
+      const turn = await ask('When does the quokka ledger reconciliation job run?', multiChat);
+      const cite = turn.locator('.sources button.cite', { hasText: /^platform-notes: billing\/ledger-reconciliation\.md:\d+-\d+$/ }).first();
+      await cite.waitFor({ timeout: 10_000 });
+      await cite.click();
+      await window.locator('.tab.active', { hasText: 'ledger-reconciliation.md' }).waitFor({ timeout: 20_000 });
+      // The editor shows the second folder's file: its breadcrumbs start at that folder, and its text is the cited passage.
+      const crumbs = window.locator('.breadcrumbs-control .monaco-breadcrumb-item');
+      await window.locator('.monaco-editor .view-lines', { hasText: 'quokka ledger reconciliation' }).first().waitFor({ timeout: 10_000 });
+      assert.equal((await crumbs.first().innerText()).trim(), 'platform-notes');
+      await window.screenshot({ path: path.join(RESULTS, 'e2e-multi-root.png') });
+    } finally {
+      await window.close();
     }
   });
 

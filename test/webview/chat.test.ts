@@ -208,6 +208,94 @@ describe('chat webview in Chromium', { skip }, () => {
     assert.equal(await page.locator('.log').innerHTML(), before);
   });
 
+  test('high contrast: text, citations, buttons and focus outlines follow the theme variables', async () => {
+    // As VS Code sets them on a webview: variables on <html>, the theme kind as a body class.
+    // Values from the Dark Modern and Dark High Contrast themes; HC leaves button backgrounds unset.
+    const dark = {
+      '--vscode-foreground': '#cccccc',
+      '--vscode-sideBar-background': '#181818',
+      '--vscode-textLink-foreground': '#4daafc',
+      '--vscode-textLink-activeForeground': '#4daafc',
+      '--vscode-button-background': '#0078d4',
+      '--vscode-button-foreground': '#ffffff',
+      '--vscode-button-border': '#313131',
+      '--vscode-button-secondaryBackground': '#313131',
+      '--vscode-button-secondaryForeground': '#cccccc',
+      '--vscode-focusBorder': '#0078d4',
+    };
+    const hc = {
+      '--vscode-foreground': '#ffffff',
+      '--vscode-sideBar-background': '#000000',
+      '--vscode-textLink-foreground': '#21a6ff',
+      '--vscode-textLink-activeForeground': '#21a6ff',
+      '--vscode-button-foreground': '#ffffff',
+      '--vscode-button-border': '#6fc3df',
+      '--vscode-button-secondaryForeground': '#ffffff',
+      '--vscode-focusBorder': '#f38518',
+      '--vscode-contrastBorder': '#6fc3df',
+      '--vscode-contrastActiveBorder': '#f38518',
+    };
+    const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+    const applyTheme = (kind: string, vars: Record<string, string>) =>
+      page.evaluate(
+        ([kind, vars]) => {
+          const root = document.documentElement;
+          for (const name of Array.from(root.style)) root.style.removeProperty(name);
+          for (const [name, value] of Object.entries(vars)) root.style.setProperty(name, value);
+          document.body.classList.remove('vscode-dark', 'vscode-high-contrast');
+          if (kind) document.body.classList.add(kind);
+        },
+        [kind, vars] as const,
+      );
+    const cite = page.locator('[data-turn="t1"] .sources button.cite').first();
+    const copy = page.locator('[data-turn="t1"] .turn-actions button');
+    const read = async () => {
+      const style = (selector: string, ...props: string[]) =>
+        page.evaluate(([selector, props]) => { const computed = getComputedStyle(document.querySelector(selector)!); return props.map((prop) => computed.getPropertyValue(prop)); }, [selector, props] as const);
+      await page.mouse.move(0, 0);
+      // A key press first, so the scripted focus counts as keyboard focus (:focus-visible).
+      await page.keyboard.press('Shift');
+      await cite.focus();
+      const focused = await cite.evaluate((element) => { const computed = getComputedStyle(element); return { visible: element.matches(':focus-visible'), outline: `${computed.outlineStyle} ${computed.outlineWidth} ${computed.outlineColor}` }; });
+      await copy.hover();
+      const hovered = await copy.evaluate((element) => { const computed = getComputedStyle(element); return `${computed.outlineStyle} ${computed.outlineColor}`; });
+      await page.mouse.move(0, 0);
+      return {
+        body: await style('body', 'color', 'background-color'),
+        answer: await style('[data-turn="t1"] .answer', 'color'),
+        cite: await style('[data-turn="t1"] .sources button.cite', 'color'),
+        copy: await style('[data-turn="t1"] .turn-actions button', 'color', 'background-color', 'border-top-color', 'border-top-style'),
+        ask: await style('#ask', 'color', 'background-color', 'border-top-color'),
+        focused,
+        hovered,
+      };
+    };
+    await applyTheme('vscode-dark', dark);
+    const before = await read();
+    await applyTheme('vscode-high-contrast', hc);
+    const after = await read();
+    const resultsDir = path.join(ROOT, 'test-results');
+    mkdirSync(resultsDir, { recursive: true });
+    await page.screenshot({ path: path.join(resultsDir, 'webview-high-contrast.png') });
+    await applyTheme('', {});
+
+    const white = rgb('#ffffff');
+    const transparent = 'rgba(0, 0, 0, 0)';
+    assert.deepEqual(after.body, [white, rgb('#000000')]);
+    assert.deepEqual(after.answer, [white]);
+    assert.deepEqual(after.cite, [rgb('#21a6ff')]);
+    // Unset button backgrounds leave the buttons transparent, outlined by the contrast border.
+    assert.deepEqual(after.copy, [white, transparent, rgb('#6fc3df'), 'solid']);
+    assert.deepEqual(after.ask, [white, transparent, rgb('#6fc3df')]);
+    assert.deepEqual(after.focused, { visible: true, outline: `solid 1px ${rgb('#f38518')}` });
+    assert.equal(after.hovered, `dashed ${rgb('#f38518')}`);
+    assert.equal(before.hovered.split(' ')[0], 'none', 'the dashed hover outline is for high contrast only');
+    assert.deepEqual(before.focused, { visible: true, outline: `solid 1px ${rgb('#0078d4')}` });
+    for (const key of ['body', 'answer', 'cite', 'copy', 'ask', 'focused', 'hovered'] as const) {
+      assert.notDeepEqual(after[key], before[key], `${key} differs from the default theme`);
+    }
+  });
+
   test('new chat clears the conversation; no CSP violations and no page errors', async () => {
     await clearSent();
     await page.locator('#new-chat').click();

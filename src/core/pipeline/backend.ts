@@ -59,7 +59,9 @@ export class OpenAIChatBackend {
       let finished = false;
       try {
         const stream = await this.client.chat.completions.create(
-          { model: this.config.model, messages, stream: true, max_tokens: options.maxTokens },
+          // Greedy decoding: answers about documentation should be reproducible (and they are
+          // cached), not sampled; OpenAI-compatible servers default to temperature 1.
+          { model: this.config.model, messages, stream: true, max_tokens: options.maxTokens, temperature: 0 },
           { signal: controller.signal },
         );
         for await (const chunk of stream) {
@@ -99,7 +101,7 @@ export class OpenAIChatBackend {
   async complete(messages: ChatMessage[], maxTokens: number, signal: AbortSignal): Promise<string> {
     try {
       const response = await this.client.chat.completions.create(
-        { model: this.config.model, messages, stream: false, max_tokens: maxTokens },
+        { model: this.config.model, messages, stream: false, max_tokens: maxTokens, temperature: 0 },
         { signal },
       );
       return response.choices[0]?.message?.content?.trim() ?? '';

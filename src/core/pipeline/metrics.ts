@@ -1,13 +1,14 @@
 /** Stage latencies and counters, as a snapshot object and as Prometheus text exposition. */
 import type { LatencySummary, MetricsSnapshot, Stage } from './types.js';
 
-/** Upper bounds in seconds for the Prometheus histogram buckets (100 µs … 60 s). */
-const BUCKETS_SECONDS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Histogram bucket upper bounds in ms: powers of two from 0.25 ms (cache hits) to about 65 s (slow generation). */
+const LATENCY_BUCKETS_MS: readonly number[] = Array.from({ length: 19 }, (_, i) => 2 ** (i - 2));
 /** Recent samples kept per stage for exact p50/p95/p99 in the snapshot. */
 const RESERVOIR_SIZE = 2048;
 
 class StageHistogram {
-  readonly bucketCounts = new Array<number>(BUCKETS_SECONDS.length).fill(0);
+  /** One count per bound plus the overflow above the last one. */
+  readonly bucketCounts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
   count = 0;
   sumMs = 0;
   private readonly recent = new Float64Array(RESERVOIR_SIZE);
@@ -16,13 +17,8 @@ class StageHistogram {
   record(ms: number): void {
     this.count++;
     this.sumMs += ms;
-    const seconds = ms / 1000;
-    for (let i = 0; i < BUCKETS_SECONDS.length; i++) {
-      if (seconds <= BUCKETS_SECONDS[i]!) {
-        this.bucketCounts[i]!++;
-        break;
-      }
-    }
+    const bucket = LATENCY_BUCKETS_MS.findIndex((bound) => ms <= bound);
+    this.bucketCounts[bucket === -1 ? LATENCY_BUCKETS_MS.length : bucket]!++;
     this.recent[this.next % RESERVOIR_SIZE] = ms;
     this.next++;
   }
@@ -30,7 +26,14 @@ class StageHistogram {
   summary(): LatencySummary {
     const samples = Array.from(this.recent.subarray(0, Math.min(this.next, RESERVOIR_SIZE))).sort((a, b) => a - b);
     const at = (q: number) => (samples.length === 0 ? 0 : samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]!);
-    return { count: this.count, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: samples.at(-1) ?? 0 };
+    return {
+      count: this.count,
+      p50: at(0.5),
+      p95: at(0.95),
+      p99: at(0.99),
+      max: samples.at(-1) ?? 0,
+      histogram: { boundsMs: LATENCY_BUCKETS_MS, counts: [...this.bucketCounts], sumMs: this.sumMs },
+    };
   }
 }
 
@@ -62,9 +65,9 @@ export class PipelineMetrics {
     metric('docent_pipeline_stage_duration_seconds', 'histogram', 'Time spent per answer pipeline stage.');
     for (const [stage, histogram] of this.stages) {
       let cumulative = 0;
-      histogram.bucketCounts.forEach((count, i) => {
-        cumulative += count;
-        lines.push(`docent_pipeline_stage_duration_seconds_bucket{stage="${stage}",le="${BUCKETS_SECONDS[i]}"} ${cumulative}`);
+      LATENCY_BUCKETS_MS.forEach((bound, i) => {
+        cumulative += histogram.bucketCounts[i]!;
+        lines.push(`docent_pipeline_stage_duration_seconds_bucket{stage="${stage}",le="${bound / 1000}"} ${cumulative}`);
       });
       lines.push(`docent_pipeline_stage_duration_seconds_bucket{stage="${stage}",le="+Inf"} ${histogram.count}`);
       lines.push(`docent_pipeline_stage_duration_seconds_sum{stage="${stage}"} ${histogram.sumMs / 1000}`);

@@ -162,6 +162,16 @@ export interface LatencySummary {
   p95: number;
   p99: number;
   max: number;
+  /** Every sample since start, counted into fixed log-spaced buckets. */
+  histogram: LatencyHistogram;
+}
+
+export interface LatencyHistogram {
+  /** Inclusive upper bounds in ms, powers of two, the same for every stage. */
+  boundsMs: readonly number[];
+  /** counts[i] holds samples in (boundsMs[i-1], boundsMs[i]]; the extra last entry holds those above the last bound. */
+  counts: number[];
+  sumMs: number;
 }
 
 export interface CacheLevelStats {

@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import type { MetricsSnapshot } from '../../core/pipeline/types.js';
 import type { AskParams, EngineCitation, EngineConfig, EngineStats, EngineToHost, HostToEngine } from './engineProtocol.js';
 import type { IndexProgressInfo } from './progress.js';
 
@@ -90,7 +91,7 @@ export class EngineClient {
   }
 
   /** The pipeline's MetricsSnapshot (null before the first question) and index stats. */
-  metrics(): Promise<{ metrics: unknown; stats: EngineStats }> {
+  metrics(): Promise<{ metrics: MetricsSnapshot | null; stats: EngineStats }> {
     if (!this.child) return Promise.resolve({ metrics: null, stats: { files: 0, chunks: 0 } });
     const id = String(this.nextId++);
     return new Promise((resolve) => {

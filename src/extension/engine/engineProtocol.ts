@@ -4,6 +4,7 @@
  * and onnxruntime / hnswlib are never loaded into it. Both ends are our own code, shipped in
  * one VSIX, so the shapes are typed rather than validated.
  */
+import type { MetricsSnapshot } from '../../core/pipeline/types.js';
 import type { IndexProgressInfo } from './progress.js';
 import type { CitationInfo } from '../../shared/protocol.js';
 
@@ -72,7 +73,7 @@ export type EngineToHost =
   | { type: 'sources'; id: string; citations: EngineCitation[] }
   | { type: 'answered'; id: string; mode: 'generated' | 'extractive' | 'retrieval-only'; degradedReason?: string }
   | { type: 'askFailed'; id: string; message: string; reason: 'aborted' | 'busy' | 'error' }
-  | { type: 'metrics'; id: string; metrics: unknown; stats: EngineStats }
+  | { type: 'metrics'; id: string; metrics: MetricsSnapshot | null; stats: EngineStats }
   | { type: 'pullProgress'; id: string; message: string }
   | { type: 'pulled'; id: string; folder?: string; error?: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
