@@ -1,41 +1,27 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
+import { CLI_PATH, runDocent } from '../support/cli.js';
 import { FaultInjectingOpenAIServer, refusedBaseURL } from '../support/openaiStubServer.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
-
-const CLI = path.resolve(__dirname, '../../dist/cli.js');
-const run = promisify(execFile);
-
-async function docent(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 let store: string;
 let backend: FaultInjectingOpenAIServer;
 
 before(async () => {
-  assert.ok(existsSync(CLI), 'dist/cli.js missing: run "npm run build" first (npm test does)');
+  assert.ok(existsSync(CLI_PATH), 'dist/cli.js missing: run "npm run build" first (npm test does)');
   const docs = await makeTempDir('ask-docs');
   store = path.join(await makeTempDir('ask-store'), 'store');
   await writeTree(docs, generatedPages(10));
-  assert.equal((await docent(['index', docs, '--store', store, '--json'])).code, 0);
+  assert.equal((await runDocent(['index', docs, '--store', store, '--json'])).code, 0);
   backend = await FaultInjectingOpenAIServer.start();
 });
 
 after(async () => backend.close());
 
 test('ask --json with an endpoint: generated answer, numbered citations, key from DOCENT_API_KEY', async () => {
-  const { code, stdout } = await docent(['ask', 'how do I fix error E1005?', '--store', store, '--endpoint', backend.baseURL, '--model', 'stub', '--json'], {
+  const { code, stdout } = await runDocent(['ask', 'how do I fix error E1005?', '--store', store, '--endpoint', backend.baseURL, '--model', 'stub', '--json'], {
     DOCENT_API_KEY: 'sk-test-123',
   });
   assert.equal(code, 0);
@@ -52,17 +38,17 @@ test('ask --json with an endpoint: generated answer, numbered citations, key fro
 });
 
 test('ask streams the answer text, then a numbered Sources list', async () => {
-  const { code, stdout } = await docent(['ask', 'configure replication', '--store', store, '--endpoint', backend.baseURL, '--model', 'stub']);
+  const { code, stdout } = await runDocent(['ask', 'configure replication', '--store', store, '--endpoint', backend.baseURL, '--model', 'stub']);
   assert.equal(code, 0);
   assert.match(stdout, /According to the documentation/);
   assert.match(stdout, /Sources:\n\[1\] section-\d\/page-\d+\.md:\d+-\d+/);
 });
 
 test('ask with no endpoint answers retrieval-only; a dead endpoint degrades to an extractive answer', async () => {
-  const retrievalOnly = JSON.parse((await docent(['ask', 'billing limit7', '--store', store, '--json'])).stdout);
+  const retrievalOnly = JSON.parse((await runDocent(['ask', 'billing limit7', '--store', store, '--json'])).stdout);
   assert.equal(retrievalOnly.mode, 'retrieval-only');
   assert.equal(retrievalOnly.citations[0].path, 'section-0/page-7.md');
-  const dead = await docent(['ask', 'billing limit7', '--store', store, '--endpoint', await refusedBaseURL(), '--model', 'stub', '--json']);
+  const dead = await runDocent(['ask', 'billing limit7', '--store', store, '--endpoint', await refusedBaseURL(), '--model', 'stub', '--json']);
   assert.equal(dead.code, 0);
   const degraded = JSON.parse(dead.stdout);
   assert.equal(degraded.degraded, true);
@@ -77,7 +63,7 @@ test('ask argument errors exit 2', async () => {
     [['ask', 'q', '--store', store, '--endpoint', 'ftp://x', '--model', 'm'], /must be an http\(s\) URL/],
     [['ask', '--store', store], /exactly one quoted question/],
   ] as const) {
-    const result = await docent([...args]);
+    const result = await runDocent([...args]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, message);
   }

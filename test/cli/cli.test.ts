@@ -1,29 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
-import { promisify } from 'node:util';
+import { CLI_PATH, runDocent } from '../support/cli.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
 
-const CLI = path.resolve(__dirname, '../../dist/cli.js');
-const run = promisify(execFile);
-
-async function docent(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const docent = (...args: string[]) => runDocent(args);
 
 let docs: string;
 let store: string;
 
 before(async () => {
-  assert.ok(existsSync(CLI), 'dist/cli.js missing: run "npm run build" first (npm test does)');
+  assert.ok(existsSync(CLI_PATH), 'dist/cli.js missing: run "npm run build" first (npm test does)');
   docs = await makeTempDir('cli-docs');
   store = path.join(await makeTempDir('cli-store'), 'store');
   await writeTree(docs, { ...generatedPages(12), 'notes.bin': '\u0000\u0001binary', 'big.md': `# Big\n${'x'.repeat(64)}\n` });

@@ -7,9 +7,9 @@ import { HashingEmbedder } from '../../src/core/embedding/hashingEmbedder.js';
 import { indexFolder } from '../../src/core/indexer.js';
 import { HybridRetriever } from '../../src/core/search/hybrid.js';
 import { DocStore, StoreError } from '../../src/core/store.js';
+import { CLI_PATH } from '../support/cli.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
 
-const CLI = path.resolve(__dirname, '../../dist/cli.js');
 
 /** Everything that identifies the indexed content, order-independent, ids excluded. */
 function contentSignature(store: DocStore): string[] {
@@ -90,13 +90,13 @@ test('missing and corrupt stores fail with a clear StoreError', async () => {
 });
 
 function runCli(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, done };
 }
 
 test('a process killed at random points leaves a loadable store, and the next run completes exactly', { timeout: 240_000 }, async (t) => {
-  if (!existsSync(CLI)) return t.skip('dist/cli.js not built: run "npm run build" (npm test does)');
+  if (!existsSync(CLI_PATH)) return t.skip('dist/cli.js not built: run "npm run build" (npm test does)');
   const docs = await makeTempDir('crash-docs');
   await writeTree(docs, generatedPages(450));
   const reference = contentSignature(await freshIndex(docs));

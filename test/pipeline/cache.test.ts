@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { HashingEmbedder } from '../../src/core/embedding/hashingEmbedder.js';
-import { FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
-import { capture, makePipeline, settlesWithin, waitFor } from './fixtures.js';
+import type { FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
+import { capture, makePipeline, settlesWithin, useStubServer, waitFor } from './fixtures.js';
 
 const QUESTION = 'How do I rotate the API signing keys?';
 
 describe('answer cache, invalidation and single-flight', () => {
-  let server: FaultInjectingOpenAIServer;
-  before(async () => {
-    server = await FaultInjectingOpenAIServer.start();
-  });
-  beforeEach(() => {
-    server.defaultFault = { kind: 'ok' };
-    server.latencyMs = 0;
-  });
-  after(async () => {
-    await server.close();
-  });
+  let server!: FaultInjectingOpenAIServer;
+  useStubServer((started) => (server = started));
 
   test('the same question in another case, spacing or punctuation is served from the cache', async () => {
     const { pipeline } = makePipeline({ baseURL: server.baseURL });

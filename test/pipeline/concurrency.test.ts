@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { BusyError, StageTimeoutError } from '../../src/core/pipeline/errors.js';
-import { FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
-import { makePipeline, settlesWithin, waitFor } from './fixtures.js';
+import type { FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
+import { makePipeline, settlesWithin, useStubServer, waitFor } from './fixtures.js';
 
 const QUESTION = 'How do I rotate the API signing keys?';
 
 describe('cancellation, timeouts, limiter and circuit breaker', () => {
-  let server: FaultInjectingOpenAIServer;
-  before(async () => {
-    server = await FaultInjectingOpenAIServer.start();
-  });
-  beforeEach(() => {
-    server.defaultFault = { kind: 'ok' };
-  });
-  after(async () => {
-    await server.close();
-  });
+  let server!: FaultInjectingOpenAIServer;
+  useStubServer((started) => (server = started));
 
   test('aborting mid-generation rejects with the abort reason, aborts the HTTP request and frees the slot', async () => {
     const { pipeline } = makePipeline({ baseURL: server.baseURL, limits: { maxInFlight: 1 } });

@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { looksLikeFollowUp, rewriteFollowUpHeuristically } from '../../src/core/pipeline/conversations.js';
-import { echoSourcesAnswer, FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
-import { logCapture, makePipeline } from './fixtures.js';
+import { echoSourcesAnswer, type FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
+import { logCapture, makePipeline, useStubServer } from './fixtures.js';
 
 describe('conversations', () => {
-  let server: FaultInjectingOpenAIServer;
-  before(async () => {
-    server = await FaultInjectingOpenAIServer.start();
-  });
-  after(async () => {
-    await server.close();
-  });
+  let server!: FaultInjectingOpenAIServer;
+  useStubServer((started) => (server = started));
 
   test('the heuristic folds a follow-up into the previous question', () => {
     const history = [

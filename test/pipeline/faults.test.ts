@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { FaultInjectingOpenAIServer, refusedBaseURL } from '../support/openaiStubServer.js';
-import { capture, makePipeline, settlesWithin, waitFor } from './fixtures.js';
+import { describe, test } from 'node:test';
+import { type FaultInjectingOpenAIServer, refusedBaseURL } from '../support/openaiStubServer.js';
+import { capture, makePipeline, settlesWithin, useStubServer, waitFor } from './fixtures.js';
 
 const QUESTION = 'How do I rotate the API signing keys?';
 
 describe('backend faults', () => {
-  let server: FaultInjectingOpenAIServer;
-  before(async () => {
-    server = await FaultInjectingOpenAIServer.start();
-  });
-  beforeEach(() => {
-    server.defaultFault = { kind: 'ok' };
-  });
-  after(async () => {
-    await server.close();
-  });
+  let server!: FaultInjectingOpenAIServer;
+  useStubServer((started) => (server = started));
 
   test('5xx before the first token is retried with backoff, then answers', async () => {
     const { pipeline } = makePipeline({ baseURL: server.baseURL });

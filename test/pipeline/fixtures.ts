@@ -1,7 +1,9 @@
-/** Shared set-up for the pipeline tests: a pipeline over the memory retriever, event capture. */
+/** Shared set-up for the pipeline tests: the stub backend, a pipeline over the memory retriever, event capture. */
+import { after, before, beforeEach } from 'node:test';
 import { AnswerPipeline } from '../../src/core/pipeline/answerPipeline.js';
 import type { AnswerEvent, AnswerPipelineOptions } from '../../src/core/pipeline/types.js';
 import { MemoryRetriever, sampleChunks } from '../support/memoryRetriever.js';
+import { FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
 
 export interface Capture {
   events: AnswerEvent[];
@@ -57,4 +59,23 @@ export function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
 /** Polls until `condition` holds; wrap in `settlesWithin` to bound it. */
 export async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/**
+ * Starts a fault-injecting backend for the enclosing suite (handed to `onStart`), gives every test
+ * a clean one (no fault, no latency) and closes it after the suite.
+ */
+export function useStubServer(onStart: (server: FaultInjectingOpenAIServer) => void): void {
+  let server: FaultInjectingOpenAIServer;
+  before(async () => {
+    server = await FaultInjectingOpenAIServer.start();
+    onStart(server);
+  });
+  beforeEach(() => {
+    server.defaultFault = { kind: 'ok' };
+    server.latencyMs = 0;
+  });
+  after(async () => {
+    await server.close();
+  });
 }

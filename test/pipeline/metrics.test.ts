@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
-import { makePipeline } from './fixtures.js';
+import { describe, test } from 'node:test';
+import type { FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
+import { makePipeline, useStubServer } from './fixtures.js';
 
 describe('metrics', () => {
-  let server: FaultInjectingOpenAIServer;
-  before(async () => {
-    server = await FaultInjectingOpenAIServer.start();
-  });
-  after(async () => {
-    await server.close();
-  });
+  let server!: FaultInjectingOpenAIServer;
+  useStubServer((started) => (server = started));
 
   test('the snapshot has stage quantiles, hit ratios, degraded count and breaker state', async () => {
     const { pipeline } = makePipeline({ baseURL: server.baseURL, limits: { maxRetries: 0 } });

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import OpenAI from 'openai';
 import { runServeCommand } from '../../src/server/serveCommand.js';
+import { CLI_PATH } from '../support/cli.js';
 import { modelDir, SMALL_DECODER } from './testModels.js';
 
 function capture(): { write(text: string): boolean; text: string } {
@@ -48,9 +48,8 @@ test('a missing model folder exits 1 with the reason', async () => {
 
 test('docent serve in its own process: logs device and URL, serves chat and embeddings, drains on SIGTERM and exits 0', async () => {
   const dir = await modelDir('optimum-fp32', SMALL_DECODER);
-  const cli = join(__dirname, '..', '..', 'dist', 'cli.js');
-  assert.ok(existsSync(cli), 'dist/cli.js missing: run "npm run build" first (npm test does)');
-  const child = spawn(process.execPath, [cli, 'serve', '--model', dir, '--port', '0', '--device', 'cpu', '--max-batch', '4', '--api-key-env', 'DOCENT_TEST_KEY', '--embedding-model', 'default'], {
+  assert.ok(existsSync(CLI_PATH), 'dist/cli.js missing: run "npm run build" first (npm test does)');
+  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--model', dir, '--port', '0', '--device', 'cpu', '--max-batch', '4', '--api-key-env', 'DOCENT_TEST_KEY', '--embedding-model', 'default'], {
     env: { ...process.env, DOCENT_TEST_KEY: 'k1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
