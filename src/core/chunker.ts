@@ -20,6 +20,11 @@ export interface ChunkDraft {
   text: string;
 }
 
+/** The heading path without a leading copy of the title (most documents open with an H1 = title). */
+export function headingsBelowTitle(chunk: { title: string; headingPath: string[] }): string[] {
+  return chunk.headingPath[0] === chunk.title ? chunk.headingPath.slice(1) : chunk.headingPath;
+}
+
 /** Rough BPE token count: about 4 characters per token for English prose and code. */
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);

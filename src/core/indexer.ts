@@ -4,7 +4,7 @@
  * interrupted run keeps what it finished and the next run picks up the rest.
  */
 import { createHash } from 'node:crypto';
-import { chunkDocument, DEFAULT_CHUNKING, type ChunkingOptions } from './chunker.js';
+import { chunkDocument, DEFAULT_CHUNKING, headingsBelowTitle, type ChunkingOptions } from './chunker.js';
 import { discoverFiles, readTextFile, type DiscoveryOptions, type SkipReason } from './discovery.js';
 import { parseDocument } from './parse/index.js';
 import type { DocStore } from './store.js';
@@ -157,6 +157,6 @@ export async function indexFolder(root: string, store: DocStore, options: IndexO
 
 /** What the embedder sees: the document title and heading path give a passage its context. */
 export function embeddingTextOf(chunk: Chunk): string {
-  const headings = chunk.headingPath[0] === chunk.title ? chunk.headingPath.slice(1) : chunk.headingPath;
+  const headings = headingsBelowTitle(chunk);
   return [chunk.title, ...headings, chunk.text].join('\n');
 }

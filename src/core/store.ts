@@ -8,6 +8,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile.js';
+import { headingsBelowTitle } from './chunker.js';
 import { KeywordIndex, type KeywordIndexOptions, type SerializedKeywordIndex } from './search/keywordIndex.js';
 import type { Chunk, EmbedderRuntime } from './types.js';
 import { HnswVectorIndex } from './vectorIndex.js';
@@ -217,7 +218,7 @@ export class DocStore {
 }
 
 export function keywordFieldsOf(chunk: Chunk): { title: string; headings: string; body: string } {
-  const headings = chunk.headingPath[0] === chunk.title ? chunk.headingPath.slice(1) : chunk.headingPath;
+  const headings = headingsBelowTitle(chunk);
   return { title: chunk.title, headings: headings.join(' '), body: chunk.text };
 }
 
