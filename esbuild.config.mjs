@@ -16,6 +16,16 @@ const shared = {
   logLevel: 'warning',
 };
 
+const browser = {
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  minify: production,
+  sourcemap: false,
+  logLevel: 'warning',
+};
+
 await Promise.all([
   esbuild.build({ ...shared, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' }),
   // Worker threads load their own bundle, found beside the one that starts them.
@@ -24,17 +34,7 @@ await Promise.all([
   esbuild.build({ ...shared, entryPoints: { engine: 'src/extension/engine/engineMain.ts' }, outdir: 'dist' }),
   // The in-host test suite (extensionTestsPath) of test/e2e.
   esbuild.build({ ...shared, entryPoints: { 'test/index': 'test/extension/index.ts' }, outdir: 'dist' }),
-  // The chat webview runs in the browser sandbox of the editor.
-  esbuild.build({
-    entryPoints: { webview: 'webview/main.ts' },
-    outdir: 'dist',
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
-    minify: production,
-    sourcemap: false,
-    logLevel: 'warning',
-  }),
+  // The chat view and the Show Metrics panel run in the editor's browser sandbox.
+  esbuild.build({ ...browser, entryPoints: { webview: 'webview/main.ts', metrics: 'webview/metrics.ts' }, outdir: 'dist' }),
   esbuild.build({ ...shared, entryPoints: { cli: 'src/cli/index.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
 ]);

@@ -83,7 +83,10 @@ class ChatApp {
       }
     });
     document.addEventListener('keydown', (event) => {
-      if (event.key === 'Escape' && this.streamingTurn()) this.stopStreaming();
+      if (event.key !== 'Escape') return;
+      // Escape closes an open preview first, as it closes an editor hover.
+      if (preview.visible) preview.hide();
+      else if (this.streamingTurn()) this.stopStreaming();
     });
     const actions = element('div', { class: 'composer-actions' });
     actions.append(this.stop, this.send);
@@ -198,6 +201,7 @@ class ChatApp {
         if (turn) this.renderTurn(turn);
       }
       this.pendingRender.clear();
+      preview.hideIfDetached();
     });
   }
 
@@ -314,18 +318,112 @@ class ChatApp {
   }
 }
 
+/** The passage behind each citation button, for the preview. */
+const citationOf = new WeakMap<HTMLElement, CitationInfo>();
+
 function citationButton(citation: CitationInfo, label: string): HTMLButtonElement {
-  const preview = citation.text.length > PREVIEW_CHARS ? `${citation.text.slice(0, PREVIEW_CHARS)}…` : citation.text;
-  return button(
+  const node = button(
     label,
     () => vscode.postMessage({ type: 'openCitation', folder: citation.folder, path: citation.path, startLine: citation.startLine, endLine: citation.endLine }),
     {
       class: 'cite',
       'data-cite': String(citation.n),
-      title: preview,
-      'aria-label': `Source ${citation.n}: ${citation.path}, lines ${citation.startLine} to ${citation.endLine}`,
+      'aria-label': `Source ${citation.n}: ${citation.folder ? `${citation.folder}, ` : ''}${citation.path}, lines ${citation.startLine} to ${citation.endLine}`,
     },
   );
+  citationOf.set(node, citation);
+  return node;
+}
+
+/**
+ * The passage preview of a citation, styled like the editor's hover widget. It opens on hover
+ * (after a short delay, as editor hovers do) and at once on keyboard focus, stays open while the
+ * pointer is over it so its text can be selected, and closes on Escape. The passage is set as
+ * text, never as markup.
+ */
+class CitationPreview {
+  private static readonly SHOW_DELAY_MS = 300;
+  private static readonly HIDE_DELAY_MS = 200;
+  private readonly node = element('div', { class: 'citation-preview', id: 'citation-preview', role: 'tooltip', hidden: '' });
+  private anchor: HTMLElement | undefined;
+  private timer: number | undefined;
+
+  constructor() {
+    document.body.append(this.node);
+    document.addEventListener('mouseover', (event) => {
+      const cite = citeButtonOf(event.target);
+      if (cite) this.schedule(() => this.show(cite), CitationPreview.SHOW_DELAY_MS);
+      else if (this.node.contains(event.target as Node)) this.cancel();
+    });
+    document.addEventListener('mouseout', (event) => {
+      if (citeButtonOf(event.target) || this.node.contains(event.target as Node)) this.schedule(() => this.hide(), CitationPreview.HIDE_DELAY_MS);
+    });
+    document.addEventListener('focusin', (event) => {
+      const cite = citeButtonOf(event.target);
+      if (cite) this.show(cite);
+      else this.hide();
+    });
+    document.addEventListener('scroll', () => this.hide(), true);
+  }
+
+  get visible(): boolean {
+    return !this.node.hidden;
+  }
+
+  show(cite: HTMLElement): void {
+    this.cancel();
+    const citation = citationOf.get(cite);
+    if (!citation || !cite.isConnected) return;
+    this.anchor?.removeAttribute('aria-describedby');
+    this.anchor = cite;
+    cite.setAttribute('aria-describedby', this.node.id);
+    const where = `${citation.folder ? `${citation.folder}: ` : ''}${citation.path}:${citation.startLine}-${citation.endLine}`;
+    const header = element('div', { class: 'preview-header' });
+    header.append(element('span', { class: 'preview-path' }, where));
+    if (citation.heading) header.append(element('span', { class: 'preview-heading' }, citation.heading));
+    const text = citation.text.length > PREVIEW_CHARS ? `${citation.text.slice(0, PREVIEW_CHARS)}…` : citation.text;
+    this.node.replaceChildren(header, element('div', { class: 'preview-text' }, text || '(empty passage)'));
+    this.node.hidden = false;
+    this.place(cite);
+  }
+
+  /** A re-render replaced the citation the preview points at. */
+  hideIfDetached(): void {
+    if (this.anchor && !this.anchor.isConnected) this.hide();
+  }
+
+  hide(): void {
+    this.cancel();
+    this.node.hidden = true;
+    this.anchor?.removeAttribute('aria-describedby');
+    this.anchor = undefined;
+  }
+
+  /** Below the citation when it fits, otherwise above; always inside the view. */
+  private place(cite: HTMLElement): void {
+    const margin = 4;
+    const box = cite.getBoundingClientRect();
+    const { offsetWidth: width, offsetHeight: height } = this.node;
+    const below = box.bottom + margin + height <= window.innerHeight;
+    const top = below ? box.bottom + margin : Math.max(margin, box.top - margin - height);
+    const left = Math.min(Math.max(margin, box.left), Math.max(margin, window.innerWidth - width - margin));
+    this.node.style.top = `${Math.round(top)}px`;
+    this.node.style.left = `${Math.round(left)}px`;
+  }
+
+  private schedule(action: () => void, delayMs: number): void {
+    this.cancel();
+    this.timer = window.setTimeout(action, delayMs);
+  }
+
+  private cancel(): void {
+    window.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function citeButtonOf(target: EventTarget | null): HTMLElement | undefined {
+  return target instanceof Element ? ((target.closest('button.cite') as HTMLElement | null) ?? undefined) : undefined;
 }
 
 /** Turns `[n]` in the rendered answer (outside code) into buttons that open source n. */
@@ -352,4 +450,5 @@ function linkCitations(root: HTMLElement, citations: CitationInfo[]): void {
   }
 }
 
+const preview = new CitationPreview();
 new ChatApp(document.getElementById('app')!);

@@ -126,7 +126,10 @@ class Docent {
   }
 
   index(folders?: string[]): void {
-    if (this.config().folders.length === 0) return;
+    if (this.config().folders.length === 0) {
+      this.ctx.log.info('nothing to index: no local workspace folder is open');
+      return;
+    }
     this.startLagMonitor();
     this.startedEngine().index(folders);
   }
@@ -396,8 +399,13 @@ export function activate(extension: vscode.ExtensionContext): DocentApi {
   ctx.own(watcher.onDidDelete((uri) => docent.onFileEvent(uri)));
 
   const idleStart = setTimeout(() => {
-    docent.index();
-    docent.autoStartLocalServer();
+    ctx.log.info('the editor is idle: starting the first index run');
+    try {
+      docent.index();
+      docent.autoStartLocalServer();
+    } catch (error) {
+      ctx.log.error(`the first index run could not start: ${(error as Error).stack ?? String(error)}`);
+    }
   }, IDLE_START_MS);
   ctx.own({ dispose: () => clearTimeout(idleStart) });
 

@@ -32,6 +32,11 @@ export class LocalServer {
     return this.child !== undefined;
   }
 
+  /** Process id of the running server, if any (shown in the log; used by the restart test). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   start(modelPath: string, port: number): void {
     this.stop();
     this.wanted = { modelPath, port };

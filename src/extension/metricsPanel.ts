@@ -1,9 +1,12 @@
 /**
- * "Docent: Show Metrics": a script-free webview with the answer latency histogram and the
- * cache hit ratios over time, redrawn from samples taken while the panel is open.
+ * "Docent: Show Metrics": a webview with the answer latency histogram and the cache hit ratios
+ * over time. Samples are taken while the panel is visible; each redraw is posted to the panel's
+ * script (webview/metrics.ts), which swaps it in place so scrolling is kept.
  */
+import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { LatencyHistogram, LatencySummary } from '../core/pipeline/types.js';
+import type { MetricsUpdate } from '../shared/protocol.js';
 
 export interface MetricsSample {
   at: number;
@@ -32,27 +35,42 @@ export class MetricsPanel implements vscode.Disposable {
 
   async show(): Promise<void> {
     if (!this.panel) {
-      this.panel = vscode.window.createWebviewPanel('docent.metrics', 'Docent Metrics', vscode.ViewColumn.Active, {
-        enableScripts: false,
-        localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media')],
+      const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
+      const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+      const panel = vscode.window.createWebviewPanel('docent.metrics', 'Docent Metrics', vscode.ViewColumn.Active, {
+        enableScripts: true,
+        localResourceRoots: [dist, media],
       });
-      this.panel.onDidDispose(() => {
+      this.panel = panel;
+      panel.onDidDispose(() => {
         clearInterval(this.timer);
         this.panel = undefined;
       });
+      this.samples.push(await this.sample());
+      const nonce = randomBytes(16).toString('base64');
+      panel.webview.html = metricsPage(
+        renderMetrics(this.samples),
+        panel.webview.cspSource,
+        nonce,
+        panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'metrics.css')).toString(),
+        panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'metrics.js')).toString(),
+      );
       this.timer = setInterval(() => void this.update(), SAMPLE_INTERVAL_MS);
+      panel.reveal();
+      return;
     }
     this.panel.reveal();
     await this.update();
   }
 
   private async update(): Promise<void> {
-    const panel = this.panel;
-    if (!panel) return;
-    this.samples.push(await this.sample());
+    // A hidden panel keeps its document; it catches up when shown again.
+    if (!this.panel?.visible) return;
+    const sample = await this.sample();
+    this.samples.push(sample);
     if (this.samples.length > MAX_SAMPLES) this.samples.shift();
-    const style = panel.webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'metrics.css'));
-    panel.webview.html = renderMetrics(this.samples, panel.webview.cspSource, style.toString());
+    const update: MetricsUpdate = { type: 'metrics', html: renderMetrics(this.samples) };
+    await this.panel?.webview.postMessage(update);
   }
 
   dispose(): void {
@@ -118,21 +136,28 @@ function hitChart(samples: MetricsSample[]): string {
   return `<svg class="hit-chart" role="img" aria-label="${summary}" width="${width}" height="${height}">${grid}<rect class="frame" x="${left}" y="0" width="${width - left}" height="${height}"></rect>${series('answers', (sample) => sample.answerHitRatio)}${series('embeddings', (sample) => sample.embeddingHitRatio)}</svg>`;
 }
 
-export function renderMetrics(samples: MetricsSample[], cspSource: string, styleUri: string): string {
+/** The panel's document: a strict CSP that allows only the stylesheet and the nonce'd redraw script. */
+function metricsPage(body: string, cspSource: string, nonce: string, styleUri: string, scriptUri: string): string {
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${cspSource}; script-src 'nonce-${nonce}'">
+<link rel="stylesheet" href="${styleUri}"><title>Docent Metrics</title></head><body>
+<main id="metrics">${body}</main>
+<script nonce="${nonce}" src="${scriptUri}"></script>
+</body></html>`;
+}
+
+/** The panel's content for the samples so far (escaped here: the panel inserts it as markup). */
+export function renderMetrics(samples: MetricsSample[]): string {
   const last = samples[samples.length - 1]!;
   const total = last.total;
   const latency = total
     ? `${histogram(total.histogram)}<p class="quantiles">p50 ${Math.round(total.p50)} ms · p95 ${Math.round(total.p95)} ms · p99 ${Math.round(total.p99)} ms · max ${Math.round(total.max)} ms</p>`
     : '<p>No questions answered yet.</p>';
   const stages = Object.entries(last.stages).filter(([stage]) => stage !== 'total');
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${cspSource}">
-<link rel="stylesheet" href="${styleUri}"><title>Docent Metrics</title></head><body>
-<h1>Docent metrics</h1>
+  return `<h1>Docent metrics</h1>
 <p>${last.files} files, ${last.chunks} passages indexed${total ? `; ${total.count} answers` : ''}${last.hostLagP99Ms !== undefined ? `; editor event-loop lag p99 while indexing ${last.hostLagP99Ms.toFixed(1)} ms` : ''}.</p>
 <h2>Answer latency</h2>${latency}
 ${stages.length ? `<h2>Median time per stage</h2>${bars(stages, 'ms')}` : ''}
 <h2>Cache hit ratio over time</h2>${hitChart(samples)}
-<p class="legend"><span class="key answers"></span> answers ${Math.round(last.answerHitRatio * 100)}% <span class="key embeddings"></span> embeddings ${Math.round(last.embeddingHitRatio * 100)}%</p>
-</body></html>`;
+<p class="legend"><span class="key answers"></span> answers ${Math.round(last.answerHitRatio * 100)}% <span class="key embeddings"></span> embeddings ${Math.round(last.embeddingHitRatio * 100)}%</p>`;
 }

@@ -5,7 +5,7 @@
  * Imported by the extension bundle and the browser bundle, so it must not import Node or vscode.
  */
 
-/** A source passage an answer cites as `[n]`. `folder` names the workspace folder in multi-root workspaces. */
+/** A source passage an answer cites as `[n]`. `folder` names the workspace folder in multi-root workspaces and is empty otherwise. */
 export interface CitationInfo {
   n: number;
   folder: string;
@@ -238,4 +238,21 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
     default:
       return false;
   }
+}
+
+/**
+ * Show Metrics: the extension redraws the panel's body by message rather than replacing the
+ * whole document, so the reader's scroll position and focus survive each redraw. The markup is
+ * built and escaped by the extension (src/extension/metricsPanel.ts); the panel's CSP runs no
+ * script but its own.
+ */
+export interface MetricsUpdate {
+  type: 'metrics';
+  html: string;
+}
+
+const MAX_METRICS_HTML = 1_000_000;
+
+export function isMetricsUpdate(value: unknown): value is MetricsUpdate {
+  return isObject(value) && value.type === 'metrics' && isString(value.html, MAX_METRICS_HTML);
 }

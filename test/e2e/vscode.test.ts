@@ -7,13 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, copyFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 import { writeDecoderFolder } from '../support/decoderModel.js';
 import { FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
+import { waitUntil } from '../support/waitUntil.js';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from '../webview/chromium.js';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -46,14 +47,6 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`code-server did not answer ${url}/healthz`);
-}
-
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000 }, () => {
@@ -135,6 +128,21 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
     writeFileSync(file, JSON.stringify(settings, null, 2));
   }
 
+  /** The Docent output channel of every window so far (code-server writes one log file per extension host). */
+  function docentLogs(): string {
+    const logs = path.join(scratch, 'user-data', 'logs');
+    if (!existsSync(logs)) return '(no logs)';
+    return (readdirSync(logs, { recursive: true }) as string[])
+      .filter((file) => /Docent\.log$|exthost\d*\.log$/.test(file))
+      .map((file) => {
+        const lines = readFileSync(path.join(logs, file), 'utf8').split('\n');
+        // The extension hosts' own logs say when activation or a callback of ours threw.
+        const kept = file.endsWith('Docent.log') ? lines : lines.filter((line) => /docent|error/i.test(line));
+        return `--- ${file}\n${kept.join('\n').slice(-4000)}`;
+      })
+      .join('\n');
+  }
+
   async function ask(question: string, frame: Frame = chat): Promise<Locator> {
     await frame.fill('#question', question);
     await frame.press('#question', 'Enter');
@@ -154,7 +162,15 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
     const cite = turn.locator('.sources button.cite').first();
     await cite.waitFor();
     const label = await cite.innerText();
+    assert.match(label, /^[\w./-]+\.\w+:\d+-\d+$/, 'a single-folder workspace labels sources by path and lines, without a folder name');
     const file = path.basename(label.split(':').slice(-2)[0]!.trim());
+    // Hovering shows the cited passage in the editor's hover style.
+    await cite.hover();
+    const preview = chat.locator('#citation-preview');
+    await preview.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(await preview.locator('.preview-path').innerText(), label);
+    assert.ok((await preview.locator('.preview-text').innerText()).length > 20, 'the preview shows the passage');
+    await page.screenshot({ path: path.join(RESULTS, 'e2e-citation-preview.png') });
     await cite.click();
     await page.locator(`.tab.active[aria-label*="${file}"], .tab.active:has-text("${file}")`).first().waitFor({ timeout: 20_000 });
     await page.screenshot({ path: path.join(RESULTS, 'e2e-chat.png') });
@@ -184,7 +200,8 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
     await runCommand('Docent: Show Metrics');
     type Drawn = { bars: { count: number; label: string | null }[]; histogramLabel: string | null; hitLabel: string | null; points: number; lines: number };
     let drawn: Drawn | undefined;
-    // The script-free panel is redrawn every few seconds, replacing its frame: read each drawing in one evaluate.
+    // Read each drawing in one evaluate, from whichever frame holds the panel.
+    let panel: Frame | undefined;
     await waitUntil(
       'the metrics panel',
       async () => {
@@ -203,13 +220,22 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
               };
             })
             .catch(() => undefined);
-          if (drawn) return true;
+          if (drawn) {
+            panel = frame;
+            return true;
+          }
         }
         return false;
       },
       30_000,
     );
     const { bars, histogramLabel, hitLabel, points, lines } = drawn!;
+    // Redraws replace the content in place, so the document (and the reader's scroll position) survives them.
+    await panel!.evaluate(() => {
+      (window as unknown as { docentMarker: number }).docentMarker = 1;
+    });
+    await waitUntil('a redraw of the hit chart', async () => (await panel!.evaluate(() => document.querySelectorAll('svg.hit-chart circle.point').length)) > points, 15_000);
+    assert.equal(await panel!.evaluate(() => (window as unknown as { docentMarker?: number }).docentMarker), 1, 'the panel document was not reloaded by the redraw');
     assert.equal(histogramLabel, 'Answer latency histogram');
     assert.ok(bars.some((bar) => bar.count > 0), `a bar counts answers: ${JSON.stringify(bars)}`);
     assert.ok(bars.reduce((sum, bar) => sum + bar.count, 0) >= 2, 'both earlier answers are counted');
@@ -331,16 +357,14 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
       await window.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
       await window.locator('.activitybar [aria-label^="Docent"]').first().click();
       const multiChat = await chatFrame(window);
-      // Index now rather than when this window's editor turns idle, which on a loaded machine can
-      // take longer than the test waits (noted as an open item of issue 6).
-      await runCommand('Docent: Reindex Workspace', window);
+      // Nothing is run by hand: the window indexes both folders on its own once the editor is idle.
       // Both folders indexed first: a question asked mid-index is answered from what is indexed so far.
       await multiChat
         .locator('.index-status', { hasText: /passages indexed/ })
         .waitFor({ timeout: 60_000 })
         .catch(async (error: Error) => {
           await window.screenshot({ path: path.join(RESULTS, 'e2e-multi-root-failed.png') });
-          throw new Error(`${error.message}\nindex status: ${await multiChat.locator('.index-status').innerText({ timeout: 1000 }).catch(() => '(none)')}`);
+          throw new Error(`${error.message}\nindex status: ${await multiChat.locator('.index-status').innerText({ timeout: 1000 }).catch(() => '(none)')}\n${docentLogs()}`);
         });
       const turn = await ask('When does the quokka ledger reconciliation job run?', multiChat);
       const cite = turn.locator('.sources button.cite', { hasText: /^platform-notes: billing\/ledger-reconciliation\.md:\d+-\d+$/ }).first();

@@ -144,7 +144,30 @@ describe('chat webview in Chromium', { skip }, () => {
     assert.equal(await answer.locator('a[href^="javascript"]').count(), 0, 'javascript: links are dropped');
     assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
     const cite = answer.locator('button.cite[data-cite="1"]');
-    assert.match((await cite.getAttribute('title')) ?? '', /rotate the signing keys/);
+    // Hover opens the passage preview (the editor's hover style), tied to the citation for screen readers.
+    const preview = page.locator('#citation-preview');
+    assert.equal(await preview.isVisible(), false);
+    await cite.hover();
+    await preview.waitFor({ state: 'visible', timeout: 5000 });
+    assert.equal(await preview.getAttribute('role'), 'tooltip');
+    assert.equal(await preview.locator('.preview-path').innerText(), 'docs: ops/keys.md:10-24');
+    assert.equal(await preview.locator('.preview-heading').innerText(), 'Rotation');
+    assert.equal(await preview.locator('.preview-text').innerText(), 'To rotate the signing keys run keys rotate.');
+    assert.equal(await cite.getAttribute('aria-describedby'), 'citation-preview');
+    const [citeBox, previewBox] = await Promise.all([cite.boundingBox(), preview.boundingBox()]);
+    assert.ok(previewBox!.y >= citeBox!.y + citeBox!.height, 'the preview opens below the citation');
+    assert.ok(previewBox!.x >= 0 && previewBox!.x + previewBox!.width <= page.viewportSize()!.width, 'the preview stays inside the view');
+    await page.keyboard.press('Escape');
+    await preview.waitFor({ state: 'hidden', timeout: 5000 });
+    assert.equal(await cite.getAttribute('aria-describedby'), null);
+    // Keyboard focus opens it at once, for the second source too.
+    await page.locator('[data-turn="t1"] .sources button.cite[data-cite="2"]').focus();
+    await preview.waitFor({ state: 'visible', timeout: 5000 });
+    assert.equal(await preview.locator('.preview-path').innerText(), 'docs: ops/runbook.md:1-5');
+    assert.equal(await preview.locator('.preview-heading').count(), 0);
+    await page.mouse.move(0, 0);
+    await page.locator('#question').focus();
+    await preview.waitFor({ state: 'hidden', timeout: 5000 });
     await clearSent();
     await cite.click();
     assert.deepEqual(await sent(), [{ type: 'openCitation', folder: 'docs', path: 'ops/keys.md', startLine: 10, endLine: 24 }]);

@@ -145,6 +145,9 @@ class Engine {
       const loaded = await this.ensureLoaded();
       const folders = loaded.config.folders.filter((folder) => this.pendingFolders.has(folder.name));
       this.pendingFolders.clear();
+      log('info', `indexing ${folders.map((folder) => folder.name).join(', ')}`);
+      // Shown at once: discovery and the model's first load can take a while on a busy machine.
+      send({ type: 'indexProgress', progress: { state: 'indexing', percent: 0, ...statsOf(loaded) } });
       for (const [i, folder] of folders.entries()) {
         const store = loaded.stores.get(folder.name)!;
         await indexFolder(folder.root, store, {
@@ -301,7 +304,8 @@ function toEngineCitation(retriever: MultiFolderRetriever, citation: Citation) {
   const located = retriever.locate(citation.path);
   return {
     n: citation.n,
-    folder: located?.folder.name ?? '',
+    // Only a multi-root workspace needs to say which folder; one folder's name is noise in every label.
+    folder: retriever.prefixed ? (located?.folder.name ?? '') : '',
     path: located?.path ?? citation.path,
     startLine: citation.startLine,
     endLine: citation.endLine,

@@ -1,0 +1,65 @@
+/**
+ * The extension's local server supervisor (src/extension/localServer.ts, which needs no vscode)
+ * against the real built CLI: `docent serve` on a generated decoder is killed as a crash would
+ * kill it, and must come back on its own, with a growing backoff, until it is stopped.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { LocalServer } from '../../src/extension/localServer.js';
+import { CLI_PATH } from '../support/cli.js';
+import { writeDecoderFolder } from '../support/decoderModel.js';
+import { waitUntil } from '../support/waitUntil.js';
+
+const skip = existsSync(CLI_PATH) ? false : `${CLI_PATH} is missing (npm run build)`;
+
+describe('LocalServer restarts a crashed docent serve with backoff', { skip, timeout: 120_000 }, () => {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'docent-local-server-'));
+  const modelDir = path.join(scratch, 'tiny-decoder');
+  before(() => writeDecoderFolder(modelDir, { layers: 1, hidden: 32, heads: 2, vocab: 300, seed: 5 }));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  test('a killed server comes back, each crash waits longer, and stop() ends it for good', async () => {
+    const warnings: string[] = [];
+    let ready = 0;
+    const server = new LocalServer(path.dirname(CLI_PATH), { info: () => {}, warn: (message) => warnings.push(message) }, () => {}, () => ready++);
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const answers = async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/v1/models`)).ok;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      server.start(modelDir, port);
+      await waitUntil('the first start', () => ready === 1);
+      assert.ok(await answers());
+
+      const first = server.pid!;
+      process.kill(first, 'SIGKILL');
+      await waitUntil('a restart after the first crash', () => ready === 2);
+      assert.notEqual(server.pid, first, 'a new process serves');
+      assert.ok(await answers(), 'the restarted server answers');
+      assert.match(warnings.at(-1) ?? '', /exited \(code none, signal SIGKILL\); restarting in 1 s$/);
+
+      process.kill(server.pid!, 'SIGKILL');
+      await waitUntil('a restart after the second crash', () => ready === 3);
+      assert.match(warnings.at(-1) ?? '', /restarting in 2 s$/, 'the backoff doubles while crashes follow each other');
+
+      const last = server.pid!;
+      server.stop();
+      assert.equal(server.running, false);
+      await waitUntil('the stopped server to exit', async () => !(await answers()));
+      // A stop is not a crash: nothing restarts it.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(server.running, false);
+      assert.equal(ready, 3);
+      assert.throws(() => process.kill(last, 0), { code: 'ESRCH' }, 'the last server process is gone');
+    } finally {
+      server.stop();
+    }
+  });
+});
