@@ -127,7 +127,14 @@ class Docent {
 
   index(folders?: string[]): void {
     if (this.config().folders.length === 0) {
-      this.ctx.log.info('nothing to index: no local workspace folder is open');
+      const open = vscode.workspace.workspaceFolders?.length ?? 0;
+      const reason =
+        open === 0
+          ? 'no workspace folder is open'
+          : !this.ctx.extension.storageUri
+            ? 'the editor gave Docent no workspace storage for its index'
+            : `none of the ${open} workspace folders is on this machine's file system`;
+      this.ctx.log.info(`nothing to index yet: ${reason}`);
       return;
     }
     this.startLagMonitor();
@@ -309,13 +316,21 @@ class Docent {
     if (!repoId) return;
     const cacheDir = path.join(this.ctx.extension.globalStorageUri.fsPath, 'models');
     try {
+      const cancel = new AbortController();
       const folder = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Docent: pulling ${repoId}` },
-        (progress) => this.startedEngine().pullModel(repoId, cacheDir, (message) => progress.report({ message })),
+        { location: vscode.ProgressLocation.Notification, title: `Docent: pulling ${repoId}`, cancellable: true },
+        (progress, token) => {
+          token.onCancellationRequested(() => cancel.abort());
+          return this.startedEngine().pullModel(repoId, cacheDir, (message) => progress.report({ message }), cancel.signal);
+        },
       );
       await vscode.workspace.getConfiguration('docent').update('embedding.model', folder, vscode.ConfigurationTarget.Global);
       void vscode.window.showInformationMessage(`Docent now embeds with ${repoId}; the index is rebuilt in the background.`);
     } catch (error) {
+      if ((error as Error).name === 'AbortError') {
+        void vscode.window.showInformationMessage(`Docent: pulling ${repoId} was cancelled; pulling it again resumes the download.`);
+        return;
+      }
       void vscode.window.showErrorMessage(`Docent could not pull ${repoId}: ${(error as Error).message}`);
     }
   }
@@ -390,7 +405,16 @@ export function activate(extension: vscode.ExtensionContext): DocentApi {
       }
     }),
   );
-  ctx.own(vscode.workspace.onDidChangeWorkspaceFolders(() => docent.engine.started && (docent.reconfigure(), docent.index())));
+  let idleStarted = false;
+  // Folders can also arrive after activation (a workspace file resolved late, a folder added to an
+  // empty window): once the first run is due, every change of folders is indexed.
+  ctx.own(
+    vscode.workspace.onDidChangeWorkspaceFolders((change) => {
+      ctx.log.info(`workspace folders changed: ${change.added.length} added, ${change.removed.length} removed`);
+      if (docent.engine.started) docent.reconfigure();
+      if (docent.engine.started || idleStarted) docent.index();
+    }),
+  );
   ctx.own(vscode.workspace.onDidGrantWorkspaceTrust(() => docent.autoStartLocalServer()));
   // Created, changed, deleted (a rename is a delete plus a create); the engine re-reads only what changed.
   const watcher = ctx.own(vscode.workspace.createFileSystemWatcher('**/*'));
@@ -399,6 +423,7 @@ export function activate(extension: vscode.ExtensionContext): DocentApi {
   ctx.own(watcher.onDidDelete((uri) => docent.onFileEvent(uri)));
 
   const idleStart = setTimeout(() => {
+    idleStarted = true;
     ctx.log.info('the editor is idle: starting the first index run');
     try {
       docent.index();
@@ -410,7 +435,7 @@ export function activate(extension: vscode.ExtensionContext): DocentApi {
   ctx.own({ dispose: () => clearTimeout(idleStart) });
 
   activationMs = performance.now() - started;
-  ctx.log.info(`Docent ${String(extension.extension.packageJSON.version)} activated in ${activationMs.toFixed(1)} ms`);
+  ctx.log.info(`Docent ${String(extension.extension.packageJSON.version)} activated in ${activationMs.toFixed(1)} ms (${vscode.workspace.workspaceFolders?.length ?? 0} workspace folders)`);
   return { diagnostics: () => docent.diagnostics() };
 }
 

@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
+import { writeBertModelFolder } from '../support/bertModel.js';
 import { writeDecoderFolder } from '../support/decoderModel.js';
+import { startHub } from '../support/hubServer.js';
 import { FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
 import { waitUntil } from '../support/waitUntil.js';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from '../webview/chromium.js';
@@ -20,6 +22,8 @@ import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from '../webview/chromium.js
 const ROOT = path.join(__dirname, '..', '..');
 const CODE_SERVER = path.join(ROOT, '.cache', 'e2e', 'code-server', 'node_modules', '.bin', 'code-server');
 const VSIX = path.join(ROOT, 'docent-linux-x64-0.1.0.vsix');
+/** The repository the hub stand-in serves (a small BERT-shaped sentence-transformers export built by the suite). */
+const HUB_REPO = 'docent-test/tiny-bert';
 const RESULTS = path.join(ROOT, 'test-results');
 /** The in-host suite indexes this folder; DOCENT_E2E_MEASURE_DOCS=.cache/postgres-docs measures on a large one. */
 const MEASURE_DOCS = path.resolve(ROOT, process.env.DOCENT_E2E_MEASURE_DOCS ?? 'examples/docs');
@@ -56,6 +60,7 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
   const url = `http://127.0.0.1:${port}`;
   const inHostResults = path.join(scratch, 'in-host.json');
   let server: ChildProcess;
+  let hub: Awaited<ReturnType<typeof startHub>> | undefined;
   let browser: Browser;
   let page: Page;
   let chat: Frame;
@@ -67,8 +72,10 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
       execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'package.mjs'), '--target', 'linux-x64', '--no-build'], { stdio: ['ignore', 'ignore', 'inherit'] });
     }
     cpSync(path.join(ROOT, 'examples', 'docs'), workspace, { recursive: true });
+    hub = await startHub(writeBertModelFolder(path.join(scratch, 'hub-model')), HUB_REPO);
     const env = {
       ...process.env,
+      DOCENT_HF_ENDPOINT: hub.endpoint,
       HOME: path.join(scratch, 'home'),
       XDG_CONFIG_HOME: path.join(scratch, 'config'),
       XDG_DATA_HOME: path.join(scratch, 'data'),
@@ -91,6 +98,7 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
   });
 
   after(async () => {
+    hub?.server.close();
     await browser?.close();
     server?.kill();
     rmSync(scratch, { recursive: true, force: true });
@@ -126,6 +134,16 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
     const file = path.join(scratch, 'user-data', 'Machine', 'settings.json');
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(settings, null, 2));
+  }
+
+  /** The editor's settings files (user and machine) that set `key`. */
+  function settingsFilesWith(key: string): { file: string; value: unknown; settings: Record<string, unknown> }[] {
+    return ['User', 'Machine']
+      .map((scope) => path.join(scratch, 'user-data', scope, 'settings.json'))
+      .filter((file) => existsSync(file))
+      .map((file) => ({ file, settings: JSON.parse(readFileSync(file, 'utf8') || '{}') as Record<string, unknown> }))
+      .filter(({ settings }) => key in settings)
+      .map(({ file, settings }) => ({ file, value: settings[key], settings }));
   }
 
   /** The Docent output channel of every window so far (code-server writes one log file per extension host). */
@@ -337,6 +355,34 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
     } finally {
       writeMachineSettings({});
       if (await listening()) await runCommand('Docent: Stop Local Server');
+    }
+  });
+
+  test('Pull Embedding Model downloads from the hub, switches the embedding model and rebuilds the index', async () => {
+    await runCommand('Docent: Pull Embedding Model');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 10_000 });
+    await input.fill(HUB_REPO);
+    await page.keyboard.press('Enter');
+    const done = page.locator('.notification-toast', { hasText: `Docent now embeds with ${HUB_REPO}` });
+    await done.waitFor({ timeout: 60_000 }).catch(async (error: Error) => {
+      await page.screenshot({ path: path.join(RESULTS, 'e2e-pull-failed.png') });
+      throw new Error(`${error.message}\n${docentLogs()}`);
+    });
+    const logs = () => docentLogs();
+    // The engine reloads with the pulled model and re-embeds every file of the workspace.
+    await waitUntil('an index run with the pulled model', () => /indexing .*\(embeddings: [^)]*tiny-bert[^]*\bindexed workspace: \d+ files/.test(logs()), 60_000).catch((error: Error) => {
+      throw new Error(`${error.message}\n${logs()}`);
+    });
+    const turn = await ask('How do I rotate the API signing keys?');
+    assert.ok((await turn.locator('.sources button.cite').count()) > 0, 'answers cite sources from the re-embedded index');
+    // The choice is a machine setting, where a workspace cannot change it; later tests use the default model again.
+    const written = settingsFilesWith('docent.embedding.model');
+    assert.ok(written.length > 0, 'the pulled model is recorded in a settings file');
+    console.log(`pulled model recorded in: ${written.map(({ file, value }) => `${path.relative(scratch, file)} = ${String(value)}`).join(', ')}`);
+    for (const { file, settings } of written) {
+      delete settings['docent.embedding.model'];
+      writeFileSync(file, JSON.stringify(settings, null, 2));
     }
   });
 

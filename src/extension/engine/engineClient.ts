@@ -102,14 +102,16 @@ export class EngineClient {
     });
   }
 
-  pullModel(repoId: string, cacheDir: string, onProgress: (message: string) => void): Promise<string> {
+  pullModel(repoId: string, cacheDir: string, onProgress: (message: string) => void, signal?: AbortSignal): Promise<string> {
     const id = String(this.nextId++);
     return new Promise((resolve, reject) => {
+      signal?.addEventListener('abort', () => this.post({ type: 'cancelPull', id }), { once: true });
       this.replies.set(id, (message) => {
         if (message.type === 'pullProgress') return onProgress(message.message);
         if (message.type !== 'pulled') return;
         this.replies.delete(id);
         if (message.folder) resolve(message.folder);
+        else if (message.cancelled) reject(new DOMException('the model pull was cancelled', 'AbortError'));
         else reject(new Error(message.error ?? 'the model pull failed'));
       });
       this.post({ type: 'pullModel', id, repoId, cacheDir });

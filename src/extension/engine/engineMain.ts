@@ -38,6 +38,12 @@ interface Loaded {
   stores: Map<string, DocStore>;
   retriever: MultiFolderRetriever;
   pipeline: AnswerPipeline;
+  /** Answers running on this pipeline: a reconfiguration disposes it only after they end. */
+  answering: Set<Promise<unknown>>;
+}
+
+async function settled(running: Set<Promise<unknown>> | undefined): Promise<void> {
+  if (running) await Promise.allSettled([...running]);
 }
 
 class Engine {
@@ -47,9 +53,12 @@ class Engine {
   private pendingFolders = new Set<string>();
   private paused = false;
   private readonly asks = new Map<string, AbortController>();
+  private readonly pulls = new Map<string, AbortController>();
   private lastProgressAt = 0;
   /** Settles when the current index run (and the runs it queued) finish. */
   private running: Promise<void> | undefined;
+  /** Settles when the current index run stops using its stores (before any run it queued starts). */
+  private runStopped: Promise<void> = Promise.resolve();
 
   handle(message: HostToEngine): void {
     switch (message.type) {
@@ -89,6 +98,9 @@ class Engine {
       case 'pullModel':
         void this.pull(message.id, message.repoId, message.cacheDir);
         return;
+      case 'cancelPull':
+        this.pulls.get(message.id)?.abort();
+        return;
     }
   }
 
@@ -101,18 +113,22 @@ class Engine {
       JSON.stringify([config.folders, config.embeddingModel, config.device, config.embeddingWorkers]);
     const old = this.loaded;
     if (reload) {
+      // The old stores' run must have stopped (and finished any commit) before new stores open the same folders.
+      const stopped = this.runStopped;
       this.indexRun?.abort();
-      this.loaded = this.load(config);
+      this.loaded = stopped.then(() => this.load(config));
       const loaded = await old.catch(() => undefined);
+      await settled(loaded?.answering);
       await loaded?.pipeline.dispose();
       await loaded?.embedder?.dispose();
       config.folders.forEach((folder) => this.pendingFolders.add(folder.name));
       void this.runIndex();
     } else {
-      this.loaded = old.then(async (loaded) => {
-        await loaded.pipeline.dispose();
-        return { ...loaded, config, pipeline: await createPipeline(config, loaded.retriever, loaded.embedder) };
-      });
+      this.loaded = old.then(async (loaded) => ({ ...loaded, config, pipeline: await createPipeline(config, loaded.retriever, loaded.embedder), answering: new Set() }));
+      // Answers in flight finish on the pipeline (and backend) they started with.
+      const loaded = await old.catch(() => undefined);
+      await settled(loaded?.answering);
+      await loaded?.pipeline.dispose();
     }
   }
 
@@ -129,7 +145,7 @@ class Engine {
     const retriever = new MultiFolderRetriever(
       config.folders.map((folder) => ({ name: folder.name, retriever: new HybridRetriever(stores.get(folder.name)!, embedder) })),
     );
-    return { config, embedder, stores, retriever, pipeline: await createPipeline(config, retriever, embedder) };
+    return { config, embedder, stores, retriever, pipeline: await createPipeline(config, retriever, embedder), answering: new Set() };
   }
 
   private runIndex(): Promise<void> | undefined {
@@ -141,11 +157,14 @@ class Engine {
   private async indexPending(): Promise<void> {
     const run = new AbortController();
     this.indexRun = run;
+    const startedAt = Date.now();
+    let stop!: () => void;
+    this.runStopped = new Promise((resolve) => (stop = resolve));
     try {
       const loaded = await this.ensureLoaded();
       const folders = loaded.config.folders.filter((folder) => this.pendingFolders.has(folder.name));
       this.pendingFolders.clear();
-      log('info', `indexing ${folders.map((folder) => folder.name).join(', ')}`);
+      log('info', `indexing ${folders.map((folder) => folder.name).join(', ')} (embeddings: ${loaded.embedder?.id ?? 'none, keyword search only'})`);
       // Shown at once: discovery and the model's first load can take a while on a busy machine.
       send({ type: 'indexProgress', progress: { state: 'indexing', percent: 0, ...statsOf(loaded) } });
       for (const [i, folder] of folders.entries()) {
@@ -170,9 +189,14 @@ class Engine {
           },
         });
       }
+      // Before reporting: reportStats waits for a reload, and a reload waits for this.
+      stop();
       this.indexRun = undefined;
+      const stats = statsOf(loaded);
+      log('info', `indexed ${folders.map((folder) => folder.name).join(', ')}: ${stats.files} files, ${stats.chunks} passages in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
       await this.reportStats(this.paused ? 'paused' : 'ready');
     } catch (error) {
+      stop();
       this.indexRun = undefined;
       if ((error as Error).name === 'AbortError') {
         // Paused runs resume later; uncommitted files stay in memory, so nothing is redone.
@@ -203,13 +227,15 @@ class Engine {
         void this.runIndex();
         await this.running;
       }
-      const answer = await loaded.pipeline.ask(
+      const answering = loaded.pipeline.ask(
         { question: params.question, history: params.history, selection: params.selection, signal: controller.signal },
         (event) => {
           if (event.type === 'token') send({ type: 'token', id, text: event.text });
           else if (event.type === 'sources') send({ type: 'sources', id, citations: event.citations.map((citation) => toEngineCitation(loaded.retriever, citation)) });
         },
       );
+      loaded.answering.add(answering);
+      const answer = await answering.finally(() => loaded.answering.delete(answering));
       send({
         type: 'answered',
         id,
@@ -231,15 +257,23 @@ class Engine {
   }
 
   private async pull(id: string, repoId: string, cacheDir: string): Promise<void> {
+    const controller = new AbortController();
+    this.pulls.set(id, controller);
     try {
       const folder = await pullModel(repoId, {
         cacheDir,
+        // A mirror of the hub, as for `docent model pull`.
+        endpoint: process.env.DOCENT_HF_ENDPOINT,
+        // A cancelled pull keeps its partial files: the next pull resumes them.
+        signal: controller.signal,
         onProgress: (update) =>
           send({ type: 'pullProgress', id, message: `${update.file} ${(update.receivedBytes / 2 ** 20).toFixed(1)}/${(update.totalBytes / 2 ** 20).toFixed(1)} MiB` }),
       });
       send({ type: 'pulled', id, folder });
     } catch (error) {
-      send({ type: 'pulled', id, error: (error as Error).message });
+      send({ type: 'pulled', id, error: (error as Error).message, ...(controller.signal.aborted ? { cancelled: true } : {}) });
+    } finally {
+      this.pulls.delete(id);
     }
   }
 }

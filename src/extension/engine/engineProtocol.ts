@@ -65,7 +65,8 @@ export type HostToEngine =
   | { type: 'cancelAsk'; id: string }
   | { type: 'metrics'; id: string }
   | { type: 'clearCache' }
-  | { type: 'pullModel'; id: string; repoId: string; cacheDir: string };
+  | { type: 'pullModel'; id: string; repoId: string; cacheDir: string }
+  | { type: 'cancelPull'; id: string };
 
 export type EngineToHost =
   | { type: 'indexProgress'; progress: IndexProgressInfo }
@@ -75,5 +76,5 @@ export type EngineToHost =
   | { type: 'askFailed'; id: string; message: string; reason: 'aborted' | 'busy' | 'error' }
   | { type: 'metrics'; id: string; metrics: MetricsSnapshot | null; stats: EngineStats }
   | { type: 'pullProgress'; id: string; message: string }
-  | { type: 'pulled'; id: string; folder?: string; error?: string }
+  | { type: 'pulled'; id: string; folder?: string; error?: string; cancelled?: boolean }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
