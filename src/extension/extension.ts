@@ -279,10 +279,11 @@ class Docent {
       ignoreFocusOut: true,
     });
     if (key === undefined) return;
-    if (key) await this.ctx.extension.secrets.store(API_KEY_SECRET, key);
-    else await this.ctx.extension.secrets.delete(API_KEY_SECRET);
+    // Applied before it is persisted: a question asked right after the input closes already uses it.
     this.apiKey = key || undefined;
     this.reconfigure();
+    if (key) await this.ctx.extension.secrets.store(API_KEY_SECRET, key);
+    else await this.ctx.extension.secrets.delete(API_KEY_SECRET);
   }
 
   startLocalServer(): void {
@@ -435,7 +436,7 @@ export function activate(extension: vscode.ExtensionContext): DocentApi {
   ctx.own({ dispose: () => clearTimeout(idleStart) });
 
   activationMs = performance.now() - started;
-  ctx.log.info(`Docent ${String(extension.extension.packageJSON.version)} activated in ${activationMs.toFixed(1)} ms (${vscode.workspace.workspaceFolders?.length ?? 0} workspace folders)`);
+  ctx.log.info(`Docent ${String(extension.extension.packageJSON.version)} activated in ${activationMs.toFixed(1)} ms (${vscode.workspace.workspaceFolders?.length ?? 0} workspace folders${vscode.workspace.workspaceFile ? ` from ${vscode.workspace.workspaceFile.toString()}` : ''})`);
   return { diagnostics: () => docent.diagnostics() };
 }
 

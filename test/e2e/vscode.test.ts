@@ -136,6 +136,13 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
     writeFileSync(file, JSON.stringify(settings, null, 2));
   }
 
+  /** The Docent log files of every extension host so far (one per window load). */
+  function docentLogFiles(): string[] {
+    const logs = path.join(scratch, 'user-data', 'logs');
+    if (!existsSync(logs)) return [];
+    return (readdirSync(logs, { recursive: true }) as string[]).filter((file) => file.endsWith('Docent.log')).map((file) => path.join(logs, file));
+  }
+
   /** The editor's settings files (user and machine) that set `key`. */
   function settingsFilesWith(key: string): { file: string; value: unknown; settings: Record<string, unknown> }[] {
     return ['User', 'Machine']
@@ -375,7 +382,14 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
       throw new Error(`${error.message}\n${logs()}`);
     });
     const turn = await ask('How do I rotate the API signing keys?');
-    assert.ok((await turn.locator('.sources button.cite').count()) > 0, 'answers cite sources from the re-embedded index');
+    // The sources list is drawn on the frame after the answer ends.
+    await turn
+      .locator('.sources button.cite')
+      .first()
+      .waitFor({ timeout: 10_000 })
+      .catch(async (error: Error) => {
+        throw new Error(`answers cite sources from the re-embedded index: ${error.message}\n${await turn.innerText()}\n${logs()}`);
+      });
     // The choice is a machine setting, where a workspace cannot change it; later tests use the default model again.
     const written = settingsFilesWith('docent.embedding.model');
     assert.ok(written.length > 0, 'the pulled model is recorded in a settings file');
@@ -398,11 +412,29 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
     const workspaceFile = path.join(multi, 'team.code-workspace');
     writeFileSync(workspaceFile, JSON.stringify({ folders: [{ path: 'alpha', name: 'handbook' }, { path: 'beta', name: 'platform-notes' }] }));
     const window = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const earlierLogs = new Set(docentLogFiles());
+    const windowLog = () => {
+      const file = docentLogFiles().find((candidate) => !earlierLogs.has(candidate));
+      return file ? readFileSync(file, 'utf8') : '';
+    };
     try {
       await window.goto(`${url}/?workspace=${encodeURIComponent(workspaceFile)}`);
       await window.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
       await window.locator('.activitybar [aria-label^="Docent"]').first().click();
-      const multiChat = await chatFrame(window);
+      let multiChat = await chatFrame(window);
+      // code-server 4.100.3 sometimes starts a workspace-file window's extension host with no folders
+      // and never reports them (no onDidChangeWorkspaceFolders). Docent logs it; the window is
+      // reloaded once, as a user would, and the quirk is reported.
+      await waitUntil('the window to activate Docent', () => /activated in .*workspace folders/.test(windowLog()), 30_000);
+      if (/\(0 workspace folders/.test(windowLog())) {
+        await window.locator('.activitybar [aria-label^="Explorer"]').first().click();
+        await window.screenshot({ path: path.join(RESULTS, 'e2e-multi-root-no-folders.png') });
+        console.log(`code-server gave the extension host no workspace folders; reloading the window once:\n${windowLog()}`);
+        await window.reload();
+        await window.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+        await window.locator('.activitybar [aria-label^="Docent"]').first().click();
+        multiChat = await chatFrame(window);
+      }
       // Nothing is run by hand: the window indexes both folders on its own once the editor is idle.
       // Both folders indexed first: a question asked mid-index is answered from what is indexed so far.
       await multiChat
@@ -422,6 +454,8 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
       await window.locator('.monaco-editor .view-lines', { hasText: 'quokka ledger reconciliation' }).first().waitFor({ timeout: 10_000 });
       assert.equal((await crumbs.first().innerText()).trim(), 'platform-notes');
       await window.screenshot({ path: path.join(RESULTS, 'e2e-multi-root.png') });
+      // How each window learnt its folders (a window once saw none for a minute: see the README's notes).
+      console.log(docentLogs().split('\n').filter((line) => /^---|activated in|workspace folders|nothing to index|first index run/.test(line)).join('\n'));
     } finally {
       await window.close();
     }
