@@ -75,19 +75,35 @@ export interface DocentVariant {
   chunking?: ChunkingOptions;
 }
 
-/** Ablations behind the defaults (`--study`): each changes one thing from the default. */
+/** Ablations behind the defaults (`--study`): each changes one thing from the default (GloVe-SIF hybrid). */
 function studyVariants(embedder: Embedder): DocentVariant[] {
-  return [
+  const variants: DocentVariant[] = [
     { name: 'study: no title/headings in index', keyword: { ...DEFAULT_KEYWORD_OPTIONS, titleWeight: 0, headingWeight: 0 } },
     { name: 'study: no page-level evidence', fusion: { fileWeight: 0 } },
+    { name: 'study: page evidence weight 0.4', fusion: { fileWeight: 0.4 } },
+    { name: 'study: page evidence weight 0.6', fusion: { fileWeight: 0.6 } },
+    { name: 'study: BM25F k1 0.9', keyword: { ...DEFAULT_KEYWORD_OPTIONS, k1: 0.9 } },
+    { name: 'study: BM25F k1 1.5', keyword: { ...DEFAULT_KEYWORD_OPTIONS, k1: 1.5 } },
+    { name: 'study: BM25F b 0.6', keyword: { ...DEFAULT_KEYWORD_OPTIONS, b: 0.6 } },
+    { name: 'study: BM25F b 0.9', keyword: { ...DEFAULT_KEYWORD_OPTIONS, b: 0.9 } },
+    { name: 'study: BM25F title+heading weight 4', keyword: { ...DEFAULT_KEYWORD_OPTIONS, titleWeight: 4, headingWeight: 4 } },
     { name: 'study: chunks 160 tokens', chunking: { ...DEFAULT_CHUNKING, maxTokens: 160 } },
     { name: 'study: chunks 400 tokens', chunking: { ...DEFAULT_CHUNKING, maxTokens: 400 } },
-    { name: 'study: hashing stand-in, RRF k=10 w=0.1', embedder: new HashingEmbedder() },
-    { name: 'study: GloVe-SIF dense only', embedder, fusion: { keywordWeight: 0, vectorWeight: 1 } },
-    { name: 'study: GloVe-SIF, RRF k=60 w=0.5', embedder, fusion: { rrfK: 60, vectorWeight: 0.5 } },
-    { name: 'study: GloVe-SIF, RRF k=60 w=0.2', embedder, fusion: { rrfK: 60, vectorWeight: 0.2 } },
-    { name: 'study: GloVe-SIF, RRF k=10 w=0.3', embedder, fusion: { vectorWeight: 0.3 } },
+    { name: 'study: no page-level dense evidence (previous default)', fusion: { pageDenseWeight: 0 } },
+    { name: 'study: page dense weight 0.05', fusion: { pageDenseWeight: 0.05 } },
+    { name: 'study: page dense weight 0.2', fusion: { pageDenseWeight: 0.2 } },
+    { name: 'study: page dense over top 10 passages', fusion: { pageDenseCandidates: 10 } },
+    { name: 'study: page dense over top 30 passages', fusion: { pageDenseCandidates: 30 } },
+    { name: 'study: page dense over top 100 passages', fusion: { pageDenseCandidates: 100 } },
+    { name: 'study: page dense, no RRF vector ranking', fusion: { vectorWeight: 0 } },
+    { name: 'study: hashing stand-in instead of GloVe', embedder: new HashingEmbedder() },
+    { name: 'study: GloVe-SIF dense only', fusion: { keywordWeight: 0, vectorWeight: 1, pageDenseWeight: 0 } },
+    { name: 'study: RRF k=60 w=0.5, no page dense', fusion: { rrfK: 60, vectorWeight: 0.5, pageDenseWeight: 0 } },
+    { name: 'study: RRF k=60 w=0.2, no page dense', fusion: { rrfK: 60, vectorWeight: 0.2, pageDenseWeight: 0 } },
+    { name: 'study: RRF k=10 w=0.3, no page dense', fusion: { vectorWeight: 0.3, pageDenseWeight: 0 } },
   ];
+  // One change from the default: every row keeps the default model unless it names another.
+  return variants.map((variant) => ({ embedder, ...variant }));
 }
 
 export async function evaluateDocent(

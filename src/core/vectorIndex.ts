@@ -32,6 +32,8 @@ export interface VectorIndex {
   remove(label: number): boolean;
   /** Up to `k` hits, best first. */
   search(query: Float32Array, k: number): VectorSearchHit[];
+  /** The stored vector under `label` (unit length for cosine indexes), or undefined. */
+  vectorOf(label: number): Float32Array | undefined;
 }
 
 export interface HnswCreateOptions {
@@ -172,6 +174,11 @@ export class HnswVectorIndex implements VectorIndex {
     return this.handleOfLabel.has(label);
   }
 
+  vectorOf(label: number): Float32Array | undefined {
+    const handle = this.handleOfLabel.get(label);
+    return handle === undefined ? undefined : Float32Array.from(this.index.getPoint(handle));
+  }
+
   upsert(label: number, vector: Float32Array): void {
     this.assertWritable();
     assertLabel(label);
@@ -310,6 +317,11 @@ export class ExactVectorIndex implements VectorIndex {
 
   has(label: number): boolean {
     return this.rowOfLabel.has(label);
+  }
+
+  vectorOf(label: number): Float32Array | undefined {
+    const row = this.rowOfLabel.get(label);
+    return row === undefined ? undefined : this.rows.slice(row * this.dimensions, (row + 1) * this.dimensions);
   }
 
   upsert(label: number, vector: Float32Array): void {

@@ -5,8 +5,9 @@ import { before, test } from 'node:test';
 import { distinctFiles, scoreRankings, type EvalQuestion } from '../../bench/evalMetrics.js';
 import { HashingEmbedder } from '../../src/core/embedding/hashingEmbedder.js';
 import { indexFolder, type IndexReport } from '../../src/core/indexer.js';
-import { HybridRetriever } from '../../src/core/search/hybrid.js';
+import { DEFAULT_FUSION, HybridRetriever } from '../../src/core/search/hybrid.js';
 import { DocStore } from '../../src/core/store.js';
+import type { Embedder } from '../../src/core/types.js';
 import { makeTempDir } from '../support/tempDocs.js';
 
 const EXAMPLES = path.resolve(__dirname, '../../examples');
@@ -64,4 +65,34 @@ test('near-duplicate passages are collapsed: a copied page does not take two res
   assert.equal(hits.length, 2, 'three files, two distinct passages');
   assert.ok(hits.some((hit) => hit.chunk.path === 'c.md'));
   assert.equal(hits.filter((hit) => hit.chunk.path === 'a.md' || hit.chunk.path === 'b.md').length, 1);
+});
+
+/** Puts a text on one axis by a marker word, so a test controls every cosine exactly. */
+class MarkerEmbedder implements Embedder {
+  readonly id = 'marker-test-3';
+  readonly dimensions = 3;
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    return texts.map((text) => Float32Array.from(/\bblue\b/i.test(text) ? [1, 0, 0] : /\bred\b/i.test(text) ? [0, 1, 0] : [0, 0, 1]));
+  }
+  async dispose(): Promise<void> {}
+}
+
+test('page-level dense evidence breaks a near-tie inside the keyword head and never pulls in a page keyword search missed', async () => {
+  const folder = await makeTempDir('page-dense');
+  await fs.writeFile(path.join(folder, 'a.md'), '# Alpha\n\nThe widget settings file holds widget settings. Painted red.\n');
+  await fs.writeFile(path.join(folder, 'b.md'), '# Beta\n\nWidget settings: this file lists the settings for each widget type. Painted blue.\n');
+  await fs.writeFile(path.join(folder, 'c.md'), '# Gamma\n\nNothing in common with the question here. Painted blue.\n');
+  const embedder = new MarkerEmbedder();
+  const pages = await DocStore.open(await makeTempDir('page-dense-store'), { create: true });
+  await indexFolder(folder, pages, { embedder });
+  const query = 'widget settings';
+  const queryVector = Float32Array.from([1, 0, 0]);
+  // Vector RRF off: only the page-level evidence can move anything.
+  const search = (pageDenseWeight: number) =>
+    new HybridRetriever(pages, embedder, { ...DEFAULT_FUSION, vectorWeight: 0, pageDenseWeight }).search(query, { k: 5, queryVector });
+  const keywordOrder = (await search(0)).map((hit) => hit.chunk.path);
+  assert.deepEqual(keywordOrder, ['a.md', 'b.md'], 'BM25F alone prefers the page that repeats the words');
+  const withDense = (await search(DEFAULT_FUSION.pageDenseWeight)).map((hit) => hit.chunk.path);
+  assert.deepEqual(withDense, ['b.md', 'a.md'], 'the page whose best passage matches the query vector wins the near-tie');
+  assert.ok(!withDense.includes('c.md'), 'a page outside the keyword ranking is never pulled in');
 });

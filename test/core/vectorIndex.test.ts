@@ -254,6 +254,19 @@ describe('vector validation (both indexes)', () => {
       assert.equal(index.has(10), false);
     });
   }
+  for (const make of [() => HnswVectorIndex.create(4), () => new ExactVectorIndex(4)]) {
+    const index = make();
+    test(`${index.constructor.name} returns a stored vector by label, unit length, and nothing once removed`, () => {
+      index.upsert(7, Float32Array.of(3, 4, 0, 0));
+      index.upsert(8, Float32Array.of(0, 0, 2, 0));
+      assert.deepEqual([...index.vectorOf(7)!].map((value) => Number(value.toFixed(6))), [0.6, 0.8, 0, 0]);
+      assert.deepEqual([...index.vectorOf(8)!], [0, 0, 1, 0]);
+      assert.equal(index.vectorOf(9), undefined);
+      index.remove(7);
+      assert.equal(index.vectorOf(7), undefined);
+      assert.deepEqual([...index.vectorOf(8)!], [0, 0, 1, 0], 'the other vector survives the removal');
+    });
+  }
 });
 
 describe('ExactVectorIndex', () => {

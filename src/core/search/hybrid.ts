@@ -1,7 +1,8 @@
 /**
- * Hybrid retrieval: the keyword (BM25F) and vector (HNSW) rankings are fused by weighted
- * reciprocal rank fusion, then near-duplicate passages (the same text copied across pages,
- * or overlapping windows of one section) are collapsed so the k results say k different things.
+ * Hybrid retrieval: the keyword (BM25F) ranking, its head re-ordered by page-level dense
+ * evidence, and the vector (HNSW) ranking are fused by weighted reciprocal rank fusion, then
+ * near-duplicate passages (the same text copied across pages, or overlapping windows of one
+ * section) are collapsed so the k results say k different things.
  */
 import type { DocStore } from '../store.js';
 import type { Embedder, RetrievalHit, Retriever } from '../types.js';
@@ -20,6 +21,14 @@ export interface FusionOptions {
    * a page rather than one passage; see the study in BENCHMARKS.md.
    */
   fileWeight: number;
+  /**
+   * Weight of page-level dense evidence: the pages of the keyword ranking's first
+   * `pageDenseCandidates` passages are re-scored by their best passage's cosine to the query
+   * (centred on those pages' mean, scaled by max − mean). It only reorders that head, so the
+   * dense model can break near-ties between pages BM25F already found but never pull in others.
+   */
+  pageDenseWeight: number;
+  pageDenseCandidates: number;
   /** Word-shingle Jaccard similarity at or above which two passages count as duplicates. */
   duplicateThreshold: number;
 }
@@ -35,6 +44,8 @@ export const DEFAULT_FUSION: FusionOptions = {
   vectorWeight: 0.1,
   candidates: 100,
   fileWeight: 0.5,
+  pageDenseWeight: 0.1,
+  pageDenseCandidates: 20,
   duplicateThreshold: 0.8,
 };
 
@@ -63,21 +74,24 @@ export class HybridRetriever implements Retriever {
     const addRanking = (ids: number[], weight: number): void => {
       ids.forEach((id, rank) => fused.set(id, (fused.get(id) ?? 0) + weight / (fusion.rrfK + rank + 1)));
     };
-    addRanking(this.keywordRanking(query), fusion.keywordWeight);
     const vectors = store.vectors;
-    if (vectors && vectors.size > 0 && fusion.vectorWeight > 0) {
-      let queryVector = options.queryVector;
+    let queryVector: Float32Array | undefined;
+    if (vectors && vectors.size > 0 && (fusion.vectorWeight > 0 || fusion.pageDenseWeight > 0)) {
+      queryVector = options.queryVector;
       if (!queryVector && this.embedder && this.embedder.id === store.embedder?.id) {
         [queryVector] = await this.embedder.embed([query], options.signal);
       }
-      if (queryVector) addRanking(vectors.search(queryVector, fusion.candidates).map((hit) => hit.label), fusion.vectorWeight);
+    }
+    addRanking(this.keywordRanking(query, queryVector), fusion.keywordWeight);
+    if (vectors && queryVector && fusion.vectorWeight > 0) {
+      addRanking(vectors.search(queryVector, fusion.candidates).map((hit) => hit.label), fusion.vectorWeight);
     }
     const ranked = [...fused].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     return collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold);
   }
 
   /** Chunk ids by passage score plus page-level evidence, best first. */
-  keywordRanking(query: string): number[] {
+  keywordRanking(query: string, queryVector?: Float32Array): number[] {
     const { fusion, store } = this;
     // Read deep: page evidence can lift a passage from far down the passage-only ranking.
     const passages = store.keyword.search(query, Math.max(1000, fusion.candidates));
@@ -95,8 +109,53 @@ export class HybridRetriever implements Retriever {
       return { id: hit.id, score: hit.score / best + fusion.fileWeight * page };
     });
     scored.sort((a, b) => b.score - a.score || a.id - b.id);
+    if (queryVector && fusion.pageDenseWeight > 0) this.addPageDenseEvidence(scored, queryVector);
     return scored.slice(0, fusion.candidates).map((hit) => hit.id);
   }
+
+  /** Re-scores and re-sorts the head of `ranked` (sorted, best first) in place; see FusionOptions. */
+  private addPageDenseEvidence(ranked: { id: number; score: number }[], queryVector: Float32Array): void {
+    const { fusion, store } = this;
+    const vectors = store.vectors;
+    if (!vectors || queryVector.length !== vectors.dimensions) return;
+    const head = ranked.slice(0, fusion.pageDenseCandidates);
+    const pathOf = (id: number): string => store.chunks.get(id)?.path ?? '';
+    const pageCosine = new Map<string, number>();
+    for (const hit of head) {
+      const path = pathOf(hit.id);
+      if (pageCosine.has(path)) continue;
+      // The page's best passage, not its centroid: a long page is about many things.
+      let best = -Infinity;
+      for (const id of store.catalog.get(path)?.chunkIds ?? []) {
+        const vector = vectors.vectorOf(id);
+        if (vector) best = Math.max(best, cosine(queryVector, vector));
+      }
+      if (best > -Infinity) pageCosine.set(path, best);
+    }
+    if (pageCosine.size < 2) return;
+    const values = [...pageCosine.values()];
+    const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
+    const spread = Math.max(...values) - mean;
+    if (!(spread > 0)) return;
+    for (const hit of head) {
+      const page = pageCosine.get(pathOf(hit.id));
+      if (page !== undefined) hit.score += (fusion.pageDenseWeight * (page - mean)) / spread;
+    }
+    head.sort((a, b) => b.score - a.score || a.id - b.id);
+    ranked.splice(0, head.length, ...head);
+  }
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let normA = 0;
+  let normB = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    normA += a[i]! * a[i]!;
+    normB += b[i]! * b[i]!;
+  }
+  return normA > 0 && normB > 0 ? dot / Math.sqrt(normA * normB) : 0;
 }
 
 function collapseDuplicates(ranked: [number, number][], store: DocStore, k: number, threshold: number): RetrievalHit[] {
