@@ -53,6 +53,13 @@ export interface RetrievalHit {
   chunk: Chunk;
   /** Fused score, higher is better; comparable only within one result list. */
   score: number;
+  /**
+   * The same order on a scale shared by indexes built the same way: the list's first hit carries
+   * its index's best raw BM25F passage score for the query, the others in proportion to their
+   * fused score. Lists from several indexes are merged by it, as Elasticsearch merges shards by
+   * their shard-local BM25 scores; 0 when nothing matched a keyword.
+   */
+  relevance?: number;
 }
 
 /** What the answer pipeline needs from an index. */

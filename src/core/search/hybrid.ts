@@ -82,20 +82,24 @@ export class HybridRetriever implements Retriever {
         [queryVector] = await this.embedder.embed([query], options.signal);
       }
     }
-    addRanking(this.keywordRanking(query, queryVector), fusion.keywordWeight);
+    const keyword = this.keywordRanking(query, queryVector);
+    addRanking(keyword.ids, fusion.keywordWeight);
     if (vectors && queryVector && fusion.vectorWeight > 0) {
       addRanking(vectors.search(queryVector, fusion.candidates).map((hit) => hit.label), fusion.vectorWeight);
     }
     const ranked = [...fused].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    return collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold);
+    const hits = collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold);
+    // Fused scores are rank-based; relevance puts lists from different indexes on one scale.
+    const top = hits[0]?.score ?? 0;
+    return hits.map((hit) => ({ ...hit, relevance: top > 0 ? (hit.score / top) * keyword.bestScore : 0 }));
   }
 
-  /** Chunk ids by passage score plus page-level evidence, best first. */
-  keywordRanking(query: string, queryVector?: Float32Array): number[] {
+  /** Chunk ids by passage score plus page-level evidence, best first, and the best passage's raw BM25F score. */
+  keywordRanking(query: string, queryVector?: Float32Array): { ids: number[]; bestScore: number } {
     const { fusion, store } = this;
     // Read deep: page evidence can lift a passage from far down the passage-only ranking.
     const passages = store.keyword.search(query, Math.max(1000, fusion.candidates));
-    if (passages.length === 0) return [];
+    if (passages.length === 0) return { ids: [], bestScore: 0 };
     const best = passages[0]!.score;
     const pageScore = new Map<number, number>();
     if (fusion.fileWeight > 0) {
@@ -110,7 +114,7 @@ export class HybridRetriever implements Retriever {
     });
     scored.sort((a, b) => b.score - a.score || a.id - b.id);
     if (queryVector && fusion.pageDenseWeight > 0) this.addPageDenseEvidence(scored, queryVector);
-    return scored.slice(0, fusion.candidates).map((hit) => hit.id);
+    return { ids: scored.slice(0, fusion.candidates).map((hit) => hit.id), bestScore: best };
   }
 
   /** Re-scores and re-sorts the head of `ranked` (sorted, best first) in place; see FusionOptions. */

@@ -1,8 +1,9 @@
 /**
- * One Retriever over every workspace folder's store. Scores are comparable only within one
- * folder's list, so the lists are merged by reciprocal rank. With several folders each path is
- * prefixed with its folder's name (`api-docs/guide/auth.md`), so the model and the citations
- * say which folder a passage came from.
+ * One Retriever over every workspace folder's store. Each folder's list keeps its own order and
+ * the lists are merged by `relevance`, which puts them on one scale (the best raw BM25F score of
+ * each folder for the question), so the folder that actually answers comes first. With several
+ * folders each path is prefixed with its folder's name (`api-docs/guide/auth.md`), so the model
+ * and the citations say which folder a passage came from.
  */
 import type { RetrievalHit, Retriever } from '../../core/types.js';
 
@@ -10,8 +11,6 @@ export interface FolderRetriever {
   name: string;
   retriever: Retriever;
 }
-
-const RANK_CONSTANT = 60;
 
 export class MultiFolderRetriever implements Retriever {
   constructor(private readonly folders: FolderRetriever[]) {}
@@ -45,11 +44,9 @@ export class MultiFolderRetriever implements Retriever {
     const lists = await Promise.all(this.folders.map((folder) => folder.retriever.search(query, options)));
     if (!this.prefixed) return lists[0] ?? [];
     const merged = lists.flatMap((hits, i) =>
-      hits.map((hit, rank) => ({
-        chunk: { ...hit.chunk, path: `${this.folders[i]!.name}/${hit.chunk.path}` },
-        score: 1 / (RANK_CONSTANT + rank + 1),
-      })),
+      hits.map((hit) => ({ ...hit, chunk: { ...hit.chunk, path: `${this.folders[i]!.name}/${hit.chunk.path}` } })),
     );
-    return merged.sort((a, b) => b.score - a.score).slice(0, options.k);
+    // Stable: equal relevance keeps folder order, and within a folder relevance follows its own ranking.
+    return merged.sort((a, b) => (b.relevance ?? 0) - (a.relevance ?? 0)).slice(0, options.k);
   }
 }
