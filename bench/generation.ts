@@ -4,7 +4,7 @@
  * while a long generation runs, the decoder's own batch-8 / batch-1 step time (the ceiling for
  * any scheduler), and the paper decode ceiling of a 0.5B fp16 model on an H100.
  *
- *   node --import tsx bench/generation.ts [--tokens 32] [--threads 1] [--repeats 2]
+ *   node --import tsx bench/generation.ts [--tokens 32] [--threads 2,1] [--repeats 2]
  *   node --import tsx bench/generation.ts --layers 2 --hidden 2048 --vocab 8192   (one custom model)
  *
  * Prints a table and writes bench/results/generation.json.
@@ -25,8 +25,11 @@ export interface GenerationBenchOptions {
   /** Tokens generated per request. */
   tokens?: number;
   concurrency?: number[];
-  /** onnxruntime intra-op threads; 1 keeps numbers steady on a shared machine. */
-  threads?: number;
+  /**
+   * onnxruntime intra-op thread counts, each measured on the same built model (default: every
+   * model's own list). One thread is steadier on a shared machine; all cores is what serve uses.
+   */
+  threads?: number[];
   /** Each measurement is repeated and the fastest run kept, to shed noise from other processes. */
   repeats?: number;
   log?: (line: string) => void;
@@ -196,95 +199,105 @@ function h100Estimate(): { lines: string[]; stepsPerSecond: number } {
 interface BenchModel {
   label: string;
   spec: DecoderSpec;
+  threads: number[];
 }
 
 /**
- * Wide: Llama-like proportions (hidden 2048, head size 128) so that, as on a GPU, a batch-1 step
- * is bound by reading the weights; the widest shape that keeps the bench short. Narrow: the
- * earlier 8 × 512 model, kept to show that at hidden 512 batch-8 matmuls are compute-bound here.
+ * Llama-like proportions (hidden 2048, head size 128) so that, as on a GPU, a batch-1 step is
+ * bound by reading the weights; the widest shape that keeps the bench short. Measured with both
+ * cores (onnxruntime's default, what serve uses) and with one. The earlier narrow model (8 layers,
+ * hidden 512) is `--layers 8 --hidden 512 --vocab 16384 --threads 1`.
  */
 const MODELS: BenchModel[] = [
-  { label: 'wide (2 layers, hidden 2048)', spec: { layers: 2, hidden: 2048, heads: 16, intermediate: 5461, vocab: 8192, seed: 1, maxPositions: 512 } },
-  { label: 'narrow (8 layers, hidden 512)', spec: { layers: 8, hidden: 512, heads: 8, intermediate: 1365, vocab: 16384, seed: 1, maxPositions: 512 } },
+  { label: 'wide (2 layers, hidden 2048)', spec: { layers: 2, hidden: 2048, heads: 16, intermediate: 5461, vocab: 8192, seed: 1, maxPositions: 512 }, threads: [2, 1] },
 ];
 
 function parameterCount(spec: DecoderSpec): number {
   return spec.layers * (4 * spec.hidden * spec.hidden + 3 * spec.hidden * spec.intermediate!) + 2 * spec.vocab * spec.hidden;
 }
 
-async function benchModel(model: BenchModel, options: Required<Pick<GenerationBenchOptions, 'tokens' | 'concurrency' | 'threads' | 'repeats' | 'log'>>) {
-  const { tokens, concurrency, threads, repeats, log } = options;
+type Settings = Required<Pick<GenerationBenchOptions, 'tokens' | 'concurrency' | 'repeats' | 'log'>> & { threads?: number[] };
+
+async function benchModel(model: BenchModel, options: Settings) {
   const { spec, label } = model;
   const parameters = parameterCount(spec);
   const dir = await mkdtemp(join(tmpdir(), 'docent-bench-generation-'));
   try {
-    log(`\nBuilding the ${label} decoder: ${spec.layers} layers, hidden ${spec.hidden}, MLP ${spec.intermediate}, vocab ${spec.vocab}: ${(parameters / 1e6).toFixed(1)}M parameters (fp32, ${((parameters * 4) / 1e6).toFixed(0)} MB)…`);
+    options.log(`\nBuilding the ${label} decoder: ${spec.layers} layers, hidden ${spec.hidden}, MLP ${spec.intermediate}, vocab ${spec.vocab}: ${(parameters / 1e6).toFixed(1)}M parameters (fp32, ${((parameters * 4) / 1e6).toFixed(0)} MB)…`);
     await writeDecoderFolder(dir, spec);
-    const engine = await GenerationEngine.load(dir, { device: 'auto', maxBatch: Math.max(...concurrency), intraOpThreads: threads });
-    let rows: ConcurrencyRow[];
-    let late: Awaited<ReturnType<typeof lateArrival>>;
-    try {
-      await measure(engine, [promptFor(engine, 0)], 8, false); // warm-up
-      rows = [];
-      for (const streams of concurrency) {
-        const prompts = Array.from({ length: streams }, (_, i) => promptFor(engine, i));
-        let batched: RunStats | undefined;
-        let sequential: RunStats | undefined;
-        for (let r = 0; r < repeats; r++) {
-          batched = fastest(batched, await measure(engine, prompts, tokens, true));
-          sequential = fastest(sequential, await measure(engine, prompts, tokens, false));
-        }
-        rows.push({ streams, batched: batched!, sequential: sequential! });
-      }
-      late = await lateArrival(engine);
-    } finally {
-      await engine.dispose(); // frees the weights before the raw session loads its own copy
-    }
-    const raw = await rawStepMs(join(dir, 'model.onnx'), spec, threads, [1, 8, 16]);
-    const single = rows.find((r) => r.streams === 1)?.batched;
-    const eight = rows.find((r) => r.streams === 8)?.batched;
-
-    log(
-      `Generation on ${engine.device.provider.toUpperCase()} (${threads} intra-op thread(s), best of ${repeats}): ${label}, ${(parameters / 1e6).toFixed(1)}M parameters, ${tokens} tokens per request, greedy`,
-    );
-    log('streams | batched tok/s | sequential tok/s | speedup | batched ITL ms | sequential ITL ms | ITL change | batched TTFT ms');
-    log('------- | ------------- | ---------------- | ------- | -------------- | ----------------- | ---------- | ---------------');
-    for (const { streams, batched, sequential } of rows) {
-      log(
-        [
-          String(streams).padStart(7),
-          batched.tokensPerSecond.toFixed(1).padStart(13),
-          sequential.tokensPerSecond.toFixed(1).padStart(16),
-          `${(batched.tokensPerSecond / sequential.tokensPerSecond).toFixed(2)}×`.padStart(7),
-          batched.meanInterTokenMs.toFixed(1).padStart(14),
-          sequential.meanInterTokenMs.toFixed(1).padStart(17),
-          `${(((batched.meanInterTokenMs - sequential.meanInterTokenMs) / sequential.meanInterTokenMs) * 100).toFixed(0)}%`.padStart(10),
-          batched.meanTtftMs.toFixed(1).padStart(15),
-        ].join(' | '),
-      );
-    }
-    const targets = {
-      eightStreamSpeedup: single && eight ? eight.tokensPerSecond / single.tokensPerSecond : undefined,
-      eightStreamItlIncrease: single && eight ? eight.meanInterTokenMs / single.meanInterTokenMs - 1 : undefined,
-      lateFirstTokenDecodeSteps: late.decodeSteps,
-      rawStepRatio8to1: raw[8]! / raw[1]!,
-    };
-    if (targets.eightStreamSpeedup !== undefined && targets.eightStreamItlIncrease !== undefined) {
-      log(
-        `8 streams vs 1: ${targets.eightStreamSpeedup.toFixed(2)}× aggregate tokens/s (target ≥ 5×), inter-token latency ${(targets.eightStreamItlIncrease * 100).toFixed(0)}% higher (target ≤ 30%)`,
-      );
-    }
-    log(
-      `Decoder alone (no engine), median step: batch 1 ${raw[1]!.toFixed(1)} ms, batch 8 ${raw[8]!.toFixed(1)} ms (${targets.rawStepRatio8to1.toFixed(2)}× batch 1), batch 16 ${raw[16]!.toFixed(1)} ms → ` +
-        `ceiling for any scheduler here: ${((8 * raw[1]!) / raw[8]!).toFixed(2)}× aggregate tokens/s at 8 streams with inter-token latency +${((targets.rawStepRatio8to1 - 1) * 100).toFixed(0)}%`,
-    );
-    log(
-      `Late request while a long generation runs: first token after ${late.ttftMs.toFixed(1)} ms = ${late.decodeSteps} decode step(s) of the running batch (mean step ${late.meanStepMs.toFixed(1)} ms; target ≤ 2 steps)`,
-    );
-    return { label, model: { ...spec, parameters }, rows, lateArrival: late, rawDecoderStepMs: raw, targets, device: engine.device };
+    const runs = [];
+    for (const threads of options.threads ?? model.threads) runs.push(await benchThreads(dir, model, parameters, threads, options));
+    return runs;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+async function benchThreads(dir: string, model: BenchModel, parameters: number, threads: number, options: Settings) {
+  const { tokens, concurrency, repeats, log } = options;
+  const { spec, label } = model;
+  const engine = await GenerationEngine.load(dir, { device: 'auto', maxBatch: Math.max(...concurrency), intraOpThreads: threads });
+  let rows: ConcurrencyRow[];
+  let late: Awaited<ReturnType<typeof lateArrival>>;
+  try {
+    await measure(engine, [promptFor(engine, 0)], 8, false); // warm-up
+    rows = [];
+    for (const streams of concurrency) {
+      const prompts = Array.from({ length: streams }, (_, i) => promptFor(engine, i));
+      let batched: RunStats | undefined;
+      let sequential: RunStats | undefined;
+      for (let r = 0; r < repeats; r++) {
+        batched = fastest(batched, await measure(engine, prompts, tokens, true));
+        sequential = fastest(sequential, await measure(engine, prompts, tokens, false));
+      }
+      rows.push({ streams, batched: batched!, sequential: sequential! });
+    }
+    late = await lateArrival(engine);
+  } finally {
+    await engine.dispose(); // frees the weights before the raw session loads its own copy
+  }
+  const raw = await rawStepMs(join(dir, 'model.onnx'), spec, threads, [1, 8, 16]);
+  const single = rows.find((r) => r.streams === 1)?.batched;
+  const eight = rows.find((r) => r.streams === 8)?.batched;
+
+  log(
+    `Generation on ${engine.device.provider.toUpperCase()} (${threads} intra-op thread(s), best of ${repeats}): ${label}, ${(parameters / 1e6).toFixed(1)}M parameters, ${tokens} tokens per request, greedy`,
+  );
+  log('streams | batched tok/s | sequential tok/s | speedup | batched ITL ms | sequential ITL ms | ITL change | batched TTFT ms');
+  log('------- | ------------- | ---------------- | ------- | -------------- | ----------------- | ---------- | ---------------');
+  for (const { streams, batched, sequential } of rows) {
+    log(
+      [
+        String(streams).padStart(7),
+        batched.tokensPerSecond.toFixed(1).padStart(13),
+        sequential.tokensPerSecond.toFixed(1).padStart(16),
+        `${(batched.tokensPerSecond / sequential.tokensPerSecond).toFixed(2)}×`.padStart(7),
+        batched.meanInterTokenMs.toFixed(1).padStart(14),
+        sequential.meanInterTokenMs.toFixed(1).padStart(17),
+        `${(((batched.meanInterTokenMs - sequential.meanInterTokenMs) / sequential.meanInterTokenMs) * 100).toFixed(0)}%`.padStart(10),
+        batched.meanTtftMs.toFixed(1).padStart(15),
+      ].join(' | '),
+    );
+  }
+  const targets = {
+    eightStreamSpeedup: single && eight ? eight.tokensPerSecond / single.tokensPerSecond : undefined,
+    eightStreamItlIncrease: single && eight ? eight.meanInterTokenMs / single.meanInterTokenMs - 1 : undefined,
+    lateFirstTokenDecodeSteps: late.decodeSteps,
+    rawStepRatio8to1: raw[8]! / raw[1]!,
+  };
+  if (targets.eightStreamSpeedup !== undefined && targets.eightStreamItlIncrease !== undefined) {
+    log(
+      `8 streams vs 1: ${targets.eightStreamSpeedup.toFixed(2)}× aggregate tokens/s (target ≥ 5×), inter-token latency ${(targets.eightStreamItlIncrease * 100).toFixed(0)}% higher (target ≤ 30%)`,
+    );
+  }
+  log(
+    `Decoder alone (no engine), median step: batch 1 ${raw[1]!.toFixed(1)} ms, batch 8 ${raw[8]!.toFixed(1)} ms (${targets.rawStepRatio8to1.toFixed(2)}× batch 1), batch 16 ${raw[16]!.toFixed(1)} ms → ` +
+      `ceiling for any scheduler here: ${((8 * raw[1]!) / raw[8]!).toFixed(2)}× aggregate tokens/s at 8 streams with inter-token latency +${((targets.rawStepRatio8to1 - 1) * 100).toFixed(0)}%`,
+  );
+  log(
+    `Late request while a long generation runs: first token after ${late.ttftMs.toFixed(1)} ms = ${late.decodeSteps} decode step(s) of the running batch (mean step ${late.meanStepMs.toFixed(1)} ms; target ≤ 2 steps)`,
+  );
+  return { label, threads, model: { ...spec, parameters }, rows, lateArrival: late, rawDecoderStepMs: raw, targets, device: engine.device };
 }
 
 export async function runBench(options: GenerationBenchOptions = {}): Promise<unknown> {
@@ -292,7 +305,7 @@ export async function runBench(options: GenerationBenchOptions = {}): Promise<un
     log: options.log ?? ((line: string) => console.log(line)),
     tokens: options.tokens ?? 32,
     concurrency: options.concurrency ?? [1, 2, 4, 8, 16],
-    threads: options.threads ?? 1,
+    threads: options.threads,
     repeats: options.repeats ?? 2,
   };
   const custom = options.layers !== undefined || options.hidden !== undefined || options.vocab !== undefined;
@@ -302,18 +315,18 @@ export async function runBench(options: GenerationBenchOptions = {}): Promise<un
         {
           label: 'custom',
           spec: { layers: options.layers ?? 2, hidden, heads: hidden / 64, intermediate: Math.round((hidden * 8) / 3), vocab: options.vocab ?? 8192, seed: 1, maxPositions: 512 },
+          threads: [2],
         },
       ]
     : MODELS;
   const results = [];
-  for (const model of models) results.push(await benchModel(model, settings));
+  for (const model of models) results.push(...(await benchModel(model, settings)));
 
   const estimate = h100Estimate();
   settings.log('');
   for (const line of estimate.lines) settings.log(line);
   const result = {
     tokensPerRequest: settings.tokens,
-    threads: settings.threads,
     repeats: settings.repeats,
     models: results,
     h100: { stepsPerSecondBatch1: estimate.stepsPerSecond, explanation: estimate.lines },
@@ -330,6 +343,11 @@ function numberFlag(argv: string[], name: string): number | undefined {
   return at >= 0 ? Number(argv[at + 1]) : undefined;
 }
 
+function listFlag(argv: string[], name: string): number[] | undefined {
+  const at = argv.indexOf(name);
+  return at >= 0 ? argv[at + 1]!.split(',').map(Number) : undefined;
+}
+
 if (process.argv[1]?.endsWith('generation.ts')) {
   const argv = process.argv.slice(2);
   runBench({
@@ -337,7 +355,7 @@ if (process.argv[1]?.endsWith('generation.ts')) {
     layers: numberFlag(argv, '--layers'),
     hidden: numberFlag(argv, '--hidden'),
     vocab: numberFlag(argv, '--vocab'),
-    threads: numberFlag(argv, '--threads'),
+    threads: listFlag(argv, '--threads'),
     repeats: numberFlag(argv, '--repeats'),
   }).catch(
     (error: unknown) => {

@@ -2,11 +2,12 @@
  * Generation engine: one ONNX decoder session serving many sequences with continuous
  * (iteration-level) batching.
  *
- * Each scheduler step first prefills at most `prefillChunk` prompt tokens (whole short prompts,
- * or one chunk of a long one; each prompt alone at batch 1) and then runs ONE batched decode over
- * every sequence that has a token to feed. A new request therefore joins at the next step, a
- * long prompt costs running streams at most one chunk per step, and a finished or cancelled
- * sequence drops out of the very next step, freeing its cache.
+ * Each scheduler step first runs ONE batched prefill over the prompts waiting for it (whole short
+ * prompts, or the next chunk of at most `prefillChunk` tokens of a long one), within a budget of
+ * `prefillBudget` padded prompt tokens, and then ONE batched decode over every sequence that has
+ * a token to feed. A new request therefore joins at the next step, a long prompt costs running
+ * streams at most one budget of prefill per step, and a finished or cancelled sequence drops out
+ * of the very next step, freeing its cache.
  *
  * Keeping the KV cache on the device. What onnxruntime-node (1.30) offers:
  * - `preferredOutputLocation` ('cpu' | 'cpu-pinned' | 'gpu-buffer' | 'ml-tensor') is parsed by
@@ -38,8 +39,14 @@ export interface EngineOptions {
   maxTokensInFlight?: number;
   /** Most requests waiting for admission; beyond it submit() rejects with queue_full. */
   maxQueue?: number;
-  /** Prompt tokens prefilled per scheduler step; longer prompts are prefilled in chunks of this size. */
+  /** Most prompt tokens of one sequence per prefill run; longer prompts are prefilled in chunks of this size. */
   prefillChunk?: number;
+  /**
+   * Most padded prompt tokens (rows × longest chunk) per scheduler step, shared by the prompts
+   * prefilled together in one run. Defaults to `prefillChunk`.
+   */
+  prefillBudget?: number;
+  /** onnxruntime intra-op threads; unset leaves onnxruntime's default (one per physical core). */
   intraOpThreads?: number;
 }
 
@@ -127,7 +134,7 @@ export class GenerationEngine {
   readonly maxQueue: number;
   /** Prompt tokens per prefill run (the whole prompt when the export cannot chunk). */
   prefillChunk: number;
-  /** Prompt tokens prefilled per scheduler step, packed from several prompts when they are short. */
+  /** Padded prompt tokens prefilled per scheduler step, in one run shared by several prompts. */
   readonly prefillBudget: number;
   private readonly geometry: KvGeometry;
   private readonly eos: Set<number>;
@@ -153,7 +160,7 @@ export class GenerationEngine {
     this.maxTokensInFlight = options.maxTokensInFlight ?? Math.max(folder.contextLength, 16_384);
     this.maxQueue = options.maxQueue ?? 256;
     this.prefillChunk = options.prefillChunk ?? 128;
-    this.prefillBudget = this.prefillChunk;
+    this.prefillBudget = Math.max(options.prefillBudget ?? this.prefillChunk, this.prefillChunk);
     this.geometry = { slots: io.slots.length, outer: io.kvOuter, heads: io.kvHeads, headDim: io.headDim, type: io.kvType };
     this.eos = new Set(codec.eosTokenIds);
   }
@@ -271,44 +278,66 @@ export class GenerationEngine {
   }
 
   /**
-   * Prefill within one step's budget of prompt tokens: several short prompts are packed into a
-   * step, a long one advances one chunk per step. Each prompt runs alone (batch 1) and its chunk
-   * boundaries depend only on its own length, so its numbers never depend on its neighbours.
+   * Prefill within one step's budget: the prompts at the head of the line, each with its next
+   * chunk, go into ONE run as long as rows × longest chunk stays within `prefillBudget` (the
+   * first always goes, so a chunk longer than the budget still progresses).
    */
   private async prefillStep(): Promise<void> {
-    let spent = 0;
-    for (const sequence of [...this.prefilling]) {
+    const rows: Array<{ sequence: Sequence; length: number }> = [];
+    let width = 0;
+    for (const sequence of this.prefilling) {
       if (sequence.state !== 'prefill') continue;
-      const chunkLength = Math.min(this.prefillChunk, sequence.request.promptIds.length - sequence.prefilled);
-      if (spent > 0 && spent + chunkLength > this.prefillBudget) break;
-      spent += chunkLength;
-      await this.prefillChunkOf(sequence, chunkLength);
+      const length = Math.min(this.prefillChunk, sequence.request.promptIds.length - sequence.prefilled);
+      const widened = Math.max(width, length);
+      if (rows.length > 0 && (rows.length + 1) * widened > this.prefillBudget) break;
+      rows.push({ sequence, length });
+      width = widened;
     }
+    if (rows.length > 0) await this.prefillRows(rows, width);
   }
 
-  private async prefillChunkOf(sequence: Sequence, chunkLength: number): Promise<void> {
-    const prompt = sequence.request.promptIds;
-    const start = sequence.prefilled;
-    const chunk = prompt.slice(start, start + chunkLength);
+  /**
+   * One prefill run over several prompts' next chunks. Past caches are left-padded to the longest
+   * (as in decode); chunks are RIGHT-padded to `width`, so no real token ever sees a padding token
+   * (they come after it) and every padding query still sees real tokens (no all-masked softmax
+   * row). Afterwards each row's real entries, one contiguous span, become its own cache again.
+   */
+  private async prefillRows(rows: Array<{ sequence: Sequence; length: number }>, width: number): Promise<void> {
+    const sequences = rows.map((r) => r.sequence);
+    const past = rows.length === 1 ? sequences[0]!.ownCache! : gather(this.geometry, sequences.map((s) => ({ block: s.ownCache!, row: 0, start: 0, length: s.cacheLength })));
+    const tokens = rows.map(({ sequence, length }) => {
+      const chunk = sequence.request.promptIds.slice(sequence.prefilled, sequence.prefilled + length);
+      return [...chunk, ...new Array<number>(width - length).fill(chunk[length - 1]!)];
+    });
+    // Padding positions repeat the last real one: never attended to, and always inside the rotary table.
+    const positions = rows.map(({ sequence, length }) => Array.from({ length: width }, (_, i) => sequence.prefilled + Math.min(i, length - 1)));
+    const pads = sequences.map((s) => past.time - s.cacheLength);
+    const chunkPads = rows.map(({ length }) => width - length);
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
-      outputs = await this.runDecoder([chunk], [chunk.map((_, i) => start + i)], [0], sequence.ownCache!);
+      outputs = await this.runDecoder(tokens, positions, pads, past, {}, chunkPads);
     } catch (error) {
-      this.fail([sequence], error);
+      this.fail(sequences, error);
       return;
     }
-    if (sequence.state !== 'prefill') return; // cancelled while the step ran
-    sequence.ownCache = this.presentBlock(outputs, 1, start + chunk.length);
-    sequence.prefilled += chunk.length;
-    sequence.cacheLength = sequence.prefilled;
-    this.metrics.promptTokens += chunk.length;
-    if (sequence.prefilled < prompt.length) return;
-
-    this.prefilling.splice(this.prefilling.indexOf(sequence), 1);
-    sequence.state = 'decode';
-    this.decoding.push(sequence);
+    this.metrics.prefillRuns++;
+    const present = this.presentBlock(outputs, rows.length, past.time + width);
     const logits = outputs[this.io.logits]!;
-    this.accept(sequence, logitsRow(logits.data as Float32Array | Uint16Array, chunk.length - 1, logits.dims[2]!));
+    const vocab = logits.dims[2]!;
+    rows.forEach(({ sequence, length }, row) => {
+      if (sequence.state !== 'prefill') return; // cancelled while the step ran
+      const cacheLength = sequence.cacheLength + length;
+      sequence.ownCache =
+        rows.length === 1 && length === width ? present : gather(this.geometry, [{ block: present, row, start: pads[row]!, length: cacheLength }]);
+      sequence.prefilled += length;
+      sequence.cacheLength = cacheLength;
+      this.metrics.promptTokens += length;
+      if (sequence.prefilled < sequence.request.promptIds.length) return;
+      this.prefilling.splice(this.prefilling.indexOf(sequence), 1);
+      sequence.state = 'decode';
+      this.decoding.push(sequence);
+      this.accept(sequence, logitsRow(logits.data as Float32Array | Uint16Array, row * width + length - 1, vocab));
+    });
   }
 
   /** One batched step over every sequence with a token to feed. */
@@ -361,13 +390,17 @@ export class GenerationEngine {
     return this.batch;
   }
 
-  /** Runs the decoder on equal-length token rows whose caches are left-padded by `pads`. */
+  /**
+   * Runs the decoder on equal-length token rows whose caches are left-padded by `pads` and whose
+   * new tokens end in `chunkPads` padding tokens (masked out like the cache padding).
+   */
   private async runDecoder(
     tokens: number[][],
     positions: number[][],
     pads: number[],
     cache: KvBlock,
     runOptions: ort.InferenceSession.RunOptions = {},
+    chunkPads: number[] = [],
   ): Promise<ort.InferenceSession.OnnxValueMapType> {
     const io = this.io;
     const batch = tokens.length;
@@ -378,6 +411,7 @@ export class GenerationEngine {
       const total = cache.time + width;
       const mask = new Array<number>(batch * total).fill(1);
       pads.forEach((pad, row) => mask.fill(0, row * total, row * total + pad));
+      chunkPads.forEach((pad, row) => mask.fill(0, (row + 1) * total - pad, (row + 1) * total));
       feeds[io.attentionMask] = intTensor(io.maskType, mask, [batch, total]);
     }
     if (io.positionIds) feeds[io.positionIds] = intTensor(io.positionType, positions.flat(), [batch, width]);

@@ -37,6 +37,8 @@ export class GenerationMetrics {
   generatedTokens = 0;
   promptTokens = 0;
   decodeSteps = 0;
+  /** Prefill runs (each may carry several prompts' chunks). */
+  prefillRuns = 0;
   readonly finishedRequests = new Map<string, number>();
   /** (time, tokens) per decode or prefill step, for the trailing rate. */
   private readonly recent: Array<[number, number]> = [];
@@ -82,6 +84,9 @@ export class GenerationMetrics {
       '# HELP docent_decode_steps_total Batched decode steps run.',
       '# TYPE docent_decode_steps_total counter',
       `docent_decode_steps_total ${this.decodeSteps}`,
+      '# HELP docent_prefill_runs_total Prefill runs (each may carry several prompts).',
+      '# TYPE docent_prefill_runs_total counter',
+      `docent_prefill_runs_total ${this.prefillRuns}`,
       '# HELP docent_requests_finished_total Finished generations by finish reason.',
       '# TYPE docent_requests_finished_total counter',
       ...[...this.finishedRequests].map(([reason, n]) => `docent_requests_finished_total{reason="${reason}"} ${n}`),

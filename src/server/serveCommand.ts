@@ -1,6 +1,6 @@
 /**
  * `docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1]
- * [--device auto] [--max-batch 16] [--api-key-env NAME]`
+ * [--device auto] [--max-batch 16] [--threads N] [--api-key-env NAME]`
  * Loads the decoder, serves the OpenAI-compatible API until SIGTERM/SIGINT, then drains
  * in-flight requests and returns 0. Bad arguments: exit code 2 and one line on stderr.
  */
@@ -23,6 +23,8 @@ export interface ServeArguments {
   host: string;
   device: DeviceChoice;
   maxBatch: number;
+  /** onnxruntime intra-op threads; undefined leaves onnxruntime's default (one per physical core). */
+  threads?: number;
   apiKeyEnv?: string;
 }
 
@@ -31,11 +33,11 @@ export class UsageError extends Error {
 }
 
 const USAGE =
-  'usage: docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device auto] [--max-batch 16] [--api-key-env NAME]';
+  'usage: docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device auto] [--max-batch 16] [--threads N] [--api-key-env NAME]';
 
 export function parseServeArguments(argv: string[]): ServeArguments {
   const values = new Map<string, string>();
-  const known = ['--model', '--embedding-model', '--port', '--host', '--device', '--max-batch', '--api-key-env'];
+  const known = ['--model', '--embedding-model', '--port', '--host', '--device', '--max-batch', '--threads', '--api-key-env'];
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     if (!known.includes(flag)) throw new UsageError(`unknown argument "${argv[i]}"; ${USAGE}`);
@@ -47,11 +49,13 @@ export function parseServeArguments(argv: string[]): ServeArguments {
   if (!model) throw new UsageError(`--model <dir> is required; ${USAGE}`);
   const port = integer(values.get('--port') ?? '8123', '--port', 0, 65535);
   const maxBatch = integer(values.get('--max-batch') ?? '16', '--max-batch', 1, 1024);
+  const threadsText = values.get('--threads');
+  const threads = threadsText === undefined ? undefined : integer(threadsText, '--threads', 1, 1024);
   const device = values.get('--device') ?? 'auto';
   if (!isDeviceChoice(device)) throw new UsageError(`--device must be one of ${DEVICE_CHOICES.join(', ')}, not "${device}"`);
   const apiKeyEnv = values.get('--api-key-env');
   if (apiKeyEnv !== undefined && !process.env[apiKeyEnv]) throw new UsageError(`--api-key-env ${apiKeyEnv}: that environment variable is not set or empty`);
-  return { model, embeddingModel: values.get('--embedding-model'), port, host: values.get('--host') ?? '127.0.0.1', device, maxBatch, apiKeyEnv };
+  return { model, embeddingModel: values.get('--embedding-model'), port, host: values.get('--host') ?? '127.0.0.1', device, maxBatch, threads, apiKeyEnv };
 }
 
 function integer(text: string, flag: string, min: number, max: number): number {
@@ -83,7 +87,7 @@ export async function runServeCommand(argv: string[], io: { stdout: Output; stde
 
   let engine: GenerationEngine;
   try {
-    engine = await GenerationEngine.load(args.model, { device: args.device, maxBatch: args.maxBatch });
+    engine = await GenerationEngine.load(args.model, { device: args.device, maxBatch: args.maxBatch, intraOpThreads: args.threads });
   } catch (error) {
     io.stderr.write(`docent serve: cannot load model from ${args.model}: ${error instanceof Error ? error.message : String(error)}\n`);
     await embedder?.dispose();

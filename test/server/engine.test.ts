@@ -31,7 +31,8 @@ for (const variant of [
   describe(`engine on a generated decoder (${variant.name})`, () => {
     let engine: GenerationEngine;
     before(async () => {
-      engine = await GenerationEngine.load(await modelDir(variant.name.replace(/\W+/g, '-'), variant.spec), { device: 'cpu', prefillChunk: 8 });
+      // A budget of four chunks: prompts arriving together are prefilled in shared runs.
+      engine = await GenerationEngine.load(await modelDir(variant.name.replace(/\W+/g, '-'), variant.spec), { device: 'cpu', prefillChunk: 8, prefillBudget: 32 });
     });
     after(() => engine.dispose());
 
@@ -67,6 +68,25 @@ describe('engine scheduling and sampling', () => {
       const single = await whole.submit(greedy(whole, prompt));
       assert.deepEqual(chunked.tokenIds, single.tokenIds);
     } finally {
+      await whole.dispose();
+    }
+  });
+
+  test('prompts arriving together share prefill runs (mixed chunk and past lengths) and keep their solo greedy tokens', async () => {
+    // Chunks of 3 within a budget of 12 padded tokens: long prompts advance a chunk at a time
+    // beside fresh short ones, so rows differ in past length and in chunk length.
+    const shared = await GenerationEngine.load(await modelDir('optimum-fp32', SMALL_DECODER), { device: 'cpu', prefillChunk: 3, prefillBudget: 12 });
+    const whole = await GenerationEngine.load(await modelDir('optimum-fp32', SMALL_DECODER), { device: 'cpu', prefillChunk: 1000 });
+    try {
+      const solo: number[][] = [];
+      for (const prompt of PROMPTS) solo.push((await whole.submit(greedy(whole, prompt))).tokenIds);
+      const chunks = PROMPTS.reduce((sum, prompt) => sum + Math.ceil(shared.codec.encode(prompt, true).length / 3), 0);
+      const batched = (await Promise.all(PROMPTS.map((prompt) => shared.submit(greedy(shared, prompt))))).map((r) => r.tokenIds);
+      assert.deepEqual(batched, solo);
+      assert.ok(shared.metrics.prefillRuns < chunks, `${chunks} chunks took ${shared.metrics.prefillRuns} prefill runs`);
+      assert.equal(shared.metrics.promptTokens, PROMPTS.reduce((sum, prompt) => sum + shared.codec.encode(prompt, true).length, 0));
+    } finally {
+      await shared.dispose();
       await whole.dispose();
     }
   });
@@ -143,7 +163,7 @@ describe('engine scheduling and sampling', () => {
     await running;
     await joined;
     assert.ok(prefilledBetweenTokens.some((n) => n > 0), 'the long prompt was prefilled while the stream ran');
-    assert.ok(Math.max(...prefilledBetweenTokens) <= engine.prefillChunk, `at most one chunk between tokens, saw ${Math.max(...prefilledBetweenTokens)}`);
+    assert.ok(Math.max(...prefilledBetweenTokens) <= engine.prefillBudget, `at most one step budget between tokens, saw ${Math.max(...prefilledBetweenTokens)}`);
   });
 
   test('cancelling leaves the batch at once and frees the slot; batch size never exceeds max', async () => {

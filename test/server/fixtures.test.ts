@@ -21,7 +21,7 @@ describe('real exporter fixtures', () => {
   test('tiny-random-llama-fp16 (optimum names, fp16 cache): generates, batched == solo', async (t) => {
     const dir = join(SHARED_MODELS, 'tiny-random-llama-fp16');
     if (!existsSync(join(dir, 'model.onnx'))) return t.skip(`fixture not found at ${dir}`);
-    const engine = await GenerationEngine.load(dir, { device: 'cpu', prefillChunk: 4 });
+    const engine = await GenerationEngine.load(dir, { device: 'cpu', prefillChunk: 4, prefillBudget: 64 });
     try {
       assert.equal(engine.io.kvType, 'float16');
       assert.equal(engine.io.logitsType, 'float16');
@@ -44,7 +44,7 @@ describe('real exporter fixtures', () => {
   test('tiny-random-gpt2-fp32 (genai_config, past_N [2,B,4,T,8], int32, vocab 1000): generates, batched == solo', async (t) => {
     const dir = join(SHARED_MODELS, 'tiny-random-gpt2-fp32');
     if (!existsSync(join(dir, 'past.onnx'))) return t.skip(`fixture not found at ${dir}`);
-    const engine = await GenerationEngine.load(dir, { device: 'cpu', prefillChunk: 4 });
+    const engine = await GenerationEngine.load(dir, { device: 'cpu', prefillChunk: 4, prefillBudget: 64 });
     try {
       assert.deepEqual([engine.io.kvOuter, engine.io.kvHeads, engine.io.headDim, engine.io.vocabSize], [2, 4, 8, 1000]);
       assert.equal(engine.io.idType, 'int32');

@@ -26,6 +26,7 @@ test('bad arguments exit with code 2 and one clear stderr line', async () => {
     [['--model', 'm', '--port', '70000'], /--port must be an integer from 0 to 65535/],
     [['--model', 'm', '--device', 'tpu'], /--device must be one of auto, cpu, cuda, dml, coreml/],
     [['--model', 'm', '--max-batch', '0'], /--max-batch must be an integer/],
+    [['--model', 'm', '--threads', '0'], /--threads must be an integer from 1/],
     [['--model', 'm', '--verbose'], /unknown argument "--verbose"/],
     [['--model', 'm', '--api-key-env', 'DOCENT_TEST_UNSET_KEY'], /DOCENT_TEST_UNSET_KEY: that environment variable is not set/],
   ];
@@ -49,7 +50,7 @@ test('a missing model folder exits 1 with the reason', async () => {
 test('docent serve in its own process: logs device and URL, serves chat and embeddings, drains on SIGTERM and exits 0', async () => {
   const dir = await modelDir('optimum-fp32', SMALL_DECODER);
   assert.ok(existsSync(CLI_PATH), 'dist/cli.js missing: run "npm run build" first (npm test does)');
-  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--model', dir, '--port', '0', '--device', 'cpu', '--max-batch', '4', '--api-key-env', 'DOCENT_TEST_KEY', '--embedding-model', 'default'], {
+  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--model', dir, '--port', '0', '--device', 'cpu', '--max-batch', '4', '--threads', '1', '--api-key-env', 'DOCENT_TEST_KEY', '--embedding-model', 'default'], {
     env: { ...process.env, DOCENT_TEST_KEY: 'k1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
