@@ -54,10 +54,9 @@ export interface RetrievalHit {
   /** Fused score, higher is better; comparable only within one result list. */
   score: number;
   /**
-   * The same order on a scale shared by indexes built the same way: the list's first hit carries
-   * its index's best raw BM25F passage score for the query, the others in proportion to their
-   * fused score. Lists from several indexes are merged by it, as Elasticsearch merges shards by
-   * their shard-local BM25 scores; 0 when nothing matched a keyword.
+   * The same order on a scale that compares across indexes searched with the same collection
+   * statistics: the list's first hit carries its index's best raw BM25F passage score for the
+   * query, the others in proportion to their fused score. 0 when nothing matched a keyword.
    */
   relevance?: number;
 }

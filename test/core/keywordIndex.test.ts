@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KeywordIndex } from '../../src/core/search/keywordIndex.js';
+import { KeywordIndex, sumStatistics } from '../../src/core/search/keywordIndex.js';
 import { identifierParts, keywordTokens } from '../../src/core/search/tokenize.js';
 
 test('identifier-aware tokens: camelCase, snake_case and dotted names yield the whole and the parts', () => {
@@ -42,4 +42,23 @@ test('remove and re-add keep statistics consistent; serialisation round-trips ex
   const copy = KeywordIndex.deserialize(JSON.parse(JSON.stringify(index.serialize())));
   for (const query of ['zeta', 'gamma epsilon', 'a', 'nothing']) assert.deepEqual(copy.search(query, 10), index.search(query, 10));
   assert.throws(() => KeywordIndex.deserialize({ version: 9 } as never), /unsupported or corrupt/);
+});
+
+test('summed collection statistics score each index as if all documents were in one', () => {
+  // Equal lengths, so only IDF differs between the split and the whole.
+  const texts = ['quokka ledger job runs nightly', 'a job runs on schedule daily', 'the job runs when asked', 'ledger quokka rows are reconciled'];
+  const fields = (body: string) => ({ title: '', headings: '', body });
+  const whole = new KeywordIndex();
+  texts.forEach((text, id) => whole.add(id, fields(text)));
+  const first = new KeywordIndex();
+  const second = new KeywordIndex();
+  texts.forEach((text, id) => (id < 3 ? first : second).add(id, fields(text)));
+  const query = 'when does the quokka ledger job run';
+  const collection = sumStatistics([first.statistics(query), second.statistics(query)]);
+  const expected = new Map(whole.search(query, 10).map((hit) => [hit.id, hit.score]));
+  for (const index of [first, second]) {
+    for (const hit of index.search(query, 10, collection)) assert.ok(Math.abs(hit.score - expected.get(hit.id)!) < 1e-9, `document ${hit.id}`);
+  }
+  // On its own statistics the one-document index sees every term everywhere, and scores low.
+  assert.ok(second.search(query, 1)[0]!.score < second.search(query, 1, collection)[0]!.score);
 });

@@ -446,7 +446,9 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
         });
       const turn = await ask('When does the quokka ledger reconciliation job run?', multiChat);
       const cite = turn.locator('.sources button.cite', { hasText: /^platform-notes: billing\/ledger-reconciliation\.md:\d+-\d+$/ }).first();
-      await cite.waitFor({ timeout: 10_000 });
+      await cite.waitFor({ timeout: 10_000 }).catch(async (error: Error) => {
+        throw new Error(`${error.message}\nthe turn:\n${await turn.innerText()}`);
+      });
       // Folders are merged on one relevance scale: the folder that answers is source [1], though listed second.
       assert.match(await turn.locator('.sources button.cite').first().innerText(), /^platform-notes: billing\/ledger-reconciliation\.md:/);
       await cite.click();

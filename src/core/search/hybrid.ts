@@ -7,6 +7,25 @@
 import type { DocStore } from '../store.js';
 import type { Embedder, RetrievalHit, Retriever } from '../types.js';
 import { embeddingTextOf } from '../indexer.js';
+import { sumStatistics, type KeywordStatistics } from './keywordIndex.js';
+
+/** Keyword statistics of the passage and page indexes, summed over indexes searched together. */
+export interface CollectionStatistics {
+  passages: KeywordStatistics;
+  pages: KeywordStatistics;
+}
+
+export function sumCollectionStatistics(parts: CollectionStatistics[]): CollectionStatistics {
+  return { passages: sumStatistics(parts.map((part) => part.passages)), pages: sumStatistics(parts.map((part) => part.pages)) };
+}
+
+export interface HybridSearchOptions {
+  k: number;
+  queryVector?: Float32Array;
+  signal?: AbortSignal;
+  /** Shared IDF when several indexes are searched together (see MultiFolderRetriever). */
+  collection?: CollectionStatistics;
+}
 
 export interface FusionOptions {
   /** RRF constant: larger flattens the rank curve. */
@@ -68,7 +87,12 @@ export class HybridRetriever implements Retriever {
     return this.store.catalog.get(path)?.hash;
   }
 
-  async search(query: string, options: { k: number; queryVector?: Float32Array; signal?: AbortSignal }): Promise<RetrievalHit[]> {
+  /** This index's keyword statistics for `query`, to sum with other indexes' before searching them all. */
+  keywordStatistics(query: string): CollectionStatistics {
+    return { passages: this.store.keyword.statistics(query), pages: this.store.fileKeyword.statistics(query) };
+  }
+
+  async search(query: string, options: HybridSearchOptions): Promise<RetrievalHit[]> {
     const { fusion, store } = this;
     const fused = new Map<number, number>();
     const addRanking = (ids: number[], weight: number): void => {
@@ -82,7 +106,7 @@ export class HybridRetriever implements Retriever {
         [queryVector] = await this.embedder.embed([query], options.signal);
       }
     }
-    const keyword = this.keywordRanking(query, queryVector);
+    const keyword = this.keywordRanking(query, queryVector, options.collection);
     addRanking(keyword.ids, fusion.keywordWeight);
     if (vectors && queryVector && fusion.vectorWeight > 0) {
       addRanking(vectors.search(queryVector, fusion.candidates).map((hit) => hit.label), fusion.vectorWeight);
@@ -95,15 +119,15 @@ export class HybridRetriever implements Retriever {
   }
 
   /** Chunk ids by passage score plus page-level evidence, best first, and the best passage's raw BM25F score. */
-  keywordRanking(query: string, queryVector?: Float32Array): { ids: number[]; bestScore: number } {
+  keywordRanking(query: string, queryVector?: Float32Array, collection?: CollectionStatistics): { ids: number[]; bestScore: number } {
     const { fusion, store } = this;
     // Read deep: page evidence can lift a passage from far down the passage-only ranking.
-    const passages = store.keyword.search(query, Math.max(1000, fusion.candidates));
+    const passages = store.keyword.search(query, Math.max(1000, fusion.candidates), collection?.passages);
     if (passages.length === 0) return { ids: [], bestScore: 0 };
     const best = passages[0]!.score;
     const pageScore = new Map<number, number>();
     if (fusion.fileWeight > 0) {
-      const pages = store.fileKeyword.search(query, 1000);
+      const pages = store.fileKeyword.search(query, 1000, collection?.pages);
       const bestPage = pages[0]?.score ?? 1;
       for (const page of pages) pageScore.set(page.id, page.score / bestPage);
     }

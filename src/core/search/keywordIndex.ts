@@ -22,6 +22,22 @@ export interface KeywordIndexOptions {
 
 export const DEFAULT_KEYWORD_OPTIONS: KeywordIndexOptions = { k1: 1.2, b: 0.75, titleWeight: 2, headingWeight: 2 };
 
+/**
+ * What BM25's IDF reads from a collection, for one query's terms. Indexes searched together (the
+ * folders of a multi-root workspace) sum theirs, so every index scores with the same IDF and the
+ * scores compare (Elasticsearch's dfs_query_then_fetch).
+ */
+export interface KeywordStatistics {
+  documents: number;
+  documentFrequency: Map<string, number>;
+}
+
+export function sumStatistics(parts: KeywordStatistics[]): KeywordStatistics {
+  const documentFrequency = new Map<string, number>();
+  for (const part of parts) for (const [term, count] of part.documentFrequency) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + count);
+  return { documents: parts.reduce((sum, part) => sum + part.documents, 0), documentFrequency };
+}
+
 interface DocEntry {
   terms: string[];
   weights: number[];
@@ -70,19 +86,30 @@ export class KeywordIndex {
     return true;
   }
 
-  /** Scores every chunk sharing a term with the query; best first, at most `limit`. */
-  search(query: string, limit: number): { id: number; score: number }[] {
+  /** This index's statistics for the query's terms. */
+  statistics(query: string): KeywordStatistics {
+    const documentFrequency = new Map<string, number>();
+    for (const term of new Set(keywordTokens(query))) documentFrequency.set(term, this.postings.get(term)?.size ?? 0);
+    return { documents: this.docs.size, documentFrequency };
+  }
+
+  /**
+   * Scores every chunk sharing a term with the query; best first, at most `limit`. IDF comes from
+   * `collection` when given (statistics summed over indexes searched together), else from this index.
+   */
+  search(query: string, limit: number, collection?: KeywordStatistics): { id: number; score: number }[] {
     const queryTerms = new Map<string, number>();
     for (const term of keywordTokens(query)) queryTerms.set(term, (queryTerms.get(term) ?? 0) + 1);
-    const count = this.docs.size;
-    if (count === 0 || queryTerms.size === 0) return [];
-    const averageLength = this.totalLength / count;
+    if (this.docs.size === 0 || queryTerms.size === 0) return [];
+    const count = collection?.documents ?? this.docs.size;
+    const averageLength = this.totalLength / this.docs.size;
     const { k1, b } = this.options;
     const scores = new Map<number, number>();
     for (const [term, queryCount] of queryTerms) {
       const list = this.postings.get(term);
       if (!list) continue;
-      const idf = Math.log(1 + (count - list.size + 0.5) / (list.size + 0.5));
+      const frequency = collection?.documentFrequency.get(term) ?? list.size;
+      const idf = Math.log(1 + (count - frequency + 0.5) / (frequency + 0.5));
       // A term repeated in the question ("index ... indexes") should not count double.
       const queryWeight = idf * (1 + Math.log(queryCount));
       for (const [id, tf] of list) {

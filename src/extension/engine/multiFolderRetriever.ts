@@ -1,15 +1,17 @@
 /**
- * One Retriever over every workspace folder's store. Each folder's list keeps its own order and
- * the lists are merged by `relevance`, which puts them on one scale (the best raw BM25F score of
- * each folder for the question), so the folder that actually answers comes first. With several
+ * One Retriever over every workspace folder's store. Every folder is searched with the keyword
+ * statistics of all folders summed (so a term rare across the workspace weighs the same in each,
+ * however small the folder), each list keeps its own order, and the lists are merged by
+ * `relevance`, which then compares: the folder that actually answers comes first. With several
  * folders each path is prefixed with its folder's name (`api-docs/guide/auth.md`), so the model
  * and the citations say which folder a passage came from.
  */
+import { sumCollectionStatistics, type HybridRetriever } from '../../core/search/hybrid.js';
 import type { RetrievalHit, Retriever } from '../../core/types.js';
 
 export interface FolderRetriever {
   name: string;
-  retriever: Retriever;
+  retriever: HybridRetriever;
 }
 
 export class MultiFolderRetriever implements Retriever {
@@ -41,8 +43,9 @@ export class MultiFolderRetriever implements Retriever {
   }
 
   async search(query: string, options: { k: number; queryVector?: Float32Array; signal?: AbortSignal }): Promise<RetrievalHit[]> {
-    const lists = await Promise.all(this.folders.map((folder) => folder.retriever.search(query, options)));
-    if (!this.prefixed) return lists[0] ?? [];
+    if (!this.prefixed) return this.folders[0] ? this.folders[0].retriever.search(query, options) : [];
+    const collection = sumCollectionStatistics(this.folders.map((folder) => folder.retriever.keywordStatistics(query)));
+    const lists = await Promise.all(this.folders.map((folder) => folder.retriever.search(query, { ...options, collection })));
     const merged = lists.flatMap((hits, i) =>
       hits.map((hit) => ({ ...hit, chunk: { ...hit.chunk, path: `${this.folders[i]!.name}/${hit.chunk.path}` } })),
     );
