@@ -17,6 +17,7 @@ import { createSession } from '../src/core/onnx/session.js';
 import { GenerationEngine, type GenerationRequest } from '../src/server/engine.js';
 import { GREEDY } from '../src/server/sampling.js';
 import { writeDecoderFolder, type DecoderSpec } from '../test/support/decoderModel.js';
+import { medianRunMs } from './sessionTiming.js';
 
 export interface GenerationBenchOptions {
   layers?: number;
@@ -146,17 +147,8 @@ async function rawStepMs(modelPath: string, spec: DecoderSpec, threads: number, 
     return feeds;
   };
   try {
-    const feeds = batches.map(feedsFor);
-    for (const feed of feeds) await session.run(feed); // warm-up
-    const times = batches.map((): number[] => []);
-    for (let round = 0; round < 9; round++) {
-      for (const [i, feed] of feeds.entries()) {
-        const started = performance.now();
-        await session.run(feed);
-        times[i]!.push(performance.now() - started);
-      }
-    }
-    return Object.fromEntries(batches.map((batch, i) => [batch, times[i]!.sort((a, b) => a - b)[4]!]));
+    const medians = await medianRunMs(session, batches.map(feedsFor), 9);
+    return Object.fromEntries(batches.map((batch, i) => [batch, medians[i]!]));
   } finally {
     await session.release();
   }

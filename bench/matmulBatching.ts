@@ -15,6 +15,7 @@
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { seededRandom } from '../src/core/seededRandom.js';
+import { medianRunMs } from './sessionTiming.js';
 
 type WeightFormat = 'fp32' | 'int8' | 'int4';
 
@@ -97,16 +98,7 @@ async function medianStepMs(model: Uint8Array, k: number, threads: number): Prom
   const session = await ort.InferenceSession.create(model, { intraOpNumThreads: threads, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   try {
     const feeds = BATCHES.map((batch) => ({ x: new ort.Tensor('float32', new Float32Array(batch * k).fill(0.1), [batch, k]) }));
-    for (const feed of feeds) await session.run(feed); // warm-up (and prepacking)
-    const times = BATCHES.map((): number[] => []);
-    for (let round = 0; round < 11; round++) {
-      for (const [i, feed] of feeds.entries()) {
-        const started = performance.now();
-        await session.run(feed);
-        times[i]!.push(performance.now() - started);
-      }
-    }
-    return times.map((t) => t.sort((a, b) => a - b)[5]!);
+    return await medianRunMs(session, feeds, 11);
   } finally {
     await session.release();
   }

@@ -1,4 +1,5 @@
 /** Prometheus text exposition of the generation engine's counters and latency histograms. */
+import { metricHeader, singleSampleMetrics } from '../core/prometheus.js';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** tokens/s is averaged over this trailing window. */
@@ -18,7 +19,7 @@ class Histogram {
   }
 
   render(name: string, help: string): string[] {
-    const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
+    const lines = metricHeader(name, 'histogram', help);
     LATENCY_BUCKETS.forEach((bound, i) => lines.push(`${name}_bucket{le="${bound}"} ${this.counts[i]}`));
     lines.push(`${name}_bucket{le="+Inf"} ${this.count}`, `${name}_sum ${this.sum}`, `${name}_count ${this.count}`);
     return lines;
@@ -63,32 +64,17 @@ export class GenerationMetrics {
 
   render(gauges: EngineGauges): string {
     const lines = [
-      '# HELP docent_queue_depth Requests waiting for a batch slot.',
-      '# TYPE docent_queue_depth gauge',
-      `docent_queue_depth ${gauges.queueDepth}`,
-      '# HELP docent_active_sequences Sequences admitted (prefilling or decoding).',
-      '# TYPE docent_active_sequences gauge',
-      `docent_active_sequences ${gauges.activeSequences}`,
-      '# HELP docent_batch_size Sequences in the last batched decode step.',
-      '# TYPE docent_batch_size gauge',
-      `docent_batch_size ${gauges.batchSize}`,
-      '# HELP docent_tokens_per_second Generated tokens per second over the last 10 s.',
-      '# TYPE docent_tokens_per_second gauge',
-      `docent_tokens_per_second ${this.tokensPerSecond().toFixed(3)}`,
-      '# HELP docent_generated_tokens_total Tokens generated.',
-      '# TYPE docent_generated_tokens_total counter',
-      `docent_generated_tokens_total ${this.generatedTokens}`,
-      '# HELP docent_prompt_tokens_total Prompt tokens prefilled.',
-      '# TYPE docent_prompt_tokens_total counter',
-      `docent_prompt_tokens_total ${this.promptTokens}`,
-      '# HELP docent_decode_steps_total Batched decode steps run.',
-      '# TYPE docent_decode_steps_total counter',
-      `docent_decode_steps_total ${this.decodeSteps}`,
-      '# HELP docent_prefill_runs_total Prefill runs (each may carry several prompts).',
-      '# TYPE docent_prefill_runs_total counter',
-      `docent_prefill_runs_total ${this.prefillRuns}`,
-      '# HELP docent_requests_finished_total Finished generations by finish reason.',
-      '# TYPE docent_requests_finished_total counter',
+      ...singleSampleMetrics([
+        ['docent_queue_depth', 'gauge', 'Requests waiting for a batch slot.', gauges.queueDepth],
+        ['docent_active_sequences', 'gauge', 'Sequences admitted (prefilling or decoding).', gauges.activeSequences],
+        ['docent_batch_size', 'gauge', 'Sequences in the last batched decode step.', gauges.batchSize],
+        ['docent_tokens_per_second', 'gauge', 'Generated tokens per second over the last 10 s.', this.tokensPerSecond().toFixed(3)],
+        ['docent_generated_tokens_total', 'counter', 'Tokens generated.', this.generatedTokens],
+        ['docent_prompt_tokens_total', 'counter', 'Prompt tokens prefilled.', this.promptTokens],
+        ['docent_decode_steps_total', 'counter', 'Batched decode steps run.', this.decodeSteps],
+        ['docent_prefill_runs_total', 'counter', 'Prefill runs (each may carry several prompts).', this.prefillRuns],
+      ]),
+      ...metricHeader('docent_requests_finished_total', 'counter', 'Finished generations by finish reason.'),
       ...[...this.finishedRequests].map(([reason, n]) => `docent_requests_finished_total{reason="${reason}"} ${n}`),
       ...this.timeToFirstToken.render('docent_time_to_first_token_seconds', 'Time from submission to the first generated token.'),
       ...this.interTokenLatency.render('docent_inter_token_latency_seconds', 'Time between consecutive tokens of a sequence.'),

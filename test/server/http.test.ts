@@ -6,6 +6,7 @@ import { HashingEmbedder } from '../../src/core/embedding/hashingEmbedder.js';
 import { GenerationEngine } from '../../src/server/engine.js';
 import { GenerationServer } from '../../src/server/httpServer.js';
 import { modelDir, SMALL_DECODER } from './testModels.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 interface RawResponse {
   status: number;
@@ -58,10 +59,6 @@ async function metric(url: string, name: string): Promise<number> {
   const text = (await raw(url, 'GET', '/metrics')).body;
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : 0;
-}
-
-async function waitFor(condition: () => Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 describe('OpenAI-compatible HTTP API', () => {
@@ -226,7 +223,7 @@ describe('OpenAI-compatible HTTP API', () => {
   test('a client that disconnects mid-stream cancels its sequence', async () => {
     const cancelledBefore = await metric(url, 'docent_requests_finished_total{reason="cancelled"}');
     await streamThenDisconnect(url, { model: engine.modelId, prompt: 'hello', max_tokens: 200, temperature: 0, ignore_eos: true, stream: true }, 3);
-    await waitFor(async () => (await metric(url, 'docent_requests_finished_total{reason="cancelled"}')) === cancelledBefore + 1);
+    await waitUntil('the cancelled request to be counted', async () => (await metric(url, 'docent_requests_finished_total{reason="cancelled"}')) === cancelledBefore + 1, 30_000, 10);
     assert.deepEqual(engine.gauges(), { queueDepth: 0, activeSequences: 0, batchSize: 0 });
   });
 });
@@ -257,9 +254,9 @@ describe('HTTP API limits', () => {
     const body = { model: engine.modelId, prompt: 'hello', max_tokens: 150, temperature: 0, ignore_eos: true };
     try {
       const running = client.completions.create(body as OpenAI.CompletionCreateParamsNonStreaming);
-      await waitFor(async () => engine.gauges().activeSequences === 1);
+      await waitUntil('one active sequence', () => engine.gauges().activeSequences === 1, 30_000, 10);
       const queued = client.completions.create(body as OpenAI.CompletionCreateParamsNonStreaming);
-      await waitFor(async () => engine.gauges().queueDepth === 1);
+      await waitUntil('one queued request', () => engine.gauges().queueDepth === 1, 30_000, 10);
       const refused = await raw(url, 'POST', '/v1/completions', JSON.stringify(body));
       assertOpenAiError(refused, 429, 'rate_limit_exceeded');
       assert.equal(refused.headers['retry-after'], '1');

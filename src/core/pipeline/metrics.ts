@@ -1,5 +1,6 @@
 /** Stage latencies and counters, as a snapshot object and as Prometheus text exposition. */
 import type { LatencySummary, MetricsSnapshot, Stage } from './types.js';
+import { metricHeader, singleSampleMetrics, type MetricType } from '../prometheus.js';
 
 /** Histogram bucket upper bounds in ms: powers of two from 0.25 ms (cache hits) to about 65 s (slow generation). */
 const LATENCY_BUCKETS_MS: readonly number[] = Array.from({ length: 19 }, (_, i) => 2 ** (i - 2));
@@ -60,7 +61,7 @@ export class PipelineMetrics {
   /** Prometheus text format 0.0.4 for `snapshot` plus the cumulative stage histograms. */
   prometheus(snapshot: MetricsSnapshot): string {
     const lines: string[] = [];
-    const metric = (name: string, type: string, help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    const metric = (name: string, type: MetricType, help: string) => lines.push(...metricHeader(name, type, help));
 
     metric('docent_pipeline_stage_duration_seconds', 'histogram', 'Time spent per answer pipeline stage.');
     for (const [stage, histogram] of this.stages) {
@@ -92,20 +93,18 @@ export class PipelineMetrics {
     metric('docent_pipeline_cache_bytes', 'gauge', 'Estimated bytes held per cache level.');
     for (const [level, stats] of Object.entries(snapshot.caches)) lines.push(`docent_pipeline_cache_bytes{level="${level}"} ${stats.bytes}`);
 
-    const simple: Array<[string, string, string, number]> = [
-      ['docent_pipeline_requests_total', 'counter', 'Questions asked.', snapshot.requests],
-      ['docent_pipeline_errors_total', 'counter', 'Questions that ended in an error.', snapshot.errors],
-      ['docent_pipeline_degraded_total', 'counter', 'Answers degraded to extractive.', snapshot.degraded],
-      ['docent_pipeline_busy_rejections_total', 'counter', 'Questions refused because the backend queue was full.', snapshot.busyRejections],
-      ['docent_pipeline_cache_invalidations_total', 'counter', 'Cached answers dropped because their sources changed.', snapshot.invalidations],
-      ['docent_pipeline_queue_depth', 'gauge', 'Callers waiting for a backend slot.', snapshot.queueDepth],
-      ['docent_pipeline_in_flight', 'gauge', 'Backend requests in flight.', snapshot.inFlight],
-      ['docent_pipeline_conversations', 'gauge', 'Conversations held in memory.', snapshot.conversations],
-    ];
-    for (const [name, type, help, value] of simple) {
-      metric(name, type, help);
-      lines.push(`${name} ${value}`);
-    }
+    lines.push(
+      ...singleSampleMetrics([
+        ['docent_pipeline_requests_total', 'counter', 'Questions asked.', snapshot.requests],
+        ['docent_pipeline_errors_total', 'counter', 'Questions that ended in an error.', snapshot.errors],
+        ['docent_pipeline_degraded_total', 'counter', 'Answers degraded to extractive.', snapshot.degraded],
+        ['docent_pipeline_busy_rejections_total', 'counter', 'Questions refused because the backend queue was full.', snapshot.busyRejections],
+        ['docent_pipeline_cache_invalidations_total', 'counter', 'Cached answers dropped because their sources changed.', snapshot.invalidations],
+        ['docent_pipeline_queue_depth', 'gauge', 'Callers waiting for a backend slot.', snapshot.queueDepth],
+        ['docent_pipeline_in_flight', 'gauge', 'Backend requests in flight.', snapshot.inFlight],
+        ['docent_pipeline_conversations', 'gauge', 'Conversations held in memory.', snapshot.conversations],
+      ]),
+    );
     metric('docent_pipeline_breaker_state', 'gauge', 'Circuit breaker state: 1 for the current state.');
     for (const state of ['closed', 'half-open', 'open'] as const) {
       lines.push(`docent_pipeline_breaker_state{state="${state}"} ${snapshot.breaker === state ? 1 : 0}`);
