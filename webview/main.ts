@@ -310,12 +310,17 @@ class ChatApp {
     const list = element('ol', { class: 'sources', 'aria-label': 'Sources' });
     for (const citation of citations) {
       const item = element('li', { value: String(citation.n) });
-      item.append(citationButton(citation, `${citation.folder ? `${citation.folder}: ` : ''}${citation.path}:${citation.startLine}-${citation.endLine}`));
+      item.append(citationButton(citation, citationLocation(citation)));
       if (citation.heading) item.append(element('span', { class: 'heading' }, ` — ${citation.heading}`));
       list.append(item);
     }
     return list;
   }
+}
+
+/** `folder: path:start-end`, the folder only in multi-root workspaces (where the engine names it). */
+function citationLocation(citation: CitationInfo): string {
+  return `${citation.folder ? `${citation.folder}: ` : ''}${citation.path}:${citation.startLine}-${citation.endLine}`;
 }
 
 /** The passage behind each citation button, for the preview. */
@@ -377,9 +382,8 @@ class CitationPreview {
     this.anchor?.removeAttribute('aria-describedby');
     this.anchor = cite;
     cite.setAttribute('aria-describedby', this.node.id);
-    const where = `${citation.folder ? `${citation.folder}: ` : ''}${citation.path}:${citation.startLine}-${citation.endLine}`;
     const header = element('div', { class: 'preview-header' });
-    header.append(element('span', { class: 'preview-path' }, where));
+    header.append(element('span', { class: 'preview-path' }, citationLocation(citation)));
     if (citation.heading) header.append(element('span', { class: 'preview-heading' }, citation.heading));
     const text = citation.text.length > PREVIEW_CHARS ? `${citation.text.slice(0, PREVIEW_CHARS)}…` : citation.text;
     this.node.replaceChildren(header, element('div', { class: 'preview-text' }, text || '(empty passage)'));

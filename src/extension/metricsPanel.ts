@@ -46,7 +46,7 @@ export class MetricsPanel implements vscode.Disposable {
         clearInterval(this.timer);
         this.panel = undefined;
       });
-      this.samples.push(await this.sample());
+      await this.takeSample();
       const nonce = randomBytes(16).toString('base64');
       panel.webview.html = metricsPage(
         renderMetrics(this.samples),
@@ -66,11 +66,15 @@ export class MetricsPanel implements vscode.Disposable {
   private async update(): Promise<void> {
     // A hidden panel keeps its document; it catches up when shown again.
     if (!this.panel?.visible) return;
-    const sample = await this.sample();
-    this.samples.push(sample);
-    if (this.samples.length > MAX_SAMPLES) this.samples.shift();
+    await this.takeSample();
     const update: MetricsUpdate = { type: 'metrics', html: renderMetrics(this.samples) };
     await this.panel?.webview.postMessage(update);
+  }
+
+  /** Adds a sample, keeping the last MAX_SAMPLES. */
+  private async takeSample(): Promise<void> {
+    this.samples.push(await this.sample());
+    if (this.samples.length > MAX_SAMPLES) this.samples.shift();
   }
 
   dispose(): void {

@@ -136,11 +136,16 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
     writeFileSync(file, JSON.stringify(settings, null, 2));
   }
 
-  /** The Docent log files of every extension host so far (one per window load). */
-  function docentLogFiles(): string[] {
+  /** Log files of the editor so far whose path (below the logs folder) matches `name`; one set per window load. */
+  function logFiles(name: RegExp): string[] {
     const logs = path.join(scratch, 'user-data', 'logs');
     if (!existsSync(logs)) return [];
-    return (readdirSync(logs, { recursive: true }) as string[]).filter((file) => file.endsWith('Docent.log')).map((file) => path.join(logs, file));
+    return (readdirSync(logs, { recursive: true }) as string[]).filter((file) => name.test(file)).map((file) => path.join(logs, file));
+  }
+
+  /** The Docent log files of every extension host so far. */
+  function docentLogFiles(): string[] {
+    return logFiles(/Docent\.log$/);
   }
 
   /** The editor's settings files (user and machine) that set `key`. */
@@ -156,14 +161,14 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
   /** The Docent output channel of every window so far (code-server writes one log file per extension host). */
   function docentLogs(): string {
     const logs = path.join(scratch, 'user-data', 'logs');
-    if (!existsSync(logs)) return '(no logs)';
-    return (readdirSync(logs, { recursive: true }) as string[])
-      .filter((file) => /Docent\.log$|exthost\d*\.log$/.test(file))
+    const files = logFiles(/Docent\.log$|exthost\d*\.log$/);
+    if (files.length === 0) return '(no logs)';
+    return files
       .map((file) => {
-        const lines = readFileSync(path.join(logs, file), 'utf8').split('\n');
+        const lines = readFileSync(file, 'utf8').split('\n');
         // The extension hosts' own logs say when activation or a callback of ours threw.
         const kept = file.endsWith('Docent.log') ? lines : lines.filter((line) => /docent|error/i.test(line));
-        return `--- ${file}\n${kept.join('\n').slice(-4000)}`;
+        return `--- ${path.relative(logs, file)}\n${kept.join('\n').slice(-4000)}`;
       })
       .join('\n');
   }

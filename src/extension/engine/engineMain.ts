@@ -117,19 +117,17 @@ class Engine {
       const stopped = this.runStopped;
       this.indexRun?.abort();
       this.loaded = stopped.then(() => this.load(config));
-      const loaded = await old.catch(() => undefined);
-      await settled(loaded?.answering);
-      await loaded?.pipeline.dispose();
-      await loaded?.embedder?.dispose();
-      config.folders.forEach((folder) => this.pendingFolders.add(folder.name));
-      void this.runIndex();
     } else {
       this.loaded = old.then(async (loaded) => ({ ...loaded, config, pipeline: await createPipeline(config, loaded.retriever, loaded.embedder), answering: new Set() }));
-      // Answers in flight finish on the pipeline (and backend) they started with.
-      const loaded = await old.catch(() => undefined);
-      await settled(loaded?.answering);
-      await loaded?.pipeline.dispose();
     }
+    // Answers in flight finish on the pipeline (and backend) they started with.
+    const replaced = await old.catch(() => undefined);
+    await settled(replaced?.answering);
+    await replaced?.pipeline.dispose();
+    if (!reload) return;
+    await replaced?.embedder?.dispose();
+    config.folders.forEach((folder) => this.pendingFolders.add(folder.name));
+    void this.runIndex();
   }
 
   private ensureLoaded(): Promise<Loaded> {
@@ -164,7 +162,8 @@ class Engine {
       const loaded = await this.ensureLoaded();
       const folders = loaded.config.folders.filter((folder) => this.pendingFolders.has(folder.name));
       this.pendingFolders.clear();
-      log('info', `indexing ${folders.map((folder) => folder.name).join(', ')} (embeddings: ${loaded.embedder?.id ?? 'none, keyword search only'})`);
+      const names = folders.map((folder) => folder.name).join(', ');
+      log('info', `indexing ${names} (embeddings: ${loaded.embedder?.id ?? 'none, keyword search only'})`);
       // Shown at once: discovery and the model's first load can take a while on a busy machine.
       send({ type: 'indexProgress', progress: { state: 'indexing', percent: 0, ...statsOf(loaded) } });
       for (const [i, folder] of folders.entries()) {
@@ -193,7 +192,7 @@ class Engine {
       stop();
       this.indexRun = undefined;
       const stats = statsOf(loaded);
-      log('info', `indexed ${folders.map((folder) => folder.name).join(', ')}: ${stats.files} files, ${stats.chunks} passages in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+      log('info', `indexed ${names}: ${stats.files} files, ${stats.chunks} passages in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
       await this.reportStats(this.paused ? 'paused' : 'ready');
     } catch (error) {
       stop();
