@@ -32,9 +32,8 @@ const USAGE = `usage:
   docent query --batch <file> --store <dir> [--k 10] --json
   docent ask "<question>" --store <dir> [--endpoint URL --model NAME] [--k 8] [--json]   (API key: DOCENT_API_KEY)
   docent info --store <dir> [--json]
-  docent model pull <hf-repo-id> [--cache <dir>] [--revision main]`;
-
-
+  docent model pull <hf-repo-id> [--cache <dir>] [--revision main]
+  docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device auto] [--max-batch 16] [--threads N] [--api-key-env NAME]`;
 
 export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
   const [command, ...rest] = argv;
