@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { createSession } from '../src/core/onnx/session.js';
-import { GenerationEngine, type GenerationRequest } from '../src/server/engine.js';
-import { GREEDY } from '../src/server/sampling.js';
+import { GenerationEngine, type GenerationRequest } from '../src/generation/engine.js';
+import { GREEDY } from '../src/generation/sampling.js';
 import { writeDecoderFolder, type DecoderSpec } from '../test/support/decoderModel.js';
 import { medianRunMs } from './sessionTiming.js';
 

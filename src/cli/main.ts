@@ -10,7 +10,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { indexFolder, type IndexReport } from '../core/indexer.js';
 import { AnswerPipeline, type Answer } from '../core/pipeline/index.js';
 import { HybridRetriever } from '../core/search/hybrid.js';
-import { runServeCommand } from '../server/serveCommand.js';
+import { runServeCommand } from './serveCommand.js';
 import { DocStore, StoreError } from '../core/store.js';
 import type { RetrievalHit } from '../core/types.js';
 import { pullModel, defaultModelCacheDir } from '../core/embedding/pullModel.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { GenerationEngine, GenerationRejectedError, type GenerationRequest } from '../../src/server/engine.js';
-import { GREEDY } from '../../src/server/sampling.js';
+import { GenerationEngine, GenerationRejectedError, type GenerationRequest } from '../../src/generation/engine.js';
+import { GREEDY } from '../../src/generation/sampling.js';
 import { modelDir, SMALL_DECODER } from './testModels.js';
 
 const PROMPTS = [

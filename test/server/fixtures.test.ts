@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { GenerationEngine } from '../../src/server/engine.js';
-import { GREEDY } from '../../src/server/sampling.js';
+import { GenerationEngine } from '../../src/generation/engine.js';
+import { GREEDY } from '../../src/generation/sampling.js';
 
 const SHARED_MODELS = join(__dirname, '..', '..', '..', 'shared', 'models');
 const PROMPTS = ['hello world', 'How do I rotate the API signing keys?', 'the quick brown fox jumps over the lazy dog again and again'];

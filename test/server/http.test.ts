@@ -3,8 +3,8 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { HashingEmbedder } from '../../src/core/embedding/hashingEmbedder.js';
-import { GenerationEngine } from '../../src/server/engine.js';
-import { GenerationServer } from '../../src/server/httpServer.js';
+import { GenerationEngine } from '../../src/generation/engine.js';
+import { GenerationServer } from '../../src/generation/httpServer.js';
 import { modelDir, SMALL_DECODER } from './testModels.js';
 import { waitUntil } from '../support/waitUntil.js';
 

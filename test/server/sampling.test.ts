@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { halfToFloat, TokenSampler } from '../../src/server/sampling.js';
+import { halfToFloat, TokenSampler } from '../../src/generation/sampling.js';
 
 test('sampling: seeds reproduce, top_k 1 is greedy, fp16 conversion', () => {
   const logits = Float32Array.from({ length: 50 }, (_, i) => Math.sin(i) * 3);

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import OpenAI from 'openai';
-import { runServeCommand } from '../../src/server/serveCommand.js';
+import { runServeCommand } from '../../src/cli/serveCommand.js';
 import { CLI_PATH } from '../support/cli.js';
 import { modelDir, SMALL_DECODER } from './testModels.js';
 

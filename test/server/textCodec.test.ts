@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildTokenizerJson, TEST_CHAT_TEMPLATE } from '../support/decoderModel.js';
-import { TextCodec, TextStream } from '../../src/server/textCodec.js';
+import { TextCodec, TextStream } from '../../src/generation/textCodec.js';
 
 const tokenizerJson = buildTokenizerJson(400);
 

@@ -26,8 +26,8 @@
 import * as ort from 'onnxruntime-node';
 import { createSession, type ActiveDevice, type DeviceChoice } from '../core/onnx/session.js';
 import { gather, allocate, blockDims, type KvBlock, type KvGeometry, type KvArray } from './kvBatch.js';
-import { GenerationMetrics, type EngineGauges } from './metrics.js';
-import { describeDecoderIo, readModelFolder, type DecoderIo, type IdElementType, type ModelFolder } from './modelFolder.js';
+import { GenerationMetrics, type EngineGauges } from './generationMetrics.js';
+import { describeDecoderIo, readModelFolder, type DecoderIo, type IdElementType, type ModelFolder } from './decoderFolder.js';
 import { logitsRow, TokenSampler, type SamplingParams } from './sampling.js';
 import { TextCodec, TextStream } from './textCodec.js';
 

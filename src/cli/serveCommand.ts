@@ -5,8 +5,8 @@
  * in-flight requests and returns 0. Bad arguments: exit code 2 and one line on stderr.
  */
 import { describeDevice, isDeviceChoice, DEVICE_CHOICES, type DeviceChoice } from '../core/onnx/session.js';
-import { GenerationEngine } from './engine.js';
-import { GenerationServer } from './httpServer.js';
+import { GenerationEngine } from '../generation/engine.js';
+import { GenerationServer } from '../generation/httpServer.js';
 import { createDefaultEmbedder } from '../core/embedding/defaultEmbedder.js';
 import { readModelFolder } from '../core/embedding/modelSpec.js';
 import { OnnxEmbedder } from '../core/embedding/onnxEmbedder.js';

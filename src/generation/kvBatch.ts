@@ -6,7 +6,7 @@
  * Left padding lets the decoder append every row's new entry at the same time index, so the
  * `present` outputs of one step are, unchanged, the `past` inputs of the next.
  */
-import type { KvElementType } from './modelFolder.js';
+import type { KvElementType } from './decoderFolder.js';
 
 export type KvArray = Float32Array | Uint16Array;
 
