@@ -31,7 +31,7 @@ await Promise.all([
   // Worker threads load their own bundle, found beside the one that starts them.
   esbuild.build({ ...shared, entryPoints: { embeddingWorker: 'src/core/embedding/embeddingWorker.ts' }, outdir: 'dist' }),
   // The extension runs all of src/core in this child process, off the extension host.
-  esbuild.build({ ...shared, entryPoints: { engine: 'src/extension/engine/engineMain.ts' }, outdir: 'dist' }),
+  esbuild.build({ ...shared, entryPoints: { coreProcess: 'src/extension/coreProcess/main.ts' }, outdir: 'dist' }),
   // The in-host test suite (extensionTestsPath) of test/e2e.
   esbuild.build({ ...shared, entryPoints: { 'test/index': 'test/extension/index.ts' }, outdir: 'dist' }),
   // The chat view and the Show Metrics panel run in the editor's browser sandbox.

@@ -14,8 +14,8 @@ import {
   type IndexStatus,
   type WebviewToHost,
 } from '../shared/protocol.js';
-import { AskFailure, type EngineClient } from './engine/engineClient.js';
-import type { AskParams } from './engine/engineProtocol.js';
+import { AskFailure, type EngineClient } from './coreProcess/client.js';
+import type { AskParams } from './coreProcess/protocol.js';
 
 export const CHAT_VIEW_ID = 'docent.chat';
 const TURNS_KEY = 'docent.chat.turns';

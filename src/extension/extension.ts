@@ -8,9 +8,9 @@ import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node
 import * as vscode from 'vscode';
 import type { IndexStatus } from '../shared/protocol.js';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chatView.js';
-import { EngineClient } from './engine/engineClient.js';
-import type { FolderConfig } from './engine/engineProtocol.js';
-import type { IndexProgressInfo } from './engine/progress.js';
+import { EngineClient } from './coreProcess/client.js';
+import type { FolderConfig } from './coreProcess/protocol.js';
+import type { IndexProgressInfo } from './coreProcess/progress.js';
 import { LocalServer } from './localServer.js';
 import { MetricsPanel, type MetricsSample } from './metricsPanel.js';
 import { backendInfo, backendKind, engineConfig, localServerSettings } from './settings.js';

@@ -1,7 +1,7 @@
 /** Reads Docent's settings (contributed in package.json) into the engine's configuration. */
 import * as vscode from 'vscode';
 import type { BackendInfo } from '../shared/protocol.js';
-import type { BackendSettings, EngineConfig, FolderConfig } from './engine/engineProtocol.js';
+import type { BackendSettings, EngineConfig, FolderConfig } from './coreProcess/protocol.js';
 
 export type BackendKind = BackendInfo['kind'];
 

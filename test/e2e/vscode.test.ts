@@ -33,7 +33,7 @@ function missing(): string | false {
   const noChromium = chromiumMissing();
   if (noChromium) return noChromium;
   if (!existsSync(CODE_SERVER)) return `code-server not installed in .cache/e2e (run scripts/e2e-setup.sh)`;
-  for (const bundle of ['extension.js', 'engine.js', 'webview.js', 'test/index.js']) {
+  for (const bundle of ['extension.js', 'coreProcess.js', 'webview.js', 'test/index.js']) {
     if (!existsSync(path.join(ROOT, 'dist', bundle))) return `dist/${bundle} is missing (npm run build)`;
   }
   return false;

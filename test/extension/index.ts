@@ -21,7 +21,7 @@ interface Result {
   ms: number;
 }
 
-const HEAVY_MODULES = /[\\/]node_modules[\\/](onnxruntime-node|hnswlib-node)[\\/]|[\\/]dist[\\/]engine\.js$/;
+const HEAVY_MODULES = /[\\/]node_modules[\\/](onnxruntime-node|hnswlib-node)[\\/]|[\\/]dist[\\/]coreProcess\.js$/;
 const EXTENSION_ID = 'docent.docent';
 
 function assert(condition: unknown, message: string): asserts condition {

@@ -1,12 +1,12 @@
 /**
- * The extension host's side of the engine process: forks dist/engine.js on first use, forwards
+ * The extension host's side of the engine process: forks dist/coreProcess.js on first use, forwards
  * requests, routes replies by id, and restarts the process (with the last configuration) if it
  * dies. Only `child_process` is loaded here; src/core stays in the child.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { MetricsSnapshot } from '../../core/pipeline/types.js';
-import type { AskParams, EngineCitation, EngineConfig, EngineStats, EngineToHost, HostToEngine } from './engineProtocol.js';
+import type { AskParams, EngineCitation, EngineConfig, EngineStats, EngineToHost, HostToEngine } from './protocol.js';
 import type { IndexProgressInfo } from './progress.js';
 
 export interface AskHandlers {
@@ -131,7 +131,7 @@ export class EngineClient {
   private ensureChild(): ChildProcess {
     if (this.child) return this.child;
     if (!this.config) throw new Error('the engine needs a configuration before it starts');
-    const child = fork(path.join(this.distDir, 'engine.js'), [], {
+    const child = fork(path.join(this.distDir, 'coreProcess.js'), [], {
       // The host's own flags (inspector ports, heap limits) are not meant for the engine.
       execArgv: [],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

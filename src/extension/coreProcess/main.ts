@@ -1,5 +1,5 @@
 /**
- * Entry point of the engine child process (bundled as dist/engine.js). Owns the per-folder
+ * Entry point of the engine child process (bundled as dist/coreProcess.js). Owns the per-folder
  * stores, the embedder and the answer pipeline; the extension host talks to it over IPC
  * (engineProtocol.ts). Indexing runs at a lowered OS priority so the editor stays responsive
  * on small machines.
@@ -17,8 +17,8 @@ import { AnswerPipeline, BackendFailure, BusyError, type Citation } from '../../
 import { HybridRetriever } from '../../core/search/hybrid.js';
 import { DocStore } from '../../core/store.js';
 import type { Embedder } from '../../core/types.js';
-import type { EngineConfig, EngineStats, EngineToHost, HostToEngine, AskParams, BackendSettings } from './engineProtocol.js';
-import { MultiFolderRetriever } from './multiFolderRetriever.js';
+import type { EngineConfig, EngineStats, EngineToHost, HostToEngine, AskParams, BackendSettings } from './protocol.js';
+import { MultiFolderRetriever } from '../../core/search/multiFolderRetriever.js';
 
 /** Progress messages per second at most: the host only redraws a status bar item. */
 const PROGRESS_INTERVAL_MS = 250;

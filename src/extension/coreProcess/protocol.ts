@@ -1,5 +1,5 @@
 /**
- * Messages between the extension host and the engine child process (dist/engine.js), which
+ * Messages between the extension host and the engine child process (dist/coreProcess.js), which
  * runs src/core: indexing, retrieval and answering never touch the extension host's event loop,
  * and onnxruntime / hnswlib are never loaded into it. Both ends are our own code, shipped in
  * one VSIX, so the shapes are typed rather than validated.

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
-import { HashingEmbedder } from '../../src/core/embedding/hashingEmbedder.js';
-import { indexFolder } from '../../src/core/indexer.js';
-import { HybridRetriever } from '../../src/core/search/hybrid.js';
-import { DocStore } from '../../src/core/store.js';
-import { MultiFolderRetriever } from '../../src/extension/engine/multiFolderRetriever.js';
-import { makeTempDir } from '../support/tempDocs.js';
+import { HashingEmbedder } from '../../../src/core/embedding/hashingEmbedder.js';
+import { indexFolder } from '../../../src/core/indexer.js';
+import { HybridRetriever } from '../../../src/core/search/hybrid.js';
+import { DocStore } from '../../../src/core/store.js';
+import { MultiFolderRetriever } from '../../../src/core/search/multiFolderRetriever.js';
+import { makeTempDir } from '../../support/tempDocs.js';
 
 const QUESTION = 'When does the quokka ledger reconciliation job run?';
 let handbook: HybridRetriever;

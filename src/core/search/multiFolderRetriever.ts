@@ -6,8 +6,8 @@
  * folders each path is prefixed with its folder's name (`api-docs/guide/auth.md`), so the model
  * and the citations say which folder a passage came from.
  */
-import { sumCollectionStatistics, type HybridRetriever } from '../../core/search/hybrid.js';
-import type { RetrievalHit, Retriever } from '../../core/types.js';
+import { sumCollectionStatistics, type HybridRetriever } from './hybrid.js';
+import type { RetrievalHit, Retriever } from '../types.js';
 
 export interface FolderRetriever {
   name: string;
