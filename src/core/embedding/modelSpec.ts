@@ -18,7 +18,7 @@ export interface TransformerModelSpec {
   pooling: 'mean' | 'cls';
 }
 
-/** The word-vector model built by scripts/build-default-model.ts (see wordVectorModel.ts). */
+/** The word-vector model built by scripts/build-default-model.ts (see src/build/wordVectorModel.ts). */
 export interface WordVectorModelSpec {
   kind: 'word-vectors';
   id: string;
