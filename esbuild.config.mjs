@@ -36,5 +36,5 @@ await Promise.all([
   esbuild.build({ ...shared, entryPoints: { 'test/index': 'test/extension/index.ts' }, outdir: 'dist' }),
   // The chat view and the Show Metrics panel run in the editor's browser sandbox.
   esbuild.build({ ...browser, entryPoints: { webview: 'webview/main.ts', metrics: 'webview/metrics.ts' }, outdir: 'dist' }),
-  esbuild.build({ ...shared, entryPoints: { cli: 'src/cli/index.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...shared, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
 ]);

@@ -8,7 +8,7 @@ import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/p
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import ignore from 'ignore';
-import { CODE_EXTENSIONS, DOC_EXTENSIONS } from './parse/index.js';
+import { CODE_EXTENSIONS, DOC_EXTENSIONS } from './parse/parseDocument.js';
 
 export type SkipReason =
   | 'ignored'

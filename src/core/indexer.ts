@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { chunkDocument, DEFAULT_CHUNKING, headingsBelowTitle, type ChunkingOptions } from './chunker.js';
 import { discoverFiles, readTextFile, type DiscoveryOptions, type SkipReason } from './discovery.js';
-import { parseDocument } from './parse/index.js';
+import { parseDocument } from './parse/parseDocument.js';
 import type { DocStore } from './store.js';
 import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
 

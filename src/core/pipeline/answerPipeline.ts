@@ -13,7 +13,7 @@ import { CircuitBreaker } from './circuitBreaker.js';
 import { ConversationStore, REWRITE_SYSTEM_PROMPT, rewriteFollowUpHeuristically } from './conversations.js';
 import { abortReason, BackendFailure, BusyError, StageTimeoutError } from './errors.js';
 import { ConcurrencyLimiter } from './limiter.js';
-import { PipelineMetrics } from './metrics.js';
+import { PipelineMetrics } from './pipelineMetrics.js';
 import { RedisSecondLevel } from './redisCache.js';
 import { boundHistory, buildPrompt, citationFromHit } from './prompt.js';
 import type { ChatMessage } from './prompt.js';

@@ -4,7 +4,7 @@ import { parseCode } from './code.js';
 import { parseHtml } from './html.js';
 import { parseMarkdown } from './markdown.js';
 import { parseRst } from './rst.js';
-import { parseText } from './text.js';
+import { parseText } from './plainText.js';
 
 export type DocFormat = 'markdown' | 'html' | 'asciidoc' | 'rst' | 'text' | 'code';
 
