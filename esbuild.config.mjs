@@ -33,7 +33,7 @@ await Promise.all([
   // The extension runs all of src/core in this child process, off the extension host.
   esbuild.build({ ...shared, entryPoints: { coreProcess: 'src/extension/coreProcess/main.ts' }, outdir: 'dist' }),
   // The in-host test suite (extensionTestsPath) of test/e2e.
-  esbuild.build({ ...shared, entryPoints: { 'test/index': 'test/extension/index.ts' }, outdir: 'dist' }),
+  esbuild.build({ ...shared, entryPoints: { 'test/inHostSuite': 'test/e2e/inHostSuite.ts' }, outdir: 'dist' }),
   // The chat view and the Show Metrics panel run in the editor's browser sandbox.
   esbuild.build({ ...browser, entryPoints: { webview: 'webview/main.ts', metrics: 'webview/metrics.ts' }, outdir: 'dist' }),
   esbuild.build({ ...shared, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),

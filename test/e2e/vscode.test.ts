@@ -2,7 +2,7 @@
  * End to end in a real VS Code host: code-server 4.100.3 (installed by scripts/e2e-setup.sh)
  * with the packaged VSIX installed, driven through Debian's Chromium. Asks in the chat view,
  * opens a citation, runs Explain Selection, watches the status bar; then runs the in-host suite
- * (test/extension, via extensionTestsPath) and fails on its results file. Skips, saying why,
+ * (test/e2e/inHostSuite.ts, via extensionTestsPath) and fails on its results file. Skips, saying why,
  * when a prerequisite is missing.
  */
 import assert from 'node:assert/strict';
@@ -33,7 +33,7 @@ function missing(): string | false {
   const noChromium = chromiumMissing();
   if (noChromium) return noChromium;
   if (!existsSync(CODE_SERVER)) return `code-server not installed in .cache/e2e (run scripts/e2e-setup.sh)`;
-  for (const bundle of ['extension.js', 'coreProcess.js', 'webview.js', 'test/index.js']) {
+  for (const bundle of ['extension.js', 'coreProcess.js', 'webview.js', 'test/inHostSuite.js']) {
     if (!existsSync(path.join(ROOT, 'dist', bundle))) return `dist/${bundle} is missing (npm run build)`;
   }
   return false;
@@ -473,7 +473,7 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
   test('the in-host suite passes (extensionTestsPath)', async () => {
     const payload = JSON.stringify([
       ['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${ROOT}`],
-      ['extensionTestsPath', `vscode-remote://127.0.0.1:${port}${path.join(ROOT, 'dist', 'test', 'index.js')}`],
+      ['extensionTestsPath', `vscode-remote://127.0.0.1:${port}${path.join(ROOT, 'dist', 'test', 'inHostSuite.js')}`],
     ]);
     const measure = path.join(scratch, 'measure');
     cpSync(MEASURE_DOCS, measure, { recursive: true });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type FaultInjectingOpenAIServer, refusedBaseURL } from '../support/openaiStubServer.js';
+import { type FaultInjectingOpenAIServer, refusedBaseURL } from '../../support/openaiStubServer.js';
 import { capture, makePipeline, settlesWithin, useStubServer, waitFor } from './fixtures.js';
 
 const QUESTION = 'How do I rotate the API signing keys?';

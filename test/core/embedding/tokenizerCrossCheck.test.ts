@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createTransformerEncoder } from '../../src/core/embedding/embeddingRunner.js';
+import { createTransformerEncoder } from '../../../src/core/embedding/embeddingRunner.js';
 
-const SHARED_MODELS = join(__dirname, '..', '..', '..', 'shared', 'models');
+const SHARED_MODELS = join(__dirname, '..', '..', '..', '..', 'shared', 'models');
 const MINILM = join(SHARED_MODELS, 'minilm-tokenizer');
 
 const SAMPLES = [

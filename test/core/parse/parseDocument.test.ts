@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CODE_EXTENSIONS, DOC_EXTENSIONS, formatOf, parseDocument } from '../../src/core/parse/parseDocument.js';
+import { CODE_EXTENSIONS, DOC_EXTENSIONS, formatOf, parseDocument } from '../../../src/core/parse/parseDocument.js';
 
 test('formatOf: by extension, case-insensitive', () => {
   assert.equal(formatOf('docs/README.md'), 'markdown');

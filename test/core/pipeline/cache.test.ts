@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HashingEmbedder } from '../../src/core/embedding/hashingEmbedder.js';
-import type { FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
+import { HashingEmbedder } from '../../../src/core/embedding/hashingEmbedder.js';
+import type { FaultInjectingOpenAIServer } from '../../support/openaiStubServer.js';
 import { capture, makePipeline, settlesWithin, useStubServer, waitFor } from './fixtures.js';
 
 const QUESTION = 'How do I rotate the API signing keys?';

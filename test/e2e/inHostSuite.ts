@@ -1,5 +1,5 @@
 /**
- * In-host suite (bundled to dist/test/index.js, run through `extensionTestsPath` inside a real
+ * In-host suite (bundled to dist/test/inHostSuite.js, run through `extensionTestsPath` inside a real
  * VS Code extension host). A failing in-host test makes no process exit non-zero, so the suite
  * writes its results to DOCENT_TEST_RESULTS (default test-results/in-host.json) and the
  * e2e runner fails on them.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KeywordIndex, sumStatistics } from '../../src/core/search/keywordIndex.js';
-import { identifierParts, keywordTokens } from '../../src/core/search/tokenize.js';
+import { KeywordIndex, sumStatistics } from '../../../src/core/search/keywordIndex.js';
+import { identifierParts, keywordTokens } from '../../../src/core/search/tokenize.js';
 
 test('identifier-aware tokens: camelCase, snake_case and dotted names yield the whole and the parts', () => {
   assert.deepEqual(identifierParts('maxBatchBytes'), ['max', 'Batch', 'Bytes']);

@@ -4,9 +4,9 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import type { AnswerPipeline } from '../../src/core/pipeline/answerPipeline.js';
-import { MemoryRetriever, sampleChunks } from '../support/memoryRetriever.js';
-import { FaultInjectingOpenAIServer, refusedBaseURL } from '../support/openaiStubServer.js';
+import type { AnswerPipeline } from '../../../src/core/pipeline/answerPipeline.js';
+import { MemoryRetriever, sampleChunks } from '../../support/memoryRetriever.js';
+import { FaultInjectingOpenAIServer, refusedBaseURL } from '../../support/openaiStubServer.js';
 import { logCapture, makePipeline, settlesWithin, waitFor } from './fixtures.js';
 
 const REDIS_SERVER = '/usr/bin/redis-server';

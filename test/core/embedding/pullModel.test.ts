@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readModelFolder } from '../../src/core/embedding/modelSpec.js';
-import { pullModel } from '../../src/core/embedding/pullModel.js';
-import { writeBertModelFolder } from '../support/bertModel.js';
-import { listFolder, startHub } from '../support/hubServer.js';
+import { readModelFolder } from '../../../src/core/embedding/modelSpec.js';
+import { pullModel } from '../../../src/core/embedding/pullModel.js';
+import { writeBertModelFolder } from '../../support/bertModel.js';
+import { listFolder, startHub } from '../../support/hubServer.js';
 
 const REPO = 'docent-test/tiny-bert';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseDocument } from '../../src/core/parse/parseDocument.js';
+import { parseDocument } from '../../../src/core/parse/parseDocument.js';
 import { assertTextWithinLines, lineOf } from './support.js';
 
 function outline(path: string, lines: string[]): [string[], number, number][] {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { parseDocument } from '../../src/core/parse/parseDocument.js';
+import { parseDocument } from '../../../src/core/parse/parseDocument.js';
 import { assertTextWithinLines, lineOf, sectionAt } from './support.js';
 
 const PAGE = [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
+import type { FaultInjectingOpenAIServer } from '../../support/openaiStubServer.js';
 import { makePipeline, useStubServer } from './fixtures.js';
 
 describe('metrics', () => {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import OpenAI from 'openai';
 import { runServeCommand } from '../../src/cli/serveCommand.js';
 import { CLI_PATH } from '../support/cli.js';
-import { modelDir, SMALL_DECODER } from './testModels.js';
+import { modelDir, SMALL_DECODER } from '../generation/testModels.js';
 
 function capture(): { write(text: string): boolean; text: string } {
   return {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ParsedDocument, Section } from '../../src/core/types.js';
+import type { ParsedDocument, Section } from '../../../src/core/types.js';
 
 /** 1-based number of the first line equal to `exact` at or after line `after` + 1. */
 export function lineOf(lines: string[], exact: string, after = 0): number {

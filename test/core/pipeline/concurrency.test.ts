@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BusyError, StageTimeoutError } from '../../src/core/pipeline/errors.js';
-import type { FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
+import { BusyError, StageTimeoutError } from '../../../src/core/pipeline/errors.js';
+import type { FaultInjectingOpenAIServer } from '../../support/openaiStubServer.js';
 import { makePipeline, settlesWithin, useStubServer, waitFor } from './fixtures.js';
 
 const QUESTION = 'How do I rotate the API signing keys?';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HashingEmbedder } from '../../src/core/embedding/hashingEmbedder.js';
-import { MemoryRetriever, sampleChunks } from '../support/memoryRetriever.js';
+import { HashingEmbedder } from '../../../src/core/embedding/hashingEmbedder.js';
+import { MemoryRetriever, sampleChunks } from '../../support/memoryRetriever.js';
 import { capture, logCapture, makePipeline } from './fixtures.js';
 
 describe('retrieval-only mode, embeddings and negative caching', () => {

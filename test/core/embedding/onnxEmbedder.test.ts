@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { DeviceUnavailableError, gpuProvidersFor } from '../../src/core/onnx/session.js';
-import { EmbeddingRunner, createTransformerEncoder } from '../../src/core/embedding/embeddingRunner.js';
-import { readModelFolder, type TransformerModelSpec } from '../../src/core/embedding/modelSpec.js';
-import { OnnxEmbedder } from '../../src/core/embedding/onnxEmbedder.js';
-import { writeBertModelFolder } from '../support/bertModel.js';
+import { DeviceUnavailableError, gpuProvidersFor } from '../../../src/core/onnx/session.js';
+import { EmbeddingRunner, createTransformerEncoder } from '../../../src/core/embedding/embeddingRunner.js';
+import { readModelFolder, type TransformerModelSpec } from '../../../src/core/embedding/modelSpec.js';
+import { OnnxEmbedder } from '../../../src/core/embedding/onnxEmbedder.js';
+import { writeBertModelFolder } from '../../support/bertModel.js';
 
 const WORDS = 'the index server query table vacuum key rotate signing api file stream buffer timeout worker cache'.split(' ');
 

@@ -1,9 +1,9 @@
 /** Shared set-up for the pipeline tests: the stub backend, a pipeline over the memory retriever, event capture. */
 import { after, before, beforeEach } from 'node:test';
-import { AnswerPipeline } from '../../src/core/pipeline/answerPipeline.js';
-import type { AnswerEvent, AnswerPipelineOptions } from '../../src/core/pipeline/types.js';
-import { MemoryRetriever, sampleChunks } from '../support/memoryRetriever.js';
-import { FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
+import { AnswerPipeline } from '../../../src/core/pipeline/answerPipeline.js';
+import type { AnswerEvent, AnswerPipelineOptions } from '../../../src/core/pipeline/types.js';
+import { MemoryRetriever, sampleChunks } from '../../support/memoryRetriever.js';
+import { FaultInjectingOpenAIServer } from '../../support/openaiStubServer.js';
 
 export interface Capture {
   events: AnswerEvent[];

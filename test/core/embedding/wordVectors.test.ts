@@ -3,13 +3,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createDefaultEmbedder } from '../../src/core/embedding/defaultEmbedder.js';
-import { EmbeddingRunner } from '../../src/core/embedding/embeddingRunner.js';
-import type { WordVectorManifest } from '../../src/core/embedding/modelSpec.js';
-import { readModelFolder } from '../../src/core/embedding/modelSpec.js';
-import type { OnnxEmbedder } from '../../src/core/embedding/onnxEmbedder.js';
-import { buildWordVectorModel, sifWeight } from '../../src/build/wordVectorModel.js';
-import { IdentifierWordTokenizer } from '../../src/core/embedding/wordTokenizer.js';
+import { createDefaultEmbedder } from '../../../src/core/embedding/defaultEmbedder.js';
+import { EmbeddingRunner } from '../../../src/core/embedding/embeddingRunner.js';
+import type { WordVectorManifest } from '../../../src/core/embedding/modelSpec.js';
+import { readModelFolder } from '../../../src/core/embedding/modelSpec.js';
+import type { OnnxEmbedder } from '../../../src/core/embedding/onnxEmbedder.js';
+import { buildWordVectorModel, sifWeight } from '../../../src/build/wordVectorModel.js';
+import { IdentifierWordTokenizer } from '../../../src/core/embedding/wordTokenizer.js';
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, value, d) => sum + value * b[d]!, 0);
 
@@ -67,5 +67,5 @@ test('default GloVe-SIF model: loads lazily, runs on CPU, and ranks related text
   assert.equal(embedder.activeDevice!.provider, 'cpu');
   assert.ok(dot(question!, related!) > dot(question!, unrelated!) + 0.2);
   assert.ok(dot(identifiers!, prose!) > dot(identifiers!, unrelated!));
-  assert.ok(existsSync(readModelFolder(join(__dirname, '..', '..', 'dist', 'models', 'glove-sif-100d')).modelPath));
+  assert.ok(existsSync(readModelFolder(join(__dirname, '..', '..', '..', 'dist', 'models', 'glove-sif-100d')).modelPath));
 });

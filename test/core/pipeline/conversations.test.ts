@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { looksLikeFollowUp, rewriteFollowUpHeuristically } from '../../src/core/pipeline/conversations.js';
-import { echoSourcesAnswer, type FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
+import { looksLikeFollowUp, rewriteFollowUpHeuristically } from '../../../src/core/pipeline/conversations.js';
+import { echoSourcesAnswer, type FaultInjectingOpenAIServer } from '../../support/openaiStubServer.js';
 import { logCapture, makePipeline, useStubServer } from './fixtures.js';
 
 describe('conversations', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { echoSourcesAnswer, FaultInjectingOpenAIServer } from '../support/openaiStubServer.js';
+import { echoSourcesAnswer, FaultInjectingOpenAIServer } from '../../support/openaiStubServer.js';
 import { capture, makePipeline } from './fixtures.js';
 
 describe('streamed generation through the openai client', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { OpenAiEmbeddingsEmbedder } from '../../src/core/embedding/openAiEmbedder.js';
+import { OpenAiEmbeddingsEmbedder } from '../../../src/core/embedding/openAiEmbedder.js';
 
 /** A tiny /v1/embeddings server: 3-d vectors derived from the text, returned in reverse order. */
 function startServer(): Promise<{ server: Server; baseUrl: string; requests: Array<{ auth?: string; input: string[]; model: string }> }> {
