@@ -144,7 +144,7 @@ function formatIndexReport(report: IndexReport, folder: string): string {
     `  files skipped   ${report.filesSkipped}${skipped ? ` (${skipped})` : ''}\n` +
     `  embedder        ${report.embedder ? `${report.embedder.id} (${report.embedder.dimensions}-d)` : 'none (keyword only)'}\n` +
     (report.embedderRuntime
-      ? `  device          ${describeDevice({ ...report.embedderRuntime, kind: report.embedderRuntime.kind === 'gpu' ? 'gpu' : 'cpu' })}, ${report.embedderRuntime.textsPerSecond.toFixed(0)} chunks/s\n`
+      ? `  device          ${describeDevice(report.embedderRuntime)}, ${report.embedderRuntime.textsPerSecond.toFixed(0)} chunks/s\n`
       : '') +
     `  seconds         ${report.seconds.toFixed(2)}\n`
   );

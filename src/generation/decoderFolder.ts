@@ -54,7 +54,7 @@ export interface ModelFolder {
   eosTokenIds: number[];
 }
 
-interface GenaiConfig {
+export interface GenaiConfig {
   model: {
     eos_token_id?: number | number[];
     vocab_size?: number;
@@ -104,7 +104,7 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
 }
 
 /** Maps the session's inputs and outputs to the roles the engine needs; throws when it cannot. */
-export function describeDecoderIo(session: ort.InferenceSession, folder: ModelFolder): DecoderIo {
+export function describeDecoderIo(session: Pick<ort.InferenceSession, 'inputMetadata' | 'outputMetadata'>, folder: Pick<ModelFolder, 'modelPath' | 'genaiConfig' | 'config'>): DecoderIo {
   const inputs = new Map(session.inputMetadata.map((m) => [m.name, m]));
   const outputs = new Map(session.outputMetadata.map((m) => [m.name, m]));
   const genaiInputs = folder.genaiConfig?.model.decoder.inputs ?? {};

@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OnnxGraphBuilder, TensorType } from '../../src/build/onnxGraphBuilder.js';
+import { OnnxGraphBuilder, TensorType } from '../../src/core/onnx/onnxGraphBuilder.js';
 import { seededRandom } from '../../src/core/seededRandom.js';
 
 export interface BertModelOptions {

@@ -4,12 +4,11 @@
  * (each worker further groups its batch by token length); at most `maxQueuedBatches` batches
  * wait for a worker, and `embed` awaits room before queueing more (back-pressure).
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DeviceUnavailableError, type ActiveDevice, type DeviceChoice } from '../onnx/session.js';
 import type { Embedder, EmbedderRuntime } from '../types.js';
+import { workerEntry } from '../workerScript.js';
 import type { RunnerOptions } from './embeddingRunner.js';
 import type { EmbeddingModelSpec } from './modelSpec.js';
 import type { PoolRequest, PoolResponse, WorkerInit } from './workerProtocol.js';
@@ -58,8 +57,6 @@ interface PoolWorker {
 
 let nextJobId = 1;
 
-/** `--import tsx` does not reach worker threads on Node 20; tsx's CommonJS hook does. */
-const TS_WORKER_EXEC_ARGV = ['--require', 'tsx/cjs'];
 
 export class OnnxEmbedder implements Embedder {
   readonly id: string;
@@ -114,7 +111,7 @@ export class OnnxEmbedder implements Embedder {
   runtime(): EmbedderRuntime | undefined {
     const device = this.activeDevice;
     if (!device) return undefined;
-    return { provider: device.provider, kind: device.kind, fallbackReasons: device.fallbackReasons, textsPerSecond: this.stats().textsPerSecond };
+    return { ...device, textsPerSecond: this.stats().textsPerSecond };
   }
 
   stats(): EmbeddingStats {
@@ -190,7 +187,7 @@ export class OnnxEmbedder implements Embedder {
   }
 
   private async startPool(): Promise<ActiveDevice> {
-    const { script, execArgv } = this.resolveWorkerScript();
+    const { script, execArgv } = workerEntry(__dirname, 'embeddingWorker', this.workerScript);
     const init: WorkerInit = { spec: this.spec, runner: this.runnerOptions };
     const workers = Array.from({ length: this.workerCount }, () => new Worker(script, { workerData: init, execArgv }));
     const readiness = workers.map((worker) => waitForReady(worker));
@@ -208,16 +205,6 @@ export class OnnxEmbedder implements Embedder {
     }
     this.active = (outcomes[0] as PromiseFulfilledResult<ActiveDevice>).value;
     return this.active;
-  }
-
-  private resolveWorkerScript(): { script: string; execArgv: string[] } {
-    if (this.workerScript) {
-      return { script: this.workerScript, execArgv: this.workerScript.endsWith('.ts') ? TS_WORKER_EXEC_ARGV : [] };
-    }
-    // Bundled: dist/embeddingWorker.js sits beside the bundle. From source (tsx): the .ts sibling.
-    const bundled = join(__dirname, 'embeddingWorker.js');
-    if (existsSync(bundled)) return { script: bundled, execArgv: [] };
-    return { script: join(__dirname, 'embeddingWorker.ts'), execArgv: TS_WORKER_EXEC_ARGV };
   }
 
   /**
