@@ -152,8 +152,13 @@ export interface ModelSource {
   path: string;
   /** The model to run when it differs from the file (a rewritten graph, see graphEdit.ts). */
   bytes?: Uint8Array;
-  /** The file to use on a given provider (e.g. an fp16 export on GPUs); default `path`. */
-  pathFor?: (provider: string) => string;
+  /** The file and bytes for a given provider (e.g. an fp16 export on GPUs); default `path`/`bytes`. */
+  prepare?: (provider: string) => Promise<PreparedModel>;
+}
+
+export interface PreparedModel {
+  path: string;
+  bytes?: Uint8Array;
 }
 
 /**
@@ -189,8 +194,10 @@ export async function createSession(
     const config = providerConfig(provider, request.deviceId);
     const providerOptions = typeof options === 'function' ? options(provider) : options;
     let placement: Placement | undefined;
+    const unavailable = provider === 'cpu' ? undefined : preflight(provider);
+    const prepared = unavailable === undefined && source?.prepare ? await source.prepare(provider) : source;
     if (provider !== 'cpu') {
-      const blocked = preflight(provider) ?? (source ? await probeFailure(source, provider, config, providerOptions) : undefined);
+      const blocked = unavailable ?? (prepared ? await probeFailure(prepared.path, config, providerOptions) : undefined);
       if (typeof blocked === 'string') {
         if (explicit) throw new DeviceUnavailableError(provider, new Error(blocked));
         fallbackReasons.push(`${PROVIDER_LABEL[provider] ?? provider}: ${blocked}`);
@@ -201,7 +208,7 @@ export async function createSession(
     }
     try {
       const sessionOptions = { ...providerOptions, executionProviders: [config] };
-      const chosen = source?.bytes ?? (source ? (source.pathFor?.(provider) ?? source.path) : model);
+      const chosen = prepared ? (prepared.bytes ?? prepared.path) : model;
       const session = typeof chosen === 'string' ? await ort.InferenceSession.create(chosen, sessionOptions) : await ort.InferenceSession.create(chosen as Uint8Array, sessionOptions);
       const active: ActiveDevice = { provider, kind: provider === 'cpu' ? 'cpu' : 'gpu', fallbackReasons };
       if (typeof config !== 'string') active.deviceId = config.deviceId;
@@ -220,8 +227,7 @@ export async function createSession(
  * Creates the session once in a child process with onnxruntime's verbose log. Returns the
  * reason it failed (with the libraries the log names) or the placement it printed.
  */
-async function probeFailure(source: ModelSource, provider: string, config: ReturnType<typeof providerConfig>, options: SessionOptions): Promise<string | { placement?: Placement }> {
-  const path = source.pathFor?.(provider) ?? source.path;
+async function probeFailure(path: string, config: ReturnType<typeof providerConfig>, options: SessionOptions): Promise<string | { placement?: Placement }> {
   const probe = await probeSession(path, { provider: config, graphOptimizationLevel: options.graphOptimizationLevel, extra: options.extra });
   if (probe.created) return { placement: probe.placement };
   const libraries = probe.libraryErrors.length > 0 ? ` (onnxruntime: failed to load ${probe.libraryErrors.join('; ')})` : '';
