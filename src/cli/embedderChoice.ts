@@ -8,7 +8,7 @@ import { createDefaultEmbedder } from '../core/embedding/defaultEmbedder.js';
 import { HashingEmbedder } from '../core/embedding/hashingEmbedder.js';
 import { readModelFolder } from '../core/embedding/modelSpec.js';
 import { OnnxEmbedder } from '../core/embedding/onnxEmbedder.js';
-import type { DeviceChoice } from '../core/onnx/session.js';
+import type { DeviceRequest } from '../core/onnx/session.js';
 import type { Embedder } from '../core/types.js';
 import { UsageError } from './usageError.js';
 
@@ -20,15 +20,16 @@ export interface EmbedderChoice {
   spec: string;
 }
 
-export function createEmbedder(spec: string | undefined, device: DeviceChoice): EmbedderChoice {
+export function createEmbedder(spec: string | undefined, request: DeviceRequest): EmbedderChoice {
+  const device = { device: request.choice, deviceId: request.deviceId };
   const name = spec ?? 'default';
   if (name === 'none') return { embedder: undefined, spec: name };
   if (name === 'hashing') return { embedder: new HashingEmbedder(), spec: name };
-  if (name === 'default') return { embedder: createDefaultEmbedder({ device }), spec: name };
+  if (name === 'default') return { embedder: createDefaultEmbedder(device), spec: name };
   const folder = path.resolve(name);
   if (existsSync(folder) && statSync(folder).isDirectory()) {
     try {
-      return { embedder: new OnnxEmbedder(readModelFolder(folder), { device }), spec: folder };
+      return { embedder: new OnnxEmbedder(readModelFolder(folder), device), spec: folder };
     } catch (error) {
       throw new UsageError(`--embedder ${name}: ${(error as Error).message}`);
     }

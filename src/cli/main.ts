@@ -14,7 +14,7 @@ import { runServeCommand } from './serveCommand.js';
 import { DocStore, StoreError } from '../core/store.js';
 import type { RetrievalHit } from '../core/types.js';
 import { pullModel, defaultModelCacheDir } from '../core/embedding/pullModel.js';
-import { describeDevice, isDeviceChoice, DEVICE_CHOICES, type DeviceChoice } from '../core/onnx/session.js';
+import { describeDevice, isDeviceChoice, DEVICE_CHOICES, type DeviceRequest } from '../core/onnx/session.js';
 import { createEmbedder, EMBEDDER_HELP } from './embedderChoice.js';
 import { UsageError } from './usageError.js';
 
@@ -27,13 +27,13 @@ export interface CliIo {
 
 const DEVICE_HELP = DEVICE_CHOICES.join('|');
 const USAGE = `usage:
-  docent index <folder> --store <dir> [--json] [--embedder ${EMBEDDER_HELP}] [--device ${DEVICE_HELP}]
-  docent query "<text>" --store <dir> [--k 10] [--json] [--device ${DEVICE_HELP}]
+  docent index <folder> --store <dir> [--json] [--embedder ${EMBEDDER_HELP}] [--device ${DEVICE_HELP}] [--device-id N]
+  docent query "<text>" --store <dir> [--k 10] [--json] [--device ${DEVICE_HELP}] [--device-id N]
   docent query --batch <file> --store <dir> [--k 10] --json
   docent ask "<question>" --store <dir> [--endpoint URL --model NAME] [--k 8] [--json]   (API key: DOCENT_API_KEY)
   docent info --store <dir> [--json]
   docent model pull <hf-repo-id> [--cache <dir>] [--revision main]
-  docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device auto] [--max-batch 16] [--threads N] [--api-key-env NAME]`;
+  docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device ${DEVICE_HELP}] [--device-id N] [--max-batch 16] [--threads N] [--api-key-env NAME]`;
 
 export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
   const [command, ...rest] = argv;
@@ -86,10 +86,13 @@ function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   }
 }
 
-function deviceOf(value: string | undefined): DeviceChoice {
-  if (value === undefined) return 'auto';
-  if (!isDeviceChoice(value)) throw new UsageError(`--device must be one of ${DEVICE_HELP}, got "${value}"`);
-  return value;
+function deviceOf(values: { device?: string; 'device-id'?: string }): DeviceRequest {
+  const choice = values.device ?? 'auto';
+  if (!isDeviceChoice(choice)) throw new UsageError(`--device must be one of ${DEVICE_HELP}, got "${choice}"`);
+  const id = values['device-id'];
+  if (id === undefined) return { choice };
+  if (!/^\d+$/.test(id) || Number(id) > 64) throw new UsageError(`--device-id must be a GPU index from 0 to 64, got "${id}"`);
+  return { choice, deviceId: Number(id) };
 }
 
 function positiveInteger(value: string | undefined, name: string, fallback: number): number {
@@ -105,11 +108,12 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     json: { type: 'boolean' },
     embedder: { type: 'string' },
     device: { type: 'string' },
+    'device-id': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('index takes exactly one folder');
   if (!values.store) throw new UsageError('--store <dir> is required');
   const folder = path.resolve(positionals[0]!);
-  const { embedder, spec } = createEmbedder(values.embedder, deviceOf(values.device));
+  const { embedder, spec } = createEmbedder(values.embedder, deviceOf(values));
   const store = await DocStore.open(path.resolve(values.store), { create: true });
   const skips: string[] = [];
   const progress = io.progress;
@@ -157,8 +161,9 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     k: { type: 'string' },
     batch: { type: 'string' },
     device: { type: 'string' },
+    'device-id': { type: 'string' },
   });
-  const device = deviceOf(values.device);
+  const device = deviceOf(values);
   if (!values.store) throw new UsageError('--store <dir> is required');
   const k = positiveInteger(values.k, 'k', 10);
   if (values.batch !== undefined && positionals.length > 0) throw new UsageError('give either a query or --batch <file>, not both');
@@ -297,6 +302,7 @@ async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Prom
     json: { type: 'boolean' },
     k: { type: 'string' },
     device: { type: 'string' },
+    'device-id': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('ask takes exactly one quoted question');
   if (!values.store) throw new UsageError('--store <dir> is required');
@@ -304,7 +310,7 @@ async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Prom
   if (values.endpoint !== undefined && !/^https?:\/\//.test(values.endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, got "${values.endpoint}"`);
   const k = positiveInteger(values.k, 'k', 8);
   const store = await DocStore.open(path.resolve(values.store));
-  const embedder = store.embedder?.spec ? createEmbedder(store.embedder.spec, deviceOf(values.device)).embedder : undefined;
+  const embedder = store.embedder?.spec ? createEmbedder(store.embedder.spec, deviceOf(values)).embedder : undefined;
   const pipeline = new AnswerPipeline({
     retriever: new HybridRetriever(store, embedder),
     embedder,

@@ -1,6 +1,6 @@
 /**
  * `docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1]
- * [--device auto] [--max-batch 16] [--threads N] [--api-key-env NAME]`
+ * [--device auto|cpu|cuda|webgpu|dml|coreml] [--device-id N] [--max-batch 16] [--threads N] [--api-key-env NAME]`
  * Loads the decoder, serves the OpenAI-compatible API until SIGTERM/SIGINT, then drains
  * in-flight requests and returns 0. Bad arguments: exit code 2 and one line on stderr.
  */
@@ -22,6 +22,8 @@ export interface ServeArguments {
   port: number;
   host: string;
   device: DeviceChoice;
+  /** GPU index for CUDA and DirectML. */
+  deviceId?: number;
   maxBatch: number;
   /** onnxruntime intra-op threads; undefined leaves onnxruntime's default (one per physical core). */
   threads?: number;
@@ -32,12 +34,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-const USAGE =
-  'usage: docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device auto] [--max-batch 16] [--threads N] [--api-key-env NAME]';
+const USAGE = `usage: docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device ${DEVICE_CHOICES.join('|')}] [--device-id N] [--max-batch 16] [--threads N] [--api-key-env NAME]`;
 
 export function parseServeArguments(argv: string[]): ServeArguments {
   const values = new Map<string, string>();
-  const known = ['--model', '--embedding-model', '--port', '--host', '--device', '--max-batch', '--threads', '--api-key-env'];
+  const known = ['--model', '--embedding-model', '--port', '--host', '--device', '--device-id', '--max-batch', '--threads', '--api-key-env'];
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     if (!known.includes(flag)) throw new UsageError(`unknown argument "${argv[i]}"; ${USAGE}`);
@@ -53,9 +54,11 @@ export function parseServeArguments(argv: string[]): ServeArguments {
   const threads = threadsText === undefined ? undefined : integer(threadsText, '--threads', 1, 1024);
   const device = values.get('--device') ?? 'auto';
   if (!isDeviceChoice(device)) throw new UsageError(`--device must be one of ${DEVICE_CHOICES.join(', ')}, not "${device}"`);
+  const deviceIdText = values.get('--device-id');
+  const deviceId = deviceIdText === undefined ? undefined : integer(deviceIdText, '--device-id', 0, 64);
   const apiKeyEnv = values.get('--api-key-env');
   if (apiKeyEnv !== undefined && !process.env[apiKeyEnv]) throw new UsageError(`--api-key-env ${apiKeyEnv}: that environment variable is not set or empty`);
-  return { model, embeddingModel: values.get('--embedding-model'), port, host: values.get('--host') ?? '127.0.0.1', device, maxBatch, threads, apiKeyEnv };
+  return { model, embeddingModel: values.get('--embedding-model'), port, host: values.get('--host') ?? '127.0.0.1', device, deviceId, maxBatch, threads, apiKeyEnv };
 }
 
 function integer(text: string, flag: string, min: number, max: number): number {
@@ -77,8 +80,8 @@ export async function runServeCommand(argv: string[], io: { stdout: Output; stde
     try {
       embedder =
         args.embeddingModel === 'default'
-          ? createDefaultEmbedder({ device: args.device })
-          : new OnnxEmbedder(readModelFolder(args.embeddingModel), { device: args.device });
+          ? createDefaultEmbedder({ device: args.device, deviceId: args.deviceId })
+          : new OnnxEmbedder(readModelFolder(args.embeddingModel), { device: args.device, deviceId: args.deviceId });
     } catch (error) {
       io.stderr.write(`docent serve: cannot load embedding model ${args.embeddingModel}: ${error instanceof Error ? error.message : String(error)}\n`);
       return 1;
@@ -87,7 +90,7 @@ export async function runServeCommand(argv: string[], io: { stdout: Output; stde
 
   let engine: GenerationEngine;
   try {
-    engine = await GenerationEngine.load(args.model, { device: args.device, maxBatch: args.maxBatch, intraOpThreads: args.threads });
+    engine = await GenerationEngine.load(args.model, { device: args.device, deviceId: args.deviceId, maxBatch: args.maxBatch, intraOpThreads: args.threads });
   } catch (error) {
     io.stderr.write(`docent serve: cannot load model from ${args.model}: ${error instanceof Error ? error.message : String(error)}\n`);
     await embedder?.dispose();

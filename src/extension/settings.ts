@@ -75,6 +75,7 @@ export function engineConfig(folders: FolderConfig[], workspaceFolders: readonly
     maxFileBytes: Math.max(1, config.get<number>('index.maxFileSizeKB', 2048)) * 1024,
     embeddingModel: config.get<string>('embedding.model', 'default') || 'default',
     device: config.get<EngineConfig['device']>('embedding.device', 'auto'),
+    deviceId: config.get<number>('embedding.deviceId', 0),
     embeddingWorkers: config.get<number>('performance.embeddingWorkers', 1),
     backend: backendSettings(apiKey),
     cache: {

@@ -16,6 +16,8 @@ import type { PoolRequest, PoolResponse, WorkerInit } from './workerProtocol.js'
 export interface OnnxEmbedderOptions {
   /** Execution provider choice; default 'auto' (GPU providers of the platform, then CPU). */
   device?: DeviceChoice;
+  /** Adapter index for CUDA and DirectML (docent.embedding.deviceId, --device-id). */
+  deviceId?: number;
   /** Worker threads, each with its own session; default min(2, cores). */
   workers?: number;
   /** Texts per worker request; default 32. */
@@ -92,6 +94,7 @@ export class OnnxEmbedder implements Embedder {
     this.maxQueuedBatches = Math.max(1, options.maxQueuedBatches ?? 2 * this.workerCount);
     this.runnerOptions = {
       device: this.device,
+      deviceId: options.deviceId,
       intraOpThreads: options.intraOpThreads ?? Math.max(1, Math.floor(cores / this.workerCount)),
       maxBatchTokens: options.maxBatchTokens,
     };

@@ -109,8 +109,8 @@ class Engine {
     this.config = config;
     if (!this.loaded || !previous) return;
     // Only what the stores depend on needs a reload; backend and cache changes rebuild the pipeline.
-    const reload = JSON.stringify([previous.folders, previous.embeddingModel, previous.device, previous.embeddingWorkers]) !==
-      JSON.stringify([config.folders, config.embeddingModel, config.device, config.embeddingWorkers]);
+    const reload = JSON.stringify([previous.folders, previous.embeddingModel, previous.device, previous.deviceId, previous.embeddingWorkers]) !==
+      JSON.stringify([config.folders, config.embeddingModel, config.device, config.deviceId, config.embeddingWorkers]);
     const old = this.loaded;
     if (reload) {
       // The old stores' run must have stopped (and finished any commit) before new stores open the same folders.
@@ -278,7 +278,7 @@ class Engine {
 }
 
 function createEmbedder(config: EngineConfig): Embedder | undefined {
-  const options = { device: config.device, workers: config.embeddingWorkers };
+  const options = { device: config.device, deviceId: config.deviceId, workers: config.embeddingWorkers };
   switch (config.embeddingModel) {
     case 'none':
       return undefined;

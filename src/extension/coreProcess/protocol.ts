@@ -4,6 +4,7 @@
  * and onnxruntime / hnswlib are never loaded into it. Both ends are our own code, shipped in
  * one VSIX, so the shapes are typed rather than validated.
  */
+import type { DeviceChoice } from '../../core/onnx/session.js';
 import type { MetricsSnapshot } from '../../core/pipeline/types.js';
 import type { IndexProgressInfo } from './progress.js';
 import type { CitationInfo } from '../../shared/protocol.js';
@@ -31,7 +32,9 @@ export interface EngineConfig {
   maxFileBytes: number;
   /** 'default' | 'hashing' | 'none' | a model folder. */
   embeddingModel: string;
-  device: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
+  device: DeviceChoice;
+  /** GPU index for CUDA and DirectML. */
+  deviceId: number;
   embeddingWorkers: number;
   backend: BackendSettings | null;
   cache: { enabled: boolean; answerEntries: number; answerTtlSeconds: number; embeddingEntries: number; embeddingTtlSeconds: number };
