@@ -422,7 +422,7 @@ export async function runBench(options: GenerationBenchOptions = {}): Promise<un
     result.models = results;
     result.h100 = { stepsPerSecondBatch1: estimate.stepsPerSecond, explanation: estimate.lines };
   }
-  if (run('sampling')) result.sampling = await runSamplingBench(settings.log, options.quick ? 3 : 9);
+  if (run('sampling')) result.sampling = await runSamplingBench(settings.log, options.quick ? 3 : 9, !options.quick);
   if (run('copies')) result.kvCopies = copyCost(settings.log);
   if (run('lag')) result.eventLoopLag = await eventLoopLag(settings.log, settings.device ?? 'auto');
   const resultsDir = join(__dirname, 'results');

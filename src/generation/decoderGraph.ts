@@ -5,7 +5,8 @@
  * Last-token logits: exports return logits for every position ([B, S, V]; 78 MB for a
  * 128-token chunk at Qwen2.5's 151,936-token vocabulary) although a prefill uses one row per
  * sequence. A small fragment appended to the graph gathers the wanted rows on the device, so
- * the session hands over [R, V] only.
+ * the session hands over [R, V] only, as float32 whatever the export's type (converting fp16
+ * on the host cost more than choosing the token: bench:generation).
  *
  * GroupQueryAttention: onnxruntime-genai's GPU exports use com.microsoft.GroupQueryAttention,
  * which takes per-row lengths (seqlens_k, from the attention mask) and assumes each row's
@@ -45,7 +46,8 @@ export async function prepareDecoder(modelPath: string, logitsName: (facts: Grap
   const flatShape = g.op('Concat', [g.int64s([-1]), vocab], { axis: 0 });
   const flat = g.op('Reshape', [output.name, flatShape]);
   g.input(LOGIT_INDEX, TensorType.INT64, ['logit_rows']);
-  g.op('Gather', [flat, LOGIT_INDEX], { axis: 0 }, LAST_LOGITS);
-  g.output(LAST_LOGITS, output.elemType, ['logit_rows', output.dims[2] ?? 'vocab']);
+  if (output.elemType === TensorType.FLOAT) g.op('Gather', [flat, LOGIT_INDEX], { axis: 0 }, LAST_LOGITS);
+  else g.op('Cast', [g.op('Gather', [flat, LOGIT_INDEX], { axis: 0 })], { to: TensorType.FLOAT }, LAST_LOGITS);
+  g.output(LAST_LOGITS, TensorType.FLOAT, ['logit_rows', output.dims[2] ?? 'vocab']);
   return { bytes: withFragment(original, g.encodeFragment()), facts, attention };
 }

@@ -22,7 +22,6 @@
 import * as ort from 'onnxruntime-node';
 import { createSession, providerConfig, type ActiveDevice, type DeviceRequest } from '../core/onnx/session.js';
 import { externalDataOptions } from '../core/onnx/graphEdit.js';
-import { toFloat32 } from '../core/onnx/float16.js';
 import { describeDecoderIo, type DecoderIo, type IdElementType, type ModelFolder } from './decoderFolder.js';
 import { LAST_LOGITS, LOGIT_INDEX, prepareDecoder, type AttentionKind } from './decoderGraph.js';
 import { disposeBlock, KvOps, type KvBlock, type KvLayout } from './kvBatch.js';
@@ -212,7 +211,8 @@ export class DecoderRuntime {
 
     const logits = outputs[LAST_LOGITS]!;
     const vocab = logits.dims[1]!;
-    const chosen = rows.map((row, r) => (row.sample ? states[r]!.sampler.next(toFloat32(logits.data as Float32Array | Uint16Array, r * vocab, vocab)) : undefined));
+    const data = logits.data as Float32Array;
+    const chosen = rows.map((row, r) => (row.sample ? states[r]!.sampler.next(data.subarray(r * vocab, (r + 1) * vocab)) : undefined));
     return { tokens: chosen, report };
   }
 
@@ -238,10 +238,11 @@ export class DecoderRuntime {
     batch.cache = present;
     const logits = outputs[LAST_LOGITS]!;
     const vocab = logits.dims[1]!;
+    const data = logits.data as Float32Array;
     const next = new Map<number, number>();
     states.forEach((state, row) => {
       state.length++;
-      next.set(batch.ids[row]!, state.sampler.next(toFloat32(logits.data as Float32Array | Uint16Array, row * vocab, vocab)));
+      next.set(batch.ids[row]!, state.sampler.next(data.subarray(row * vocab, (row + 1) * vocab)));
     });
     return { tokens: rows.map((row) => next.get(row.id)!), report };
   }
