@@ -249,6 +249,7 @@ async function infoCommand(args: string[], io: CliIo): Promise<number> {
     provider: runtime?.provider ?? null,
     device: runtime?.kind ?? null,
     fallbackReasons: runtime?.fallbackReasons ?? [],
+    placement: runtime?.placement ?? null,
     embeddingChunksPerSecond: runtime ? round(runtime.textsPerSecond, 1) : null,
     lastIndexed: store.lastIndex?.finishedAt ?? null,
   };
