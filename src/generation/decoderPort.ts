@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { DeviceFallbackError, DeviceUnavailableError } from '../core/onnx/session.js';
 import type { Placement } from '../core/onnx/placement.js';
-import { workerEntry } from '../core/workerScript.js';
+import { firstMessage, workerEntry } from '../core/workerScript.js';
 import { DecoderRuntime, type PrefillRow, type RunReport, type RuntimeInfo, type RuntimeInit } from './decoderRuntime.js';
 import type { SamplingParams } from './sampling.js';
 
@@ -100,29 +100,9 @@ class WorkerPort implements DecoderPort {
   static async start(init: RuntimeInit, workerScript?: string): Promise<WorkerPort> {
     const { script, execArgv } = workerEntry(__dirname, 'decoderWorker', workerScript);
     const worker = new Worker(script, { workerData: init, execArgv });
-    const info = await new Promise<RuntimeInfo>((resolve, reject) => {
-      const onMessage = (message: WorkerResponse) => {
-        cleanup();
-        if (message.type === 'ready') resolve(message.info);
-        else reject(message.type === 'failed' ? deserializeError(message.error) : new Error(`unexpected decoder worker message ${message.type}`));
-      };
-      const onError = (error: Error) => {
-        cleanup();
-        reject(error);
-      };
-      const onExit = (code: number) => {
-        cleanup();
-        reject(new Error(`the decoder worker exited with code ${code} before it was ready`));
-      };
-      const cleanup = () => {
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-    }).catch(async (error: unknown) => {
+    const info = await firstMessage<WorkerResponse, RuntimeInfo>(worker, 'the decoder worker', (message) =>
+      message.type === 'ready' ? message.info : message.type === 'failed' ? deserializeError(message.error) : new Error(`unexpected decoder worker message ${message.type}`),
+    ).catch(async (error: unknown) => {
       await worker.terminate();
       throw error;
     });

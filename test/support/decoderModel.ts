@@ -148,15 +148,7 @@ export function buildDecoderModel(spec: DecoderSpec): Uint8Array {
   const maskBias = g.one('Mul', [g.one('Sub', [visible, one]), maskScale]);
 
   // Rotary tables indexed by position_ids, HF layout: cos = [cos(f), cos(f)] over the head dim.
-  const cosTable = new Float32Array(maxPositions * (headDim / 2));
-  const sinTable = new Float32Array(maxPositions * (headDim / 2));
-  for (let p = 0; p < maxPositions; p++) {
-    for (let i = 0; i < headDim / 2; i++) {
-      const angle = p / Math.pow(10000, (2 * i) / headDim);
-      cosTable[p * (headDim / 2) + i] = Math.cos(angle);
-      sinTable[p * (headDim / 2) + i] = Math.sin(angle);
-    }
-  }
+  const { cos: cosTable, sin: sinTable } = rotaryTables(maxPositions, headDim);
   const rotary = (table: string): string => {
     const half = g.one('Unsqueeze', [g.one('Gather', [table, 'position_ids'], { axis: 0 }), axis1]);
     return g.one('Concat', [half, half], { axis: -1 });

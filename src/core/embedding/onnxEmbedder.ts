@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DeviceUnavailableError, type ActiveDevice, type DeviceChoice } from '../onnx/session.js';
 import type { Embedder, EmbedderRuntime } from '../types.js';
-import { workerEntry } from '../workerScript.js';
+import { firstMessage, workerEntry } from '../workerScript.js';
 import type { RunnerOptions } from './embeddingRunner.js';
 import type { EmbeddingModelSpec } from './modelSpec.js';
 import type { PoolRequest, PoolResponse, WorkerInit } from './workerProtocol.js';
@@ -333,30 +333,10 @@ export class OnnxEmbedder implements Embedder {
 }
 
 function waitForReady(worker: Worker): Promise<ActiveDevice> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: PoolResponse) => {
-      cleanup();
-      if (message.type === 'ready') resolve(message.activeDevice);
-      else if (message.type === 'failed' && message.unavailableProvider) {
-        reject(new DeviceUnavailableError(message.unavailableProvider, new Error(message.cause)));
-      } else reject(new Error(message.type === 'failed' ? message.message : `unexpected worker message ${message.type}`));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const onExit = (code: number) => {
-      cleanup();
-      reject(new Error(`embedding worker exited with code ${code} before it was ready`));
-    };
-    const cleanup = () => {
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-    };
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
+  return firstMessage<PoolResponse, ActiveDevice>(worker, 'embedding worker', (message) => {
+    if (message.type === 'ready') return message.activeDevice;
+    if (message.type === 'failed' && message.unavailableProvider) return new DeviceUnavailableError(message.unavailableProvider, new Error(message.cause));
+    return new Error(message.type === 'failed' ? message.message : `unexpected worker message ${message.type}`);
   });
 }
 
