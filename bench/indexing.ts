@@ -12,7 +12,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { createDefaultEmbedder } from '../src/core/embedding/defaultEmbedder.js';
-import { embeddingTextOf, indexFolder, type IndexReport } from '../src/core/indexer.js';
+import { embeddingTextOf } from '../src/core/chunkText.js';
+import { indexFolder, type IndexReport } from '../src/core/indexer.js';
 import { DocStore } from '../src/core/store.js';
 import { formatTable, writeResults } from './report.js';
 import { loadEvalSets } from './retrieval.js';
@@ -65,7 +66,7 @@ export async function runBench(): Promise<unknown> {
     );
     // Continue's method on the same chunks and model: one chunk per call, 10 ms apart.
     const store = await DocStore.open(path.join(scratch, 'main'));
-    const texts = [...store.chunks.values()].map(embeddingTextOf);
+    const texts = [...store.allChunks()].map(embeddingTextOf);
     const sample = texts.slice(0, 2000);
     const started = performance.now();
     for (const text of sample) {

@@ -237,8 +237,8 @@ async function infoCommand(args: string[], io: CliIo): Promise<number> {
   const store = await DocStore.open(path.resolve(values.store));
   const runtime = store.lastIndex?.runtime;
   const info = {
-    files: store.catalog.size,
-    chunks: store.chunks.size,
+    files: store.fileCount,
+    chunks: store.chunkCount,
     generation: store.generation,
     model: store.embedder ? { id: store.embedder.id, dimensions: store.embedder.dimensions, spec: store.embedder.spec ?? null } : null,
     provider: runtime?.provider ?? null,

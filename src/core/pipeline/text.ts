@@ -1,4 +1,5 @@
 /** Question normalisation and token estimates. */
+import { estimateTokens } from '../tokenEstimate.js';
 import type { TokenCounter } from './types.js';
 
 /** The question as sent to retrieval and the model: whitespace collapsed, trimmed. */
@@ -14,10 +15,7 @@ export function normaliseQuestion(question: string): string {
   return tidyQuestion(question.normalize('NFKC').toLowerCase()).replace(/[\s?.!]+$/u, '');
 }
 
-/** About four characters per token for English prose and code; good enough for a budget. */
-export const estimatedTokenCounter: TokenCounter = {
-  count: (text) => Math.ceil(text.length / 4),
-};
+export const estimatedTokenCounter: TokenCounter = { count: estimateTokens };
 
 /** The longest prefix of `text` that fits in `tokens`, cut at a word boundary when one is near. */
 export function truncateToTokens(text: string, tokens: number, counter: TokenCounter): string {

@@ -326,8 +326,8 @@ function statsOf(loaded: Loaded): EngineStats {
   let files = 0;
   let chunks = 0;
   for (const store of loaded.stores.values()) {
-    files += store.catalog.size;
-    chunks += store.chunks.size;
+    files += store.fileCount;
+    chunks += store.chunkCount;
   }
   const runtime = loaded.embedder?.runtime?.() ?? [...loaded.stores.values()].find((store) => store.lastIndex?.runtime)?.lastIndex?.runtime;
   return { files, chunks, ...(runtime ? { device: runtime.kind, provider: runtime.provider } : {}) };
