@@ -80,7 +80,7 @@ class Docent {
         backend: backendInfo,
         indexStatus: () => this.indexStatus(),
         log: ctx.log,
-        answered: () => void this.refreshAnswerStats(),
+        answered: () => void this.refreshAnswerStats().catch((error: Error) => ctx.log.warn(`answer statistics unavailable: ${error.message}`)),
       }),
     );
     ctx.own(vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, this.chat, { webviewOptions: { retainContextWhenHidden: true } }));

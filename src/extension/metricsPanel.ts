@@ -66,7 +66,12 @@ export class MetricsPanel implements vscode.Disposable {
   private async update(): Promise<void> {
     // A hidden panel keeps its document; it catches up when shown again.
     if (!this.panel?.visible) return;
-    await this.takeSample();
+    try {
+      await this.takeSample();
+    } catch {
+      // The core process stopped; it restarts on next use and the next redraw samples it again.
+      return;
+    }
     const update: MetricsUpdate = { type: 'metrics', html: renderMetrics(this.samples) };
     await this.panel?.webview.postMessage(update);
   }

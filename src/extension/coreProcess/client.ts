@@ -39,13 +39,19 @@ interface PendingAsk {
   reject(error: AskFailure): void;
 }
 
+/** A request that waits for replies by id; `fail` settles it when no reply can come any more. */
+interface PendingReply {
+  receive(message: EngineToHost): void;
+  fail(error: Error): void;
+}
+
 export class EngineClient {
   private child: ChildProcess | undefined;
   private config: EngineConfig | undefined;
   private nextId = 1;
   private disposed = false;
   private readonly asks = new Map<string, PendingAsk>();
-  private readonly replies = new Map<string, (message: EngineToHost) => void>();
+  private readonly replies = new Map<string, PendingReply>();
 
   constructor(
     private readonly distDir: string,
@@ -54,6 +60,11 @@ export class EngineClient {
 
   get started(): boolean {
     return this.child !== undefined;
+  }
+
+  /** Process id of the running core process, if any (the crash tests kill it). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   configure(config: EngineConfig): void {
@@ -94,9 +105,12 @@ export class EngineClient {
   metrics(): Promise<{ metrics: MetricsSnapshot | null; stats: EngineStats }> {
     if (!this.child) return Promise.resolve({ metrics: null, stats: { files: 0, chunks: 0 } });
     const id = String(this.nextId++);
-    return new Promise((resolve) => {
-      this.replies.set(id, (message) => {
-        if (message.type === 'metrics') resolve({ metrics: message.metrics, stats: message.stats });
+    return new Promise((resolve, reject) => {
+      this.replies.set(id, {
+        receive: (message) => {
+          if (message.type === 'metrics') resolve({ metrics: message.metrics, stats: message.stats });
+        },
+        fail: reject,
       });
       this.post({ type: 'metrics', id });
     });
@@ -106,13 +120,16 @@ export class EngineClient {
     const id = String(this.nextId++);
     return new Promise((resolve, reject) => {
       signal?.addEventListener('abort', () => this.post({ type: 'cancelPull', id }), { once: true });
-      this.replies.set(id, (message) => {
-        if (message.type === 'pullProgress') return onProgress(message.message);
-        if (message.type !== 'pulled') return;
-        this.replies.delete(id);
-        if (message.folder) resolve(message.folder);
-        else if (message.cancelled) reject(new DOMException('the model pull was cancelled', 'AbortError'));
-        else reject(new Error(message.error ?? 'the model pull failed'));
+      this.replies.set(id, {
+        receive: (message) => {
+          if (message.type === 'pullProgress') return onProgress(message.message);
+          if (message.type !== 'pulled') return;
+          this.replies.delete(id);
+          if (message.folder) resolve(message.folder);
+          else if (message.cancelled) reject(new DOMException('the model pull was cancelled', 'AbortError'));
+          else reject(new Error(message.error ?? 'the model pull failed'));
+        },
+        fail: reject,
       });
       this.post({ type: 'pullModel', id, repoId, cacheDir });
     });
@@ -154,7 +171,11 @@ export class EngineClient {
       this.asks.delete(id);
       pending.reject(new AskFailure('The Docent engine stopped while answering.', 'error'));
     }
-    this.replies.clear();
+    // Nothing can answer these any more: settle them, or their callers wait forever.
+    for (const [id, pending] of this.replies) {
+      this.replies.delete(id);
+      pending.fail(new Error('The Docent core process stopped before it replied; it restarts on next use.'));
+    }
     if (this.disposed) return;
     this.events.onLog('error', `engine exited (code ${code ?? 'none'}, signal ${signal ?? 'none'}); it restarts on next use`);
     this.events.onProgress({ state: 'error', percent: 0, files: 0, chunks: 0, message: 'The Docent engine stopped; it restarts on next use.' });
@@ -183,11 +204,11 @@ export class EngineClient {
       case 'metrics': {
         const reply = this.replies.get(message.id);
         this.replies.delete(message.id);
-        return reply?.(message);
+        return reply?.receive(message);
       }
       case 'pullProgress':
       case 'pulled':
-        return this.replies.get(message.id)?.(message);
+        return this.replies.get(message.id)?.receive(message);
     }
   }
 }
