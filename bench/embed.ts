@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDefaultEmbedder } from '../src/core/embedding/defaultEmbedder.js';
-import { readModelFolder } from '../src/core/embedding/modelSpec.js';
+import { readEmbeddingModelFolder } from '../src/core/embedding/modelSpec.js';
 import { OnnxEmbedder } from '../src/core/embedding/onnxEmbedder.js';
 import type { Embedder } from '../src/core/types.js';
 import { writeBertModelFolder } from '../test/support/bertModel.js';
@@ -43,7 +43,7 @@ export async function runBench(options: EmbedBenchOptions = {}): Promise<unknown
     rows.push(await measureContinue('glove-sif-100d (default)', chunks, () => createDefaultEmbedder({ device: 'cpu' })));
 
     const bertDir = writeBertModelFolder(join(work, 'tiny-bert'), { hidden: 384, layers: 6, maxPositions: 512, maxSeqLength: 256 });
-    const spec = readModelFolder(bertDir);
+    const spec = readEmbeddingModelFolder(bertDir);
     for (const batch of [1, 8, 32]) rows.push(await measure('bert-shaped 384x6', 'docent worker pool', batch, bertChunks, () => new OnnxEmbedder(spec, { device: 'cpu', batchSize: batch })));
     const extractor = await transformersExtractor(work);
     for (const batch of [1, 8, 32]) rows.push(await measureTransformers(extractor, batch, bertChunks));

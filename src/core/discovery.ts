@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import ignore from 'ignore';
 import { CODE_EXTENSIONS, DOC_EXTENSIONS } from './parse/parseDocument.js';
+import { errorMessage } from './errorMessage.js';
 
 export type SkipReason =
   | 'ignored'
@@ -485,10 +486,6 @@ function skipForFsError(error: unknown): { reason: SkipReason; detail: string } 
   if (code === 'ELOOP') return { reason: 'symlink-loop', detail: 'symbolic link resolves to itself' };
   if (code === 'ENOENT') return { reason: 'unreadable', detail: 'missing (dangling symbolic link or deleted during the walk)' };
   return { reason: 'unreadable', detail: errorMessage(error) };
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function describeWalked(relativePath: string): string {

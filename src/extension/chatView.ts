@@ -14,7 +14,7 @@ import {
   type IndexStatus,
   type WebviewToHost,
 } from '../shared/protocol.js';
-import { AskFailure, type EngineClient } from './coreProcess/client.js';
+import { AskFailure, type CoreProcessClient } from './coreProcess/client.js';
 import type { AskParams } from './coreProcess/protocol.js';
 
 export const CHAT_VIEW_ID = 'docent.chat';
@@ -26,7 +26,7 @@ const HISTORY_TURNS = 6;
 const EXAMPLE_QUESTIONS = ['How do I get started?', 'Where is the configuration documented?', 'How do I run the tests?'];
 
 export interface ChatHost {
-  engine(): EngineClient;
+  engine(): CoreProcessClient;
   backend(): BackendInfo;
   indexStatus(): IndexStatus;
   log: vscode.LogOutputChannel;

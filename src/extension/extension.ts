@@ -8,12 +8,11 @@ import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node
 import * as vscode from 'vscode';
 import type { IndexStatus } from '../shared/protocol.js';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chatView.js';
-import { EngineClient } from './coreProcess/client.js';
-import type { FolderConfig } from './coreProcess/protocol.js';
-import type { IndexProgressInfo } from './coreProcess/progress.js';
+import type { IndexState, WorkspaceFolder } from '../core/workspace/options.js';
+import { CoreProcessClient } from './coreProcess/client.js';
 import { LocalServer } from './localServer.js';
 import { MetricsPanel, type MetricsSample } from './metricsPanel.js';
-import { backendInfo, backendKind, engineConfig, localServerSettings } from './settings.js';
+import { backendInfo, backendKind, workspaceOptions, localServerSettings } from './settings.js';
 import { DocentStatusBar } from './statusBar.js';
 
 const API_KEY_SECRET = 'docent.apiKey';
@@ -50,12 +49,12 @@ export interface DocentDiagnostics {
 }
 
 class Docent {
-  readonly engine: EngineClient;
+  readonly engine: CoreProcessClient;
   readonly statusBar: DocentStatusBar;
   readonly chat: ChatViewProvider;
   readonly server: LocalServer;
   private readonly metricsPanel: MetricsPanel;
-  private readonly progressListeners = new Set<(progress: IndexProgressInfo) => void>();
+  private readonly progressListeners = new Set<(progress: IndexState) => void>();
   private readonly changedFolders = new Set<string>();
   private watchTimer: NodeJS.Timeout | undefined;
   private lagMonitor: IntervalHistogram | undefined;
@@ -66,8 +65,8 @@ class Docent {
   constructor(private readonly ctx: DocentContext) {
     const extension = ctx.extension;
     const distDir = path.join(extension.extensionPath, 'dist');
-    this.engine = new EngineClient(distDir, {
-      onProgress: (progress) => this.onProgress(progress),
+    this.engine = new CoreProcessClient(distDir, {
+      onIndexState: (progress) => this.onProgress(progress),
       onLog: (level, message) => ctx.log[level](message),
     });
     ctx.own({ dispose: () => this.engine.dispose() });
@@ -88,7 +87,7 @@ class Docent {
   }
 
   /** The engine, configured with the current settings and the API key (read once from SecretStorage). */
-  startedEngine(): EngineClient {
+  startedEngine(): CoreProcessClient {
     if (!this.engine.started) this.engine.configure(this.config());
     return this.engine;
   }
@@ -104,11 +103,11 @@ class Docent {
   }
 
   private config() {
-    return engineConfig(this.folders(), vscode.workspace.workspaceFolders ?? [], this.apiKey);
+    return workspaceOptions(this.folders(), vscode.workspace.workspaceFolders ?? [], this.apiKey);
   }
 
   /** One store per workspace folder under the workspace's storage; names are made unique for citations. */
-  private folders(): FolderConfig[] {
+  private folders(): WorkspaceFolder[] {
     const storage = this.ctx.extension.storageUri;
     if (!storage) return [];
     const used = new Set<string>();
@@ -149,7 +148,7 @@ class Docent {
       (progress, token) =>
         new Promise<void>((resolve) => {
           let reported = 0;
-          const listener = (update: IndexProgressInfo) => {
+          const listener = (update: IndexState) => {
             if (update.state === 'indexing') {
               progress.report({ increment: update.percent - reported, message: `${update.percent}% · ${update.files} files` });
               reported = update.percent;
@@ -182,7 +181,7 @@ class Docent {
     }, WATCH_DEBOUNCE_MS);
   }
 
-  private onProgress(progress: IndexProgressInfo): void {
+  private onProgress(progress: IndexState): void {
     // Also runs the engine starts itself (resume, a settings change, a first question).
     if (progress.state === 'indexing') this.startLagMonitor();
     else this.stopLagMonitor();
@@ -235,7 +234,7 @@ class Docent {
   }
 
   async sample(): Promise<MetricsSample & { breaker: string }> {
-    const { metrics: snapshot, stats } = await this.engine.metrics();
+    const { metrics: snapshot, totals: stats } = await this.engine.metrics();
     const stages = Object.fromEntries(Object.entries(snapshot?.stages ?? {}).map(([stage, summary]) => [stage, summary.p50]));
     return {
       at: Date.now(),

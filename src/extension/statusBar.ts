@@ -1,6 +1,6 @@
 /** The one Docent status bar item: latency and hit ratio when idle, index progress, paused, error, device. */
 import * as vscode from 'vscode';
-import type { IndexProgressInfo } from './coreProcess/progress.js';
+import type { IndexState } from '../core/workspace/options.js';
 
 export interface AnswerStats {
   p50Ms: number;
@@ -12,7 +12,7 @@ export interface AnswerStats {
 
 export class DocentStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('docent.status', vscode.StatusBarAlignment.Right, 100);
-  private progress: IndexProgressInfo | undefined;
+  private progress: IndexState | undefined;
   private answers: AnswerStats | undefined;
 
   constructor(private readonly backendLabel: () => string) {
@@ -22,11 +22,11 @@ export class DocentStatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  get index(): IndexProgressInfo | undefined {
+  get index(): IndexState | undefined {
     return this.progress;
   }
 
-  setProgress(progress: IndexProgressInfo): void {
+  setProgress(progress: IndexState): void {
     this.progress = progress;
     this.render();
   }

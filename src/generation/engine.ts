@@ -27,7 +27,7 @@ import * as ort from 'onnxruntime-node';
 import { createSession, type ActiveDevice, type DeviceChoice } from '../core/onnx/session.js';
 import { gather, allocate, blockDims, type KvBlock, type KvGeometry, type KvArray } from './kvBatch.js';
 import { GenerationMetrics, type EngineGauges } from './generationMetrics.js';
-import { describeDecoderIo, readModelFolder, type DecoderIo, type IdElementType, type ModelFolder } from './decoderFolder.js';
+import { describeDecoderIo, readDecoderFolder, type DecoderIo, type IdElementType, type DecoderFolder } from './decoderFolder.js';
 import { logitsRow, TokenSampler, type SamplingParams } from './sampling.js';
 import { TextCodec, TextStream } from './textCodec.js';
 
@@ -149,7 +149,7 @@ export class GenerationEngine {
   private readonly idleWaiters: Array<() => void> = [];
 
   private constructor(
-    readonly folder: ModelFolder,
+    readonly folder: DecoderFolder,
     private readonly session: ort.InferenceSession,
     readonly device: ActiveDevice,
     readonly io: DecoderIo,
@@ -166,7 +166,7 @@ export class GenerationEngine {
   }
 
   static async load(dir: string, options: EngineOptions = {}): Promise<GenerationEngine> {
-    const folder = await readModelFolder(dir);
+    const folder = await readDecoderFolder(dir);
     const codec = new TextCodec(folder.tokenizerJson, folder.tokenizerConfig, folder.eosTokenIds);
     const { session, active } = await createSession(folder.modelPath, options.device ?? 'auto', {
       graphOptimizationLevel: 'all',

@@ -4,6 +4,7 @@
  * when the CUDA libraries are missing, so each provider is tried on its own, in order.
  */
 import * as ort from 'onnxruntime-node';
+import { errorMessage } from '../errorMessage.js';
 
 export const DEVICE_CHOICES = ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const;
 export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
@@ -25,7 +26,7 @@ export class DeviceUnavailableError extends Error {
     readonly provider: string,
     cause: unknown,
   ) {
-    super(`${PROVIDER_LABEL[provider] ?? provider} execution provider could not be loaded: ${errorText(cause)}. ${PROVIDER_HINT[provider] ?? ''}`.trim(), { cause });
+    super(`${PROVIDER_LABEL[provider] ?? provider} execution provider could not be loaded: ${shortReason(cause)}. ${PROVIDER_HINT[provider] ?? ''}`.trim(), { cause });
     this.name = 'DeviceUnavailableError';
   }
 }
@@ -98,7 +99,7 @@ export async function createSession(
         if (provider === 'cpu') throw error;
         throw new DeviceUnavailableError(provider, error);
       }
-      fallbackReasons.push(`${PROVIDER_LABEL[provider] ?? provider}: ${errorText(error)}`);
+      fallbackReasons.push(`${PROVIDER_LABEL[provider] ?? provider}: ${shortReason(error)}`);
     }
   }
   throw new Error(`no execution provider could be tried for device "${choice}"`);
@@ -111,7 +112,7 @@ export function describeDevice(active: ActiveDevice): string {
   return `${label} (fell back: ${active.fallbackReasons.join('; ')})`;
 }
 
-function errorText(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0]!.slice(0, 300);
+/** One line of at most 300 characters: native loaders throw whole stack dumps. */
+function shortReason(error: unknown): string {
+  return errorMessage(error).split('\n')[0]!.slice(0, 300);
 }

@@ -34,6 +34,7 @@ import type {
   TokenCounter,
   Turn,
 } from './types.js';
+import { errorMessage } from '../errorMessage.js';
 
 export const DEFAULT_LIMITS: PipelineLimits = {
   k: 6,
@@ -319,7 +320,7 @@ export class AnswerPipeline {
           this.stats.invalidations++;
         }
       })
-      .catch((error: unknown) => this.logger?.warn(`docent: revalidating a cached answer failed: ${describe(error)}`))
+      .catch((error: unknown) => this.logger?.warn(`docent: revalidating a cached answer failed: ${errorMessage(error)}`))
       .finally(() => this.revalidating.delete(question.key));
   }
 
@@ -454,8 +455,8 @@ export class AnswerPipeline {
         }
         if (error instanceof BackendFailure && error.kind === 'rate-limited') this.breaker.recordNeutral();
         else this.breaker.recordFailure();
-        this.logger?.warn(`docent: answer degraded: ${describe(error)}`);
-        return degrade(capitalise(describe(error)));
+        this.logger?.warn(`docent: answer degraded: ${errorMessage(error)}`);
+        return degrade(capitalise(errorMessage(error)));
       } finally {
         release();
       }
@@ -538,7 +539,7 @@ export class AnswerPipeline {
       return query || heuristic();
     } catch (error) {
       if (signal.aborted) throw abortReason(signal);
-      this.logger?.warn(`docent: follow-up rewrite by the backend failed (${describe(error)}); using the heuristic`);
+      this.logger?.warn(`docent: follow-up rewrite by the backend failed (${errorMessage(error)}); using the heuristic`);
       return heuristic();
     } finally {
       release?.();
@@ -587,7 +588,7 @@ export class AnswerPipeline {
       try {
         onEvent(event);
       } catch (error) {
-        this.logger?.warn(`docent: answer event listener threw: ${describe(error)}`);
+        this.logger?.warn(`docent: answer event listener threw: ${errorMessage(error)}`);
       }
     };
   }
@@ -599,10 +600,6 @@ function nothingFoundAnswer(cached: boolean): Answer {
 
 function isTotalTimeout(error: unknown): boolean {
   return error instanceof StageTimeoutError && error.stage === 'total';
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function capitalise(text: string): string {

@@ -73,6 +73,7 @@ export type AnswerEvent =
 export interface BackendConfig {
   /** OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1 */
   baseURL: string;
+  /** Empty: the one model the server serves (see withServedModel). */
   model: string;
   apiKey?: string;
 }

@@ -9,27 +9,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { EngineClient } from '../../../src/extension/coreProcess/client.js';
-import type { EngineConfig } from '../../../src/extension/coreProcess/protocol.js';
+import type { WorkspaceOptions } from '../../../src/core/workspace/options.js';
+import { CoreProcessClient } from '../../../src/extension/coreProcess/client.js';
 import { makeTempDir } from '../../support/tempDocs.js';
 import { waitUntil } from '../../support/waitUntil.js';
 
 const DIST = path.resolve(__dirname, '../../../dist');
 const skip = existsSync(path.join(DIST, 'coreProcess.js')) ? false : 'dist/coreProcess.js is missing (npm run build)';
 
-const CONFIG: EngineConfig = {
-  folders: [],
-  exclude: [],
-  include: [],
-  maxFileBytes: 2 * 1024 * 1024,
-  embeddingModel: 'none',
-  device: 'cpu',
-  embeddingWorkers: 1,
-  backend: null,
-  cache: { enabled: true, answerEntries: 10, answerTtlSeconds: 60, embeddingEntries: 10, embeddingTtlSeconds: 60 },
-  maxConcurrentRequests: 1,
-  passagesPerQuestion: 3,
-};
+const OPTIONS: WorkspaceOptions = { folders: [], embedder: 'none' };
 
 /** A model hub that takes requests and never answers, so a pull stays in flight. */
 let hub: Server;
@@ -56,8 +44,8 @@ function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 test('a model pull in flight rejects with a clear error when the core process dies', { skip, timeout: 30_000 }, async () => {
   const logs: string[] = [];
-  const client = new EngineClient(DIST, { onProgress: () => {}, onLog: (_level, message) => logs.push(message) });
-  client.configure(CONFIG);
+  const client = new CoreProcessClient(DIST, { onIndexState: () => {}, onLog: (_level, message) => logs.push(message) });
+  client.configure(OPTIONS);
   try {
     const pull = client.pullModel('docent-test/never-answers', await makeTempDir('pull-cache'), () => {});
     await waitUntil('the pull to reach the hub', () => hubRequests.length > 0, 10_000);
