@@ -12,7 +12,7 @@ import { citedSources, extractiveBody, NOTHING_FOUND_ANSWER } from './citations.
 import { CircuitBreaker } from './circuitBreaker.js';
 import { ConversationStore, REWRITE_SYSTEM_PROMPT, rewriteFollowUpHeuristically } from './conversations.js';
 import { abortReason, BackendFailure, BusyError, StageTimeoutError } from './errors.js';
-import { ConcurrencyLimiter } from './limiter.js';
+import { ConcurrencyLimiter } from '../concurrencyLimiter.js';
 import { PipelineMetrics } from './pipelineMetrics.js';
 import { RedisSecondLevel } from './redisCache.js';
 import { boundHistory, buildPrompt, citationFromHit } from './prompt.js';
