@@ -10,7 +10,7 @@ import { BoundedCache, cachedAnswerBytes, digestKey, embeddingBytes } from './ca
 import type { CachedAnswer, NegativeAnswer } from './caches.js';
 import { citedSources, extractiveBody, NOTHING_FOUND_ANSWER } from './citations.js';
 import { CircuitBreaker } from './circuitBreaker.js';
-import { ConversationStore, REWRITE_SYSTEM_PROMPT, rewriteFollowUpHeuristically } from './conversations.js';
+import { ConversationHistory, REWRITE_SYSTEM_PROMPT, rewriteFollowUpHeuristically } from './conversations.js';
 import { abortReason, BackendFailure, BusyError, StageTimeoutError } from './errors.js';
 import { ConcurrencyLimiter } from '../concurrencyLimiter.js';
 import { PipelineMetrics } from './pipelineMetrics.js';
@@ -18,7 +18,8 @@ import { RedisSecondLevel } from './redisCache.js';
 import { boundHistory, buildPrompt, citationFromHit } from './prompt.js';
 import type { ChatMessage } from './prompt.js';
 import { SingleFlight } from './singleFlight.js';
-import { estimatedTokenCounter, normaliseQuestion, tidyQuestion } from './text.js';
+import { normaliseQuestion, tidyQuestion } from './question.js';
+import { estimatedTokenCounter } from './tokenBudget.js';
 import type {
   Answer,
   AnswerEvent,
@@ -102,7 +103,7 @@ export class AnswerPipeline {
   private readonly revalidating = new Set<string>();
   private readonly limiter: ConcurrencyLimiter;
   private readonly breaker: CircuitBreaker;
-  private readonly conversations: ConversationStore;
+  private readonly conversations: ConversationHistory;
   private readonly sharedCache: RedisSecondLevel | undefined;
   private readonly stats = new PipelineMetrics();
   private singleFlightJoins = 0;
@@ -134,7 +135,7 @@ export class AnswerPipeline {
     this.breaker = new CircuitBreaker(this.limits.breakerFailureThreshold, this.limits.breakerCooldownMs, (state) =>
       this.logger?.info(`docent: answer backend circuit ${state}`),
     );
-    this.conversations = new ConversationStore(
+    this.conversations = new ConversationHistory(
       this.limits.maxConversations,
       this.limits.conversationIdleMs,
       this.limits.maxHistoryTurns,
@@ -390,7 +391,7 @@ export class AnswerPipeline {
         const text = `Most relevant passages (no answer backend is configured):\n\n${extractiveBody(passages)}`;
         emit({ type: 'token', text });
         const answer: Answer = { answer: text, citations: passages, cached: false, degraded: false, mode: 'retrieval-only', timings: {} };
-        if (cacheable) this.store(question, query, generation, hits, sourceHashes, answer);
+        if (cacheable) this.cacheAnswer(question, query, generation, hits, sourceHashes, answer);
         return finish(answer);
       }
 
@@ -466,7 +467,7 @@ export class AnswerPipeline {
       this.record(timings, 'cite', citeStarted);
       const answer: Answer = { answer: text, citations, cached: false, degraded: false, mode: 'generated', timings: {} };
       // A source edited while the answer was generated makes it stale already: do not keep it.
-      if (cacheable && this.sourcesUnchanged(sourceHashes)) this.store(question, query, generation, hits, sourceHashes, answer, timings);
+      if (cacheable && this.sourcesUnchanged(sourceHashes)) this.cacheAnswer(question, query, generation, hits, sourceHashes, answer, timings);
       return finish(answer);
     } finally {
       clearTimeout(totalTimer);
@@ -546,7 +547,7 @@ export class AnswerPipeline {
     }
   }
 
-  private store(
+  private cacheAnswer(
     question: Question,
     query: string,
     generation: number,

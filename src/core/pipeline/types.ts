@@ -47,6 +47,7 @@ export type Stage =
   | 'firstToken'
   | 'generate'
   | 'cite'
+  /** Writing the answer to the cache (the name is part of the metrics and `docent ask --json` output). */
   | 'store'
   | 'total';
 

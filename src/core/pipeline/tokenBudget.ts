@@ -1,19 +1,6 @@
-/** Question normalisation and token estimates. */
+/** Token budgets: the estimate prompts are counted with, and cutting text to fit. */
 import { estimateTokens } from '../tokenEstimate.js';
 import type { TokenCounter } from './types.js';
-
-/** The question as sent to retrieval and the model: whitespace collapsed, trimmed. */
-export function tidyQuestion(question: string): string {
-  return question.replace(/\s+/g, ' ').trim();
-}
-
-/**
- * The question as the answer cache sees it: case, Unicode form, spacing and trailing
- * punctuation do not change an answer, so "How do I X?" and "how do i x" share one entry.
- */
-export function normaliseQuestion(question: string): string {
-  return tidyQuestion(question.normalize('NFKC').toLowerCase()).replace(/[\s?.!]+$/u, '');
-}
 
 export const estimatedTokenCounter: TokenCounter = { count: estimateTokens };
 
