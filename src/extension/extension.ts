@@ -6,9 +6,10 @@
 import * as path from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import * as vscode from 'vscode';
-import type { IndexStatus } from '../shared/protocol.js';
+import type { IndexStatus } from '../shared/chatProtocol.js';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chatView.js';
-import type { IndexState, WorkspaceFolder } from '../core/workspace/options.js';
+import type { IndexState } from '../core/workspace/indexState.js';
+import type { WorkspaceFolder } from '../core/workspace/options.js';
 import { CoreProcessClient } from './coreProcess/client.js';
 import { LocalServer } from './localServer.js';
 import { MetricsPanel, type MetricsSample } from './metricsPanel.js';

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { DeviceChoice } from '../core/onnx/session.js';
 import type { BackendConfig } from '../core/pipeline/types.js';
 import type { WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
-import type { BackendInfo } from '../shared/protocol.js';
+import type { BackendInfo } from '../shared/chatProtocol.js';
 
 export type BackendKind = BackendInfo['kind'];
 

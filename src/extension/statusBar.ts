@@ -1,6 +1,6 @@
 /** The one Docent status bar item: latency and hit ratio when idle, index progress, paused, error, device. */
 import * as vscode from 'vscode';
-import type { IndexState } from '../core/workspace/options.js';
+import type { IndexState } from '../core/workspace/indexState.js';
 
 export interface AnswerStats {
   p50Ms: number;

@@ -33,6 +33,11 @@ export interface Citation {
   text: string;
 }
 
+/** A citation placed in a workspace: the folder it lies in ('' in a single-folder workspace) and its path inside that folder. */
+export interface LocatedCitation extends Citation {
+  folder: string;
+}
+
 export type AnswerMode = 'generated' | 'extractive' | 'retrieval-only';
 
 export type Stage =

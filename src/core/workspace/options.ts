@@ -10,7 +10,8 @@ import type { DeviceChoice } from '../onnx/session.js';
 import type { AnswerPipelineOptions, BackendConfig, PipelineLimits, PipelineTimeouts } from '../pipeline/types.js';
 import type { FusionOptions } from '../search/hybrid.js';
 import type { KeywordIndexOptions } from '../search/keywordIndex.js';
-import type { Embedder, EmbedderRuntime } from '../types.js';
+import type { Embedder } from '../types.js';
+import type { IndexState } from './indexState.js';
 
 export interface WorkspaceFolder {
   /** Unique among the folders; with several folders it prefixes every path (`api-docs/guide/auth.md`). */
@@ -57,22 +58,6 @@ export interface WorkspaceOptions {
   indexing?: IndexingOptions;
   search?: SearchOptions;
   answers?: AnswerOptions;
-}
-
-/** Files, passages and where embeddings run, summed over the workspace's folders. */
-export interface IndexTotals {
-  files: number;
-  chunks: number;
-  device?: EmbedderRuntime['kind'];
-  provider?: string;
-}
-
-/** The workspace's index as a status bar or a chat view shows it. */
-export interface IndexState extends IndexTotals {
-  state: 'indexing' | 'paused' | 'ready' | 'cancelled' | 'error';
-  /** 0-100 over all folders of the current run. */
-  percent: number;
-  message?: string;
 }
 
 export interface FolderIndexReport {

@@ -12,22 +12,18 @@ import { DEFAULT_EXCLUDES } from '../discovery.js';
 import { indexFolder } from '../indexer.js';
 import { AnswerPipeline } from '../pipeline/answerPipeline.js';
 import { withServedModel } from '../pipeline/backend.js';
-import type { Answer, AnswerEvent, AnswerRequest, Citation, MetricsSnapshot } from '../pipeline/types.js';
+import type { Answer, AnswerEvent, AnswerRequest, Citation, LocatedCitation, MetricsSnapshot } from '../pipeline/types.js';
 import { DEFAULT_FUSION, HybridRetriever } from '../search/hybrid.js';
 import { MultiFolderRetriever } from '../search/multiFolderRetriever.js';
 import { DocStore, type EmbedderInfo, type LastIndexRun } from '../store.js';
 import type { Chunk, Embedder, RetrievalHit } from '../types.js';
 import { resolveEmbedder } from './embedderChoice.js';
 import { IndexScheduler, type IndexRunEnd } from './indexScheduler.js';
-import type { FolderIndexReport, IndexState, IndexTotals, WorkspaceDependencies, WorkspaceEvent, WorkspaceOptions } from './options.js';
+import type { IndexState, IndexTotals } from './indexState.js';
+import type { FolderIndexReport, WorkspaceDependencies, WorkspaceEvent, WorkspaceOptions } from './options.js';
 
 /** Index state events per second at most while a run is busy: a front end only redraws a status item. */
 export const PROGRESS_INTERVAL_MS = 250;
-
-/** A citation with the workspace folder it lies in ('' in a single-folder workspace) and its path inside that folder. */
-export interface LocatedCitation extends Citation {
-  folder: string;
-}
 
 export type WorkspaceAnswer = Omit<Answer, 'citations'> & { citations: LocatedCitation[] };
 

@@ -5,9 +5,9 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import type { AnswerMode, MetricsSnapshot } from '../../core/pipeline/types.js';
-import type { IndexState, IndexTotals, WorkspaceOptions } from '../../core/workspace/options.js';
-import type { LocatedCitation } from '../../core/workspace/workspace.js';
+import type { AnswerMode, LocatedCitation, MetricsSnapshot } from '../../core/pipeline/types.js';
+import type { IndexState, IndexTotals } from '../../core/workspace/indexState.js';
+import type { WorkspaceOptions } from '../../core/workspace/options.js';
 import type { AskFailureReason, AskParams, CoreProcessToHost, HostToCoreProcess } from './protocol.js';
 
 export interface AskHandlers {

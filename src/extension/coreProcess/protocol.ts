@@ -5,9 +5,9 @@
  * our own code, shipped in one VSIX, so the shapes are typed rather than validated; they are
  * core's own types, imported for their shape only (nothing of src/core runs in the host).
  */
-import type { AnswerMode, AnswerRequest, MetricsSnapshot } from '../../core/pipeline/types.js';
-import type { IndexState, IndexTotals, WorkspaceOptions } from '../../core/workspace/options.js';
-import type { LocatedCitation } from '../../core/workspace/workspace.js';
+import type { AnswerMode, AnswerRequest, LocatedCitation, MetricsSnapshot } from '../../core/pipeline/types.js';
+import type { IndexState, IndexTotals } from '../../core/workspace/indexState.js';
+import type { WorkspaceOptions } from '../../core/workspace/options.js';
 
 /** A question as the chat sends it; the rest of AnswerRequest stays in the core process. */
 export type AskParams = Pick<AnswerRequest, 'question' | 'history' | 'selection'>;

@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import { HashingEmbedder } from '../../../src/core/embedding/hashingEmbedder.js';
 import { StoreError } from '../../../src/core/store.js';
 import { EmbedderChoiceError, resolveEmbedder } from '../../../src/core/workspace/embedderChoice.js';
-import type { IndexState, WorkspaceEvent, WorkspaceOptions } from '../../../src/core/workspace/options.js';
+import type { IndexState } from '../../../src/core/workspace/indexState.js';
+import type { WorkspaceEvent, WorkspaceOptions } from '../../../src/core/workspace/options.js';
 import { Workspace } from '../../../src/core/workspace/workspace.js';
 import { generatedPages, makeTempDir, writeTree } from '../../support/tempDocs.js';
 
