@@ -1,6 +1,6 @@
 /**
  * The chat WebviewView: renders dist/webview.js under a strict CSP, validates every message
- * from the webview (src/shared/protocol.ts), streams answers from the engine, and keeps the
+ * from the webview (src/shared/protocol.ts), streams answers from the core process, and keeps the
  * conversation in workspace state so it survives a reload.
  */
 import * as vscode from 'vscode';
@@ -26,7 +26,8 @@ const HISTORY_TURNS = 6;
 const EXAMPLE_QUESTIONS = ['How do I get started?', 'Where is the configuration documented?', 'How do I run the tests?'];
 
 export interface ChatHost {
-  engine(): CoreProcessClient;
+  /** The core process, started. */
+  core(): CoreProcessClient;
   backend(): BackendInfo;
   indexStatus(): IndexStatus;
   log: vscode.LogOutputChannel;
@@ -100,7 +101,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const controller = new AbortController();
     this.running.set(id, controller);
     try {
-      const outcome = await this.host.engine().ask(
+      const outcome = await this.host.core().ask(
         { question, history, ...(selection ? { selection } : {}) },
         {
           onToken: (text) => {
