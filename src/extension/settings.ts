@@ -40,7 +40,7 @@ export function backendInfo(): BackendInfo {
 }
 
 /** Null when no backend answers (retrieval-only) or the remote endpoint is not configured. */
-export function backendConfig(apiKey: string | undefined): BackendConfig | null {
+function backendConfig(apiKey: string | undefined): BackendConfig | null {
   const config = section();
   switch (backendKind()) {
     case 'local':

@@ -1,7 +1,7 @@
 /** Runtime checks for messages from an untrusted peer (a webview), shared by the webview protocols. */
 
 /** Bounds that keep a hostile or buggy peer from making the other side do unbounded work. */
-export const MAX_TEXT = 200_000;
+const MAX_TEXT = 200_000;
 export const MAX_QUESTION = 8_000;
 const MAX_ITEMS = 500;
 

@@ -45,8 +45,6 @@ export class IndexScheduler {
   private next: Waiters | undefined;
   private current: AbortController | undefined;
   private paused = false;
-  /** Settles when the current run and the runs it queued have finished. */
-  private running: Promise<void> | undefined;
   /** Settles when the current run stops using its stores (before any run it queued starts). */
   private stopped: Promise<void> = Promise.resolve();
 
@@ -94,14 +92,9 @@ export class IndexScheduler {
     return stopped;
   }
 
-  /** Settles when no run is busy or queued. */
-  settled(): Promise<void> {
-    return this.running ?? Promise.resolve();
-  }
-
   private start(): void {
     if (this.current || this.paused || this.pending.size === 0) return;
-    this.running = this.runPending().finally(() => (this.running = undefined));
+    void this.runPending();
   }
 
   private async runPending(): Promise<void> {
