@@ -172,7 +172,12 @@ class DiscoveryWalk {
     this.followSymlinks = options.followSymlinks ?? true;
     this.signal = options.signal;
     const fsCalls = new ConcurrencyLimiter(MAX_CONCURRENT_FS_CALLS);
-    this.limitFsCall = (call) => fsCalls.run(call, options.signal);
+    // Checked once a call has its slot (no abort listener per queued call: thousands may wait).
+    this.limitFsCall = (call) =>
+      fsCalls.run(() => {
+        options.signal?.throwIfAborted();
+        return call();
+      });
   }
 
   async run(root: DirectoryToWalk): Promise<void> {
