@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDefaultEmbedder } from '../src/core/embedding/defaultEmbedder.js';
-import { readModelFolder } from '../src/core/embedding/modelSpec.js';
+import { readEmbeddingModelFolder } from '../src/core/embedding/modelSpec.js';
 import { OnnxEmbedder } from '../src/core/embedding/onnxEmbedder.js';
 import { describeDevice, isDeviceChoice, type DeviceChoice } from '../src/core/onnx/session.js';
 import type { Embedder } from '../src/core/types.js';
@@ -56,7 +56,7 @@ export async function runBench(options: EmbedBenchOptions = {}): Promise<unknown
       rows.push(await measureContinue('glove-sif-100d (default)', chunks, () => createDefaultEmbedder({ device: 'cpu' })));
     }
     const bertDir = writeBertModelFolder(join(work, 'tiny-bert'), { hidden: 384, layers: 6, maxPositions: 512, maxSeqLength: 256 });
-    const spec = readModelFolder(bertDir);
+    const spec = readEmbeddingModelFolder(bertDir);
     for (const batch of batches) {
       rows.push(
         await measure(`bert-shaped 384x6 on ${device}`, 'docent worker pool', batch, batch > bertChunks.length ? chunks.slice(0, batch * 2) : bertChunks, () => new OnnxEmbedder(spec, { device, batchSize: batch }), (used) => (bertDevice = used)),

@@ -12,8 +12,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { createDefaultEmbedder } from '../src/core/embedding/defaultEmbedder.js';
-import { embeddingTextOf, indexFolder, type IndexReport } from '../src/core/indexer.js';
-import { DocStore } from '../src/core/store.js';
+import { embeddingTextOf } from '../src/core/chunkText.js';
+import type { IndexReport } from '../src/core/indexer.js';
+import { Workspace } from '../src/core/workspace/workspace.js';
 import { formatTable, writeResults } from './report.js';
 import { loadEvalSets } from './retrieval.js';
 
@@ -58,14 +59,14 @@ export async function runBench(): Promise<unknown> {
     const runs: LagRun[] = [];
     runs.push(await withLagMonitor('indexer in a worker thread (extension)', () => inWorker(corpus, path.join(scratch, 'worker'))));
     const embedder = createDefaultEmbedder({ device: 'cpu' });
-    runs.push(
-      await withLagMonitor('indexer on the main thread (CLI)', async () =>
-        indexFolder(corpus, await DocStore.open(path.join(scratch, 'main'), { create: true }), { embedder, discovery: { exclude: ['.done'] } }),
-      ),
+    const workspace = new Workspace(
+      { folders: [{ name: 'postgres', root: corpus, storeDir: path.join(scratch, 'main') }], createStores: true, indexing: { exclude: ['.done'], defaultExcludes: false } },
+      { embedder },
     );
+    runs.push(await withLagMonitor('indexer on the main thread (CLI)', async () => (await workspace.index())[0]!.report));
     // Continue's method on the same chunks and model: one chunk per call, 10 ms apart.
-    const store = await DocStore.open(path.join(scratch, 'main'));
-    const texts = [...store.chunks.values()].map(embeddingTextOf);
+    const texts = (await workspace.chunks()).map(embeddingTextOf);
+    await workspace.close();
     const sample = texts.slice(0, 2000);
     const started = performance.now();
     for (const text of sample) {

@@ -1,18 +1,18 @@
 /**
  * Answer-pipeline benchmark: 1,000 questions at concurrency 64 against a fixed-latency loopback
  * OpenAI-compatible backend, drawn Zipf(1.0) from 200 distinct questions, with a document edit
- * midway. Runs the same workload cached and uncached and prints them side by side.
+ * midway. Runs the same workload cached and uncached and prints them side by side. Questions go
+ * through a real workspace over a generated folder (keyword retrieval, no embedder); the edit
+ * rewrites a file on disk and re-indexes it, and questions after it wait for that run.
  *
  *   node --import tsx bench/pipeline.ts
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { AnswerPipeline } from '../src/core/pipeline/answerPipeline.js';
-import type { Answer } from '../src/core/pipeline/types.js';
-import { MemoryRetriever } from '../test/support/memoryRetriever.js';
-import type { ChunkSpec } from '../test/support/memoryRetriever.js';
-import { FaultInjectingOpenAIServer } from '../test/support/openaiStubServer.js';
 import { seededRandom } from '../src/core/seededRandom.js';
+import { Workspace, type WorkspaceAnswer } from '../src/core/workspace/workspace.js';
+import { FaultInjectingOpenAIServer } from '../test/support/openaiStubServer.js';
 
 export interface PipelineBenchOptions {
   questions?: number;
@@ -110,17 +110,47 @@ async function runOnce(
   concurrency: number,
   server: FaultInjectingOpenAIServer,
 ): Promise<PipelineRunResult> {
-  const retriever = new MemoryRetriever(corpus());
-  const pipeline = new AnswerPipeline({
-    retriever,
-    backend: { baseURL: server.baseURL, model: 'bench-model' },
-    limits: { k: 4, maxInFlight: concurrency, maxQueue: workload.length, maxQueueWaitMs: 60_000 },
-    cacheOptions: { enabled: run === 'cached', answers: { maxBytes: ANSWER_CACHE_MAX_BYTES } },
+  const scratch = await mkdtemp(join(tmpdir(), 'docent-bench-pipeline-'));
+  const root = join(scratch, 'folder');
+  await writeCorpus(root, () => '');
+  const workspace = await Workspace.open({
+    folders: [{ name: 'folder', root, storeDir: join(scratch, 'store') }],
+    createStores: true,
+    embedder: 'none',
+    answers: {
+      backend: { baseURL: server.baseURL, model: 'bench-model' },
+      limits: { k: 4, maxInFlight: concurrency, maxQueue: workload.length, maxQueueWaitMs: 60_000 },
+      cache: { enabled: run === 'cached', answers: { maxBytes: ANSWER_CACHE_MAX_BYTES } },
+    },
   });
+  try {
+    await workspace.index();
+    return await measure(run, workload, concurrency, server, workspace, root);
+  } finally {
+    await workspace.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** What each passage reads now, by path and first line (what an up-to-date citation must show). */
+async function passageTexts(workspace: Workspace): Promise<Map<string, string>> {
+  return new Map((await workspace.chunks()).map((chunk) => [`${chunk.path}:${chunk.startLine}`, chunk.text]));
+}
+
+async function measure(
+  run: 'cached' | 'uncached',
+  workload: number[],
+  concurrency: number,
+  server: FaultInjectingOpenAIServer,
+  workspace: Workspace,
+  root: string,
+): Promise<PipelineRunResult> {
   const requestsBefore = server.requests.length;
   const editAt = Math.floor(workload.length / 2);
   // The most asked question's file changes, so the edit hits the hottest cache entries.
   const editedFile = fileOf(0);
+  let current = await passageTexts(workspace);
+  let edited: Promise<void> | undefined;
   let dispatched = 0;
   let errors = 0;
   let staleAnswers = 0;
@@ -138,12 +168,20 @@ async function runOnce(
   const worker = async () => {
     while (dispatched < workload.length) {
       const index = dispatched++;
-      if (index === editAt) retriever.editFile(editedFile, (text) => `${text} Revised after the midway edit.`);
+      if (index === editAt) {
+        edited = (async () => {
+          await writeCorpus(root, (file) => (file === editedFile ? ' Revised after the midway edit.' : ''));
+          await workspace.index();
+          current = await passageTexts(workspace);
+        })();
+      }
       const askedAfterEdit = index > editAt;
+      // "After the edit" means after the index holds it.
+      if (askedAfterEdit) await edited;
       const askStarted = performance.now();
-      let answer: Answer;
+      let answer: WorkspaceAnswer;
       try {
-        answer = await pipeline.ask({ question: questionText(workload[index]!) });
+        answer = await workspace.ask({ question: questionText(workload[index]!) });
       } catch {
         errors++;
         continue;
@@ -156,7 +194,7 @@ async function runOnce(
         hitWallLatencies.push(ms);
       }
       // Stale: asked after the edit, yet quoting a passage that no longer reads that way.
-      if (askedAfterEdit && answer.citations.some((citation) => retriever.currentText(citation.path, citation.startLine) !== citation.text)) {
+      if (askedAfterEdit && answer.citations.some((citation) => current.get(`${citation.path}:${citation.startLine}`) !== citation.text)) {
         staleAnswers++;
       }
       if (askedAfterEdit && answer.citations.some((citation) => citation.path === editedFile)) editedFileAnswersAfterEdit++;
@@ -167,7 +205,7 @@ async function runOnce(
   const elapsedSeconds = (performance.now() - started) / 1000;
   clearInterval(rssSampler);
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  const snapshot = pipeline.metrics();
+  const snapshot = (await workspace.metrics()).metrics!;
   return {
     run,
     questions: workload.length,
@@ -191,21 +229,17 @@ async function runOnce(
   };
 }
 
-/** 40 files × 5 chunks; question i matches chunk i best and its file's other chunks weakly. */
-function corpus(): ChunkSpec[] {
-  const chunks: ChunkSpec[] = [];
-  for (let question = 0; question < FILES * CHUNKS_PER_FILE; question++) {
-    const startLine = (question % CHUNKS_PER_FILE) * 10 + 1;
-    chunks.push({
-      path: fileOf(question),
-      startLine,
-      endLine: startLine + 9,
-      title: `Area ${Math.floor(question / CHUNKS_PER_FILE)}`,
-      headingPath: [`Topic ${question}`],
-      text: `In area${Math.floor(question / CHUNKS_PER_FILE)}, topic${question} is set with setting${question}; restart the service after changing it.`,
+/** 40 files × 5 sections; question i matches section i best and its file's other sections weakly. */
+async function writeCorpus(root: string, appendix: (file: string) => string): Promise<void> {
+  for (let file = 0; file < FILES; file++) {
+    const path = fileOf(file * CHUNKS_PER_FILE);
+    const sections = Array.from({ length: CHUNKS_PER_FILE }, (_, i) => {
+      const question = file * CHUNKS_PER_FILE + i;
+      return `## Topic ${question}\n\nIn area${file}, topic${question} is set with setting${question}; restart the service after changing it.${appendix(path)}\n`;
     });
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), `# Area ${file}\n\n${sections.join('\n')}`);
   }
-  return chunks;
 }
 
 function fileOf(question: number): string {

@@ -12,11 +12,10 @@ import * as path from 'node:path';
 import { createDefaultEmbedder } from '../src/core/embedding/defaultEmbedder.js';
 import { HashingEmbedder } from '../src/core/embedding/hashingEmbedder.js';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from '../src/core/chunker.js';
-import { indexFolder } from '../src/core/indexer.js';
 import { DEFAULT_KEYWORD_OPTIONS, type KeywordIndexOptions } from '../src/core/search/keywordIndex.js';
-import { DEFAULT_FUSION, HybridRetriever, type FusionOptions } from '../src/core/search/hybrid.js';
-import { DocStore } from '../src/core/store.js';
+import type { FusionOptions } from '../src/core/search/hybrid.js';
 import type { Embedder } from '../src/core/types.js';
+import { Workspace } from '../src/core/workspace/workspace.js';
 import { fortyLineChunks, MiniSearchBaseline, OkapiBm25Baseline } from './baselines.js';
 import { distinctFiles, percentile, scoreRankings, type EvalQuestion } from './evalMetrics.js';
 import { writeResults, formatTable } from './report.js';
@@ -112,14 +111,24 @@ export async function evaluateDocent(
 ): Promise<SystemResult & { ranks: number[] }> {
   const storeDir = await fs.mkdtemp(path.join(tmpdir(), 'docent-bench-'));
   try {
-    const store = await DocStore.open(storeDir, { create: true, keywordOptions: variant.keyword });
-    const started = performance.now();
-    await indexFolder(set.corpus, store, { embedder: variant.embedder, chunking: variant.chunking, discovery: { exclude: ['.done'] } });
-    const indexSeconds = (performance.now() - started) / 1000;
-    const retriever = new HybridRetriever(store, variant.embedder, { ...DEFAULT_FUSION, ...variant.fusion });
-    const { rankings, latencies } = await timeQueries(set.questions, async (q) =>
-      (await retriever.search(q, { k: 60 })).map((hit) => hit.chunk.path),
+    // Every variant shares the caller's embedder (loaded once), which the workspace leaves open.
+    const workspace = await Workspace.open(
+      {
+        folders: [{ name: set.name, root: set.corpus, storeDir }],
+        createStores: true,
+        ...(variant.embedder ? {} : { embedder: 'none' }),
+        indexing: { chunking: variant.chunking, exclude: ['.done'], defaultExcludes: false },
+        search: { fusion: variant.fusion, keyword: variant.keyword },
+      },
+      { embedder: variant.embedder },
     );
+    const started = performance.now();
+    await workspace.index();
+    const indexSeconds = (performance.now() - started) / 1000;
+    const { rankings, latencies } = await timeQueries(set.questions, async (q) =>
+      (await workspace.search(q, { k: 60 })).map((hit) => hit.chunk.path),
+    );
+    await workspace.close();
     const scores = scoreRankings(set.questions, rankings);
     return {
       set: set.name,

@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readModelFolder } from '../src/core/embedding/modelSpec.js';
+import { readEmbeddingModelFolder } from '../src/core/embedding/modelSpec.js';
 import { OnnxEmbedder } from '../src/core/embedding/onnxEmbedder.js';
 import { cpuNodeShare, probeSession } from '../src/core/onnx/placement.js';
 import { gpuProvidersFor, preflight, providerConfig, type DeviceChoice } from '../src/core/onnx/session.js';
@@ -138,7 +138,7 @@ async function embeddingRows(work: string, provider: string, dry: boolean): Prom
   const words = 'the server returns an error when the signing key is rotated during a backup of the database table index'.split(' ');
   const texts = Array.from({ length: dry ? 128 : 1024 }, (_, i) => Array.from({ length: 48 }, (_, j) => words[(i * 3 + j * 5) % words.length]).join(' '));
   for (const batch of [32, 128]) {
-    const embedder = new OnnxEmbedder(readModelFolder(dir), { device: provider as DeviceChoice, batchSize: batch, workers: 1 });
+    const embedder = new OnnxEmbedder(readEmbeddingModelFolder(dir), { device: provider as DeviceChoice, batchSize: batch, workers: 1 });
     try {
       await embedder.embed(texts.slice(0, 4));
       const started = performance.now();

@@ -7,12 +7,12 @@ import {
   isHostToWebview,
   type BackendInfo,
   type ChatTurn,
-  type CitationInfo,
+  type LocatedCitation,
   type FixAction,
   type HostToWebview,
   type IndexStatus,
   type WebviewToHost,
-} from '../src/shared/protocol.js';
+} from '../src/shared/chatProtocol.js';
 import { renderMarkdown } from './markdown.js';
 
 interface VsCodeApi {
@@ -306,7 +306,7 @@ class ChatApp {
     return row;
   }
 
-  private sources(citations: CitationInfo[]): HTMLElement {
+  private sources(citations: LocatedCitation[]): HTMLElement {
     const list = element('ol', { class: 'sources', 'aria-label': 'Sources' });
     for (const citation of citations) {
       const item = element('li', { value: String(citation.n) });
@@ -319,14 +319,14 @@ class ChatApp {
 }
 
 /** `folder: path:start-end`, the folder only in multi-root workspaces (where the engine names it). */
-function citationLocation(citation: CitationInfo): string {
+function citationLocation(citation: LocatedCitation): string {
   return `${citation.folder ? `${citation.folder}: ` : ''}${citation.path}:${citation.startLine}-${citation.endLine}`;
 }
 
 /** The passage behind each citation button, for the preview. */
-const citationOf = new WeakMap<HTMLElement, CitationInfo>();
+const citationOf = new WeakMap<HTMLElement, LocatedCitation>();
 
-function citationButton(citation: CitationInfo, label: string): HTMLButtonElement {
+function citationButton(citation: LocatedCitation, label: string): HTMLButtonElement {
   const node = button(
     label,
     () => vscode.postMessage({ type: 'openCitation', folder: citation.folder, path: citation.path, startLine: citation.startLine, endLine: citation.endLine }),
@@ -431,7 +431,7 @@ function citeButtonOf(target: EventTarget | null): HTMLElement | undefined {
 }
 
 /** Turns `[n]` in the rendered answer (outside code) into buttons that open source n. */
-function linkCitations(root: HTMLElement, citations: CitationInfo[]): void {
+function linkCitations(root: HTMLElement, citations: LocatedCitation[]): void {
   if (citations.length === 0) return;
   const byNumber = new Map(citations.map((citation) => [citation.n, citation]));
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);

@@ -2,7 +2,7 @@
  * The Show Metrics panel's script (bundled to dist/metrics.js): swaps in each redraw the
  * extension sends, in place, so scrolling and focus are kept. Messages are validated first.
  */
-import { isMetricsUpdate } from '../src/shared/protocol.js';
+import { isMetricsUpdate } from '../src/shared/metricsProtocol.js';
 
 const target = document.getElementById('metrics');
 const parser = new DOMParser();

@@ -6,17 +6,16 @@
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { indexFolder, type IndexReport } from '../core/indexer.js';
-import { AnswerPipeline, type Answer } from '../core/pipeline/index.js';
-import { HybridRetriever } from '../core/search/hybrid.js';
-import { runServeCommand } from './serveCommand.js';
-import { DocStore, StoreError } from '../core/store.js';
-import type { RetrievalHit } from '../core/types.js';
 import { pullModel, defaultModelCacheDir } from '../core/embedding/pullModel.js';
-import { describeDevice, isDeviceChoice, DEVICE_CHOICES, type DeviceRequest } from '../core/onnx/session.js';
-import { createEmbedder, EMBEDDER_HELP } from './embedderChoice.js';
-import { UsageError } from './usageError.js';
+import type { IndexReport } from '../core/indexer.js';
+import { describeDevice, DEVICE_CHOICES } from '../core/onnx/session.js';
+import { StoreError } from '../core/store.js';
+import type { RetrievalHit } from '../core/types.js';
+import { EMBEDDER_CHOICES, EmbedderChoiceError } from '../core/workspace/embedderChoice.js';
+import type { WorkspaceDependencies, WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
+import { Workspace, type WorkspaceAnswer } from '../core/workspace/workspace.js';
+import { deviceFlag, deviceIdFlag, integerFlag, parseFlags, UsageError } from './args.js';
+import { runServeCommand } from './serveCommand.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -26,6 +25,7 @@ export interface CliIo {
 }
 
 const DEVICE_HELP = DEVICE_CHOICES.join('|');
+const EMBEDDER_HELP = EMBEDDER_CHOICES;
 const USAGE = `usage:
   docent index <folder> --store <dir> [--json] [--embedder ${EMBEDDER_HELP}] [--device ${DEVICE_HELP}] [--device-id N]
   docent query "<text>" --store <dir> [--k 10] [--json] [--device ${DEVICE_HELP}] [--device-id N]
@@ -78,32 +78,29 @@ export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): P
   }
 }
 
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+/** One store, searched or indexed from `root`; the folder's name only matters with several. */
+function storeFolder(storeDir: string, root?: string): WorkspaceFolder {
+  return { name: path.basename(root ?? storeDir), storeDir: path.resolve(storeDir), ...(root ? { root } : {}) };
+}
+
+/** Opens a workspace, runs `use` and closes it; an embedder that cannot be made is a usage error. */
+async function withWorkspace<T>(options: WorkspaceOptions, use: (workspace: Workspace) => Promise<T>, dependencies?: WorkspaceDependencies): Promise<T> {
+  let workspace: Workspace;
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    workspace = await Workspace.open(options, dependencies);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    if (error instanceof EmbedderChoiceError) throw new UsageError(error.message);
+    throw error;
+  }
+  try {
+    return await use(workspace);
+  } finally {
+    await workspace.close();
   }
 }
 
-function deviceOf(values: { device?: string; 'device-id'?: string }): DeviceRequest {
-  const choice = values.device ?? 'auto';
-  if (!isDeviceChoice(choice)) throw new UsageError(`--device must be one of ${DEVICE_HELP}, got "${choice}"`);
-  const id = values['device-id'];
-  if (id === undefined) return { choice };
-  if (!/^\d+$/.test(id) || Number(id) > 64) throw new UsageError(`--device-id must be a GPU index from 0 to 64, got "${id}"`);
-  return { choice, deviceId: Number(id) };
-}
-
-function positiveInteger(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 1000) throw new UsageError(`--${name} must be a whole number from 1 to 1000, got "${value}"`);
-  return parsed;
-}
-
 async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const { values, positionals } = parseFlags(args, {
     store: { type: 'string' },
     json: { type: 'boolean' },
     embedder: { type: 'string' },
@@ -113,27 +110,23 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   if (positionals.length !== 1) throw new UsageError('index takes exactly one folder');
   if (!values.store) throw new UsageError('--store <dir> is required');
   const folder = path.resolve(positionals[0]!);
-  const { embedder, spec } = createEmbedder(values.embedder, deviceOf(values));
-  const store = await DocStore.open(path.resolve(values.store), { create: true });
+  const device = deviceFlag(values.device);
   const skips: string[] = [];
   const progress = io.progress;
-  try {
-    const report = await indexFolder(folder, store, {
-      embedder,
-      embedderSpec: spec,
-      signal,
-      onSkip: (file, reason, detail) => skips.push(`${file}: ${reason} (${detail})`),
-      onProgress: progress
-        ? (update) => progress(update.phase === 'indexing' ? `indexing ${update.filesDone}/${update.filesTotal} ${update.currentFile ?? ''}` : update.phase)
-        : undefined,
-    });
-    progress?.('');
-    io.stdout(values.json ? `${JSON.stringify(report)}\n` : formatIndexReport(report, folder));
-    if (!values.json && skips.length > 0) io.stderr(skips.map((line) => `skipped ${line}\n`).join(''));
-    return 0;
-  } finally {
-    await embedder?.dispose();
-  }
+  const options: WorkspaceOptions = { folders: [storeFolder(values.store, folder)], createStores: true, embedder: values.embedder ?? 'default', device, deviceId: deviceIdFlag(values['device-id']) };
+  const report = await withWorkspace(options, async (workspace) => (await workspace.index(undefined, signal))[0]!.report, {
+    sink: (event) => {
+      if (event.type === 'fileSkipped') skips.push(`${event.path}: ${event.reason} (${event.detail})`);
+      else if (event.type === 'fileProgress' && progress) {
+        const update = event.progress;
+        progress(update.phase === 'indexing' ? `indexing ${update.filesDone}/${update.filesTotal} ${update.currentFile ?? ''}` : update.phase);
+      }
+    },
+  });
+  progress?.('');
+  io.stdout(values.json ? `${JSON.stringify(report)}\n` : formatIndexReport(report, folder));
+  if (!values.json && skips.length > 0) io.stderr(skips.map((line) => `skipped ${line}\n`).join(''));
+  return 0;
 }
 
 function formatIndexReport(report: IndexReport, folder: string): string {
@@ -155,7 +148,7 @@ function formatIndexReport(report: IndexReport, folder: string): string {
 }
 
 async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const { values, positionals } = parseFlags(args, {
     store: { type: 'string' },
     json: { type: 'boolean' },
     k: { type: 'string' },
@@ -163,21 +156,18 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     device: { type: 'string' },
     'device-id': { type: 'string' },
   });
-  const device = deviceOf(values);
+  const device = deviceFlag(values.device);
   if (!values.store) throw new UsageError('--store <dir> is required');
-  const k = positiveInteger(values.k, 'k', 10);
+  const k = integerFlag(values.k, '--k', 1, 1000, 10);
   if (values.batch !== undefined && positionals.length > 0) throw new UsageError('give either a query or --batch <file>, not both');
   if (values.batch === undefined && positionals.length !== 1) throw new UsageError('query takes exactly one quoted question (or --batch <file>)');
   if (values.batch !== undefined && !values.json) throw new UsageError('--batch needs --json (one JSON object per line)');
 
-  const store = await DocStore.open(path.resolve(values.store));
-  // Query vectors must come from the model the store was built with.
-  const embedder = store.embedder?.spec ? createEmbedder(store.embedder.spec, device).embedder : undefined;
-  try {
-    const retriever = new HybridRetriever(store, embedder);
+  // No embedder named: query vectors come from the model the store was built with.
+  return withWorkspace({ folders: [storeFolder(values.store)], device, deviceId: deviceIdFlag(values['device-id']) }, async (workspace) => {
     const run = async (text: string): Promise<{ hits: RetrievalHit[]; tookMs: number }> => {
       const started = performance.now();
-      const hits = await retriever.search(text, { k, signal });
+      const hits = await workspace.search(text, { k, signal });
       return { hits, tookMs: round(performance.now() - started, 2) };
     };
     if (values.batch !== undefined) {
@@ -202,9 +192,7 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
       io.stdout(formatHits(result.hits, result.tookMs));
     }
     return 0;
-  } finally {
-    await embedder?.dispose();
-  }
+  });
 }
 
 function hitJson(hit: RetrievalHit) {
@@ -236,22 +224,23 @@ function round(value: number, digits: number): number {
 }
 
 async function infoCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { store: { type: 'string' }, json: { type: 'boolean' } });
+  const { values, positionals } = parseFlags(args, { store: { type: 'string' }, json: { type: 'boolean' } });
   if (positionals.length > 0) throw new UsageError('info takes no positional arguments');
   if (!values.store) throw new UsageError('--store <dir> is required');
-  const store = await DocStore.open(path.resolve(values.store));
-  const runtime = store.lastIndex?.runtime;
+  // Describing a store needs no model: its model may even be gone.
+  const [store] = await withWorkspace({ folders: [storeFolder(values.store)], embedder: 'none' }, (workspace) => workspace.storeInfo());
+  const runtime = store!.lastIndex?.runtime;
   const info = {
-    files: store.catalog.size,
-    chunks: store.chunks.size,
-    generation: store.generation,
-    model: store.embedder ? { id: store.embedder.id, dimensions: store.embedder.dimensions, spec: store.embedder.spec ?? null } : null,
+    files: store!.files,
+    chunks: store!.chunks,
+    generation: store!.generation,
+    model: store!.embedder ? { id: store!.embedder.id, dimensions: store!.embedder.dimensions, spec: store!.embedder.spec ?? null } : null,
     provider: runtime?.provider ?? null,
     device: runtime?.kind ?? null,
     fallbackReasons: runtime?.fallbackReasons ?? [],
     placement: runtime?.placement ?? null,
     embeddingChunksPerSecond: runtime ? round(runtime.textsPerSecond, 1) : null,
-    lastIndexed: store.lastIndex?.finishedAt ?? null,
+    lastIndexed: store!.lastIndex?.finishedAt ?? null,
   };
   if (values.json) {
     io.stdout(`${JSON.stringify(info)}\n`);
@@ -270,7 +259,7 @@ async function infoCommand(args: string[], io: CliIo): Promise<number> {
 async function modelCommand(args: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
   const [action, ...rest] = args;
   if (action !== 'pull') throw new UsageError('model takes the action "pull" (docent model pull <hf-repo-id>)');
-  const { values, positionals } = parse(rest, { cache: { type: 'string' }, revision: { type: 'string' }, endpoint: { type: 'string' } });
+  const { values, positionals } = parseFlags(rest, { cache: { type: 'string' }, revision: { type: 'string' }, endpoint: { type: 'string' } });
   if (positionals.length !== 1) throw new UsageError('model pull takes exactly one Hugging Face repo id, e.g. sentence-transformers/all-MiniLM-L6-v2');
   const progress = io.progress;
   let folder: string;
@@ -296,7 +285,7 @@ async function modelCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
 }
 
 async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const { values, positionals } = parseFlags(args, {
     store: { type: 'string' },
     endpoint: { type: 'string' },
     model: { type: 'string' },
@@ -309,29 +298,27 @@ async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Prom
   if (!values.store) throw new UsageError('--store <dir> is required');
   if ((values.endpoint === undefined) !== (values.model === undefined)) throw new UsageError('--endpoint and --model go together');
   if (values.endpoint !== undefined && !/^https?:\/\//.test(values.endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, got "${values.endpoint}"`);
-  const k = positiveInteger(values.k, 'k', 8);
-  const store = await DocStore.open(path.resolve(values.store));
-  const embedder = store.embedder?.spec ? createEmbedder(store.embedder.spec, deviceOf(values)).embedder : undefined;
-  const pipeline = new AnswerPipeline({
-    retriever: new HybridRetriever(store, embedder),
-    embedder,
-    // The key never travels on the command line, where other users could read it in `ps`.
-    backend: values.endpoint ? { baseURL: values.endpoint, model: values.model!, apiKey: process.env.DOCENT_API_KEY } : undefined,
-    limits: { k },
-  });
-  try {
-    const answer = await pipeline.ask({ question: positionals[0]!, signal }, (event) => {
+  const k = integerFlag(values.k, '--k', 1, 1000, 8);
+  const options: WorkspaceOptions = {
+    folders: [storeFolder(values.store)],
+    device: deviceFlag(values.device),
+    deviceId: deviceIdFlag(values['device-id']),
+    answers: {
+      // The key never travels on the command line, where other users could read it in `ps`.
+      backend: values.endpoint ? { baseURL: values.endpoint, model: values.model!, apiKey: process.env.DOCENT_API_KEY } : null,
+      limits: { k },
+    },
+  };
+  const answer = await withWorkspace(options, (workspace) =>
+    workspace.ask({ question: positionals[0]!, signal }, (event) => {
       if (!values.json && event.type === 'token') io.stdout(event.text);
-    });
-    io.stdout(values.json ? `${JSON.stringify(answerJson(answer))}\n` : formatSources(answer));
-    return 0;
-  } finally {
-    await pipeline.dispose();
-    await embedder?.dispose();
-  }
+    }),
+  );
+  io.stdout(values.json ? `${JSON.stringify(answerJson(answer))}\n` : formatSources(answer));
+  return 0;
 }
 
-function answerJson(answer: Answer) {
+function answerJson(answer: WorkspaceAnswer) {
   return {
     answer: answer.answer,
     citations: answer.citations.map(({ n, path: file, startLine, endLine }) => ({ n, path: file, startLine, endLine })),
@@ -343,7 +330,7 @@ function answerJson(answer: Answer) {
   };
 }
 
-function formatSources(answer: Answer): string {
+function formatSources(answer: WorkspaceAnswer): string {
   const note = answer.degraded ? `\n(${answer.degradedReason ?? 'degraded answer'})\n` : '';
   if (answer.citations.length === 0) return `${note}\nNo sources.\n`;
   const sources = answer.citations.map((citation) => `[${citation.n}] ${citation.path}:${citation.startLine}-${citation.endLine}`).join('\n');

@@ -3,6 +3,7 @@
  * long sections are cut at paragraph boundaries into pieces of at most `maxTokens`, each
  * repeating about `overlapTokens` of the previous piece so a sentence cut in two stays findable.
  */
+import { estimateTokens } from './tokenEstimate.js';
 import type { ParsedDocument, Section } from './types.js';
 
 export interface ChunkingOptions {
@@ -18,16 +19,6 @@ export interface ChunkDraft {
   title: string;
   headingPath: string[];
   text: string;
-}
-
-/** The heading path without a leading copy of the title (most documents open with an H1 = title). */
-export function headingsBelowTitle(chunk: { title: string; headingPath: string[] }): string[] {
-  return chunk.headingPath[0] === chunk.title ? chunk.headingPath.slice(1) : chunk.headingPath;
-}
-
-/** Rough BPE token count: about 4 characters per token for English prose and code. */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
 }
 
 export function chunkDocument(doc: ParsedDocument, options: ChunkingOptions = DEFAULT_CHUNKING): ChunkDraft[] {

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import ignore from 'ignore';
 import { CODE_EXTENSIONS, DOC_EXTENSIONS } from './parse/parseDocument.js';
+import { ConcurrencyLimiter } from './concurrencyLimiter.js';
+import { errorMessage } from './errorMessage.js';
 
 export type SkipReason =
   | 'ignored'
@@ -169,7 +171,13 @@ class DiscoveryWalk {
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.followSymlinks = options.followSymlinks ?? true;
     this.signal = options.signal;
-    this.limitFsCall = createLimiter(MAX_CONCURRENT_FS_CALLS, options.signal);
+    const fsCalls = new ConcurrencyLimiter(MAX_CONCURRENT_FS_CALLS);
+    // Checked once a call has its slot (no abort listener per queued call: thousands may wait).
+    this.limitFsCall = (call) =>
+      fsCalls.run(() => {
+        options.signal?.throwIfAborted();
+        return call();
+      });
   }
 
   async run(root: DirectoryToWalk): Promise<void> {
@@ -487,10 +495,6 @@ function skipForFsError(error: unknown): { reason: SkipReason; detail: string } 
   return { reason: 'unreadable', detail: errorMessage(error) };
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function describeWalked(relativePath: string): string {
   return relativePath === '' ? 'the root folder' : `${relativePath}/`;
 }
@@ -510,26 +514,6 @@ function compareCodeUnits(left: string, right: string): number {
 
 function byPath(a: { path: string }, b: { path: string }): number {
   return compareCodeUnits(a.path, b.path);
-}
-
-function createLimiter(maxConcurrent: number, signal: AbortSignal | undefined) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async function limitFsCall<T>(call: () => Promise<T>): Promise<T> {
-    while (active >= maxConcurrent) await new Promise<void>((resolve) => waiting.push(resolve));
-    if (signal?.aborted) {
-      // Pass the wake-up on so every queued call rejects too.
-      waiting.shift()?.();
-      signal.throwIfAborted();
-    }
-    active++;
-    try {
-      return await call();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
 }
 
 /**

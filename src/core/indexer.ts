@@ -4,7 +4,8 @@
  * interrupted run keeps what it finished and the next run picks up the rest.
  */
 import { createHash } from 'node:crypto';
-import { chunkDocument, DEFAULT_CHUNKING, headingsBelowTitle, type ChunkingOptions } from './chunker.js';
+import { chunkDocument, DEFAULT_CHUNKING, type ChunkingOptions } from './chunker.js';
+import { embeddingTextOf } from './chunkText.js';
 import { discoverFiles, readTextFile, type DiscoveryOptions, type SkipReason } from './discovery.js';
 import { parseDocument } from './parse/parseDocument.js';
 import type { DocStore } from './store.js';
@@ -58,12 +59,12 @@ export async function indexFolder(root: string, store: DocStore, options: IndexO
   const reembedded = store.embedder?.id !== wanted?.id || store.embedder?.dimensions !== wanted?.dimensions;
   if (reembedded) {
     store.resetVectors(wanted);
-    if (embedder && store.chunks.size > 0) {
-      const all = [...store.chunks.values()];
+    if (embedder && store.chunkCount > 0) {
+      const all = [...store.allChunks()];
       for (let i = 0; i < all.length; i += 256) {
         const batch = all.slice(i, i + 256);
         const vectors = await embedder.embed(batch.map(embeddingTextOf), signal);
-        batch.forEach((chunk, j) => store.vectors!.upsert(chunk.id, vectors[j]!));
+        batch.forEach((chunk, j) => store.setVector(chunk.id, vectors[j]!));
       }
     }
   }
@@ -74,7 +75,7 @@ export async function indexFolder(root: string, store: DocStore, options: IndexO
   const present = new Set(discovery.files.map((file) => file.path));
 
   let filesDeleted = 0;
-  for (const known of [...store.catalog.keys()]) {
+  for (const known of store.filePaths()) {
     if (!present.has(known)) {
       store.removeFile(known);
       filesDeleted++;
@@ -90,7 +91,7 @@ export async function indexFolder(root: string, store: DocStore, options: IndexO
     signal?.throwIfAborted();
     const file = discovery.files[done]!;
     onProgress?.({ phase: 'indexing', filesDone: done, filesTotal: total, currentFile: file.path });
-    const known = store.catalog.get(file.path);
+    const known = store.file(file.path);
     if (known && known.size === file.size && known.mtimeMs === file.mtimeMs) {
       filesUnchanged++;
       continue;
@@ -104,7 +105,7 @@ export async function indexFolder(root: string, store: DocStore, options: IndexO
     }
     const hash = createHash('sha256').update(read.text).digest('hex');
     if (known && known.hash === hash) {
-      store.catalog.set(file.path, { ...known, size: file.size, mtimeMs: file.mtimeMs });
+      store.touchFile(file.path, { size: file.size, mtimeMs: file.mtimeMs });
       filesUnchanged++;
       continue;
     }
@@ -145,18 +146,12 @@ export async function indexFolder(root: string, store: DocStore, options: IndexO
     filesDeleted,
     filesSkipped,
     skippedByReason,
-    chunks: store.chunks.size,
+    chunks: store.chunkCount,
     chunksAdded,
     seconds: (performance.now() - started) / 1000,
     embedder: store.embedder,
     embedderRuntime: runtime,
-    reembedded: reembedded && store.chunks.size > 0,
+    reembedded: reembedded && store.chunkCount > 0,
     generation: store.generation,
   };
-}
-
-/** What the embedder sees: the document title and heading path give a passage its context. */
-export function embeddingTextOf(chunk: Chunk): string {
-  const headings = headingsBelowTitle(chunk);
-  return [chunk.title, ...headings, chunk.text].join('\n');
 }

@@ -4,14 +4,33 @@
  * A commit writes a new generation's files (each temp → fsync → rename), then swaps the manifest
  * the same way, then deletes files no manifest names. A process killed at any instant leaves
  * either the old or the new generation current, both complete; orphans are swept on open.
+ *
+ * Read API — everything outside the indexer reads a store only through these. Results are
+ * read-only views of the store's own objects (never mutate them) and reflect uncommitted
+ * changes of the writer holding this instance. Costs are for the in-memory structures of today
+ * and are the contract a different storage engine must keep (or beat):
+ * - `generation`, `embedder`, `lastIndex`: the manifest's; O(1).
+ * - `fileCount`, `chunkCount`, `vectorCount`: totals; O(1).
+ * - `file(path)`: the catalog entry of an indexed file (hash, size, mtime, chunk ids); O(1).
+ * - `filePaths()`: every indexed path, in no particular order; O(files).
+ * - `chunk(id)`: one passage; O(1). `allChunks()`: every passage, lazily; O(chunks).
+ * - `keywordStatistics(query)`: document frequencies of the query's terms in the passage and
+ *   page indexes, to sum across stores searched together; O(query terms).
+ * - `searchPassages` / `searchPages`: BM25F over passages (chunk ids) and whole files (paths),
+ *   best first; O(postings of the query's terms).
+ * - `searchVectors(vector, k)`: approximate nearest passages (HNSW); about O(log chunks).
+ *   `vectorOf(id)`: a passage's stored unit vector; O(1).
+ * - `integrityProblems()`: cross-checks the structures of the generation; O(chunks).
+ * The writer's API (`nextChunkId`, `resetVectors`, `setVector`, `addFile`, `removeFile`,
+ * `touchFile`, `lastIndex =`, `commit`) is for src/core/indexer.ts.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile.js';
-import { headingsBelowTitle } from './chunker.js';
-import { KeywordIndex, type KeywordIndexOptions, type SerializedKeywordIndex } from './search/keywordIndex.js';
+import { keywordFieldsOf, pageKeywordFieldsOf } from './chunkText.js';
+import { KeywordIndex, sumStatistics, type KeywordIndexOptions, type KeywordStatistics, type SerializedKeywordIndex } from './search/keywordIndex.js';
 import type { Chunk, EmbedderRuntime } from './types.js';
-import { HnswVectorIndex } from './vectorIndex.js';
+import { HnswVectorIndex, type VectorSearchHit } from './vectorIndex.js';
 
 export const STORE_FORMAT_VERSION = 1;
 const MANIFEST = 'manifest.json';
@@ -51,6 +70,16 @@ interface Manifest {
   updatedAt: string;
 }
 
+/** Keyword statistics of the passage and page indexes, summed over stores searched together. */
+export interface CollectionStatistics {
+  passages: KeywordStatistics;
+  pages: KeywordStatistics;
+}
+
+export function sumCollectionStatistics(parts: CollectionStatistics[]): CollectionStatistics {
+  return { passages: sumStatistics(parts.map((part) => part.passages)), pages: sumStatistics(parts.map((part) => part.pages)) };
+}
+
 export class StoreError extends Error {
   constructor(message: string) {
     super(message);
@@ -59,16 +88,21 @@ export class StoreError extends Error {
 }
 
 export class DocStore {
+  /** Page-level keyword hits name files by id; search answers with paths. */
+  private readonly pathByFileId = new Map<number, string>();
+
   private constructor(
     readonly dir: string,
     private manifest: Manifest,
-    readonly catalog: Map<string, CatalogEntry>,
-    readonly chunks: Map<number, Chunk>,
-    readonly keyword: KeywordIndex,
+    private readonly catalog: Map<string, CatalogEntry>,
+    private readonly chunks: Map<number, Chunk>,
+    private readonly keyword: KeywordIndex,
     /** Whole-file BM25F: page-level evidence that a passage's page is about the question. */
-    readonly fileKeyword: KeywordIndex,
+    private readonly fileKeyword: KeywordIndex,
     private vectorIndex: HnswVectorIndex | null,
-  ) {}
+  ) {
+    for (const [relativePath, entry] of catalog) this.pathByFileId.set(entry.fileId, relativePath);
+  }
 
   get generation(): number {
     return this.manifest.generation;
@@ -87,8 +121,73 @@ export class DocStore {
     this.manifest.lastIndex = run;
   }
 
-  get vectors(): HnswVectorIndex | null {
-    return this.vectorIndex;
+  get fileCount(): number {
+    return this.catalog.size;
+  }
+
+  get chunkCount(): number {
+    return this.chunks.size;
+  }
+
+  get vectorCount(): number {
+    return this.vectorIndex?.size ?? 0;
+  }
+
+  file(relativePath: string): Readonly<CatalogEntry> | undefined {
+    return this.catalog.get(relativePath);
+  }
+
+  filePaths(): string[] {
+    return [...this.catalog.keys()];
+  }
+
+  chunk(id: number): Readonly<Chunk> | undefined {
+    return this.chunks.get(id);
+  }
+
+  allChunks(): IterableIterator<Readonly<Chunk>> {
+    return this.chunks.values();
+  }
+
+  keywordStatistics(query: string): CollectionStatistics {
+    return { passages: this.keyword.statistics(query), pages: this.fileKeyword.statistics(query) };
+  }
+
+  /** Chunk ids by BM25F passage score; IDF from `statistics` when given (see sumCollectionStatistics). */
+  searchPassages(query: string, limit: number, statistics?: KeywordStatistics): { id: number; score: number }[] {
+    return this.keyword.search(query, limit, statistics);
+  }
+
+  /** Files by the BM25F score of their whole text. */
+  searchPages(query: string, limit: number, statistics?: KeywordStatistics): { path: string; score: number }[] {
+    return this.fileKeyword.search(query, limit, statistics).flatMap((hit) => {
+      const relativePath = this.pathByFileId.get(hit.id);
+      return relativePath === undefined ? [] : [{ path: relativePath, score: hit.score }];
+    });
+  }
+
+  /** Labels are chunk ids; empty without an embedder. */
+  searchVectors(vector: Float32Array, limit: number): VectorSearchHit[] {
+    return this.vectorIndex ? this.vectorIndex.search(vector, limit) : [];
+  }
+
+  vectorOf(id: number): Float32Array | undefined {
+    return this.vectorIndex?.vectorOf(id);
+  }
+
+  /** What does not add up between catalog, chunks, keyword and vector indexes; empty when consistent. */
+  integrityProblems(): string[] {
+    const problems: string[] = [];
+    if (this.keyword.size !== this.chunks.size) problems.push(`${this.keyword.size} keyword passages for ${this.chunks.size} chunks`);
+    if (this.vectorIndex && this.vectorIndex.size !== this.chunks.size) problems.push(`${this.vectorIndex.size} vectors for ${this.chunks.size} chunks`);
+    let cataloged = 0;
+    for (const [relativePath, entry] of this.catalog) {
+      cataloged += entry.chunkIds.length;
+      const missing = entry.chunkIds.filter((id) => this.chunks.get(id)?.path !== relativePath);
+      if (missing.length > 0) problems.push(`${relativePath}: ${missing.length} cataloged chunks are missing`);
+    }
+    if (cataloged !== this.chunks.size) problems.push(`${cataloged} cataloged chunks for ${this.chunks.size} chunks`);
+    return problems;
   }
 
   static async exists(dir: string): Promise<boolean> {
@@ -155,6 +254,18 @@ export class DocStore {
     this.vectorIndex = embedder ? HnswVectorIndex.create(embedder.dimensions, { initialCapacity: Math.max(1024, this.chunks.size) }) : null;
   }
 
+  /** Stores a chunk's vector (after resetVectors, which sets the model the vectors come from). */
+  setVector(id: number, vector: Float32Array): void {
+    if (!this.vectorIndex) throw new Error('this store has no embedding model; call resetVectors first');
+    this.vectorIndex.upsert(id, vector);
+  }
+
+  /** Records a file whose content is unchanged but whose size or mtime moved. */
+  touchFile(relativePath: string, stat: { size: number; mtimeMs: number }): void {
+    const entry = this.catalog.get(relativePath);
+    if (entry) this.catalog.set(relativePath, { ...entry, ...stat });
+  }
+
   /** Drops a file's chunks from every structure (not yet committed). */
   removeFile(relativePath: string): void {
     const entry = this.catalog.get(relativePath);
@@ -165,6 +276,7 @@ export class DocStore {
       this.vectorIndex?.remove(id);
     }
     this.fileKeyword.remove(entry.fileId);
+    this.pathByFileId.delete(entry.fileId);
     this.catalog.delete(relativePath);
   }
 
@@ -177,7 +289,8 @@ export class DocStore {
       if (vectors && this.vectorIndex) this.vectorIndex.upsert(chunk.id, vectors[i]!);
     }
     const fileId = this.manifest.nextFileId++;
-    if (chunks.length > 0) this.fileKeyword.add(fileId, fileKeywordFieldsOf(chunks));
+    if (chunks.length > 0) this.fileKeyword.add(fileId, pageKeywordFieldsOf(chunks));
+    this.pathByFileId.set(fileId, relativePath);
     this.catalog.set(relativePath, { ...entry, fileId, chunkIds: chunks.map((chunk) => chunk.id) });
   }
 
@@ -215,18 +328,6 @@ export class DocStore {
       }
     }
   }
-}
-
-export function keywordFieldsOf(chunk: Chunk): { title: string; headings: string; body: string } {
-  const headings = headingsBelowTitle(chunk);
-  return { title: chunk.title, headings: headings.join(' '), body: chunk.text };
-}
-
-/** A whole file as one keyword document: title once, each heading once, all passage text. */
-function fileKeywordFieldsOf(chunks: Chunk[]): { title: string; headings: string; body: string } {
-  const headings = new Set<string>();
-  for (const chunk of chunks) for (const heading of keywordFieldsOf(chunk).headings.split(' ')) headings.add(heading);
-  return { title: chunks[0]!.title, headings: [...headings].join(' '), body: chunks.map((chunk) => chunk.text).join('\n') };
 }
 
 function parseManifest(text: string, dir: string): Manifest {

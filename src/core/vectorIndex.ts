@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { HierarchicalNSW } from 'hnswlib-node';
 import { commitTempFile, tempPathFor, writeFileAtomic } from './atomicFile.js';
+import { errorMessage } from './errorMessage.js';
 
 export interface VectorSearchHit {
   label: number;
@@ -151,7 +152,7 @@ export class HnswVectorIndex implements VectorIndex {
     try {
       await index.readIndex(path, true);
     } catch (error) {
-      throw new VectorIndexFileError(`Vector index ${path} could not be read: ${errorText(error)}`, 'corrupt', { cause: error });
+      throw new VectorIndexFileError(`Vector index ${path} could not be read: ${errorMessage(error)}`, 'corrupt', { cause: error });
     }
     const loaded = new HnswVectorIndex(dimensions, index, efSearch, metadata.nextHandle);
     metadata.labels.forEach((label, i) => loaded.remember(label, metadata.handles[i]!));
@@ -550,8 +551,4 @@ async function assertCompleteHnswFile(path: string, expectedElements: number): P
 
 function isMissingFile(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

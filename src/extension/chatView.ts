@@ -1,9 +1,8 @@
 /**
  * The chat WebviewView: renders dist/webview.js under a strict CSP, validates every message
- * from the webview (src/shared/protocol.ts), streams answers from the engine, and keeps the
+ * from the webview (src/shared/protocol.ts), streams answers from the core process, and keeps the
  * conversation in workspace state so it survives a reload.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import {
   isWebviewToHost,
@@ -13,9 +12,10 @@ import {
   type HostToWebview,
   type IndexStatus,
   type WebviewToHost,
-} from '../shared/protocol.js';
-import { AskFailure, type EngineClient } from './coreProcess/client.js';
+} from '../shared/chatProtocol.js';
+import { AskFailure, type CoreProcessClient } from './coreProcess/client.js';
 import type { AskParams } from './coreProcess/protocol.js';
+import { newNonce, webviewHtml } from './webviewHtml.js';
 
 export const CHAT_VIEW_ID = 'docent.chat';
 const TURNS_KEY = 'docent.chat.turns';
@@ -26,7 +26,8 @@ const HISTORY_TURNS = 6;
 const EXAMPLE_QUESTIONS = ['How do I get started?', 'Where is the configuration documented?', 'How do I run the tests?'];
 
 export interface ChatHost {
-  engine(): EngineClient;
+  /** The core process, started. */
+  core(): CoreProcessClient;
   backend(): BackendInfo;
   indexStatus(): IndexStatus;
   log: vscode.LogOutputChannel;
@@ -100,7 +101,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const controller = new AbortController();
     this.running.set(id, controller);
     try {
-      const outcome = await this.host.engine().ask(
+      const outcome = await this.host.core().ask(
         { question, history, ...(selection ? { selection } : {}) },
         {
           onToken: (text) => {
@@ -219,30 +220,15 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extension.extensionUri, 'dist', 'webview.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extension.extensionUri, 'media', 'chat.css'));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-      `img-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style.toString()}">
-<title>Docent</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+    const uri = (...segments: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extension.extensionUri, ...segments)).toString();
+    return webviewHtml({
+      cspSource: webview.cspSource,
+      nonce: newNonce(),
+      title: 'Docent',
+      styleUri: uri('media', 'chat.css'),
+      scriptUri: uri('dist', 'webview.js'),
+      body: '<div id="app"></div>',
+    });
   }
 
   dispose(): void {

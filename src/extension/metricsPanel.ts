@@ -3,10 +3,10 @@
  * over time. Samples are taken while the panel is visible; each redraw is posted to the panel's
  * script (webview/metrics.ts), which swaps it in place so scrolling is kept.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { LatencyHistogram, LatencySummary } from '../core/pipeline/types.js';
-import type { MetricsUpdate } from '../shared/protocol.js';
+import type { MetricsUpdate } from '../shared/metricsProtocol.js';
+import { newNonce, webviewHtml } from './webviewHtml.js';
 
 export interface MetricsSample {
   at: number;
@@ -47,14 +47,14 @@ export class MetricsPanel implements vscode.Disposable {
         this.panel = undefined;
       });
       await this.takeSample();
-      const nonce = randomBytes(16).toString('base64');
-      panel.webview.html = metricsPage(
-        renderMetrics(this.samples),
-        panel.webview.cspSource,
-        nonce,
-        panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'metrics.css')).toString(),
-        panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'metrics.js')).toString(),
-      );
+      panel.webview.html = webviewHtml({
+        cspSource: panel.webview.cspSource,
+        nonce: newNonce(),
+        title: 'Docent Metrics',
+        styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'metrics.css')).toString(),
+        scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'metrics.js')).toString(),
+        body: `<main id="metrics">${renderMetrics(this.samples)}</main>`,
+      });
       this.timer = setInterval(() => void this.update(), SAMPLE_INTERVAL_MS);
       panel.reveal();
       return;
@@ -66,7 +66,12 @@ export class MetricsPanel implements vscode.Disposable {
   private async update(): Promise<void> {
     // A hidden panel keeps its document; it catches up when shown again.
     if (!this.panel?.visible) return;
-    await this.takeSample();
+    try {
+      await this.takeSample();
+    } catch {
+      // The core process stopped; it restarts on next use and the next redraw samples it again.
+      return;
+    }
     const update: MetricsUpdate = { type: 'metrics', html: renderMetrics(this.samples) };
     await this.panel?.webview.postMessage(update);
   }
@@ -138,16 +143,6 @@ function hitChart(samples: MetricsSample[]): string {
   const summary = `Cache hit ratio over the last ${spanSeconds} s: answers ${Math.round(last.answerHitRatio * 100)}%, embeddings ${Math.round(last.embeddingHitRatio * 100)}%`;
   const grid = [0, 0.5, 1].map((ratio) => `<line class="grid" x1="${left}" x2="${width}" y1="${y(ratio)}" y2="${y(ratio)}"></line><text class="label" x="0" y="${Math.min(height - 2, Math.max(10, +y(ratio) + 4))}">${ratio * 100}%</text>`).join('');
   return `<svg class="hit-chart" role="img" aria-label="${summary}" width="${width}" height="${height}">${grid}<rect class="frame" x="${left}" y="0" width="${width - left}" height="${height}"></rect>${series('answers', (sample) => sample.answerHitRatio)}${series('embeddings', (sample) => sample.embeddingHitRatio)}</svg>`;
-}
-
-/** The panel's document: a strict CSP that allows only the stylesheet and the nonce'd redraw script. */
-function metricsPage(body: string, cspSource: string, nonce: string, styleUri: string, scriptUri: string): string {
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${cspSource}; script-src 'nonce-${nonce}'">
-<link rel="stylesheet" href="${styleUri}"><title>Docent Metrics</title></head><body>
-<main id="metrics">${body}</main>
-<script nonce="${nonce}" src="${scriptUri}"></script>
-</body></html>`;
 }
 
 /** The panel's content for the samples so far (escaped here: the panel inserts it as markup). */

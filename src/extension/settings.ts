@@ -1,7 +1,9 @@
-/** Reads Docent's settings (contributed in package.json) into the engine's configuration. */
+/** Reads Docent's settings (contributed in package.json) into the core process's workspace options. */
 import * as vscode from 'vscode';
-import type { BackendInfo } from '../shared/protocol.js';
-import type { BackendSettings, EngineConfig, FolderConfig } from './coreProcess/protocol.js';
+import type { DeviceChoice } from '../core/onnx/session.js';
+import type { BackendConfig } from '../core/pipeline/types.js';
+import type { WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
+import type { BackendInfo } from '../shared/chatProtocol.js';
 
 export type BackendKind = BackendInfo['kind'];
 
@@ -38,7 +40,7 @@ export function backendInfo(): BackendInfo {
 }
 
 /** Null when no backend answers (retrieval-only) or the remote endpoint is not configured. */
-export function backendSettings(apiKey: string | undefined): BackendSettings | null {
+function backendConfig(apiKey: string | undefined): BackendConfig | null {
   const config = section();
   switch (backendKind()) {
     case 'local':
@@ -62,30 +64,37 @@ function filesExcludeGlobs(folder: vscode.WorkspaceFolder): string[] {
     .map(([glob]) => glob);
 }
 
-export function engineConfig(folders: FolderConfig[], workspaceFolders: readonly vscode.WorkspaceFolder[], apiKey: string | undefined): EngineConfig {
+/** Checkpoints are small: the editor may close at any moment, and a resumed run redoes only the last one. */
+const CHECKPOINT_FILES = 50;
+
+export function workspaceOptions(folders: WorkspaceFolder[], workspaceFolders: readonly vscode.WorkspaceFolder[], apiKey: string | undefined): WorkspaceOptions {
   const config = section();
   const exclude = new Set(config.get<string[]>('index.exclude', []));
   if (config.get<boolean>('index.useFilesExclude', true)) {
     for (const folder of workspaceFolders) for (const glob of filesExcludeGlobs(folder)) exclude.add(glob);
   }
+  const cache = config.get<boolean>('cache.enabled', true);
   return {
     folders,
-    exclude: [...exclude],
-    include: config.get<string[]>('index.include', []).map((extension) => extension.replace(/^\./, '').toLowerCase()),
-    maxFileBytes: Math.max(1, config.get<number>('index.maxFileSizeKB', 2048)) * 1024,
-    embeddingModel: config.get<string>('embedding.model', 'default') || 'default',
-    device: config.get<EngineConfig['device']>('embedding.device', 'auto'),
+    createStores: true,
+    embedder: config.get<string>('embedding.model', 'default') || 'default',
+    device: config.get<DeviceChoice>('embedding.device', 'auto'),
     deviceId: config.get<number>('embedding.deviceId', 0),
     embeddingWorkers: config.get<number>('performance.embeddingWorkers', 1),
-    backend: backendSettings(apiKey),
-    cache: {
-      enabled: config.get<boolean>('cache.enabled', true),
-      answerEntries: config.get<number>('cache.answerEntries', 500),
-      answerTtlSeconds: config.get<number>('cache.answerTtlSeconds', 3600),
-      embeddingEntries: config.get<number>('cache.embeddingEntries', 2000),
-      embeddingTtlSeconds: config.get<number>('cache.embeddingTtlSeconds', 86_400),
+    indexing: {
+      exclude: [...exclude],
+      include: config.get<string[]>('index.include', []).map((extension) => extension.replace(/^\./, '').toLowerCase()),
+      maxFileBytes: Math.max(1, config.get<number>('index.maxFileSizeKB', 2048)) * 1024,
+      checkpointFiles: CHECKPOINT_FILES,
     },
-    maxConcurrentRequests: config.get<number>('performance.maxConcurrentRequests', 2),
-    passagesPerQuestion: config.get<number>('answer.passages', 6),
+    answers: {
+      backend: backendConfig(apiKey),
+      limits: { k: config.get<number>('answer.passages', 6), maxInFlight: config.get<number>('performance.maxConcurrentRequests', 2) },
+      cache: {
+        enabled: cache,
+        answers: { maxEntries: config.get<number>('cache.answerEntries', 500), ttlMs: config.get<number>('cache.answerTtlSeconds', 3600) * 1000 },
+        embeddings: { maxEntries: config.get<number>('cache.embeddingEntries', 2000), ttlMs: config.get<number>('cache.embeddingTtlSeconds', 86_400) * 1000 },
+      },
+    },
   };
 }

@@ -1,6 +1,6 @@
-/** The one Docent status bar item: latency and hit ratio when idle, index progress, paused, error, device. */
+/** The one Docent status bar item: latency and hit ratio when idle, index progress, paused, error, device. It reads the index state, never keeps it. */
 import * as vscode from 'vscode';
-import type { IndexProgressInfo } from './coreProcess/progress.js';
+import type { IndexState } from '../core/workspace/indexState.js';
 
 export interface AnswerStats {
   p50Ms: number;
@@ -10,25 +10,20 @@ export interface AnswerStats {
   breaker: string;
 }
 
+export interface StatusBarHost {
+  backendLabel(): string;
+  index(): IndexState | undefined;
+}
+
 export class DocentStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('docent.status', vscode.StatusBarAlignment.Right, 100);
-  private progress: IndexProgressInfo | undefined;
   private answers: AnswerStats | undefined;
 
-  constructor(private readonly backendLabel: () => string) {
+  constructor(private readonly host: StatusBarHost) {
     this.item.name = 'Docent';
     this.item.command = 'docent.statusMenu';
     this.render();
     this.item.show();
-  }
-
-  get index(): IndexProgressInfo | undefined {
-    return this.progress;
-  }
-
-  setProgress(progress: IndexProgressInfo): void {
-    this.progress = progress;
-    this.render();
   }
 
   setAnswers(answers: AnswerStats): void {
@@ -37,7 +32,7 @@ export class DocentStatusBar implements vscode.Disposable {
   }
 
   render(): void {
-    const progress = this.progress;
+    const progress = this.host.index();
     const device = progress?.device === 'gpu' ? ' · GPU' : progress?.device === 'cpu' ? ' · CPU' : '';
     let text: string;
     this.item.backgroundColor = undefined;
@@ -60,7 +55,7 @@ export class DocentStatusBar implements vscode.Disposable {
           `Breaker: ${this.answers.breaker}\n\n`,
       );
     }
-    tooltip.appendMarkdown(`Backend: ${this.backendLabel()}${progress?.provider ? ` · embeddings on ${progress.provider}` : ''}`);
+    tooltip.appendMarkdown(`Backend: ${this.host.backendLabel()}${progress?.provider ? ` · embeddings on ${progress.provider}` : ''}`);
     this.item.tooltip = tooltip;
     this.item.accessibilityInformation = { label: text.replace(/\$\([^)]+\)\s*/g, '') || 'Docent' };
   }

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type * as ort from 'onnxruntime-node';
+import { errorMessage } from '../core/errorMessage.js';
 
 export type KvElementType = 'float32' | 'float16';
 export type IdElementType = 'int32' | 'int64';
@@ -40,7 +41,7 @@ export interface DecoderIo {
   vocabSize: number;
 }
 
-export interface ModelFolder {
+export interface DecoderFolder {
   dir: string;
   /** The name clients pass as `model`: the folder's base name. */
   id: string;
@@ -69,25 +70,25 @@ export interface GenaiConfig {
   };
 }
 
-export class ModelFolderError extends Error {
-  override name = 'ModelFolderError';
+export class DecoderFolderError extends Error {
+  override name = 'DecoderFolderError';
 }
 
 const MODEL_FILE_CANDIDATES = ['model.onnx', 'decoder_model_merged.onnx', 'decoder_with_past_model.onnx', join('onnx', 'model.onnx')];
 
-export async function readModelFolder(dir: string): Promise<ModelFolder> {
+export async function readDecoderFolder(dir: string): Promise<DecoderFolder> {
   const root = resolve(dir);
-  if (!existsSync(root)) throw new ModelFolderError(`model folder not found: ${root}`);
+  if (!existsSync(root)) throw new DecoderFolderError(`model folder not found: ${root}`);
   const genaiConfig = await readJson<GenaiConfig>(join(root, 'genai_config.json'));
   const config = (await readJson<Record<string, unknown>>(join(root, 'config.json'))) ?? {};
   const generationConfig = (await readJson<Record<string, unknown>>(join(root, 'generation_config.json'))) ?? {};
   const tokenizerJson = await readJson<object>(join(root, 'tokenizer.json'));
-  if (!tokenizerJson) throw new ModelFolderError(`no tokenizer.json in ${root}`);
+  if (!tokenizerJson) throw new DecoderFolderError(`no tokenizer.json in ${root}`);
   const tokenizerConfig = (await readJson<Record<string, unknown>>(join(root, 'tokenizer_config.json'))) ?? {};
 
   const candidates = genaiConfig ? [genaiConfig.model.decoder.filename] : MODEL_FILE_CANDIDATES;
   const modelFile = candidates.find((name) => existsSync(join(root, name)));
-  if (!modelFile) throw new ModelFolderError(`no decoder model in ${root} (looked for ${candidates.join(', ')})`);
+  if (!modelFile) throw new DecoderFolderError(`no decoder model in ${root} (looked for ${candidates.join(', ')})`);
 
   const tokenizerLimit = numberOr(tokenizerConfig.model_max_length, Infinity);
   const contextLength =
@@ -104,7 +105,7 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
 }
 
 /** Maps the session's inputs and outputs to the roles the engine needs; throws when it cannot. */
-export function describeDecoderIo(session: Pick<ort.InferenceSession, 'inputMetadata' | 'outputMetadata'>, folder: Pick<ModelFolder, 'modelPath' | 'genaiConfig' | 'config'>): DecoderIo {
+export function describeDecoderIo(session: Pick<ort.InferenceSession, 'inputMetadata' | 'outputMetadata'>, folder: Pick<DecoderFolder, 'modelPath' | 'genaiConfig' | 'config'>): DecoderIo {
   const inputs = new Map(session.inputMetadata.map((m) => [m.name, m]));
   const outputs = new Map(session.outputMetadata.map((m) => [m.name, m]));
   const genaiInputs = folder.genaiConfig?.model.decoder.inputs ?? {};
@@ -113,7 +114,7 @@ export function describeDecoderIo(session: Pick<ort.InferenceSession, 'inputMeta
 
   const inputIds = pick(inputs, genaiInputs.input_ids, 'input_ids');
   const logits = pick(outputs, genaiOutputs.logits, 'logits');
-  if (!inputIds || !logits) throw new ModelFolderError(`${folder.modelPath} has no input_ids input or logits output; is it a decoder-only causal LM?`);
+  if (!inputIds || !logits) throw new DecoderFolderError(`${folder.modelPath} has no input_ids input or logits output; is it a decoder-only causal LM?`);
   const attentionMask = pick(inputs, genaiInputs.attention_mask, 'attention_mask');
   const positionIds = pick(inputs, genaiInputs.position_ids, 'position_ids');
   const useCacheBranch = pick(inputs, 'use_cache_branch');
@@ -124,19 +125,19 @@ export function describeDecoderIo(session: Pick<ort.InferenceSession, 'inputMeta
     genaiInputs,
     genaiOutputs,
   );
-  if (slots.length === 0) throw new ModelFolderError(`${folder.modelPath} has no KV cache inputs (past_key_values.N.key/value or past_N); export it with past key values`);
+  if (slots.length === 0) throw new DecoderFolderError(`${folder.modelPath} has no KV cache inputs (past_key_values.N.key/value or past_N); export it with past key values`);
   const missing = slots.find((slot) => !outputs.has(slot.present));
-  if (missing) throw new ModelFolderError(`${folder.modelPath} has input ${missing.past} but no output ${missing.present}`);
+  if (missing) throw new DecoderFolderError(`${folder.modelPath} has input ${missing.past} but no output ${missing.present}`);
 
   const pastMeta = tensorMeta(inputs.get(slots[0]!.past)!);
   const shape = pastMeta.shape;
-  if (shape.length < 4) throw new ModelFolderError(`unexpected KV cache shape [${shape.join(', ')}] for ${slots[0]!.past}`);
+  if (shape.length < 4) throw new DecoderFolderError(`unexpected KV cache shape [${shape.join(', ')}] for ${slots[0]!.past}`);
   const outerDims = shape.slice(0, shape.length - 4);
   const decoder = folder.genaiConfig?.model.decoder;
   const kvHeads = numericDim(shape[shape.length - 3]) ?? decoder?.num_key_value_heads ?? numberOr(folder.config.num_key_value_heads, undefined);
   const headDim = numericDim(shape[shape.length - 1]) ?? decoder?.head_size;
   if (!kvHeads || !headDim || outerDims.some((d) => numericDim(d) === undefined)) {
-    throw new ModelFolderError(`cannot tell KV heads/head size from shape [${shape.join(', ')}]; add genai_config.json or config.json`);
+    throw new DecoderFolderError(`cannot tell KV heads/head size from shape [${shape.join(', ')}]; add genai_config.json or config.json`);
   }
 
   const logitsShape = tensorMeta(outputs.get(logits)!).shape;
@@ -186,20 +187,20 @@ function kvSlots(inputNames: string[], outputNames: string[], genaiInputs: Recor
 }
 
 function tensorMeta(meta: ort.InferenceSession.ValueMetadata): ort.InferenceSession.TensorValueMetadata {
-  if (!meta.isTensor) throw new ModelFolderError(`${meta.name} is not a tensor`);
+  if (!meta.isTensor) throw new DecoderFolderError(`${meta.name} is not a tensor`);
   return meta;
 }
 
 function idType(meta: ort.InferenceSession.ValueMetadata): IdElementType {
   const type = tensorMeta(meta).type;
   if (type === 'int32' || type === 'int64') return type;
-  throw new ModelFolderError(`${meta.name} has element type ${type}; expected int32 or int64`);
+  throw new DecoderFolderError(`${meta.name} has element type ${type}; expected int32 or int64`);
 }
 
 function floatType(meta: ort.InferenceSession.ValueMetadata): KvElementType {
   const type = tensorMeta(meta).type;
   if (type === 'float32' || type === 'float16') return type;
-  throw new ModelFolderError(`${meta.name} has element type ${type}; expected float32 or float16`);
+  throw new DecoderFolderError(`${meta.name} has element type ${type}; expected float32 or float16`);
 }
 
 function numericDim(dim: number | string | undefined): number | undefined {
@@ -215,6 +216,6 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as T;
   } catch (error) {
-    throw new ModelFolderError(`cannot parse ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new DecoderFolderError(`cannot parse ${path}: ${errorMessage(error)}`);
   }
 }

@@ -22,13 +22,13 @@
 import * as ort from 'onnxruntime-node';
 import { createSession, providerConfig, type ActiveDevice, type DeviceRequest } from '../core/onnx/session.js';
 import { externalDataOptions } from '../core/onnx/graphEdit.js';
-import { describeDecoderIo, type DecoderIo, type IdElementType, type ModelFolder } from './decoderFolder.js';
+import { describeDecoderIo, type DecoderIo, type IdElementType, type DecoderFolder } from './decoderFolder.js';
 import { LAST_LOGITS, LOGIT_INDEX, prepareDecoder, type AttentionKind } from './decoderGraph.js';
 import { disposeBlock, KvOps, type KvBlock, type KvLayout } from './kvBatch.js';
 import { TokenSampler, type SamplingParams } from './sampling.js';
 
 export interface RuntimeInit {
-  folder: Pick<ModelFolder, 'modelPath' | 'genaiConfig' | 'config'>;
+  folder: Pick<DecoderFolder, 'modelPath' | 'genaiConfig' | 'config'>;
   device: DeviceRequest;
   intraOpThreads?: number;
 }

@@ -16,7 +16,7 @@
  */
 import type { ActiveDevice, DeviceChoice } from '../core/onnx/session.js';
 import { GenerationMetrics, type EngineGauges } from './generationMetrics.js';
-import { readModelFolder, type DecoderIo, type ModelFolder } from './decoderFolder.js';
+import { readDecoderFolder, type DecoderIo, type DecoderFolder } from './decoderFolder.js';
 import { openDecoder, type DecoderPort, type DecoderThread } from './decoderPort.js';
 import type { RunReport, RuntimeInfo } from './decoderRuntime.js';
 import type { SamplingParams } from './sampling.js';
@@ -138,7 +138,7 @@ export class GenerationEngine {
   private readonly idleWaiters: Array<() => void> = [];
 
   private constructor(
-    readonly folder: ModelFolder,
+    readonly folder: DecoderFolder,
     private readonly decoder: DecoderPort,
     readonly codec: TextCodec,
     options: EngineOptions,
@@ -153,7 +153,7 @@ export class GenerationEngine {
   }
 
   static async load(dir: string, options: EngineOptions = {}): Promise<GenerationEngine> {
-    const folder = await readModelFolder(dir);
+    const folder = await readDecoderFolder(dir);
     const codec = new TextCodec(folder.tokenizerJson, folder.tokenizerConfig, folder.eosTokenIds);
     const decoder = await openDecoder(
       {

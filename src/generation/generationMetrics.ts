@@ -1,30 +1,9 @@
 /** Prometheus text exposition of the generation engine's counters and latency histograms. */
-import { metricHeader, singleSampleMetrics } from '../core/prometheus.js';
+import { Histogram, metricHeader, singleSampleMetrics } from '../core/prometheus.js';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** tokens/s is averaged over this trailing window. */
 const RATE_WINDOW_MS = 10_000;
-
-class Histogram {
-  private readonly counts = new Array<number>(LATENCY_BUCKETS.length).fill(0);
-  private sum = 0;
-  private count = 0;
-
-  observe(seconds: number): void {
-    this.sum += seconds;
-    this.count++;
-    LATENCY_BUCKETS.forEach((bound, i) => {
-      if (seconds <= bound) this.counts[i]!++;
-    });
-  }
-
-  render(name: string, help: string): string[] {
-    const lines = metricHeader(name, 'histogram', help);
-    LATENCY_BUCKETS.forEach((bound, i) => lines.push(`${name}_bucket{le="${bound}"} ${this.counts[i]}`));
-    lines.push(`${name}_bucket{le="+Inf"} ${this.count}`, `${name}_sum ${this.sum}`, `${name}_count ${this.count}`);
-    return lines;
-  }
-}
 
 export interface EngineGauges {
   queueDepth: number;
@@ -33,8 +12,8 @@ export interface EngineGauges {
 }
 
 export class GenerationMetrics {
-  readonly timeToFirstToken = new Histogram();
-  readonly interTokenLatency = new Histogram();
+  readonly timeToFirstToken = new Histogram(LATENCY_BUCKETS);
+  readonly interTokenLatency = new Histogram(LATENCY_BUCKETS);
   generatedTokens = 0;
   promptTokens = 0;
   decodeSteps = 0;
@@ -82,8 +61,10 @@ export class GenerationMetrics {
       ]),
       ...metricHeader('docent_requests_finished_total', 'counter', 'Finished generations by finish reason.'),
       ...[...this.finishedRequests].map(([reason, n]) => `docent_requests_finished_total{reason="${reason}"} ${n}`),
-      ...this.timeToFirstToken.render('docent_time_to_first_token_seconds', 'Time from submission to the first generated token.'),
-      ...this.interTokenLatency.render('docent_inter_token_latency_seconds', 'Time between consecutive tokens of a sequence.'),
+      ...metricHeader('docent_time_to_first_token_seconds', 'histogram', 'Time from submission to the first generated token.'),
+      ...this.timeToFirstToken.samples('docent_time_to_first_token_seconds'),
+      ...metricHeader('docent_inter_token_latency_seconds', 'histogram', 'Time between consecutive tokens of a sequence.'),
+      ...this.interTokenLatency.samples('docent_inter_token_latency_seconds'),
     ];
     return lines.join('\n') + '\n';
   }

@@ -13,6 +13,7 @@ import type { Embedder } from '../core/types.js';
 import { GenerationRejectedError, type GenerationEngine, type GenerationResult } from './engine.js';
 import type { SamplingParams } from './sampling.js';
 import { ChatTemplateError, type ChatMessage } from './textCodec.js';
+import { errorMessage } from '../core/errorMessage.js';
 
 export interface GenerationServerOptions {
   engine: GenerationEngine;
@@ -172,7 +173,7 @@ export class GenerationServer {
         try {
           resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
         } catch (error) {
-          reject(invalid(`request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, null, 'invalid_json'));
+          reject(invalid(`request body is not valid JSON: ${errorMessage(error)}`, null, 'invalid_json'));
         }
       });
     });
@@ -305,7 +306,7 @@ export class GenerationServer {
       if (job.includeUsage) send({ id, object, created, model, choices: [], usage: usage(result) });
       res.write('data: [DONE]\n\n');
     } catch (error) {
-      send({ error: errorBody(new ApiError(500, `generation failed: ${error instanceof Error ? error.message : String(error)}`, 'server_error')) });
+      send({ error: errorBody(new ApiError(500, `generation failed: ${errorMessage(error)}`, 'server_error')) });
     }
     res.end();
   }
@@ -343,7 +344,7 @@ export class GenerationServer {
   }
 
   private sendError(res: ServerResponse, error: unknown): void {
-    const apiError = error instanceof ApiError ? error : new ApiError(500, `internal error: ${error instanceof Error ? error.message : String(error)}`, 'server_error');
+    const apiError = error instanceof ApiError ? error : new ApiError(500, `internal error: ${errorMessage(error)}`, 'server_error');
     if (res.headersSent) {
       res.end();
       return;

@@ -5,6 +5,7 @@
  */
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { errorMessage } from '../core/errorMessage.js';
 
 export interface ChatMessage {
   role: string;
@@ -47,7 +48,7 @@ export class TextCodec {
     try {
       return this.template.render({ messages, add_generation_prompt: true, ...this.specialTokens });
     } catch (error) {
-      throw new ChatTemplateError(`chat template rejected the messages: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ChatTemplateError(`chat template rejected the messages: ${errorMessage(error)}`);
     }
   }
 

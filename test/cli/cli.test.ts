@@ -61,7 +61,7 @@ test('query --batch answers one JSON line per input line, loading the store once
 test('bad arguments and missing or corrupt stores exit 2 with one clear line', async () => {
   const cases: [string[], RegExp][] = [
     [['query', 'x'], /--store <dir> is required/],
-    [['query', 'x', '--store', store, '--k', 'zero'], /--k must be a whole number/],
+    [['query', 'x', '--store', store, '--k', 'zero'], /--k must be an integer from 1 to 1000/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['index', '--store', store], /exactly one folder/],
     [['query', 'x', '--store', path.join(docs, 'nope')], /no Docent store/],

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chunkDocument, estimateTokens } from '../../src/core/chunker.js';
+import { chunkDocument } from '../../src/core/chunker.js';
+import { estimateTokens } from '../../src/core/tokenEstimate.js';
 import type { ParsedDocument } from '../../src/core/types.js';
 
 test('a short section is one chunk with its exact lines, title and heading path', () => {

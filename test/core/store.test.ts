@@ -13,7 +13,7 @@ import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
 
 /** Everything that identifies the indexed content, order-independent, ids excluded. */
 function contentSignature(store: DocStore): string[] {
-  return [...store.chunks.values()].map((chunk) => `${chunk.path}:${chunk.startLine}-${chunk.endLine}:${chunk.text}`).sort();
+  return [...store.allChunks()].map((chunk) => `${chunk.path}:${chunk.startLine}-${chunk.endLine}:${chunk.text}`).sort();
 }
 
 async function freshIndex(folder: string): Promise<DocStore> {
@@ -72,7 +72,8 @@ test('switching the embedding model re-embeds every chunk and never mixes dimens
   assert.equal(report.reembedded, true);
   const reopened = await DocStore.open(storeDir);
   assert.deepEqual(reopened.embedder, { id: 'hashing-stand-in-128', dimensions: 128 });
-  assert.equal(reopened.vectors?.size, reopened.chunks.size);
+  assert.equal(reopened.vectorCount, reopened.chunkCount);
+  assert.deepEqual(reopened.integrityProblems(), []);
 });
 
 test('missing and corrupt stores fail with a clear StoreError', async () => {
@@ -87,6 +88,21 @@ test('missing and corrupt stores fail with a clear StoreError', async () => {
   await assert.rejects(DocStore.open(storeDir), (error: unknown) => error instanceof StoreError && /corrupt/.test(error.message));
   await fs.writeFile(path.join(storeDir, 'manifest.json'), 'not json');
   await assert.rejects(DocStore.open(storeDir), (error: unknown) => error instanceof StoreError && /manifest.json/.test(error.message));
+});
+
+test('integrityProblems names a generation whose structures disagree', async () => {
+  const docs = await makeTempDir('docs');
+  const storeDir = await makeTempDir('store');
+  await writeTree(docs, generatedPages(3));
+  await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder: new HashingEmbedder() });
+  assert.deepEqual((await DocStore.open(storeDir)).integrityProblems(), []);
+  // A chunks file that lost one passage (as a buggy writer could leave it) still parses.
+  const manifest = JSON.parse(await fs.readFile(path.join(storeDir, 'manifest.json'), 'utf8'));
+  const chunks = JSON.parse(await fs.readFile(path.join(storeDir, manifest.files.chunks), 'utf8')) as { path: string }[];
+  await fs.writeFile(path.join(storeDir, manifest.files.chunks), JSON.stringify(chunks.slice(1)));
+  const problems = (await DocStore.open(storeDir)).integrityProblems();
+  assert.ok(problems.some((problem) => problem.includes(chunks[0]!.path) && /missing/.test(problem)), problems.join('; '));
+  assert.ok(problems.some((problem) => /keyword passages/.test(problem)), problems.join('; '));
 });
 
 function runCli(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<number | null> } {
@@ -122,8 +138,8 @@ test('a process killed at random points leaves a loadable store, and the next ru
       const store = await DocStore.open(storeDir);
       const signature = contentSignature(store);
       assert.equal(new Set(signature).size, signature.length, `round ${round}: duplicate chunks after a kill at ${delay} ms`);
-      assert.equal(store.vectors?.size ?? 0, store.chunks.size, `round ${round}: vectors and chunks disagree`);
-      assert.equal(store.keyword.size, store.chunks.size, `round ${round}: keyword index and chunks disagree`);
+      assert.equal(store.vectorCount, store.chunkCount, `round ${round}: vectors and chunks disagree`);
+      assert.deepEqual(store.integrityProblems(), [], `round ${round}: the store's structures disagree`);
     }
   }
   assert.equal(await runCli(['index', docs, '--store', storeDir, '--json']).done, 0);

@@ -67,7 +67,7 @@ export async function run(): Promise<void> {
     assert(loaded.length === 0, `loaded in the extension host: ${loaded.join(', ')}`);
   });
 
-  await test('indexing the workspace runs in the engine process and reports progress', async () => {
+  await test('indexing the workspace runs in the core process and reports progress', async () => {
     await vscode.commands.executeCommand('docent.resumeIndexing');
     const diagnostics = await waitFor(
       'the index',

@@ -382,7 +382,7 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
       throw new Error(`${error.message}\n${docentLogs()}`);
     });
     const logs = () => docentLogs();
-    // The engine reloads with the pulled model and re-embeds every file of the workspace.
+    // The core process reloads with the pulled model and re-embeds every file of the workspace.
     await waitUntil('an index run with the pulled model', () => /indexing .*\(embeddings: [^)]*tiny-bert[^]*\bindexed workspace: \d+ files/.test(logs()), 60_000).catch((error: Error) => {
       throw new Error(`${error.message}\n${logs()}`);
     });

@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { HostToWebview, WebviewToHost } from '../../src/shared/protocol.js';
+import { webviewHtml } from '../../src/extension/webviewHtml.js';
+import type { HostToWebview, WebviewToHost } from '../../src/shared/chatProtocol.js';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './chromium.js';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -26,18 +27,14 @@ declare global {
   }
 }
 
+/** The extension's page (webviewHtml.ts) with this server's origin as the webview resource origin and a stand-in for the VS Code API. */
 function hostPage(): string {
-  // The extension's CSP (chatView.ts) with this server's origin as the webview resource origin.
-  const csp = "default-src 'none'; style-src 'self'; script-src 'nonce-" + NONCE + "'; img-src 'self'; font-src 'self'";
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<link rel="stylesheet" href="/chat.css"></head><body><div id="app"></div>
-<script nonce="${NONCE}">
+  const stub = `<script nonce="${NONCE}">
 window.sent = []; window.cspViolations = [];
 document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
 window.acquireVsCodeApi = () => ({ postMessage: (message) => window.sent.push(message) });
-</script>
-<script nonce="${NONCE}" src="/webview.js"></script></body></html>`;
+</script>`;
+  return webviewHtml({ cspSource: "'self'", nonce: NONCE, title: 'Docent', styleUri: '/chat.css', scriptUri: '/webview.js', body: `${stub}\n<div id="app"></div>` });
 }
 
 describe('chat webview in Chromium', { skip }, () => {

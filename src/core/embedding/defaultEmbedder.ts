@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readModelFolder, WORD_VECTOR_MANIFEST } from './modelSpec.js';
+import { readEmbeddingModelFolder, WORD_VECTOR_MANIFEST } from './modelSpec.js';
 import { OnnxEmbedder, type OnnxEmbedderOptions } from './onnxEmbedder.js';
 
 export const DEFAULT_MODEL_FOLDER = 'glove-sif-100d';
@@ -25,5 +25,5 @@ export function defaultModelDir(): string {
 
 export function createDefaultEmbedder(options: OnnxEmbedderOptions & { modelDir?: string } = {}): OnnxEmbedder {
   const { modelDir, ...embedderOptions } = options;
-  return new OnnxEmbedder(readModelFolder(modelDir ?? defaultModelDir()), embedderOptions);
+  return new OnnxEmbedder(readEmbeddingModelFolder(modelDir ?? defaultModelDir()), embedderOptions);
 }

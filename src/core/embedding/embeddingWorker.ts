@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DeviceUnavailableError } from '../onnx/session.js';
 import { EmbeddingRunner } from './embeddingRunner.js';
 import type { PoolRequest, PoolResponse, WorkerInit } from './workerProtocol.js';
+import { errorMessage } from '../errorMessage.js';
 
 const port = parentPort!;
 const { spec, runner: runnerOptions } = workerData as WorkerInit;
@@ -43,7 +44,3 @@ EmbeddingRunner.create(spec, runnerOptions).then(
     port.close();
   },
 );
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -54,7 +54,7 @@ export const WORD_VECTOR_MANIFEST = 'manifest.json';
  * sentence-transformers ONNX export (tokenizer.json, config.json, onnx/model.onnx or model.onnx,
  * optional 1_Pooling/config.json and sentence_bert_config.json).
  */
-export function readModelFolder(dir: string, options: { id?: string } = {}): EmbeddingModelSpec {
+export function readEmbeddingModelFolder(dir: string, options: { id?: string } = {}): EmbeddingModelSpec {
   const manifestPath = join(dir, WORD_VECTOR_MANIFEST);
   if (existsSync(manifestPath)) {
     const manifest = readJson<WordVectorManifest>(manifestPath);

@@ -35,7 +35,7 @@ export function defaultModelCacheDir(): string {
   return join(base, 'docent', 'models');
 }
 
-/** Returns the local folder, ready for readModelFolder. */
+/** Returns the local folder, ready for readEmbeddingModelFolder. */
 export async function pullModel(repoId: string, options: PullOptions = {}): Promise<string> {
   if (!/^[\w.-]+\/[\w.-]+$/.test(repoId)) throw new Error(`"${repoId}" is not a Hugging Face repository id (owner/name)`);
   const endpoint = (options.endpoint ?? 'https://huggingface.co').replace(/\/+$/, '');

@@ -20,6 +20,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { cpuNodeShare, probeSession, type Placement } from './placement.js';
+import { errorMessage } from '../errorMessage.js';
 
 export const DEVICE_CHOICES = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'] as const;
 export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
@@ -259,7 +260,7 @@ function describeOps(ops: Record<string, number>): string {
 
 /** One line of at most 300 characters: native loaders throw whole stack dumps. */
 function shortReason(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorMessage(error);
   // ORT_ENFORCE messages start with the source location and the failed condition.
   return text.replace(/^\/onnxruntime_src\/\S+ .*? was false\. /, '').split('\n')[0]!.slice(0, 300);
 }

@@ -10,15 +10,16 @@ import { BoundedCache, cachedAnswerBytes, digestKey, embeddingBytes } from './ca
 import type { CachedAnswer, NegativeAnswer } from './caches.js';
 import { citedSources, extractiveBody, NOTHING_FOUND_ANSWER } from './citations.js';
 import { CircuitBreaker } from './circuitBreaker.js';
-import { ConversationStore, REWRITE_SYSTEM_PROMPT, rewriteFollowUpHeuristically } from './conversations.js';
+import { ConversationHistory, REWRITE_SYSTEM_PROMPT, rewriteFollowUpHeuristically } from './conversations.js';
 import { abortReason, BackendFailure, BusyError, StageTimeoutError } from './errors.js';
-import { ConcurrencyLimiter } from './limiter.js';
+import { ConcurrencyLimiter } from '../concurrencyLimiter.js';
 import { PipelineMetrics } from './pipelineMetrics.js';
 import { RedisSecondLevel } from './redisCache.js';
 import { boundHistory, buildPrompt, citationFromHit } from './prompt.js';
 import type { ChatMessage } from './prompt.js';
 import { SingleFlight } from './singleFlight.js';
-import { estimatedTokenCounter, normaliseQuestion, tidyQuestion } from './text.js';
+import { normaliseQuestion, tidyQuestion } from './question.js';
+import { estimatedTokenCounter } from './tokenBudget.js';
 import type {
   Answer,
   AnswerEvent,
@@ -34,6 +35,7 @@ import type {
   TokenCounter,
   Turn,
 } from './types.js';
+import { errorMessage } from '../errorMessage.js';
 
 export const DEFAULT_LIMITS: PipelineLimits = {
   k: 6,
@@ -101,7 +103,7 @@ export class AnswerPipeline {
   private readonly revalidating = new Set<string>();
   private readonly limiter: ConcurrencyLimiter;
   private readonly breaker: CircuitBreaker;
-  private readonly conversations: ConversationStore;
+  private readonly conversations: ConversationHistory;
   private readonly sharedCache: RedisSecondLevel | undefined;
   private readonly stats = new PipelineMetrics();
   private singleFlightJoins = 0;
@@ -133,7 +135,7 @@ export class AnswerPipeline {
     this.breaker = new CircuitBreaker(this.limits.breakerFailureThreshold, this.limits.breakerCooldownMs, (state) =>
       this.logger?.info(`docent: answer backend circuit ${state}`),
     );
-    this.conversations = new ConversationStore(
+    this.conversations = new ConversationHistory(
       this.limits.maxConversations,
       this.limits.conversationIdleMs,
       this.limits.maxHistoryTurns,
@@ -319,7 +321,7 @@ export class AnswerPipeline {
           this.stats.invalidations++;
         }
       })
-      .catch((error: unknown) => this.logger?.warn(`docent: revalidating a cached answer failed: ${describe(error)}`))
+      .catch((error: unknown) => this.logger?.warn(`docent: revalidating a cached answer failed: ${errorMessage(error)}`))
       .finally(() => this.revalidating.delete(question.key));
   }
 
@@ -389,7 +391,7 @@ export class AnswerPipeline {
         const text = `Most relevant passages (no answer backend is configured):\n\n${extractiveBody(passages)}`;
         emit({ type: 'token', text });
         const answer: Answer = { answer: text, citations: passages, cached: false, degraded: false, mode: 'retrieval-only', timings: {} };
-        if (cacheable) this.store(question, query, generation, hits, sourceHashes, answer);
+        if (cacheable) this.cacheAnswer(question, query, generation, hits, sourceHashes, answer);
         return finish(answer);
       }
 
@@ -454,8 +456,8 @@ export class AnswerPipeline {
         }
         if (error instanceof BackendFailure && error.kind === 'rate-limited') this.breaker.recordNeutral();
         else this.breaker.recordFailure();
-        this.logger?.warn(`docent: answer degraded: ${describe(error)}`);
-        return degrade(capitalise(describe(error)));
+        this.logger?.warn(`docent: answer degraded: ${errorMessage(error)}`);
+        return degrade(capitalise(errorMessage(error)));
       } finally {
         release();
       }
@@ -465,7 +467,7 @@ export class AnswerPipeline {
       this.record(timings, 'cite', citeStarted);
       const answer: Answer = { answer: text, citations, cached: false, degraded: false, mode: 'generated', timings: {} };
       // A source edited while the answer was generated makes it stale already: do not keep it.
-      if (cacheable && this.sourcesUnchanged(sourceHashes)) this.store(question, query, generation, hits, sourceHashes, answer, timings);
+      if (cacheable && this.sourcesUnchanged(sourceHashes)) this.cacheAnswer(question, query, generation, hits, sourceHashes, answer, timings);
       return finish(answer);
     } finally {
       clearTimeout(totalTimer);
@@ -538,14 +540,14 @@ export class AnswerPipeline {
       return query || heuristic();
     } catch (error) {
       if (signal.aborted) throw abortReason(signal);
-      this.logger?.warn(`docent: follow-up rewrite by the backend failed (${describe(error)}); using the heuristic`);
+      this.logger?.warn(`docent: follow-up rewrite by the backend failed (${errorMessage(error)}); using the heuristic`);
       return heuristic();
     } finally {
       release?.();
     }
   }
 
-  private store(
+  private cacheAnswer(
     question: Question,
     query: string,
     generation: number,
@@ -587,7 +589,7 @@ export class AnswerPipeline {
       try {
         onEvent(event);
       } catch (error) {
-        this.logger?.warn(`docent: answer event listener threw: ${describe(error)}`);
+        this.logger?.warn(`docent: answer event listener threw: ${errorMessage(error)}`);
       }
     };
   }
@@ -599,10 +601,6 @@ function nothingFoundAnswer(cached: boolean): Answer {
 
 function isTotalTimeout(error: unknown): boolean {
   return error instanceof StageTimeoutError && error.stage === 'total';
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function capitalise(text: string): string {

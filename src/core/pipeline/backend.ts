@@ -8,6 +8,7 @@ import { linkedController, sleep } from './abort.js';
 import { abortReason, BackendFailure, StageTimeoutError } from './errors.js';
 import type { ChatMessage } from './prompt.js';
 import type { BackendConfig } from './types.js';
+import { errorMessage } from '../errorMessage.js';
 
 export interface StreamOptions {
   signal: AbortSignal;
@@ -149,7 +150,7 @@ function toBackendFailure(error: unknown, midStream: boolean): BackendFailure {
   if (error instanceof TypeError) {
     return new BackendFailure(midStream ? 'truncated-stream' : 'unreachable', midStream ? 'the connection to the backend dropped mid-answer' : `the backend connection failed (${error.message})`, { cause: error });
   }
-  return new BackendFailure('malformed-stream', `unexpected backend failure: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  return new BackendFailure('malformed-stream', `unexpected backend failure: ${errorMessage(error)}`, { cause: error });
 }
 
 function describeCause(error: APIConnectionError): string {
@@ -168,4 +169,20 @@ function retryAfterMs(error: unknown): number | undefined {
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/**
+ * A backend with its model named: a server that serves exactly one model (our local server)
+ * is asked for its id at /v1/models when none is configured.
+ */
+export async function withServedModel(backend: BackendConfig): Promise<BackendConfig> {
+  if (backend.model) return backend;
+  try {
+    const response = await fetch(`${backend.baseURL.replace(/\/$/, '')}/models`, { signal: AbortSignal.timeout(2000) });
+    const body = (await response.json()) as { data?: { id?: string }[] };
+    return { ...backend, model: body.data?.[0]?.id ?? 'default' };
+  } catch {
+    // Not running yet: questions degrade to extractive answers with the fix "Start local server".
+    return { ...backend, model: 'default' };
+  }
 }

@@ -1,10 +1,10 @@
 /** Conversation state (bounded, idle-expiring) and rewriting follow-ups into standalone queries. */
 import { LRUCache } from 'lru-cache';
 import { boundHistory } from './prompt.js';
-import { truncateToTokens } from './text.js';
+import { truncateToTokens } from './tokenBudget.js';
 import type { TokenCounter, Turn } from './types.js';
 
-export class ConversationStore {
+export class ConversationHistory {
   private readonly conversations: LRUCache<string, Turn[]>;
 
   constructor(

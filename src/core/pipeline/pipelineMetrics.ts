@@ -1,25 +1,20 @@
 /** Stage latencies and counters, as a snapshot object and as Prometheus text exposition. */
 import type { LatencySummary, MetricsSnapshot, Stage } from './types.js';
-import { metricHeader, singleSampleMetrics, type MetricType } from '../prometheus.js';
+import { Histogram, metricHeader, singleSampleMetrics, type MetricType } from '../prometheus.js';
 
 /** Histogram bucket upper bounds in ms: powers of two from 0.25 ms (cache hits) to about 65 s (slow generation). */
 const LATENCY_BUCKETS_MS: readonly number[] = Array.from({ length: 19 }, (_, i) => 2 ** (i - 2));
 /** Recent samples kept per stage for exact p50/p95/p99 in the snapshot. */
 const RESERVOIR_SIZE = 2048;
 
-class StageHistogram {
-  /** One count per bound plus the overflow above the last one. */
-  readonly bucketCounts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
-  count = 0;
-  sumMs = 0;
+/** One stage: its bucketed histogram since start and a reservoir of recent samples for exact quantiles. */
+class StageLatency {
+  readonly buckets = new Histogram(LATENCY_BUCKETS_MS);
   private readonly recent = new Float64Array(RESERVOIR_SIZE);
   private next = 0;
 
   record(ms: number): void {
-    this.count++;
-    this.sumMs += ms;
-    const bucket = LATENCY_BUCKETS_MS.findIndex((bound) => ms <= bound);
-    this.bucketCounts[bucket === -1 ? LATENCY_BUCKETS_MS.length : bucket]!++;
+    this.buckets.observe(ms);
     this.recent[this.next % RESERVOIR_SIZE] = ms;
     this.next++;
   }
@@ -28,12 +23,12 @@ class StageHistogram {
     const samples = Array.from(this.recent.subarray(0, Math.min(this.next, RESERVOIR_SIZE))).sort((a, b) => a - b);
     const at = (q: number) => (samples.length === 0 ? 0 : samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]!);
     return {
-      count: this.count,
+      count: this.buckets.count,
       p50: at(0.5),
       p95: at(0.95),
       p99: at(0.99),
       max: samples.at(-1) ?? 0,
-      histogram: { boundsMs: LATENCY_BUCKETS_MS, counts: [...this.bucketCounts], sumMs: this.sumMs },
+      histogram: { boundsMs: LATENCY_BUCKETS_MS, counts: [...this.buckets.counts], sumMs: this.buckets.sum },
     };
   }
 }
@@ -44,11 +39,11 @@ export class PipelineMetrics {
   degraded = 0;
   busyRejections = 0;
   invalidations = 0;
-  private readonly stages = new Map<Stage, StageHistogram>();
+  private readonly stages = new Map<Stage, StageLatency>();
 
   recordStage(stage: Stage, ms: number): void {
     let histogram = this.stages.get(stage);
-    if (!histogram) this.stages.set(stage, (histogram = new StageHistogram()));
+    if (!histogram) this.stages.set(stage, (histogram = new StageLatency()));
     histogram.record(ms);
   }
 
@@ -64,16 +59,7 @@ export class PipelineMetrics {
     const metric = (name: string, type: MetricType, help: string) => lines.push(...metricHeader(name, type, help));
 
     metric('docent_pipeline_stage_duration_seconds', 'histogram', 'Time spent per answer pipeline stage.');
-    for (const [stage, histogram] of this.stages) {
-      let cumulative = 0;
-      LATENCY_BUCKETS_MS.forEach((bound, i) => {
-        cumulative += histogram.bucketCounts[i]!;
-        lines.push(`docent_pipeline_stage_duration_seconds_bucket{stage="${stage}",le="${bound / 1000}"} ${cumulative}`);
-      });
-      lines.push(`docent_pipeline_stage_duration_seconds_bucket{stage="${stage}",le="+Inf"} ${histogram.count}`);
-      lines.push(`docent_pipeline_stage_duration_seconds_sum{stage="${stage}"} ${histogram.sumMs / 1000}`);
-      lines.push(`docent_pipeline_stage_duration_seconds_count{stage="${stage}"} ${histogram.count}`);
-    }
+    for (const [stage, histogram] of this.stages) lines.push(...histogram.buckets.samples('docent_pipeline_stage_duration_seconds', `stage="${stage}"`, 1000));
     metric('docent_pipeline_stage_duration_quantile_seconds', 'gauge', 'Recent per-stage latency quantiles.');
     for (const [stage, summary] of Object.entries(snapshot.stages)) {
       for (const [quantile, ms] of [['0.5', summary.p50], ['0.95', summary.p95], ['0.99', summary.p99]] as const) {

@@ -1,6 +1,6 @@
 /** Builds the chat prompt: numbered sources, bounded history and the question, inside a token budget. */
 import type { RetrievalHit } from '../types.js';
-import { truncateToTokens } from './text.js';
+import { truncateToTokens } from './tokenBudget.js';
 import type { Citation, EditorSelection, TokenCounter, Turn } from './types.js';
 
 export interface ChatMessage {

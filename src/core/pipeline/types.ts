@@ -33,6 +33,11 @@ export interface Citation {
   text: string;
 }
 
+/** A citation placed in a workspace: the folder it lies in ('' in a single-folder workspace) and its path inside that folder. */
+export interface LocatedCitation extends Citation {
+  folder: string;
+}
+
 export type AnswerMode = 'generated' | 'extractive' | 'retrieval-only';
 
 export type Stage =
@@ -47,6 +52,7 @@ export type Stage =
   | 'firstToken'
   | 'generate'
   | 'cite'
+  /** Writing the answer to the cache (the name is part of the metrics and `docent ask --json` output). */
   | 'store'
   | 'total';
 
@@ -73,6 +79,7 @@ export type AnswerEvent =
 export interface BackendConfig {
   /** OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1 */
   baseURL: string;
+  /** Empty: the one model the server serves (see withServedModel). */
   model: string;
   apiKey?: string;
 }

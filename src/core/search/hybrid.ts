@@ -4,20 +4,9 @@
  * near-duplicate passages (the same text copied across pages, or overlapping windows of one
  * section) are collapsed so the k results say k different things.
  */
-import type { DocStore } from '../store.js';
+import { embeddingTextOf } from '../chunkText.js';
+import type { CollectionStatistics, DocStore } from '../store.js';
 import type { Embedder, RetrievalHit, Retriever } from '../types.js';
-import { embeddingTextOf } from '../indexer.js';
-import { sumStatistics, type KeywordStatistics } from './keywordIndex.js';
-
-/** Keyword statistics of the passage and page indexes, summed over indexes searched together. */
-export interface CollectionStatistics {
-  passages: KeywordStatistics;
-  pages: KeywordStatistics;
-}
-
-export function sumCollectionStatistics(parts: CollectionStatistics[]): CollectionStatistics {
-  return { passages: sumStatistics(parts.map((part) => part.passages)), pages: sumStatistics(parts.map((part) => part.pages)) };
-}
 
 export interface HybridSearchOptions {
   k: number;
@@ -84,12 +73,12 @@ export class HybridRetriever implements Retriever {
   }
 
   fileHash(path: string): string | undefined {
-    return this.store.catalog.get(path)?.hash;
+    return this.store.file(path)?.hash;
   }
 
   /** This index's keyword statistics for `query`, to sum with other indexes' before searching them all. */
   keywordStatistics(query: string): CollectionStatistics {
-    return { passages: this.store.keyword.statistics(query), pages: this.store.fileKeyword.statistics(query) };
+    return this.store.keywordStatistics(query);
   }
 
   async search(query: string, options: HybridSearchOptions): Promise<RetrievalHit[]> {
@@ -98,9 +87,8 @@ export class HybridRetriever implements Retriever {
     const addRanking = (ids: number[], weight: number): void => {
       ids.forEach((id, rank) => fused.set(id, (fused.get(id) ?? 0) + weight / (fusion.rrfK + rank + 1)));
     };
-    const vectors = store.vectors;
     let queryVector: Float32Array | undefined;
-    if (vectors && vectors.size > 0 && (fusion.vectorWeight > 0 || fusion.pageDenseWeight > 0)) {
+    if (store.vectorCount > 0 && (fusion.vectorWeight > 0 || fusion.pageDenseWeight > 0)) {
       queryVector = options.queryVector;
       if (!queryVector && this.embedder && this.embedder.id === store.embedder?.id) {
         [queryVector] = await this.embedder.embed([query], options.signal);
@@ -108,8 +96,8 @@ export class HybridRetriever implements Retriever {
     }
     const keyword = this.keywordRanking(query, queryVector, options.collection);
     addRanking(keyword.ids, fusion.keywordWeight);
-    if (vectors && queryVector && fusion.vectorWeight > 0) {
-      addRanking(vectors.search(queryVector, fusion.candidates).map((hit) => hit.label), fusion.vectorWeight);
+    if (queryVector && fusion.vectorWeight > 0) {
+      addRanking(store.searchVectors(queryVector, fusion.candidates).map((hit) => hit.label), fusion.vectorWeight);
     }
     const ranked = [...fused].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const hits = collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold);
@@ -122,18 +110,18 @@ export class HybridRetriever implements Retriever {
   keywordRanking(query: string, queryVector?: Float32Array, collection?: CollectionStatistics): { ids: number[]; bestScore: number } {
     const { fusion, store } = this;
     // Read deep: page evidence can lift a passage from far down the passage-only ranking.
-    const passages = store.keyword.search(query, Math.max(1000, fusion.candidates), collection?.passages);
+    const passages = store.searchPassages(query, Math.max(1000, fusion.candidates), collection?.passages);
     if (passages.length === 0) return { ids: [], bestScore: 0 };
     const best = passages[0]!.score;
-    const pageScore = new Map<number, number>();
+    const pageScore = new Map<string, number>();
     if (fusion.fileWeight > 0) {
-      const pages = store.fileKeyword.search(query, 1000, collection?.pages);
+      const pages = store.searchPages(query, 1000, collection?.pages);
       const bestPage = pages[0]?.score ?? 1;
-      for (const page of pages) pageScore.set(page.id, page.score / bestPage);
+      for (const page of pages) pageScore.set(page.path, page.score / bestPage);
     }
     const scored = passages.map((hit) => {
-      const fileId = store.catalog.get(store.chunks.get(hit.id)?.path ?? '')?.fileId;
-      const page = fileId === undefined ? 0 : (pageScore.get(fileId) ?? 0);
+      const path = store.chunk(hit.id)?.path;
+      const page = path === undefined ? 0 : (pageScore.get(path) ?? 0);
       return { id: hit.id, score: hit.score / best + fusion.fileWeight * page };
     });
     scored.sort((a, b) => b.score - a.score || a.id - b.id);
@@ -144,18 +132,17 @@ export class HybridRetriever implements Retriever {
   /** Re-scores and re-sorts the head of `ranked` (sorted, best first) in place; see FusionOptions. */
   private addPageDenseEvidence(ranked: { id: number; score: number }[], queryVector: Float32Array): void {
     const { fusion, store } = this;
-    const vectors = store.vectors;
-    if (!vectors || queryVector.length !== vectors.dimensions) return;
+    if (queryVector.length !== store.embedder?.dimensions) return;
     const head = ranked.slice(0, fusion.pageDenseCandidates);
-    const pathOf = (id: number): string => store.chunks.get(id)?.path ?? '';
+    const pathOf = (id: number): string => store.chunk(id)?.path ?? '';
     const pageCosine = new Map<string, number>();
     for (const hit of head) {
       const path = pathOf(hit.id);
       if (pageCosine.has(path)) continue;
       // The page's best passage, not its centroid: a long page is about many things.
       let best = -Infinity;
-      for (const id of store.catalog.get(path)?.chunkIds ?? []) {
-        const vector = vectors.vectorOf(id);
+      for (const id of store.file(path)?.chunkIds ?? []) {
+        const vector = store.vectorOf(id);
         if (vector) best = Math.max(best, cosine(queryVector, vector));
       }
       if (best > -Infinity) pageCosine.set(path, best);
@@ -189,7 +176,7 @@ function cosine(a: Float32Array, b: Float32Array): number {
 function collapseDuplicates(ranked: [number, number][], store: DocStore, k: number, threshold: number): RetrievalHit[] {
   const kept: { hit: RetrievalHit; shingles: Set<string> }[] = [];
   for (const [id, score] of ranked) {
-    const chunk = store.chunks.get(id);
+    const chunk = store.chunk(id);
     if (!chunk) continue;
     const shingles = shinglesOf(embeddingTextOf(chunk));
     if (kept.some((other) => jaccard(shingles, other.shingles) >= threshold)) continue;

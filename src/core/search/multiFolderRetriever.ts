@@ -6,7 +6,8 @@
  * folders each path is prefixed with its folder's name (`api-docs/guide/auth.md`), so the model
  * and the citations say which folder a passage came from.
  */
-import { sumCollectionStatistics, type HybridRetriever } from './hybrid.js';
+import { sumCollectionStatistics } from '../store.js';
+import type { HybridRetriever } from './hybrid.js';
 import type { RetrievalHit, Retriever } from '../types.js';
 
 export interface FolderRetriever {

@@ -1,35 +1,36 @@
 /**
- * The extension host's side of the engine process: forks dist/coreProcess.js on first use, forwards
- * requests, routes replies by id, and restarts the process (with the last configuration) if it
- * dies. Only `child_process` is loaded here; src/core stays in the child.
+ * The extension host's side of the core process: forks dist/coreProcess.js on first use,
+ * forwards requests, routes replies by id, and restarts the process (with the last options) if
+ * it dies. Only `child_process` is loaded here; src/core stays in the child.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import type { MetricsSnapshot } from '../../core/pipeline/types.js';
-import type { AskParams, EngineCitation, EngineConfig, EngineStats, EngineToHost, HostToEngine } from './protocol.js';
-import type { IndexProgressInfo } from './progress.js';
+import type { AnswerMode, LocatedCitation, MetricsSnapshot } from '../../core/pipeline/types.js';
+import type { IndexState, IndexTotals } from '../../core/workspace/indexState.js';
+import type { WorkspaceOptions } from '../../core/workspace/options.js';
+import type { AskFailureReason, AskParams, CoreProcessToHost, HostToCoreProcess } from './protocol.js';
 
 export interface AskHandlers {
   onToken(text: string): void;
-  onSources(citations: EngineCitation[]): void;
+  onSources(citations: LocatedCitation[]): void;
 }
 
 export interface AskOutcome {
-  mode: 'generated' | 'extractive' | 'retrieval-only';
+  mode: AnswerMode;
   degradedReason?: string;
 }
 
 export class AskFailure extends Error {
   constructor(
     message: string,
-    readonly reason: 'aborted' | 'busy' | 'error',
+    readonly reason: AskFailureReason,
   ) {
     super(message);
   }
 }
 
-export interface EngineEvents {
-  onProgress(progress: IndexProgressInfo): void;
+export interface CoreProcessEvents {
+  onIndexState(state: IndexState): void;
   onLog(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -39,26 +40,37 @@ interface PendingAsk {
   reject(error: AskFailure): void;
 }
 
-export class EngineClient {
+/** A request that waits for replies by id; `fail` settles it when no reply can come any more. */
+interface PendingReply {
+  receive(message: CoreProcessToHost): void;
+  fail(error: Error): void;
+}
+
+export class CoreProcessClient {
   private child: ChildProcess | undefined;
-  private config: EngineConfig | undefined;
+  private options: WorkspaceOptions | undefined;
   private nextId = 1;
   private disposed = false;
   private readonly asks = new Map<string, PendingAsk>();
-  private readonly replies = new Map<string, (message: EngineToHost) => void>();
+  private readonly replies = new Map<string, PendingReply>();
 
   constructor(
     private readonly distDir: string,
-    private readonly events: EngineEvents,
+    private readonly events: CoreProcessEvents,
   ) {}
 
   get started(): boolean {
     return this.child !== undefined;
   }
 
-  configure(config: EngineConfig): void {
-    this.config = config;
-    if (this.child) this.post({ type: 'configure', config });
+  /** Process id of the running core process, if any (the crash tests kill it). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  configure(options: WorkspaceOptions): void {
+    this.options = options;
+    if (this.child) this.post({ type: 'configure', options });
   }
 
   index(folders?: string[]): void {
@@ -90,13 +102,16 @@ export class EngineClient {
     });
   }
 
-  /** The pipeline's MetricsSnapshot (null before the first question) and index stats. */
-  metrics(): Promise<{ metrics: MetricsSnapshot | null; stats: EngineStats }> {
-    if (!this.child) return Promise.resolve({ metrics: null, stats: { files: 0, chunks: 0 } });
+  /** The pipeline's MetricsSnapshot (null before the workspace opened) and the index totals. */
+  metrics(): Promise<{ metrics: MetricsSnapshot | null; totals: IndexTotals }> {
+    if (!this.child) return Promise.resolve({ metrics: null, totals: { files: 0, chunks: 0 } });
     const id = String(this.nextId++);
-    return new Promise((resolve) => {
-      this.replies.set(id, (message) => {
-        if (message.type === 'metrics') resolve({ metrics: message.metrics, stats: message.stats });
+    return new Promise((resolve, reject) => {
+      this.replies.set(id, {
+        receive: (message) => {
+          if (message.type === 'metrics') resolve({ metrics: message.metrics, totals: message.totals });
+        },
+        fail: reject,
       });
       this.post({ type: 'metrics', id });
     });
@@ -106,13 +121,16 @@ export class EngineClient {
     const id = String(this.nextId++);
     return new Promise((resolve, reject) => {
       signal?.addEventListener('abort', () => this.post({ type: 'cancelPull', id }), { once: true });
-      this.replies.set(id, (message) => {
-        if (message.type === 'pullProgress') return onProgress(message.message);
-        if (message.type !== 'pulled') return;
-        this.replies.delete(id);
-        if (message.folder) resolve(message.folder);
-        else if (message.cancelled) reject(new DOMException('the model pull was cancelled', 'AbortError'));
-        else reject(new Error(message.error ?? 'the model pull failed'));
+      this.replies.set(id, {
+        receive: (message) => {
+          if (message.type === 'pullProgress') return onProgress(message.message);
+          if (message.type !== 'pulled') return;
+          this.replies.delete(id);
+          if (message.folder) resolve(message.folder);
+          else if (message.cancelled) reject(new DOMException('the model pull was cancelled', 'AbortError'));
+          else reject(new Error(message.error ?? 'the model pull failed'));
+        },
+        fail: reject,
       });
       this.post({ type: 'pullModel', id, repoId, cacheDir });
     });
@@ -124,26 +142,26 @@ export class EngineClient {
     this.child = undefined;
   }
 
-  private post(message: HostToEngine): void {
+  private post(message: HostToCoreProcess): void {
     this.ensureChild().send(message);
   }
 
   private ensureChild(): ChildProcess {
     if (this.child) return this.child;
-    if (!this.config) throw new Error('the engine needs a configuration before it starts');
+    if (!this.options) throw new Error('the core process needs its options before it starts');
     const child = fork(path.join(this.distDir, 'coreProcess.js'), [], {
-      // The host's own flags (inspector ports, heap limits) are not meant for the engine.
+      // The host's own flags (inspector ports, heap limits) are not meant for the core process.
       execArgv: [],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       // Electron-based hosts run the script with their own Node runtime.
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     });
     child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (text: string) => this.events.onLog('warn', `engine: ${text.trimEnd()}`));
-    child.on('message', (message) => this.receive(message as EngineToHost));
+    child.stderr?.on('data', (text: string) => this.events.onLog('warn', `core process: ${text.trimEnd()}`));
+    child.on('message', (message) => this.receive(message as CoreProcessToHost));
     child.on('exit', (code, signal) => this.exited(child, code, signal));
     this.child = child;
-    child.send({ type: 'configure', config: this.config } satisfies HostToEngine);
+    child.send({ type: 'configure', options: this.options } satisfies HostToCoreProcess);
     return child;
   }
 
@@ -152,18 +170,22 @@ export class EngineClient {
     this.child = undefined;
     for (const [id, pending] of this.asks) {
       this.asks.delete(id);
-      pending.reject(new AskFailure('The Docent engine stopped while answering.', 'error'));
+      pending.reject(new AskFailure('The Docent core process stopped while answering.', 'error'));
     }
-    this.replies.clear();
+    // Nothing can answer these any more: settle them, or their callers wait forever.
+    for (const [id, pending] of this.replies) {
+      this.replies.delete(id);
+      pending.fail(new Error('The Docent core process stopped before it replied; it restarts on next use.'));
+    }
     if (this.disposed) return;
-    this.events.onLog('error', `engine exited (code ${code ?? 'none'}, signal ${signal ?? 'none'}); it restarts on next use`);
-    this.events.onProgress({ state: 'error', percent: 0, files: 0, chunks: 0, message: 'The Docent engine stopped; it restarts on next use.' });
+    this.events.onLog('error', `core process exited (code ${code ?? 'none'}, signal ${signal ?? 'none'}); it restarts on next use`);
+    this.events.onIndexState({ state: 'error', percent: 0, files: 0, chunks: 0, message: 'The Docent core process stopped; it restarts on next use.' });
   }
 
-  private receive(message: EngineToHost): void {
+  private receive(message: CoreProcessToHost): void {
     switch (message.type) {
-      case 'indexProgress':
-        return this.events.onProgress(message.progress);
+      case 'indexState':
+        return this.events.onIndexState(message.state);
       case 'log':
         return this.events.onLog(message.level, message.message);
       case 'token':
@@ -183,11 +205,11 @@ export class EngineClient {
       case 'metrics': {
         const reply = this.replies.get(message.id);
         this.replies.delete(message.id);
-        return reply?.(message);
+        return reply?.receive(message);
       }
       case 'pullProgress':
       case 'pulled':
-        return this.replies.get(message.id)?.(message);
+        return this.replies.get(message.id)?.receive(message);
     }
   }
 }

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { DeviceUnavailableError, gpuProvidersFor } from '../../../src/core/onnx/session.js';
 import { EmbeddingRunner, createTransformerEncoder } from '../../../src/core/embedding/embeddingRunner.js';
-import { readModelFolder, type TransformerModelSpec } from '../../../src/core/embedding/modelSpec.js';
+import { readEmbeddingModelFolder, type TransformerModelSpec } from '../../../src/core/embedding/modelSpec.js';
 import { OnnxEmbedder } from '../../../src/core/embedding/onnxEmbedder.js';
 import { writeBertModelFolder } from '../../support/bertModel.js';
 
@@ -26,7 +26,7 @@ describe('OnnxEmbedder on a BERT-shaped sentence-transformers folder', () => {
   let spec: TransformerModelSpec;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'docent-bert-'));
-    spec = readModelFolder(writeBertModelFolder(join(dir, 'mean'))) as TransformerModelSpec;
+    spec = readEmbeddingModelFolder(writeBertModelFolder(join(dir, 'mean'))) as TransformerModelSpec;
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -35,10 +35,10 @@ describe('OnnxEmbedder on a BERT-shaped sentence-transformers folder', () => {
     assert.equal(spec.dimensions, 32);
     assert.equal(spec.pooling, 'mean');
     assert.equal(spec.maxLength, 128);
-    const limited = readModelFolder(writeBertModelFolder(join(dir, 'limited'), { maxSeqLength: 16, pooling: 'cls' })) as TransformerModelSpec;
+    const limited = readEmbeddingModelFolder(writeBertModelFolder(join(dir, 'limited'), { maxSeqLength: 16, pooling: 'cls' })) as TransformerModelSpec;
     assert.equal(limited.maxLength, 16, 'sentence_bert_config.json max_seq_length wins');
     assert.equal(limited.pooling, 'cls');
-    assert.throws(() => readModelFolder(join(dir, 'missing')), /not a sentence-transformers ONNX model folder: missing onnx\/model.onnx/);
+    assert.throws(() => readEmbeddingModelFolder(join(dir, 'missing')), /not a sentence-transformers ONNX model folder: missing onnx\/model.onnx/);
   });
 
   test('auto runs on the CPU and records why each GPU provider was passed over', async (t) => {
@@ -105,7 +105,7 @@ describe('OnnxEmbedder on a BERT-shaped sentence-transformers folder', () => {
   });
 
   test('mean pooling and CLS pooling match a plain onnxruntime run of the same model', async (t) => {
-    const clsSpec = readModelFolder(writeBertModelFolder(join(dir, 'cls'), { pooling: 'cls' })) as TransformerModelSpec;
+    const clsSpec = readEmbeddingModelFolder(writeBertModelFolder(join(dir, 'cls'), { pooling: 'cls' })) as TransformerModelSpec;
     const text = 'stream buffer timeout';
     const { ids, typeIds } = createTransformerEncoder(spec).encode(text);
     const session = await ort.InferenceSession.create(spec.modelPath);
@@ -132,7 +132,7 @@ describe('OnnxEmbedder on a BERT-shaped sentence-transformers folder', () => {
   });
 
   test("truncates at the model's max length and keeps [CLS] … [SEP]", () => {
-    const limited = readModelFolder(join(dir, 'limited')) as TransformerModelSpec;
+    const limited = readEmbeddingModelFolder(join(dir, 'limited')) as TransformerModelSpec;
     const encoder = createTransformerEncoder(limited);
     const full = createTransformerEncoder(spec).encode('the index '.repeat(40)).ids;
     const truncated = encoder.encode('the index '.repeat(40)).ids;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { EmbeddingRunner } from '../../../src/core/embedding/embeddingRunner.js';
-import { readModelFolder, type TransformerModelSpec } from '../../../src/core/embedding/modelSpec.js';
+import { readEmbeddingModelFolder, type TransformerModelSpec } from '../../../src/core/embedding/modelSpec.js';
 import { OnnxEmbedder } from '../../../src/core/embedding/onnxEmbedder.js';
 import { POOLED_OUTPUT, tokenVectorOutput, withPooling } from '../../../src/core/embedding/poolingGraph.js';
 import { readGraphFacts } from '../../../src/core/onnx/graphEdit.js';
@@ -35,7 +35,7 @@ describe('pooling inside the graph', () => {
   for (const pooling of ['mean', 'cls'] as const) {
     test(`${pooling}: the session returns normalised [B, D] float32 that match pooling the token vectors by hand`, async () => {
       const folder = writeBertModelFolder(join(dir, pooling), { pooling });
-      const spec = readModelFolder(folder) as TransformerModelSpec;
+      const spec = readEmbeddingModelFolder(folder) as TransformerModelSpec;
       const bytes = readFileSync(spec.modelPath);
       const facts = readGraphFacts(bytes);
       assert.equal(tokenVectorOutput(facts), 'last_hidden_state');
@@ -65,9 +65,9 @@ describe('pooling inside the graph', () => {
   }
 
   test('fp16 exports: model_fp16.onnx is found, its fp16 output is converted, and it agrees with the fp32 export', async (t) => {
-    const fp32 = readModelFolder(writeBertModelFolder(join(dir, 'fp32'), { files: 'fp32' })) as TransformerModelSpec;
-    const fp16 = readModelFolder(writeBertModelFolder(join(dir, 'fp16'), { files: 'fp16' })) as TransformerModelSpec;
-    const both = readModelFolder(writeBertModelFolder(join(dir, 'both'), { files: 'both' })) as TransformerModelSpec;
+    const fp32 = readEmbeddingModelFolder(writeBertModelFolder(join(dir, 'fp32'), { files: 'fp32' })) as TransformerModelSpec;
+    const fp16 = readEmbeddingModelFolder(writeBertModelFolder(join(dir, 'fp16'), { files: 'fp16' })) as TransformerModelSpec;
+    const both = readEmbeddingModelFolder(writeBertModelFolder(join(dir, 'both'), { files: 'both' })) as TransformerModelSpec;
     assert.match(fp16.modelPath, /model_fp16\.onnx$/, 'a folder with only an fp16 export runs it');
     assert.equal(both.modelPath, join(dir, 'both', 'onnx', 'model.onnx'), 'the CPU runs the fp32 export when there is one');
     assert.equal(both.fp16ModelPath, join(dir, 'both', 'onnx', 'model_fp16.onnx'), 'GPUs run the fp16 one');

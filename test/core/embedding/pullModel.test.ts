@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readModelFolder } from '../../../src/core/embedding/modelSpec.js';
+import { readEmbeddingModelFolder } from '../../../src/core/embedding/modelSpec.js';
 import { pullModel } from '../../../src/core/embedding/pullModel.js';
 import { writeBertModelFolder } from '../../support/bertModel.js';
 import { listFolder, startHub } from '../../support/hubServer.js';
@@ -33,7 +33,7 @@ test('pullModel: downloads a hub-shaped repo, resumes an interrupted download wi
   assert.deepEqual(readFileSync(modelPath), expectedModel);
   assert.equal(existsSync(`${modelPath}.part`), false);
   assert.deepEqual(listFolder(folder).sort(), listFolder(source).sort());
-  assert.equal(readModelFolder(folder).dimensions, 32);
+  assert.equal(readEmbeddingModelFolder(folder).dimensions, 32);
 
   rmSync(modelPath);
   hub.state.mode = 'corrupt';

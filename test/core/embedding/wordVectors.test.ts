@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { createDefaultEmbedder } from '../../../src/core/embedding/defaultEmbedder.js';
 import { EmbeddingRunner } from '../../../src/core/embedding/embeddingRunner.js';
 import type { WordVectorManifest } from '../../../src/core/embedding/modelSpec.js';
-import { readModelFolder } from '../../../src/core/embedding/modelSpec.js';
+import { readEmbeddingModelFolder } from '../../../src/core/embedding/modelSpec.js';
 import type { OnnxEmbedder } from '../../../src/core/embedding/onnxEmbedder.js';
 import { buildWordVectorModel, sifWeight } from '../../../src/build/wordVectorModel.js';
 import { IdentifierWordTokenizer } from '../../../src/core/embedding/wordTokenizer.js';
@@ -33,7 +33,7 @@ test('the word-vector graph computes the SIF-weighted mean of int8 rows, normali
   writeFileSync(join(dir, 'vocab.txt'), words.join('\n'));
   const manifest: WordVectorManifest = { id: 'tiny-words', kind: 'word-vectors', dimensions, model: 'model.onnx', vocabulary: 'vocab.txt', maxLength: 16, source: 'test', licence: 'test', buildKey: 'x' };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-  const runner = await EmbeddingRunner.create(readModelFolder(dir), { device: 'cpu' });
+  const runner = await EmbeddingRunner.create(readEmbeddingModelFolder(dir), { device: 'cpu' });
   t.after(() => runner.dispose());
 
   const { vectors: [mixed, unknown, alone] } = await runner.embed(['alpha beta beta', 'nothing known here', 'gamma']);
@@ -69,5 +69,5 @@ test('default GloVe-SIF model: loads lazily, stays on the CPU under auto, and ra
   assert.match(embedder.activeDevice!.fallbackReasons.join(), /table lookup/);
   assert.ok(dot(question!, related!) > dot(question!, unrelated!) + 0.2);
   assert.ok(dot(identifiers!, prose!) > dot(identifiers!, unrelated!));
-  assert.ok(existsSync(readModelFolder(join(__dirname, '..', '..', '..', 'dist', 'models', 'glove-sif-100d')).modelPath));
+  assert.ok(existsSync(readEmbeddingModelFolder(join(__dirname, '..', '..', '..', 'dist', 'models', 'glove-sif-100d')).modelPath));
 });

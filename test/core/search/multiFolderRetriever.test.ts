@@ -1,5 +1,5 @@
 /**
- * Multi-root retrieval (src/extension/engine/multiFolderRetriever.ts, plain Node): folders are
+ * Multi-root retrieval (src/core/search/multiFolderRetriever.ts): folders are
  * separate indexes, merged on the shared relevance scale, so the folder that answers comes first.
  */
 import assert from 'node:assert/strict';

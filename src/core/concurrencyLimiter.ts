@@ -1,5 +1,8 @@
-/** Caps requests in flight to one backend, with a bounded, time-limited queue. */
-import { abortReason, BusyError } from './errors.js';
+/**
+ * Caps calls in flight, with a queue that may be bounded (callers beyond it get a BusyError at
+ * once) and time-limited: the pipeline's backend requests and discovery's filesystem calls.
+ */
+import { abortReason, BusyError } from './pipeline/errors.js';
 
 interface Waiter {
   grant: (release: () => void) => void;
@@ -13,8 +16,8 @@ export class ConcurrencyLimiter {
 
   constructor(
     private readonly maxInFlight: number,
-    private readonly maxQueue: number,
-    private readonly maxWaitMs: number,
+    private readonly maxQueue = Infinity,
+    private readonly maxWaitMs = Infinity,
   ) {}
 
   get inFlight(): number {
@@ -30,8 +33,8 @@ export class ConcurrencyLimiter {
    * is full or the wait exceeds the maximum, and with the abort reason when `signal` aborts; a
    * caller that leaves the queue never takes a slot.
    */
-  acquire(signal: AbortSignal): Promise<() => void> {
-    if (signal.aborted) return Promise.reject(abortReason(signal));
+  acquire(signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (this.inFlightCount < this.maxInFlight) return Promise.resolve(this.take());
     if (this.waiters.length >= this.maxQueue) return Promise.reject(new BusyError(this.retryAfterSeconds()));
     return new Promise((resolve, reject) => {
@@ -39,21 +42,31 @@ export class ConcurrencyLimiter {
         const index = this.waiters.indexOf(waiter);
         if (index >= 0) this.waiters.splice(index, 1);
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        signal?.removeEventListener('abort', onAbort);
         reject(error);
       };
-      const onAbort = () => leave(abortReason(signal));
-      const timer = setTimeout(() => leave(new BusyError(this.retryAfterSeconds())), this.maxWaitMs);
+      const onAbort = () => leave(abortReason(signal!));
+      const timer = Number.isFinite(this.maxWaitMs) ? setTimeout(() => leave(new BusyError(this.retryAfterSeconds())), this.maxWaitMs) : undefined;
       const waiter: Waiter = {
         grant: (release) => {
           clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
+          signal?.removeEventListener('abort', onAbort);
           resolve(release);
         },
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
     });
+  }
+
+  /** Runs `call` once a slot is free, and frees it when `call` settles. */
+  async run<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const release = await this.acquire(signal);
+    try {
+      return await call();
+    } finally {
+      release();
+    }
   }
 
   private take(): () => void {

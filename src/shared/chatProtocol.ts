@@ -1,32 +1,25 @@
 /**
- * The one message protocol between the extension and the chat webview. Both sides validate
- * every message on arrival with the guards below and drop what does not match: a webview is
- * untrusted content, and a stale webview bundle may talk an older dialect.
- * Imported by the extension bundle and the browser bundle, so it must not import Node or vscode.
+ * The message protocol between the extension and the chat webview. Both sides validate every
+ * message on arrival with the guards below and drop what does not match: a webview is untrusted
+ * content, and a stale webview bundle may talk an older dialect. Imported by the extension bundle
+ * and the browser bundle, so it imports neither Node nor vscode; answers, citations and index
+ * states are core's own types (imported for their shape only).
  */
+import type { AnswerMode, LocatedCitation } from '../core/pipeline/types.js';
+import type { IndexState } from '../core/workspace/indexState.js';
+import { isArrayOf, isLine, isObject, isOneOf, isOptionalString, isString, MAX_QUESTION } from './validate.js';
 
-/** A source passage an answer cites as `[n]`. `folder` names the workspace folder in multi-root workspaces and is empty otherwise. */
-export interface CitationInfo {
-  n: number;
-  folder: string;
-  path: string;
-  startLine: number;
-  endLine: number;
-  heading?: string;
-  /** The cited passage, shown on hover. */
-  text: string;
-}
+/** The webview speaks core's vocabulary for answers: how one was made, and the passages it cites as `[n]`. */
+export type { AnswerMode, LocatedCitation };
 
 /** Something the user can do about a failed or degraded answer. */
 export type FixAction = 'setApiKey' | 'configureEndpoint' | 'retry' | 'startLocalServer' | 'reindex';
-
-export type AnswerMode = 'generated' | 'extractive' | 'retrieval-only';
 
 export interface ChatTurn {
   id: string;
   question: string;
   answer: string;
-  citations: CitationInfo[];
+  citations: LocatedCitation[];
   /** Set when the answer finished; absent while it streams. */
   state: 'streaming' | 'done' | 'stopped' | 'error';
   mode?: AnswerMode;
@@ -37,13 +30,11 @@ export interface ChatTurn {
   selection?: { path: string; languageId: string };
 }
 
-export interface IndexStatus {
-  state: 'idle' | 'indexing' | 'paused' | 'ready' | 'error' | 'restricted';
+/** The index as the chat view shows it: the workspace's state, or why there is none yet. */
+export interface IndexStatus extends Pick<IndexState, 'files' | 'chunks' | 'message'> {
+  state: Exclude<IndexState['state'], 'cancelled'> | 'idle' | 'restricted';
   /** 0-100 while indexing. */
   percent?: number;
-  files: number;
-  chunks: number;
-  message?: string;
 }
 
 export interface BackendInfo {
@@ -58,7 +49,7 @@ export type HostToWebview =
   | { type: 'backend'; backend: BackendInfo }
   | { type: 'turnStarted'; turn: ChatTurn }
   | { type: 'delta'; id: string; text: string }
-  | { type: 'sources'; id: string; citations: CitationInfo[] }
+  | { type: 'sources'; id: string; citations: LocatedCitation[] }
   | { type: 'done'; id: string; mode: AnswerMode; degradedReason?: string; actions?: FixAction[] }
   | { type: 'stopped'; id: string }
   | { type: 'failed'; id: string; error: string; actions: FixAction[] }
@@ -80,37 +71,6 @@ const TURN_STATES: readonly ChatTurn['state'][] = ['streaming', 'done', 'stopped
 const INDEX_STATES: readonly IndexStatus['state'][] = ['idle', 'indexing', 'paused', 'ready', 'error', 'restricted'];
 const BACKENDS: readonly BackendInfo['kind'][] = ['local', 'remote', 'none'];
 
-/** Bounds that keep a hostile or buggy peer from making the other side do unbounded work. */
-const MAX_TEXT = 200_000;
-const MAX_QUESTION = 8_000;
-const MAX_ITEMS = 500;
-
-type Obj = Record<string, unknown>;
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isString(value: unknown, max = MAX_TEXT): value is string {
-  return typeof value === 'string' && value.length <= max;
-}
-
-function isOptionalString(value: unknown): boolean {
-  return value === undefined || isString(value);
-}
-
-function isLine(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 10_000_000;
-}
-
-function isOneOf<T>(values: readonly T[], value: unknown): value is T {
-  return values.includes(value as T);
-}
-
-function isArrayOf<T>(value: unknown, guard: (item: unknown) => item is T): value is T[] {
-  return Array.isArray(value) && value.length <= MAX_ITEMS && value.every(guard);
-}
-
 function isActions(value: unknown): value is FixAction[] {
   return isArrayOf(value, (item): item is FixAction => isOneOf(FIX_ACTIONS, item));
 }
@@ -122,7 +82,7 @@ export function isSafeRelativePath(value: unknown): value is string {
   return !value.split(/[\\/]/).some((segment) => segment === '..');
 }
 
-export function isCitation(value: unknown): value is CitationInfo {
+export function isCitation(value: unknown): value is LocatedCitation {
   return (
     isObject(value) &&
     typeof value.n === 'number' &&
@@ -138,7 +98,7 @@ export function isCitation(value: unknown): value is CitationInfo {
   );
 }
 
-function isCitations(value: unknown): value is CitationInfo[] {
+function isCitations(value: unknown): value is LocatedCitation[] {
   return isArrayOf(value, isCitation);
 }
 
@@ -238,21 +198,4 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
     default:
       return false;
   }
-}
-
-/**
- * Show Metrics: the extension redraws the panel's body by message rather than replacing the
- * whole document, so the reader's scroll position and focus survive each redraw. The markup is
- * built and escaped by the extension (src/extension/metricsPanel.ts); the panel's CSP runs no
- * script but its own.
- */
-export interface MetricsUpdate {
-  type: 'metrics';
-  html: string;
-}
-
-const MAX_METRICS_HTML = 1_000_000;
-
-export function isMetricsUpdate(value: unknown): value is MetricsUpdate {
-  return isObject(value) && value.type === 'metrics' && isString(value.html, MAX_METRICS_HTML);
 }

@@ -1,0 +1,56 @@
+/**
+ * Command-line arguments, for every `docent` command (`docent serve` included): flags parsed
+ * by node:util's parseArgs, mistakes turned into one-line UsageErrors that name the flag.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEVICE_CHOICES, isDeviceChoice, type DeviceChoice } from '../core/onnx/session.js';
+
+/** A mistake in how the CLI was called: exit code 2 and one line on stderr. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+
+export function parseFlags<T extends FlagOptions>(args: string[], options: T, { positionals = true }: { positionals?: boolean } = {}) {
+  try {
+    return parseArgs({ args, options, allowPositionals: positionals, strict: true });
+  } catch (error) {
+    throw new UsageError(flagProblem(error as Error & { code?: string }));
+  }
+}
+
+/** parseArgs' messages span lines and name options as `'--k <value>'`; ours are one line. */
+function flagProblem(error: Error & { code?: string }): string {
+  const named = /'([^' ]+)/.exec(error.message)?.[1] ?? '';
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unknown argument "${named}"`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return `${named} needs a value`;
+    default:
+      return error.message.split('\n')[0]!;
+  }
+}
+
+/** A whole number from `min` to `max`; `fallback` when the flag is absent. */
+export function integerFlag(value: string | undefined, flag: string, min: number, max: number, fallback: number): number;
+export function integerFlag(value: string | undefined, flag: string, min: number, max: number): number | undefined;
+export function integerFlag(value: string | undefined, flag: string, min: number, max: number, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed < min || parsed > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got "${value}"`);
+  return parsed;
+}
+
+export function deviceFlag(value: string | undefined): DeviceChoice {
+  if (value === undefined) return 'auto';
+  if (!isDeviceChoice(value)) throw new UsageError(`--device must be one of ${DEVICE_CHOICES.join(', ')}, got "${value}"`);
+  return value;
+}
+
+/** `--device-id N`: the GPU index for CUDA and DirectML. */
+export function deviceIdFlag(value: string | undefined): number | undefined {
+  return integerFlag(value, '--device-id', 0, 64);
+}

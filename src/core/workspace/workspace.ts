@@ -1,0 +1,348 @@
+/**
+ * The workspace facade: the one place that composes src/core. It opens N folders' stores, the
+ * embedder (embedderChoice.ts), one retriever over all folders and the answer pipeline; it
+ * indexes through a scheduler (indexScheduler.ts), searches and answers, reports metrics, and
+ * tells its front end what happens through an injected sink. The CLI, the extension's core
+ * process, `docent serve` and the benchmarks are thin adapters over it.
+ *
+ * Everything is opened on first use (or by `open()`), so a long-lived front end can create a
+ * workspace at once and pay for models and stores only when it indexes or answers.
+ */
+import { DEFAULT_EXCLUDES } from '../discovery.js';
+import { indexFolder } from '../indexer.js';
+import { AnswerPipeline } from '../pipeline/answerPipeline.js';
+import { withServedModel } from '../pipeline/backend.js';
+import type { Answer, AnswerEvent, AnswerRequest, Citation, LocatedCitation, MetricsSnapshot } from '../pipeline/types.js';
+import { DEFAULT_FUSION, HybridRetriever } from '../search/hybrid.js';
+import { MultiFolderRetriever } from '../search/multiFolderRetriever.js';
+import { DocStore, type EmbedderInfo, type LastIndexRun } from '../store.js';
+import type { Chunk, Embedder, RetrievalHit } from '../types.js';
+import { resolveEmbedder } from './embedderChoice.js';
+import { IndexScheduler, type IndexRunEnd } from './indexScheduler.js';
+import type { IndexState, IndexTotals } from './indexState.js';
+import type { FolderIndexReport, WorkspaceDependencies, WorkspaceEvent, WorkspaceOptions } from './options.js';
+
+/** Index state events per second at most while a run is busy: a front end only redraws a status item. */
+export const PROGRESS_INTERVAL_MS = 250;
+
+export type WorkspaceAnswer = Omit<Answer, 'citations'> & { citations: LocatedCitation[] };
+
+export type WorkspaceAnswerEvent = Exclude<AnswerEvent, { type: 'sources' }> | { type: 'sources'; citations: LocatedCitation[] };
+
+/** One folder's store as `docent info` describes it. */
+export interface StoreInfo {
+  folder: string;
+  dir: string;
+  files: number;
+  chunks: number;
+  generation: number;
+  embedder: EmbedderInfo | null;
+  lastIndex?: LastIndexRun;
+}
+
+interface Opened {
+  options: WorkspaceOptions;
+  embedder: Embedder | undefined;
+  /** Recorded in the stores so a later process makes the same embedder; absent for an injected one. */
+  embedderSpec: string | undefined;
+  /** Only an embedder the workspace made is disposed with it. */
+  ownsEmbedder: boolean;
+  stores: Map<string, DocStore>;
+  retriever: MultiFolderRetriever;
+  pipeline: AnswerPipeline;
+  /** Answers running on this pipeline: a reconfiguration disposes it only after they end. */
+  answering: Set<Promise<unknown>>;
+}
+
+export class Workspace {
+  private options: WorkspaceOptions;
+  private opened: Promise<Opened> | undefined;
+  private readonly scheduler: IndexScheduler;
+  private lastProgressAt = 0;
+
+  constructor(
+    options: WorkspaceOptions,
+    private readonly dependencies: WorkspaceDependencies = {},
+  ) {
+    this.options = options;
+    this.scheduler = new IndexScheduler({
+      folderNames: () => this.options.folders.map((folder) => folder.name),
+      run: (take, signal) => this.runIndex(take, signal),
+      ended: (end) => this.reportEnd(end),
+      failed: (error) => {
+        this.emit({ type: 'log', level: 'error', message: `indexing failed: ${error.stack ?? String(error)}` });
+        this.emit({ type: 'indexState', state: { state: 'error', percent: 0, files: 0, chunks: 0, message: error.message } });
+      },
+    });
+  }
+
+  /** A workspace whose stores and embedder are open: a missing or corrupt store rejects here (StoreError). */
+  static async open(options: WorkspaceOptions, dependencies?: WorkspaceDependencies): Promise<Workspace> {
+    const workspace = new Workspace(options, dependencies);
+    await workspace.ensureOpened();
+    return workspace;
+  }
+
+  /**
+   * Applies new options. A change of folders, embedder, device or search settings reopens the
+   * stores (after the index run using them has stopped) and re-indexes every folder; any other
+   * change only rebuilds the answer pipeline. Answers in flight finish on the pipeline they started with.
+   */
+  async reconfigure(options: WorkspaceOptions): Promise<void> {
+    const previous = this.options;
+    this.options = options;
+    if (!this.opened) return;
+    const reopen = JSON.stringify(storeShaping(previous)) !== JSON.stringify(storeShaping(options));
+    const old = this.opened;
+    if (reopen) {
+      // The old stores' run must have stopped (and finished any commit) before new stores open the same folders.
+      this.opened = this.scheduler.stop().then(() => this.openAll(options));
+    } else {
+      this.opened = old.then(async (opened) => ({ ...opened, options, pipeline: await this.createPipeline(options, opened), answering: new Set() }));
+    }
+    const replaced = await old.catch(() => undefined);
+    await this.retire(replaced, reopen);
+    if (reopen) void this.index();
+  }
+
+  // ---- indexing ----
+
+  /**
+   * Brings the stores of these folders (all when absent) up to date with their files, through
+   * the scheduler: one run at a time, requests made meanwhile join the next run. Settles with
+   * one report per folder indexed; rejects with the run's error, or an AbortError when it is
+   * cancelled, paused or `signal` aborts. Front ends that follow the `indexState` events need
+   * not await it.
+   */
+  index(folders?: string[], signal?: AbortSignal): Promise<FolderIndexReport[]> {
+    signal?.addEventListener('abort', () => this.scheduler.cancel(), { once: true });
+    return this.scheduler.request(folders);
+  }
+
+  pauseIndexing(): void {
+    this.scheduler.pause();
+  }
+
+  resumeIndexing(): void {
+    this.scheduler.resume();
+  }
+
+  cancelIndexing(): void {
+    this.scheduler.cancel();
+  }
+
+  // ---- questions ----
+
+  /** Best passages first, over every folder (paths prefixed with the folder's name when there are several). */
+  async search(query: string, options: { k: number; signal?: AbortSignal }): Promise<RetrievalHit[]> {
+    return (await this.ensureOpened()).retriever.search(query, options);
+  }
+
+  /**
+   * Answers through the pipeline (cache, retrieval, backend or retrieval-only); citations say
+   * which folder they lie in. A question asked before anything was ever indexed waits for the
+   * first index run (when the folders' roots are known).
+   */
+  async ask(request: AnswerRequest, onEvent?: (event: WorkspaceAnswerEvent) => void): Promise<WorkspaceAnswer> {
+    const opened = await this.ensureOpened();
+    const neverIndexed = [...opened.stores.values()].every((store) => store.generation === 0);
+    if (neverIndexed && !this.scheduler.isPaused && opened.options.folders.every((folder) => folder.root)) {
+      // An empty or failed first run still answers (with nothing found), as any later question would.
+      await this.index().catch(() => undefined);
+    }
+    const locate = (citation: Citation): LocatedCitation => locatedCitation(opened.retriever, citation);
+    const answering = opened.pipeline.ask(
+      request,
+      onEvent && ((event) => onEvent(event.type === 'sources' ? { type: 'sources', citations: event.citations.map(locate) } : event)),
+    );
+    opened.answering.add(answering);
+    try {
+      const answer = await answering;
+      return { ...answer, citations: answer.citations.map(locate) };
+    } finally {
+      opened.answering.delete(answering);
+    }
+  }
+
+  // ---- what front ends show ----
+
+  /** The pipeline's metrics (null until the workspace is open) and the index totals. */
+  async metrics(): Promise<{ metrics: MetricsSnapshot | null; totals: IndexTotals }> {
+    const opened = await this.opened?.catch(() => undefined);
+    return { metrics: opened?.pipeline.metrics() ?? null, totals: opened ? totalsOf(opened) : { files: 0, chunks: 0 } };
+  }
+
+  async storeInfo(): Promise<StoreInfo[]> {
+    const opened = await this.ensureOpened();
+    return opened.options.folders.map((folder) => {
+      const store = opened.stores.get(folder.name)!;
+      return {
+        folder: folder.name,
+        dir: store.dir,
+        files: store.fileCount,
+        chunks: store.chunkCount,
+        generation: store.generation,
+        embedder: store.embedder,
+        ...(store.lastIndex ? { lastIndex: store.lastIndex } : {}),
+      };
+    });
+  }
+
+  /** Every indexed passage, paths as search returns them. */
+  async chunks(): Promise<Readonly<Chunk>[]> {
+    const opened = await this.ensureOpened();
+    const prefixed = opened.retriever.prefixed;
+    return [...opened.stores].flatMap(([name, store]) =>
+      [...store.allChunks()].map((chunk) => (prefixed ? { ...chunk, path: `${name}/${chunk.path}` } : chunk)),
+    );
+  }
+
+  clearCache(): void {
+    void this.opened?.then((opened) => opened.pipeline.clearCache(), () => undefined);
+  }
+
+  /** Stops indexing, lets answers in flight finish, and releases the pipeline and the embedder. */
+  async close(): Promise<void> {
+    this.scheduler.cancel();
+    await this.scheduler.stop();
+    await this.retire(await this.opened?.catch(() => undefined), true);
+    this.opened = undefined;
+  }
+
+  // ---- internals ----
+
+  private emit(event: WorkspaceEvent): void {
+    this.dependencies.sink?.(event);
+  }
+
+  private ensureOpened(): Promise<Opened> {
+    this.opened ??= this.openAll(this.options);
+    return this.opened;
+  }
+
+  private async openAll(options: WorkspaceOptions): Promise<Opened> {
+    const injected = this.dependencies.embedder;
+    const runtime = { device: options.device, deviceId: options.deviceId, workers: options.embeddingWorkers };
+    // A model named by the caller is checked before any store folder is created.
+    let resolved = injected || options.embedder === undefined ? undefined : resolveEmbedder(options.embedder, runtime);
+    const stores = new Map<string, DocStore>();
+    try {
+      for (const folder of options.folders) {
+        stores.set(folder.name, await DocStore.open(folder.storeDir, { create: options.createStores ?? false, keywordOptions: options.search?.keyword }));
+      }
+    } catch (error) {
+      await resolved?.embedder?.dispose();
+      throw error;
+    }
+    // Searching an existing index: query vectors must come from the model its vectors came from.
+    if (!injected && !resolved) resolved = resolveEmbedder(stores.get(options.folders[0]?.name ?? '')?.embedder?.spec ?? 'none', runtime);
+    const embedder = injected ?? resolved?.embedder;
+    const fusion = { ...DEFAULT_FUSION, ...options.search?.fusion };
+    const retriever = new MultiFolderRetriever(
+      options.folders.map((folder) => ({ name: folder.name, retriever: new HybridRetriever(stores.get(folder.name)!, embedder, fusion) })),
+    );
+    const partial = { options, embedder, embedderSpec: resolved?.spec, ownsEmbedder: !injected, stores, retriever };
+    return { ...partial, pipeline: await this.createPipeline(options, partial), answering: new Set() };
+  }
+
+  private async createPipeline(options: WorkspaceOptions, parts: Pick<Opened, 'retriever' | 'embedder'>): Promise<AnswerPipeline> {
+    const answers = options.answers ?? {};
+    return new AnswerPipeline({
+      retriever: parts.retriever,
+      embedder: parts.embedder,
+      backend: answers.backend ? await withServedModel(answers.backend) : undefined,
+      limits: answers.limits,
+      cacheOptions: answers.cache,
+      timeouts: answers.timeouts,
+      logger: {
+        info: (message) => this.emit({ type: 'log', level: 'info', message }),
+        warn: (message) => this.emit({ type: 'log', level: 'warn', message }),
+      },
+    });
+  }
+
+  /** Disposes a replaced pipeline once its answers end, and with `embedderToo` the embedder it made. */
+  private async retire(opened: Opened | undefined, embedderToo: boolean): Promise<void> {
+    if (!opened) return;
+    await Promise.allSettled([...opened.answering]);
+    await opened.pipeline.dispose();
+    if (embedderToo && opened.ownsEmbedder) await opened.embedder?.dispose();
+  }
+
+  private async runIndex(take: () => string[], signal: AbortSignal): Promise<FolderIndexReport[]> {
+    const opened = await this.ensureOpened();
+    const startedAt = Date.now();
+    const names = new Set(take());
+    const folders = opened.options.folders.filter((folder) => names.has(folder.name));
+    const list = folders.map((folder) => folder.name).join(', ');
+    this.emit({ type: 'log', level: 'info', message: `indexing ${list} (embeddings: ${opened.embedder?.id ?? 'none, keyword search only'})` });
+    // Shown at once: discovery and the model's first load can take a while on a busy machine.
+    this.emit({ type: 'indexState', state: { state: 'indexing', percent: 0, ...totalsOf(opened) } });
+    const indexing = opened.options.indexing ?? {};
+    const reports: FolderIndexReport[] = [];
+    for (const [i, folder] of folders.entries()) {
+      if (!folder.root) throw new Error(`the workspace folder ${folder.name} has no root to index (only its store ${folder.storeDir} is known)`);
+      const report = await indexFolder(folder.root, opened.stores.get(folder.name)!, {
+        embedder: opened.embedder,
+        embedderSpec: opened.embedderSpec,
+        discovery: {
+          exclude: [...(indexing.defaultExcludes === false ? [] : DEFAULT_EXCLUDES), ...(indexing.exclude ?? [])],
+          include: indexing.include?.length ? indexing.include : undefined,
+          maxFileBytes: indexing.maxFileBytes,
+        },
+        chunking: indexing.chunking,
+        checkpointFiles: indexing.checkpointFiles,
+        signal,
+        onSkip: (path, reason, detail) => this.emit({ type: 'fileSkipped', folder: folder.name, path, reason, detail }),
+        onProgress: (progress) => {
+          this.emit({ type: 'fileProgress', folder: folder.name, progress });
+          const now = Date.now();
+          if (now - this.lastProgressAt < PROGRESS_INTERVAL_MS && progress.phase === 'indexing') return;
+          this.lastProgressAt = now;
+          const fraction = progress.filesTotal === 0 ? 0 : progress.filesDone / progress.filesTotal;
+          this.emit({ type: 'indexState', state: { state: 'indexing', percent: Math.floor(((i + fraction) / folders.length) * 100), ...totalsOf(opened) } });
+        },
+      });
+      reports.push({ folder: folder.name, report });
+    }
+    const totals = totalsOf(opened);
+    this.emit({ type: 'log', level: 'info', message: `indexed ${list}: ${totals.files} files, ${totals.chunks} passages in ${((Date.now() - startedAt) / 1000).toFixed(1)} s` });
+    return reports;
+  }
+
+  private async reportEnd(end: IndexRunEnd): Promise<void> {
+    const opened = await this.opened?.catch(() => undefined);
+    const state: IndexState = { state: end, percent: end === 'ready' ? 100 : 0, ...(opened ? totalsOf(opened) : { files: 0, chunks: 0 }) };
+    this.emit({ type: 'indexState', state });
+  }
+}
+
+function locatedCitation(retriever: MultiFolderRetriever, citation: Citation): LocatedCitation {
+  const located = retriever.locate(citation.path);
+  return {
+    n: citation.n,
+    // Only a multi-root workspace needs to say which folder; one folder's name is noise in every label.
+    folder: retriever.prefixed ? (located?.folder.name ?? '') : '',
+    path: located?.path ?? citation.path,
+    startLine: citation.startLine,
+    endLine: citation.endLine,
+    ...(citation.heading ? { heading: citation.heading } : {}),
+    text: citation.text,
+  };
+}
+
+/** The options the stores, the embedder and the retriever depend on: a change means reopening them. */
+function storeShaping(options: WorkspaceOptions): unknown[] {
+  return [options.folders, options.createStores, options.embedder, options.device, options.deviceId, options.embeddingWorkers, options.search];
+}
+
+function totalsOf(opened: Opened): IndexTotals {
+  let files = 0;
+  let chunks = 0;
+  for (const store of opened.stores.values()) {
+    files += store.fileCount;
+    chunks += store.chunkCount;
+  }
+  const runtime = opened.embedder?.runtime?.() ?? [...opened.stores.values()].find((store) => store.lastIndex?.runtime)?.lastIndex?.runtime;
+  return { files, chunks, ...(runtime ? { device: runtime.kind, provider: runtime.provider } : {}) };
+}

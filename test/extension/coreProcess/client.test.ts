@@ -1,0 +1,60 @@
+/**
+ * The extension host's client of the core process (src/extension/coreProcess/client.ts, which
+ * needs no vscode) against the real built dist/coreProcess.js: when the process dies, every
+ * request still waiting for a reply is settled with a clear error instead of hanging.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { WorkspaceOptions } from '../../../src/core/workspace/options.js';
+import { CoreProcessClient } from '../../../src/extension/coreProcess/client.js';
+import { makeTempDir } from '../../support/tempDocs.js';
+import { waitUntil } from '../../support/waitUntil.js';
+
+const DIST = path.resolve(__dirname, '../../../dist');
+const skip = existsSync(path.join(DIST, 'coreProcess.js')) ? false : 'dist/coreProcess.js is missing (npm run build)';
+
+const OPTIONS: WorkspaceOptions = { folders: [], embedder: 'none' };
+
+/** A model hub that takes requests and never answers, so a pull stays in flight. */
+let hub: Server;
+const hubRequests: string[] = [];
+const previousEndpoint = process.env.DOCENT_HF_ENDPOINT;
+
+before(async () => {
+  hub = createServer((request) => hubRequests.push(request.url ?? ''));
+  await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
+  // The core process inherits the environment it is forked with.
+  process.env.DOCENT_HF_ENDPOINT = `http://127.0.0.1:${(hub.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  if (previousEndpoint === undefined) delete process.env.DOCENT_HF_ENDPOINT;
+  else process.env.DOCENT_HF_ENDPOINT = previousEndpoint;
+  hub.closeAllConnections();
+  await new Promise((resolve) => hub.close(resolve));
+});
+
+function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`still pending ${ms} ms after the process died`)), ms).unref())]);
+}
+
+test('a model pull in flight rejects with a clear error when the core process dies', { skip, timeout: 30_000 }, async () => {
+  const logs: string[] = [];
+  const client = new CoreProcessClient(DIST, { onIndexState: () => {}, onLog: (_level, message) => logs.push(message) });
+  client.configure(OPTIONS);
+  try {
+    const pull = client.pullModel('docent-test/never-answers', await makeTempDir('pull-cache'), () => {});
+    await waitUntil('the pull to reach the hub', () => hubRequests.length > 0, 10_000);
+    const pid = client.pid;
+    assert.ok(pid, 'the core process is running');
+    process.kill(pid, 'SIGKILL');
+    await assert.rejects(settlesWithin(pull, 5_000), /core process stopped/);
+    assert.ok(logs.some((line) => /exited/.test(line)), logs.join('\n'));
+  } finally {
+    client.dispose();
+  }
+});
