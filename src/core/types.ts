@@ -1,5 +1,5 @@
 /** Shared data shapes of the retrieval engine. Nothing here imports `vscode`. */
-import type { Placement } from './onnx/placement.js';
+import type { Placement } from './onnx/placementTypes.js';
 
 /** A run of a document under one heading path, with its line range in the original file. */
 export interface Section {
