@@ -25,7 +25,7 @@ test('bad arguments exit with code 2 and one clear stderr line', async () => {
     [['--model', 'm', '--port', 'eighty'], /--port must be an integer/],
     [['--model', 'm', '--port', '70000'], /--port must be an integer from 0 to 65535/],
     [['--model', 'm', '--device', 'tpu'], /--device must be one of auto, cpu, cuda, webgpu, dml, coreml/],
-    [['--model', 'm', '--device-id', '-1'], /--device-id must be an integer from 0 to 64/],
+    [['--model', 'm', '--device-id', '99'], /--device-id must be an integer from 0 to 64/],
     [['--model', 'm', '--max-batch', '0'], /--max-batch must be an integer/],
     [['--model', 'm', '--threads', '0'], /--threads must be an integer from 1/],
     [['--model', 'm', '--verbose'], /unknown argument "--verbose"/],
