@@ -1,8 +1,12 @@
 /**
- * bench:embed — chunks/s on CPU at batch 1, 8 and 32 for the default GloVe-SIF model and a
+ * bench:embed — chunks/s at batch 1, 8 and 32 for the default GloVe-SIF model and a
  * BERT-shaped model (MiniLM-sized layers, random weights), next to @huggingface/transformers'
  * feature-extraction on the same ONNX file and Continue's method (one chunk at a time, 10 ms
  * pause). Run: node --import tsx bench/embed.ts  → prints a table, writes bench/results/embed.json
+ *
+ *   --device auto|cpu|cuda|webgpu|dml|coreml   where the BERT-shaped model runs (default cpu;
+ *                                             the word-vector model always runs on the CPU)
+ *   --batches 32,128    batch sizes          --only bert    skip GloVe and the baselines
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,10 +15,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createDefaultEmbedder } from '../src/core/embedding/defaultEmbedder.js';
 import { readEmbeddingModelFolder } from '../src/core/embedding/modelSpec.js';
 import { OnnxEmbedder } from '../src/core/embedding/onnxEmbedder.js';
+import { describeDevice, isDeviceChoice, type DeviceChoice } from '../src/core/onnx/session.js';
 import type { Embedder } from '../src/core/types.js';
 import { writeBertModelFolder } from '../test/support/bertModel.js';
 
 export interface EmbedBenchOptions {
+  device?: DeviceChoice;
+  batches?: number[];
+  /** Only the BERT-shaped model through docent's pool (what scripts/gpu-check.sh times). */
+  bertOnly?: boolean;
   /** Chunks embedded per measurement; default 256 for the default model, a quarter for BERT. */
   chunks?: number;
   /** Where 40-line chunks come from; default .cache/postgres-docs, else examples/. */
@@ -36,33 +45,49 @@ const CONTINUE_PAUSE_MS = 10;
 export async function runBench(options: EmbedBenchOptions = {}): Promise<unknown> {
   const chunks = loadChunks(options.corpusDir, options.chunks ?? 256);
   const bertChunks = chunks.slice(0, Math.max(8, Math.floor(chunks.length / 4)));
+  const device = options.device ?? 'cpu';
+  const batches = options.batches ?? [1, 8, 32];
   const rows: Row[] = [];
+  let bertDevice = '';
   const work = mkdtempSync(join(tmpdir(), 'docent-bench-embed-'));
   try {
-    for (const batch of [1, 8, 32]) rows.push(await measure('glove-sif-100d (default)', 'docent worker pool', batch, chunks, () => createDefaultEmbedder({ device: 'cpu', batchSize: batch })));
-    rows.push(await measureContinue('glove-sif-100d (default)', chunks, () => createDefaultEmbedder({ device: 'cpu' })));
-
+    if (!options.bertOnly) {
+      for (const batch of batches) rows.push(await measure('glove-sif-100d (default)', 'docent worker pool', batch, chunks, () => createDefaultEmbedder({ device: 'cpu', batchSize: batch })));
+      rows.push(await measureContinue('glove-sif-100d (default)', chunks, () => createDefaultEmbedder({ device: 'cpu' })));
+    }
     const bertDir = writeBertModelFolder(join(work, 'tiny-bert'), { hidden: 384, layers: 6, maxPositions: 512, maxSeqLength: 256 });
     const spec = readEmbeddingModelFolder(bertDir);
-    for (const batch of [1, 8, 32]) rows.push(await measure('bert-shaped 384x6', 'docent worker pool', batch, bertChunks, () => new OnnxEmbedder(spec, { device: 'cpu', batchSize: batch })));
-    const extractor = await transformersExtractor(work);
-    for (const batch of [1, 8, 32]) rows.push(await measureTransformers(extractor, batch, bertChunks));
-    rows.push(await measureTransformersContinue(extractor, bertChunks));
-    await extractor.dispose();
+    for (const batch of batches) {
+      rows.push(
+        await measure(`bert-shaped 384x6 on ${device}`, 'docent worker pool', batch, batch > bertChunks.length ? chunks.slice(0, batch * 2) : bertChunks, () => new OnnxEmbedder(spec, { device, batchSize: batch }), (used) => (bertDevice = used)),
+      );
+    }
+    if (!options.bertOnly) {
+      const extractor = await transformersExtractor(work);
+      for (const batch of batches) rows.push(await measureTransformers(extractor, batch, bertChunks));
+      rows.push(await measureTransformersContinue(extractor, bertChunks));
+      await extractor.dispose();
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+  console.log(`bert-shaped model ran on: ${bertDevice}`);
+  if (options.bertOnly) {
+    console.table(rows.map((row) => ({ ...row, chunksPerSecond: Number(row.chunksPerSecond.toFixed(1)) })));
+    return { rows, device: bertDevice };
   }
 
   const ratio = (model: string) => {
     const best = Math.max(...rows.filter((row) => row.model === model && row.method === 'docent worker pool').map((row) => row.chunksPerSecond));
-    const continueRow = rows.find((row) => row.model === model && row.method.startsWith("Continue's method"))!;
+    const continueRow = rows.find((row) => row.model.startsWith(model.split(' on ')[0]!) && row.method.startsWith("Continue's method"))!;
     return best / continueRow.chunksPerSecond;
   };
   const result = {
     date: new Date().toISOString(),
     cpus: (await import('node:os')).availableParallelism(),
     rows,
-    speedupOverContinue: { 'glove-sif-100d (default)': ratio('glove-sif-100d (default)'), 'bert-shaped 384x6': ratio('bert-shaped 384x6') },
+    bertDevice,
+    speedupOverContinue: { 'glove-sif-100d (default)': ratio('glove-sif-100d (default)'), [`bert-shaped 384x6 on ${device}`]: ratio(`bert-shaped 384x6 on ${device}`) },
   };
   console.table(rows.map((row) => ({ ...row, chunksPerSecond: Number(row.chunksPerSecond.toFixed(1)) })));
   console.log(`speed-up of the best docent batch over Continue's method: ${Object.entries(result.speedupOverContinue).map(([model, value]) => `${model} ×${value.toFixed(1)}`).join(', ')}`);
@@ -87,10 +112,11 @@ function loadChunks(corpusDir: string | undefined, count: number): string[] {
   return chunks;
 }
 
-async function measure(model: string, method: string, batch: number, chunks: string[], create: () => OnnxEmbedder): Promise<Row> {
+async function measure(model: string, method: string, batch: number, chunks: string[], create: () => OnnxEmbedder, onDevice?: (device: string) => void): Promise<Row> {
   const embedder = create();
   try {
     await embedder.embed(chunks.slice(0, 2)); // start workers and sessions outside the timing
+    onDevice?.(describeDevice(embedder.activeDevice!));
     const started = performance.now();
     await embedder.embed(chunks);
     return row(model, method, batch, chunks.length, started);
@@ -144,8 +170,15 @@ function row(model: string, method: string, batch: number | string, chunks: numb
   return { model, method, batch, chunks, chunksPerSecond: chunks / ((performance.now() - started) / 1000) };
 }
 
+export function optionsFromArgv(argv: string[]): EmbedBenchOptions {
+  const flag = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+  const device = flag('--device');
+  if (device !== undefined && !isDeviceChoice(device)) throw new Error(`--device must be one of auto, cpu, cuda, webgpu, dml, coreml, not "${device}"`);
+  return { device, batches: flag('--batches')?.split(',').map(Number), bertOnly: flag('--only') === 'bert' };
+}
+
 if (require.main === module) {
-  runBench().catch((error: unknown) => {
+  runBench(optionsFromArgv(process.argv.slice(2))).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });

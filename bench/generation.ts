@@ -2,10 +2,15 @@
  * bench:generation — continuous batching against one-after-another on generated decoders big
  * enough for CPU numbers to mean something, the time to first token of a request that arrives
  * while a long generation runs, the decoder's own batch-8 / batch-1 step time (the ceiling for
- * any scheduler), and the paper decode ceiling of a 0.5B fp16 model on an H100.
+ * any scheduler), the paper decode ceiling of a 0.5B fp16 model on an H100; then host-side
+ * costs: token choice at a 152k vocabulary (samplingBench.ts), the KV bytes a non-resident
+ * decode step moves and what copying them costs, and the event-loop delay of the serving thread
+ * with the decoder in a worker against the same thread.
  *
- *   node --import tsx bench/generation.ts [--tokens 32] [--threads 2,1] [--repeats 2]
+ *   node --import tsx bench/generation.ts [--tokens 32] [--threads 2,1] [--repeats 2] [--device auto]
  *   node --import tsx bench/generation.ts --layers 2 --hidden 2048 --vocab 8192   (one custom model)
+ *   node --import tsx bench/generation.ts --quick            (small model, one repeat: scripts/gpu-check.sh)
+ *   node --import tsx bench/generation.ts --only sampling|copies|lag
  *
  * Prints a table and writes bench/results/generation.json.
  */
@@ -13,10 +18,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { createSession } from '../src/core/onnx/session.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createSession, isDeviceChoice, type DeviceChoice } from '../src/core/onnx/session.js';
 import { GenerationEngine, type GenerationRequest } from '../src/generation/engine.js';
+import type { RunReport } from '../src/generation/decoderRuntime.js';
 import { GREEDY } from '../src/generation/sampling.js';
 import { writeDecoderFolder, type DecoderSpec } from '../test/support/decoderModel.js';
+import { runSamplingBench } from './samplingBench.js';
 import { medianRunMs } from './sessionTiming.js';
 
 export interface GenerationBenchOptions {
@@ -33,6 +41,11 @@ export interface GenerationBenchOptions {
   threads?: number[];
   /** Each measurement is repeated and the fastest run kept, to shed noise from other processes. */
   repeats?: number;
+  device?: DeviceChoice;
+  /** A small model, one repeat, fewer streams: the quick run of scripts/gpu-check.sh. */
+  quick?: boolean;
+  /** Run one section only. */
+  only?: 'batching' | 'sampling' | 'copies' | 'lag';
   log?: (line: string) => void;
 }
 
@@ -130,8 +143,8 @@ async function lateArrival(engine: GenerationEngine): Promise<{ ttftMs: number; 
  * tokens). Batch sizes take turns, so noise from other processes hits them alike. The batch-8 /
  * batch-1 ratio bounds what any batching scheduler can do with this model on this machine.
  */
-async function rawStepMs(modelPath: string, spec: DecoderSpec, threads: number, batches: number[]): Promise<Record<number, number>> {
-  const { session } = await createSession(modelPath, 'cpu', { intraOpNumThreads: threads, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+async function rawStepMs(modelPath: string, spec: DecoderSpec, threads: number, batches: number[], device: DeviceChoice): Promise<Record<number, number>> {
+  const { session } = await createSession(modelPath, device, { intraOpNumThreads: threads, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   const past = 64;
   const int64 = (length: number, value: number, dims: number[]) => new ort.Tensor('int64', new BigInt64Array(length).fill(BigInt(value)), dims);
   const headDim = spec.hidden / spec.heads;
@@ -208,7 +221,7 @@ function parameterCount(spec: DecoderSpec): number {
   return spec.layers * (4 * spec.hidden * spec.hidden + 3 * spec.hidden * spec.intermediate!) + 2 * spec.vocab * spec.hidden;
 }
 
-type Settings = Required<Pick<GenerationBenchOptions, 'tokens' | 'concurrency' | 'repeats' | 'log'>> & { threads?: number[] };
+type Settings = Required<Pick<GenerationBenchOptions, 'tokens' | 'concurrency' | 'repeats' | 'log'>> & { threads?: number[]; device?: DeviceChoice };
 
 async function benchModel(model: BenchModel, options: Settings) {
   const { spec, label } = model;
@@ -228,7 +241,7 @@ async function benchModel(model: BenchModel, options: Settings) {
 async function benchThreads(dir: string, model: BenchModel, parameters: number, threads: number, options: Settings) {
   const { tokens, concurrency, repeats, log } = options;
   const { spec, label } = model;
-  const engine = await GenerationEngine.load(dir, { device: 'auto', maxBatch: Math.max(...concurrency), intraOpThreads: threads });
+  const engine = await GenerationEngine.load(dir, { device: options.device ?? 'auto', maxBatch: Math.max(...concurrency), intraOpThreads: threads });
   let rows: ConcurrencyRow[];
   let late: Awaited<ReturnType<typeof lateArrival>>;
   try {
@@ -248,7 +261,7 @@ async function benchThreads(dir: string, model: BenchModel, parameters: number, 
   } finally {
     await engine.dispose(); // frees the weights before the raw session loads its own copy
   }
-  const raw = await rawStepMs(join(dir, 'model.onnx'), spec, threads, [1, 8, 16]);
+  const raw = await rawStepMs(join(dir, 'model.onnx'), spec, threads, [1, 8, 16], options.device ?? 'auto');
   const single = rows.find((r) => r.streams === 1)?.batched;
   const eight = rows.find((r) => r.streams === 8)?.batched;
 
@@ -292,14 +305,100 @@ async function benchThreads(dir: string, model: BenchModel, parameters: number, 
   return { label, threads, model: { ...spec, parameters }, rows, lateArrival: late, rawDecoderStepMs: raw, targets, device: engine.device };
 }
 
+/**
+ * What a decode step moves when the cache lives on the host (CPU, and CUDA/DirectML through
+ * onnxruntime-node 1.30): the whole past in, the whole present out. Sizes for Qwen2.5-0.5B
+ * (24 layers × K and V × 2 KV heads × 64 dims × fp16 = 12 KiB per token), the time this machine
+ * takes to copy them once in memory, and a PCIe 4.0 ×16 estimate (≈ 25 GB/s achieved) for the
+ * host ↔ device transfer that a resident cache (WebGPU here) does not make.
+ */
+function copyCost(log: (line: string) => void) {
+  const bytesPerToken = 24 * 2 * 2 * 64 * 2;
+  const rows = [];
+  log('\nKV bytes per decode step with a host-resident cache (Qwen2.5-0.5B geometry, 12 KiB/token; past in + present out):');
+  log('batch | context | bytes per step | host memcpy ms (measured here) | PCIe 4.0 x16 ms (estimate, 25 GB/s) | resident (WebGPU): logits only');
+  log('----- | ------- | -------------- | ------------------------------ | ----------------------------------- | ------------------------------');
+  for (const batch of [1, 8]) {
+    for (const context of [1024, 4096]) {
+      const bytes = 2 * batch * context * bytesPerToken;
+      const source = new Uint8Array(bytes / 2).fill(1);
+      const target = new Uint8Array(bytes / 2);
+      const times: number[] = [];
+      for (let round = 0; round < 5; round++) {
+        const started = performance.now();
+        target.set(source); // past in
+        source.set(target); // present out
+        times.push(performance.now() - started);
+      }
+      const memcpyMs = times.sort((a, b) => a - b)[2]!;
+      const pcieMs = (bytes / 25e9) * 1000;
+      const logitsBytes = batch * 151_936 * 4;
+      rows.push({ batch, context, bytes, memcpyMs, pcieMs, residentBytes: logitsBytes });
+      log(
+        `${String(batch).padStart(5)} | ${String(context).padStart(7)} | ${(bytes / 1e6).toFixed(1).padStart(11)} MB | ${memcpyMs.toFixed(1).padStart(30)} | ${pcieMs.toFixed(2).padStart(35)} | ${(logitsBytes / 1e6).toFixed(2)} MB`,
+      );
+    }
+  }
+  return { bytesPerToken, rows };
+}
+
+/**
+ * Event-loop delay of the calling thread while 8 streams generate, decoder in a worker (what
+ * serve does) against the decoder on the same thread: with the latter, every session.run
+ * blocks the thread that streams HTTP for the whole step.
+ */
+async function eventLoopLag(log: (line: string) => void, device: DeviceChoice) {
+  const dir = await mkdtemp(join(tmpdir(), 'docent-bench-lag-'));
+  const spec: DecoderSpec = { layers: 2, hidden: 1024, heads: 16, intermediate: 2730, vocab: 8192, seed: 3, maxPositions: 256 };
+  const results: Record<string, { p50Ms: number; p99Ms: number; maxMs: number; stepMs: number; hostBytesPerStep: number }> = {};
+  try {
+    await writeDecoderFolder(dir, spec);
+    for (const thread of ['inline', 'worker'] as const) {
+      const reports: RunReport[] = [];
+      const engine = await GenerationEngine.load(dir, { device, thread, maxBatch: 8, onRun: (report) => reports.push(report) });
+      try {
+        await engine.submit({ promptIds: [1, 5, 6, 7], maxTokens: 4, sampling: GREEDY, ignoreEos: true });
+        reports.length = 0;
+        const histogram = monitorEventLoopDelay({ resolution: 1 });
+        histogram.enable();
+        await Promise.all(Array.from({ length: 8 }, (_, i) => engine.submit({ promptIds: [1, 10 + i, 20 + i, 30 + i, 40 + i], maxTokens: 32, sampling: GREEDY, ignoreEos: true })));
+        histogram.disable();
+        const decodes = reports.filter((r) => r.kind === 'decode');
+        results[thread] = {
+          p50Ms: histogram.percentile(50) / 1e6,
+          p99Ms: histogram.percentile(99) / 1e6,
+          maxMs: histogram.max / 1e6,
+          stepMs: decodes.reduce((sum, r) => sum + r.runMs, 0) / decodes.length,
+          hostBytesPerStep: decodes.reduce((sum, r) => sum + r.inputBytes + r.outputBytes, 0) / decodes.length,
+        };
+      } finally {
+        await engine.dispose();
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  log(`\nEvent-loop delay of the serving thread, 8 streams × 32 tokens (2 layers, hidden 1024, vocab 8192) on ${device}:`);
+  log('decoder runs on     | delay p50 ms | p99 ms | max ms | mean session.run ms per step | host tensor bytes per decode step (in + out)');
+  log('------------------- | ------------ | ------ | ------ | ---------------------------- | -------------------------------------------');
+  for (const [thread, r] of Object.entries(results)) {
+    log(
+      `${(thread === 'worker' ? 'a worker (serve)' : 'the same thread').padEnd(19)} | ${r.p50Ms.toFixed(1).padStart(12)} | ${r.p99Ms.toFixed(1).padStart(6)} | ${r.maxMs.toFixed(1).padStart(6)} | ${r.stepMs.toFixed(1).padStart(28)} | ${(r.hostBytesPerStep / 1e6).toFixed(2)} MB`,
+    );
+  }
+  return results;
+}
+
 export async function runBench(options: GenerationBenchOptions = {}): Promise<unknown> {
   const settings = {
     log: options.log ?? ((line: string) => console.log(line)),
-    tokens: options.tokens ?? 32,
-    concurrency: options.concurrency ?? [1, 2, 4, 8, 16],
+    tokens: options.tokens ?? (options.quick ? 16 : 32),
+    concurrency: options.concurrency ?? (options.quick ? [1, 8] : [1, 2, 4, 8, 16]),
     threads: options.threads,
-    repeats: options.repeats ?? 2,
+    repeats: options.repeats ?? (options.quick ? 1 : 2),
+    device: options.device,
   };
+  const run = (section: NonNullable<GenerationBenchOptions['only']>) => options.only === undefined || options.only === section;
   const custom = options.layers !== undefined || options.hidden !== undefined || options.vocab !== undefined;
   const hidden = options.hidden ?? 2048;
   const models: BenchModel[] = custom
@@ -310,19 +409,22 @@ export async function runBench(options: GenerationBenchOptions = {}): Promise<un
           threads: [2],
         },
       ]
-    : MODELS;
-  const results = [];
-  for (const model of models) results.push(...(await benchModel(model, settings)));
-
-  const estimate = h100Estimate();
-  settings.log('');
-  for (const line of estimate.lines) settings.log(line);
-  const result = {
-    tokensPerRequest: settings.tokens,
-    repeats: settings.repeats,
-    models: results,
-    h100: { stepsPerSecondBatch1: estimate.stepsPerSecond, explanation: estimate.lines },
-  };
+    : options.quick
+      ? [{ label: 'quick (2 layers, hidden 512)', spec: { layers: 2, hidden: 512, heads: 8, intermediate: 1365, vocab: 8192, seed: 1, maxPositions: 512 }, threads: [2] }]
+      : MODELS;
+  const result: Record<string, unknown> = { tokensPerRequest: settings.tokens, repeats: settings.repeats, device: settings.device ?? 'auto' };
+  if (run('batching')) {
+    const results = [];
+    for (const model of models) results.push(...(await benchModel(model, settings)));
+    const estimate = h100Estimate();
+    settings.log('');
+    for (const line of estimate.lines) settings.log(line);
+    result.models = results;
+    result.h100 = { stepsPerSecondBatch1: estimate.stepsPerSecond, explanation: estimate.lines };
+  }
+  if (run('sampling')) result.sampling = await runSamplingBench(settings.log, options.quick ? 3 : 9, !options.quick);
+  if (run('copies')) result.kvCopies = copyCost(settings.log);
+  if (run('lag')) result.eventLoopLag = await eventLoopLag(settings.log, settings.device ?? 'auto');
   const resultsDir = join(__dirname, 'results');
   await mkdir(resultsDir, { recursive: true });
   await writeFile(join(resultsDir, 'generation.json'), JSON.stringify(result, null, 2));
@@ -335,21 +437,39 @@ function numberFlag(argv: string[], name: string): number | undefined {
   return at >= 0 ? Number(argv[at + 1]) : undefined;
 }
 
+function stringFlag(argv: string[], name: string): string | undefined {
+  const at = argv.indexOf(name);
+  return at >= 0 ? argv[at + 1] : undefined;
+}
+
+function deviceFlag(argv: string[]): DeviceChoice | undefined {
+  const value = stringFlag(argv, '--device');
+  if (value === undefined) return undefined;
+  if (!isDeviceChoice(value)) throw new Error(`--device must be one of auto, cpu, cuda, webgpu, dml, coreml, not "${value}"`);
+  return value;
+}
+
 function listFlag(argv: string[], name: string): number[] | undefined {
   const at = argv.indexOf(name);
   return at >= 0 ? argv[at + 1]!.split(',').map(Number) : undefined;
 }
 
-if (process.argv[1]?.endsWith('generation.ts')) {
-  const argv = process.argv.slice(2);
-  runBench({
+export function optionsFromArgv(argv: string[]): GenerationBenchOptions {
+  return {
     tokens: numberFlag(argv, '--tokens'),
     layers: numberFlag(argv, '--layers'),
     hidden: numberFlag(argv, '--hidden'),
     vocab: numberFlag(argv, '--vocab'),
     threads: listFlag(argv, '--threads'),
     repeats: numberFlag(argv, '--repeats'),
-  }).catch(
+    device: deviceFlag(argv),
+    quick: argv.includes('--quick'),
+    only: stringFlag(argv, '--only') as GenerationBenchOptions['only'],
+  };
+}
+
+if (process.argv[1]?.endsWith('generation.ts')) {
+  runBench(optionsFromArgv(process.argv.slice(2))).catch(
     (error: unknown) => {
       console.error(error);
       process.exitCode = 1;

@@ -1,8 +1,15 @@
 /**
- * `npm run bench [-- name …]`: runs the named benchmarks (default: all) one after another, so
- * they never compete for the two cores. Each prints its table and writes bench/results/<name>.json.
+ * `npm run bench [-- name …] [--flag value …]`: runs the named benchmarks (default: all) one
+ * after another, so they never compete for the two cores. Each prints its table and writes
+ * bench/results/<name>.json. Flags go to the benchmarks that read them (e.g.
+ * `npm run bench:embed -- --device cuda`, `npm run bench:generation -- --quick`).
  */
-const BENCHES: Record<string, () => Promise<{ runBench: () => Promise<unknown> }>> = {
+interface BenchModule {
+  runBench: (options?: never) => Promise<unknown>;
+  optionsFromArgv?: (argv: string[]) => unknown;
+}
+
+const BENCHES: Record<string, () => Promise<BenchModule>> = {
   retrieval: () => import('./retrieval.js'),
   ann: () => import('./ann.js'),
   indexing: () => import('./indexing.js'),
@@ -12,7 +19,9 @@ const BENCHES: Record<string, () => Promise<{ runBench: () => Promise<unknown> }
 };
 
 async function main(): Promise<void> {
-  const names = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+  const argv = process.argv.slice(2);
+  // A word right after a --flag is that flag's value unless it names a benchmark.
+  const names = argv.filter((arg, i) => !arg.startsWith('--') && (i === 0 || !argv[i - 1]!.startsWith('--') || arg in BENCHES));
   const unknown = names.filter((name) => !(name in BENCHES));
   if (unknown.length) {
     console.error(`unknown benchmark(s): ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`);
@@ -20,7 +29,8 @@ async function main(): Promise<void> {
   }
   for (const name of names.length ? names : Object.keys(BENCHES)) {
     console.log(`\n=== bench:${name} ===`);
-    await (await BENCHES[name]!()).runBench();
+    const bench = await BENCHES[name]!();
+    await bench.runBench(bench.optionsFromArgv?.(argv) as never);
   }
 }
 

@@ -9,11 +9,14 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const TARGETS = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64', 'win32-arm64'];
+// onnxruntime-node 1.30 ships no darwin-x64 binary (bin/napi-v6/darwin has arm64 only), so there
+// is no Intel-Mac VSIX: it could not load a model.
+const TARGETS = ['linux-x64', 'linux-arm64', 'darwin-arm64', 'win32-x64', 'win32-arm64'];
 const targetFlag = process.argv.indexOf('--target');
 const target = targetFlag >= 0 ? process.argv[targetFlag + 1] : `${process.platform}-${process.arch}`;
 if (!TARGETS.includes(target)) {
-  console.error(`package: unknown target "${target}" (one of ${TARGETS.join(', ')})`);
+  const reason = target === 'darwin-x64' ? ' (onnxruntime-node 1.30 has no macOS x64 binary)' : '';
+  console.error(`package: unknown target "${target}"${reason} (one of ${TARGETS.join(', ')})`);
   process.exit(2);
 }
 const [platform, arch] = target.split('-');
@@ -23,7 +26,7 @@ if (target !== `${process.platform}-${process.arch}`) {
 }
 
 if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', 'build', '--', '--production'], { cwd: root, stdio: 'inherit' });
-for (const bundle of ['extension.js', 'coreProcess.js', 'embeddingWorker.js', 'cli.js', 'webview.js', 'metrics.js']) {
+for (const bundle of ['extension.js', 'coreProcess.js', 'embeddingWorker.js', 'decoderWorker.js', 'cli.js', 'webview.js', 'metrics.js']) {
   if (!existsSync(path.join(root, 'dist', bundle))) {
     console.error(`package: dist/${bundle} is missing (is its entry in esbuild.config.mjs?)`);
     process.exit(1);

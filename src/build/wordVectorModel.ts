@@ -9,7 +9,7 @@
  * graph needs a single weight lookup. The mean's denominator is left out: it cancels in the
  * normalisation.
  */
-import { OnnxGraphBuilder, TensorType } from './onnxGraphBuilder.js';
+import { OnnxGraphBuilder, TensorType } from '../core/onnx/onnxGraphBuilder.js';
 
 export const WORD_MODEL_OUTPUT = 'sentence_embedding';
 /** A tiny fixed component added before normalising, so a text with no known word maps to e0. */

@@ -49,3 +49,8 @@ export function deviceFlag(value: string | undefined): DeviceChoice {
   if (!isDeviceChoice(value)) throw new UsageError(`--device must be one of ${DEVICE_CHOICES.join(', ')}, got "${value}"`);
   return value;
 }
+
+/** `--device-id N`: the GPU index for CUDA and DirectML. */
+export function deviceIdFlag(value: string | undefined): number | undefined {
+  return integerFlag(value, '--device-id', 0, 64);
+}

@@ -14,7 +14,7 @@ import type { RetrievalHit } from '../core/types.js';
 import { EMBEDDER_CHOICES, EmbedderChoiceError } from '../core/workspace/embedderChoice.js';
 import type { WorkspaceDependencies, WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
 import { Workspace, type WorkspaceAnswer } from '../core/workspace/workspace.js';
-import { deviceFlag, integerFlag, parseFlags, UsageError } from './args.js';
+import { deviceFlag, deviceIdFlag, integerFlag, parseFlags, UsageError } from './args.js';
 import { runServeCommand } from './serveCommand.js';
 
 export interface CliIo {
@@ -27,13 +27,13 @@ export interface CliIo {
 const DEVICE_HELP = DEVICE_CHOICES.join('|');
 const EMBEDDER_HELP = EMBEDDER_CHOICES;
 const USAGE = `usage:
-  docent index <folder> --store <dir> [--json] [--embedder ${EMBEDDER_HELP}] [--device ${DEVICE_HELP}]
-  docent query "<text>" --store <dir> [--k 10] [--json] [--device ${DEVICE_HELP}]
+  docent index <folder> --store <dir> [--json] [--embedder ${EMBEDDER_HELP}] [--device ${DEVICE_HELP}] [--device-id N]
+  docent query "<text>" --store <dir> [--k 10] [--json] [--device ${DEVICE_HELP}] [--device-id N]
   docent query --batch <file> --store <dir> [--k 10] --json
   docent ask "<question>" --store <dir> [--endpoint URL --model NAME] [--k 8] [--json]   (API key: DOCENT_API_KEY)
   docent info --store <dir> [--json]
   docent model pull <hf-repo-id> [--cache <dir>] [--revision main]
-  docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device auto] [--max-batch 16] [--threads N] [--api-key-env NAME]`;
+  docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device ${DEVICE_HELP}] [--device-id N] [--max-batch 16] [--threads N] [--api-key-env NAME]`;
 
 export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
   const [command, ...rest] = argv;
@@ -105,6 +105,7 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     json: { type: 'boolean' },
     embedder: { type: 'string' },
     device: { type: 'string' },
+    'device-id': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('index takes exactly one folder');
   if (!values.store) throw new UsageError('--store <dir> is required');
@@ -112,7 +113,7 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   const device = deviceFlag(values.device);
   const skips: string[] = [];
   const progress = io.progress;
-  const options: WorkspaceOptions = { folders: [storeFolder(values.store, folder)], createStores: true, embedder: values.embedder ?? 'default', device };
+  const options: WorkspaceOptions = { folders: [storeFolder(values.store, folder)], createStores: true, embedder: values.embedder ?? 'default', device, deviceId: deviceIdFlag(values['device-id']) };
   const report = await withWorkspace(options, async (workspace) => (await workspace.index(undefined, signal))[0]!.report, {
     sink: (event) => {
       if (event.type === 'fileSkipped') skips.push(`${event.path}: ${event.reason} (${event.detail})`);
@@ -140,7 +141,7 @@ function formatIndexReport(report: IndexReport, folder: string): string {
     `  files skipped   ${report.filesSkipped}${skipped ? ` (${skipped})` : ''}\n` +
     `  embedder        ${report.embedder ? `${report.embedder.id} (${report.embedder.dimensions}-d)` : 'none (keyword only)'}\n` +
     (report.embedderRuntime
-      ? `  device          ${describeDevice({ ...report.embedderRuntime, kind: report.embedderRuntime.kind === 'gpu' ? 'gpu' : 'cpu' })}, ${report.embedderRuntime.textsPerSecond.toFixed(0)} chunks/s\n`
+      ? `  device          ${describeDevice(report.embedderRuntime)}, ${report.embedderRuntime.textsPerSecond.toFixed(0)} chunks/s\n`
       : '') +
     `  seconds         ${report.seconds.toFixed(2)}\n`
   );
@@ -153,6 +154,7 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     k: { type: 'string' },
     batch: { type: 'string' },
     device: { type: 'string' },
+    'device-id': { type: 'string' },
   });
   const device = deviceFlag(values.device);
   if (!values.store) throw new UsageError('--store <dir> is required');
@@ -162,7 +164,7 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   if (values.batch !== undefined && !values.json) throw new UsageError('--batch needs --json (one JSON object per line)');
 
   // No embedder named: query vectors come from the model the store was built with.
-  return withWorkspace({ folders: [storeFolder(values.store)], device }, async (workspace) => {
+  return withWorkspace({ folders: [storeFolder(values.store)], device, deviceId: deviceIdFlag(values['device-id']) }, async (workspace) => {
     const run = async (text: string): Promise<{ hits: RetrievalHit[]; tookMs: number }> => {
       const started = performance.now();
       const hits = await workspace.search(text, { k, signal });
@@ -236,6 +238,7 @@ async function infoCommand(args: string[], io: CliIo): Promise<number> {
     provider: runtime?.provider ?? null,
     device: runtime?.kind ?? null,
     fallbackReasons: runtime?.fallbackReasons ?? [],
+    placement: runtime?.placement ?? null,
     embeddingChunksPerSecond: runtime ? round(runtime.textsPerSecond, 1) : null,
     lastIndexed: store!.lastIndex?.finishedAt ?? null,
   };
@@ -289,6 +292,7 @@ async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Prom
     json: { type: 'boolean' },
     k: { type: 'string' },
     device: { type: 'string' },
+    'device-id': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('ask takes exactly one quoted question');
   if (!values.store) throw new UsageError('--store <dir> is required');
@@ -298,6 +302,7 @@ async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Prom
   const options: WorkspaceOptions = {
     folders: [storeFolder(values.store)],
     device: deviceFlag(values.device),
+    deviceId: deviceIdFlag(values['device-id']),
     answers: {
       // The key never travels on the command line, where other users could read it in `ps`.
       backend: values.endpoint ? { baseURL: values.endpoint, model: values.model!, apiKey: process.env.DOCENT_API_KEY } : null,

@@ -1,16 +1,16 @@
 /**
  * `docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1]
- * [--device auto] [--max-batch 16] [--threads N] [--api-key-env NAME]`
+ * [--device auto|cpu|cuda|webgpu|dml|coreml] [--device-id N] [--max-batch 16] [--threads N] [--api-key-env NAME]`
  * Loads the decoder, serves the OpenAI-compatible API until SIGTERM/SIGINT, then drains
  * in-flight requests and returns 0. Bad arguments: exit code 2 and one line on stderr.
  */
-import { describeDevice, type DeviceChoice } from '../core/onnx/session.js';
+import { describeDevice, DEVICE_CHOICES, type DeviceChoice } from '../core/onnx/session.js';
 import { errorMessage } from '../core/errorMessage.js';
 import type { Embedder } from '../core/types.js';
 import { resolveEmbedder } from '../core/workspace/embedderChoice.js';
 import { GenerationEngine } from '../generation/engine.js';
 import { GenerationServer } from '../generation/httpServer.js';
-import { deviceFlag, integerFlag, parseFlags, UsageError } from './args.js';
+import { deviceFlag, deviceIdFlag, integerFlag, parseFlags, UsageError } from './args.js';
 
 interface Output {
   write(text: string): unknown;
@@ -22,14 +22,15 @@ export interface ServeArguments {
   port: number;
   host: string;
   device: DeviceChoice;
+  /** GPU index for CUDA and DirectML. */
+  deviceId?: number;
   maxBatch: number;
   /** onnxruntime intra-op threads; undefined leaves onnxruntime's default (one per physical core). */
   threads?: number;
   apiKeyEnv?: string;
 }
 
-const USAGE =
-  'usage: docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device auto] [--max-batch 16] [--threads N] [--api-key-env NAME]';
+const USAGE = `usage: docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device ${DEVICE_CHOICES.join('|')}] [--device-id N] [--max-batch 16] [--threads N] [--api-key-env NAME]`;
 
 export function parseServeArguments(argv: string[]): ServeArguments {
   let values;
@@ -42,6 +43,7 @@ export function parseServeArguments(argv: string[]): ServeArguments {
         port: { type: 'string' },
         host: { type: 'string' },
         device: { type: 'string' },
+        'device-id': { type: 'string' },
         'max-batch': { type: 'string' },
         threads: { type: 'string' },
         'api-key-env': { type: 'string' },
@@ -60,6 +62,7 @@ export function parseServeArguments(argv: string[]): ServeArguments {
     port: integerFlag(values.port, '--port', 0, 65535, 8123),
     host: values.host ?? '127.0.0.1',
     device: deviceFlag(values.device),
+    deviceId: deviceIdFlag(values['device-id']),
     maxBatch: integerFlag(values['max-batch'], '--max-batch', 1, 1024, 16),
     threads: integerFlag(values.threads, '--threads', 1, 1024),
     apiKeyEnv,
@@ -77,7 +80,7 @@ export async function runServeCommand(argv: string[], io: { stdout: Output; stde
   let embedder: Embedder | undefined;
   if (args.embeddingModel) {
     try {
-      embedder = resolveEmbedder(args.embeddingModel, { device: args.device }).embedder;
+      embedder = resolveEmbedder(args.embeddingModel, { device: args.device, deviceId: args.deviceId }).embedder;
     } catch (error) {
       io.stderr.write(`docent serve: cannot load embedding model ${args.embeddingModel}: ${errorMessage(error)}\n`);
       return 1;
@@ -86,7 +89,7 @@ export async function runServeCommand(argv: string[], io: { stdout: Output; stde
 
   let engine: GenerationEngine;
   try {
-    engine = await GenerationEngine.load(args.model, { device: args.device, maxBatch: args.maxBatch, intraOpThreads: args.threads });
+    engine = await GenerationEngine.load(args.model, { device: args.device, deviceId: args.deviceId, maxBatch: args.maxBatch, intraOpThreads: args.threads });
   } catch (error) {
     io.stderr.write(`docent serve: cannot load model from ${args.model}: ${errorMessage(error)}\n`);
     await embedder?.dispose();

@@ -1,4 +1,5 @@
 /** Shared data shapes of the retrieval engine. Nothing here imports `vscode`. */
+import type { Placement } from './onnx/placementTypes.js';
 
 /** A run of a document under one heading path, with its line range in the original file. */
 export interface Section {
@@ -41,11 +42,15 @@ export interface Embedder {
 }
 
 export interface EmbedderRuntime {
-  /** Execution provider in use: 'cpu', 'cuda', 'dml', 'coreml', or 'remote'. */
+  /** Execution provider in use: 'cpu', 'cuda', 'webgpu', 'dml', 'coreml', or 'remote'. */
   provider: string;
   kind: 'cpu' | 'gpu' | 'remote';
+  /** Adapter index (CUDA, DirectML). */
+  deviceId?: number;
   /** Why faster providers were passed over. */
   fallbackReasons: string[];
+  /** Where onnxruntime placed the model's nodes (GPU providers). */
+  placement?: Placement;
   textsPerSecond: number;
 }
 

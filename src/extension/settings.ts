@@ -79,6 +79,7 @@ export function workspaceOptions(folders: WorkspaceFolder[], workspaceFolders: r
     createStores: true,
     embedder: config.get<string>('embedding.model', 'default') || 'default',
     device: config.get<DeviceChoice>('embedding.device', 'auto'),
+    deviceId: config.get<number>('embedding.deviceId', 0),
     embeddingWorkers: config.get<number>('performance.embeddingWorkers', 1),
     indexing: {
       exclude: [...exclude],

@@ -55,7 +55,7 @@ export interface DecoderFolder {
   eosTokenIds: number[];
 }
 
-interface GenaiConfig {
+export interface GenaiConfig {
   model: {
     eos_token_id?: number | number[];
     vocab_size?: number;
@@ -105,7 +105,7 @@ export async function readDecoderFolder(dir: string): Promise<DecoderFolder> {
 }
 
 /** Maps the session's inputs and outputs to the roles the engine needs; throws when it cannot. */
-export function describeDecoderIo(session: ort.InferenceSession, folder: DecoderFolder): DecoderIo {
+export function describeDecoderIo(session: Pick<ort.InferenceSession, 'inputMetadata' | 'outputMetadata'>, folder: Pick<DecoderFolder, 'modelPath' | 'genaiConfig' | 'config'>): DecoderIo {
   const inputs = new Map(session.inputMetadata.map((m) => [m.name, m]));
   const outputs = new Map(session.outputMetadata.map((m) => [m.name, m]));
   const genaiInputs = folder.genaiConfig?.model.decoder.inputs ?? {};

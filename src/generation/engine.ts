@@ -9,30 +9,27 @@
  * streams at most one budget of prefill per step, and a finished or cancelled sequence drops out
  * of the very next step, freeing its cache.
  *
- * Keeping the KV cache on the device. What onnxruntime-node (1.30) offers:
- * - `preferredOutputLocation` ('cpu' | 'cpu-pinned' | 'gpu-buffer' | 'ml-tensor') is parsed by
- *   the Node binding, but device-resident outputs only exist for the WebGPU ('gpu-buffer') and
- *   WebNN ('ml-tensor') providers. There is no JS tensor type for CUDA or DirectML memory.
- * - There is no IO-binding API in the JS binding, so outputs cannot be bound to preallocated
- *   device buffers, and `session.run` runs synchronously on the JS thread (after one
- *   setImmediate), so the event loop waits while a step runs.
- * What that costs: on CUDA/DirectML every step copies the whole past cache host → device and the
- * present cache device → host (2 × KV bytes per step over PCIe, about 25 GB/s), and the padded
- * batch is rebuilt on the host when its composition changes. ('cpu-pinned' outputs could speed
- * those copies up on CUDA; untested without a GPU, so not enabled.) On CPU the `present` arrays
- * are fed back as the next step's `past` as they are; the binding's only cost is copying each
- * output into a JS buffer.
+ * The decoder itself (session, KV caches, token choice) runs in a worker thread: see
+ * decoderRuntime.ts for where the cache lives on each provider and decoderGraph.ts for what is
+ * changed in the export at load time (last-token logits only; GroupQueryAttention's layout).
+ * This thread keeps the scheduling, the text and the HTTP streams.
  */
-import * as ort from 'onnxruntime-node';
-import { createSession, type ActiveDevice, type DeviceChoice } from '../core/onnx/session.js';
-import { gather, allocate, blockDims, type KvBlock, type KvGeometry, type KvArray } from './kvBatch.js';
+import type { ActiveDevice, DeviceChoice } from '../core/onnx/session.js';
 import { GenerationMetrics, type EngineGauges } from './generationMetrics.js';
-import { describeDecoderIo, readDecoderFolder, type DecoderIo, type IdElementType, type DecoderFolder } from './decoderFolder.js';
-import { logitsRow, TokenSampler, type SamplingParams } from './sampling.js';
+import { readDecoderFolder, type DecoderIo, type DecoderFolder } from './decoderFolder.js';
+import { openDecoder, type DecoderPort, type DecoderThread } from './decoderPort.js';
+import type { RunReport, RuntimeInfo } from './decoderRuntime.js';
+import type { SamplingParams } from './sampling.js';
 import { TextCodec, TextStream } from './textCodec.js';
 
 export interface EngineOptions {
   device?: DeviceChoice;
+  /** Adapter index for CUDA and DirectML. */
+  deviceId?: number;
+  /** Where the decoder runs: a worker thread (default) or this thread (benchmark baseline). */
+  thread?: DecoderThread;
+  /** Called after every session run with what it fetched and moved (benchmarks, tests). */
+  onRun?: (report: RunReport) => void;
   /** Most sequences admitted at once (prefilling + decoding). */
   maxBatch?: number;
   /** Most prompt + max_tokens summed over admitted sequences. */
@@ -94,18 +91,16 @@ class Sequence {
   prefilled = 0;
   /** Tokens in the cache (prompt + fed generated tokens). */
   cacheLength = 0;
-  /** The cache while the sequence is not part of the decode batch. */
-  ownCache?: KvBlock;
   readonly generated: number[] = [];
   /** Sampled but not yet fed to the decoder. */
   nextToken = 0;
   readonly submittedAt = performance.now();
   lastTokenAt?: number;
   readonly stream: TextStream;
-  readonly sampler: TokenSampler;
   readonly maxTokens: number;
 
   constructor(
+    readonly id: number,
     readonly request: GenerationRequest,
     codec: TextCodec,
     maxTokens: number,
@@ -113,18 +108,12 @@ class Sequence {
     readonly reject: (error: unknown) => void,
   ) {
     this.stream = new TextStream(codec, request.stop ?? []);
-    this.sampler = new TokenSampler(request.sampling);
     this.maxTokens = maxTokens;
   }
 
   get budget(): number {
     return this.request.promptIds.length + this.maxTokens;
   }
-}
-
-interface DecodeBatch {
-  rows: Sequence[];
-  cache: KvBlock;
 }
 
 export class GenerationEngine {
@@ -136,12 +125,12 @@ export class GenerationEngine {
   prefillChunk: number;
   /** Padded prompt tokens prefilled per scheduler step, in one run shared by several prompts. */
   readonly prefillBudget: number;
-  private readonly geometry: KvGeometry;
   private readonly eos: Set<number>;
+  private readonly onRun?: (report: RunReport) => void;
+  private nextId = 1;
   private readonly queue: Sequence[] = [];
   private readonly prefilling: Sequence[] = [];
   private readonly decoding: Sequence[] = [];
-  private batch?: DecodeBatch;
   private tokensInFlight = 0;
   private lastBatchSize = 0;
   private loop?: Promise<void>;
@@ -150,50 +139,45 @@ export class GenerationEngine {
 
   private constructor(
     readonly folder: DecoderFolder,
-    private readonly session: ort.InferenceSession,
-    readonly device: ActiveDevice,
-    readonly io: DecoderIo,
+    private readonly decoder: DecoderPort,
     readonly codec: TextCodec,
     options: EngineOptions,
   ) {
     this.maxBatch = options.maxBatch ?? 16;
     this.maxTokensInFlight = options.maxTokensInFlight ?? Math.max(folder.contextLength, 16_384);
     this.maxQueue = options.maxQueue ?? 256;
-    this.prefillChunk = options.prefillChunk ?? 128;
-    this.prefillBudget = Math.max(options.prefillBudget ?? this.prefillChunk, this.prefillChunk);
-    this.geometry = { slots: io.slots.length, outer: io.kvOuter, heads: io.kvHeads, headDim: io.headDim, type: io.kvType };
+    this.prefillChunk = decoder.info.acceptsChunkedPrefill ? (options.prefillChunk ?? 128) : Number.MAX_SAFE_INTEGER;
+    this.prefillBudget = Math.max(options.prefillBudget ?? options.prefillChunk ?? 128, options.prefillChunk ?? 128);
     this.eos = new Set(codec.eosTokenIds);
+    this.onRun = options.onRun;
   }
 
   static async load(dir: string, options: EngineOptions = {}): Promise<GenerationEngine> {
     const folder = await readDecoderFolder(dir);
     const codec = new TextCodec(folder.tokenizerJson, folder.tokenizerConfig, folder.eosTokenIds);
-    const { session, active } = await createSession(folder.modelPath, options.device ?? 'auto', {
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-      ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
-    });
-    try {
-      const engine = new GenerationEngine(folder, session, active, describeDecoderIo(session, folder), codec, options);
-      if (!(await engine.acceptsChunkedPrefill())) engine.prefillChunk = Number.MAX_SAFE_INTEGER;
-      return engine;
-    } catch (error) {
-      await session.release();
-      throw error;
-    }
+    const decoder = await openDecoder(
+      {
+        folder: { modelPath: folder.modelPath, genaiConfig: folder.genaiConfig, config: folder.config },
+        device: { choice: options.device ?? 'auto', deviceId: options.deviceId },
+        intraOpThreads: options.intraOpThreads,
+      },
+      options.thread ?? 'worker',
+    );
+    return new GenerationEngine(folder, decoder, codec, options);
   }
 
-  /**
-   * Some exports (e.g. onnxruntime-genai's Llama builder) only accept several new tokens when the
-   * past is empty, so a prompt cannot be prefilled in chunks. One tiny run tells.
-   */
-  private async acceptsChunkedPrefill(): Promise<boolean> {
-    try {
-      await this.runDecoder([[0, 0]], [[1, 2]], [0], allocate(this.geometry, 1, 1), { logSeverityLevel: 4 });
-      return true;
-    } catch {
-      return false;
-    }
+  /** The execution provider in use, where its nodes were placed, and why others were passed over. */
+  get device(): ActiveDevice {
+    return this.decoder.info.device;
+  }
+
+  get io(): DecoderIo {
+    return this.decoder.info.io;
+  }
+
+  /** Attention kind, cache layout and whether the cache stays on the device. */
+  get runtime(): RuntimeInfo {
+    return this.decoder.info;
   }
 
   get modelId(): string {
@@ -233,7 +217,7 @@ export class GenerationEngine {
     if (request.signal?.aborted) return Promise.resolve(emptyResult(promptLength));
 
     return new Promise<GenerationResult>((resolve, reject) => {
-      const sequence = new Sequence(request, this.codec, maxTokens, resolve, reject);
+      const sequence = new Sequence(this.nextId++, request, this.codec, maxTokens, resolve, reject);
       this.queue.push(sequence);
       request.signal?.addEventListener('abort', () => this.finish(sequence, 'cancelled'), { once: true });
       this.admit();
@@ -250,7 +234,7 @@ export class GenerationEngine {
 
   async dispose(): Promise<void> {
     await this.drain();
-    await this.session.release();
+    await this.decoder.dispose();
   }
 
   private async run(): Promise<void> {
@@ -259,7 +243,6 @@ export class GenerationEngine {
       await this.prefillStep();
       await this.decodeStep();
     }
-    this.batch = undefined;
     this.lastBatchSize = 0;
     this.loop = undefined;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -272,7 +255,7 @@ export class GenerationEngine {
       this.queue.shift();
       this.tokensInFlight += next.budget;
       next.state = 'prefill';
-      next.ownCache = allocate(this.geometry, 1, 0);
+      this.decoder.admit(next.id, next.request.sampling);
       this.prefilling.push(next);
     }
   }
@@ -280,63 +263,62 @@ export class GenerationEngine {
   /**
    * Prefill within one step's budget: the prompts at the head of the line, each with its next
    * chunk, go into ONE run as long as rows × longest chunk stays within `prefillBudget` (the
-   * first always goes, so a chunk longer than the budget still progresses).
+   * first always goes, so a chunk longer than the budget still progresses). A decoder that
+   * cannot batch rows with a past (GroupQueryAttention) prefills such a chunk alone, then moves
+   * the sequence to the back of the line so that fresh prompts are not held up behind it.
    */
   private async prefillStep(): Promise<void> {
     const rows: Array<{ sequence: Sequence; length: number }> = [];
+    const pastAlone = !this.decoder.info.batchedPrefillWithPast;
     let width = 0;
     for (const sequence of this.prefilling) {
       if (sequence.state !== 'prefill') continue;
+      const hasPast = sequence.prefilled > 0;
+      if (pastAlone && rows.length > 0 && (hasPast || rows[0]!.sequence.prefilled > 0)) continue;
       const length = Math.min(this.prefillChunk, sequence.request.promptIds.length - sequence.prefilled);
       const widened = Math.max(width, length);
       if (rows.length > 0 && (rows.length + 1) * widened > this.prefillBudget) break;
       rows.push({ sequence, length });
       width = widened;
+      if (pastAlone && hasPast) break;
     }
-    if (rows.length > 0) await this.prefillRows(rows, width);
+    if (rows.length === 0) return;
+    await this.prefillRows(rows);
+    const alone = rows[0]!.sequence;
+    if (pastAlone && rows.length === 1 && alone.state === 'prefill' && alone.prefilled > 0) {
+      this.prefilling.splice(this.prefilling.indexOf(alone), 1);
+      this.prefilling.push(alone);
+    }
   }
 
-  /**
-   * One prefill run over several prompts' next chunks. Past caches are left-padded to the longest
-   * (as in decode); chunks are RIGHT-padded to `width`, so no real token ever sees a padding token
-   * (they come after it) and every padding query still sees real tokens (no all-masked softmax
-   * row). Afterwards each row's real entries, one contiguous span, become its own cache again.
-   */
-  private async prefillRows(rows: Array<{ sequence: Sequence; length: number }>, width: number): Promise<void> {
+  /** One prefill run over several prompts' next chunks (padding and caches: decoderRuntime.ts). */
+  private async prefillRows(rows: Array<{ sequence: Sequence; length: number }>): Promise<void> {
     const sequences = rows.map((r) => r.sequence);
-    const past = rows.length === 1 ? sequences[0]!.ownCache! : gather(this.geometry, sequences.map((s) => ({ block: s.ownCache!, row: 0, start: 0, length: s.cacheLength })));
-    const tokens = rows.map(({ sequence, length }) => {
-      const chunk = sequence.request.promptIds.slice(sequence.prefilled, sequence.prefilled + length);
-      return [...chunk, ...new Array<number>(width - length).fill(chunk[length - 1]!)];
-    });
-    // Padding positions repeat the last real one: never attended to, and always inside the rotary table.
-    const positions = rows.map(({ sequence, length }) => Array.from({ length: width }, (_, i) => sequence.prefilled + Math.min(i, length - 1)));
-    const pads = sequences.map((s) => past.time - s.cacheLength);
-    const chunkPads = rows.map(({ length }) => width - length);
-    let outputs: ort.InferenceSession.OnnxValueMapType;
+    let result: Awaited<ReturnType<DecoderPort['prefill']>>;
     try {
-      outputs = await this.runDecoder(tokens, positions, pads, past, {}, chunkPads);
+      result = await this.decoder.prefill(
+        rows.map(({ sequence, length }) => ({
+          id: sequence.id,
+          tokens: sequence.request.promptIds.slice(sequence.prefilled, sequence.prefilled + length),
+          sample: sequence.prefilled + length >= sequence.request.promptIds.length,
+        })),
+      );
     } catch (error) {
       this.fail(sequences, error);
       return;
     }
     this.metrics.prefillRuns++;
-    const present = this.presentBlock(outputs, rows.length, past.time + width);
-    const logits = outputs[this.io.logits]!;
-    const vocab = logits.dims[2]!;
+    this.observe(result.report);
     rows.forEach(({ sequence, length }, row) => {
       if (sequence.state !== 'prefill') return; // cancelled while the step ran
-      const cacheLength = sequence.cacheLength + length;
-      sequence.ownCache =
-        rows.length === 1 && length === width ? present : gather(this.geometry, [{ block: present, row, start: pads[row]!, length: cacheLength }]);
       sequence.prefilled += length;
-      sequence.cacheLength = cacheLength;
+      sequence.cacheLength += length;
       this.metrics.promptTokens += length;
       if (sequence.prefilled < sequence.request.promptIds.length) return;
       this.prefilling.splice(this.prefilling.indexOf(sequence), 1);
       sequence.state = 'decode';
       this.decoding.push(sequence);
-      this.accept(sequence, logitsRow(logits.data as Float32Array | Uint16Array, row * width + length - 1, vocab));
+      this.accept(sequence, result.tokens[row]!);
     });
   }
 
@@ -344,90 +326,30 @@ export class GenerationEngine {
   private async decodeStep(): Promise<void> {
     const rows = this.decoding.filter((s) => s.state === 'decode');
     this.lastBatchSize = rows.length;
-    if (rows.length === 0) {
-      this.batch = undefined;
-      return;
-    }
-    const batch = this.batchFor(rows);
-    const pads = rows.map((s) => batch.cache.time - s.cacheLength);
-    let outputs: ort.InferenceSession.OnnxValueMapType;
+    if (rows.length === 0) return;
+    let result: Awaited<ReturnType<DecoderPort['decode']>>;
     try {
-      outputs = await this.runDecoder(
-        rows.map((s) => [s.nextToken]),
-        rows.map((s) => [s.cacheLength]),
-        pads,
-        batch.cache,
-      );
+      result = await this.decoder.decode(rows.map((s) => ({ id: s.id, token: s.nextToken })));
     } catch (error) {
-      this.batch = undefined;
       this.fail(rows, error);
       return;
     }
     this.metrics.decodeSteps++;
-    batch.cache = this.presentBlock(outputs, rows.length, batch.cache.time + 1);
-    const logits = outputs[this.io.logits]!;
-    const vocab = logits.dims[2]!;
+    this.observe(result.report);
     rows.forEach((sequence, row) => {
       sequence.cacheLength++;
-      if (sequence.state === 'decode') this.accept(sequence, logitsRow(logits.data as Float32Array | Uint16Array, row, vocab));
+      if (sequence.state === 'decode') this.accept(sequence, result.tokens[row]!);
     });
   }
 
-  /** The decode batch for these rows, regathered only when its membership changed. */
-  private batchFor(rows: Sequence[]): DecodeBatch {
-    const current = this.batch;
-    if (current && current.rows.length === rows.length && current.rows.every((s, i) => s === rows[i])) return current;
-    const cache = gather(
-      this.geometry,
-      rows.map((sequence) => {
-        const index = current ? current.rows.indexOf(sequence) : -1;
-        if (index >= 0) return { block: current!.cache, row: index, start: current!.cache.time - sequence.cacheLength, length: sequence.cacheLength };
-        return { block: sequence.ownCache!, row: 0, start: 0, length: sequence.cacheLength };
-      }),
-    );
-    for (const sequence of rows) sequence.ownCache = undefined;
-    this.batch = { rows, cache };
-    return this.batch;
-  }
-
-  /**
-   * Runs the decoder on equal-length token rows whose caches are left-padded by `pads` and whose
-   * new tokens end in `chunkPads` padding tokens (masked out like the cache padding).
-   */
-  private async runDecoder(
-    tokens: number[][],
-    positions: number[][],
-    pads: number[],
-    cache: KvBlock,
-    runOptions: ort.InferenceSession.RunOptions = {},
-    chunkPads: number[] = [],
-  ): Promise<ort.InferenceSession.OnnxValueMapType> {
-    const io = this.io;
-    const batch = tokens.length;
-    const width = tokens[0]!.length;
-    const clampedIds = tokens.flat().map((id) => Math.min(Math.max(id, 0), io.vocabSize - 1));
-    const feeds: Record<string, ort.Tensor> = { [io.inputIds]: intTensor(io.idType, clampedIds, [batch, width]) };
-    if (io.attentionMask) {
-      const total = cache.time + width;
-      const mask = new Array<number>(batch * total).fill(1);
-      pads.forEach((pad, row) => mask.fill(0, row * total, row * total + pad));
-      chunkPads.forEach((pad, row) => mask.fill(0, (row + 1) * total - pad, (row + 1) * total));
-      feeds[io.attentionMask] = intTensor(io.maskType, mask, [batch, total]);
-    }
-    if (io.positionIds) feeds[io.positionIds] = intTensor(io.positionType, positions.flat(), [batch, width]);
-    if (io.useCacheBranch) feeds[io.useCacheBranch] = new ort.Tensor('bool', Uint8Array.of(cache.time > 0 ? 1 : 0), [1]);
-    const dims = blockDims(this.geometry, cache);
-    io.slots.forEach((slot, i) => (feeds[slot.past] = new ort.Tensor(io.kvType, cache.data[i]!, dims)));
-    return this.session.run(feeds, runOptions);
-  }
-
-  private presentBlock(outputs: ort.InferenceSession.OnnxValueMapType, batch: number, time: number): KvBlock {
-    return { data: this.io.slots.map((slot) => outputs[slot.present]!.data as KvArray), batch, time };
+  private observe(report: RunReport): void {
+    this.metrics.hostInputBytes += report.inputBytes;
+    this.metrics.hostOutputBytes += report.outputBytes;
+    this.onRun?.(report);
   }
 
   /** Chooses the next token of a sequence and decides whether it goes on. */
-  private accept(sequence: Sequence, logits: Float32Array): void {
-    const token = sequence.sampler.next(logits);
+  private accept(sequence: Sequence, token: number): void {
     const now = performance.now();
     if (sequence.lastTokenAt === undefined) this.metrics.timeToFirstToken.observe((now - sequence.submittedAt) / 1000);
     else this.metrics.interTokenLatency.observe((now - sequence.lastTokenAt) / 1000);
@@ -490,14 +412,9 @@ export class GenerationEngine {
       const index = list.indexOf(sequence);
       if (index >= 0) list.splice(index, 1);
     }
+    if (sequence.state !== 'queued') this.decoder.release([sequence.id]);
     sequence.state = 'done';
-    sequence.ownCache = undefined;
   }
-}
-
-function intTensor(type: IdElementType, values: number[], dims: number[]): ort.Tensor {
-  if (type === 'int32') return new ort.Tensor('int32', Int32Array.from(values), dims);
-  return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 }
 
 function emptyResult(promptTokens: number): GenerationResult {

@@ -19,6 +19,10 @@ export class GenerationMetrics {
   decodeSteps = 0;
   /** Prefill runs (each may carry several prompts' chunks). */
   prefillRuns = 0;
+  /** Bytes of host tensors fed to the decoder; on a GPU provider they cross to the device. */
+  hostInputBytes = 0;
+  /** Bytes of decoder outputs handed over as host tensors; on a GPU provider they cross back. */
+  hostOutputBytes = 0;
   readonly finishedRequests = new Map<string, number>();
   /** (time, tokens) per decode or prefill step, for the trailing rate. */
   private readonly recent: Array<[number, number]> = [];
@@ -52,6 +56,8 @@ export class GenerationMetrics {
         ['docent_prompt_tokens_total', 'counter', 'Prompt tokens prefilled.', this.promptTokens],
         ['docent_decode_steps_total', 'counter', 'Batched decode steps run.', this.decodeSteps],
         ['docent_prefill_runs_total', 'counter', 'Prefill runs (each may carry several prompts).', this.prefillRuns],
+        ['docent_decoder_host_input_bytes_total', 'counter', 'Bytes of host tensors fed to the decoder (copied to the device on a GPU provider).', this.hostInputBytes],
+        ['docent_decoder_host_output_bytes_total', 'counter', 'Bytes of decoder outputs returned as host tensors (copied from the device on a GPU provider).', this.hostOutputBytes],
       ]),
       ...metricHeader('docent_requests_finished_total', 'counter', 'Finished generations by finish reason.'),
       ...[...this.finishedRequests].map(([reason, n]) => `docent_requests_finished_total{reason="${reason}"} ${n}`),

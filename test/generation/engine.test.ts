@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { describeDevice, gpuProvidersFor } from '../../src/core/onnx/session.js';
 import { GenerationEngine, GenerationRejectedError, type GenerationRequest } from '../../src/generation/engine.js';
+import { LAST_LOGITS } from '../../src/generation/decoderGraph.js';
+import type { RunReport } from '../../src/generation/decoderRuntime.js';
 import { GREEDY } from '../../src/generation/sampling.js';
 import { modelDir, SMALL_DECODER } from './testModels.js';
 
@@ -27,6 +30,9 @@ for (const variant of [
   { name: 'optimum layout, fp32 cache', spec: { ...SMALL_DECODER } },
   { name: 'optimum layout, fp16 cache and logits', spec: { ...SMALL_DECODER, dtype: 'float16' as const } },
   { name: 'genai_config layout, combined past_N, int32 ids', spec: { ...SMALL_DECODER, layout: 'genai' as const } },
+  // onnxruntime-genai's GPU export style: com.microsoft.GroupQueryAttention with 2 KV heads for 4 query heads.
+  { name: 'GroupQueryAttention, right-padded cache with seqlens_k', spec: { ...SMALL_DECODER, layout: 'genai-gqa' as const, kvHeads: 2 } },
+  { name: 'GroupQueryAttention, fp16 cache and logits', spec: { ...SMALL_DECODER, layout: 'genai-gqa' as const, kvHeads: 2, dtype: 'float16' as const } },
 ]) {
   describe(`engine on a generated decoder (${variant.name})`, () => {
     let engine: GenerationEngine;
@@ -39,6 +45,10 @@ for (const variant of [
     test('greedy output alone equals the same request inside a batch of mixed-length prompts', async () => {
       const { solo, batched } = await soloThenBatched(engine);
       assert.equal(engine.device.provider, 'cpu');
+      const groupQuery = variant.spec.layout === 'genai-gqa';
+      assert.equal(engine.runtime.attention, groupQuery ? 'group-query' : 'plain');
+      assert.equal(engine.runtime.layout, groupQuery ? 'right' : 'left');
+      assert.equal(engine.runtime.batchedPrefillWithPast, !groupQuery);
       for (const tokens of solo) assert.equal(tokens.length, 24);
       assert.deepEqual(batched, solo);
       // Not a degenerate model: different prompts lead to different continuations.
@@ -54,9 +64,18 @@ describe('engine scheduling and sampling', () => {
   });
   after(() => engine.dispose());
 
-  test('auto device falls back to CPU and says why GPU providers were passed over', () => {
-    assert.equal(engine.device.provider, 'cpu');
-    if (process.platform === 'linux' && process.arch === 'x64') assert.ok(engine.device.fallbackReasons.some((r) => r.startsWith('CUDA')));
+  test('auto runs on the first provider that loads and says why each one before it was passed over', () => {
+    // Device-agnostic: on a GPU machine auto may pick a GPU; here it ends on the CPU.
+    const gpus = gpuProvidersFor();
+    const { provider, fallbackReasons, placement } = engine.device;
+    assert.equal(fallbackReasons.length, provider === 'cpu' ? gpus.length : gpus.indexOf(provider));
+    if (provider !== 'cpu') {
+      assert.ok(placement, 'a GPU session reports where onnxruntime placed its nodes');
+      return;
+    }
+    // The reason names what is missing, e.g. the CUDA provider libraries or the Vulkan loader.
+    if (gpus[0] === 'cuda') assert.match(fallbackReasons[0]!, /^CUDA: .*(libonnxruntime_providers_\w+\.so|libcu\w+\.so|CUDA)/);
+    assert.match(describeDevice(engine.device), /^CPU \(fell back: /);
   });
 
   test('chunked prefill gives the same greedy tokens as a single-run prefill', async () => {
@@ -88,6 +107,22 @@ describe('engine scheduling and sampling', () => {
     } finally {
       await shared.dispose();
       await whole.dispose();
+    }
+  });
+
+  test('prefill fetches only the last token logits of each row ([rows, vocab]), not [rows, chunk, vocab]', async () => {
+    const reports: RunReport[] = [];
+    const observed = await GenerationEngine.load(await modelDir('optimum-fp32', SMALL_DECODER), { device: 'cpu', prefillChunk: 6, prefillBudget: 24, onRun: (report) => reports.push(report) });
+    try {
+      await Promise.all(PROMPTS.map((prompt) => observed.submit(greedy(observed, prompt, 3))));
+    } finally {
+      await observed.dispose();
+    }
+    const prefills = reports.filter((r) => r.kind === 'prefill');
+    assert.ok(prefills.some((r) => r.rows > 1 && r.width > 1), 'some prefill runs carried several multi-token chunks');
+    for (const report of reports) {
+      assert.ok(!('logits' in report.fetched), `the full logits output is never fetched (${Object.keys(report.fetched).join(', ')})`);
+      assert.deepEqual(report.fetched[LAST_LOGITS], [report.rows, SMALL_DECODER.vocab]);
     }
   });
 

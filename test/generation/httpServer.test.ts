@@ -224,6 +224,8 @@ describe('OpenAI-compatible HTTP API', () => {
     const cancelledBefore = await metric(url, 'docent_requests_finished_total{reason="cancelled"}');
     await streamThenDisconnect(url, { model: engine.modelId, prompt: 'hello', max_tokens: 200, temperature: 0, ignore_eos: true, stream: true }, 3);
     await waitUntil('the cancelled request to be counted', async () => (await metric(url, 'docent_requests_finished_total{reason="cancelled"}')) === cancelledBefore + 1, 30_000, 10);
+    // The step that was running when the client left finishes in the decoder worker; then the engine is idle.
+    await waitUntil('the engine to go idle', async () => engine.gauges().activeSequences === 0 && engine.gauges().batchSize === 0, 30_000, 10);
     assert.deepEqual(engine.gauges(), { queueDepth: 0, activeSequences: 0, batchSize: 0 });
   });
 });

@@ -7,7 +7,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OnnxGraphBuilder, TensorType } from '../../src/build/onnxGraphBuilder.js';
+import { floatToHalf } from '../../src/core/onnx/float16.js';
+import { OnnxGraphBuilder, TensorType } from '../../src/core/onnx/onnxGraphBuilder.js';
 import { seededRandom } from '../../src/core/seededRandom.js';
 
 export interface BertModelOptions {
@@ -19,6 +20,11 @@ export interface BertModelOptions {
   /** Written to sentence_bert_config.json when set. */
   maxSeqLength?: number;
   seed?: number;
+  /**
+   * Which exports to write: onnx/model.onnx (fp32, the default), onnx/model_fp16.onnx (fp16
+   * weights and fp16 output, as optimum's --fp16 and transformers.js name it), or both.
+   */
+  files?: 'fp32' | 'fp16' | 'both';
 }
 
 const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
@@ -46,7 +52,9 @@ export function writeBertModelFolder(dir: string, options: BertModelOptions = {}
   const vocabulary = bertVocabulary();
   mkdirSync(join(dir, 'onnx'), { recursive: true });
   mkdirSync(join(dir, '1_Pooling'), { recursive: true });
-  writeFileSync(join(dir, 'onnx', 'model.onnx'), buildBertModel(vocabulary.length, { ...options, hidden, maxPositions }));
+  const files = options.files ?? 'fp32';
+  if (files !== 'fp16') writeFileSync(join(dir, 'onnx', 'model.onnx'), buildBertModel(vocabulary.length, { ...options, hidden, maxPositions }, false));
+  if (files !== 'fp32') writeFileSync(join(dir, 'onnx', 'model_fp16.onnx'), buildBertModel(vocabulary.length, { ...options, hidden, maxPositions }, true));
   writeJson(join(dir, 'tokenizer.json'), wordPieceTokenizer(vocabulary));
   writeJson(join(dir, 'tokenizer_config.json'), {
     tokenizer_class: 'BertTokenizer',
@@ -121,11 +129,16 @@ function randomValues(count: number, scale: number, seed: number): Float32Array 
   return values;
 }
 
-function buildBertModel(vocabularySize: number, options: BertModelOptions & { hidden: number; maxPositions: number }): Uint8Array {
+/** The same weights either way; fp16 stores them (and the output) as half floats and computes in fp32. */
+function buildBertModel(vocabularySize: number, options: BertModelOptions & { hidden: number; maxPositions: number }, fp16: boolean): Uint8Array {
   const { hidden, maxPositions } = options;
   let seed = options.seed ?? 1234;
   const g = new OnnxGraphBuilder();
-  const weights = (dims: number[], scale: number) => g.floats(dims, randomValues(dims.reduce((a, b) => a * b, 1), scale, seed++));
+  const weights = (dims: number[], scale: number) => {
+    const values = randomValues(dims.reduce((a, b) => a * b, 1), scale, seed++);
+    if (!fp16) return g.floats(dims, values);
+    return g.op('Cast', [g.constant(TensorType.FLOAT16, dims, Uint16Array.from(values, floatToHalf))], { to: TensorType.FLOAT });
+  };
   const ones = g.floats([hidden], new Float32Array(hidden).fill(1));
   const zeros = g.floats([hidden], new Float32Array(hidden));
   const layerNorm = (x: string) => g.op('LayerNormalization', [x, ones, zeros], { axis: -1, epsilon: { float: 1e-12 } });
@@ -158,7 +171,7 @@ function buildBertModel(vocabularySize: number, options: BertModelOptions & { hi
     const inner = g.op('Relu', [g.op('MatMul', [x, weights([hidden, 4 * hidden], 1 / Math.sqrt(hidden))])]);
     x = layerNorm(g.op('Add', [x, g.op('MatMul', [inner, weights([4 * hidden, hidden], 1 / Math.sqrt(4 * hidden))])]));
   }
-  g.op('Identity', [x], {}, 'last_hidden_state');
-  g.output('last_hidden_state', TensorType.FLOAT, ['batch', 'sequence', hidden]);
+  g.op(fp16 ? 'Cast' : 'Identity', [x], fp16 ? { to: TensorType.FLOAT16 } : {}, 'last_hidden_state');
+  g.output('last_hidden_state', fp16 ? TensorType.FLOAT16 : TensorType.FLOAT, ['batch', 'sequence', hidden]);
   return g.encode('docent test BERT-shaped encoder');
 }

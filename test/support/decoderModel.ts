@@ -9,6 +9,11 @@
  *   [B, H, T, D] in, `logits` + `present.N.key|value` out.
  * - `genai`: int32 inputs, combined `past_N` [2, B, H, T, D] in, `present_N` out, and a
  *   `genai_config.json` that names them (the onnxruntime-genai GPT-2 export style).
+ * - `genai-gqa`: what onnxruntime-genai's model builder writes for GPUs: attention is one
+ *   com.microsoft.GroupQueryAttention node per layer (fewer KV heads than query heads, rotary
+ *   inside the op from cos/sin caches), seqlens_k = sum(attention_mask) − 1 and
+ *   total_sequence_length = mask width computed in the graph, no position_ids input,
+ *   `past_key_values.N.key|value` [B, kvHeads, T, D] named in a genai_config.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,7 +31,9 @@ export interface DecoderSpec {
   seed: number;
   /** Element type of the KV cache and the logits; the arithmetic inside is always fp32. */
   dtype?: 'float32' | 'float16';
-  layout?: 'optimum' | 'genai';
+  layout?: 'optimum' | 'genai' | 'genai-gqa';
+  /** Key/value heads (GroupQueryAttention layout only); defaults to heads / 2. */
+  kvHeads?: number;
   /** Rows of the rotary tables, i.e. the context length. */
   maxPositions?: number;
 }
@@ -46,10 +53,11 @@ class GraphBuilder {
   readonly initializers: onnx.ITensorProto[] = [];
   private counter = 0;
 
-  op(opType: string, inputs: string[], attributes: Record<string, Attribute> = {}, outputCount = 1, outputNames?: string[]): string[] {
+  op(opType: string, inputs: string[], attributes: Record<string, Attribute> = {}, outputCount = 1, outputNames?: string[], domain?: string): string[] {
     const outputs = outputNames ?? Array.from({ length: outputCount }, () => `${opType.toLowerCase()}_${this.counter++}`);
     this.nodes.push({
       opType,
+      domain,
       name: `${opType}_${this.counter++}`,
       input: inputs,
       output: outputs,
@@ -104,6 +112,7 @@ export function buildDecoderModel(spec: DecoderSpec): Uint8Array {
   const idType = layout === 'genai' ? TYPE.INT32 : TYPE.INT64;
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new Error('hidden / heads must be an even integer');
   if (vocab < 259) throw new Error('vocab must be at least 259');
+  if (layout === 'genai-gqa') return buildGroupQueryDecoder(spec);
 
   const random = seededRandom(seed);
   const g = new GraphBuilder();
@@ -139,15 +148,7 @@ export function buildDecoderModel(spec: DecoderSpec): Uint8Array {
   const maskBias = g.one('Mul', [g.one('Sub', [visible, one]), maskScale]);
 
   // Rotary tables indexed by position_ids, HF layout: cos = [cos(f), cos(f)] over the head dim.
-  const cosTable = new Float32Array(maxPositions * (headDim / 2));
-  const sinTable = new Float32Array(maxPositions * (headDim / 2));
-  for (let p = 0; p < maxPositions; p++) {
-    for (let i = 0; i < headDim / 2; i++) {
-      const angle = p / Math.pow(10000, (2 * i) / headDim);
-      cosTable[p * (headDim / 2) + i] = Math.cos(angle);
-      sinTable[p * (headDim / 2) + i] = Math.sin(angle);
-    }
-  }
+  const { cos: cosTable, sin: sinTable } = rotaryTables(maxPositions, headDim);
   const rotary = (table: string): string => {
     const half = g.one('Unsqueeze', [g.one('Gather', [table, 'position_ids'], { axis: 0 }), axis1]);
     return g.one('Concat', [half, half], { axis: -1 });
@@ -238,6 +239,97 @@ export function buildDecoderModel(spec: DecoderSpec): Uint8Array {
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
 }
 
+/** Sin/cos tables [maxPositions, headDim / 2] of the HF rotary layout (halves, not interleaved). */
+function rotaryTables(maxPositions: number, headDim: number): { cos: Float32Array; sin: Float32Array } {
+  const cos = new Float32Array(maxPositions * (headDim / 2));
+  const sin = new Float32Array(maxPositions * (headDim / 2));
+  for (let p = 0; p < maxPositions; p++) {
+    for (let i = 0; i < headDim / 2; i++) {
+      const angle = p / Math.pow(10000, (2 * i) / headDim);
+      cos[p * (headDim / 2) + i] = Math.cos(angle);
+      sin[p * (headDim / 2) + i] = Math.sin(angle);
+    }
+  }
+  return { cos, sin };
+}
+
+/** The `genai-gqa` layout: see the file comment. Arithmetic in fp32, cache and logits in `dtype`. */
+function buildGroupQueryDecoder(spec: DecoderSpec): Uint8Array {
+  const { layers, hidden, heads, vocab, seed } = spec;
+  const intermediate = spec.intermediate ?? hidden * 2;
+  const headDim = hidden / heads;
+  const kvHeads = spec.kvHeads ?? Math.max(1, heads / 2);
+  const maxPositions = spec.maxPositions ?? 1024;
+  const kvType = spec.dtype === 'float16' ? TYPE.FLOAT16 : TYPE.FLOAT;
+  if (headDim % 16 !== 0) throw new Error('GroupQueryAttention (CPU) needs a head size that is a multiple of 16');
+  const random = seededRandom(seed);
+  const g = new GraphBuilder();
+  const inputs: onnx.IValueInfoProto[] = [
+    valueInfo('input_ids', TYPE.INT64, ['batch_size', 'sequence_length']),
+    valueInfo('attention_mask', TYPE.INT64, ['batch_size', 'total_sequence_length']),
+  ];
+  const outputs: onnx.IValueInfoProto[] = [valueInfo('logits', kvType, ['batch_size', 'sequence_length', vocab])];
+  const epsilon = g.floats('rms_eps', [], Float32Array.of(1e-5));
+  const toCache = (x: string): string => (kvType === TYPE.FLOAT ? x : g.one('Cast', [x], { to: kvType }));
+  const fromCache = (x: string): string => (kvType === TYPE.FLOAT ? x : g.one('Cast', [x], { to: TYPE.FLOAT }));
+
+  // As the genai builder's attn_mask_reformat subgraph: per-row lengths from the mask.
+  const maskSum = g.one('ReduceSum', ['attention_mask', g.ints('mask_axes', [1])], { keepdims: 0 });
+  const seqlensK = g.one('Cast', [g.one('Sub', [maskSum, g.ints('one_i64', [1], [])])], { to: TYPE.INT32 });
+  const totalLength = g.one('Cast', [g.one('Gather', [g.one('Shape', ['attention_mask']), g.ints('index1', [1], [])], { axis: 0 })], { to: TYPE.INT32 });
+  const tables = rotaryTables(maxPositions, headDim);
+  const cosCache = toCache(g.floats('cos_cache', [maxPositions, headDim / 2], tables.cos));
+  const sinCache = toCache(g.floats('sin_cache', [maxPositions, headDim / 2], tables.sin));
+
+  const rmsNorm = (x: string, name: string): string => {
+    const weight = g.floats(name, [hidden], Float32Array.from({ length: hidden }, () => 1 + (random() - 0.5) * 0.2));
+    const meanSquare = g.one('ReduceMean', [g.one('Mul', [x, x])], { axes: [-1], keepdims: 1 });
+    return g.one('Mul', [g.one('Div', [x, g.one('Sqrt', [g.one('Add', [meanSquare, epsilon])])]), weight]);
+  };
+  const linear = (x: string, name: string, inSize: number, outSize: number): string =>
+    g.one('MatMul', [x, g.floats(name, [inSize, outSize], uniform(random, inSize * outSize, Math.sqrt(3 / inSize)))]);
+
+  let hiddenState = g.one('Gather', [g.floats('embed_tokens', [vocab, hidden], uniform(random, vocab * hidden, 1)), 'input_ids'], { axis: 0 });
+  for (let layer = 0; layer < layers; layer++) {
+    const normed = rmsNorm(hiddenState, `layers.${layer}.input_norm`);
+    const q = toCache(linear(normed, `layers.${layer}.q_proj`, hidden, hidden));
+    const k = toCache(linear(normed, `layers.${layer}.k_proj`, hidden, kvHeads * headDim));
+    const v = toCache(linear(normed, `layers.${layer}.v_proj`, hidden, kvHeads * headDim));
+    const pastKey = `past_key_values.${layer}.key`;
+    const pastValue = `past_key_values.${layer}.value`;
+    inputs.push(valueInfo(pastKey, kvType, ['batch_size', kvHeads, 'past_sequence_length', headDim]));
+    inputs.push(valueInfo(pastValue, kvType, ['batch_size', kvHeads, 'past_sequence_length', headDim]));
+    outputs.push(valueInfo(`present.${layer}.key`, kvType, ['batch_size', kvHeads, 'total_sequence_length', headDim]));
+    outputs.push(valueInfo(`present.${layer}.value`, kvType, ['batch_size', kvHeads, 'total_sequence_length', headDim]));
+    const [attended] = g.op(
+      'GroupQueryAttention',
+      [q, k, v, pastKey, pastValue, seqlensK, totalLength, cosCache, sinCache],
+      { num_heads: heads, kv_num_heads: kvHeads, do_rotary: 1 },
+      3,
+      [`gqa_${layer}`, `present.${layer}.key`, `present.${layer}.value`],
+      'com.microsoft',
+    ) as [string];
+    hiddenState = g.one('Add', [hiddenState, linear(fromCache(attended), `layers.${layer}.o_proj`, hidden, hidden)]);
+    const mlpIn = rmsNorm(hiddenState, `layers.${layer}.post_norm`);
+    const gate = linear(mlpIn, `layers.${layer}.gate_proj`, hidden, intermediate);
+    const up = linear(mlpIn, `layers.${layer}.up_proj`, hidden, intermediate);
+    hiddenState = g.one('Add', [hiddenState, linear(g.one('Mul', [g.one('Mul', [gate, g.one('Sigmoid', [gate])]), up]), `layers.${layer}.down_proj`, intermediate, hidden)]);
+  }
+  const logits = g.one('Mul', [linear(rmsNorm(hiddenState, 'final_norm'), 'lm_head', hidden, vocab), g.floats('logit_scale', [], Float32Array.of(4))]);
+  if (kvType === TYPE.FLOAT) g.one('Identity', [logits], {}, 'logits');
+  else g.one('Cast', [logits], { to: kvType }, 'logits');
+  const model: onnx.IModelProto = {
+    irVersion: 8,
+    producerName: 'docent-test-decoder',
+    opsetImport: [
+      { domain: '', version: 17 },
+      { domain: 'com.microsoft', version: 1 },
+    ],
+    graph: { name: 'decoder', node: g.nodes, initializer: g.initializers, input: inputs, output: outputs },
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}
+
 /** GPT-2's byte ↔ printable-character table, which ByteLevel pre-tokenizers and decoders use. */
 function byteCharacters(): string[] {
   const printable: number[] = [];
@@ -296,13 +388,20 @@ export const TEST_CHAT_TEMPLATE =
 export async function writeDecoderFolder(dir: string, spec: DecoderSpec, options: { chatTemplate?: boolean } = {}): Promise<void> {
   await mkdir(dir, { recursive: true });
   const layout = spec.layout ?? 'optimum';
-  const fileName = layout === 'genai' ? 'decoder.onnx' : 'model.onnx';
+  const fileName = layout === 'optimum' ? 'model.onnx' : 'decoder.onnx';
   await writeFile(join(dir, fileName), buildDecoderModel(spec));
   await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(buildTokenizerJson(spec.vocab)));
   const tokenizerConfig: Record<string, unknown> = { bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', model_max_length: spec.maxPositions ?? 1024 };
   if (options.chatTemplate !== false) tokenizerConfig.chat_template = TEST_CHAT_TEMPLATE;
   await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
-  if (layout === 'genai') {
+  if (layout !== 'optimum') {
+    const kvNames =
+      layout === 'genai'
+        ? { inputs: { past_names: 'past_%d' }, outputs: { present_names: 'present_%d' } }
+        : {
+            inputs: { past_key_names: 'past_key_values.%d.key', past_value_names: 'past_key_values.%d.value' },
+            outputs: { present_key_names: 'present.%d.key', present_value_names: 'present.%d.value' },
+          };
     const genaiConfig = {
       model: {
         type: 'llama',
@@ -316,10 +415,10 @@ export async function writeDecoderFolder(dir: string, spec: DecoderSpec, options
           head_size: spec.hidden / spec.heads,
           hidden_size: spec.hidden,
           num_attention_heads: spec.heads,
-          num_key_value_heads: spec.heads,
+          num_key_value_heads: layout === 'genai' ? spec.heads : (spec.kvHeads ?? spec.heads / 2),
           num_hidden_layers: spec.layers,
-          inputs: { input_ids: 'input_ids', attention_mask: 'attention_mask', position_ids: 'position_ids', past_names: 'past_%d' },
-          outputs: { logits: 'logits', present_names: 'present_%d' },
+          inputs: { input_ids: 'input_ids', attention_mask: 'attention_mask', ...(layout === 'genai' ? { position_ids: 'position_ids' } : {}), ...kvNames.inputs },
+          outputs: { logits: 'logits', ...kvNames.outputs },
         },
       },
     };

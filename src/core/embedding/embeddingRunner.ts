@@ -1,16 +1,28 @@
 /**
- * Tokenises, runs the ONNX model, pools and normalises: the work one embedding worker does.
- * It is thread-agnostic so tests can run it directly and compare with the worker pool.
+ * Tokenises and runs the ONNX model: the work one embedding worker does. Pooling and
+ * normalisation run inside the graph (poolingGraph.ts), so a session hands over [B, D] float32
+ * sentence vectors only. It is thread-agnostic so tests can run it directly and compare with
+ * the worker pool.
+ *
+ * Device: GPU providers are tried for transformer models only. The word-vector and static
+ * models are a table lookup and a weighted sum: a GPU cannot speed that up (tokenising is most
+ * of their time), so under `auto` they stay on the CPU; an explicit device is still honoured.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
-import { createSession, type ActiveDevice, type DeviceChoice } from '../onnx/session.js';
+import { toFloat32 } from '../onnx/float16.js';
+import { externalDataOptions, readGraphFacts } from '../onnx/graphEdit.js';
+import { createSession, type ActiveDevice, type DeviceChoice, type PreparedModel } from '../onnx/session.js';
+import { POOLED_OUTPUT, tokenVectorOutput, withPooling } from './poolingGraph.js';
 import type { EmbeddingModelSpec, TransformerModelSpec } from './modelSpec.js';
 import { IdentifierWordTokenizer, PADDING_ID } from './wordTokenizer.js';
 
 export interface RunnerOptions {
   device: DeviceChoice;
+  /** Adapter index for CUDA and DirectML. */
+  deviceId?: number;
   /** onnxruntime intra-op threads for this runner's session. */
   intraOpThreads?: number;
   /** Upper bound on padded tokens (texts × longest) per model call. */
@@ -47,16 +59,35 @@ export class EmbeddingRunner {
     private readonly encoder: TextEncoder,
     readonly activeDevice: ActiveDevice,
     private readonly maxBatchTokens: number,
+    private readonly output: string,
   ) {}
 
   static async create(spec: EmbeddingModelSpec, options: RunnerOptions): Promise<EmbeddingRunner> {
     const encoder = spec.kind === 'transformer' ? createTransformerEncoder(spec) : createWordEncoder(spec.vocabularyPath, spec.maxLength);
-    const { session, active } = await createSession(spec.modelPath, options.device, {
+    const tableLookup = spec.kind !== 'transformer' && options.device === 'auto';
+    const prepared = new Map<string, PreparedModel>();
+    // Transformer exports get pooling appended; the other kinds already return sentence vectors.
+    const prepare = async (provider: string): Promise<PreparedModel> => {
+      if (spec.kind !== 'transformer') return { path: spec.modelPath };
+      const path = modelFileFor(spec, provider);
+      const cached = prepared.get(path);
+      if (cached) return cached;
+      const bytes = await readFile(path);
+      const facts = readGraphFacts(bytes);
+      const hidden = facts.inputs.some((input) => input.name === 'attention_mask') ? tokenVectorOutput(facts) : undefined;
+      const model = hidden ? { path, bytes: withPooling(bytes, facts, { hidden, mask: 'attention_mask', pooling: spec.pooling, dimensions: spec.dimensions }) } : { path };
+      prepared.set(path, model);
+      return model;
+    };
+    const { session, active } = await createSession({ path: spec.modelPath, prepare }, tableLookup ? 'cpu' : { choice: options.device, deviceId: options.deviceId }, {
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      ...externalDataOptions(spec.modelPath),
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
     });
-    return new EmbeddingRunner(spec, session, encoder, active, options.maxBatchTokens ?? DEFAULT_MAX_BATCH_TOKENS);
+    if (tableLookup) active.fallbackReasons.push('GPU not tried: this model is a table lookup, which a GPU cannot speed up (device "auto" keeps it on the CPU)');
+    const output = session.outputNames.includes(POOLED_OUTPUT) ? POOLED_OUTPUT : session.outputNames[0]!;
+    return new EmbeddingRunner(spec, session, encoder, active, options.maxBatchTokens ?? DEFAULT_MAX_BATCH_TOKENS, output);
   }
 
   /** Embeds `texts` (in order), grouping them by token length so little padding is computed. */
@@ -106,48 +137,21 @@ export class EmbeddingRunner {
       else if (name === 'token_type_ids') feeds[name] = new ort.Tensor('int64', typeIds, dims);
       else throw new Error(`model input "${name}" is not supported (expected input_ids, attention_mask, token_type_ids)`);
     }
-    const outputs = await this.session.run(feeds);
-    const output = outputs[this.outputName()]!;
-    const data = output.data as Float32Array;
-    const vectors =
-      output.dims.length === 2
-        ? group.map((_, row) => data.slice(row * this.spec.dimensions, (row + 1) * this.spec.dimensions))
-        : this.pool(data, output.dims, mask);
-    for (const tensor of Object.values(outputs)) tensor.dispose();
+    const outputs = await this.session.run(feeds, [this.output]);
+    const output = outputs[this.output]!;
+    if (output.dims.length !== 2 || output.dims[1] !== this.spec.dimensions) {
+      throw new Error(`model output ${this.output} has shape [${output.dims.join(', ')}], expected [${batch}, ${this.spec.dimensions}]`);
+    }
+    const data = toFloat32(output.data as Float32Array | Uint16Array);
+    const vectors = group.map((_, row) => data.slice(row * this.spec.dimensions, (row + 1) * this.spec.dimensions));
+    output.dispose();
     return vectors.map(normalise);
   }
+}
 
-  private outputName(): string {
-    const names = this.session.outputNames;
-    if (this.spec.kind === 'word-vectors') return names[0]!;
-    return ['last_hidden_state', 'token_embeddings'].find((name) => names.includes(name)) ?? names[0]!;
-  }
-
-  /** Mean over unmasked positions or the first ([CLS]) position of [batch, length, hidden]. */
-  private pool(data: Float32Array, dims: readonly number[], mask: BigInt64Array): Float32Array[] {
-    const [batch, length, hidden] = dims as [number, number, number];
-    if (hidden !== this.spec.dimensions) throw new Error(`model returns ${hidden}-d token vectors, expected ${this.spec.dimensions}`);
-    const pooling = (this.spec as TransformerModelSpec).pooling;
-    const vectors: Float32Array[] = [];
-    for (let row = 0; row < batch; row++) {
-      const base = row * length * hidden;
-      if (pooling === 'cls') {
-        vectors.push(data.slice(base, base + hidden));
-        continue;
-      }
-      const sum = new Float32Array(hidden);
-      let count = 0;
-      for (let position = 0; position < length; position++) {
-        if (mask[row * length + position] === 0n) continue;
-        count++;
-        const offset = base + position * hidden;
-        for (let d = 0; d < hidden; d++) sum[d]! += data[offset + d]!;
-      }
-      if (count > 0) for (let d = 0; d < hidden; d++) sum[d]! /= count;
-      vectors.push(sum);
-    }
-    return vectors;
-  }
+/** GPUs run an fp16 export when the folder has one; the CPU runs fp32 when there is one. */
+function modelFileFor(spec: TransformerModelSpec, provider: string): string {
+  return provider !== 'cpu' && spec.fp16ModelPath ? spec.fp16ModelPath : spec.modelPath;
 }
 
 /** Unit length in place; a zero vector becomes e0 so cosine math stays finite. */

@@ -10,7 +10,10 @@ export interface TransformerModelSpec {
   kind: 'transformer';
   id: string;
   dimensions: number;
+  /** The fp32 export when there is one (what the CPU runs), else the fp16 one. */
   modelPath: string;
+  /** An fp16 export (onnx/model_fp16.onnx, as optimum and transformers.js name it): what GPUs run. */
+  fp16ModelPath?: string;
   tokenizerPath: string;
   tokenizerConfigPath?: string;
   /** Tokens per text including special tokens; longer texts are truncated. */
@@ -68,11 +71,13 @@ export function readEmbeddingModelFolder(dir: string, options: { id?: string } =
 }
 
 function readTransformerFolder(dir: string, id: string | undefined): TransformerModelSpec {
-  const modelPath = [join(dir, 'onnx', 'model.onnx'), join(dir, 'model.onnx')].find((path) => existsSync(path));
+  const fp32Path = [join(dir, 'onnx', 'model.onnx'), join(dir, 'model.onnx')].find((path) => existsSync(path));
+  const fp16ModelPath = [join(dir, 'onnx', 'model_fp16.onnx'), join(dir, 'model_fp16.onnx')].find((path) => existsSync(path));
+  const modelPath = fp32Path ?? fp16ModelPath;
   const tokenizerPath = join(dir, 'tokenizer.json');
   const configPath = join(dir, 'config.json');
   const missing = [
-    modelPath ? undefined : 'onnx/model.onnx (or model.onnx)',
+    modelPath ? undefined : 'onnx/model.onnx (or model.onnx, or an fp16 onnx/model_fp16.onnx)',
     existsSync(tokenizerPath) ? undefined : 'tokenizer.json',
     existsSync(configPath) ? undefined : 'config.json',
   ].filter((name) => name !== undefined);
@@ -94,6 +99,7 @@ function readTransformerFolder(dir: string, id: string | undefined): Transformer
     id: id ?? `onnx:${config._name_or_path || basename(dir)}`,
     dimensions,
     modelPath,
+    ...(fp16ModelPath && fp16ModelPath !== modelPath ? { fp16ModelPath } : {}),
     tokenizerPath,
     tokenizerConfigPath: existsSync(tokenizerConfigPath) ? tokenizerConfigPath : undefined,
     maxLength: maxSequenceLength(

@@ -4,12 +4,11 @@
  * (each worker further groups its batch by token length); at most `maxQueuedBatches` batches
  * wait for a worker, and `embed` awaits room before queueing more (back-pressure).
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DeviceUnavailableError, type ActiveDevice, type DeviceChoice } from '../onnx/session.js';
 import type { Embedder, EmbedderRuntime } from '../types.js';
+import { firstMessage, workerEntry } from '../workerScript.js';
 import type { RunnerOptions } from './embeddingRunner.js';
 import type { EmbeddingModelSpec } from './modelSpec.js';
 import type { PoolRequest, PoolResponse, WorkerInit } from './workerProtocol.js';
@@ -17,6 +16,8 @@ import type { PoolRequest, PoolResponse, WorkerInit } from './workerProtocol.js'
 export interface OnnxEmbedderOptions {
   /** Execution provider choice; default 'auto' (GPU providers of the platform, then CPU). */
   device?: DeviceChoice;
+  /** Adapter index for CUDA and DirectML (docent.embedding.deviceId, --device-id). */
+  deviceId?: number;
   /** Worker threads, each with its own session; default min(2, cores). */
   workers?: number;
   /** Texts per worker request; default 32. */
@@ -58,8 +59,6 @@ interface PoolWorker {
 
 let nextJobId = 1;
 
-/** `--import tsx` does not reach worker threads on Node 20; tsx's CommonJS hook does. */
-const TS_WORKER_EXEC_ARGV = ['--require', 'tsx/cjs'];
 
 export class OnnxEmbedder implements Embedder {
   readonly id: string;
@@ -95,6 +94,7 @@ export class OnnxEmbedder implements Embedder {
     this.maxQueuedBatches = Math.max(1, options.maxQueuedBatches ?? 2 * this.workerCount);
     this.runnerOptions = {
       device: this.device,
+      deviceId: options.deviceId,
       intraOpThreads: options.intraOpThreads ?? Math.max(1, Math.floor(cores / this.workerCount)),
       maxBatchTokens: options.maxBatchTokens,
     };
@@ -114,7 +114,7 @@ export class OnnxEmbedder implements Embedder {
   runtime(): EmbedderRuntime | undefined {
     const device = this.activeDevice;
     if (!device) return undefined;
-    return { provider: device.provider, kind: device.kind, fallbackReasons: device.fallbackReasons, textsPerSecond: this.stats().textsPerSecond };
+    return { ...device, textsPerSecond: this.stats().textsPerSecond };
   }
 
   stats(): EmbeddingStats {
@@ -190,7 +190,7 @@ export class OnnxEmbedder implements Embedder {
   }
 
   private async startPool(): Promise<ActiveDevice> {
-    const { script, execArgv } = this.resolveWorkerScript();
+    const { script, execArgv } = workerEntry(__dirname, 'embeddingWorker', this.workerScript);
     const init: WorkerInit = { spec: this.spec, runner: this.runnerOptions };
     const workers = Array.from({ length: this.workerCount }, () => new Worker(script, { workerData: init, execArgv }));
     const readiness = workers.map((worker) => waitForReady(worker));
@@ -208,16 +208,6 @@ export class OnnxEmbedder implements Embedder {
     }
     this.active = (outcomes[0] as PromiseFulfilledResult<ActiveDevice>).value;
     return this.active;
-  }
-
-  private resolveWorkerScript(): { script: string; execArgv: string[] } {
-    if (this.workerScript) {
-      return { script: this.workerScript, execArgv: this.workerScript.endsWith('.ts') ? TS_WORKER_EXEC_ARGV : [] };
-    }
-    // Bundled: dist/embeddingWorker.js sits beside the bundle. From source (tsx): the .ts sibling.
-    const bundled = join(__dirname, 'embeddingWorker.js');
-    if (existsSync(bundled)) return { script: bundled, execArgv: [] };
-    return { script: join(__dirname, 'embeddingWorker.ts'), execArgv: TS_WORKER_EXEC_ARGV };
   }
 
   /**
@@ -343,30 +333,10 @@ export class OnnxEmbedder implements Embedder {
 }
 
 function waitForReady(worker: Worker): Promise<ActiveDevice> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: PoolResponse) => {
-      cleanup();
-      if (message.type === 'ready') resolve(message.activeDevice);
-      else if (message.type === 'failed' && message.unavailableProvider) {
-        reject(new DeviceUnavailableError(message.unavailableProvider, new Error(message.cause)));
-      } else reject(new Error(message.type === 'failed' ? message.message : `unexpected worker message ${message.type}`));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const onExit = (code: number) => {
-      cleanup();
-      reject(new Error(`embedding worker exited with code ${code} before it was ready`));
-    };
-    const cleanup = () => {
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-    };
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
+  return firstMessage<PoolResponse, ActiveDevice>(worker, 'embedding worker', (message) => {
+    if (message.type === 'ready') return message.activeDevice;
+    if (message.type === 'failed' && message.unavailableProvider) return new DeviceUnavailableError(message.unavailableProvider, new Error(message.cause));
+    return new Error(message.type === 'failed' ? message.message : `unexpected worker message ${message.type}`);
   });
 }
 

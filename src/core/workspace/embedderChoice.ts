@@ -18,6 +18,8 @@ export const EMBEDDER_CHOICES = 'default|hashing|none|<model folder>';
 /** Where and how an ONNX embedder runs. */
 export interface EmbedderRuntimeOptions {
   device?: DeviceChoice;
+  /** GPU index for CUDA and DirectML. */
+  deviceId?: number;
   /** Worker threads computing embeddings. */
   workers?: number;
 }

@@ -54,6 +54,8 @@ export interface WorkspaceOptions {
   /** `default | hashing | none | <model folder>` (embedderChoice.ts); absent: the model the first store was built with. */
   embedder?: string;
   device?: DeviceChoice;
+  /** GPU index for CUDA and DirectML (docent.embedding.deviceId, --device-id). */
+  deviceId?: number;
   embeddingWorkers?: number;
   indexing?: IndexingOptions;
   search?: SearchOptions;

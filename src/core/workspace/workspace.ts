@@ -222,7 +222,7 @@ export class Workspace {
 
   private async openAll(options: WorkspaceOptions): Promise<Opened> {
     const injected = this.dependencies.embedder;
-    const runtime = { device: options.device, workers: options.embeddingWorkers };
+    const runtime = { device: options.device, deviceId: options.deviceId, workers: options.embeddingWorkers };
     // A model named by the caller is checked before any store folder is created.
     let resolved = injected || options.embedder === undefined ? undefined : resolveEmbedder(options.embedder, runtime);
     const stores = new Map<string, DocStore>();
@@ -333,7 +333,7 @@ function locatedCitation(retriever: MultiFolderRetriever, citation: Citation): L
 
 /** The options the stores, the embedder and the retriever depend on: a change means reopening them. */
 function storeShaping(options: WorkspaceOptions): unknown[] {
-  return [options.folders, options.createStores, options.embedder, options.device, options.embeddingWorkers, options.search];
+  return [options.folders, options.createStores, options.embedder, options.device, options.deviceId, options.embeddingWorkers, options.search];
 }
 
 function totalsOf(opened: Opened): IndexTotals {

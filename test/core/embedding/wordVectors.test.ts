@@ -45,10 +45,10 @@ test('the word-vector graph computes the SIF-weighted mean of int8 rows, normali
   assert.ok(sifWeight(1, 1000, 1e-3) < sifWeight(500, 1000, 1e-3), 'frequent words weigh less');
 });
 
-test('default GloVe-SIF model: loads lazily, runs on CPU, and ranks related texts above unrelated ones', async (t) => {
+test('default GloVe-SIF model: loads lazily, stays on the CPU under auto, and ranks related texts above unrelated ones', async (t) => {
   let embedder: OnnxEmbedder;
   try {
-    embedder = createDefaultEmbedder({ device: 'cpu', workers: 1 });
+    embedder = createDefaultEmbedder({ device: 'auto', workers: 1 });
   } catch (error) {
     return t.skip(`default model not built (${(error as Error).message.slice(0, 80)}…); run npm run build`);
   }
@@ -64,7 +64,9 @@ test('default GloVe-SIF model: loads lazily, runs on CPU, and ranks related text
     'fs.readFileSync(path) returns the contents of the file',
     'reading the contents of a file from a path',
   ]);
+  // A table lookup stays on the CPU under auto, GPU or not, and says why.
   assert.equal(embedder.activeDevice!.provider, 'cpu');
+  assert.match(embedder.activeDevice!.fallbackReasons.join(), /table lookup/);
   assert.ok(dot(question!, related!) > dot(question!, unrelated!) + 0.2);
   assert.ok(dot(identifiers!, prose!) > dot(identifiers!, unrelated!));
   assert.ok(existsSync(readEmbeddingModelFolder(join(__dirname, '..', '..', '..', 'dist', 'models', 'glove-sif-100d')).modelPath));
