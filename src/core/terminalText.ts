@@ -18,7 +18,7 @@ export function escapeControlCharacters(text: string): string {
 const SEQUENCE =
   /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-Z\\-_]|\u009b[0-?]*[ -/]*[@-~]|\u009d[^\u0007\u009c]*(?:\u0007|\u009c)?/g;
 
-/** Removes escape sequences and other control characters, keeping TAB and LF (for prose). */
+/** Removes escape sequences and other control characters (CR included), keeping TAB and LF (for prose). */
 export function stripTerminalControls(text: string): string {
-  return text.replace(SEQUENCE, '').replace(/\r(?!\n)/g, '').replace(CONTROL, '');
+  return text.replace(SEQUENCE, '').replace(CONTROL, '');
 }

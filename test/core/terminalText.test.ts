@@ -12,6 +12,6 @@ test('stripTerminalControls removes whole CSI and OSC sequences, including an OS
   const hostile =
     'Start\u001b]0;pwned\u0007 here\u001b[2J\u001b[1;31m red\u001b[0m ' +
     '\u001b]8;;https://evil.invalid\u001b\\click\u001b]8;;\u001b\\ end\r\nline\u0000two';
-  assert.equal(stripTerminalControls(hostile), 'Start here red click end\r\nlinetwo');
+  assert.equal(stripTerminalControls(hostile), 'Start here red click end\nlinetwo');
   assert.equal(stripTerminalControls('plain\ttext\n'), 'plain\ttext\n');
 });
