@@ -38,6 +38,8 @@ export interface StoreInfo {
   generation: number;
   embedder: EmbedderInfo | null;
   lastIndex?: LastIndexRun;
+  /** Why the store holds only part of its folder (its last index run stopped after a checkpoint); absent when complete. */
+  incomplete?: string;
 }
 
 interface Opened {
@@ -184,6 +186,7 @@ export class Workspace {
         generation: store.generation,
         embedder: store.embedder,
         ...(store.lastIndex ? { lastIndex: store.lastIndex } : {}),
+        ...incompleteness(store),
       };
     });
   }
@@ -334,6 +337,18 @@ function locatedCitation(retriever: MultiFolderRetriever, citation: Citation): L
 /** The options the stores, the embedder and the retriever depend on: a change means reopening them. */
 function storeShaping(options: WorkspaceOptions): unknown[] {
   return [options.folders, options.createStores, options.embedder, options.device, options.deviceId, options.embeddingWorkers, options.search];
+}
+
+function incompleteness(store: DocStore): { incomplete?: string } {
+  const last = store.lastIndex;
+  // Stores written before runs recorded their generation count as complete once a run finished.
+  const finished = store.generation === 0 || (last !== undefined && (last.generation === undefined || last.generation === store.generation));
+  if (finished) return {};
+  return {
+    incomplete: last
+      ? `the index run after ${last.finishedAt} stopped before it finished (cancelled or killed after a checkpoint); files it had not reached keep their older version or are missing`
+      : 'the first index run stopped before it finished (cancelled or killed after a checkpoint); only the files it reached are indexed',
+  };
 }
 
 function totalsOf(opened: Opened): IndexTotals {
