@@ -14,7 +14,8 @@ import type { RetrievalHit } from '../core/types.js';
 import { EMBEDDER_CHOICES, EmbedderChoiceError } from '../core/workspace/embedderChoice.js';
 import type { WorkspaceDependencies, WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
 import { Workspace, type WorkspaceAnswer } from '../core/workspace/workspace.js';
-import { deviceFlag, deviceIdFlag, integerFlag, parseFlags, UsageError } from './args.js';
+import { backendFlags, deviceFlag, deviceIdFlag, integerFlag, parseFlags, UsageError } from './args.js';
+import { runMcpCommand } from './mcpCommand.js';
 import { runServeCommand } from './serveCommand.js';
 
 export interface CliIo {
@@ -32,6 +33,7 @@ const USAGE = `usage:
   docent query --batch <file> --store <dir> [--k 10] --json
   docent ask "<question>" --store <dir> [--endpoint URL --model NAME] [--k 8] [--json]   (API key: DOCENT_API_KEY)
   docent info --store <dir> [--json]
+  docent mcp --store <dir> [--folder <docs>] [--endpoint URL --model NAME] [--http [--port 8124] [--token-env NAME]]
   docent model pull <hf-repo-id> [--cache <dir>] [--revision main]
   docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device ${DEVICE_HELP}] [--device-id N] [--max-batch 16] [--threads N] [--api-key-env NAME]`;
 
@@ -49,6 +51,8 @@ export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): P
         return await infoCommand(rest, io);
       case 'serve':
         return await runServeCommand(rest, { stdout: { write: (text: string) => (io.stdout(text), true) }, stderr: { write: (text: string) => (io.stderr(text), true) } });
+      case 'mcp':
+        return await runMcpCommand(rest, io, signal);
       case 'model':
         return await modelCommand(rest, io, signal);
       case undefined:
@@ -296,16 +300,14 @@ async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Prom
   });
   if (positionals.length !== 1) throw new UsageError('ask takes exactly one quoted question');
   if (!values.store) throw new UsageError('--store <dir> is required');
-  if ((values.endpoint === undefined) !== (values.model === undefined)) throw new UsageError('--endpoint and --model go together');
-  if (values.endpoint !== undefined && !/^https?:\/\//.test(values.endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, got "${values.endpoint}"`);
+  const backend = backendFlags(values.endpoint, values.model);
   const k = integerFlag(values.k, '--k', 1, 1000, 8);
   const options: WorkspaceOptions = {
     folders: [storeFolder(values.store)],
     device: deviceFlag(values.device),
     deviceId: deviceIdFlag(values['device-id']),
     answers: {
-      // The key never travels on the command line, where other users could read it in `ps`.
-      backend: values.endpoint ? { baseURL: values.endpoint, model: values.model!, apiKey: process.env.DOCENT_API_KEY } : null,
+      backend,
       limits: { k },
     },
   };
