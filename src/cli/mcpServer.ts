@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
-import type { RetrievalHit } from '../core/types.js';
+import type { LocatedCitation } from '../core/pipeline/types.js';
 import { MAX_PASSAGE_LINES, type Workspace, type WorkspaceAnswer } from '../core/workspace/workspace.js';
 
 export const MCP_DEFAULT_K = 8;
@@ -23,7 +23,7 @@ const passageShape = {
   path: z.string().describe('File path relative to the indexed folder; pass it to read_passage'),
   startLine: z.number().int(),
   endLine: z.number().int(),
-  heading: z.string().describe('Heading path of the section, " › " between levels'),
+  heading: z.string().optional().describe('Heading path of the section, " › " between levels'),
   text: z.string(),
 };
 
@@ -59,8 +59,7 @@ export function createDocsMcpServer(workspace: Workspace, version: string): McpS
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async ({ query, k }, extra) => {
-      const hits = await workspace.search(query, { k: k ?? MCP_DEFAULT_K, signal: extra.signal });
-      const passages = hits.map(passageOf);
+      const passages = (await workspace.searchPassages(query, { k: k ?? MCP_DEFAULT_K, signal: extra.signal })).map(passageOf);
       const text = passages.length === 0 ? `No passages matched "${query}".` : passages.map(formatPassage).join('\n\n');
       return { content: [{ type: 'text', text }], structuredContent: { passages } };
     },
@@ -115,9 +114,9 @@ export function createDocsMcpServer(workspace: Workspace, version: string): McpS
   return server;
 }
 
-function passageOf(hit: RetrievalHit, i: number): z.infer<z.ZodObject<typeof passageShape>> {
-  const { chunk } = hit;
-  return { n: i + 1, path: chunk.path, startLine: chunk.startLine, endLine: chunk.endLine, heading: chunk.headingPath.join(' › '), text: chunk.text };
+/** One store is served, so no passage names a folder. */
+function passageOf({ n, path, startLine, endLine, heading, text }: LocatedCitation): z.infer<z.ZodObject<typeof passageShape>> {
+  return { n, path, startLine, endLine, ...(heading ? { heading } : {}), text };
 }
 
 function formatPassage(passage: ReturnType<typeof passageOf>): string {

@@ -24,7 +24,7 @@ interface Passage {
   path: string;
   startLine: number;
   endLine: number;
-  heading: string;
+  heading?: string;
   text: string;
 }
 
@@ -60,7 +60,7 @@ async function checkTools(client: Client): Promise<void> {
   assert.equal(passages.length, 3);
   const best = passages[0]!;
   assert.equal(best.path, 'runbooks/rotate-signing-keys.md');
-  assert.match(best.heading, /Scheduled rotation \(zero downtime\)/);
+  assert.match(best.heading ?? '', /Scheduled rotation \(zero downtime\)/);
   assert.match(textOf(search), new RegExp(`^\\[1\\] runbooks/rotate-signing-keys\\.md:${best.startLine}-${best.endLine} — `));
   // The cited lines hold the passage: its first words are on the first cited line or just after.
   const cited = await fileLines(best.path, best.startLine, best.endLine);

@@ -14,6 +14,7 @@ import { DEFAULT_EXCLUDES } from '../discovery.js';
 import { indexFolder } from '../indexer.js';
 import { AnswerPipeline } from '../pipeline/answerPipeline.js';
 import { withServedModel } from '../pipeline/backend.js';
+import { citationFromHit } from '../pipeline/prompt.js';
 import type { Answer, AnswerEvent, AnswerRequest, Citation, LocatedCitation, MetricsSnapshot } from '../pipeline/types.js';
 import { DEFAULT_FUSION, HybridRetriever } from '../search/hybrid.js';
 import { MultiFolderRetriever } from '../search/multiFolderRetriever.js';
@@ -159,6 +160,13 @@ export class Workspace {
   /** Best passages first, over every folder (paths prefixed with the folder's name when there are several). */
   async search(query: string, options: { k: number; signal?: AbortSignal }): Promise<RetrievalHit[]> {
     return (await this.ensureOpened()).retriever.search(query, options);
+  }
+
+  /** The best passages as numbered citations, each located in its folder as an answer's citations are (for agents' tools). */
+  async searchPassages(query: string, options: { k: number; signal?: AbortSignal }): Promise<LocatedCitation[]> {
+    const opened = await this.ensureOpened();
+    const hits = await opened.retriever.search(query, options);
+    return hits.map((hit, i) => locatedCitation(opened.retriever, citationFromHit(hit, i + 1)));
   }
 
   /**
