@@ -6,7 +6,7 @@
 import type { Embedder, RetrievalHit, Retriever } from '../types.js';
 import { linkedController, raceAbort, withTimeout } from './abort.js';
 import { AnswerCacheFile } from './answerCacheFile.js';
-import { OpenAIChatBackend } from './backend.js';
+import { OpenAIChatBackend, type ChatBackend } from './backend.js';
 import { BoundedCache, cachedAnswerBytes, digestKey, embeddingBytes } from './caches.js';
 import type { CachedAnswer, NegativeAnswer } from './caches.js';
 import { citedSources, extractiveBody, NOTHING_FOUND_ANSWER } from './citations.js';
@@ -90,7 +90,7 @@ interface Produced {
 export class AnswerPipeline {
   private readonly retriever: Retriever;
   private readonly embedder: Embedder | undefined;
-  private readonly backend: OpenAIChatBackend | undefined;
+  private readonly backend: ChatBackend | undefined;
   private readonly limits: PipelineLimits;
   private readonly timeouts: PipelineTimeouts;
   private readonly cacheOptions: CacheOptions;
@@ -148,7 +148,9 @@ export class AnswerPipeline {
     if (this.cacheOptions.enabled && this.cacheOptions.persistent) {
       this.cacheFile = new AnswerCacheFile(this.cacheOptions.persistent, () => this.answers.entries(), this.logger);
     }
-    if (options.backend) {
+    if (options.chatBackend) {
+      this.backend = options.chatBackend;
+    } else if (options.backend) {
       this.backend = new OpenAIChatBackend(
         options.backend,
         { maxRetries: this.limits.maxRetries, retryBaseMs: this.limits.retryBaseMs },
@@ -271,7 +273,7 @@ export class AnswerPipeline {
     // an index change a background retrieval re-proves it or drops it (see revalidateInBackground).
     const key = digestKey([
       CACHE_KEY_VERSION,
-      this.backend ? [this.backend.config.baseURL, this.backend.config.model] : 'retrieval-only',
+      this.backend ? this.backend.identity : 'retrieval-only',
       this.retriever.embedderId,
       k,
       this.limits.maxPromptTokens,

@@ -1,6 +1,7 @@
 /** Public shapes of the answer pipeline. Nothing here imports `vscode`. */
 import type { PersistentCacheOptions } from './answerCacheFile.js';
 import type { Embedder, Retriever } from '../types.js';
+import type { ChatBackend } from './backend.js';
 
 export interface Turn {
   role: 'user' | 'assistant';
@@ -152,8 +153,10 @@ export interface TokenCounter {
 export interface AnswerPipelineOptions {
   retriever: Retriever;
   embedder?: Embedder;
-  /** Absent: retrieval-only mode. */
+  /** Absent (and no `chatBackend`): retrieval-only mode. */
   backend?: BackendConfig | undefined;
+  /** A backend the caller made (the editor's models, through the extension host); wins over `backend`. */
+  chatBackend?: ChatBackend;
   limits?: Partial<PipelineLimits>;
   cacheOptions?: Partial<Omit<CacheOptions, 'answers' | 'embeddings'>> & {
     answers?: Partial<CacheLevelOptions>;

@@ -57,6 +57,9 @@ class CoreProcess {
       case 'cancelAsk':
         this.asks.get(message.id)?.abort();
         return;
+      case 'search':
+        void this.search(message.id, message.query, message.k);
+        return;
       case 'metrics':
         void this.metrics(message.id);
         return;
@@ -87,6 +90,15 @@ class CoreProcess {
       send({ type: 'askFailed', id, message: error instanceof BackendFailure ? `The answer backend failed: ${error.message}` : errorMessage(error), reason });
     } finally {
       this.asks.delete(id);
+    }
+  }
+
+  private async search(id: string, query: string, k: number): Promise<void> {
+    try {
+      if (!this.workspace) throw new Error('Docent has no workspace configuration yet.');
+      send({ type: 'searched', id, passages: await this.workspace.searchPassages(query, { k }) });
+    } catch (error) {
+      send({ type: 'searched', id, error: errorMessage(error) });
     }
   }
 
