@@ -1,5 +1,4 @@
 /** Public shapes of the answer pipeline. Nothing here imports `vscode`. */
-import type { PersistentCacheOptions } from './answerCacheFile.js';
 import type { Embedder, Retriever } from '../types.js';
 import type { ChatBackend } from './backend.js';
 
@@ -218,4 +217,15 @@ export interface MetricsSnapshot {
   conversations: number;
   /** Whether the shared Redis level is connected; absent when none is configured. */
   sharedCacheConnected?: boolean;
+}
+
+/** Where and how big the answer cache file is (answerCacheFile.ts); a pure type, since the webview compiles this module. */
+export interface PersistentCacheOptions {
+  file: string;
+  maxBytes: number;
+  /**
+   * What the entries were computed over (the folders and their stores): a file written for
+   * another set of folders is ignored, since its entries' generations count another index.
+   */
+  scope: string;
 }
