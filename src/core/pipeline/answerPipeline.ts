@@ -36,6 +36,7 @@ import type {
   Turn,
 } from './types.js';
 import { errorMessage } from '../errorMessage.js';
+import { MAX_ANSWER_CHARS } from '../bounds.js';
 
 export const DEFAULT_LIMITS: PipelineLimits = {
   k: 6,
@@ -55,7 +56,7 @@ export const DEFAULT_LIMITS: PipelineLimits = {
   breakerCooldownMs: 30_000,
 };
 
-export const DEFAULT_TIMEOUTS: PipelineTimeouts = { retrievalMs: 5_000, firstTokenMs: 20_000, totalMs: 120_000 };
+export const DEFAULT_TIMEOUTS: PipelineTimeouts = { retrievalMs: 5_000, firstTokenMs: 20_000, idleTokenMs: 30_000, totalMs: 120_000 };
 
 export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
   enabled: true,
@@ -438,7 +439,9 @@ export class AnswerPipeline {
           text = await this.backend.stream(prompt.messages, {
             signal,
             firstTokenMs: this.timeouts.firstTokenMs,
+            idleTokenMs: this.timeouts.idleTokenMs,
             maxTokens: this.limits.maxAnswerTokens,
+            maxChars: MAX_ANSWER_CHARS,
             onFirstToken: () => this.record(timings, 'firstToken', generateStarted),
             onToken: (token) => {
               streamed += token;

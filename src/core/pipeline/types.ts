@@ -133,6 +133,8 @@ export interface PipelineTimeouts {
   retrievalMs: number;
   /** From the start of generation (retries included) to the first streamed token. */
   firstTokenMs: number;
+  /** Between two streamed tokens: a stream that stops sending is ended with a message and frees its slot. */
+  idleTokenMs: number;
   totalMs: number;
 }
 
