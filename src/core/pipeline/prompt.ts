@@ -1,4 +1,5 @@
 /** Builds the chat prompt: numbered sources, bounded history and the question, inside a token budget. */
+import { boundText, MAX_PASSAGE_CHARS } from '../bounds.js';
 import type { RetrievalHit } from '../types.js';
 import { truncateToTokens } from './tokenBudget.js';
 import type { Citation, EditorSelection, TokenCounter, Turn } from './types.js';
@@ -25,7 +26,7 @@ const MESSAGE_OVERHEAD_TOKENS = 4;
 
 export function citationFromHit(hit: RetrievalHit, n: number): Citation {
   const { chunk } = hit;
-  const citation: Citation = { n, path: chunk.path, startLine: chunk.startLine, endLine: chunk.endLine, text: chunk.text };
+  const citation: Citation = { n, path: chunk.path, startLine: chunk.startLine, endLine: chunk.endLine, text: boundText(chunk.text, MAX_PASSAGE_CHARS) };
   if (chunk.headingPath.length > 0) citation.heading = chunk.headingPath.join(' › ');
   return citation;
 }
