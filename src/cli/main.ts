@@ -10,6 +10,7 @@ import { pullModel, defaultModelCacheDir } from '../core/embedding/pullModel.js'
 import type { IndexReport } from '../core/indexer.js';
 import { describeDevice, DEVICE_CHOICES } from '../core/onnx/session.js';
 import { StoreError } from '../core/store.js';
+import { escapeControlCharacters, stripTerminalControls, TerminalTextStream } from '../core/terminalText.js';
 import type { RetrievalHit } from '../core/types.js';
 import { EMBEDDER_CHOICES, EmbedderChoiceError } from '../core/workspace/embedderChoice.js';
 import type { WorkspaceDependencies, WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
@@ -309,12 +310,14 @@ async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Prom
       limits: { k },
     },
   };
+  // A model's reply (or a document it quotes) must not retitle the terminal or plant links.
+  const printable = new TerminalTextStream();
   const answer = await withWorkspace(options, (workspace) =>
     workspace.ask({ question: positionals[0]!, signal }, (event) => {
-      if (!values.json && event.type === 'token') io.stdout(event.text);
+      if (!values.json && event.type === 'token') io.stdout(printable.write(event.text));
     }),
   );
-  io.stdout(values.json ? `${JSON.stringify(answerJson(answer))}\n` : formatSources(answer));
+  io.stdout(values.json ? `${JSON.stringify(answerJson(answer))}\n` : printable.end() + formatSources(answer));
   return 0;
 }
 
@@ -331,8 +334,8 @@ function answerJson(answer: WorkspaceAnswer) {
 }
 
 function formatSources(answer: WorkspaceAnswer): string {
-  const note = answer.degraded ? `\n(${answer.degradedReason ?? 'degraded answer'})\n` : '';
+  const note = answer.degraded ? `\n(${stripTerminalControls(answer.degradedReason ?? 'degraded answer')})\n` : '';
   if (answer.citations.length === 0) return `${note}\nNo sources.\n`;
-  const sources = answer.citations.map((citation) => `[${citation.n}] ${citation.path}:${citation.startLine}-${citation.endLine}`).join('\n');
+  const sources = answer.citations.map((citation) => `[${citation.n}] ${escapeControlCharacters(citation.path)}:${citation.startLine}-${citation.endLine}`).join('\n');
   return `\n${note}\nSources:\n${sources}\n`;
 }
