@@ -14,7 +14,7 @@ import type { EmbedderRuntime, RetrievalHit } from '../core/types.js';
 import { EmbedderChoiceError } from '../core/workspace/embedderChoice.js';
 import type { WorkspaceDependencies, WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
 import { Workspace, type WorkspaceAnswer } from '../core/workspace/workspace.js';
-import { escapeControlCharacters, stripTerminalControls } from '../core/terminalText.js';
+import { escapeControlCharacters, stripTerminalControls, TerminalTextStream } from '../core/terminalText.js';
 import { backendFlags, deviceFlag, deviceIdFlag, integerFlag, parseFlags, UsageError, wantsHelp } from './args.js';
 import { commandHelp, isCommandName, topLevelHelp, type CommandName } from './help.js';
 import { runMcpCommand } from './mcpCommand.js';
@@ -352,13 +352,14 @@ async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Prom
       limits: { k },
     },
   };
+  // A model's reply (or a document it quotes) must not retitle the terminal or plant links.
+  const printable = new TerminalTextStream();
   const answer = await withWorkspace(options, (workspace) =>
     workspace.ask({ question: positionals[0]!, signal }, (event) => {
-      // Model output never drives the terminal.
-      if (!values.json && event.type === 'token') io.stdout(stripTerminalControls(event.text));
+      if (!values.json && event.type === 'token') io.stdout(printable.write(event.text));
     }),
   );
-  io.stdout(values.json ? `${JSON.stringify(answerJson(answer))}\n` : formatSources(answer));
+  io.stdout(values.json ? `${JSON.stringify(answerJson(answer))}\n` : printable.end() + formatSources(answer));
   return 0;
 }
 

@@ -15,6 +15,7 @@ import {
 } from '../shared/chatProtocol.js';
 import { AskFailure, type CoreProcessClient } from './coreProcess/client.js';
 import type { AskParams } from './coreProcess/protocol.js';
+import { storedTurn } from './storedTurns.js';
 import { newNonce, webviewHtml } from './webviewHtml.js';
 
 export const CHAT_VIEW_ID = 'docent.chat';
@@ -48,7 +49,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   ) {
     const stored = extension.workspaceState.get<ChatTurn[]>(TURNS_KEY, []);
     // A reload interrupts whatever was streaming.
-    this.turns = stored.map((turn) => (turn.state === 'streaming' ? { ...turn, state: 'stopped' } : turn));
+    this.turns = stored.map((turn) => storedTurn(turn.state === 'streaming' ? { ...turn, state: 'stopped' } : turn));
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -216,7 +217,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   private save(): void {
-    void this.extension.workspaceState.update(TURNS_KEY, this.turns.slice(-MAX_KEPT_TURNS));
+    void this.extension.workspaceState.update(TURNS_KEY, this.turns.slice(-MAX_KEPT_TURNS).map(storedTurn));
   }
 
   private html(webview: vscode.Webview): string {

@@ -1,13 +1,19 @@
 /**
  * "Start Local Server": runs `node dist/cli.js serve --model <dir> --port <p>` as a child
  * process, restarts it with exponential backoff when it crashes, stops it on deactivate.
+ * The server requires a key made for this editor session and handed over in the child's
+ * environment (never on its command line, which other users can read), so other local
+ * processes cannot use it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 
 const MAX_BACKOFF_MS = 30_000;
 /** A run this long counts as healthy, so the next crash starts the backoff over. */
 const HEALTHY_RUN_MS = 60_000;
+/** The environment variable `docent serve --api-key-env` reads the session key from. */
+const KEY_VARIABLE = 'DOCENT_SESSION_KEY';
 
 export interface ServerLog {
   info(message: string): void;
@@ -19,6 +25,8 @@ export class LocalServer {
   private wanted: { modelPath: string; port: number } | undefined;
   private backoffMs = 1000;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** The bearer key the server requires; the pipeline sends it. */
+  readonly apiKey = randomBytes(32).toString('base64url');
 
   constructor(
     private readonly distDir: string,
@@ -57,9 +65,10 @@ export class LocalServer {
     const wanted = this.wanted;
     if (!wanted) return;
     const startedAt = Date.now();
-    const child = spawn(process.execPath, [path.join(this.distDir, 'cli.js'), 'serve', '--model', wanted.modelPath, '--port', String(wanted.port)], {
+    const args = [path.join(this.distDir, 'cli.js'), 'serve', '--model', wanted.modelPath, '--port', String(wanted.port), '--api-key-env', KEY_VARIABLE];
+    const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', [KEY_VARIABLE]: this.apiKey },
     });
     this.child = child;
     this.onStateChange();
@@ -71,7 +80,7 @@ export class LocalServer {
     let banner = '';
     const onBanner = (text: string) => {
       banner += text;
-      if (!/listening on http:\/\/\S+\n/.test(banner)) return;
+      if (!/listening on http:\/\/\S+[^\n]*\n/.test(banner)) return;
       child.stdout?.off('data', onBanner);
       if (this.child === child) this.onReady();
     };

@@ -6,7 +6,7 @@
 import type { Embedder, RetrievalHit, Retriever } from '../types.js';
 import { linkedController, raceAbort, withTimeout } from './abort.js';
 import { AnswerCacheFile } from './answerCacheFile.js';
-import { OpenAIChatBackend, type ChatBackend } from './backend.js';
+import { OpenAIChatBackend } from './backend.js';
 import { BoundedCache, cachedAnswerBytes, digestKey, embeddingBytes } from './caches.js';
 import type { CachedAnswer, NegativeAnswer } from './caches.js';
 import { citedSources, extractiveBody, NOTHING_FOUND_ANSWER } from './citations.js';
@@ -27,6 +27,7 @@ import type {
   AnswerPipelineOptions,
   AnswerRequest,
   CacheOptions,
+  ChatBackend,
   EditorSelection,
   MetricsSnapshot,
   PipelineLimits,
@@ -37,6 +38,7 @@ import type {
   Turn,
 } from './types.js';
 import { errorMessage } from '../errorMessage.js';
+import { MAX_ANSWER_CHARS } from '../bounds.js';
 
 export const DEFAULT_LIMITS: PipelineLimits = {
   k: 6,
@@ -56,7 +58,7 @@ export const DEFAULT_LIMITS: PipelineLimits = {
   breakerCooldownMs: 30_000,
 };
 
-export const DEFAULT_TIMEOUTS: PipelineTimeouts = { retrievalMs: 5_000, firstTokenMs: 20_000, totalMs: 120_000 };
+export const DEFAULT_TIMEOUTS: PipelineTimeouts = { retrievalMs: 5_000, firstTokenMs: 20_000, idleTokenMs: 30_000, totalMs: 120_000 };
 
 export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
   enabled: true,
@@ -456,7 +458,9 @@ export class AnswerPipeline {
           text = await this.backend.stream(prompt.messages, {
             signal,
             firstTokenMs: this.timeouts.firstTokenMs,
+            idleTokenMs: this.timeouts.idleTokenMs,
             maxTokens: this.limits.maxAnswerTokens,
+            maxChars: MAX_ANSWER_CHARS,
             onFirstToken: () => this.record(timings, 'firstToken', generateStarted),
             onToken: (token) => {
               streamed += token;

@@ -10,7 +10,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_EXCLUDES } from '../discovery.js';
+import { DEFAULT_EXCLUDES, refusedIncludeEntry } from '../discovery.js';
 import { indexFolder } from '../indexer.js';
 import { ANSWER_CACHE_FILE } from '../pipeline/answerCacheFile.js';
 import { AnswerPipeline } from '../pipeline/answerPipeline.js';
@@ -367,6 +367,11 @@ export class Workspace {
     // Shown at once: discovery and the model's first load can take a while on a busy machine.
     this.emit({ type: 'indexState', state: { state: 'indexing', percent: 0, ...totalsOf(opened) } });
     const indexing = opened.options.indexing ?? {};
+    const include = (indexing.include ?? []).filter((entry) => {
+      const refused = refusedIncludeEntry(entry);
+      if (refused !== undefined) this.emit({ type: 'log', level: 'warn', message: refused });
+      return refused === undefined;
+    });
     const reports: FolderIndexReport[] = [];
     for (const [i, folder] of folders.entries()) {
       if (!folder.root) throw new Error(`the workspace folder ${folder.name} has no root to index (only its store ${folder.storeDir} is known)`);
@@ -375,8 +380,9 @@ export class Workspace {
         embedderSpec: opened.embedderSpec,
         discovery: {
           exclude: [...(indexing.defaultExcludes === false ? [] : DEFAULT_EXCLUDES), ...(indexing.exclude ?? [])],
-          include: indexing.include?.length ? indexing.include : undefined,
+          include: include.length > 0 ? include : undefined,
           maxFileBytes: indexing.maxFileBytes,
+          allowSecretFiles: indexing.allowSecretFiles,
         },
         chunking: indexing.chunking,
         checkpointFiles: indexing.checkpointFiles,
