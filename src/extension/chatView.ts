@@ -10,11 +10,15 @@ import {
   type ChatTurn,
   type FixAction,
   type HostToWebview,
+  type ProgressStep,
   type IndexStatus,
   type WebviewToHost,
 } from '../shared/chatProtocol.js';
+import type { Stage } from '../core/pipeline/types.js';
 import { AskFailure, type CoreProcessClient } from './coreProcess/client.js';
 import type { AskParams } from './coreProcess/protocol.js';
+import { adviceFor, type AdviceContext } from './failureAdvice.js';
+import { openSettings } from './settings.js';
 import { newNonce, webviewHtml } from './webviewHtml.js';
 
 export const CHAT_VIEW_ID = 'docent.chat';
@@ -29,6 +33,9 @@ export interface ChatHost {
   /** The core process, started. */
   core(): CoreProcessClient;
   backend(): BackendInfo;
+  /** Why the backend cannot answer at all (a remote endpoint without a model name), or undefined. */
+  backendProblem(): string | undefined;
+  adviceContext(): AdviceContext;
   indexStatus(): IndexStatus;
   log: vscode.LogOutputChannel;
   /** An answer finished: the status bar's latency and hit ratio changed. */
@@ -41,6 +48,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private readonly running = new Map<string, AbortController>();
   private readonly selections = new Map<string, AskParams['selection']>();
   private nextTurn = Date.now();
+  /** The webview said `ready` (its script runs and listens). */
+  private ready = false;
+  private focusWhenReady = false;
 
   constructor(
     private readonly extension: vscode.ExtensionContext,
@@ -64,7 +74,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       void this.receive(message);
     });
     view.onDidDispose(() => {
-      if (this.view === view) this.view = undefined;
+      if (this.view !== view) return;
+      this.view = undefined;
+      this.ready = false;
     });
   }
 
@@ -74,8 +86,26 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     this.post({ type: 'backend', backend: this.host.backend() });
   }
 
+  /** Shows the view with the caret in the question box (a view that is still loading focuses it once ready). */
   async reveal(): Promise<void> {
     await vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`);
+    this.focusWhenReady = true;
+    if (this.ready) this.focusInput();
+  }
+
+  /** Stops every streaming answer (the Stop keybinding outside the view). */
+  stopAnswers(): void {
+    for (const controller of this.running.values()) controller.abort();
+  }
+
+  private focusInput(): void {
+    this.focusWhenReady = false;
+    this.post({ type: 'focusInput' });
+  }
+
+  /** `docent.answering` lets the Stop keybinding apply only while something streams. */
+  private answeringChanged(): void {
+    void vscode.commands.executeCommand('setContext', 'docent.answering', this.running.size > 0);
   }
 
   async ask(question: string, selection?: AskParams['selection']): Promise<void> {
@@ -98,12 +128,37 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       ]);
     this.turns.push(turn);
     this.post({ type: 'turnStarted', turn });
+    const problem = this.host.backendProblem();
+    if (problem) {
+      // Never a quiet passages-only answer while the banner says questions go to a model.
+      turn.state = 'error';
+      turn.error = `${problem} Docent needs it to ask the model.`;
+      turn.actions = ['configureBackend', 'configureEndpoint'];
+      this.post({ type: 'failed', id, error: turn.error, actions: turn.actions });
+      this.save();
+      return;
+    }
     const controller = new AbortController();
     this.running.set(id, controller);
+    this.answeringChanged();
+    let step: ProgressStep | undefined;
+    const progress = (stage: Stage) => {
+      const next = stepOf(stage);
+      if (!next || next === step || turn.answer) return;
+      step = next;
+      const files = this.host.indexStatus().files;
+      const text = next === 'searching' ? (files > 0 ? `Searching ${files.toLocaleString('en-US')} files…` : 'Searching your docs…') : 'Waiting for the model…';
+      this.post({ type: 'progress', id, step: next, text });
+    };
     try {
       const outcome = await this.host.core().ask(
         { question, history, ...(selection ? { selection } : {}) },
         {
+          onStage: progress,
+          onPassages: (citations) => {
+            turn.passages = citations;
+            this.post({ type: 'passages', id, citations });
+          },
           onToken: (text) => {
             turn.answer += text;
             this.post({ type: 'delta', id, text });
@@ -118,8 +173,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       turn.state = 'done';
       turn.mode = outcome.mode;
       if (outcome.degradedReason) {
-        turn.degradedReason = outcome.degradedReason;
-        turn.actions = this.fixActions();
+        const advice = adviceFor(outcome.degradedCause, this.host.adviceContext());
+        turn.degradedReason = `${outcome.degradedReason.replace(/\.?$/, '.')}${advice.hint ? ` ${advice.hint}` : ''}`;
+        turn.actions = advice.actions;
       }
       this.post({ type: 'done', id, mode: outcome.mode, ...(turn.degradedReason ? { degradedReason: turn.degradedReason, actions: turn.actions } : {}) });
     } catch (error) {
@@ -129,32 +185,23 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       } else {
         turn.state = 'error';
         turn.error = (error as Error).message;
-        turn.actions = error instanceof AskFailure && error.reason === 'busy' ? ['retry'] : this.fixActions();
+        turn.actions = error instanceof AskFailure && error.reason === 'busy' ? ['retry'] : adviceFor(undefined, this.host.adviceContext()).actions;
         this.post({ type: 'failed', id, error: turn.error, actions: turn.actions });
       }
     } finally {
       this.running.delete(id);
+      this.answeringChanged();
       this.save();
       this.host.answered();
-    }
-  }
-
-  /** What could make a failed or degraded answer work, for the current backend. */
-  private fixActions(): FixAction[] {
-    switch (this.host.backend().kind) {
-      case 'local':
-        return ['startLocalServer', 'retry'];
-      case 'remote':
-        return ['setApiKey', 'configureEndpoint', 'retry'];
-      default:
-        return ['configureEndpoint', 'retry'];
     }
   }
 
   private async receive(message: WebviewToHost): Promise<void> {
     switch (message.type) {
       case 'ready':
+        this.ready = true;
         this.post({ type: 'init', turns: this.turns, index: this.host.indexStatus(), backend: this.host.backend(), examples: EXAMPLE_QUESTIONS });
+        if (this.focusWhenReady) this.focusInput();
         return;
       case 'ask':
         return this.ask(message.question.trim());
@@ -185,7 +232,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private async fix(action: FixAction): Promise<void> {
     const commands: Record<Exclude<FixAction, 'retry'>, () => Thenable<unknown>> = {
       setApiKey: () => vscode.commands.executeCommand('docent.setApiKey'),
-      configureEndpoint: () => vscode.commands.executeCommand('workbench.action.openSettings', 'docent.backend'),
+      configureEndpoint: () => openSettings(this.host.backend().kind === 'local' ? 'docent.localServer' : 'docent.remote'),
+      configureBackend: () => vscode.commands.executeCommand('docent.configureBackend'),
+      openTimeoutSetting: () => openSettings('docent.answer.firstTokenTimeoutSeconds'),
+      showLog: async () => this.host.log.show(true),
       startLocalServer: () => vscode.commands.executeCommand('docent.startLocalServer'),
       reindex: () => vscode.commands.executeCommand('docent.reindex'),
     };
@@ -234,4 +284,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   dispose(): void {
     for (const controller of this.running.values()) controller.abort();
   }
+}
+
+/** The pipeline's stages as the chat words them before the first token. */
+function stepOf(stage: Stage): ProgressStep | undefined {
+  if (stage === 'rewrite' || stage === 'embed' || stage === 'retrieve') return 'searching';
+  if (stage === 'prompt' || stage === 'queue' || stage === 'generate') return 'waiting';
+  return undefined;
 }

@@ -10,6 +10,8 @@ export type Command = (ctx: Ctx) => (...args: unknown[]) => unknown;
 
 const openChat: Command = (ctx) => () => ctx.chat.reveal();
 
+const stopAnswer: Command = (ctx) => () => ctx.chat.stopAnswers();
+
 const explainSelection: Command = (ctx) => async () => {
   const editor = vscode.window.activeTextEditor;
   if (!editor || editor.selection.isEmpty) {
@@ -101,6 +103,7 @@ const statusMenu: Command = (ctx) => async () => {
 /** Every command, by the name after `docent.`. */
 export const COMMANDS: Record<string, Command> = {
   openChat,
+  stopAnswer,
   explainSelection,
   reindex,
   pauseIndexing,

@@ -12,7 +12,7 @@ import type { HostLag } from './hostLag.js';
 import { Indexing } from './indexing.js';
 import { LocalServer } from './localServer.js';
 import { MetricsPanel, type MetricsSample } from './metricsPanel.js';
-import { backendInfo, backendKind, localServerSettings, workspaceOptions } from './settings.js';
+import { backendInfo, backendKind, backendProblem, firstTokenTimeoutSeconds, localServerSettings, remoteModel, workspaceOptions } from './settings.js';
 import { DocentStatusBar } from './statusBar.js';
 
 const API_KEY_SECRET = 'docent.apiKey';
@@ -53,6 +53,8 @@ export class Ctx implements vscode.Disposable {
       new ChatViewProvider(extension, {
         core: () => this.startedCore(),
         backend: backendInfo,
+        backendProblem,
+        adviceContext: () => ({ backend: backendKind(), model: remoteModel(), firstTokenTimeoutSeconds: firstTokenTimeoutSeconds(), localPort: localServerSettings().port }),
         indexStatus: () => this.indexing.status(),
         log: this.log,
         answered: () => void this.refreshAnswerStats().catch((error: Error) => this.log.warn(`answer statistics unavailable: ${error.message}`)),

@@ -27,6 +27,36 @@ export function localServerSettings(): { modelPath: string; port: number; autoSt
   };
 }
 
+export function firstTokenTimeoutSeconds(): number {
+  const seconds = section().get<number>('answer.firstTokenTimeoutSeconds', 20);
+  return Number.isFinite(seconds) ? Math.min(600, Math.max(1, seconds)) : 20;
+}
+
+export function remoteModel(): string {
+  return section().get<string>('remote.model', '').trim();
+}
+
+/**
+ * Why the configured backend cannot answer at all, or undefined: a remote backend needs an
+ * http(s) URL and a model name (without them questions would quietly get passages only).
+ */
+export function backendProblem(): string | undefined {
+  if (backendKind() !== 'remote') return undefined;
+  const baseUrl = section().get<string>('remote.baseUrl', '').trim();
+  if (!/^https?:\/\//.test(baseUrl)) return baseUrl ? `"docent.remote.baseUrl" (${baseUrl}) is not an http(s) URL.` : 'The remote backend has no endpoint: "docent.remote.baseUrl" is empty.';
+  if (!remoteModel()) return 'The remote backend has no model name: "docent.remote.model" is empty.';
+  return undefined;
+}
+
+/**
+ * Opens the Settings editor on `query` where Docent's machine-scoped settings live: in a remote
+ * window (Remote-SSH, WSL, containers, code-server) that is the Remote tab, not User.
+ */
+export function openSettings(query: string): Thenable<unknown> {
+  if (vscode.env.remoteName) return vscode.commands.executeCommand('workbench.action.openRemoteSettings', { query });
+  return vscode.commands.executeCommand('workbench.action.openSettings', { query });
+}
+
 /** What the chat view shows about where questions go; remote names the host. */
 export function backendInfo(): BackendInfo {
   const kind = backendKind();
@@ -90,6 +120,7 @@ export function workspaceOptions(folders: WorkspaceFolder[], workspaceFolders: r
     answers: {
       backend: backendConfig(apiKey),
       limits: { k: config.get<number>('answer.passages', 6), maxInFlight: config.get<number>('performance.maxConcurrentRequests', 2) },
+      timeouts: { firstTokenMs: firstTokenTimeoutSeconds() * 1000 },
       cache: {
         enabled: cache,
         answers: { maxEntries: config.get<number>('cache.answerEntries', 500), ttlMs: config.get<number>('cache.answerTtlSeconds', 3600) * 1000 },

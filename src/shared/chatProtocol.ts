@@ -13,13 +13,18 @@ import { isArrayOf, isLine, isObject, isOneOf, isOptionalString, isString, MAX_Q
 export type { AnswerMode, LocatedCitation };
 
 /** Something the user can do about a failed or degraded answer. */
-export type FixAction = 'setApiKey' | 'configureEndpoint' | 'retry' | 'startLocalServer' | 'reindex';
+export type FixAction = 'setApiKey' | 'configureEndpoint' | 'configureBackend' | 'openTimeoutSetting' | 'showLog' | 'retry' | 'startLocalServer' | 'reindex';
+
+/** A step of answering shown before the first token; the host words it (`text`). */
+export type ProgressStep = 'searching' | 'waiting';
 
 export interface ChatTurn {
   id: string;
   question: string;
   answer: string;
   citations: LocatedCitation[];
+  /** Every passage retrieval found for the question, numbered as the prompt numbers them ("Used N passages"). */
+  passages?: LocatedCitation[];
   /** Set when the answer finished; absent while it streams. */
   state: 'streaming' | 'done' | 'stopped' | 'error';
   mode?: AnswerMode;
@@ -48,12 +53,16 @@ export type HostToWebview =
   | { type: 'index'; index: IndexStatus }
   | { type: 'backend'; backend: BackendInfo }
   | { type: 'turnStarted'; turn: ChatTurn }
+  | { type: 'progress'; id: string; step: ProgressStep; text: string }
+  | { type: 'passages'; id: string; citations: LocatedCitation[] }
   | { type: 'delta'; id: string; text: string }
   | { type: 'sources'; id: string; citations: LocatedCitation[] }
   | { type: 'done'; id: string; mode: AnswerMode; degradedReason?: string; actions?: FixAction[] }
   | { type: 'stopped'; id: string }
   | { type: 'failed'; id: string; error: string; actions: FixAction[] }
-  | { type: 'cleared' };
+  | { type: 'cleared' }
+  /** Open Chat / the focus keybinding: put the caret in the question box. */
+  | { type: 'focusInput' };
 
 export type WebviewToHost =
   | { type: 'ready' }
@@ -65,7 +74,8 @@ export type WebviewToHost =
   | { type: 'copy'; text: string }
   | { type: 'fix'; action: FixAction };
 
-const FIX_ACTIONS: readonly FixAction[] = ['setApiKey', 'configureEndpoint', 'retry', 'startLocalServer', 'reindex'];
+const FIX_ACTIONS: readonly FixAction[] = ['setApiKey', 'configureEndpoint', 'configureBackend', 'openTimeoutSetting', 'showLog', 'retry', 'startLocalServer', 'reindex'];
+const PROGRESS_STEPS: readonly ProgressStep[] = ['searching', 'waiting'];
 const MODES: readonly AnswerMode[] = ['generated', 'extractive', 'retrieval-only'];
 const TURN_STATES: readonly ChatTurn['state'][] = ['streaming', 'done', 'stopped', 'error'];
 const INDEX_STATES: readonly IndexStatus['state'][] = ['idle', 'indexing', 'paused', 'ready', 'error', 'restricted'];
@@ -109,6 +119,7 @@ export function isChatTurn(value: unknown): value is ChatTurn {
     isString(value.question, MAX_QUESTION * 4) &&
     isString(value.answer) &&
     isCitations(value.citations) &&
+    (value.passages === undefined || isCitations(value.passages)) &&
     isOneOf(TURN_STATES, value.state) &&
     (value.mode === undefined || isOneOf(MODES, value.mode)) &&
     isOptionalString(value.degradedReason) &&
@@ -150,6 +161,10 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
       return isBackendInfo(value.backend);
     case 'turnStarted':
       return isChatTurn(value.turn);
+    case 'progress':
+      return isString(value.id, 100) && isOneOf(PROGRESS_STEPS, value.step) && isString(value.text, 500);
+    case 'passages':
+      return isString(value.id, 100) && isCitations(value.citations);
     case 'delta':
       return isString(value.id, 100) && isString(value.text);
     case 'sources':
@@ -166,6 +181,7 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
     case 'failed':
       return isString(value.id, 100) && isString(value.error, 10_000) && isActions(value.actions);
     case 'cleared':
+    case 'focusInput':
       return true;
     default:
       return false;

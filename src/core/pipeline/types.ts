@@ -56,12 +56,20 @@ export type Stage =
   | 'store'
   | 'total';
 
+/** Why an answer degraded, for front ends that offer a fix per failure (Set API key only for 401/403, …). */
+export interface DegradedCause {
+  kind: 'unreachable' | 'server-error' | 'rate-limited' | 'rejected' | 'malformed-stream' | 'truncated-stream' | 'timeout' | 'circuit-open';
+  /** The HTTP status the backend answered with, when it answered. */
+  status?: number;
+}
+
 export interface Answer {
   answer: string;
   citations: Citation[];
   cached: boolean;
   degraded: boolean;
   degradedReason?: string;
+  degradedCause?: DegradedCause;
   mode: AnswerMode;
   /** Milliseconds per stage that ran. */
   timings: Partial<Record<Stage, number>>;
@@ -69,10 +77,12 @@ export interface Answer {
 
 /**
  * Streamed while an answer is produced. The `token` texts concatenate to exactly `Answer.answer`;
- * `sources` comes once, after the last token.
+ * `passages` (what retrieval found, numbered as the prompt numbers them) comes once as soon as
+ * retrieval ends, before any token; `sources` comes once, after the last token.
  */
 export type AnswerEvent =
   | { type: 'token'; text: string }
+  | { type: 'passages'; citations: Citation[] }
   | { type: 'sources'; citations: Citation[] }
   | { type: 'status'; stage: Stage };
 

@@ -27,7 +27,7 @@ export const PROGRESS_INTERVAL_MS = 250;
 
 export type WorkspaceAnswer = Omit<Answer, 'citations'> & { citations: LocatedCitation[] };
 
-export type WorkspaceAnswerEvent = Exclude<AnswerEvent, { type: 'sources' }> | { type: 'sources'; citations: LocatedCitation[] };
+export type WorkspaceAnswerEvent = Exclude<AnswerEvent, { type: 'sources' | 'passages' }> | { type: 'sources' | 'passages'; citations: LocatedCitation[] };
 
 /** One folder's store as `docent info` describes it. */
 export interface StoreInfo {
@@ -153,7 +153,7 @@ export class Workspace {
     const locate = (citation: Citation): LocatedCitation => locatedCitation(opened.retriever, citation);
     const answering = opened.pipeline.ask(
       request,
-      onEvent && ((event) => onEvent(event.type === 'sources' ? { type: 'sources', citations: event.citations.map(locate) } : event)),
+      onEvent && ((event) => onEvent(event.type === 'sources' || event.type === 'passages' ? { type: event.type, citations: event.citations.map(locate) } : event)),
     );
     opened.answering.add(answering);
     try {
