@@ -44,7 +44,7 @@ const showMetrics: Command = (ctx) => async () => {
 
 const startLocalServer: Command = (ctx) => () => ctx.startLocalServer();
 
-const stopLocalServer: Command = (ctx) => () => ctx.server.stop();
+const stopLocalServer: Command = (ctx) => () => ctx.stopLocalServer();
 
 const setApiKey: Command = (ctx) => async () => {
   const key = await vscode.window.showInputBox({
