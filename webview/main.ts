@@ -284,7 +284,11 @@ class ChatApp {
       this.queuedNote.append(element('span', {}, `Queued: ${this.queued}`), button('Cancel', () => this.cancelQueued(), { class: 'link', id: 'cancel-queued' }));
     }
     this.notice.replaceChildren();
-    if (this.backend.kind === 'remote') {
+    if (this.backend.kind === 'remote' && this.backend.problem) {
+      this.notice.className = 'notice remote problem';
+      this.notice.append(element('strong', {}, 'Remote endpoint not usable: '), document.createTextNode(`${this.backend.problem} `));
+      this.notice.append(button(FIX_LABELS.configureBackend, () => vscode.postMessage({ type: 'fix', action: 'configureBackend' }), { class: 'link' }));
+    } else if (this.backend.kind === 'remote') {
       this.notice.className = 'notice remote';
       this.notice.append(element('strong', {}, 'Remote endpoint: '), document.createTextNode(`your questions and passages from your docs are sent to ${this.backend.host ?? 'a remote server'}.`));
     } else if (this.backend.kind === 'local') {
@@ -293,7 +297,7 @@ class ChatApp {
     } else {
       this.notice.className = 'notice';
       this.notice.append(document.createTextNode('No answer model is configured: Docent shows the most relevant passages. '));
-      this.notice.append(button('Configure endpoint', () => vscode.postMessage({ type: 'fix', action: 'configureEndpoint' }), { class: 'link' }));
+      this.notice.append(button(FIX_LABELS.configureBackend, () => vscode.postMessage({ type: 'fix', action: 'configureBackend' }), { class: 'link', id: 'configure-backend' }));
     }
     this.empty.hidden = this.turns.length > 0;
     if (this.turns.length === 0) this.renderEmpty();

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx.js';
+import { configureBackend as runSetup } from './setupFlow.js';
 
 export type Command = (ctx: Ctx) => (...args: unknown[]) => unknown;
 
@@ -85,7 +86,8 @@ const pullEmbeddingModel: Command = (ctx) => async () => {
   }
 };
 
-const configureBackend: Command = () => () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:docent.docent backend');
+const configureBackend: Command = (ctx) => () =>
+  runSetup({ apiKey: () => ctx.currentApiKey, setApiKey: (key) => ctx.setApiKey(key), startLocalServer: () => ctx.startLocalServer(), log: ctx.log });
 
 const statusMenu: Command = (ctx) => async () => {
   const paused = ctx.indexing.current?.state === 'paused';

@@ -109,6 +109,10 @@ export class Ctx implements vscode.Disposable {
     if (this.core.started) this.reconfigure();
   }
 
+  get currentApiKey(): string | undefined {
+    return this.apiKey;
+  }
+
   /** Applied before it is persisted: a question asked right after the input closes already uses it. */
   async setApiKey(key: string | undefined): Promise<void> {
     this.apiKey = key || undefined;

@@ -62,10 +62,11 @@ export function backendInfo(): BackendInfo {
   const kind = backendKind();
   if (kind !== 'remote') return { kind };
   const baseUrl = section().get<string>('remote.baseUrl', '');
+  const problem = backendProblem();
   try {
-    return { kind, host: new URL(baseUrl).host };
+    return { kind, host: new URL(baseUrl).host, ...(problem ? { problem } : {}) };
   } catch {
-    return { kind, host: baseUrl || '(no endpoint configured)' };
+    return { kind, host: baseUrl || '(no endpoint configured)', ...(problem ? { problem } : {}) };
   }
 }
 

@@ -46,6 +46,8 @@ export interface BackendInfo {
   kind: 'local' | 'remote' | 'none';
   /** For remote: the host questions and passages are sent to. */
   host?: string;
+  /** Why this backend cannot answer as configured (e.g. no model name). */
+  problem?: string;
 }
 
 export type HostToWebview =
@@ -142,7 +144,7 @@ function isIndexStatus(value: unknown): value is IndexStatus {
 }
 
 function isBackendInfo(value: unknown): value is BackendInfo {
-  return isObject(value) && isOneOf(BACKENDS, value.kind) && (value.host === undefined || isString(value.host, 1024));
+  return isObject(value) && isOneOf(BACKENDS, value.kind) && (value.host === undefined || isString(value.host, 1024)) && (value.problem === undefined || isString(value.problem, 1024));
 }
 
 export function isHostToWebview(value: unknown): value is HostToWebview {

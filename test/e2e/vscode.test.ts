@@ -325,15 +325,146 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
       const banner = degraded.locator('.degraded');
       await banner.waitFor({ timeout: 10_000 });
       assert.match(await banner.innerText(), /Extractive answer/);
-      for (const action of ['setApiKey', 'configureEndpoint', 'retry']) {
-        assert.equal(await banner.locator(`button[data-action="${action}"]`).count(), 1, `the degraded answer offers ${action}`);
-      }
+      assert.match(await banner.innerText(), /HTTP 503/);
+      assert.equal(await banner.locator('button[data-action="retry"]').count(), 1, 'a 5xx offers Retry');
+      assert.equal(await banner.locator('button[data-action="setApiKey"]').count(), 0, 'a 5xx is not an API key problem');
       await page.screenshot({ path: path.join(RESULTS, 'e2e-remote-degraded.png') });
+
+      // A 401 names its status once and offers the key; Retry replaces nothing but asks again.
+      stub.defaultFault = { kind: 'ok' };
+      stub.script({ kind: 'status', status: 401 });
+      const refused = await ask('Who approves production deploys?');
+      const keyBanner = refused.locator('.degraded');
+      await keyBanner.waitFor({ timeout: 10_000 });
+      assert.equal((await keyBanner.innerText()).match(/401/g)?.length, 2, `the status once, the server's message once: ${await keyBanner.innerText()}`);
+      assert.equal(await keyBanner.locator('button[data-action="setApiKey"]').count(), 1, 'a 401 offers Set API key');
+      await page.screenshot({ path: path.join(RESULTS, 'e2e-remote-401.png') });
     } finally {
       writeMachineSettings({});
       await stub.close();
     }
     await chat.locator('#privacy-notice:not(.remote)').waitFor({ timeout: 30_000 });
+  });
+
+  test('Open Chat focuses the question box, and Ctrl+Alt+D does from the editor', async () => {
+    const focusedId = () => chat.evaluate(() => (document.hasFocus() ? (document.activeElement?.id ?? '') : '(frame not focused)'));
+    await page.locator('.monaco-editor .view-lines').first().click();
+    assert.notEqual(await focusedId(), 'question');
+    await runCommand('Docent: Open Chat');
+    await waitUntil('the question box to have the focus after Open Chat', async () => (await focusedId()) === 'question', 10_000);
+    await page.keyboard.type('typed straight away');
+    assert.equal(await chat.locator('#question').inputValue(), 'typed straight away');
+    await chat.fill('#question', '');
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+Alt+KeyD');
+    await waitUntil('the question box to have the focus after Ctrl+Alt+D', async () => (await focusedId()) === 'question', 10_000);
+    await page.screenshot({ path: path.join(RESULTS, 'e2e-open-chat-focus.png') });
+  });
+
+  test('a slow backend shows the passages and the stage text before the first token; a remote backend without a model says so', async () => {
+    const stub = await FaultInjectingOpenAIServer.start({ tokenDelayMs: 5 });
+    try {
+      writeMachineSettings({ 'docent.backend': 'remote', 'docent.remote.baseUrl': stub.baseURL, 'docent.remote.model': 'slow-model', 'docent.answer.firstTokenTimeoutSeconds': 60 });
+      await chat.locator('#privacy-notice.remote:not(.problem)').waitFor({ timeout: 30_000 });
+      stub.defaultFault = { kind: 'slowFirstToken', delayMs: 8_000 };
+      const question = 'How is the on-call rotation scheduled?';
+      await chat.fill('#question', question);
+      await chat.press('#question', 'Enter');
+      const turn = chat.locator('.turn', { has: chat.locator('.question', { hasText: question }) }).last();
+      await turn.locator('.progress', { hasText: 'Waiting for the model…' }).waitFor({ timeout: 7_000 });
+      await turn.locator('details.passages[open] button.cite').first().waitFor({ timeout: 5_000 });
+      assert.match(await turn.locator('details.passages summary').innerText(), /^Found \d+ passages?$/);
+      assert.equal(await turn.locator('.answer').getAttribute('aria-busy'), 'true', 'no token has arrived yet');
+      assert.equal(stub.streamRequests.at(-1)?.body.model, 'slow-model');
+      await page.screenshot({ path: path.join(RESULTS, 'e2e-slow-backend.png') });
+      await turn.locator('.answer[aria-busy="false"]').waitFor({ timeout: 60_000 });
+      assert.equal(await turn.locator('.degraded').count(), 0, 'a 60 s first-token timeout waited for the slow model');
+      assert.match(await turn.locator('details.passages summary').innerText(), /^Used \d+ passages?$/);
+
+      // No model name: an error that says so, never a quiet passages-only answer.
+      writeMachineSettings({ 'docent.backend': 'remote', 'docent.remote.baseUrl': stub.baseURL });
+      await chat.locator('#privacy-notice.problem', { hasText: 'docent.remote.model' }).waitFor({ timeout: 30_000 });
+      const before = stub.streamRequests.length;
+      const failed = await ask('Where are the runbooks?');
+      assert.match(await failed.locator('.error').innerText(), /no model name: "docent\.remote\.model" is empty/);
+      assert.equal(stub.streamRequests.length, before, 'nothing was sent');
+      await page.screenshot({ path: path.join(RESULTS, 'e2e-remote-no-model.png') });
+      // Its settings link opens the Remote tab (code-server is a remote window), on the setting itself.
+      await failed.locator('button[data-action="configureEndpoint"]').click();
+      const editor = page.locator('.settings-editor');
+      await editor.waitFor({ timeout: 20_000 });
+      await page.locator('.settings-editor .setting-item-contents', { hasText: 'Model name sent to the remote endpoint' }).first().waitFor({ timeout: 20_000 });
+      assert.match(await page.locator('.settings-editor .settings-tabs-widget .action-item.checked').innerText(), /Remote/);
+      await page.screenshot({ path: path.join(RESULTS, 'e2e-remote-settings-link.png') });
+      await page.keyboard.press('Control+KeyW');
+    } finally {
+      writeMachineSettings({});
+      await stub.close();
+    }
+    await chat.locator('#privacy-notice:not(.remote)').waitFor({ timeout: 30_000 });
+  });
+
+  test('Configure Backend in a remote window: URL, a model picked from /v1/models, API key, live test, Remote settings', async () => {
+    const stub = await FaultInjectingOpenAIServer.start({ tokenDelayMs: 5, models: ['stub-model-a', 'stub-model-b'] });
+    const quickInput = page.locator('.quick-input-widget');
+    const input = quickInput.locator('input');
+    try {
+      await runCommand('Docent: Configure Backend');
+      await quickInput.locator('.monaco-list-row', { hasText: 'Remote endpoint' }).waitFor({ timeout: 10_000 });
+      await input.fill('Remote endpoint');
+      await page.keyboard.press('Enter');
+      await quickInput.locator('.quick-input-title', { hasText: 'endpoint URL' }).waitFor({ timeout: 10_000 });
+      await input.fill(stub.baseURL);
+      await page.keyboard.press('Enter');
+      await quickInput.locator('.monaco-list-row', { hasText: 'stub-model-b' }).waitFor({ timeout: 15_000 });
+      assert.equal(await quickInput.locator('.monaco-list-row', { hasText: /^stub-model-a/ }).count(), 1, 'every served model is offered');
+      await page.screenshot({ path: path.join(RESULTS, 'e2e-setup-models.png') });
+      await input.fill('stub-model-b');
+      await page.keyboard.press('Enter');
+      const keyInput = page.locator('.quick-input-widget input[type="password"]');
+      await keyInput.waitFor({ timeout: 10_000 });
+      await keyInput.fill('sk-setup-key');
+      await page.keyboard.press('Enter');
+      const done = page.locator('.notification-toast', { hasText: 'stub-model-b at 127.0.0.1' });
+      await done.waitFor({ timeout: 30_000 });
+      assert.match(await done.innerText(), /answered the test request in \d+ ms\. Saved in the Remote settings/);
+      await page.screenshot({ path: path.join(RESULTS, 'e2e-setup-done.png') });
+      const test = stub.requests.at(-1)!;
+      assert.equal(test.body.model, 'stub-model-b');
+      assert.equal(test.headers.authorization, 'Bearer sk-setup-key');
+      // Machine settings of the remote side, where machine-scoped settings are read; not the local User file.
+      const machine = JSON.parse(readFileSync(path.join(scratch, 'user-data', 'Machine', 'settings.json'), 'utf8')) as Record<string, unknown>;
+      assert.equal(machine['docent.backend'], 'remote');
+      assert.equal(machine['docent.remote.baseUrl'], stub.baseURL);
+      assert.equal(machine['docent.remote.model'], 'stub-model-b');
+      assert.deepEqual(settingsFilesWith('docent.backend').map(({ file }) => path.relative(scratch, file)), [path.join('user-data', 'Machine', 'settings.json')]);
+      const turn = await ask('How do I rotate the API signing keys?');
+      assert.equal(await turn.locator('.degraded').count(), 0, await turn.innerText());
+      assert.equal(stub.streamRequests.at(-1)?.body.model, 'stub-model-b');
+      assert.equal(stub.streamRequests.at(-1)?.headers.authorization, 'Bearer sk-setup-key');
+    } finally {
+      writeMachineSettings({});
+      await stub.close();
+    }
+    await chat.locator('#privacy-notice:not(.remote)').waitFor({ timeout: 30_000 });
+  });
+
+  test('a local server that cannot start (wrong model folder) stops retrying and says why in a notification', async () => {
+    const missing = path.join(scratch, 'no-such-model-folder');
+    try {
+      writeMachineSettings({ 'docent.backend': 'local', 'docent.localServer.modelPath': missing, 'docent.localServer.port': 20_000 + Math.floor(Math.random() * 20_000) });
+      await chat.locator('#privacy-notice', { hasText: 'local server on this machine' }).waitFor({ timeout: 30_000 });
+      await runCommand('Docent: Start Local Server');
+      const toast = page.locator('.notification-toast', { hasText: 'could not start' });
+      await toast.waitFor({ timeout: 60_000 });
+      const text = await toast.innerText();
+      assert.match(text, /3 tries, stopped trying/);
+      assert.ok(text.includes(`model folder not found: ${missing}`), `the server's own message is the cause: ${text}`);
+      await page.screenshot({ path: path.join(RESULTS, 'e2e-local-server-failed.png') });
+      await toast.locator('.codicon-notifications-clear, .codicon-close').first().click().catch(() => undefined);
+    } finally {
+      writeMachineSettings({});
+    }
   });
 
   test('Start Local Server runs docent serve, the chat answers from it, and Stop Local Server stops it', async () => {
