@@ -70,6 +70,7 @@ class ChatApp {
   private readonly passagesOpen = new Map<string, boolean>();
   private renderScheduled = false;
 
+  private readonly title = element('div', { class: 'conversation-title', id: 'conversation-title' });
   private readonly notice = element('div', { class: 'notice', id: 'privacy-notice' });
   /** The one scrolling region: the toolbar above and the composer below it always stay in view. */
   private readonly scroller = element('div', { class: 'scroller', id: 'scroller' });
@@ -90,7 +91,11 @@ class ChatApp {
 
   constructor(root: HTMLElement) {
     const toolbar = element('div', { class: 'toolbar' });
-    toolbar.append(button('New chat', () => vscode.postMessage({ type: 'newChat' }), { id: 'new-chat' }));
+    toolbar.append(
+      this.title,
+      button('Past chats', () => vscode.postMessage({ type: 'history' }), { id: 'history', title: 'Open, rename, delete or export earlier conversations' }),
+      button('New chat', () => vscode.postMessage({ type: 'newChat' }), { id: 'new-chat', title: 'Start a new conversation; this one stays in Past chats' }),
+    );
     const composer = element('form', { class: 'composer' });
     composer.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -133,8 +138,11 @@ class ChatApp {
         this.index = message.index;
         this.backend = message.backend;
         this.examples = message.examples;
+        this.title.textContent = message.title || 'New conversation';
+        this.title.title = this.title.textContent;
         this.log.replaceChildren();
         this.turnNodes.clear();
+        this.progress.clear();
         for (const turn of this.turns) this.renderTurn(turn);
         this.scrollToEnd();
         break;
@@ -144,12 +152,25 @@ class ChatApp {
       case 'backend':
         this.backend = message.backend;
         break;
-      case 'turnStarted':
-        this.turns.push(message.turn);
-        this.renderTurn(message.turn);
-        this.scrollToEnd();
+      case 'turnStarted': {
+        const replaced = message.replaces === undefined ? -1 : this.turns.findIndex((turn) => turn.id === message.replaces);
+        const old = message.replaces === undefined ? undefined : this.turnNodes.get(message.replaces);
+        if (replaced >= 0 && old) {
+          // Retry: the new answer takes the old one's place instead of repeating the question below.
+          this.turns.splice(replaced, 1, message.turn);
+          this.turnNodes.delete(message.replaces!);
+          const node = element('article', { class: 'turn', 'data-turn': message.turn.id });
+          old.replaceWith(node);
+          this.turnNodes.set(message.turn.id, node);
+          this.renderTurn(message.turn);
+        } else {
+          this.turns.push(message.turn);
+          this.renderTurn(message.turn);
+          this.scrollToEnd();
+        }
         this.announce('Docent is answering…');
         break;
+      }
       case 'progress':
         if (!this.turn(message.id)) return;
         this.progress.set(message.id, message.text);
@@ -188,12 +209,6 @@ class ChatApp {
       case 'failed':
         this.finish(message.id, { state: 'error', error: message.error, actions: message.actions });
         this.announce(`Docent could not answer: ${message.error}`);
-        break;
-      case 'cleared':
-        this.turns = [];
-        this.log.replaceChildren();
-        this.turnNodes.clear();
-        this.input.focus();
         break;
       case 'focusInput':
         this.input.focus();

@@ -17,13 +17,12 @@ import {
 import type { Stage } from '../core/pipeline/types.js';
 import { AskFailure, type CoreProcessClient } from './coreProcess/client.js';
 import type { AskParams } from './coreProcess/protocol.js';
+import { Conversations, conversationMarkdown, type Conversation } from './conversations.js';
 import { adviceFor, type AdviceContext } from './failureAdvice.js';
 import { openSettings } from './settings.js';
 import { newNonce, webviewHtml } from './webviewHtml.js';
 
 export const CHAT_VIEW_ID = 'docent.chat';
-const TURNS_KEY = 'docent.chat.turns';
-const MAX_KEPT_TURNS = 50;
 /** Turns sent as history with a follow-up question; the pipeline trims further to its token budget. */
 const HISTORY_TURNS = 6;
 
@@ -44,7 +43,7 @@ export interface ChatHost {
 
 export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
-  private turns: ChatTurn[];
+  private readonly conversations: Conversations;
   private readonly running = new Map<string, AbortController>();
   private readonly selections = new Map<string, AskParams['selection']>();
   private nextTurn = Date.now();
@@ -56,9 +55,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     private readonly extension: vscode.ExtensionContext,
     private readonly host: ChatHost,
   ) {
-    const stored = extension.workspaceState.get<ChatTurn[]>(TURNS_KEY, []);
-    // A reload interrupts whatever was streaming.
-    this.turns = stored.map((turn) => (turn.state === 'streaming' ? { ...turn, state: 'stopped' } : turn));
+    this.conversations = new Conversations(extension.workspaceState);
+  }
+
+  /** The turns of the conversation on screen. */
+  private get turns(): ChatTurn[] {
+    return this.conversations.current.turns;
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -108,7 +110,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     void vscode.commands.executeCommand('setContext', 'docent.answering', this.running.size > 0);
   }
 
-  async ask(question: string, selection?: AskParams['selection']): Promise<void> {
+  /** Asks in the current conversation; `replaces` (Retry) puts the new turn where that one was. */
+  async ask(question: string, selection?: AskParams['selection'], replaces?: string): Promise<void> {
     const id = `t${this.nextTurn++}`;
     const turn: ChatTurn = {
       id,
@@ -119,15 +122,21 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       ...(selection ? { selection: { path: selection.path, languageId: selection.languageId } } : {}),
     };
     if (selection) this.selections.set(id, selection);
-    const history = this.turns
+    const earlier = replaces === undefined ? this.turns : this.turns.slice(0, Math.max(0, this.turns.findIndex((candidate) => candidate.id === replaces)));
+    const history = earlier
       .filter((earlier) => earlier.state === 'done')
       .slice(-HISTORY_TURNS)
       .flatMap((earlier) => [
         { role: 'user' as const, content: earlier.question },
         { role: 'assistant' as const, content: earlier.answer },
       ]);
-    this.turns.push(turn);
-    this.post({ type: 'turnStarted', turn });
+    const replaced = replaces === undefined ? -1 : this.turns.findIndex((earlier) => earlier.id === replaces && earlier.state !== 'streaming');
+    if (replaced >= 0) {
+      this.turns.splice(replaced, 1, turn);
+      this.selections.delete(replaces!);
+    } else this.turns.push(turn);
+    this.conversations.touched(turn);
+    this.post({ type: 'turnStarted', turn, ...(replaced >= 0 ? { replaces } : {}) });
     const problem = this.host.backendProblem();
     if (problem) {
       // Never a quiet passages-only answer while the banner says questions go to a model.
@@ -200,7 +209,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     switch (message.type) {
       case 'ready':
         this.ready = true;
-        this.post({ type: 'init', turns: this.turns, index: this.host.indexStatus(), backend: this.host.backend(), examples: EXAMPLE_QUESTIONS });
+        this.postInit();
         if (this.focusWhenReady) this.focusInput();
         return;
       case 'ask':
@@ -210,15 +219,14 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         return;
       case 'retry': {
         const turn = this.turns.find((candidate) => candidate.id === message.id);
-        if (turn) return this.ask(turn.question, this.selections.get(turn.id));
+        if (turn) return this.ask(turn.question, this.selections.get(turn.id), turn.id);
         return;
       }
       case 'newChat':
-        for (const controller of this.running.values()) controller.abort();
-        this.turns = [];
-        this.save();
-        this.post({ type: 'cleared' });
+        this.newChat();
         return;
+      case 'history':
+        return this.showConversations();
       case 'openCitation':
         return this.openCitation(message.folder, message.path, message.startLine, message.endLine);
       case 'copy':
@@ -241,7 +249,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     };
     if (action === 'retry') {
       const last = [...this.turns].reverse().find((turn) => turn.state !== 'streaming');
-      if (last) await this.ask(last.question, this.selections.get(last.id));
+      if (last) await this.ask(last.question, this.selections.get(last.id), last.id);
       return;
     }
     await commands[action]();
@@ -266,7 +274,74 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   private save(): void {
-    void this.extension.workspaceState.update(TURNS_KEY, this.turns.slice(-MAX_KEPT_TURNS));
+    this.conversations.save();
+  }
+
+  private postInit(): void {
+    const { title } = this.conversations.current;
+    this.post({ type: 'init', turns: this.turns, index: this.host.indexStatus(), backend: this.host.backend(), examples: EXAMPLE_QUESTIONS, title });
+  }
+
+  /** New chat: the current conversation is kept in Past Chats; an answer still streaming is stopped. */
+  newChat(): void {
+    this.stopAnswers();
+    this.conversations.startNew();
+    this.postInit();
+    this.focusInput();
+  }
+
+  private openConversation(conversation: Conversation): void {
+    if (conversation.id !== this.conversations.current.id) this.stopAnswers();
+    this.conversations.open(conversation.id);
+    this.postInit();
+  }
+
+  /** Past Chats: pick one to open; its buttons rename, export or delete it. */
+  async showConversations(): Promise<void> {
+    const rename: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('edit'), tooltip: 'Rename' };
+    const exportMarkdown: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('markdown'), tooltip: 'Export as Markdown' };
+    const remove: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('trash'), tooltip: 'Delete' };
+    type Item = vscode.QuickPickItem & { conversation: Conversation };
+    const pick = vscode.window.createQuickPick<Item>();
+    pick.title = 'Docent: Past Chats';
+    pick.placeholder = 'Open a conversation of this workspace';
+    const fill = () => {
+      const currentId = this.conversations.current.id;
+      pick.items = this.conversations.all().map((conversation) => ({
+        label: conversation.title || '(empty conversation)',
+        description: `${conversation.turns.length} question${conversation.turns.length === 1 ? '' : 's'}${conversation.id === currentId ? ' · open' : ''}`,
+        detail: new Date(conversation.updatedAt).toLocaleString(),
+        buttons: [rename, exportMarkdown, remove],
+        conversation,
+      }));
+    };
+    fill();
+    pick.onDidAccept(() => {
+      const chosen = pick.selectedItems[0];
+      pick.hide();
+      if (chosen) this.openConversation(chosen.conversation);
+    });
+    pick.onDidTriggerItemButton(async ({ button, item }) => {
+      if (button === exportMarkdown) {
+        pick.hide();
+        const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: conversationMarkdown(item.conversation) });
+        await vscode.window.showTextDocument(document, { preview: false });
+      } else if (button === rename) {
+        pick.hide();
+        const title = await vscode.window.showInputBox({ title: 'Docent: rename conversation', value: item.conversation.title, validateInput: (value) => (value.trim() ? undefined : 'A name, please') });
+        if (title === undefined) return;
+        this.conversations.rename(item.conversation.id, title);
+        if (item.conversation.id === this.conversations.current.id) this.postInit();
+      } else if (button === remove) {
+        const wasCurrent = item.conversation.id === this.conversations.current.id;
+        if (wasCurrent) this.stopAnswers();
+        this.conversations.delete(item.conversation.id);
+        if (wasCurrent) this.postInit();
+        fill();
+      }
+    });
+    pick.onDidHide(() => pick.dispose());
+    pick.show();
   }
 
   private html(webview: vscode.Webview): string {

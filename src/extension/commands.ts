@@ -13,6 +13,16 @@ const openChat: Command = (ctx) => () => ctx.chat.reveal();
 
 const stopAnswer: Command = (ctx) => () => ctx.chat.stopAnswers();
 
+const newChat: Command = (ctx) => async () => {
+  await ctx.chat.reveal();
+  ctx.chat.newChat();
+};
+
+const showConversations: Command = (ctx) => async () => {
+  await ctx.chat.reveal();
+  await ctx.chat.showConversations();
+};
+
 const explainSelection: Command = (ctx) => async () => {
   const editor = vscode.window.activeTextEditor;
   if (!editor || editor.selection.isEmpty) {
@@ -106,6 +116,8 @@ const statusMenu: Command = (ctx) => async () => {
 export const COMMANDS: Record<string, Command> = {
   openChat,
   stopAnswer,
+  newChat,
+  showConversations,
   explainSelection,
   reindex,
   pauseIndexing,

@@ -51,10 +51,12 @@ export interface BackendInfo {
 }
 
 export type HostToWebview =
-  | { type: 'init'; turns: ChatTurn[]; index: IndexStatus; backend: BackendInfo; examples: string[] }
+  /** The whole view: on ready, New chat, and when another conversation is opened. */
+  | { type: 'init'; turns: ChatTurn[]; index: IndexStatus; backend: BackendInfo; examples: string[]; title?: string }
   | { type: 'index'; index: IndexStatus }
   | { type: 'backend'; backend: BackendInfo }
-  | { type: 'turnStarted'; turn: ChatTurn }
+  /** `replaces`: Retry puts the new turn where that one was. */
+  | { type: 'turnStarted'; turn: ChatTurn; replaces?: string }
   | { type: 'progress'; id: string; step: ProgressStep; text: string }
   | { type: 'passages'; id: string; citations: LocatedCitation[] }
   | { type: 'delta'; id: string; text: string }
@@ -62,7 +64,6 @@ export type HostToWebview =
   | { type: 'done'; id: string; mode: AnswerMode; degradedReason?: string; actions?: FixAction[] }
   | { type: 'stopped'; id: string }
   | { type: 'failed'; id: string; error: string; actions: FixAction[] }
-  | { type: 'cleared' }
   /** Open Chat / the focus keybinding: put the caret in the question box. */
   | { type: 'focusInput' };
 
@@ -72,6 +73,8 @@ export type WebviewToHost =
   | { type: 'stop'; id: string }
   | { type: 'retry'; id: string }
   | { type: 'newChat' }
+  /** Past Chats (the host shows them in a quick pick). */
+  | { type: 'history' }
   | { type: 'openCitation'; folder: string; path: string; startLine: number; endLine: number }
   | { type: 'copy'; text: string }
   | { type: 'fix'; action: FixAction };
@@ -155,14 +158,15 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
         isArrayOf(value.turns, isChatTurn) &&
         isIndexStatus(value.index) &&
         isBackendInfo(value.backend) &&
-        isArrayOf(value.examples, (item): item is string => isString(item, 500))
+        isArrayOf(value.examples, (item): item is string => isString(item, 500)) &&
+        (value.title === undefined || isString(value.title, 500))
       );
     case 'index':
       return isIndexStatus(value.index);
     case 'backend':
       return isBackendInfo(value.backend);
     case 'turnStarted':
-      return isChatTurn(value.turn);
+      return isChatTurn(value.turn) && (value.replaces === undefined || isString(value.replaces, 100));
     case 'progress':
       return isString(value.id, 100) && isOneOf(PROGRESS_STEPS, value.step) && isString(value.text, 500);
     case 'passages':
@@ -182,7 +186,6 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
       return isString(value.id, 100);
     case 'failed':
       return isString(value.id, 100) && isString(value.error, 10_000) && isActions(value.actions);
-    case 'cleared':
     case 'focusInput':
       return true;
     default:
@@ -195,6 +198,7 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
   switch (value.type) {
     case 'ready':
     case 'newChat':
+    case 'history':
       return true;
     case 'ask':
       return isString(value.question, MAX_QUESTION) && value.question.trim().length > 0;

@@ -411,12 +411,39 @@ describe('chat webview in Chromium', { skip }, () => {
     }
   });
 
-  test('new chat clears the conversation; no CSP violations and no page errors', async () => {
+  test('Retry puts the new answer in place of the old turn', async () => {
+    const order = () => page.locator('.turn').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-turn')));
+    const before = await order();
+    const at = before.indexOf('t3');
+    assert.ok(at >= 0 && at < before.length - 1, 't3 is not the last turn');
+    await hostSends({ type: 'turnStarted', turn: { id: 't3r', question: 'Q3', answer: '', citations: [], state: 'streaming' }, replaces: 't3' });
+    const after = await order();
+    assert.equal(after.length, before.length, 'no duplicate turn');
+    assert.equal(after[at], 't3r');
+    assert.ok(!after.includes('t3'));
+    await hostSends({ type: 'done', id: 't3r', mode: 'retrieval-only' });
+  });
+
+  test('new chat and past chats: the host opens another conversation with its title; no CSP violations and no page errors', async () => {
     await clearSent();
     await page.locator('#new-chat').click();
-    assert.deepEqual(await sent(), [{ type: 'newChat' }]);
-    await hostSends({ type: 'cleared' });
+    await page.locator('#history').click();
+    assert.deepEqual(await sent(), [{ type: 'newChat' }, { type: 'history' }]);
+    await hostSends({ type: 'init', turns: [], index: { state: 'ready', files: 12, chunks: 80 }, backend: { kind: 'none' }, examples: ['How do I rotate keys?'] });
     assert.equal(await page.locator('.turn').count(), 0);
+    assert.equal(await page.locator('#conversation-title').innerText(), 'New conversation');
+    await hostSends({
+      type: 'init',
+      turns: [{ id: 'old1', question: 'Where are the runbooks?', answer: 'In ops/.', citations: [], state: 'done', mode: 'generated' }],
+      index: { state: 'ready', files: 12, chunks: 80 },
+      backend: { kind: 'none' },
+      examples: [],
+      title: 'Where are the runbooks?',
+    });
+    assert.equal(await page.locator('.turn').count(), 1);
+    assert.equal(await page.locator('#conversation-title').innerText(), 'Where are the runbooks?');
+    assert.ok(await page.locator('#new-chat').isVisible(), 'New chat stays in view');
+    await hostSends({ type: 'init', turns: [], index: { state: 'ready', files: 12, chunks: 80 }, backend: { kind: 'none' }, examples: [] });
     const resultsDir = path.join(ROOT, 'test-results');
     mkdirSync(resultsDir, { recursive: true });
     await page.screenshot({ path: path.join(resultsDir, 'webview-chromium.png') });
