@@ -363,6 +363,7 @@ class ChatApp {
     if (waiting) answer.append(element('div', { class: 'progress' }, this.progress.get(turn.id) ?? '…'));
     else answer.innerHTML = renderMarkdown(turn.answer);
     linkCitations(answer, turn.citations);
+    if (turn.state !== 'streaming') addCodeActions(answer);
 
     const parts: HTMLElement[] = [question];
     if (turn.degradedReason) {
@@ -554,6 +555,21 @@ class CitationPreview {
 
 function citeButtonOf(target: EventTarget | null): HTMLElement | undefined {
   return target instanceof Element ? ((target.closest('button.cite') as HTMLElement | null) ?? undefined) : undefined;
+}
+
+/** Copy and Insert at Cursor on every code block of a finished answer. */
+function addCodeActions(root: HTMLElement): void {
+  for (const pre of Array.from(root.querySelectorAll('pre'))) {
+    const code = pre.textContent ?? '';
+    const bar = element('div', { class: 'code-actions' });
+    bar.append(
+      button('Copy', () => vscode.postMessage({ type: 'copy', text: code }), { 'data-action': 'copy-code', 'aria-label': 'Copy the code' }),
+      button('Insert at Cursor', () => vscode.postMessage({ type: 'insert', text: code }), { 'data-action': 'insert-code', 'aria-label': 'Insert the code at the cursor in the editor' }),
+    );
+    const block = element('div', { class: 'code-block' });
+    pre.replaceWith(block);
+    block.append(bar, pre);
+  }
 }
 
 /** Turns `[n]` in the rendered answer (outside code) into buttons that open source n. */

@@ -50,6 +50,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   /** The webview said `ready` (its script runs and listens). */
   private ready = false;
   private focusWhenReady = false;
+  /** Insert at Cursor's target while the chat has the focus. */
+  private lastEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
+  private readonly editorWatch = vscode.window.onDidChangeActiveTextEditor((editor) => {
+    if (editor) this.lastEditor = editor;
+  });
 
   constructor(
     private readonly extension: vscode.ExtensionContext,
@@ -232,6 +237,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       case 'copy':
         await vscode.env.clipboard.writeText(message.text);
         return;
+      case 'insert':
+        return this.insertAtCursor(message.text);
       case 'fix':
         return this.fix(message.action);
     }
@@ -253,6 +260,23 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       return;
     }
     await commands[action]();
+  }
+
+  /** Into the active editor, or the one last active before the chat took the focus, at each cursor. */
+  private async insertAtCursor(text: string): Promise<void> {
+    const editor = vscode.window.activeTextEditor ?? (this.lastEditor && !this.lastEditor.document.isClosed ? this.lastEditor : undefined);
+    if (!editor) {
+      void vscode.window.showInformationMessage('Docent: open an editor to insert the code into.');
+      return;
+    }
+    const inserted = await editor.edit((edit) => {
+      for (const selection of editor.selections) edit.replace(selection, text);
+    });
+    if (!inserted) {
+      void vscode.window.showWarningMessage(`Docent could not insert into ${vscode.workspace.asRelativePath(editor.document.uri)} (read-only?).`);
+      return;
+    }
+    await vscode.window.showTextDocument(editor.document, editor.viewColumn);
   }
 
   private async openCitation(folderName: string, relativePath: string, startLine: number, endLine: number): Promise<void> {
@@ -357,6 +381,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   dispose(): void {
+    this.editorWatch.dispose();
     for (const controller of this.running.values()) controller.abort();
   }
 }

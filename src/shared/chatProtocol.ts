@@ -77,6 +77,8 @@ export type WebviewToHost =
   | { type: 'history' }
   | { type: 'openCitation'; folder: string; path: string; startLine: number; endLine: number }
   | { type: 'copy'; text: string }
+  /** Insert at Cursor: the text goes into the editor the user last worked in. */
+  | { type: 'insert'; text: string }
   | { type: 'fix'; action: FixAction };
 
 const FIX_ACTIONS: readonly FixAction[] = ['setApiKey', 'configureEndpoint', 'configureBackend', 'openTimeoutSetting', 'showLog', 'retry', 'startLocalServer', 'reindex'];
@@ -214,6 +216,7 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
         value.endLine >= value.startLine
       );
     case 'copy':
+    case 'insert':
       return isString(value.text);
     case 'fix':
       return isOneOf(FIX_ACTIONS, value.action);

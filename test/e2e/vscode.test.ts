@@ -467,6 +467,59 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000
     }
   });
 
+  test('a code block in an answer is inserted at the cursor of the editor', async () => {
+    const stub = await FaultInjectingOpenAIServer.start({ respond: (body) => (body.stream ? 'Rotate them with:\n\n```bash\ndocent-keys rotate --all\n```\n\nSee [1].' : body.messages.at(-1)!.content) });
+    try {
+      writeMachineSettings({ 'docent.backend': 'remote', 'docent.remote.baseUrl': stub.baseURL, 'docent.remote.model': 'code-model' });
+      await chat.locator('#privacy-notice.remote:not(.problem)').waitFor({ timeout: 30_000 });
+      await runCommand('File: New Untitled Text File');
+      await page.locator('.monaco-editor.focused').waitFor({ timeout: 10_000 });
+      await page.keyboard.type('before: ');
+      const turn = await ask('Which command rotates every signing key?');
+      const insert = turn.locator('.code-block button[data-action="insert-code"]');
+      await insert.waitFor({ timeout: 10_000 });
+      await insert.click();
+      await page.locator('.monaco-editor .view-lines', { hasText: 'docent-keys rotate --all' }).first().waitFor({ timeout: 10_000 });
+      assert.match(await page.locator('.monaco-editor.focused .view-lines').first().innerText(), /before: docent-keys rotate --all/);
+      await page.screenshot({ path: path.join(RESULTS, 'e2e-insert-at-cursor.png') });
+      await page.keyboard.press('Control+KeyZ');
+      await runCommand('View: Revert and Close Editor');
+    } finally {
+      writeMachineSettings({});
+      await stub.close();
+    }
+    await chat.locator('#privacy-notice:not(.remote)').waitFor({ timeout: 30_000 });
+  });
+
+  test('New chat keeps the old conversation; after a reload Past Chats switches between the two', async () => {
+    const firstCount = await chat.locator('.turn').count();
+    assert.ok(firstCount > 0);
+    await chat.locator('#new-chat').click();
+    await chat.locator('.turn').first().waitFor({ state: 'detached', timeout: 10_000 });
+    assert.equal(await chat.locator('#conversation-title').innerText(), 'New conversation');
+    await ask('What does the glossary say about tenants?');
+    assert.equal(await chat.locator('.turn').count(), 1);
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    chat = await chatFrame();
+    await chat.locator('.turn').first().waitFor({ timeout: 30_000 });
+    assert.equal(await chat.locator('#conversation-title').innerText(), 'What does the glossary say about tenants?');
+    const pickConversation = async (title: RegExp) => {
+      await chat.locator('#history').click();
+      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: path.join(RESULTS, 'e2e-past-chats.png') });
+      await row.click();
+    };
+    await pickConversation(/How do I rotate the API signing keys\?/);
+    await waitUntil('the first conversation to open', async () => (await chat.locator('.turn').count()) === firstCount, 10_000);
+    assert.match(await chat.locator('.turn .question').first().innerText(), /How do I rotate the API signing keys\?/);
+    await pickConversation(/What does the glossary say about tenants\?/);
+    await waitUntil('the second conversation to open', async () => (await chat.locator('.turn').count()) === 1, 10_000);
+    assert.match(await chat.locator('.turn .question').first().innerText(), /glossary/);
+    await page.screenshot({ path: path.join(RESULTS, 'e2e-conversations.png') });
+  });
+
   test('Start Local Server runs docent serve, the chat answers from it, and Stop Local Server stops it', async () => {
     const modelDir = path.join(scratch, 'tiny-decoder');
     // Byte-level tokens: the context must hold the prompt with its passages.

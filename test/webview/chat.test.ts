@@ -172,6 +172,15 @@ describe('chat webview in Chromium', { skip }, () => {
     await clearSent();
     await page.locator('[data-turn="t1"] .turn-actions button').click();
     assert.equal((await sent())[0]?.type, 'copy');
+    // Each code block of the finished answer: Copy and Insert at Cursor, with the code's own text.
+    await clearSent();
+    await answer.locator('.code-block button[data-action="copy-code"]').click();
+    await answer.locator('.code-block button[data-action="insert-code"]').click();
+    const code = '# rotate every key\nexport KEYS="all"\n';
+    assert.deepEqual(await sent(), [
+      { type: 'copy', text: code },
+      { type: 'insert', text: code },
+    ]);
     assert.equal(await page.locator('#stop').isVisible(), false);
   });
 
