@@ -408,7 +408,11 @@ class ChatApp {
     details.open = this.passagesOpen.get(turn.id) ?? waiting;
     const count = `${passages.length} passage${passages.length === 1 ? '' : 's'}`;
     details.append(element('summary', {}, turn.state === 'streaming' ? `Found ${count}` : `Used ${count}`));
-    details.addEventListener('toggle', () => this.passagesOpen.set(turn.id, details.open));
+    // Setting `open` above fires a toggle event too; only the reader's own toggles are remembered.
+    const initial = details.open;
+    details.addEventListener('toggle', () => {
+      if (details.open !== initial) this.passagesOpen.set(turn.id, details.open);
+    });
     const list = element('ol', { class: 'passage-list', 'aria-label': 'Passages' });
     for (const passage of passages) {
       const item = element('li', { value: String(passage.n) });

@@ -101,16 +101,31 @@ const configureBackend: Command = (ctx) => () =>
 
 const statusMenu: Command = (ctx) => async () => {
   const paused = ctx.indexing.current?.state === 'paused';
+  const separator = (label: string) => ({ label, kind: vscode.QuickPickItemKind.Separator, command: '' });
   const items: (vscode.QuickPickItem & { command: string })[] = [
+    separator('Chat'),
     { label: '$(comment-discussion) Open Chat', command: 'docent.openChat' },
+    { label: '$(add) New Chat', command: 'docent.newChat' },
+    { label: '$(history) Past Chats', command: 'docent.showConversations' },
+    separator('Index'),
     { label: '$(sync) Reindex Workspace', command: 'docent.reindex' },
     paused ? { label: '$(debug-continue) Resume Indexing', command: 'docent.resumeIndexing' } : { label: '$(debug-pause) Pause Indexing', command: 'docent.pauseIndexing' },
-    { label: '$(graph) Show Metrics', command: 'docent.showMetrics' },
+    { label: '$(clear-all) Clear Cache', command: 'docent.clearCache' },
+    separator('Backend'),
     { label: '$(settings-gear) Configure Backend', command: 'docent.configureBackend' },
+    { label: '$(key) Set API Key', command: 'docent.setApiKey' },
+    ctx.server.running
+      ? { label: '$(debug-stop) Stop Local Server', command: 'docent.stopLocalServer' }
+      : { label: '$(play) Start Local Server', command: 'docent.startLocalServer' },
+    separator('Diagnostics'),
+    { label: '$(graph) Show Metrics', command: 'docent.showMetrics' },
+    { label: '$(output) Show Log', command: 'docent.showLog' },
   ];
   const choice = await vscode.window.showQuickPick(items, { title: 'Docent', placeHolder: ctx.backendLabel() });
   if (choice) await vscode.commands.executeCommand(choice.command);
 };
+
+const showLog: Command = (ctx) => () => ctx.log.show(true);
 
 /** Every command, by the name after `docent.`. */
 export const COMMANDS: Record<string, Command> = {
@@ -130,4 +145,5 @@ export const COMMANDS: Record<string, Command> = {
   pullEmbeddingModel,
   configureBackend,
   statusMenu,
+  showLog,
 };

@@ -291,6 +291,11 @@ describe('chat webview in Chromium', { skip }, () => {
     assert.equal(await page.locator('[data-turn="tp"] .progress').count(), 0, 'the stage text gives way to the answer');
     assert.equal(await page.locator('[data-turn="tp"] .sources').count(), 0);
     assert.equal(await list.locator('summary').innerText(), 'Used 2 passages');
+    assert.equal(await list.evaluate((node) => (node as HTMLDetailsElement).open), false, 'folded once the answer is there');
+    await list.locator('summary').click();
+    await hostSends({ type: 'delta', id: 'tp', text: '' });
+    await nextFrame();
+    assert.equal(await list.evaluate((node) => (node as HTMLDetailsElement).open), true, "the reader's choice survives a re-render");
     assert.equal(await list.locator('li').count(), 2);
   });
 

@@ -106,12 +106,13 @@ export class AnswerPipeline {
   private readonly breaker: CircuitBreaker;
   private readonly conversations: ConversationHistory;
   private readonly sharedCache: RedisSecondLevel | undefined;
-  private readonly stats = new PipelineMetrics();
+  private readonly stats: PipelineMetrics;
   private singleFlightJoins = 0;
   private singleFlightRuns = 0;
   private warnedEmbedderMismatch = false;
 
   constructor(options: AnswerPipelineOptions) {
+    this.stats = options.metrics ?? new PipelineMetrics();
     this.retriever = options.retriever;
     this.embedder = options.embedder;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -227,6 +228,11 @@ export class AnswerPipeline {
       conversations: this.conversations.size,
       ...(this.sharedCache ? { sharedCacheConnected: this.sharedCache.connected } : {}),
     };
+  }
+
+  /** The counters and latency histograms, for a pipeline that replaces this one to carry on with. */
+  get recorder(): PipelineMetrics {
+    return this.stats;
   }
 
   prometheus(): string {

@@ -1,5 +1,6 @@
 /** Public shapes of the answer pipeline. Nothing here imports `vscode`. */
 import type { Embedder, Retriever } from '../types.js';
+import type { PipelineMetrics } from './pipelineMetrics.js';
 
 export interface Turn {
   role: 'user' | 'assistant';
@@ -169,6 +170,8 @@ export interface AnswerPipelineOptions {
   timeouts?: Partial<PipelineTimeouts>;
   tokenCounter?: TokenCounter;
   logger?: PipelineLogger;
+  /** Counters and latency histograms to carry on with (a pipeline rebuilt by new settings keeps its history). */
+  metrics?: PipelineMetrics;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half-open';

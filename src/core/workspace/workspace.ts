@@ -98,7 +98,7 @@ export class Workspace {
       // The old stores' run must have stopped (and finished any commit) before new stores open the same folders.
       this.opened = this.scheduler.stop().then(() => this.openAll(options));
     } else {
-      this.opened = old.then(async (opened) => ({ ...opened, options, pipeline: await this.createPipeline(options, opened), answering: new Set() }));
+      this.opened = old.then(async (opened) => ({ ...opened, options, pipeline: await this.createPipeline(options, opened, opened.pipeline), answering: new Set() }));
     }
     const replaced = await old.catch(() => undefined);
     await this.retire(replaced, reopen);
@@ -245,9 +245,11 @@ export class Workspace {
     return { ...partial, pipeline: await this.createPipeline(options, partial), answering: new Set() };
   }
 
-  private async createPipeline(options: WorkspaceOptions, parts: Pick<Opened, 'retriever' | 'embedder'>): Promise<AnswerPipeline> {
+  /** `previous`: the pipeline being replaced, whose metrics the new one continues (Show Metrics survives a settings change). */
+  private async createPipeline(options: WorkspaceOptions, parts: Pick<Opened, 'retriever' | 'embedder'>, previous?: AnswerPipeline): Promise<AnswerPipeline> {
     const answers = options.answers ?? {};
     return new AnswerPipeline({
+      ...(previous ? { metrics: previous.recorder } : {}),
       retriever: parts.retriever,
       embedder: parts.embedder,
       backend: answers.backend ? await withServedModel(answers.backend) : undefined,
