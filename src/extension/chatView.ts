@@ -26,7 +26,8 @@ export const CHAT_VIEW_ID = 'docent.chat';
 /** Turns sent as history with a follow-up question; the pipeline trims further to its token budget. */
 const HISTORY_TURNS = 6;
 
-const EXAMPLE_QUESTIONS = ['How do I get started?', 'Where is the configuration documented?', 'How do I run the tests?'];
+/** Until the index can suggest questions from its own headings. */
+const GENERIC_EXAMPLES = ['How do I get started?', 'Where is the configuration documented?', 'How do I run the tests?'];
 
 export interface ChatHost {
   /** The core process, started. */
@@ -36,6 +37,8 @@ export interface ChatHost {
   backendProblem(): string | undefined;
   adviceContext(): AdviceContext;
   indexStatus(): IndexStatus;
+  /** Example questions from the index (none while the core process is not running). */
+  examples(): Promise<string[]>;
   log: vscode.LogOutputChannel;
   /** An answer finished: the status bar's latency and hit ratio changed. */
   answered(): void;
@@ -50,6 +53,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   /** The webview said `ready` (its script runs and listens). */
   private ready = false;
   private focusWhenReady = false;
+  private examples: string[] = GENERIC_EXAMPLES;
   /** Insert at Cursor's target while the chat has the focus. */
   private lastEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
   private readonly editorWatch = vscode.window.onDidChangeActiveTextEditor((editor) => {
@@ -89,8 +93,18 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   /** Pushes index or backend changes to the view. */
   refresh(): void {
-    this.post({ type: 'index', index: this.host.indexStatus() });
+    const index = this.host.indexStatus();
+    this.post({ type: 'index', index });
     this.post({ type: 'backend', backend: this.host.backend() });
+    if (index.state === 'ready' && index.chunks > 0) void this.refreshExamples();
+  }
+
+  /** The empty view's examples, from the workspace's headings once there is an index. */
+  private async refreshExamples(): Promise<void> {
+    const questions = await this.host.examples().catch(() => []);
+    if (questions.length === 0 || JSON.stringify(questions) === JSON.stringify(this.examples)) return;
+    this.examples = questions;
+    if (this.turns.length === 0) this.postInit();
   }
 
   /** Shows the view with the caret in the question box (a view that is still loading focuses it once ready). */
@@ -303,7 +317,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   private postInit(): void {
     const { title } = this.conversations.current;
-    this.post({ type: 'init', turns: this.turns, index: this.host.indexStatus(), backend: this.host.backend(), examples: EXAMPLE_QUESTIONS, title });
+    this.post({ type: 'init', turns: this.turns, index: this.host.indexStatus(), backend: this.host.backend(), examples: this.examples, title });
   }
 
   /** New chat: the current conversation is kept in Past Chats; an answer still streaming is stopped. */

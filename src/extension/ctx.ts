@@ -67,6 +67,7 @@ export class Ctx implements vscode.Disposable {
         backendProblem,
         adviceContext: () => ({ backend: backendKind(), model: remoteModel(), firstTokenTimeoutSeconds: firstTokenTimeoutSeconds(), localPort: localServerSettings().port }),
         indexStatus: () => this.indexing.status(),
+        examples: () => this.core.examples(),
         log: this.log,
         answered: () => void this.refreshAnswerStats().catch((error: Error) => this.log.warn(`answer statistics unavailable: ${error.message}`)),
       }),

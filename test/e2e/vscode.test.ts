@@ -509,6 +509,13 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
     await chat.locator('#new-chat').click();
     await chat.locator('.turn').first().waitFor({ state: 'detached', timeout: 10_000 });
     assert.equal(await chat.locator('#conversation-title').innerText(), 'New conversation');
+    // The empty view's examples come from the workspace's own headings (examples/docs has an FAQ), not generic ones.
+    const examples = chat.locator('.examples button');
+    await examples.first().waitFor({ timeout: 10_000 });
+    const offered = await examples.allInnerTexts();
+    assert.ok(offered.some((text) => /on-call schedule|What does “/.test(text)), `examples from the docs' headings: ${offered.join(' | ')}`);
+    assert.ok(!offered.includes('How do I get started?'), 'not the generic examples');
+    await page.screenshot({ path: path.join(RESULTS, 'e2e-examples.png') });
     await ask('What does the glossary say about tenants?');
     assert.equal(await chat.locator('.turn').count(), 1);
     await page.reload();

@@ -14,6 +14,7 @@ import { indexFolder } from '../indexer.js';
 import { ANSWER_CACHE_FILE } from '../pipeline/answerCacheFile.js';
 import { AnswerPipeline } from '../pipeline/answerPipeline.js';
 import { withServedModel } from '../pipeline/backend.js';
+import { exampleQuestions } from './exampleQuestions.js';
 import type { Answer, AnswerEvent, AnswerRequest, Citation, LocatedCitation, MetricsSnapshot } from '../pipeline/types.js';
 import { DEFAULT_FUSION, HybridRetriever } from '../search/hybrid.js';
 import { MultiFolderRetriever } from '../search/multiFolderRetriever.js';
@@ -203,6 +204,12 @@ export class Workspace {
     return [...opened.stores].flatMap(([name, store]) =>
       [...store.allChunks()].map((chunk) => (prefixed ? { ...chunk, path: `${name}/${chunk.path}` } : chunk)),
     );
+  }
+
+  /** Questions for an empty chat, from this workspace's own headings (exampleQuestions.ts). */
+  async exampleQuestions(count = 3): Promise<string[]> {
+    const opened = await this.ensureOpened();
+    return exampleQuestions([...opened.stores.values()].flatMap((store) => [...store.allChunks()]), count);
   }
 
   clearCache(): void {

@@ -121,6 +121,21 @@ export class CoreProcessClient {
     });
   }
 
+  /** Example questions from the index's headings; none before the core process runs. */
+  examples(): Promise<string[]> {
+    if (!this.child) return Promise.resolve([]);
+    const id = String(this.nextId++);
+    return new Promise((resolve, reject) => {
+      this.replies.set(id, {
+        receive: (message) => {
+          if (message.type === 'examples') resolve(message.questions);
+        },
+        fail: reject,
+      });
+      this.post({ type: 'examples', id });
+    });
+  }
+
   pullModel(repoId: string, cacheDir: string, onProgress: (message: string) => void, signal?: AbortSignal): Promise<string> {
     const id = String(this.nextId++);
     return new Promise((resolve, reject) => {
@@ -214,6 +229,7 @@ export class CoreProcessClient {
         this.asks.delete(message.id);
         return pending?.reject(new AskFailure(message.message, message.reason));
       }
+      case 'examples':
       case 'metrics': {
         const reply = this.replies.get(message.id);
         this.replies.delete(message.id);

@@ -62,6 +62,9 @@ class CoreProcess {
         return;
       case 'clearCache':
         return this.workspace?.clearCache();
+      case 'examples':
+        void this.examples(message.id);
+        return;
       case 'pullModel':
         void this.pull(message.id, message.repoId, message.cacheDir);
         return;
@@ -95,6 +98,11 @@ class CoreProcess {
     } finally {
       this.asks.delete(id);
     }
+  }
+
+  private async examples(id: string): Promise<void> {
+    const questions = await this.workspace?.exampleQuestions().catch(() => []) ?? [];
+    send({ type: 'examples', id, questions });
   }
 
   private async metrics(id: string): Promise<void> {

@@ -24,6 +24,7 @@ export type HostToCoreProcess =
   | { type: 'cancelAsk'; id: string }
   | { type: 'metrics'; id: string }
   | { type: 'clearCache' }
+  | { type: 'examples'; id: string }
   | { type: 'pullModel'; id: string; repoId: string; cacheDir: string }
   | { type: 'cancelPull'; id: string };
 
@@ -37,6 +38,7 @@ export type CoreProcessToHost =
   | { type: 'answered'; id: string; mode: AnswerMode; degradedReason?: string; degradedCause?: DegradedCause }
   | { type: 'askFailed'; id: string; message: string; reason: AskFailureReason }
   | { type: 'metrics'; id: string; metrics: MetricsSnapshot | null; totals: IndexTotals }
+  | { type: 'examples'; id: string; questions: string[] }
   | { type: 'pullProgress'; id: string; message: string }
   | { type: 'pulled'; id: string; folder?: string; error?: string; cancelled?: boolean }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
