@@ -405,8 +405,9 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       const editor = page.locator('.settings-editor');
       await editor.waitFor({ timeout: 20_000 });
       await page.locator('.settings-editor .setting-item-contents', { hasText: 'Model name sent to the remote endpoint' }).first().waitFor({ timeout: 20_000 });
-      assert.match(await page.locator('.settings-editor .settings-tabs-widget .action-item.checked').innerText(), /Remote/);
       await page.screenshot({ path: path.join(RESULTS, 'e2e-remote-settings-link.png') });
+      const tab = page.locator('.settings-editor .settings-tabs-widget .checked, .settings-editor .settings-tabs-widget [aria-checked="true"]').first();
+      assert.match(await tab.innerText({ timeout: 5_000 }), /Remote/);
       await page.keyboard.press('Control+KeyW');
     } finally {
       writeMachineSettings({});
@@ -444,12 +445,14 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       assert.equal(test.body.model, 'stub-model-b');
       assert.equal(test.headers.authorization, 'Bearer sk-setup-key');
       // Machine settings of the remote side, where machine-scoped settings are read; not the local User file.
-      const machine = JSON.parse(readFileSync(path.join(scratch, 'user-data', 'Machine', 'settings.json'), 'utf8')) as Record<string, unknown>;
+      const machineFile = readFileSync(path.join(scratch, 'user-data', 'Machine', 'settings.json'), 'utf8');
+      const machine = JSON.parse(machineFile) as Record<string, unknown>;
       assert.equal(machine['docent.backend'], 'remote');
       assert.equal(machine['docent.remote.baseUrl'], stub.baseURL);
       assert.equal(machine['docent.remote.model'], 'stub-model-b');
       assert.deepEqual(settingsFilesWith('docent.backend').map(({ file }) => path.relative(scratch, file)), [path.join('user-data', 'Machine', 'settings.json')]);
-      const turn = await ask('How do I rotate the API signing keys?');
+      // A question not asked before: ask() waits on the last turn with this text.
+      const turn = await ask('Who may rotate the API signing keys after setup?');
       assert.equal(await turn.locator('.degraded').count(), 0, await turn.innerText());
       assert.equal(stub.streamRequests.at(-1)?.body.model, 'stub-model-b');
       assert.equal(stub.streamRequests.at(-1)?.headers.authorization, 'Bearer sk-setup-key');
