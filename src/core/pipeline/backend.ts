@@ -158,12 +158,16 @@ function toBackendFailure(error: unknown, midStream: boolean): BackendFailure {
     if (error.status === 429) {
       const wait = retryAfterMs(error);
       const when = wait === undefined ? '' : `; it asks to retry in ${Math.ceil(wait / 1000)} s`;
-      return new BackendFailure('rate-limited', `the backend is rate-limiting (HTTP 429)${when}`, { cause: error });
+      return new BackendFailure('rate-limited', `the backend is rate-limiting (HTTP 429)${when}`, { cause: error, status: 429 });
     }
     if (error.status !== undefined && error.status >= 500) {
-      return new BackendFailure('server-error', `the backend failed (HTTP ${error.status})`, { cause: error });
+      return new BackendFailure('server-error', `the backend failed (HTTP ${error.status})`, { cause: error, status: error.status });
     }
-    if (error.status !== undefined) return new BackendFailure('rejected', `the backend rejected the request (HTTP ${error.status}): ${error.message}`, { cause: error });
+    if (error.status !== undefined) {
+      // The client's message starts with the status again ("401 Incorrect API key"): say it once.
+      const detail = error.message.replace(new RegExp(`^${error.status}\\s*`), '').trim();
+      return new BackendFailure('rejected', `the backend rejected the request (HTTP ${error.status})${detail ? `: ${detail}` : ''}`, { cause: error, status: error.status });
+    }
     return new BackendFailure('malformed-stream', `the backend reported an error mid-stream: ${error.message}`, { cause: error });
   }
   if (error instanceof SyntaxError) return new BackendFailure('malformed-stream', 'the backend sent a malformed stream chunk', { cause: error });

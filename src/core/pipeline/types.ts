@@ -1,6 +1,7 @@
 /** Public shapes of the answer pipeline. Nothing here imports `vscode`. */
 import type { Embedder, Retriever } from '../types.js';
 import type { ChatMessage } from './prompt.js';
+import type { PipelineMetrics } from './pipelineMetrics.js';
 
 export interface Turn {
   role: 'user' | 'assistant';
@@ -57,12 +58,20 @@ export type Stage =
   | 'store'
   | 'total';
 
+/** Why an answer degraded, for front ends that offer a fix per failure (Set API key only for 401/403, …). */
+export interface DegradedCause {
+  kind: 'unreachable' | 'server-error' | 'rate-limited' | 'rejected' | 'malformed-stream' | 'truncated-stream' | 'timeout' | 'circuit-open';
+  /** The HTTP status the backend answered with, when it answered. */
+  status?: number;
+}
+
 export interface Answer {
   answer: string;
   citations: Citation[];
   cached: boolean;
   degraded: boolean;
   degradedReason?: string;
+  degradedCause?: DegradedCause;
   mode: AnswerMode;
   /** Milliseconds per stage that ran. */
   timings: Partial<Record<Stage, number>>;
@@ -70,10 +79,12 @@ export interface Answer {
 
 /**
  * Streamed while an answer is produced. The `token` texts concatenate to exactly `Answer.answer`;
- * `sources` comes once, after the last token.
+ * `passages` (what retrieval found, numbered as the prompt numbers them) comes once as soon as
+ * retrieval ends, before any token; `sources` comes once, after the last token.
  */
 export type AnswerEvent =
   | { type: 'token'; text: string }
+  | { type: 'passages'; citations: Citation[] }
   | { type: 'sources'; citations: Citation[] }
   | { type: 'status'; stage: Stage };
 
@@ -114,6 +125,17 @@ export interface CacheLevelOptions {
   maxEntries: number;
   maxBytes: number;
   ttlMs: number;
+}
+
+/** Where the answer cache persists (answerCacheFile.ts); here so the browser-side protocol imports no Node code. */
+export interface PersistentCacheOptions {
+  file: string;
+  maxBytes: number;
+  /**
+   * What the entries were computed over (the folders and their stores): a file written for
+   * another set of folders is ignored, since its entries' generations count another index.
+   */
+  scope: string;
 }
 
 export interface CacheOptions {
@@ -166,6 +188,8 @@ export interface AnswerPipelineOptions {
   timeouts?: Partial<PipelineTimeouts>;
   tokenCounter?: TokenCounter;
   logger?: PipelineLogger;
+  /** Counters and latency histograms to carry on with (a pipeline rebuilt by new settings keeps its history). */
+  metrics?: PipelineMetrics;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half-open';

@@ -16,6 +16,7 @@ import { ANSWER_CACHE_FILE } from '../pipeline/answerCacheFile.js';
 import { AnswerPipeline } from '../pipeline/answerPipeline.js';
 import { withServedModel } from '../pipeline/backend.js';
 import { citationFromHit } from '../pipeline/prompt.js';
+import { exampleQuestions } from './exampleQuestions.js';
 import type { Answer, AnswerEvent, AnswerRequest, Citation, LocatedCitation, MetricsSnapshot } from '../pipeline/types.js';
 import { DEFAULT_FUSION, HybridRetriever } from '../search/hybrid.js';
 import { MultiFolderRetriever } from '../search/multiFolderRetriever.js';
@@ -34,7 +35,7 @@ export const PROGRESS_INTERVAL_MS = 250;
 
 export type WorkspaceAnswer = Omit<Answer, 'citations'> & { citations: LocatedCitation[] };
 
-export type WorkspaceAnswerEvent = Exclude<AnswerEvent, { type: 'sources' }> | { type: 'sources'; citations: LocatedCitation[] };
+export type WorkspaceAnswerEvent = Exclude<AnswerEvent, { type: 'sources' | 'passages' }> | { type: 'sources' | 'passages'; citations: LocatedCitation[] };
 
 /** One folder's store as `docent info` describes it. */
 export interface StoreInfo {
@@ -128,7 +129,7 @@ export class Workspace {
       // The old stores' run must have stopped (and finished any commit) before new stores open the same folders.
       this.opened = this.scheduler.stop().then(() => this.openAll(options));
     } else {
-      this.opened = old.then(async (opened) => ({ ...opened, options, pipeline: await this.createPipeline(options, opened), answering: new Set() }));
+      this.opened = old.then(async (opened) => ({ ...opened, options, pipeline: await this.createPipeline(options, opened, opened.pipeline), answering: new Set() }));
     }
     const replaced = await old.catch(() => undefined);
     await this.retire(replaced, reopen);
@@ -190,7 +191,7 @@ export class Workspace {
     const locate = (citation: Citation): LocatedCitation => locatedCitation(opened.retriever, citation);
     const answering = opened.pipeline.ask(
       request,
-      onEvent && ((event) => onEvent(event.type === 'sources' ? { type: 'sources', citations: event.citations.map(locate) } : event)),
+      onEvent && ((event) => onEvent(event.type === 'sources' || event.type === 'passages' ? { type: event.type, citations: event.citations.map(locate) } : event)),
     );
     opened.answering.add(answering);
     try {
@@ -271,6 +272,12 @@ export class Workspace {
     };
   }
 
+  /** Questions for an empty chat, from this workspace's own headings (exampleQuestions.ts). */
+  async exampleQuestions(count = 3): Promise<string[]> {
+    const opened = await this.ensureOpened();
+    return exampleQuestions([...opened.stores.values()].flatMap((store) => [...store.allChunks()]), count);
+  }
+
   clearCache(): void {
     void this.opened?.then((opened) => opened.pipeline.clearCache(), () => undefined);
   }
@@ -321,7 +328,8 @@ export class Workspace {
     return { ...partial, pipeline: await this.createPipeline(options, partial), answering: new Set() };
   }
 
-  private async createPipeline(options: WorkspaceOptions, parts: Pick<Opened, 'retriever' | 'embedder'>): Promise<AnswerPipeline> {
+  /** `previous`: the pipeline being replaced, whose metrics the new one continues (Show Metrics survives a settings change). */
+  private async createPipeline(options: WorkspaceOptions, parts: Pick<Opened, 'retriever' | 'embedder'>, previous?: AnswerPipeline): Promise<AnswerPipeline> {
     const answers = options.answers ?? {};
     const persistentBytes = answers.persistentCacheBytes ?? DEFAULT_PERSISTENT_CACHE_BYTES;
     const first = options.folders[0];
@@ -334,6 +342,7 @@ export class Workspace {
           }
         : undefined;
     const pipeline = new AnswerPipeline({
+      ...(previous ? { metrics: previous.recorder } : {}),
       retriever: parts.retriever,
       embedder: parts.embedder,
       backend: answers.backend ? await withServedModel(answers.backend) : undefined,
