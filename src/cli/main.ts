@@ -10,6 +10,7 @@ import { pullModel, defaultModelCacheDir } from '../core/embedding/pullModel.js'
 import type { IndexReport } from '../core/indexer.js';
 import { describeDevice, DEVICE_CHOICES } from '../core/onnx/session.js';
 import { StoreError } from '../core/store.js';
+import { escapeControlCharacters } from '../core/terminalText.js';
 import type { RetrievalHit } from '../core/types.js';
 import { EMBEDDER_CHOICES, EmbedderChoiceError } from '../core/workspace/embedderChoice.js';
 import type { WorkspaceDependencies, WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
@@ -27,7 +28,7 @@ export interface CliIo {
 const DEVICE_HELP = DEVICE_CHOICES.join('|');
 const EMBEDDER_HELP = EMBEDDER_CHOICES;
 const USAGE = `usage:
-  docent index <folder> --store <dir> [--json] [--embedder ${EMBEDDER_HELP}] [--device ${DEVICE_HELP}] [--device-id N]
+  docent index <folder> --store <dir> [--include <glob>]... [--exclude <glob>]... [--json] [--embedder ${EMBEDDER_HELP}] [--device ${DEVICE_HELP}] [--device-id N]
   docent query "<text>" --store <dir> [--k 10] [--json] [--device ${DEVICE_HELP}] [--device-id N]
   docent query --batch <file> --store <dir> [--k 10] --json
   docent ask "<question>" --store <dir> [--endpoint URL --model NAME] [--k 8] [--json]   (API key: DOCENT_API_KEY)
@@ -106,18 +107,28 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     embedder: { type: 'string' },
     device: { type: 'string' },
     'device-id': { type: 'string' },
+    include: { type: 'string', multiple: true },
+    exclude: { type: 'string', multiple: true },
   });
   if (positionals.length !== 1) throw new UsageError('index takes exactly one folder');
+  for (const glob of [...(values.include ?? []), ...(values.exclude ?? [])]) {
+    if (glob.trim() === '') throw new UsageError('--include and --exclude need a glob, e.g. --include "docs/**" --exclude "**/drafts/**"');
+  }
   if (!values.store) throw new UsageError('--store <dir> is required');
   const folder = path.resolve(positionals[0]!);
   const device = deviceFlag(values.device);
-  const skips: string[] = [];
   const progress = io.progress;
-  const options: WorkspaceOptions = { folders: [storeFolder(values.store, folder)], createStores: true, embedder: values.embedder ?? 'default', device, deviceId: deviceIdFlag(values['device-id']) };
+  const options: WorkspaceOptions = {
+    folders: [storeFolder(values.store, folder)],
+    createStores: true,
+    embedder: values.embedder ?? 'default',
+    device,
+    deviceId: deviceIdFlag(values['device-id']),
+    indexing: { includeGlobs: values.include, exclude: values.exclude },
+  };
   const report = await withWorkspace(options, async (workspace) => (await workspace.index(undefined, signal))[0]!.report, {
     sink: (event) => {
-      if (event.type === 'fileSkipped') skips.push(`${event.path}: ${event.reason} (${event.detail})`);
-      else if (event.type === 'fileProgress' && progress) {
+      if (event.type === 'fileProgress' && progress) {
         const update = event.progress;
         progress(update.phase === 'indexing' ? `indexing ${update.filesDone}/${update.filesTotal} ${update.currentFile ?? ''}` : update.phase);
       }
@@ -125,7 +136,11 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   });
   progress?.('');
   io.stdout(values.json ? `${JSON.stringify(report)}\n` : formatIndexReport(report, folder));
-  if (!values.json && skips.length > 0) io.stderr(skips.map((line) => `skipped ${line}\n`).join(''));
+  // Files left out by rule (ignore files, excludes, unsupported types) are counted, not listed.
+  const skips = report.skipped.filter((skip) => !['ignored', 'excluded', 'unsupported'].includes(skip.reason));
+  if (!values.json && skips.length > 0) {
+    io.stderr(skips.map((skip) => `skipped ${escapeControlCharacters(skip.path)}: ${skip.reason} (${escapeControlCharacters(skip.detail ?? '')})\n`).join(''));
+  }
   return 0;
 }
 

@@ -11,6 +11,7 @@ import ignore from 'ignore';
 import { CODE_EXTENSIONS, DOC_EXTENSIONS } from './parse/parseDocument.js';
 import { ConcurrencyLimiter } from './concurrencyLimiter.js';
 import { errorMessage } from './errorMessage.js';
+import { generatedCopies } from './generatedPages.js';
 
 export type SkipReason =
   | 'ignored'
@@ -19,7 +20,9 @@ export type SkipReason =
   | 'too-large'
   | 'binary'
   | 'symlink-loop'
-  | 'unreadable';
+  | 'unreadable'
+  | 'generated'
+  | 'duplicate';
 
 export interface DiscoveredFile {
   /** Relative to the root, '/' separators. */
@@ -44,6 +47,8 @@ export interface DiscoveryOptions {
    * A pattern ending in '/**' also excludes the directory itself, so the walk never enters it.
    */
   exclude?: string[];
+  /** Gitignore-style globs relative to the root; when given, a file is kept only if one matches it. */
+  includeGlobs?: string[];
   /** Default DEFAULT_MAX_FILE_BYTES. */
   maxFileBytes?: number;
   /** Default true; a directory reached twice by real path is skipped as 'symlink-loop'. */
@@ -150,6 +155,7 @@ type EntryKind = 'file' | 'directory' | 'symlink' | 'special' | 'unknown';
 class DiscoveryWalk {
   private readonly includedExtensions: Set<string>;
   private readonly excludeRules: Matcher;
+  private readonly includeRules: Matcher | undefined;
   private readonly maxFileBytes: number;
   private readonly followSymlinks: boolean;
   private readonly signal: AbortSignal | undefined;
@@ -168,6 +174,7 @@ class DiscoveryWalk {
     this.excludeRules = ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(
       excludePatterns(options.exclude ?? DEFAULT_EXCLUDES),
     );
+    this.includeRules = options.includeGlobs?.length ? ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(options.includeGlobs) : undefined;
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.followSymlinks = options.followSymlinks ?? true;
     this.signal = options.signal;
@@ -196,8 +203,20 @@ class DiscoveryWalk {
   }
 
   result(): DiscoveryResult {
+    let files = this.files;
+    if (this.includeRules) {
+      const rules = this.includeRules;
+      files = files.filter((file) => {
+        if (rules.ignores(file.path)) return true;
+        this.skips.add({ path: file.path, reason: 'excluded', detail: 'matches none of the include globs' });
+        return false;
+      });
+    }
+    const generated = generatedCopies(files.map((file) => file.path));
+    for (const skip of generated) this.skips.add(skip);
+    const dropped = new Set(generated.map((skip) => skip.path));
     return {
-      files: this.files.sort(byPath),
+      files: files.filter((file) => !dropped.has(file.path)).sort(byPath),
       skipped: this.skips.entries(),
       skippedByReason: { ...this.skips.counts },
     };
@@ -397,6 +416,8 @@ class SkipLog {
     binary: 0,
     'symlink-loop': 0,
     unreadable: 0,
+    generated: 0,
+    duplicate: 0,
   };
   private readonly kept = new Map<SkipReason, SkippedFile[]>();
 

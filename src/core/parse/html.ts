@@ -87,6 +87,10 @@ export function parseHtml(path: string, content: string): ParsedDocument {
         if (level !== undefined) {
           breakLine();
           heading = { name, level, line: lines.lineAt(parser.startIndex), text: '' };
+        } else if (name === 'dt' && !heading) {
+          // A blank line before each term makes term and definition one paragraph, which the chunker keeps together.
+          breakLine();
+          builder.append('\n');
         } else if (BLOCK_ELEMENTS.has(name)) {
           breakLine();
         } else if (TABLE_CELLS.has(name) && !atLineStart && !endsWithSpace) {

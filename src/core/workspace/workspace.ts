@@ -288,6 +288,7 @@ export class Workspace {
         discovery: {
           exclude: [...(indexing.defaultExcludes === false ? [] : DEFAULT_EXCLUDES), ...(indexing.exclude ?? [])],
           include: indexing.include?.length ? indexing.include : undefined,
+          includeGlobs: indexing.includeGlobs,
           maxFileBytes: indexing.maxFileBytes,
         },
         chunking: indexing.chunking,

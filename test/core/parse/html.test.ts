@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { parseDocument } from '../../../src/core/parse/parseDocument.js';
+import { chunkDocument } from '../../../src/core/chunker.js';
 import { assertTextWithinLines, lineOf, sectionAt, withoutSourceLines } from './support.js';
 
 const PAGE = [
@@ -166,5 +167,19 @@ test('html: 50 pages of the PostgreSQL manual parse cleanly', (t) => {
       const navigation = /\bPrev\b/.test(section.text) && /\bNext\b/.test(section.text);
       assert.ok(!navigation, `${name} ${JSON.stringify(section.headingPath)}: navigation text "Prev ... Next"`);
     }
+  }
+});
+
+test('html: a glossary term stays in the same passage as its definition when the list is split', () => {
+  const entries = Array.from({ length: 60 }, (_, i) => `<dt id="term-${i}">term${i}</dt>\n<dd><p>Definition of term${i}: ${'it means several things '.repeat(4)}done${i}.</p></dd>`);
+  const content = `<html><body><h1>Glossary</h1>\n<dl class="glossary">\n${entries.join('\n')}\n</dl></body></html>`;
+  const doc = parseDocument('glossary.html', content);
+  assertTextWithinLines(content, doc);
+  const chunks = chunkDocument(doc);
+  assert.ok(chunks.length > 3, 'the glossary is long enough to be split');
+  for (let i = 0; i < 60; i++) {
+    const holder = chunks.find((chunk) => new RegExp(`^term${i}$`, 'm').test(chunk.text));
+    assert.ok(holder, `term${i} is in a passage`);
+    assert.match(holder.text, new RegExp(`Definition of term${i}:[^]*done${i}\\.`), `term${i} is with its whole definition`);
   }
 });
