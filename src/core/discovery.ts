@@ -11,6 +11,7 @@ import ignore from 'ignore';
 import { CODE_EXTENSIONS, DOC_EXTENSIONS } from './parse/parseDocument.js';
 import { ConcurrencyLimiter } from './concurrencyLimiter.js';
 import { errorMessage } from './errorMessage.js';
+import { generatedCopies } from './generatedPages.js';
 
 export type SkipReason =
   | 'ignored'
@@ -21,7 +22,9 @@ export type SkipReason =
   | 'symlink-loop'
   /** A symbolic link whose real path is outside the root: the walk never leaves the folder. */
   | 'outside-workspace'
-  | 'unreadable';
+  | 'unreadable'
+  | 'generated'
+  | 'duplicate';
 
 export interface DiscoveredFile {
   /** Relative to the root, '/' separators. */
@@ -46,6 +49,8 @@ export interface DiscoveryOptions {
    * A pattern ending in '/**' also excludes the directory itself, so the walk never enters it.
    */
   exclude?: string[];
+  /** Gitignore-style globs relative to the root; when given, a file is kept only if one matches it. */
+  includeGlobs?: string[];
   /** Default DEFAULT_MAX_FILE_BYTES. */
   maxFileBytes?: number;
   /**
@@ -188,6 +193,7 @@ class DiscoveryWalk {
   private readonly secretRules: Matcher | undefined;
   /** Real path of the root: every followed link must resolve to it or below it. */
   private rootRealPath = '';
+  private readonly includeRules: Matcher | undefined;
   private readonly maxFileBytes: number;
   private readonly followSymlinks: boolean;
   private readonly signal: AbortSignal | undefined;
@@ -209,6 +215,7 @@ class DiscoveryWalk {
     this.secretRules = options.allowSecretFiles
       ? undefined
       : ignore({ ignorecase: true }).add(SECRET_FILE_PATTERNS.map((pattern) => ({ pattern, mark: `secret file pattern: ${pattern} (docent.index.allowSecretFiles lifts it)` })));
+    this.includeRules = options.includeGlobs?.length ? ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(options.includeGlobs) : undefined;
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.followSymlinks = options.followSymlinks ?? true;
     this.signal = options.signal;
@@ -238,8 +245,20 @@ class DiscoveryWalk {
   }
 
   result(): DiscoveryResult {
+    let files = this.files;
+    if (this.includeRules) {
+      const rules = this.includeRules;
+      files = files.filter((file) => {
+        if (rules.ignores(file.path)) return true;
+        this.skips.add({ path: file.path, reason: 'excluded', detail: 'matches none of the include globs' });
+        return false;
+      });
+    }
+    const generated = generatedCopies(files.map((file) => file.path));
+    for (const skip of generated) this.skips.add(skip);
+    const dropped = new Set(generated.map((skip) => skip.path));
     return {
-      files: this.files.sort(byPath),
+      files: files.filter((file) => !dropped.has(file.path)).sort(byPath),
       skipped: this.skips.entries(),
       skippedByReason: { ...this.skips.counts },
     };
@@ -464,6 +483,8 @@ class SkipLog {
     'symlink-loop': 0,
     'outside-workspace': 0,
     unreadable: 0,
+    generated: 0,
+    duplicate: 0,
   };
   private readonly kept = new Map<SkipReason, SkippedFile[]>();
 

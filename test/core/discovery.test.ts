@@ -500,3 +500,35 @@ describe('secret files', () => {
     }
   });
 });
+
+describe('discoverFiles: generated copies and include globs', () => {
+  it('indexes one form of a Sphinx page and skips its generated index and search pages, saying why', async () => {
+    const root = await makeTree('sphinx', {
+      'index.html': '<h1>Home</h1>',
+      'library/os.html': '<h1>os</h1>',
+      'genindex.html': 'x',
+      'genindex-A.html': 'x',
+      'search.html': 'x',
+      'py-modindex.html': 'x',
+      '_sources/index.rst.txt': 'Home\n====',
+      '_sources/library/os.rst.txt': 'os\n==',
+      '_sources/orphan.rst.txt': 'Only here\n=========',
+      'other/search.html': '<h1>A real page about search</h1>',
+    });
+    const result = await discoverFiles(root);
+    assert.deepEqual(filePaths(result), ['_sources/orphan.rst.txt', 'index.html', 'library/os.html', 'other/search.html']);
+    assert.deepEqual(skipsFor(result, 'duplicate'), ['_sources/index.rst.txt', '_sources/library/os.rst.txt']);
+    assert.match(result.skipped.find((skip) => skip.path === '_sources/library/os.rst.txt')!.detail!, /library\/os\.html/);
+    assert.deepEqual(skipsFor(result, 'generated'), ['genindex-A.html', 'genindex.html', 'py-modindex.html', 'search.html']);
+    assertCountsMatchList(result);
+  });
+
+  it('keeps only files an include glob matches, and records the others as excluded', async () => {
+    const root = await makeTree('include-globs', { 'docs/a.md': 'a', 'docs/drafts/b.md': 'b', 'notes/c.md': 'c', 'README.md': 'r' });
+    const result = await discoverFiles(root, { includeGlobs: ['docs/**', 'README.md'], exclude: [...DEFAULT_EXCLUDES, 'drafts/'] });
+    assert.deepEqual(filePaths(result), ['README.md', 'docs/a.md']);
+    assert.ok(skipsFor(result, 'excluded').includes('notes/c.md'));
+    assert.equal(result.skipped.find((skip) => skip.path === 'notes/c.md')!.detail, 'matches none of the include globs');
+    assertCountsMatchList(result);
+  });
+});

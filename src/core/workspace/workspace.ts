@@ -390,6 +390,7 @@ export class Workspace {
         discovery: {
           exclude: [...(indexing.defaultExcludes === false ? [] : DEFAULT_EXCLUDES), ...(indexing.exclude ?? [])],
           include: include.length > 0 ? include : undefined,
+          includeGlobs: indexing.includeGlobs,
           maxFileBytes: indexing.maxFileBytes,
           allowSecretFiles: indexing.allowSecretFiles,
         },
