@@ -10,11 +10,11 @@ import { pullModel, defaultModelCacheDir } from '../core/embedding/pullModel.js'
 import type { IndexReport } from '../core/indexer.js';
 import { describeDevice, DEVICE_CHOICES } from '../core/onnx/session.js';
 import { StoreError } from '../core/store.js';
-import type { RetrievalHit } from '../core/types.js';
+import type { RetrievalHit, ScoreParts } from '../core/types.js';
 import { EMBEDDER_CHOICES, EmbedderChoiceError } from '../core/workspace/embedderChoice.js';
 import type { WorkspaceDependencies, WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
 import { Workspace, type WorkspaceAnswer } from '../core/workspace/workspace.js';
-import { deviceFlag, deviceIdFlag, integerFlag, parseFlags, UsageError } from './args.js';
+import { deviceFlag, deviceIdFlag, integerFlag, modeFlag, parseFlags, UsageError } from './args.js';
 import { runServeCommand } from './serveCommand.js';
 
 export interface CliIo {
@@ -28,7 +28,7 @@ const DEVICE_HELP = DEVICE_CHOICES.join('|');
 const EMBEDDER_HELP = EMBEDDER_CHOICES;
 const USAGE = `usage:
   docent index <folder> --store <dir> [--json] [--embedder ${EMBEDDER_HELP}] [--device ${DEVICE_HELP}] [--device-id N]
-  docent query "<text>" --store <dir> [--k 10] [--json] [--device ${DEVICE_HELP}] [--device-id N]
+  docent query "<text>" --store <dir> [--k 10] [--mode keyword|dense|hybrid] [--explain] [--json] [--device ${DEVICE_HELP}] [--device-id N]
   docent query --batch <file> --store <dir> [--k 10] --json
   docent ask "<question>" --store <dir> [--endpoint URL --model NAME] [--k 8] [--json]   (API key: DOCENT_API_KEY)
   docent info --store <dir> [--json]
@@ -153,10 +153,14 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     json: { type: 'boolean' },
     k: { type: 'string' },
     batch: { type: 'string' },
+    mode: { type: 'string' },
+    explain: { type: 'boolean' },
     device: { type: 'string' },
     'device-id': { type: 'string' },
   });
   const device = deviceFlag(values.device);
+  const mode = modeFlag(values.mode);
+  const explain = values.explain ?? false;
   if (!values.store) throw new UsageError('--store <dir> is required');
   const k = integerFlag(values.k, '--k', 1, 1000, 10);
   if (values.batch !== undefined && positionals.length > 0) throw new UsageError('give either a query or --batch <file>, not both');
@@ -167,7 +171,7 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   return withWorkspace({ folders: [storeFolder(values.store)], device, deviceId: deviceIdFlag(values['device-id']) }, async (workspace) => {
     const run = async (text: string): Promise<{ hits: RetrievalHit[]; tookMs: number }> => {
       const started = performance.now();
-      const hits = await workspace.search(text, { k, signal });
+      const hits = await workspace.search(text, { k, signal, mode, explain });
       return { hits, tookMs: round(performance.now() - started, 2) };
     };
     if (values.batch !== undefined) {
@@ -203,6 +207,7 @@ function hitJson(hit: RetrievalHit) {
     endLine: chunk.endLine,
     heading: chunk.headingPath.join(' › '),
     score: round(hit.score, 6),
+    ...(hit.explain ? { explain: roundedParts(hit.explain) } : {}),
     text: chunk.text,
   };
 }
@@ -213,9 +218,27 @@ function formatHits(hits: RetrievalHit[], tookMs: number): string {
     const { chunk } = hit;
     const heading = chunk.headingPath.length ? ` — ${chunk.headingPath.join(' › ')}` : '';
     const excerpt = chunk.text.split('\n').slice(0, 8).map((line) => `    ${line}`).join('\n');
-    return `${i + 1}. ${chunk.path}:${chunk.startLine}-${chunk.endLine}${heading}  (score ${hit.score.toFixed(4)})\n${excerpt}`;
+    const parts = hit.explain ? `\n    [${describeParts(hit.explain)}]` : '';
+    return `${i + 1}. ${chunk.path}:${chunk.startLine}-${chunk.endLine}${heading}  (score ${hit.score.toFixed(4)})${parts}\n${excerpt}`;
   });
   return `${blocks.join('\n\n')}\n\n${hits.length} passages in ${tookMs} ms\n`;
+}
+
+function roundedParts(parts: ScoreParts): ScoreParts {
+  return Object.fromEntries(Object.entries(parts).map(([name, value]) => [name, round(value as number, 6)])) as unknown as ScoreParts;
+}
+
+/** One line of score parts: what each ranking contributed to this hit. */
+function describeParts(parts: ScoreParts): string {
+  const shown: string[] = [];
+  if (parts.passageBm25f !== undefined) shown.push(`passage BM25F ${parts.passageBm25f.toFixed(3)}`);
+  if (parts.pageEvidence !== undefined) shown.push(`page evidence ${parts.pageEvidence.toFixed(3)}`);
+  if (parts.pageDense !== undefined) shown.push(`page dense ${parts.pageDense >= 0 ? '+' : ''}${parts.pageDense.toFixed(3)}`);
+  if (parts.denseCosine !== undefined) shown.push(`dense cosine ${parts.denseCosine.toFixed(3)}`);
+  if (parts.keywordRank !== undefined) shown.push(`keyword rank ${parts.keywordRank}`);
+  if (parts.vectorRank !== undefined) shown.push(`vector rank ${parts.vectorRank}`);
+  shown.push(`fusion ${parts.fused.toFixed(4)}`);
+  return shown.join(', ');
 }
 
 function round(value: number, digits: number): number {
