@@ -8,6 +8,7 @@
  * models are a table lookup and a weighted sum: a GPU cannot speed that up (tokenising is most
  * of their time), so under `auto` they stay on the CPU; an explicit device is still honoured.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -16,7 +17,8 @@ import { toFloat32 } from '../onnx/float16.js';
 import { externalDataOptions, readGraphFacts } from '../onnx/graphEdit.js';
 import { createSession, type ActiveDevice, type DeviceChoice, type PreparedModel } from '../onnx/session.js';
 import { POOLED_OUTPUT, tokenVectorOutput, withPooling } from './poolingGraph.js';
-import type { EmbeddingModelSpec, TransformerModelSpec } from './modelSpec.js';
+import type { EmbeddingModelSpec, TransformerModelSpec, WordVectorModelSpec } from './modelSpec.js';
+import { WordPieceTokenizer } from './wordPieceTokenizer.js';
 import { IdentifierWordTokenizer, PADDING_ID } from './wordTokenizer.js';
 
 export interface RunnerOptions {
@@ -63,7 +65,8 @@ export class EmbeddingRunner {
   ) {}
 
   static async create(spec: EmbeddingModelSpec, options: RunnerOptions): Promise<EmbeddingRunner> {
-    const encoder = spec.kind === 'transformer' ? createTransformerEncoder(spec) : createWordEncoder(spec.vocabularyPath, spec.maxLength);
+    if (spec.kind === 'word-vectors' && spec.checksums) await verifyChecksums(spec.checksums);
+    const encoder = spec.kind === 'transformer' ? createTransformerEncoder(spec) : createWordEncoder(spec);
     const tableLookup = spec.kind !== 'transformer' && options.device === 'auto';
     const prepared = new Map<string, PreparedModel>();
     // Transformer exports get pooling appended; the other kinds already return sentence vectors.
@@ -167,9 +170,18 @@ function normalise(vector: Float32Array): Float32Array {
   return vector;
 }
 
-function createWordEncoder(vocabularyPath: string, maxLength: number): TextEncoder {
-  const tokenizer = new IdentifierWordTokenizer(readFileSync(vocabularyPath, 'utf8').split('\n'));
-  return { encode: (text) => ({ ids: tokenizer.encode(text, maxLength) }) };
+function createWordEncoder(spec: WordVectorModelSpec): TextEncoder {
+  const vocabulary = readFileSync(spec.vocabularyPath, 'utf8').split('\n');
+  const tokenizer = spec.tokenizer === 'wordpiece' ? new WordPieceTokenizer(vocabulary) : new IdentifierWordTokenizer(vocabulary);
+  return { encode: (text) => ({ ids: tokenizer.encode(text, spec.maxLength) }) };
+}
+
+/** A model file that is not what its manifest says (truncated, replaced) fails loudly instead of embedding garbage. */
+async function verifyChecksums(checksums: Record<string, string>): Promise<void> {
+  for (const [path, expected] of Object.entries(checksums)) {
+    const actual = createHash('sha256').update(await readFile(path)).digest('hex');
+    if (actual !== expected) throw new Error(`${path} is damaged (sha256 ${actual.slice(0, 12)}…, expected ${expected.slice(0, 12)}…); reinstall Docent or rebuild the model`);
+  }
 }
 
 /** Hugging Face tokenizer with truncation at the model's max length, special tokens kept. */
