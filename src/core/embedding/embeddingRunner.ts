@@ -122,23 +122,30 @@ export class EmbeddingRunner {
   private async runGroup(group: EncodedText[]): Promise<Float32Array[]> {
     const batch = group.length;
     const length = Math.max(1, ...group.map((text) => text.ids.length)); // a 0-length axis breaks some kernels
-    const ids = new BigInt64Array(batch * length).fill(BigInt(PADDING_ID));
-    const mask = new BigInt64Array(batch * length);
-    const typeIds = new BigInt64Array(batch * length);
-    group.forEach((text, row) => {
-      text.ids.forEach((id, position) => {
-        ids[row * length + position] = BigInt(id);
-        mask[row * length + position] = 1n;
-        typeIds[row * length + position] = BigInt(text.typeIds?.[position] ?? 0);
-      });
-    });
-    const feeds: Record<string, ort.Tensor> = {};
     const dims = [batch, length];
-    for (const name of this.session.inputNames) {
-      if (name === 'input_ids') feeds[name] = new ort.Tensor('int64', ids, dims);
-      else if (name === 'attention_mask') feeds[name] = new ort.Tensor('int64', mask, dims);
-      else if (name === 'token_type_ids') feeds[name] = new ort.Tensor('int64', typeIds, dims);
-      else throw new Error(`model input "${name}" is not supported (expected input_ids, attention_mask, token_type_ids)`);
+    const feeds: Record<string, ort.Tensor> = {};
+    if (this.spec.kind === 'word-vectors') {
+      // int32 ids, padding 0 (a zero row of weight 0): no mask, no BigInt per token.
+      const ids = new Int32Array(batch * length);
+      group.forEach((text, row) => ids.set(text.ids, row * length));
+      feeds.input_ids = new ort.Tensor('int32', ids, dims);
+    } else {
+      const ids = new BigInt64Array(batch * length).fill(BigInt(PADDING_ID));
+      const mask = new BigInt64Array(batch * length);
+      const typeIds = new BigInt64Array(batch * length);
+      group.forEach((text, row) => {
+        text.ids.forEach((id, position) => {
+          ids[row * length + position] = BigInt(id);
+          mask[row * length + position] = 1n;
+          typeIds[row * length + position] = BigInt(text.typeIds?.[position] ?? 0);
+        });
+      });
+      for (const name of this.session.inputNames) {
+        if (name === 'input_ids') feeds[name] = new ort.Tensor('int64', ids, dims);
+        else if (name === 'attention_mask') feeds[name] = new ort.Tensor('int64', mask, dims);
+        else if (name === 'token_type_ids') feeds[name] = new ort.Tensor('int64', typeIds, dims);
+        else throw new Error(`model input "${name}" is not supported (expected input_ids, attention_mask, token_type_ids)`);
+      }
     }
     const outputs = await this.session.run(feeds, [this.output]);
     const output = outputs[this.output]!;
