@@ -24,7 +24,17 @@ export interface RetryPolicy {
   retryBaseMs: number;
 }
 
-export class OpenAIChatBackend {
+/** What writes answers: an OpenAI-compatible server, or a model the front end provides (the editor's). */
+export interface ChatBackend {
+  /** Says which backend and model answered (part of the answer cache key). */
+  readonly identity: string[];
+  /** Streams one answer and resolves with its full text; failures reject with BackendFailure, StageTimeoutError or the abort reason. */
+  stream(messages: ChatMessage[], options: StreamOptions): Promise<string>;
+  /** One short answer, not streamed (rewriting follow-ups). */
+  complete(messages: ChatMessage[], maxTokens: number, signal: AbortSignal): Promise<string>;
+}
+
+export class OpenAIChatBackend implements ChatBackend {
   private readonly client: OpenAI;
 
   constructor(
@@ -40,6 +50,10 @@ export class OpenAIChatBackend {
       timeout: requestTimeoutMs,
       logLevel: 'off',
     });
+  }
+
+  get identity(): string[] {
+    return [this.config.baseURL, this.config.model];
   }
 
   /**

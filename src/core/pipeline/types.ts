@@ -1,5 +1,6 @@
 /** Public shapes of the answer pipeline. Nothing here imports `vscode`. */
 import type { Embedder, Retriever } from '../types.js';
+import type { ChatBackend } from './backend.js';
 
 export interface Turn {
   role: 'user' | 'assistant';
@@ -126,6 +127,8 @@ export interface CacheOptions {
   ttlJitter: number;
   /** Optional shared second level (`docent.cache.redisUrl`), e.g. redis://127.0.0.1:6379. */
   redisUrl?: string | undefined;
+  /** The answer cache kept in a file too (answerCacheFile.ts), so it outlives the process. */
+  persistent?: PersistentCacheOptions | undefined;
 }
 
 export interface PipelineTimeouts {
@@ -149,8 +152,10 @@ export interface TokenCounter {
 export interface AnswerPipelineOptions {
   retriever: Retriever;
   embedder?: Embedder;
-  /** Absent: retrieval-only mode. */
+  /** Absent (and no `chatBackend`): retrieval-only mode. */
   backend?: BackendConfig | undefined;
+  /** A backend the caller made (the editor's models, through the extension host); wins over `backend`. */
+  chatBackend?: ChatBackend;
   limits?: Partial<PipelineLimits>;
   cacheOptions?: Partial<Omit<CacheOptions, 'answers' | 'embeddings'>> & {
     answers?: Partial<CacheLevelOptions>;
@@ -212,4 +217,15 @@ export interface MetricsSnapshot {
   conversations: number;
   /** Whether the shared Redis level is connected; absent when none is configured. */
   sharedCacheConnected?: boolean;
+}
+
+/** Where and how big the answer cache file is (answerCacheFile.ts); a pure type, since the webview compiles this module. */
+export interface PersistentCacheOptions {
+  file: string;
+  maxBytes: number;
+  /**
+   * What the entries were computed over (the folders and their stores): a file written for
+   * another set of folders is ignored, since its entries' generations count another index.
+   */
+  scope: string;
 }

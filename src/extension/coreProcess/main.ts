@@ -27,6 +27,14 @@ class CoreProcess {
   private readonly asks = new Map<string, AbortController>();
   private readonly pulls = new Map<string, AbortController>();
 
+  /** Closes the workspace (which saves the answer cache file), waiting at most `ms`. */
+  async shutdown(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([this.workspace?.close().catch(() => undefined), deadline]);
+    clearTimeout(timer);
+  }
+
   handle(message: HostToCoreProcess): void {
     switch (message.type) {
       case 'configure':
@@ -48,6 +56,9 @@ class CoreProcess {
         return;
       case 'cancelAsk':
         this.asks.get(message.id)?.abort();
+        return;
+      case 'search':
+        void this.search(message.id, message.query, message.k);
         return;
       case 'metrics':
         void this.metrics(message.id);
@@ -79,6 +90,15 @@ class CoreProcess {
       send({ type: 'askFailed', id, message: error instanceof BackendFailure ? `The answer backend failed: ${error.message}` : errorMessage(error), reason });
     } finally {
       this.asks.delete(id);
+    }
+  }
+
+  private async search(id: string, query: string, k: number): Promise<void> {
+    try {
+      if (!this.workspace) throw new Error('Docent has no workspace configuration yet.');
+      send({ type: 'searched', id, passages: await this.workspace.searchPassages(query, { k }) });
+    } catch (error) {
+      send({ type: 'searched', id, error: errorMessage(error) });
     }
   }
 
@@ -116,5 +136,9 @@ try {
 }
 const core = new CoreProcess();
 process.on('message', (message) => core.handle(message as HostToCoreProcess));
-// The host went away (window closed, extension host crashed): nothing is left to serve.
-process.on('disconnect', () => process.exit(0));
+// The host went away (window closed or reloaded, extension host crashed): nothing is left to
+// serve, but the answers of the last moments are saved for the next window first.
+const stop = () => void core.shutdown(2_000).finally(() => process.exit(0));
+process.on('disconnect', stop);
+// CoreProcessClient.dispose() (the extension deactivating) sends SIGTERM.
+process.on('SIGTERM', stop);
