@@ -1,5 +1,5 @@
 /**
- * bench:embed — chunks/s at batch 1, 8 and 32 for the default GloVe-SIF model and a
+ * bench:embed — chunks/s at batch 1, 8 and 32 for the built-in models (static and GloVe-SIF) and a
  * BERT-shaped model (MiniLM-sized layers, random weights), next to @huggingface/transformers'
  * feature-extraction on the same ONNX file and Continue's method (one chunk at a time, 10 ms
  * pause). Run: node --import tsx bench/embed.ts  → prints a table, writes bench/results/embed.json
@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDefaultEmbedder } from '../src/core/embedding/defaultEmbedder.js';
+import { BUILT_IN_MODELS, createDefaultEmbedder, DEFAULT_BUILT_IN, type BuiltInModel } from '../src/core/embedding/defaultEmbedder.js';
 import { readEmbeddingModelFolder } from '../src/core/embedding/modelSpec.js';
 import { OnnxEmbedder } from '../src/core/embedding/onnxEmbedder.js';
 import { describeDevice, isDeviceChoice, type DeviceChoice } from '../src/core/onnx/session.js';
@@ -40,6 +40,10 @@ interface Row {
 }
 
 const ROOT = join(__dirname, '..');
+/** The built-in models, side by side (the default one says so). */
+const BUILT_IN_ROWS = (Object.keys(BUILT_IN_MODELS) as BuiltInModel[]).map(
+  (model) => [`${BUILT_IN_MODELS[model]}${model === DEFAULT_BUILT_IN ? ' (default)' : ''}`, model] as const,
+);
 const CONTINUE_PAUSE_MS = 10;
 
 export async function runBench(options: EmbedBenchOptions = {}): Promise<unknown> {
@@ -52,8 +56,10 @@ export async function runBench(options: EmbedBenchOptions = {}): Promise<unknown
   const work = mkdtempSync(join(tmpdir(), 'docent-bench-embed-'));
   try {
     if (!options.bertOnly) {
-      for (const batch of batches) rows.push(await measure('glove-sif-100d (default)', 'docent worker pool', batch, chunks, () => createDefaultEmbedder({ device: 'cpu', batchSize: batch })));
-      rows.push(await measureContinue('glove-sif-100d (default)', chunks, () => createDefaultEmbedder({ device: 'cpu' })));
+      for (const [label, model] of BUILT_IN_ROWS) {
+        for (const batch of batches) rows.push(await measure(label, 'docent worker pool', batch, chunks, () => createDefaultEmbedder({ device: 'cpu', batchSize: batch, model })));
+        rows.push(await measureContinue(label, chunks, () => createDefaultEmbedder({ device: 'cpu', model })));
+      }
     }
     const bertDir = writeBertModelFolder(join(work, 'tiny-bert'), { hidden: 384, layers: 6, maxPositions: 512, maxSeqLength: 256 });
     const spec = readEmbeddingModelFolder(bertDir);
@@ -87,7 +93,10 @@ export async function runBench(options: EmbedBenchOptions = {}): Promise<unknown
     cpus: (await import('node:os')).availableParallelism(),
     rows,
     bertDevice,
-    speedupOverContinue: { 'glove-sif-100d (default)': ratio('glove-sif-100d (default)'), [`bert-shaped 384x6 on ${device}`]: ratio(`bert-shaped 384x6 on ${device}`) },
+    speedupOverContinue: {
+      ...Object.fromEntries(BUILT_IN_ROWS.map(([label]) => [label, ratio(label)])),
+      [`bert-shaped 384x6 on ${device}`]: ratio(`bert-shaped 384x6 on ${device}`),
+    },
   };
   console.table(rows.map((row) => ({ ...row, chunksPerSecond: Number(row.chunksPerSecond.toFixed(1)) })));
   console.log(`speed-up of the best docent batch over Continue's method: ${Object.entries(result.speedupOverContinue).map(([model, value]) => `${model} ×${value.toFixed(1)}`).join(', ')}`);

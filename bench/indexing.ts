@@ -48,7 +48,7 @@ function inWorker(corpus: string, storeDir: string): Promise<IndexReport> {
 }
 
 export async function runBench(): Promise<unknown> {
-  const sets = await loadEvalSets();
+  const sets = await loadEvalSets(['postgres']);
   if (typeof sets === 'string') {
     console.log(`bench:indexing skipped: ${sets}`);
     return { skipped: sets };

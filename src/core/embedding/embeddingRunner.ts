@@ -8,6 +8,7 @@
  * models are a table lookup and a weighted sum: a GPU cannot speed that up (tokenising is most
  * of their time), so under `auto` they stay on the CPU; an explicit device is still honoured.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -16,7 +17,8 @@ import { toFloat32 } from '../onnx/float16.js';
 import { externalDataOptions, readGraphFacts } from '../onnx/graphEdit.js';
 import { createSession, type ActiveDevice, type DeviceChoice, type PreparedModel } from '../onnx/session.js';
 import { POOLED_OUTPUT, tokenVectorOutput, withPooling } from './poolingGraph.js';
-import type { EmbeddingModelSpec, TransformerModelSpec } from './modelSpec.js';
+import type { EmbeddingModelSpec, TransformerModelSpec, WordVectorModelSpec } from './modelSpec.js';
+import { WordPieceTokenizer } from './wordPieceTokenizer.js';
 import { IdentifierWordTokenizer, PADDING_ID } from './wordTokenizer.js';
 
 export interface RunnerOptions {
@@ -63,7 +65,8 @@ export class EmbeddingRunner {
   ) {}
 
   static async create(spec: EmbeddingModelSpec, options: RunnerOptions): Promise<EmbeddingRunner> {
-    const encoder = spec.kind === 'transformer' ? createTransformerEncoder(spec) : createWordEncoder(spec.vocabularyPath, spec.maxLength);
+    if (spec.kind === 'word-vectors' && spec.checksums) await verifyChecksums(spec.checksums);
+    const encoder = spec.kind === 'transformer' ? createTransformerEncoder(spec) : createWordEncoder(spec);
     const tableLookup = spec.kind !== 'transformer' && options.device === 'auto';
     const prepared = new Map<string, PreparedModel>();
     // Transformer exports get pooling appended; the other kinds already return sentence vectors.
@@ -119,23 +122,30 @@ export class EmbeddingRunner {
   private async runGroup(group: EncodedText[]): Promise<Float32Array[]> {
     const batch = group.length;
     const length = Math.max(1, ...group.map((text) => text.ids.length)); // a 0-length axis breaks some kernels
-    const ids = new BigInt64Array(batch * length).fill(BigInt(PADDING_ID));
-    const mask = new BigInt64Array(batch * length);
-    const typeIds = new BigInt64Array(batch * length);
-    group.forEach((text, row) => {
-      text.ids.forEach((id, position) => {
-        ids[row * length + position] = BigInt(id);
-        mask[row * length + position] = 1n;
-        typeIds[row * length + position] = BigInt(text.typeIds?.[position] ?? 0);
-      });
-    });
-    const feeds: Record<string, ort.Tensor> = {};
     const dims = [batch, length];
-    for (const name of this.session.inputNames) {
-      if (name === 'input_ids') feeds[name] = new ort.Tensor('int64', ids, dims);
-      else if (name === 'attention_mask') feeds[name] = new ort.Tensor('int64', mask, dims);
-      else if (name === 'token_type_ids') feeds[name] = new ort.Tensor('int64', typeIds, dims);
-      else throw new Error(`model input "${name}" is not supported (expected input_ids, attention_mask, token_type_ids)`);
+    const feeds: Record<string, ort.Tensor> = {};
+    if (this.spec.kind === 'word-vectors') {
+      // int32 ids, padding 0 (a zero row of weight 0): no mask, no BigInt per token.
+      const ids = new Int32Array(batch * length);
+      group.forEach((text, row) => ids.set(text.ids, row * length));
+      feeds.input_ids = new ort.Tensor('int32', ids, dims);
+    } else {
+      const ids = new BigInt64Array(batch * length).fill(BigInt(PADDING_ID));
+      const mask = new BigInt64Array(batch * length);
+      const typeIds = new BigInt64Array(batch * length);
+      group.forEach((text, row) => {
+        text.ids.forEach((id, position) => {
+          ids[row * length + position] = BigInt(id);
+          mask[row * length + position] = 1n;
+          typeIds[row * length + position] = BigInt(text.typeIds?.[position] ?? 0);
+        });
+      });
+      for (const name of this.session.inputNames) {
+        if (name === 'input_ids') feeds[name] = new ort.Tensor('int64', ids, dims);
+        else if (name === 'attention_mask') feeds[name] = new ort.Tensor('int64', mask, dims);
+        else if (name === 'token_type_ids') feeds[name] = new ort.Tensor('int64', typeIds, dims);
+        else throw new Error(`model input "${name}" is not supported (expected input_ids, attention_mask, token_type_ids)`);
+      }
     }
     const outputs = await this.session.run(feeds, [this.output]);
     const output = outputs[this.output]!;
@@ -167,9 +177,18 @@ function normalise(vector: Float32Array): Float32Array {
   return vector;
 }
 
-function createWordEncoder(vocabularyPath: string, maxLength: number): TextEncoder {
-  const tokenizer = new IdentifierWordTokenizer(readFileSync(vocabularyPath, 'utf8').split('\n'));
-  return { encode: (text) => ({ ids: tokenizer.encode(text, maxLength) }) };
+function createWordEncoder(spec: WordVectorModelSpec): TextEncoder {
+  const vocabulary = readFileSync(spec.vocabularyPath, 'utf8').split('\n');
+  const tokenizer = spec.tokenizer === 'wordpiece' ? new WordPieceTokenizer(vocabulary) : new IdentifierWordTokenizer(vocabulary);
+  return { encode: (text) => ({ ids: tokenizer.encode(text, spec.maxLength) }) };
+}
+
+/** A model file that is not what its manifest says (truncated, replaced) fails loudly instead of embedding garbage. */
+async function verifyChecksums(checksums: Record<string, string>): Promise<void> {
+  for (const [path, expected] of Object.entries(checksums)) {
+    const actual = createHash('sha256').update(await readFile(path)).digest('hex');
+    if (actual !== expected) throw new Error(`${path} is damaged (sha256 ${actual.slice(0, 12)}…, expected ${expected.slice(0, 12)}…); reinstall Docent or rebuild the model`);
+  }
 }
 
 /** Hugging Face tokenizer with truncation at the model's max length, special tokens kept. */

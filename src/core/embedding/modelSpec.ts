@@ -29,7 +29,13 @@ export interface WordVectorModelSpec {
   modelPath: string;
   vocabularyPath: string;
   maxLength: number;
+  tokenizer: WordVectorTokenizer;
+  /** Expected sha256 per file path, checked when a worker loads the model. */
+  checksums?: Record<string, string>;
 }
+
+/** How a word-vector model's texts become ids: whole words (GloVe-SIF) or WordPiece pieces. */
+export type WordVectorTokenizer = 'identifier-words' | 'wordpiece';
 
 export type EmbeddingModelSpec = TransformerModelSpec | WordVectorModelSpec;
 
@@ -41,6 +47,10 @@ export interface WordVectorManifest {
   model: string;
   vocabulary: string;
   maxLength: number;
+  /** Default identifier-words. */
+  tokenizer?: WordVectorTokenizer;
+  /** sha256 of the model and vocabulary files, by file name. */
+  sha256?: Record<string, string>;
   source: string;
   licence: string;
   /** Fingerprint of the inputs the folder was built from; the build skips when it matches. */
@@ -65,6 +75,8 @@ export function readEmbeddingModelFolder(dir: string, options: { id?: string } =
       modelPath: join(dir, manifest.model),
       vocabularyPath: join(dir, manifest.vocabulary),
       maxLength: manifest.maxLength,
+      tokenizer: manifest.tokenizer ?? 'identifier-words',
+      ...(manifest.sha256 ? { checksums: Object.fromEntries(Object.entries(manifest.sha256).map(([file, hash]) => [join(dir, file), hash])) } : {}),
     };
   }
   return readTransformerFolder(dir, options.id);

@@ -6,7 +6,7 @@
  */
 import { embeddingTextOf } from '../chunkText.js';
 import type { CollectionStatistics, DocStore } from '../store.js';
-import type { Embedder, RetrievalHit, Retriever } from '../types.js';
+import type { Embedder, RetrievalHit, Retriever, ScoreParts, SearchMode } from '../types.js';
 
 export interface HybridSearchOptions {
   k: number;
@@ -14,6 +14,10 @@ export interface HybridSearchOptions {
   signal?: AbortSignal;
   /** Shared IDF when several indexes are searched together (see MultiFolderRetriever). */
   collection?: CollectionStatistics;
+  /** Which rankings are read; default hybrid. */
+  mode?: SearchMode;
+  /** Attach each hit's score parts (RetrievalHit.explain). */
+  explain?: boolean;
 }
 
 export interface FusionOptions {
@@ -83,31 +87,63 @@ export class HybridRetriever implements Retriever {
 
   async search(query: string, options: HybridSearchOptions): Promise<RetrievalHit[]> {
     const { fusion, store } = this;
+    const mode = options.mode ?? 'hybrid';
+    const useKeyword = mode !== 'dense';
+    const vectorWeight = mode === 'dense' ? 1 : mode === 'keyword' ? 0 : fusion.vectorWeight;
+    const pageDenseWeight = mode === 'hybrid' ? fusion.pageDenseWeight : 0;
     const fused = new Map<number, number>();
-    const addRanking = (ids: number[], weight: number): void => {
-      ids.forEach((id, rank) => fused.set(id, (fused.get(id) ?? 0) + weight / (fusion.rrfK + rank + 1)));
+    const parts = new Map<number, ScoreParts>();
+    const partsOf = (id: number): ScoreParts => {
+      let entry = parts.get(id);
+      if (!entry) parts.set(id, (entry = { fused: 0 }));
+      return entry;
+    };
+    const addRanking = (ids: number[], weight: number, field: 'keywordRank' | 'vectorRank'): void => {
+      ids.forEach((id, rank) => {
+        fused.set(id, (fused.get(id) ?? 0) + weight / (fusion.rrfK + rank + 1));
+        if (options.explain) partsOf(id)[field] = rank + 1;
+      });
     };
     let queryVector: Float32Array | undefined;
-    if (store.vectorCount > 0 && (fusion.vectorWeight > 0 || fusion.pageDenseWeight > 0)) {
+    if (store.vectorCount > 0 && (vectorWeight > 0 || pageDenseWeight > 0)) {
       queryVector = options.queryVector;
       if (!queryVector && this.embedder && this.embedder.id === store.embedder?.id) {
         [queryVector] = await this.embedder.embed([query], options.signal);
       }
     }
-    const keyword = this.keywordRanking(query, queryVector, options.collection);
-    addRanking(keyword.ids, fusion.keywordWeight);
-    if (queryVector && fusion.vectorWeight > 0) {
-      addRanking(store.searchVectors(queryVector, fusion.candidates).map((hit) => hit.label), fusion.vectorWeight);
+    if (mode === 'dense' && !queryVector) throw new Error(`dense search needs the embedding model this index was built with (${this.embedderId})`);
+    const keyword = useKeyword
+      ? this.keywordRanking(query, mode === 'hybrid' ? queryVector : undefined, options.collection, options.explain ? partsOf : undefined)
+      : { ids: [], bestScore: 0 };
+    addRanking(keyword.ids, fusion.keywordWeight, 'keywordRank');
+    if (queryVector && vectorWeight > 0) {
+      const vectorHits = store.searchVectors(queryVector, fusion.candidates);
+      if (options.explain) for (const hit of vectorHits) partsOf(hit.label).denseCosine ??= cosineOf(queryVector, store.vectorOf(hit.label));
+      addRanking(vectorHits.map((hit) => hit.label), vectorWeight, 'vectorRank');
     }
     const ranked = [...fused].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const hits = collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold);
     // Fused scores are rank-based; relevance puts lists from different indexes on one scale.
+    // Dense-only lists have no keyword score: their cosine stands in.
     const top = hits[0]?.score ?? 0;
-    return hits.map((hit) => ({ ...hit, relevance: top > 0 ? (hit.score / top) * keyword.bestScore : 0 }));
+    const scale = useKeyword ? keyword.bestScore : hits[0] && queryVector ? Math.max(0, cosineOf(queryVector, store.vectorOf(hits[0].chunk.id))) : 0;
+    return hits.map((hit) => {
+      const relevance = top > 0 ? (hit.score / top) * scale : 0;
+      if (!options.explain) return { ...hit, relevance };
+      const explain = partsOf(hit.chunk.id);
+      explain.fused = hit.score;
+      if (queryVector) explain.denseCosine ??= cosineOf(queryVector, store.vectorOf(hit.chunk.id));
+      return { ...hit, relevance, explain };
+    });
   }
 
   /** Chunk ids by passage score plus page-level evidence, best first, and the best passage's raw BM25F score. */
-  keywordRanking(query: string, queryVector?: Float32Array, collection?: CollectionStatistics): { ids: number[]; bestScore: number } {
+  keywordRanking(
+    query: string,
+    queryVector?: Float32Array,
+    collection?: CollectionStatistics,
+    explain?: (id: number) => ScoreParts,
+  ): { ids: number[]; bestScore: number } {
     const { fusion, store } = this;
     // Read deep: page evidence can lift a passage from far down the passage-only ranking.
     const passages = store.searchPassages(query, Math.max(1000, fusion.candidates), collection?.passages);
@@ -122,15 +158,22 @@ export class HybridRetriever implements Retriever {
     const scored = passages.map((hit) => {
       const path = store.chunk(hit.id)?.path;
       const page = path === undefined ? 0 : (pageScore.get(path) ?? 0);
-      return { id: hit.id, score: hit.score / best + fusion.fileWeight * page };
+      return { id: hit.id, score: hit.score / best + fusion.fileWeight * page, bm25f: hit.score, page };
     });
     scored.sort((a, b) => b.score - a.score || a.id - b.id);
-    if (queryVector && fusion.pageDenseWeight > 0) this.addPageDenseEvidence(scored, queryVector);
+    if (explain) {
+      for (const hit of scored.slice(0, fusion.candidates)) {
+        const parts = explain(hit.id);
+        parts.passageBm25f = hit.bm25f;
+        parts.pageEvidence = hit.page;
+      }
+    }
+    if (queryVector && fusion.pageDenseWeight > 0) this.addPageDenseEvidence(scored, queryVector, explain);
     return { ids: scored.slice(0, fusion.candidates).map((hit) => hit.id), bestScore: best };
   }
 
   /** Re-scores and re-sorts the head of `ranked` (sorted, best first) in place; see FusionOptions. */
-  private addPageDenseEvidence(ranked: { id: number; score: number }[], queryVector: Float32Array): void {
+  private addPageDenseEvidence(ranked: { id: number; score: number }[], queryVector: Float32Array, explain?: (id: number) => ScoreParts): void {
     const { fusion, store } = this;
     if (queryVector.length !== store.embedder?.dimensions) return;
     const head = ranked.slice(0, fusion.pageDenseCandidates);
@@ -154,11 +197,18 @@ export class HybridRetriever implements Retriever {
     if (!(spread > 0)) return;
     for (const hit of head) {
       const page = pageCosine.get(pathOf(hit.id));
-      if (page !== undefined) hit.score += (fusion.pageDenseWeight * (page - mean)) / spread;
+      if (page === undefined) continue;
+      const boost = (fusion.pageDenseWeight * (page - mean)) / spread;
+      hit.score += boost;
+      if (explain) explain(hit.id).pageDense = boost;
     }
     head.sort((a, b) => b.score - a.score || a.id - b.id);
     ranked.splice(0, head.length, ...head);
   }
+}
+
+function cosineOf(query: Float32Array, vector: Float32Array | undefined): number {
+  return vector && vector.length === query.length ? cosine(query, vector) : 0;
 }
 
 function cosine(a: Float32Array, b: Float32Array): number {

@@ -8,7 +8,7 @@
  */
 import { sumCollectionStatistics } from '../store.js';
 import type { HybridRetriever } from './hybrid.js';
-import type { RetrievalHit, Retriever } from '../types.js';
+import type { RetrievalHit, Retriever, SearchMode } from '../types.js';
 
 export interface FolderRetriever {
   name: string;
@@ -43,7 +43,10 @@ export class MultiFolderRetriever implements Retriever {
     return folder ? { folder, path: path.slice(slash + 1) } : undefined;
   }
 
-  async search(query: string, options: { k: number; queryVector?: Float32Array; signal?: AbortSignal }): Promise<RetrievalHit[]> {
+  async search(
+    query: string,
+    options: { k: number; queryVector?: Float32Array; signal?: AbortSignal; mode?: SearchMode; explain?: boolean },
+  ): Promise<RetrievalHit[]> {
     if (!this.prefixed) return this.folders[0] ? this.folders[0].retriever.search(query, options) : [];
     const collection = sumCollectionStatistics(this.folders.map((folder) => folder.retriever.keywordStatistics(query)));
     const lists = await Promise.all(this.folders.map((folder) => folder.retriever.search(query, { ...options, collection })));

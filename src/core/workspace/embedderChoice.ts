@@ -1,19 +1,19 @@
 /**
  * The one place a setting or flag naming an embedding model becomes an Embedder:
- * `default` (the built-in GloVe-SIF model), `hashing` (a dependency-free stand-in), `none`
+ * `default` (the default built-in model), `static` or `glove-sif` (a built-in model by name), `hashing` (a dependency-free stand-in), `none`
  * (keyword search only) or a model folder. A store records the `spec` it was built with, so a
  * later process makes the same embedder again.
  */
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { createDefaultEmbedder } from '../embedding/defaultEmbedder.js';
+import { BUILT_IN_MODELS, createDefaultEmbedder, isBuiltInModel } from '../embedding/defaultEmbedder.js';
 import { HashingEmbedder } from '../embedding/hashingEmbedder.js';
 import { readEmbeddingModelFolder } from '../embedding/modelSpec.js';
 import { OnnxEmbedder } from '../embedding/onnxEmbedder.js';
 import type { DeviceChoice } from '../onnx/session.js';
 import type { Embedder } from '../types.js';
 
-export const EMBEDDER_CHOICES = 'default|hashing|none|<model folder>';
+export const EMBEDDER_CHOICES = `default|${Object.keys(BUILT_IN_MODELS).join('|')}|hashing|none|<model folder>`;
 
 /** Where and how an ONNX embedder runs. */
 export interface EmbedderRuntimeOptions {
@@ -39,6 +39,7 @@ export function resolveEmbedder(choice: string, runtime: EmbedderRuntimeOptions 
   if (choice === 'none') return { embedder: undefined, spec: choice };
   if (choice === 'hashing') return { embedder: new HashingEmbedder(), spec: choice };
   if (choice === 'default') return { embedder: createDefaultEmbedder(runtime), spec: choice };
+  if (isBuiltInModel(choice)) return { embedder: createDefaultEmbedder({ ...runtime, model: choice }), spec: choice };
   const folder = path.resolve(choice);
   if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new EmbedderChoiceError(`unknown embedder "${choice}" (choose ${EMBEDDER_CHOICES})`);
   try {

@@ -21,7 +21,7 @@ import type { Answer, AnswerEvent, AnswerRequest, Citation, LocatedCitation, Met
 import { DEFAULT_FUSION, HybridRetriever } from '../search/hybrid.js';
 import { MultiFolderRetriever } from '../search/multiFolderRetriever.js';
 import { DocStore, type EmbedderInfo, type LastIndexRun } from '../store.js';
-import type { Chunk, Embedder, RetrievalHit } from '../types.js';
+import type { Chunk, Embedder, RetrievalHit, SearchMode } from '../types.js';
 import { resolveEmbedder } from './embedderChoice.js';
 import { IndexScheduler, type IndexRunEnd } from './indexScheduler.js';
 import type { IndexState, IndexTotals } from './indexState.js';
@@ -165,7 +165,7 @@ export class Workspace {
   // ---- questions ----
 
   /** Best passages first, over every folder (paths prefixed with the folder's name when there are several). */
-  async search(query: string, options: { k: number; signal?: AbortSignal }): Promise<RetrievalHit[]> {
+  async search(query: string, options: { k: number; signal?: AbortSignal; mode?: SearchMode; explain?: boolean }): Promise<RetrievalHit[]> {
     return (await this.ensureOpened()).retriever.search(query, options);
   }
 

@@ -45,10 +45,10 @@ test('the word-vector graph computes the SIF-weighted mean of int8 rows, normali
   assert.ok(sifWeight(1, 1000, 1e-3) < sifWeight(500, 1000, 1e-3), 'frequent words weigh less');
 });
 
-test('default GloVe-SIF model: loads lazily, stays on the CPU under auto, and ranks related texts above unrelated ones', async (t) => {
+test('built-in GloVe-SIF model: loads lazily, stays on the CPU under auto, and ranks related texts above unrelated ones', async (t) => {
   let embedder: OnnxEmbedder;
   try {
-    embedder = createDefaultEmbedder({ device: 'auto', workers: 1 });
+    embedder = createDefaultEmbedder({ device: 'auto', workers: 1, model: 'glove-sif' });
   } catch (error) {
     return t.skip(`default model not built (${(error as Error).message.slice(0, 80)}…); run npm run build`);
   }
@@ -70,4 +70,27 @@ test('default GloVe-SIF model: loads lazily, stays on the CPU under auto, and ra
   assert.ok(dot(question!, related!) > dot(question!, unrelated!) + 0.2);
   assert.ok(dot(identifiers!, prose!) > dot(identifiers!, unrelated!));
   assert.ok(existsSync(readEmbeddingModelFolder(join(__dirname, '..', '..', '..', 'dist', 'models', 'glove-sif-100d')).modelPath));
+});
+
+test('built-in static model (trained, committed under models/): checksums match, and it ranks a paraphrase above keyword overlap', async (t) => {
+  let embedder: OnnxEmbedder;
+  try {
+    embedder = createDefaultEmbedder({ device: 'cpu', workers: 1, model: 'static' });
+  } catch (error) {
+    return t.skip(`static model not in dist (${(error as Error).message.slice(0, 80)}…); run npm run build`);
+  }
+  t.after(() => embedder.dispose());
+  assert.equal(embedder.dimensions, 256);
+  assert.match(embedder.id, /^docent-static-256d-/);
+  const spec = embedder.spec;
+  assert.ok(spec.kind === 'word-vectors' && spec.tokenizer === 'wordpiece' && Object.keys(spec.checksums ?? {}).length === 2, 'manifest names tokenizer and checksums');
+  const [question, related, unrelated, identifiers, prose] = await embedder.embed([
+    'How do I rotate the API signing keys?',
+    'Rotating the signing key used by the API',
+    'The autovacuum daemon reclaims dead tuples in tables',
+    'fs.readFileSync(path) returns the contents of the file',
+    'reading the contents of a file from a path',
+  ]);
+  assert.ok(dot(question!, related!) > dot(question!, unrelated!) + 0.2);
+  assert.ok(dot(identifiers!, prose!) > dot(identifiers!, unrelated!));
 });

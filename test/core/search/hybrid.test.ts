@@ -96,3 +96,36 @@ test('page-level dense evidence breaks a near-tie inside the keyword head and ne
   assert.deepEqual(withDense, ['b.md', 'a.md'], 'the page whose best passage matches the query vector wins the near-tie');
   assert.ok(!withDense.includes('c.md'), 'a page outside the keyword ranking is never pulled in');
 });
+
+test('modes: keyword reads BM25F only, dense the vector index only, hybrid both; explain gives each hit its score parts', async () => {
+  const folder = await makeTempDir('modes');
+  await fs.writeFile(path.join(folder, 'a.md'), '# Alpha\n\nThe widget settings file holds widget settings. Painted red.\n');
+  await fs.writeFile(path.join(folder, 'b.md'), '# Beta\n\nWidget settings: this file lists the settings for each widget type. Painted blue.\n');
+  await fs.writeFile(path.join(folder, 'c.md'), '# Gamma\n\nNothing in common with the question here. Painted blue.\n');
+  const embedder = new MarkerEmbedder();
+  const modes = await DocStore.open(await makeTempDir('modes-store'), { create: true });
+  await indexFolder(folder, modes, { embedder });
+  const retriever = new HybridRetriever(modes, embedder);
+  const queryVector = Float32Array.from([1, 0, 0]);
+  const paths = async (mode: 'keyword' | 'dense' | 'hybrid') =>
+    (await retriever.search('widget settings', { k: 5, queryVector, mode })).map((hit) => hit.chunk.path);
+  assert.deepEqual(await paths('keyword'), ['a.md', 'b.md'], 'keyword: only pages that contain the words');
+  const dense = await paths('dense');
+  assert.deepEqual(new Set(dense.slice(0, 2)), new Set(['b.md', 'c.md']), 'dense: the blue pages first, words or not');
+  assert.equal(dense.at(-1), 'a.md');
+  assert.ok((await paths('hybrid')).includes('c.md'), 'hybrid fuses the vector ranking in');
+
+  const explained = await retriever.search('widget settings', { k: 5, queryVector, explain: true });
+  const b = explained.find((hit) => hit.chunk.path === 'b.md')!.explain!;
+  assert.ok(b.passageBm25f! > 0 && b.pageEvidence! > 0 && b.pageEvidence! <= 1, 'keyword parts');
+  assert.ok(b.pageDense! > 0, 'the blue page gets the page-level dense boost');
+  assert.equal(b.denseCosine, 1);
+  assert.ok(b.keywordRank! >= 1 && b.vectorRank! >= 1);
+  const c = explained.find((hit) => hit.chunk.path === 'c.md')!.explain!;
+  assert.equal(c.passageBm25f, undefined, 'no keyword match, no keyword parts');
+  assert.equal(c.keywordRank, undefined);
+  for (const hit of explained) assert.equal(hit.explain!.fused, hit.score, 'fusion is the final score');
+  assert.equal((await retriever.search('widget settings', { k: 5, queryVector }))[0]!.explain, undefined, 'no parts unless asked');
+
+  await assert.rejects(new HybridRetriever(modes, undefined).search('widget settings', { k: 5, mode: 'dense' }), /dense search needs the embedding model/);
+});

