@@ -128,6 +128,7 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   const report = await withWorkspace(options, async (workspace) => (await workspace.index(undefined, signal))[0]!.report, {
     sink: (event) => {
       if (event.type === 'fileSkipped') skips.push(`${escapeControlCharacters(event.path)}: ${event.reason} (${escapeControlCharacters(event.detail)})`);
+      else if (event.type === 'log' && event.level === 'warn') io.stderr(`docent: ${escapeControlCharacters(event.message)}\n`);
       else if (event.type === 'fileProgress' && progress) {
         const update = event.progress;
         progress(update.phase === 'indexing' ? `indexing ${update.filesDone}/${update.filesTotal} ${escapeControlCharacters(update.currentFile ?? '')}` : update.phase);

@@ -48,7 +48,17 @@ export interface IndexReport {
   generation: number;
 }
 
+/** Holds the store's writer lock for the whole run (a StoreError when another process is writing it). */
 export async function indexFolder(root: string, store: DocStore, options: IndexOptions = {}): Promise<IndexReport> {
+  await store.lockForWriting();
+  try {
+    return await indexLocked(root, store, options);
+  } finally {
+    await store.unlock();
+  }
+}
+
+async function indexLocked(root: string, store: DocStore, options: IndexOptions): Promise<IndexReport> {
   const started = performance.now();
   const { embedder, signal, onProgress } = options;
   const chunking = options.chunking ?? DEFAULT_CHUNKING;

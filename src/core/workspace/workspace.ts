@@ -236,7 +236,9 @@ export class Workspace {
     const stores = new Map<string, DocStore>();
     try {
       for (const folder of options.folders) {
-        stores.set(folder.name, await DocStore.open(folder.storeDir, { create: options.createStores ?? false, keywordOptions: options.search?.keyword }));
+        const store = await DocStore.open(folder.storeDir, { create: options.createStores ?? false, keywordOptions: options.search?.keyword });
+        if (store.notice) this.emit({ type: 'log', level: 'warn', message: store.notice });
+        stores.set(folder.name, store);
       }
     } catch (error) {
       await resolved?.embedder?.dispose();
