@@ -1,5 +1,4 @@
 /** Public shapes of the answer pipeline. Nothing here imports `vscode`. */
-import type { PersistentCacheOptions } from './answerCacheFile.js';
 import type { Embedder, Retriever } from '../types.js';
 
 export interface Turn {
@@ -129,6 +128,16 @@ export interface CacheOptions {
   redisUrl?: string | undefined;
   /** The answer cache kept in a file too (answerCacheFile.ts), so it outlives the process. */
   persistent?: PersistentCacheOptions | undefined;
+}
+
+export interface PersistentCacheOptions {
+  file: string;
+  maxBytes: number;
+  /**
+   * What the entries were computed over (the folders and their stores): a file written for
+   * another set of folders is ignored, since its entries' generations count another index.
+   */
+  scope: string;
 }
 
 export interface PipelineTimeouts {
