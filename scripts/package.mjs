@@ -1,8 +1,9 @@
 // `npm run package [-- --target linux-x64]`: a platform-specific VSIX holding only what runs.
-// The production bundles are built, then a staging folder gets the manifest, README, LICENSE,
-// media, dist (no source maps, no test bundle) and exactly the runtime packages the bundles
-// leave external (the native addons and what they require), with onnxruntime's binaries for
-// the target platform only. vsce packages that folder.
+// The production bundles are built, then a staging folder gets the manifest, the user-facing
+// README (README.marketplace.md; README.md is the developers'), CHANGELOG, LICENSE, media, dist
+// (no source maps, no test bundle) and exactly the runtime packages the bundles leave external
+// (the native addons and what they require): their code, binaries for the target platform and
+// licences only, no build leftovers or dotfiles. vsce packages that folder.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -45,24 +46,37 @@ delete manifest.scripts;
 delete manifest.devDependencies;
 manifest.dependencies = Object.fromEntries(RUNTIME_PACKAGES.filter((name) => manifest.dependencies?.[name]).map((name) => [name, manifest.dependencies[name]]));
 writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-for (const file of ['README.md', 'LICENSE', 'media']) cpSync(path.join(root, file), path.join(stage, file), { recursive: true });
+cpSync(path.join(root, 'README.marketplace.md'), path.join(stage, 'README.md'));
+for (const file of ['CHANGELOG.md', 'LICENSE', 'media']) cpSync(path.join(root, file), path.join(stage, file), { recursive: true });
 cpSync(path.join(root, 'dist'), path.join(stage, 'dist'), {
   recursive: true,
   filter: (source) => !source.endsWith('.map') && !source.includes(`${path.sep}dist${path.sep}test`),
 });
+/**
+ * Whether a runtime package's file or folder goes into the VSIX. Never: dotfiles, sources,
+ * typings, docs, tests, and node-gyp's output besides the addon itself (its config.gypi and
+ * Makefiles record the builder's home and tool paths).
+ */
+function ships(name, relative, isFile) {
+  if (relative.some((part) => part.startsWith('.'))) return false;
+  if (name === 'onnxruntime-node' && relative[0] === 'bin' && relative.length >= 3) {
+    if (relative[2] !== platform) return false;
+    if (relative.length >= 4 && relative[3] !== arch) return false;
+  }
+  if (name === 'onnxruntime-node' && relative[0] === 'script') return false;
+  if (name === 'hnswlib-node' && relative[0] === 'build') {
+    return isFile ? relative.length === 3 && relative[1] === 'Release' && relative[2].endsWith('.node') : relative.length === 1 || (relative.length === 2 && relative[1] === 'Release');
+  }
+  if (!isFile) return !['src', 'deps', 'docs', 'test', 'tests'].includes(relative.at(-1));
+  const file = relative.at(-1);
+  if (/^licen[cs]e/i.test(file)) return true;
+  return !/\.(d\.ts|ts|map|md|markdown|gyp|gypi|mk|cc|cpp|h|hpp|yml|yaml)$/i.test(file) && !/^(Makefile|History|CHANGELOG|README)/i.test(file);
+}
 for (const name of RUNTIME_PACKAGES) {
   const from = path.join(root, 'node_modules', name);
   cpSync(from, path.join(stage, 'node_modules', name), {
     recursive: true,
-    filter: (source) => {
-      const relative = path.relative(from, source).split(path.sep);
-      if (name === 'onnxruntime-node' && relative[0] === 'bin' && relative.length >= 3) {
-        if (relative[2] !== platform) return false;
-        if (relative.length >= 4 && relative[3] !== arch) return false;
-      }
-      if (name === 'hnswlib-node') return !['src', 'deps', 'docs'].includes(relative[0]) && !(relative[0] === 'build' && relative.length >= 2 && relative[1] !== 'Release' && !statSync(source).isFile());
-      return true;
-    },
+    filter: (source) => source === from || ships(name, path.relative(from, source).split(path.sep), statSync(source).isFile()),
   });
 }
 // Install-time helpers (adm-zip, global-agent, node-addon-api) are not shipped; drop them from
@@ -78,7 +92,9 @@ cpSync(path.join(root, '.vscodeignore'), path.join(stage, '.vscodeignore'));
 const out = path.join(root, `${manifest.name}-${target}-${manifest.version}.vsix`);
 const vsce = path.join(root, 'node_modules', '.bin', 'vsce');
 // vsce prompts on warnings when it has a terminal; stdin from /dev/null answers nothing.
-// README's relative links resolve against the repository.
-const base = String(manifest.repository?.url ?? 'https://example.invalid/docent').replace(/\.git$/, '');
-execFileSync(vsce, ['package', '--target', target, '--out', out, '--baseContentUrl', `${base}/blob/HEAD`, '--baseImagesUrl', `${base}/raw/HEAD`], { cwd: stage, stdio: ['ignore', 'inherit', 'inherit'] });
+// With a repository, README's relative links resolve against it; without one they stay relative,
+// which the extension page of an installed VSIX resolves inside the extension (media/ ships).
+const base = manifest.repository?.url ? String(manifest.repository.url).replace(/\.git$/, '') : undefined;
+const links = base ? ['--baseContentUrl', `${base}/blob/HEAD`, '--baseImagesUrl', `${base}/raw/HEAD`] : ['--allow-missing-repository', '--no-rewrite-relative-links'];
+execFileSync(vsce, ['package', '--target', target, '--out', out, ...links], { cwd: stage, stdio: ['ignore', 'inherit', 'inherit'] });
 console.log(`package: ${path.relative(root, out)} (${(statSync(out).size / 2 ** 20).toFixed(1)} MiB)`);

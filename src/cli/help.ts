@@ -165,6 +165,7 @@ export const COMMAND_HELP = {
       { flag: '--max-batch <N>', text: 'sequences decoded together (1 to 1024)', default: '16' },
       { flag: '--threads <N>', text: 'onnxruntime intra-op threads', default: 'one per physical core' },
       { flag: '--api-key-env <NAME>', text: 'require "Authorization: Bearer <key>" with the key read from this environment variable' },
+      VERBOSE,
       HELP,
     ],
     examples: ['docent serve --model ~/models/qwen2.5-0.5b-instruct --port 8123'],

@@ -62,8 +62,9 @@ export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): P
       io.stderr('docent: cancelled\n');
       return 130;
     }
-    // An explicitly requested GPU that cannot load: the message names what is missing.
-    if ((error as Error).name === 'DeviceUnavailableError') {
+    // An explicitly requested GPU that cannot load (the message names what is missing), or a
+    // stage that ran out of time on a busy machine: one line, not a stack.
+    if ((error as Error).name === 'DeviceUnavailableError' || (error as Error).name === 'StageTimeoutError') {
       io.stderr(`docent: ${(error as Error).message}\n`);
       return 1;
     }

@@ -27,6 +27,8 @@ export interface ServeArguments {
   /** onnxruntime intra-op threads; undefined leaves onnxruntime's default (one per physical core). */
   threads?: number;
   apiKeyEnv?: string;
+  /** Say on the first line why faster devices were passed over. */
+  verbose: boolean;
 }
 
 export function parseServeArguments(argv: string[]): ServeArguments {
@@ -42,6 +44,7 @@ export function parseServeArguments(argv: string[]): ServeArguments {
       'max-batch': { type: 'string' },
       threads: { type: 'string' },
       'api-key-env': { type: 'string' },
+      verbose: { type: 'boolean' },
     },
     { positionals: false },
   );
@@ -58,6 +61,7 @@ export function parseServeArguments(argv: string[]): ServeArguments {
     maxBatch: integerFlag(values['max-batch'], '--max-batch', 1, 1024, 16),
     threads: integerFlag(values.threads, '--threads', 1, 1024),
     apiKeyEnv,
+    verbose: values.verbose ?? false,
   };
 }
 
@@ -97,7 +101,9 @@ export async function runServeCommand(argv: string[], io: { stdout: Output; stde
     await embedder?.dispose();
     return 1;
   }
-  io.stdout.write(`docent serve: model ${engine.modelId} on ${describeDevice(engine.device)}\n`);
+  // The fallback reasons are no error: only asked for (and always in /health).
+  const device = args.verbose ? engine.device : { ...engine.device, fallbackReasons: [] };
+  io.stdout.write(`docent serve: model ${engine.modelId} on ${describeDevice(device)}\n`);
   io.stdout.write(`docent serve: listening on ${url}/v1${args.apiKeyEnv ? ` (bearer key from $${args.apiKeyEnv})` : ''}\n`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -39,8 +39,8 @@ test('ask --json with an endpoint: generated answer, numbered citations, key fro
 });
 
 test('ask streams the answer text, then a numbered Sources list', async () => {
-  const { code, stdout } = await runDocent(['ask', 'configure replication', '--store', store, '--endpoint', backend.baseURL, '--model', 'stub']);
-  assert.equal(code, 0);
+  const { code, stdout, stderr } = await runDocent(['ask', 'configure replication', '--store', store, '--endpoint', backend.baseURL, '--model', 'stub']);
+  assert.equal(code, 0, stderr);
   assert.match(stdout, /According to the documentation/);
   assert.match(stdout, /Sources:\n\[1\] section-\d\/page-\d+\.md:\d+-\d+/);
 });

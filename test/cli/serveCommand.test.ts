@@ -28,7 +28,7 @@ test('bad arguments exit with code 2 and one clear stderr line', async () => {
     [['--model', 'm', '--device-id', '99'], /--device-id must be an integer from 0 to 64/],
     [['--model', 'm', '--max-batch', '0'], /--max-batch must be an integer/],
     [['--model', 'm', '--threads', '0'], /--threads must be an integer from 1/],
-    [['--model', 'm', '--verbose'], /unknown argument "--verbose"/],
+    [['--model', 'm', '--frobnicate'], /unknown argument "--frobnicate"/],
     [['--model', 'm', '--api-key-env', 'DOCENT_TEST_UNSET_KEY'], /DOCENT_TEST_UNSET_KEY: that environment variable is not set/],
   ];
   for (const [argv, message] of cases) {

@@ -7,8 +7,9 @@
  * `listSupportedBackends()` on Linux x64):
  * - Linux x64: CPU, WebGPU (Dawn over Vulkan) and CUDA/TensorRT. The CUDA provider libraries
  *   (libonnxruntime_providers_cuda.so, …_shared.so) are not in the npm package: its install
- *   script downloads them from the Microsoft.ML.OnnxRuntime.Gpu.Linux NuGet package when
- *   ONNXRUNTIME_NODE_INSTALL is not `skip`; they need CUDA 12 and cuDNN 9 at run time.
+ *   script downloads them from the Microsoft.ML.OnnxRuntime.Gpu.Linux NuGet package, which
+ *   `npm run setup:cuda` runs (package.json's allowScripts keeps `npm ci` offline by not running
+ *   it); they need CUDA 12 and cuDNN 9 at run time.
  * - Linux arm64: CPU only.
  * - Windows x64/arm64: CPU, DirectML (DirectML.dll ships) and WebGPU. No CUDA provider.
  * - macOS arm64: CPU, CoreML and WebGPU (Metal). There is no macOS x64 binary at all.
@@ -74,7 +75,7 @@ const CUDA_LIBRARIES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_pr
 const PROVIDER_HINT: Record<string, string> = {
   cuda:
     'onnxruntime-node has a CUDA provider on Linux x64 only. It needs an NVIDIA GPU with CUDA 12 and cuDNN 9 on the library path, and the ' +
-    "provider libraries installed beside onnxruntime-node's binding: from a source checkout, `ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci` " +
+    "provider libraries installed beside onnxruntime-node's binding: from a source checkout, `npm run setup:cuda` after `npm ci` " +
     '(the VSIX carries no CUDA libraries). Use device "auto" or "cpu" to run without it.',
   webgpu: 'WebGPU needs a GPU with a Vulkan driver (Linux), DirectX 12 (Windows) or Metal (macOS); software Vulkan (llvmpipe) is rejected. Use device "auto" or "cpu".',
   dml: 'DirectML ships with onnxruntime-node on Windows only and needs a DirectX 12 GPU. Use device "auto" or "cpu".',

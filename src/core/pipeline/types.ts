@@ -245,17 +245,6 @@ export interface MetricsSnapshot {
   sharedCacheConnected?: boolean;
 }
 
-/** Where and how big the answer cache file is (answerCacheFile.ts); a pure type, since the webview compiles this module. */
-export interface PersistentCacheOptions {
-  file: string;
-  maxBytes: number;
-  /**
-   * What the entries were computed over (the folders and their stores): a file written for
-   * another set of folders is ignored, since its entries' generations count another index.
-   */
-  scope: string;
-}
-
 export interface StreamOptions {
   signal: AbortSignal;
   /** Deadline for the first token, counted from this call, retries and waits included. */

@@ -49,7 +49,7 @@ describe('OnnxEmbedder on a BERT-shaped sentence-transformers folder', () => {
     if (active.provider !== 'cpu') return t.skip(`a GPU provider (${active.provider}) loaded on this machine`);
     assert.equal(active.kind, 'cpu');
     assert.equal(active.fallbackReasons.length, gpus.length);
-    // The reason names what is missing: here the CUDA provider libraries that .npmrc skips.
+    // The reason names what is missing: here the CUDA provider libraries that `npm ci` does not download.
     if (gpus.includes('cuda')) assert.match(active.fallbackReasons[0]!, /^CUDA: .*(libonnxruntime_providers_\w+\.so|lib\w+\.so\.\d+|CUDA)/);
     assert.deepEqual(embedder.activeDevice, active);
   });
@@ -70,7 +70,7 @@ describe('OnnxEmbedder on a BERT-shaped sentence-transformers folder', () => {
     assert.match(failure.message, /CUDA execution provider could not be loaded/);
     assert.match(failure.message, /CUDA 12 and cuDNN 9/);
     assert.match(failure.message, /lib\w+\.so/, 'the missing library is named');
-    assert.match(failure.message, /ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci/);
+    assert.match(failure.message, /npm run setup:cuda/);
   });
 
   test('worker-pool results are identical to a direct single-thread run, in input order', async (t) => {
