@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx.js';
+import { chooseEditorModel as pickEditorModel } from './editorModels.js';
 
 export type Command = (ctx: Ctx) => (...args: unknown[]) => unknown;
 
@@ -83,6 +84,8 @@ const pullEmbeddingModel: Command = (ctx) => async () => {
   }
 };
 
+const chooseEditorModel: Command = () => () => pickEditorModel();
+
 const configureBackend: Command = () => () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:docent.docent backend');
 
 const statusMenu: Command = (ctx) => async () => {
@@ -112,5 +115,6 @@ export const COMMANDS: Record<string, Command> = {
   setApiKey,
   pullEmbeddingModel,
   configureBackend,
+  chooseEditorModel,
   statusMenu,
 };

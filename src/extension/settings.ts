@@ -15,7 +15,7 @@ function section(): vscode.WorkspaceConfiguration {
 
 export function backendKind(): BackendKind {
   const kind = section().get<string>('backend', 'none');
-  return kind === 'local' || kind === 'remote' ? kind : 'none';
+  return kind === 'local' || kind === 'remote' || kind === 'editor' ? kind : 'none';
 }
 
 export function localServerSettings(): { modelPath: string; port: number; autoStart: boolean } {
@@ -30,6 +30,7 @@ export function localServerSettings(): { modelPath: string; port: number; autoSt
 /** What the chat view shows about where questions go; remote names the host. */
 export function backendInfo(): BackendInfo {
   const kind = backendKind();
+  if (kind === 'editor') return { kind, host: editorModel() || "the editor's first model" };
   if (kind !== 'remote') return { kind };
   const baseUrl = section().get<string>('remote.baseUrl', '');
   try {
@@ -37,6 +38,11 @@ export function backendInfo(): BackendInfo {
   } catch {
     return { kind, host: baseUrl || '(no endpoint configured)' };
   }
+}
+
+/** The editor model's id (`docent.editor.model`); '' for the first model the editor offers. */
+function editorModel(): string {
+  return section().get<string>('editor.model', '');
 }
 
 /** Null when no backend answers (retrieval-only) or the remote endpoint is not configured. */
@@ -89,6 +95,7 @@ export function workspaceOptions(folders: WorkspaceFolder[], workspaceFolders: r
     },
     answers: {
       backend: backendConfig(apiKey),
+      ...(backendKind() === 'editor' ? { editorModel: editorModel() } : {}),
       limits: { k: config.get<number>('answer.passages', 6), maxInFlight: config.get<number>('performance.maxConcurrentRequests', 2) },
       cache: {
         enabled: cache,

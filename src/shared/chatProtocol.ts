@@ -38,8 +38,8 @@ export interface IndexStatus extends Pick<IndexState, 'files' | 'chunks' | 'mess
 }
 
 export interface BackendInfo {
-  kind: 'local' | 'remote' | 'none';
-  /** For remote: the host questions and passages are sent to. */
+  kind: 'local' | 'remote' | 'editor' | 'none';
+  /** For remote: the host questions and passages are sent to; for editor: the model's id. */
   host?: string;
 }
 
@@ -69,7 +69,7 @@ const FIX_ACTIONS: readonly FixAction[] = ['setApiKey', 'configureEndpoint', 're
 const MODES: readonly AnswerMode[] = ['generated', 'extractive', 'retrieval-only'];
 const TURN_STATES: readonly ChatTurn['state'][] = ['streaming', 'done', 'stopped', 'error'];
 const INDEX_STATES: readonly IndexStatus['state'][] = ['idle', 'indexing', 'paused', 'ready', 'error', 'restricted'];
-const BACKENDS: readonly BackendInfo['kind'][] = ['local', 'remote', 'none'];
+const BACKENDS: readonly BackendInfo['kind'][] = ['local', 'remote', 'editor', 'none'];
 
 function isActions(value: unknown): value is FixAction[] {
   return isArrayOf(value, (item): item is FixAction => isOneOf(FIX_ACTIONS, item));

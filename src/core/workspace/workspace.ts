@@ -317,7 +317,8 @@ export class Workspace {
     return new AnswerPipeline({
       retriever: parts.retriever,
       embedder: parts.embedder,
-      backend: answers.backend ? await withServedModel(answers.backend) : undefined,
+      chatBackend: answers.editorModel !== undefined ? this.dependencies.editorBackend?.(answers.editorModel) : undefined,
+      backend: answers.backend && answers.editorModel === undefined ? await withServedModel(answers.backend) : undefined,
       limits: answers.limits,
       cacheOptions: answers.cache,
       timeouts: answers.timeouts,
