@@ -7,7 +7,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { version } from '../../package.json';
+import { docentVersion } from './version.js';
 import { DocStore } from '../core/store.js';
 import type { WorkspaceOptions } from '../core/workspace/options.js';
 import { Workspace } from '../core/workspace/workspace.js';
@@ -87,12 +87,12 @@ export async function runMcpCommand(args: string[], io: McpIo, signal?: AbortSig
       signal?.addEventListener('abort', () => resolve(), { once: true });
     });
     if (values.http) {
-      const server = await startMcpHttpServer(workspace, version, { port, token, log });
+      const server = await startMcpHttpServer(workspace, docentVersion(), { port, token, log });
       log(`serving ${server.url}${token ? ' (bearer token required)' : ''}`);
       await stopped;
       await server.close();
     } else {
-      const server = createDocsMcpServer(workspace, version);
+      const server = createDocsMcpServer(workspace, docentVersion());
       const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
       await server.connect(new StdioServerTransport());
       // The stdio transport does not notice stdin's end by itself.

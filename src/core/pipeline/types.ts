@@ -116,6 +116,17 @@ export interface CacheLevelOptions {
   ttlMs: number;
 }
 
+/** The answer cache's file in the store folder (answerCacheFile.ts); here so the webview's compile of these types needs no Node. */
+export interface PersistentCacheOptions {
+  file: string;
+  maxBytes: number;
+  /**
+   * What the entries were computed over (the folders and their stores): a file written for
+   * another set of folders is ignored, since its entries' generations count another index.
+   */
+  scope: string;
+}
+
 export interface CacheOptions {
   /** Off: no answer, embedding or negative cache and no single-flight (the "uncached" benchmark column). */
   enabled: boolean;
@@ -127,6 +138,8 @@ export interface CacheOptions {
   ttlJitter: number;
   /** Optional shared second level (`docent.cache.redisUrl`), e.g. redis://127.0.0.1:6379. */
   redisUrl?: string | undefined;
+  /** The answer cache kept in a file too (answerCacheFile.ts), so it outlives the process. */
+  persistent?: PersistentCacheOptions | undefined;
 }
 
 export interface PipelineTimeouts {

@@ -49,7 +49,9 @@ export interface AnswerOptions {
    */
   editorModel?: string;
   limits?: Partial<PipelineLimits>;
-  cache?: AnswerPipelineOptions['cacheOptions'];
+  cache?: Omit<NonNullable<AnswerPipelineOptions['cacheOptions']>, 'persistent'>;
+  /** Bound of the answer cache file in the first folder's store (default 8 MiB); 0: answers are cached in memory only. */
+  persistentCacheBytes?: number;
   timeouts?: Partial<PipelineTimeouts>;
 }
 
