@@ -116,6 +116,30 @@ export async function run(): Promise<void> {
     assert(/needs "query"/.test(refused), `a call without a query is refused with a reason, got "${refused}"`);
   });
 
+  // Only the newer host (VS Code 1.104, DOCENT_E2E_NEWER_HOST=1) loads the test model's extension (test/e2e/lmProvider).
+  if (vscode.extensions.getExtension('docent-test.lm-provider')) {
+    await test("backend editor: the editor's model (a test provider) writes the answer with [n] citations to the exact lines", async () => {
+      const [model] = await vscode.lm.selectChatModels({ vendor: 'docent-test' });
+      assert(model, 'the test model is offered through vscode.lm');
+      const config = vscode.workspace.getConfiguration('docent');
+      await config.update('editor.model', model.id, vscode.ConfigurationTarget.Global);
+      await config.update('backend', 'editor', vscode.ConfigurationTarget.Global);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const api = extension!.exports as { ask(question: string): Promise<{ answer: string; mode: string; degradedReason?: string; citations: { n: number; path: string; startLine: number; endLine: number }[] }> };
+        const result = await api.ask('how do I rotate the API signing keys?');
+        assert(result.mode === 'generated', `a generated answer, got ${result.mode}: ${result.degradedReason ?? ''}`);
+        const read = /^The test model read the source (\S+):(\d+)-(\d+)[^\n]* and answers from it \[1\]\.$/.exec(result.answer);
+        assert(read, `the model saw Docent's numbered sources and its text streamed back: ${result.answer}`);
+        const cited = result.citations.find((citation) => citation.n === 1);
+        assert(cited && cited.path === read[1] && cited.startLine === Number(read[2]) && cited.endLine === Number(read[3]), `[1] is cited with its lines: ${JSON.stringify(result.citations)}`);
+      } finally {
+        await config.update('backend', undefined, vscode.ConfigurationTarget.Global);
+        await config.update('editor.model', undefined, vscode.ConfigurationTarget.Global);
+      }
+    });
+  }
+
   await test('Show Metrics opens the panel and returns the same numbers', async () => {
     const shown = (await vscode.commands.executeCommand('docent.showMetrics')) as Diagnostics;
     assert(shown.sample.chunks > 0, 'Show Metrics reports the indexed chunks');
