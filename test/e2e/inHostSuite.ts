@@ -98,8 +98,9 @@ export async function run(): Promise<void> {
 
   await test('the #docs language-model tool returns numbered passages with the exact lines, and refuses bad input', async () => {
     const integrations = (extension!.exports as { chatIntegrations: string[] }).chatIntegrations;
-    // The MCP provider API arrived in 1.101; the tool and participant APIs are in the manifest's minimum.
-    const expected = ['tool', 'participant', ...(typeof (vscode.lm as { registerMcpServerDefinitionProvider?: unknown }).registerMcpServerDefinitionProvider === 'function' ? ['mcp'] : [])];
+    // The MCP provider API is final in 1.101 (1.100 has a draft that throws); the tool and participant APIs are in the manifest's minimum.
+    const [major, minor] = vscode.version.split('.').map(Number);
+    const expected = ['tool', 'participant', ...(major! > 1 || minor! >= 101 ? ['mcp'] : [])];
     assert(JSON.stringify(integrations) === JSON.stringify(expected), `registered ${integrations.join(', ')}; expected ${expected.join(', ')} in VS Code ${vscode.version}`);
     assert(vscode.lm.tools.some((tool) => tool.name === 'docent_searchDocs'), 'the tool is listed in vscode.lm.tools');
     const result = await vscode.lm.invokeTool('docent_searchDocs', { input: { query: 'how do I rotate the API signing keys?', k: 3 }, toolInvocationToken: undefined });
