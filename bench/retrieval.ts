@@ -17,6 +17,7 @@ import type { FusionOptions } from '../src/core/search/hybrid.js';
 import type { Embedder } from '../src/core/types.js';
 import { Workspace } from '../src/core/workspace/workspace.js';
 import { fortyLineChunks, MiniSearchBaseline, OkapiBm25Baseline } from './baselines.js';
+import { corpusCitations } from './citations.js';
 import { distinctFiles, percentile, scoreRankings, type EvalQuestion } from './evalMetrics.js';
 import { writeResults, formatTable } from './report.js';
 
@@ -200,7 +201,17 @@ export async function runBench(): Promise<unknown> {
     r.queryP99Ms.toFixed(2),
   ]);
   console.log(formatTable(['set', 'system', 'recall@5', 'MRR@10', 'index s', 'query p50 ms', 'query p99 ms'], rows));
-  const output = { results };
+  // Citations exact: each passage's first and last words lie on the lines it cites (bench/citations.ts).
+  const citations = await corpusCitations(path.join(ROOT, '.cache'), (corpus, dest) =>
+    execFileSync('bash', [path.join(SHARED_EVAL, `get-${corpus}-docs.sh`), dest], { stdio: ['ignore', 'ignore', 'inherit'] }),
+  );
+  console.log(
+    `\n${formatTable(
+      ['corpus', 'files', 'passages', 'citations exact', 'longest passage (chars)'],
+      citations.map((c) => [c.corpus, String(c.files), String(c.passages), `${(100 * c.exact).toFixed(2)}%`, String(c.longestPassage)]),
+    )}`,
+  );
+  const output = { results, citations };
   await writeResults('retrieval', output);
   return output;
 }

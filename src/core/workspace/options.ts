@@ -7,8 +7,7 @@ import type { ChunkingOptions } from '../chunker.js';
 import type { IndexProgress, IndexReport } from '../indexer.js';
 import type { SkipReason } from '../discovery.js';
 import type { DeviceChoice } from '../onnx/session.js';
-import type { ChatBackend } from '../pipeline/backend.js';
-import type { AnswerPipelineOptions, BackendConfig, PipelineLimits, PipelineTimeouts } from '../pipeline/types.js';
+import type { AnswerPipelineOptions, BackendConfig, ChatBackend, PipelineLimits, PipelineTimeouts } from '../pipeline/types.js';
 import type { FusionOptions } from '../search/hybrid.js';
 import type { KeywordIndexOptions } from '../search/keywordIndex.js';
 import type { Embedder } from '../types.js';
@@ -26,8 +25,12 @@ export interface IndexingOptions {
   /** Gitignore-style globs left out, in addition to the built-in DEFAULT_EXCLUDES unless `defaultExcludes` is false. */
   exclude?: string[];
   defaultExcludes?: boolean;
-  /** File extensions to index; absent or empty: every supported format. */
+  /** Gitignore-style globs; when given, only files matching one are indexed. */
+  includeGlobs?: string[];
+  /** File extensions to index; absent or empty: every supported format. Refused entries (refusedIncludeEntry) are dropped with a warning. */
   include?: string[];
+  /** Index files matching SECRET_FILE_PATTERNS; front ends set it only from a user's own settings. */
+  allowSecretFiles?: boolean;
   maxFileBytes?: number;
   /** Commit a checkpoint after this many changed files (default 200). */
   checkpointFiles?: number;

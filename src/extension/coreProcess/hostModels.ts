@@ -3,13 +3,14 @@
  * pipeline streams from them as from any backend while the prompt and the tokens travel over
  * IPC. One router for every backend made, so replies reach the request that is waiting for them.
  */
-import type { ChatBackend, StreamOptions } from '../../core/pipeline/backend.js';
-import { abortReason, BackendFailure, StageTimeoutError } from '../../core/pipeline/errors.js';
+import { abortReason, BackendFailure, IdleStreamError, StageTimeoutError } from '../../core/pipeline/errors.js';
 import type { ChatMessage } from '../../core/pipeline/prompt.js';
+import type { ChatBackend, StreamOptions } from '../../core/pipeline/types.js';
 import type { CoreProcessToHost, GenerateReply } from './protocol.js';
 
-/** A rewrite of a follow-up is short: it waits this long for its first token at most. */
-const COMPLETE_FIRST_TOKEN_MS = 30_000;
+/** A rewrite of a follow-up is short: it waits this long for a token at most, and keeps this many characters. */
+const COMPLETE_TOKEN_MS = 30_000;
+const COMPLETE_MAX_CHARS = 2000;
 
 interface Pending {
   token(text: string): void;
@@ -27,7 +28,7 @@ export class HostModels {
       identity: ['editor', modelId],
       stream: (messages, options) => this.stream(modelId, messages, options),
       complete: async (messages, maxTokens, signal) =>
-        (await this.stream(modelId, messages, { signal, maxTokens, firstTokenMs: COMPLETE_FIRST_TOKEN_MS, onToken: () => undefined })).trim(),
+        (await this.stream(modelId, messages, { signal, maxTokens, firstTokenMs: COMPLETE_TOKEN_MS, idleTokenMs: COMPLETE_TOKEN_MS, maxChars: COMPLETE_MAX_CHARS, onToken: () => undefined })).trim(),
     };
   }
 
@@ -41,8 +42,10 @@ export class HostModels {
     const id = String(this.nextId++);
     return new Promise<string>((resolve, reject) => {
       let text = '';
+      let idle: NodeJS.Timeout | undefined;
       const end = () => {
         clearTimeout(firstToken);
+        clearTimeout(idle);
         options.signal.removeEventListener('abort', aborted);
         this.pending.delete(id);
       };
@@ -61,8 +64,17 @@ export class HostModels {
             clearTimeout(firstToken);
             options.onFirstToken?.();
           }
-          text += token;
-          options.onToken(token);
+          clearTimeout(idle);
+          idle = setTimeout(() => stop(new IdleStreamError(options.idleTokenMs)), options.idleTokenMs);
+          // Past the character budget the model is stopped and the answer keeps what fits.
+          const kept = token.slice(0, Math.max(0, options.maxChars - text.length));
+          text += kept;
+          if (kept) options.onToken(kept);
+          if (kept.length < token.length) {
+            end();
+            this.send({ type: 'cancelGenerate', id });
+            resolve(text);
+          }
         },
         settle: (reply) => {
           end();
