@@ -1,7 +1,7 @@
 /**
  * Docent inside the editor's own AI features, each registered only where the running editor has
- * its API (the manifest's minimum, 1.100, has the tool and participant APIs but not the MCP
- * provider, 1.101): the `#docs` tool, the `@docent` participant and the MCP server definitions.
+ * its API (the manifest's minimum, 1.100, has the tool and participant APIs but only a draft of
+ * the MCP provider's, final in 1.101): the `#docs` tool, the `@docent` participant and the MCP server definitions.
  */
 import * as vscode from 'vscode';
 import { registerChatParticipant } from './chatParticipant.js';
@@ -21,7 +21,7 @@ export function registerChatIntegrations(ctx: Ctx): string[] {
     ctx.own(registerChatParticipant(ctx.extension, core));
     registered.push('participant');
   }
-  const mcp = registerMcpProvider(ctx.extension);
+  const mcp = registerMcpProvider(ctx.extension, (message) => ctx.log.info(message));
   if (mcp) {
     ctx.own(mcp);
     registered.push('mcp');

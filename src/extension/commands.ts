@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx.js';
+import { chooseEditorModel as pickEditorModel } from './editorModels.js';
 import { configureBackend as runSetup } from './setupFlow.js';
 
 export type Command = (ctx: Ctx) => (...args: unknown[]) => unknown;
@@ -96,6 +97,8 @@ const pullEmbeddingModel: Command = (ctx) => async () => {
   }
 };
 
+const chooseEditorModel: Command = () => () => pickEditorModel();
+
 const configureBackend: Command = (ctx) => () =>
   runSetup({ apiKey: () => ctx.currentApiKey, setApiKey: (key) => ctx.setApiKey(key), startLocalServer: () => ctx.startLocalServer(), log: ctx.log });
 
@@ -144,6 +147,7 @@ export const COMMANDS: Record<string, Command> = {
   setApiKey,
   pullEmbeddingModel,
   configureBackend,
+  chooseEditorModel,
   statusMenu,
   showLog,
 };

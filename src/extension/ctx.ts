@@ -9,6 +9,7 @@ import type { WorkspaceOptions } from '../core/workspace/options.js';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chatView.js';
 import { CoreProcessClient } from './coreProcess/client.js';
 import type { HostLag } from './hostLag.js';
+import { generateWithEditorModel } from './editorModels.js';
 import { Indexing } from './indexing.js';
 import { LocalServer } from './localServer.js';
 import { MetricsPanel, type MetricsSample } from './metricsPanel.js';
@@ -45,6 +46,7 @@ export class Ctx implements vscode.Disposable {
     this.core = new CoreProcessClient(distDir, {
       onIndexState: (state) => this.indexing.received(state),
       onLog: (level, message) => this.log[level](message),
+      onGenerate: (request, sink, signal) => void generateWithEditorModel(request, sink, signal),
     });
     this.own({ dispose: () => this.core.dispose() });
     this.indexing = this.own(new Indexing({ extension, log: this.log, core: this.core, startedCore: () => this.startedCore(), idle: () => this.autoStartLocalServer() }));
@@ -125,6 +127,7 @@ export class Ctx implements vscode.Disposable {
   backendLabel(): string {
     const info = backendInfo();
     if (info.kind === 'remote') return `remote (${info.host ?? 'not configured'})`;
+    if (info.kind === 'editor') return `editor model (${info.host ?? ''})`;
     if (info.kind === 'local') return `local server${this.server.running ? ' (running)' : ' (stopped)'}`;
     return 'none (passages only)';
   }

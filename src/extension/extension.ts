@@ -8,6 +8,8 @@ import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import { registerChatIntegrations } from './chatIntegrations.js';
 import { COMMANDS } from './commands.js';
+import type { LocatedCitation } from '../core/pipeline/types.js';
+import type { AskOutcome } from './coreProcess/client.js';
 import { Ctx, type DocentDiagnostics } from './ctx.js';
 
 let current: Ctx | undefined;
@@ -17,6 +19,8 @@ export interface DocentApi {
   diagnostics(): Promise<DocentDiagnostics>;
   /** Which of the editor's chat features Docent registered in this editor (chatIntegrations.ts). */
   chatIntegrations: readonly string[];
+  /** Answers a question from the workspace docs with the configured backend, as the chat view would. */
+  ask(question: string): Promise<AskOutcome & { answer: string; citations: LocatedCitation[] }>;
 }
 
 export function activate(extension: vscode.ExtensionContext): DocentApi {
@@ -50,7 +54,16 @@ export function activate(extension: vscode.ExtensionContext): DocentApi {
   const folders = vscode.workspace.workspaceFolders?.length ?? 0;
   const workspaceFile = vscode.workspace.workspaceFile ? ` from ${vscode.workspace.workspaceFile.toString()}` : '';
   ctx.log.info(`Docent ${String(extension.extension.packageJSON.version)} activated in ${ctx.activationMs.toFixed(1)} ms (${folders} workspace folders${workspaceFile}; editor chat: ${integrations.join(', ') || 'none'})`);
-  return { diagnostics: () => ctx.diagnostics(), chatIntegrations: integrations };
+  return {
+    diagnostics: () => ctx.diagnostics(),
+    chatIntegrations: integrations,
+    ask: async (question) => {
+      let answer = '';
+      let citations: LocatedCitation[] = [];
+      const outcome = await ctx.startedCore().ask({ question }, { onToken: (text) => (answer += text), onSources: (sources) => (citations = sources) }, new AbortController().signal);
+      return { ...outcome, answer, citations };
+    },
+  };
 }
 
 export function deactivate(): void {

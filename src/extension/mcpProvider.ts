@@ -22,8 +22,8 @@ interface McpLanguageModelApi {
   ): vscode.Disposable;
 }
 
-/** Undefined in an editor without the API. */
-export function registerMcpProvider(extension: vscode.ExtensionContext): vscode.Disposable | undefined {
+/** Undefined in an editor without the (final) API. */
+export function registerMcpProvider(extension: vscode.ExtensionContext, log: (message: string) => void): vscode.Disposable | undefined {
   const api = vscode.lm as unknown as Partial<McpLanguageModelApi>;
   const Definition = (vscode as unknown as { McpStdioServerDefinition?: McpStdioServerDefinitionConstructor }).McpStdioServerDefinition;
   const storage = extension.storageUri;
@@ -31,17 +31,23 @@ export function registerMcpProvider(extension: vscode.ExtensionContext): vscode.
   const changed = new vscode.EventEmitter<void>();
   const cli = path.join(extension.extensionPath, 'dist', 'cli.js');
   const version = String(extension.extension.packageJSON.version);
-  const registration = api.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, {
-    onDidChangeMcpServerDefinitions: changed.event,
-    provideMcpServerDefinitions: () =>
-      (vscode.workspace.workspaceFolders ?? [])
-        .filter((folder) => folder.uri.scheme === 'file')
-        .map((folder) => {
-          const store = path.join(storage.fsPath, 'mcp', `${folder.index}-${folder.name.replace(/[^\w.-]+/g, '_')}`);
-          // Electron-based editors run the script with their own Node runtime.
-          return new Definition(`Docent: ${folder.name}`, process.execPath, [cli, 'mcp', '--store', store, '--folder', folder.uri.fsPath], { ELECTRON_RUN_AS_NODE: '1' }, version);
-        }),
-  });
+  const definitions = () =>
+    (vscode.workspace.workspaceFolders ?? [])
+      .filter((folder) => folder.uri.scheme === 'file')
+      .map((folder) => {
+        const store = path.join(storage.fsPath, 'mcp', `${folder.index}-${folder.name.replace(/[^\w.-]+/g, '_')}`);
+        // Electron-based editors run the script with their own Node runtime.
+        return new Definition(`Docent: ${folder.name}`, process.execPath, [cli, 'mcp', '--store', store, '--folder', folder.uri.fsPath], { ELECTRON_RUN_AS_NODE: '1' }, version);
+      });
+  let registration: vscode.Disposable;
+  try {
+    registration = api.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, { onDidChangeMcpServerDefinitions: changed.event, provideMcpServerDefinitions: definitions });
+  } catch (error) {
+    // VS Code 1.100 has a draft of this API that wants another manifest entry, and throws.
+    changed.dispose();
+    log(`the editor's MCP server API is not the final one (${(error as Error).message}); Docent's MCP server is not offered`);
+    return undefined;
+  }
   const folders = vscode.workspace.onDidChangeWorkspaceFolders(() => changed.fire());
   return vscode.Disposable.from(registration, folders, changed);
 }

@@ -21,7 +21,7 @@ function numberSetting(config: vscode.WorkspaceConfiguration, name: NumericSetti
 
 export function backendKind(): BackendKind {
   const kind = section().get<string>('backend', 'none');
-  return kind === 'local' || kind === 'remote' ? kind : 'none';
+  return kind === 'local' || kind === 'remote' || kind === 'editor' ? kind : 'none';
 }
 
 export function localServerSettings(): { modelPath: string; port: number; autoStart: boolean } {
@@ -65,6 +65,7 @@ export function openSettings(query: string): Thenable<unknown> {
 /** What the chat view shows about where questions go; remote names the host. */
 export function backendInfo(): BackendInfo {
   const kind = backendKind();
+  if (kind === 'editor') return { kind, host: editorModel() || "the editor's first model" };
   if (kind !== 'remote') return { kind };
   const baseUrl = section().get<string>('remote.baseUrl', '');
   const problem = backendProblem();
@@ -73,6 +74,11 @@ export function backendInfo(): BackendInfo {
   } catch {
     return { kind, host: baseUrl || '(no endpoint configured)', ...(problem ? { problem } : {}) };
   }
+}
+
+/** The editor model's id (`docent.editor.model`); '' for the first model the editor offers. */
+function editorModel(): string {
+  return section().get<string>('editor.model', '');
 }
 
 /** Null when no backend answers (retrieval-only) or the remote endpoint is not configured. */
@@ -132,6 +138,7 @@ export function workspaceOptions(folders: WorkspaceFolder[], workspaceFolders: r
     },
     answers: {
       backend: backendConfig(keys),
+      ...(backendKind() === 'editor' ? { editorModel: editorModel() } : {}),
       limits: { k: numberSetting(config, 'answer.passages'), maxInFlight: numberSetting(config, 'performance.maxConcurrentRequests') },
       timeouts: { idleTokenMs: numberSetting(config, 'answer.idleTimeoutSeconds') * 1000, firstTokenMs: firstTokenTimeoutSeconds() * 1000 },
       cache: {

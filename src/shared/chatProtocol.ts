@@ -43,8 +43,8 @@ export interface IndexStatus extends Pick<IndexState, 'files' | 'chunks' | 'mess
 }
 
 export interface BackendInfo {
-  kind: 'local' | 'remote' | 'none';
-  /** For remote: the host questions and passages are sent to. */
+  kind: 'local' | 'remote' | 'editor' | 'none';
+  /** For remote: the host questions and passages are sent to; for editor: the model's id. */
   host?: string;
   /** Why this backend cannot answer as configured (e.g. no model name). */
   problem?: string;
@@ -86,7 +86,7 @@ const PROGRESS_STEPS: readonly ProgressStep[] = ['searching', 'waiting'];
 const MODES: readonly AnswerMode[] = ['generated', 'extractive', 'retrieval-only'];
 const TURN_STATES: readonly ChatTurn['state'][] = ['streaming', 'done', 'stopped', 'error'];
 const INDEX_STATES: readonly IndexStatus['state'][] = ['idle', 'indexing', 'paused', 'ready', 'error', 'restricted'];
-const BACKENDS: readonly BackendInfo['kind'][] = ['local', 'remote', 'none'];
+const BACKENDS: readonly BackendInfo['kind'][] = ['local', 'remote', 'editor', 'none'];
 
 function isActions(value: unknown): value is FixAction[] {
   return isArrayOf(value, (item): item is FixAction => isOneOf(FIX_ACTIONS, item));

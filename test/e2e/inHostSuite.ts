@@ -98,8 +98,9 @@ export async function run(): Promise<void> {
 
   await test('the #docs language-model tool returns numbered passages with the exact lines, and refuses bad input', async () => {
     const integrations = (extension!.exports as { chatIntegrations: string[] }).chatIntegrations;
-    // The MCP provider API arrived in 1.101; the tool and participant APIs are in the manifest's minimum.
-    const expected = ['tool', 'participant', ...(typeof (vscode.lm as { registerMcpServerDefinitionProvider?: unknown }).registerMcpServerDefinitionProvider === 'function' ? ['mcp'] : [])];
+    // The MCP provider API is final in 1.101 (1.100 has a draft that throws); the tool and participant APIs are in the manifest's minimum.
+    const [major, minor] = vscode.version.split('.').map(Number);
+    const expected = ['tool', 'participant', ...(major! > 1 || minor! >= 101 ? ['mcp'] : [])];
     assert(JSON.stringify(integrations) === JSON.stringify(expected), `registered ${integrations.join(', ')}; expected ${expected.join(', ')} in VS Code ${vscode.version}`);
     assert(vscode.lm.tools.some((tool) => tool.name === 'docent_searchDocs'), 'the tool is listed in vscode.lm.tools');
     const result = await vscode.lm.invokeTool('docent_searchDocs', { input: { query: 'how do I rotate the API signing keys?', k: 3 }, toolInvocationToken: undefined });
@@ -115,6 +116,30 @@ export async function run(): Promise<void> {
     await Promise.resolve(vscode.lm.invokeTool('docent_searchDocs', { input: { k: 3 }, toolInvocationToken: undefined })).catch((error: Error) => (refused = error.message));
     assert(/needs "query"/.test(refused), `a call without a query is refused with a reason, got "${refused}"`);
   });
+
+  // Only the newer host (VS Code 1.104, DOCENT_E2E_NEWER_HOST=1) loads the test model's extension (test/e2e/lmProvider).
+  if (vscode.extensions.getExtension('docent-test.lm-provider')) {
+    await test("backend editor: the editor's model (a test provider) writes the answer with [n] citations to the exact lines", async () => {
+      const [model] = await vscode.lm.selectChatModels({ vendor: 'docent-test' });
+      assert(model, 'the test model is offered through vscode.lm');
+      const config = vscode.workspace.getConfiguration('docent');
+      await config.update('editor.model', model.id, vscode.ConfigurationTarget.Global);
+      await config.update('backend', 'editor', vscode.ConfigurationTarget.Global);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const api = extension!.exports as { ask(question: string): Promise<{ answer: string; mode: string; degradedReason?: string; citations: { n: number; path: string; startLine: number; endLine: number }[] }> };
+        const result = await api.ask('how do I rotate the API signing keys?');
+        assert(result.mode === 'generated', `a generated answer, got ${result.mode}: ${result.degradedReason ?? ''}`);
+        const read = /^The test model read the source (\S+):(\d+)-(\d+)[^\n]* and answers from it \[1\]\.$/.exec(result.answer);
+        assert(read, `the model saw Docent's numbered sources and its text streamed back: ${result.answer}`);
+        const cited = result.citations.find((citation) => citation.n === 1);
+        assert(cited && cited.path === read[1] && cited.startLine === Number(read[2]) && cited.endLine === Number(read[3]), `[1] is cited with its lines: ${JSON.stringify(result.citations)}`);
+      } finally {
+        await config.update('backend', undefined, vscode.ConfigurationTarget.Global);
+        await config.update('editor.model', undefined, vscode.ConfigurationTarget.Global);
+      }
+    });
+  }
 
   await test('Show Metrics opens the panel and returns the same numbers', async () => {
     const shown = (await vscode.commands.executeCommand('docent.showMetrics')) as Diagnostics;

@@ -127,17 +127,6 @@ export interface CacheLevelOptions {
   ttlMs: number;
 }
 
-/** Where the answer cache persists (answerCacheFile.ts); here so the browser-side protocol imports no Node code. */
-export interface PersistentCacheOptions {
-  file: string;
-  maxBytes: number;
-  /**
-   * What the entries were computed over (the folders and their stores): a file written for
-   * another set of folders is ignored, since its entries' generations count another index.
-   */
-  scope: string;
-}
-
 export interface CacheOptions {
   /** Off: no answer, embedding or negative cache and no single-flight (the "uncached" benchmark column). */
   enabled: boolean;

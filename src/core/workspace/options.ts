@@ -7,7 +7,7 @@ import type { ChunkingOptions } from '../chunker.js';
 import type { IndexProgress, IndexReport } from '../indexer.js';
 import type { SkipReason } from '../discovery.js';
 import type { DeviceChoice } from '../onnx/session.js';
-import type { AnswerPipelineOptions, BackendConfig, PipelineLimits, PipelineTimeouts } from '../pipeline/types.js';
+import type { AnswerPipelineOptions, BackendConfig, ChatBackend, PipelineLimits, PipelineTimeouts } from '../pipeline/types.js';
 import type { FusionOptions } from '../search/hybrid.js';
 import type { KeywordIndexOptions } from '../search/keywordIndex.js';
 import type { Embedder } from '../types.js';
@@ -46,6 +46,11 @@ export interface SearchOptions {
 export interface AnswerOptions {
   /** Absent or null: retrieval-only answers. An empty `model` is asked of the server (/v1/models). */
   backend?: BackendConfig | null;
+  /**
+   * A chat model the front end provides (the editor's, by id; '' for the first it offers),
+   * through WorkspaceDependencies.editorBackend; wins over `backend`.
+   */
+  editorModel?: string;
   limits?: Partial<PipelineLimits>;
   cache?: Omit<NonNullable<AnswerPipelineOptions['cacheOptions']>, 'persistent'>;
   /** Bound of the answer cache file in the first folder's store (default 8 MiB); 0: answers are cached in memory only. */
@@ -86,4 +91,6 @@ export interface WorkspaceDependencies {
   sink?: (event: WorkspaceEvent) => void;
   /** An embedder the caller holds and disposes (benchmarks share one across workspaces); overrides `embedder`. */
   embedder?: Embedder;
+  /** Makes the backend for `answers.editorModel` (the core process asks the extension host to run the model). */
+  editorBackend?: (modelId: string) => ChatBackend;
 }

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { AnswerMode, DegradedCause, LocatedCitation, MetricsSnapshot, Stage } from '../../core/pipeline/types.js';
 import type { IndexState, IndexTotals } from '../../core/workspace/indexState.js';
 import type { WorkspaceOptions } from '../../core/workspace/options.js';
-import type { AskFailureReason, AskParams, CoreProcessToHost, HostToCoreProcess } from './protocol.js';
+import type { AskFailureReason, AskParams, CoreProcessToHost, GenerateReply, GenerateRequest, HostToCoreProcess } from './protocol.js';
 
 export interface AskHandlers {
   onToken(text: string): void;
@@ -33,9 +33,17 @@ export class AskFailure extends Error {
   }
 }
 
+/** Where the editor's model sends what it writes for the core process. */
+export interface GenerateSink {
+  token(text: string): void;
+  done(failure?: Extract<GenerateReply, { type: 'generated' }>['failure']): void;
+}
+
 export interface CoreProcessEvents {
   onIndexState(state: IndexState): void;
   onLog(level: 'info' | 'warn' | 'error', message: string): void;
+  /** The core process asks for an answer from the editor's model (backend `editor`). */
+  onGenerate(request: GenerateRequest, sink: GenerateSink, signal: AbortSignal): void;
 }
 
 interface PendingAsk {
@@ -57,6 +65,8 @@ export class CoreProcessClient {
   private disposed = false;
   private readonly asks = new Map<string, PendingAsk>();
   private readonly replies = new Map<string, PendingReply>();
+  /** The editor's model at work for the core process, by the core process's id. */
+  private readonly generating = new Map<string, AbortController>();
 
   constructor(
     private readonly distDir: string,
@@ -200,9 +210,28 @@ export class CoreProcessClient {
     return child;
   }
 
+  private generate(id: string, request: GenerateRequest): void {
+    const controller = new AbortController();
+    this.generating.set(id, controller);
+    const child = this.child;
+    // Replies go only to the process that asked: a restarted one never sent this id.
+    const reply = (message: GenerateReply) => {
+      if (this.child === child && child?.connected) child.send(message satisfies HostToCoreProcess);
+    };
+    this.events.onGenerate({ modelId: request.modelId, messages: request.messages, maxTokens: request.maxTokens }, {
+      token: (text) => reply({ type: 'generateToken', id, text }),
+      done: (failure) => {
+        this.generating.delete(id);
+        reply({ type: 'generated', id, ...(failure ? { failure } : {}) });
+      },
+    }, controller.signal);
+  }
+
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = undefined;
+    for (const controller of this.generating.values()) controller.abort();
+    this.generating.clear();
     for (const [id, pending] of this.asks) {
       this.asks.delete(id);
       pending.reject(new AskFailure('The Docent core process stopped while answering.', 'error'));
@@ -255,6 +284,10 @@ export class CoreProcessClient {
       case 'pullProgress':
       case 'pulled':
         return this.replies.get(message.id)?.receive(message);
+      case 'generate':
+        return this.generate(message.id, message);
+      case 'cancelGenerate':
+        return this.generating.get(message.id)?.abort();
     }
   }
 }

@@ -10,6 +10,7 @@ import { errorMessage } from '../../core/errorMessage.js';
 import { BackendFailure, BusyError } from '../../core/pipeline/errors.js';
 import type { WorkspaceEvent } from '../../core/workspace/options.js';
 import { Workspace } from '../../core/workspace/workspace.js';
+import { HostModels } from './hostModels.js';
 import type { AskParams, CoreProcessToHost, HostToCoreProcess } from './protocol.js';
 
 function send(message: CoreProcessToHost): void {
@@ -24,6 +25,7 @@ function forward(event: WorkspaceEvent): void {
 
 class CoreProcess {
   private workspace: Workspace | undefined;
+  private readonly hostModels = new HostModels(send);
   private readonly asks = new Map<string, AbortController>();
   private readonly pulls = new Map<string, AbortController>();
 
@@ -39,7 +41,7 @@ class CoreProcess {
     switch (message.type) {
       case 'configure':
         if (this.workspace) void this.workspace.reconfigure(message.options);
-        else this.workspace = new Workspace(message.options, { sink: forward });
+        else this.workspace = new Workspace(message.options, { sink: forward, editorBackend: (modelId) => this.hostModels.backend(modelId) });
         return;
       case 'index':
         // Its outcome arrives as indexState events.
@@ -74,6 +76,9 @@ class CoreProcess {
       case 'cancelPull':
         this.pulls.get(message.id)?.abort();
         return;
+      case 'generateToken':
+      case 'generated':
+        return this.hostModels.receive(message);
     }
   }
 

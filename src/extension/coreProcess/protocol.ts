@@ -5,6 +5,8 @@
  * our own code, shipped in one VSIX, so the shapes are typed rather than validated; they are
  * core's own types, imported for their shape only (nothing of src/core runs in the host).
  */
+import type { BackendFailureKind } from '../../core/pipeline/errors.js';
+import type { ChatMessage } from '../../core/pipeline/prompt.js';
 import type { AnswerMode, AnswerRequest, DegradedCause, LocatedCitation, MetricsSnapshot, Stage } from '../../core/pipeline/types.js';
 import type { IndexState, IndexTotals } from '../../core/workspace/indexState.js';
 import type { WorkspaceOptions } from '../../core/workspace/options.js';
@@ -14,7 +16,20 @@ export type AskParams = Pick<AnswerRequest, 'question' | 'history' | 'selection'
 
 export type AskFailureReason = 'aborted' | 'busy' | 'error';
 
+/** The editor's model at work for the core process (hostModels.ts): its tokens, then how it ended. */
+export type GenerateReply =
+  | { type: 'generateToken'; id: string; text: string }
+  | { type: 'generated'; id: string; failure?: { kind: BackendFailureKind; message: string } };
+
+/** A request to run the editor's model (`modelId` '' : the first it offers). */
+export interface GenerateRequest {
+  modelId: string;
+  messages: ChatMessage[];
+  maxTokens: number;
+}
+
 export type HostToCoreProcess =
+  | GenerateReply
   | { type: 'configure'; options: WorkspaceOptions }
   | { type: 'index'; folders?: string[] }
   | { type: 'pauseIndex' }
@@ -43,4 +58,6 @@ export type CoreProcessToHost =
   | { type: 'examples'; id: string; questions: string[] }
   | { type: 'pullProgress'; id: string; message: string }
   | { type: 'pulled'; id: string; folder?: string; error?: string; cancelled?: boolean }
+  | ({ type: 'generate'; id: string } & GenerateRequest)
+  | { type: 'cancelGenerate'; id: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };

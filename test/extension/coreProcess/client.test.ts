@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { WorkspaceOptions } from '../../../src/core/workspace/options.js';
-import { CoreProcessClient } from '../../../src/extension/coreProcess/client.js';
+import { AskFailure, CoreProcessClient, type GenerateSink } from '../../../src/extension/coreProcess/client.js';
+import type { GenerateRequest } from '../../../src/extension/coreProcess/protocol.js';
 import { generatedPages, makeTempDir, writeTree } from '../../support/tempDocs.js';
 import { waitUntil } from '../../support/waitUntil.js';
 
@@ -44,7 +45,7 @@ function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 test('a model pull in flight rejects with a clear error when the core process dies', { skip, timeout: 30_000 }, async () => {
   const logs: string[] = [];
-  const client = new CoreProcessClient(DIST, { onIndexState: () => {}, onLog: (_level, message) => logs.push(message) });
+  const client = new CoreProcessClient(DIST, { onIndexState: () => {}, onLog: (_level, message) => logs.push(message), onGenerate: () => assert.fail('no model is asked for') });
   client.configure(OPTIONS);
   try {
     const pull = client.pullModel('docent-test/never-answers', await makeTempDir('pull-cache'), () => {});
@@ -59,13 +60,67 @@ test('a model pull in flight rejects with a clear error when the core process di
   }
 });
 
+/** The backend `editor`: the core process asks the host for the model's answer over IPC. */
+async function editorBackendClient(onGenerate: (request: GenerateRequest, sink: GenerateSink, signal: AbortSignal) => void): Promise<CoreProcessClient> {
+  const docs = await makeTempDir('editor-docs');
+  await writeTree(docs, { 'runbooks/keys.md': '# Rotating keys\n\nRotate the quokka signing keys every 90 days with `lumenctl keys rotate`.\n' });
+  const client = new CoreProcessClient(DIST, { onIndexState: () => {}, onLog: () => {}, onGenerate });
+  client.configure({ folders: [{ name: 'docs', root: docs, storeDir: await makeTempDir('editor-store') }], createStores: true, embedder: 'hashing', answers: { editorModel: 'test-model' } });
+  return client;
+}
+
+const handlers = (tokens: string[]) => ({ onToken: (text: string) => tokens.push(text), onSources: () => {} });
+
+test('backend editor: the prompt goes to the host, the model\'s tokens stream back as the answer', { skip, timeout: 60_000 }, async () => {
+  const requests: GenerateRequest[] = [];
+  const client = await editorBackendClient((request, sink) => {
+    requests.push(request);
+    for (const text of ['Rotate them ', 'every 90 days [1].']) sink.token(text);
+    sink.done();
+  });
+  try {
+    const tokens: string[] = [];
+    const outcome = await client.ask({ question: 'how often do I rotate the quokka signing keys?' }, handlers(tokens), new AbortController().signal);
+    assert.equal(outcome.mode, 'generated');
+    assert.equal(tokens.join(''), 'Rotate them every 90 days [1].');
+    assert.equal(requests.length, 1);
+    assert.equal(requests[0]!.modelId, 'test-model');
+    assert.ok(requests[0]!.maxTokens > 0);
+    assert.match(requests[0]!.messages.map((message) => message.content).join('\n'), /\[1\] runbooks\/keys\.md:1-3[^]*lumenctl keys rotate/);
+  } finally {
+    client.dispose();
+  }
+});
+
+test('backend editor: a refused model degrades to the passages with its reason; cancelling reaches the host', { skip, timeout: 60_000 }, async () => {
+  let hold: AbortSignal | undefined;
+  const client = await editorBackendClient((request, sink, signal) => {
+    if (request.messages.some((message) => /hold on/.test(message.content))) hold = signal;
+    else sink.done({ kind: 'rejected', message: 'Docent may not use the editor\'s model yet: allow it when the editor asks' });
+  });
+  try {
+    const refused = await client.ask({ question: 'how often do I rotate the quokka signing keys?' }, handlers([]), new AbortController().signal);
+    assert.equal(refused.mode, 'extractive');
+    assert.match(refused.degradedReason ?? '', /may not use the editor's model yet/);
+
+    const cancel = new AbortController();
+    const asking = client.ask({ question: 'hold on: which command rotates the keys?' }, handlers([]), cancel.signal);
+    await waitUntil('the model to be asked', () => hold !== undefined, 20_000);
+    cancel.abort();
+    await assert.rejects(asking, (error: unknown) => error instanceof AskFailure && error.reason === 'aborted');
+    await waitUntil('the host to see the cancel', () => hold!.aborted, 5_000);
+  } finally {
+    client.dispose();
+  }
+});
+
 test('answers survive the core process: a new one (a reloaded window) serves them from the store folder', { skip, timeout: 120_000 }, async () => {
   const docs = await makeTempDir('reload-docs');
   await writeTree(docs, generatedPages(6));
   const storeDir = path.join(await makeTempDir('reload-store'), 'store');
   const options: WorkspaceOptions = { folders: [{ name: 'docs', root: docs, storeDir }], createStores: true, embedder: 'none' };
   const askOnce = async () => {
-    const client = new CoreProcessClient(DIST, { onIndexState: () => {}, onLog: () => {} });
+    const client = new CoreProcessClient(DIST, { onIndexState: () => {}, onLog: () => {}, onGenerate: () => assert.fail('no model is asked for') });
     client.configure(options);
     let text = '';
     await client.ask({ question: 'how do I configure backups?' }, { onToken: (token) => (text += token), onSources: () => {} }, new AbortController().signal);
