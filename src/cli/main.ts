@@ -218,6 +218,7 @@ function hitJson(hit: RetrievalHit) {
     endLine: chunk.endLine,
     heading: chunk.headingPath.join(' › '),
     score: round(hit.score, 6),
+    confidence: round(hit.confidence ?? 0, 3),
     text: chunk.text,
   };
 }
@@ -341,6 +342,8 @@ function answerJson(answer: WorkspaceAnswer) {
     degraded: answer.degraded,
     ...(answer.degradedReason ? { degradedReason: answer.degradedReason } : {}),
     mode: answer.mode,
+    found: answer.suggestions === undefined,
+    ...(answer.suggestions ? { suggestions: answer.suggestions } : {}),
     timings: answer.timings,
   };
 }

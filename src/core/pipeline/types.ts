@@ -63,6 +63,11 @@ export interface Answer {
   degraded: boolean;
   degradedReason?: string;
   mode: AnswerMode;
+  /**
+   * Present when nothing in the docs answers the question (no hit passed the confidence floor):
+   * the headings of the closest passages, to ask about instead.
+   */
+  suggestions?: string[];
   /** Milliseconds per stage that ran. */
   timings: Partial<Record<Stage, number>>;
 }

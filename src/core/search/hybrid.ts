@@ -7,6 +7,7 @@
 import { embeddingTextOf } from '../chunkText.js';
 import type { CollectionStatistics, DocStore } from '../store.js';
 import type { Embedder, RetrievalHit, Retriever } from '../types.js';
+import { passageConfidence, queryTerms } from './confidence.js';
 
 export interface HybridSearchOptions {
   k: number;
@@ -103,7 +104,12 @@ export class HybridRetriever implements Retriever {
     const hits = collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold);
     // Fused scores are rank-based; relevance puts lists from different indexes on one scale.
     const top = hits[0]?.score ?? 0;
-    return hits.map((hit) => ({ ...hit, relevance: top > 0 ? (hit.score / top) * keyword.bestScore : 0 }));
+    const terms = queryTerms(query, options.collection?.pages ?? store.keywordStatistics(query).pages);
+    return hits.map((hit) => ({
+      ...hit,
+      relevance: top > 0 ? (hit.score / top) * keyword.bestScore : 0,
+      confidence: passageConfidence(terms, hit.chunk),
+    }));
   }
 
   /** Chunk ids by passage score plus page-level evidence, best first, and the best passage's raw BM25F score. */
