@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEVICE_CHOICES, isDeviceChoice, type DeviceChoice } from '../core/onnx/session.js';
+import type { BackendConfig } from '../core/pipeline/types.js';
 
 /** A mistake in how the CLI was called: exit code 2 and one line on stderr. */
 export class UsageError extends Error {
@@ -14,10 +15,33 @@ type FlagOptions = NonNullable<ParseArgsConfig['options']>;
 
 export function parseFlags<T extends FlagOptions>(args: string[], options: T, { positionals = true }: { positionals?: boolean } = {}) {
   try {
-    return parseArgs({ args, options, allowPositionals: positionals, strict: true });
+    return parseArgs({ args: attachNegativeValues(args, options), options, allowPositionals: positionals, strict: true });
   } catch (error) {
     throw new UsageError(flagProblem(error as Error & { code?: string }));
   }
+}
+
+/** `-h`/`--help` anywhere before a `--` terminator: the command prints its help instead of running. */
+export function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
+/**
+ * parseArgs reads `--k -1` as a flag `-1`; joined as `--k=-1` it is the value, which the flag's
+ * own check then rejects with its range.
+ */
+function attachNegativeValues(args: string[], options: FlagOptions): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (arg.startsWith('--') && options[arg.slice(2)]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
 }
 
 /** parseArgs' messages span lines and name options as `'--k <value>'`; ours are one line. */
@@ -53,4 +77,13 @@ export function deviceFlag(value: string | undefined): DeviceChoice {
 /** `--device-id N`: the GPU index for CUDA and DirectML. */
 export function deviceIdFlag(value: string | undefined): number | undefined {
   return integerFlag(value, '--device-id', 0, 64);
+}
+
+/** `--endpoint URL --model NAME`: the answer backend (null: retrieval-only); the key comes from DOCENT_API_KEY. */
+export function backendFlags(endpoint: string | undefined, model: string | undefined): BackendConfig | null {
+  if ((endpoint === undefined) !== (model === undefined)) throw new UsageError('--endpoint and --model go together');
+  if (endpoint === undefined) return null;
+  if (!/^https?:\/\//.test(endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, got "${endpoint}"`);
+  // The key never travels on the command line, where other users could read it in `ps`.
+  return { baseURL: endpoint, model: model!, apiKey: process.env.DOCENT_API_KEY };
 }

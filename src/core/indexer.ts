@@ -50,7 +50,17 @@ export interface IndexReport {
   generation: number;
 }
 
+/** Holds the store's writer lock for the whole run (a StoreError when another process is writing it). */
 export async function indexFolder(root: string, store: DocStore, options: IndexOptions = {}): Promise<IndexReport> {
+  await store.lockForWriting();
+  try {
+    return await indexLocked(root, store, options);
+  } finally {
+    await store.unlock();
+  }
+}
+
+async function indexLocked(root: string, store: DocStore, options: IndexOptions): Promise<IndexReport> {
   const started = performance.now();
   const { embedder, signal, onProgress } = options;
   const chunking = options.chunking ?? DEFAULT_CHUNKING;
@@ -138,8 +148,11 @@ export async function indexFolder(root: string, store: DocStore, options: IndexO
     }
   }
   const runtime = embedder?.runtime?.();
-  if (sinceCheckpoint > 0 || reembedded || store.generation === 0 || (runtime && !store.lastIndex?.runtime)) {
-    store.lastIndex = { finishedAt: new Date().toISOString(), seconds: (performance.now() - started) / 1000, runtime };
+  // A store left at a checkpoint of an unfinished run is committed again, so that it reads as complete.
+  const leftAtCheckpoint = store.generation > 0 && store.lastIndex?.generation !== store.generation;
+  if (sinceCheckpoint > 0 || reembedded || store.generation === 0 || leftAtCheckpoint || (runtime && !store.lastIndex?.runtime)) {
+    // commit() makes the next generation.
+    store.lastIndex = { finishedAt: new Date().toISOString(), seconds: (performance.now() - started) / 1000, runtime, generation: store.generation + 1 };
     onProgress?.({ phase: 'committing', filesDone: total, filesTotal: total });
     await store.commit();
   }

@@ -1,9 +1,17 @@
 /**
  * The on-disk index of one folder: a directory holding one immutable GENERATION of files
- * (catalog + chunks + keyword index + vector index) and `manifest.json` naming the current one.
- * A commit writes a new generation's files (each temp → fsync → rename), then swaps the manifest
- * the same way, then deletes files no manifest names. A process killed at any instant leaves
- * either the old or the new generation current, both complete; orphans are swept on open.
+ * (catalog + chunks + keyword index + vector index) and `manifest.json` naming the current one
+ * with the size and SHA-256 of each of its files (and of itself). A commit writes a new
+ * generation's files (each temp → fsync → rename), then swaps the manifest the same way.
+ * A process killed at any instant leaves either the old or the new generation current.
+ *
+ * Safety beside other processes: one writer at a time holds `writer.lock` (see storeLock.ts);
+ * only it deletes, and only names of the store's own patterns: generations older than the
+ * previous one (a reader may still be loading that) and temp files of dead writers. Readers
+ * never delete; a reader whose generation was replaced while it loaded reads the new one.
+ * Every file is verified against the manifest on load: damage is a StoreError naming the
+ * store, never wrong answers. A failed write (a full disk) is a StoreError too, with the new
+ * generation's files removed and the previous generation current.
  *
  * Read API — everything outside the indexer reads a store only through these. Results are
  * read-only views of the store's own objects (never mutate them) and reflect uncommitted
@@ -21,18 +29,21 @@
  * - `searchVectors(vector, k)`: approximate nearest passages (HNSW); about O(log chunks).
  *   `vectorOf(id)`: a passage's stored unit vector; O(1).
  * - `integrityProblems()`: cross-checks the structures of the generation; O(chunks).
- * The writer's API (`nextChunkId`, `resetVectors`, `setVector`, `addFile`, `removeFile`,
- * `touchFile`, `lastIndex =`, `commit`) is for src/core/indexer.ts.
+ * The writer's API (`lockForWriting`, `unlock`, `nextChunkId`, `resetVectors`, `setVector`,
+ * `addFile`, `removeFile`, `touchFile`, `lastIndex =`, `commit`) is for src/core/indexer.ts.
  */
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile.js';
+import { errorMessage } from './errorMessage.js';
 import { keywordFieldsOf, pageKeywordFieldsOf } from './chunkText.js';
 import { KeywordIndex, sumStatistics, type KeywordIndexOptions, type KeywordStatistics, type SerializedKeywordIndex } from './search/keywordIndex.js';
 import type { Chunk, EmbedderRuntime } from './types.js';
-import { HnswVectorIndex, type VectorSearchHit } from './vectorIndex.js';
+import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
+import { HnswVectorIndex, metadataPathFor, type VectorSearchHit } from './vectorIndex.js';
 
-export const STORE_FORMAT_VERSION = 1;
+export const STORE_FORMAT_VERSION = 2;
 const MANIFEST = 'manifest.json';
 
 export interface CatalogEntry {
@@ -57,6 +68,8 @@ export interface LastIndexRun {
   finishedAt: string;
   seconds: number;
   runtime?: EmbedderRuntime;
+  /** The generation the run's final commit made: a later current generation is a checkpoint of a run that never finished. */
+  generation?: number;
 }
 
 interface Manifest {
@@ -67,8 +80,21 @@ interface Manifest {
   embedder: EmbedderInfo | null;
   lastIndex?: LastIndexRun;
   files: { catalog: string; chunks: string; keyword: string; fileKeyword: string; vectors: string | null };
+  /** Every file of the generation (the vector index's sidecar included). */
+  checksums: Record<string, FileChecksum>;
   updatedAt: string;
+  /** SHA-256 of this manifest's JSON without this field. */
+  sha256: string;
 }
+
+interface FileChecksum {
+  bytes: number;
+  sha256: string;
+}
+
+/** Names the store writes; nothing else in its folder is ever deleted. */
+const GENERATION_FILE = /^(?:catalog|chunks|keyword|filekeyword|vectors)-(\d+)\.(?:json|hnsw)(?:\.meta\.json)?$/;
+const TEMP_FILE = /^((?:catalog|chunks|keyword|filekeyword|vectors)-\d+\.(?:json|hnsw)(?:\.meta\.json)?|manifest\.json|writer\.lock)\.tmp-(\d+)-[0-9a-f]+$/;
 
 /** Keyword statistics of the passage and page indexes, summed over stores searched together. */
 export interface CollectionStatistics {
@@ -87,21 +113,35 @@ export class StoreError extends Error {
   }
 }
 
+/** What one generation holds in memory. */
+interface Loaded {
+  manifest: Manifest;
+  catalog: Map<string, CatalogEntry>;
+  chunks: Map<number, Chunk>;
+  keyword: KeywordIndex;
+  /** Whole-file BM25F: page-level evidence that a passage's page is about the question. */
+  fileKeyword: KeywordIndex;
+  vectorIndex: HnswVectorIndex | null;
+}
+
 export class DocStore {
   /** Page-level keyword hits name files by id; search answers with paths. */
   private readonly pathByFileId = new Map<number, string>();
+  private manifest!: Manifest;
+  private catalog!: Map<string, CatalogEntry>;
+  private chunks!: Map<number, Chunk>;
+  private keyword!: KeywordIndex;
+  private fileKeyword!: KeywordIndex;
+  private vectorIndex!: HnswVectorIndex | null;
+  private lock: WriterLock | undefined;
 
   private constructor(
     readonly dir: string,
-    private manifest: Manifest,
-    private readonly catalog: Map<string, CatalogEntry>,
-    private readonly chunks: Map<number, Chunk>,
-    private readonly keyword: KeywordIndex,
-    /** Whole-file BM25F: page-level evidence that a passage's page is about the question. */
-    private readonly fileKeyword: KeywordIndex,
-    private vectorIndex: HnswVectorIndex | null,
+    loaded: Loaded,
+    /** Said once when this store replaces one an older Docent wrote (it is rebuilt by the next index run). */
+    readonly notice?: string,
   ) {
-    for (const [relativePath, entry] of catalog) this.pathByFileId.set(entry.fileId, relativePath);
+    this.adopt(loaded);
   }
 
   get generation(): number {
@@ -197,51 +237,62 @@ export class DocStore {
     );
   }
 
-  /** Opens the store in `dir`, or creates an empty one when `create` is set and none exists. */
+  /**
+   * Opens the store in `dir`, or creates an empty one when `create` is set and none exists (or
+   * an older Docent wrote it: the empty store replaces it at its first commit). Reads only.
+   */
   static async open(
     dir: string,
     { create = false, keywordOptions }: { create?: boolean; keywordOptions?: KeywordIndexOptions } = {},
   ): Promise<DocStore> {
-    let manifestText: string;
-    try {
-      manifestText = await fs.readFile(path.join(dir, MANIFEST), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new StoreError(`cannot read store ${dir}: ${(error as Error).message}`);
-      if (!create) throw new StoreError(`no Docent store at ${dir} (run "docent index <folder> --store ${dir}" first)`);
-      await fs.mkdir(dir, { recursive: true });
-      const empty: Manifest = {
-        format: STORE_FORMAT_VERSION,
-        generation: 0,
-        nextChunkId: 1,
-        nextFileId: 1,
-        embedder: null,
-        files: { catalog: '', chunks: '', keyword: '', fileKeyword: '', vectors: null },
-        updatedAt: new Date().toISOString(),
-      };
-      return new DocStore(dir, empty, new Map(), new Map(), new KeywordIndex(keywordOptions), new KeywordIndex(keywordOptions), null);
+    for (let attempt = 1; ; attempt++) {
+      const manifest = await readManifest(dir);
+      if (manifest === undefined || manifest.format !== STORE_FORMAT_VERSION) {
+        const older = manifest === undefined ? undefined : `Docent store at ${dir} was written by an older Docent (format ${String(manifest.format)})`;
+        if (!create) {
+          throw new StoreError(older ? `${older}; run "docent index <folder> --store ${dir}" to rebuild it` : `no Docent store at ${dir} (run "docent index <folder> --store ${dir}" first)`);
+        }
+        await fs.mkdir(dir, { recursive: true });
+        return new DocStore(dir, emptyGeneration(keywordOptions), older && `${older}: rebuilding it`);
+      }
+      try {
+        return new DocStore(dir, await loadGeneration(dir, manifest));
+      } catch (error) {
+        // A writer replaced this generation while we read it (and swept the one before): read the new one.
+        if (attempt < 5 && (await readManifest(dir).catch(() => undefined))?.generation !== manifest.generation) continue;
+        throw error;
+      }
     }
-    const manifest = parseManifest(manifestText, dir);
-    try {
-      const [catalogJson, chunksJson, keywordJson, fileKeywordJson] = await Promise.all(
-        [manifest.files.catalog, manifest.files.chunks, manifest.files.keyword, manifest.files.fileKeyword].map((name) =>
-          fs.readFile(path.join(dir, name), 'utf8'),
-        ),
-      );
-      const catalog = new Map<string, CatalogEntry>(Object.entries(JSON.parse(catalogJson!) as Record<string, CatalogEntry>));
-      const chunks = new Map<number, Chunk>((JSON.parse(chunksJson!) as Chunk[]).map((chunk) => [chunk.id, chunk]));
-      const keyword = KeywordIndex.deserialize(JSON.parse(keywordJson!) as SerializedKeywordIndex);
-      const fileKeyword = KeywordIndex.deserialize(JSON.parse(fileKeywordJson!) as SerializedKeywordIndex);
-      const vectors =
-        manifest.files.vectors && manifest.embedder
-          ? await HnswVectorIndex.load(path.join(dir, manifest.files.vectors), manifest.embedder.dimensions)
-          : null;
-      const store = new DocStore(dir, manifest, catalog, chunks, keyword, fileKeyword, vectors);
-      await store.sweep();
-      return store;
-    } catch (error) {
-      if (error instanceof StoreError) throw error;
-      throw new StoreError(`corrupt Docent store at ${dir}: ${(error as Error).message} (delete the folder and re-index)`);
+  }
+
+  /**
+   * Takes the store's writer lock (a StoreError when another live process holds it) and catches
+   * up with generations another writer committed since this instance loaded; sweeps what a
+   * killed writer left. Call before changing the store; `unlock` when done.
+   */
+  async lockForWriting(): Promise<void> {
+    if (this.lock) return;
+    const lock = await acquireWriterLock(this.dir).catch((error: unknown) => {
+      throw new StoreError(`cannot lock Docent store at ${this.dir} for writing: ${describeIoError(error)}`);
+    });
+    if ('heldBy' in lock) {
+      throw new StoreError(`Docent store at ${this.dir} is being written by process ${lock.heldBy} (wait for that index run to finish)`);
     }
+    this.lock = lock;
+    try {
+      const onDisk = await readManifest(this.dir);
+      if (onDisk?.format === STORE_FORMAT_VERSION && onDisk.generation !== this.manifest.generation) this.adopt(await loadGeneration(this.dir, onDisk));
+      await this.sweep();
+    } catch (error) {
+      await this.unlock();
+      throw error;
+    }
+  }
+
+  async unlock(): Promise<void> {
+    const lock = this.lock;
+    this.lock = undefined;
+    await lock?.release();
   }
 
   nextChunkId(): number {
@@ -294,9 +345,14 @@ export class DocStore {
     this.catalog.set(relativePath, { ...entry, fileId, chunkIds: chunks.map((chunk) => chunk.id) });
   }
 
-  /** Writes a new generation and makes it current. */
+  /**
+   * Writes a new generation and makes it current (under the writer lock). On failure its files
+   * are removed, the previous generation stays current, and a StoreError says why in one line.
+   */
   async commit(): Promise<void> {
-    const generation = this.manifest.generation + 1;
+    if (!this.lock) throw new Error('DocStore.commit needs the writer lock: call lockForWriting() first');
+    const previous = this.manifest.generation;
+    const generation = previous + 1;
     const name = (kind: string, extension: string): string => `${kind}-${generation}.${extension}`;
     const files: Manifest['files'] = {
       catalog: name('catalog', 'json'),
@@ -305,43 +361,172 @@ export class DocStore {
       fileKeyword: name('filekeyword', 'json'),
       vectors: this.vectorIndex ? name('vectors', 'hnsw') : null,
     };
-    await writeFileAtomic(path.join(this.dir, files.catalog), JSON.stringify(Object.fromEntries(this.catalog)));
-    await writeFileAtomic(path.join(this.dir, files.chunks), JSON.stringify([...this.chunks.values()]));
-    await writeFileAtomic(path.join(this.dir, files.keyword), JSON.stringify(this.keyword.serialize()));
-    await writeFileAtomic(path.join(this.dir, files.fileKeyword), JSON.stringify(this.fileKeyword.serialize()));
-    if (this.vectorIndex && files.vectors) await this.vectorIndex.save(path.join(this.dir, files.vectors));
-    const manifest: Manifest = { ...this.manifest, format: STORE_FORMAT_VERSION, generation, files, updatedAt: new Date().toISOString() };
-    await writeFileAtomic(path.join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2));
-    this.manifest = manifest;
+    const checksums: Record<string, FileChecksum> = {};
+    const written: string[] = [];
+    const write = async (file: string, text: string): Promise<void> => {
+      const bytes = Buffer.from(text);
+      written.push(file);
+      await writeFileAtomic(path.join(this.dir, file), bytes);
+      checksums[file] = checksumOf(bytes);
+    };
+    try {
+      await write(files.catalog, JSON.stringify(Object.fromEntries(this.catalog)));
+      await write(files.chunks, JSON.stringify([...this.chunks.values()]));
+      await write(files.keyword, JSON.stringify(this.keyword.serialize()));
+      await write(files.fileKeyword, JSON.stringify(this.fileKeyword.serialize()));
+      if (this.vectorIndex && files.vectors) {
+        const sidecar = path.basename(metadataPathFor(files.vectors));
+        written.push(files.vectors, sidecar);
+        await this.vectorIndex.save(path.join(this.dir, files.vectors));
+        // The sidecar holds the index file's own SHA-256, which HnswVectorIndex.load checks.
+        checksums[sidecar] = checksumOf(await fs.readFile(path.join(this.dir, sidecar)));
+      }
+      const manifest = sealManifest({ ...this.manifest, format: STORE_FORMAT_VERSION, generation, files, checksums, updatedAt: new Date().toISOString() });
+      await writeFileAtomic(path.join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2));
+      this.manifest = manifest;
+    } catch (error) {
+      // Past the manifest's rename (a failed directory fsync) the new generation is current: keep it.
+      if ((await readManifest(this.dir).catch(() => undefined))?.generation !== generation) {
+        await Promise.all(written.map((file) => fs.rm(path.join(this.dir, file), { force: true }).catch(() => undefined)));
+      }
+      throw new StoreError(`cannot write Docent store at ${this.dir}: ${describeIoError(error)}; its previous index (generation ${previous}) is intact`);
+    }
     await this.sweep();
   }
 
-  /** Deletes files of other generations and temp files left by a killed writer. */
+  private adopt(loaded: Loaded): void {
+    ({ manifest: this.manifest, catalog: this.catalog, chunks: this.chunks, keyword: this.keyword, fileKeyword: this.fileKeyword, vectorIndex: this.vectorIndex } =
+      loaded);
+    this.pathByFileId.clear();
+    for (const [relativePath, entry] of this.catalog) this.pathByFileId.set(entry.fileId, relativePath);
+  }
+
+  /**
+   * The writer's clean-up: generations other than the current and the previous one (which a
+   * reader may be loading), and temp files of writers that are gone. Never any other name.
+   */
   private async sweep(): Promise<void> {
-    const current = Object.values(this.manifest.files).filter((file): file is string => !!file);
-    // A generation's file may have sidecars (the vector index's `.meta.json`): keep those too.
-    const isCurrent = (entry: string): boolean => entry === MANIFEST || current.some((file) => entry === file || entry.startsWith(`${file}.meta`));
+    const current = this.manifest.generation;
     for (const entry of await fs.readdir(this.dir)) {
-      if (isCurrent(entry)) continue;
-      if (/^(catalog|chunks|keyword|filekeyword|vectors)-\d+\.(json|hnsw)/.test(entry) || entry.includes('.tmp-')) {
-        await fs.rm(path.join(this.dir, entry), { force: true });
-      }
+      const generation = GENERATION_FILE.exec(entry)?.[1];
+      const temp = TEMP_FILE.exec(entry);
+      const orphan =
+        (generation !== undefined && Number(generation) !== current && Number(generation) !== current - 1) ||
+        // A live process's lock temp file is its attempt to take the lock: not ours to remove.
+        (temp !== null && (temp[1] === 'writer.lock' ? !isRunning(Number(temp[2])) : Number(temp[2]) === process.pid || !isRunning(Number(temp[2]))));
+      if (orphan) await fs.rm(path.join(this.dir, entry), { force: true });
     }
   }
 }
 
-function parseManifest(text: string, dir: string): Manifest {
+function emptyGeneration(keywordOptions: KeywordIndexOptions | undefined): Loaded {
+  return {
+    manifest: {
+      format: STORE_FORMAT_VERSION,
+      generation: 0,
+      nextChunkId: 1,
+      nextFileId: 1,
+      embedder: null,
+      files: { catalog: '', chunks: '', keyword: '', fileKeyword: '', vectors: null },
+      checksums: {},
+      updatedAt: new Date().toISOString(),
+      sha256: '',
+    },
+    catalog: new Map(),
+    chunks: new Map(),
+    keyword: new KeywordIndex(keywordOptions),
+    fileKeyword: new KeywordIndex(keywordOptions),
+    vectorIndex: null,
+  };
+}
+
+/** Reads and verifies every file the manifest names. */
+async function loadGeneration(dir: string, manifest: Manifest): Promise<Loaded> {
+  const corrupt = (what: string): StoreError => new StoreError(`corrupt Docent store at ${dir}: ${what} (delete the folder and re-index)`);
+  const readVerified = async (file: string): Promise<Buffer> => {
+    let bytes: Buffer;
+    try {
+      bytes = await fs.readFile(path.join(dir, file));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw corrupt(`${file} is missing`);
+      throw new StoreError(`cannot read Docent store at ${dir}: ${describeIoError(error)}`);
+    }
+    const expected = manifest.checksums[file];
+    const actual = checksumOf(bytes);
+    if (!expected || expected.bytes !== actual.bytes || expected.sha256 !== actual.sha256) throw corrupt(`${file} does not match its checksum`);
+    return bytes;
+  };
+  const readJson = async (file: string): Promise<unknown> => {
+    const bytes = await readVerified(file);
+    try {
+      return JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw corrupt(`${file} is not valid JSON`);
+    }
+  };
+  const { files } = manifest;
+  const [catalogJson, chunksJson, keywordJson, fileKeywordJson] = await Promise.all([files.catalog, files.chunks, files.keyword, files.fileKeyword].map(readJson));
+  let vectorIndex: HnswVectorIndex | null = null;
+  if (files.vectors && manifest.embedder) {
+    await readVerified(path.basename(metadataPathFor(files.vectors)));
+    try {
+      vectorIndex = await HnswVectorIndex.load(path.join(dir, files.vectors), manifest.embedder.dimensions);
+    } catch (error) {
+      throw corrupt(errorMessage(error));
+    }
+  }
+  try {
+    return {
+      manifest,
+      catalog: new Map<string, CatalogEntry>(Object.entries(catalogJson as Record<string, CatalogEntry>)),
+      chunks: new Map<number, Chunk>((chunksJson as Chunk[]).map((chunk) => [chunk.id, chunk])),
+      keyword: KeywordIndex.deserialize(keywordJson as SerializedKeywordIndex),
+      fileKeyword: KeywordIndex.deserialize(fileKeywordJson as SerializedKeywordIndex),
+      vectorIndex,
+    };
+  } catch (error) {
+    throw corrupt(errorMessage(error));
+  }
+}
+
+/** The current manifest, verified; undefined when there is none. An older format is returned as read. */
+async function readManifest(dir: string): Promise<Manifest | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(dir, MANIFEST), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StoreError(`cannot read Docent store at ${dir}: ${describeIoError(error)}`);
+  }
+  const corrupt = (what: string): StoreError => new StoreError(`corrupt Docent store at ${dir}: manifest.json ${what} (delete the folder and re-index)`);
   let manifest: Manifest;
   try {
     manifest = JSON.parse(text) as Manifest;
   } catch {
-    throw new StoreError(`corrupt Docent store at ${dir}: manifest.json is not valid JSON (delete the folder and re-index)`);
+    throw corrupt('is not valid JSON');
   }
-  if (manifest.format !== STORE_FORMAT_VERSION) {
-    throw new StoreError(`Docent store at ${dir} has format ${String(manifest.format)}, this version reads ${STORE_FORMAT_VERSION} (re-index into a new folder)`);
-  }
-  if (typeof manifest.generation !== 'number' || !manifest.files?.catalog) {
-    throw new StoreError(`corrupt Docent store at ${dir}: manifest.json is incomplete (delete the folder and re-index)`);
-  }
+  if (typeof manifest !== 'object' || manifest === null) throw corrupt('is not a manifest');
+  if (manifest.format !== STORE_FORMAT_VERSION) return manifest;
+  if (sealManifest(manifest).sha256 !== manifest.sha256) throw corrupt('does not match its checksum');
+  if (typeof manifest.generation !== 'number' || !manifest.files?.catalog || typeof manifest.checksums !== 'object') throw corrupt('is incomplete');
   return manifest;
+}
+
+function sealManifest(manifest: Manifest): Manifest {
+  const { sha256: _previous, ...content } = manifest;
+  return { ...content, sha256: createHash('sha256').update(JSON.stringify(content)).digest('hex') };
+}
+
+function checksumOf(bytes: Buffer): FileChecksum {
+  return { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** One line for a failed read or write: what the system said, in words a user can act on. */
+function describeIoError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOSPC') return 'the disk is full (ENOSPC)';
+  if (code === 'EDQUOT') return 'the disk quota is exhausted (EDQUOT)';
+  if (code === 'EROFS') return 'the file system is read-only (EROFS)';
+  if (code === 'EACCES' || code === 'EPERM') return `permission denied (${code})`;
+  return errorMessage(error).split('\n')[0]!;
 }

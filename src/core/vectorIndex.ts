@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat, statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { HierarchicalNSW } from 'hnswlib-node';
 import { commitTempFile, tempPathFor, writeFileAtomic } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
@@ -543,7 +544,11 @@ async function assertCompleteHnswFile(path: string, expectedElements: number): P
       for (; walked < elements && offset + 4 <= tail.length; walked++) offset += 4 + tail.readUInt32LE(offset);
       complete = walked === elements && offset === tail.length;
     }
-    if (!complete) throw new Error(`Writing the vector index to ${path} produced an incomplete file (is the disk full?)`);
+    if (!complete) {
+      // hnswlib hides the write error; a full disk is the usual cause, and it says so in the code.
+      const full = (await statfs(dirname(path))).bavail === 0;
+      throw Object.assign(new Error(full ? 'no space left on device (ENOSPC) while writing the vector index' : 'the vector index was written incompletely'), full ? { code: 'ENOSPC' } : {});
+    }
   } finally {
     await file.close();
   }

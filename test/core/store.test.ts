@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -7,7 +8,7 @@ import { HashingEmbedder } from '../../src/core/embedding/hashingEmbedder.js';
 import { indexFolder } from '../../src/core/indexer.js';
 import { HybridRetriever } from '../../src/core/search/hybrid.js';
 import { DocStore, StoreError } from '../../src/core/store.js';
-import { CLI_PATH } from '../support/cli.js';
+import { CLI_PATH, runDocent } from '../support/cli.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
 
 
@@ -90,19 +91,132 @@ test('missing and corrupt stores fail with a clear StoreError', async () => {
   await assert.rejects(DocStore.open(storeDir), (error: unknown) => error instanceof StoreError && /manifest.json/.test(error.message));
 });
 
+/** Rewrites one file of the current generation and re-seals the manifest, as a buggy writer would. */
+async function rewriteSealed(storeDir: string, file: string, text: string): Promise<void> {
+  const manifestPath = path.join(storeDir, 'manifest.json');
+  const { sha256: _old, ...manifest } = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
+  await fs.writeFile(path.join(storeDir, file), text);
+  manifest.checksums[file] = { bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
+  const sha256 = createHash('sha256').update(JSON.stringify(manifest)).digest('hex');
+  await fs.writeFile(manifestPath, JSON.stringify({ ...manifest, sha256 }));
+}
+
 test('integrityProblems names a generation whose structures disagree', async () => {
   const docs = await makeTempDir('docs');
   const storeDir = await makeTempDir('store');
   await writeTree(docs, generatedPages(3));
   await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder: new HashingEmbedder() });
   assert.deepEqual((await DocStore.open(storeDir)).integrityProblems(), []);
-  // A chunks file that lost one passage (as a buggy writer could leave it) still parses.
+  // A chunks file that lost one passage, checksummed by the (buggy) writer that wrote it.
   const manifest = JSON.parse(await fs.readFile(path.join(storeDir, 'manifest.json'), 'utf8'));
   const chunks = JSON.parse(await fs.readFile(path.join(storeDir, manifest.files.chunks), 'utf8')) as { path: string }[];
-  await fs.writeFile(path.join(storeDir, manifest.files.chunks), JSON.stringify(chunks.slice(1)));
+  await rewriteSealed(storeDir, manifest.files.chunks, JSON.stringify(chunks.slice(1)));
   const problems = (await DocStore.open(storeDir)).integrityProblems();
   assert.ok(problems.some((problem) => problem.includes(chunks[0]!.path) && /missing/.test(problem)), problems.join('; '));
   assert.ok(problems.some((problem) => /keyword passages/.test(problem)), problems.join('; '));
+});
+
+test('every store file damaged at several offsets is detected, in one line naming the store', async () => {
+  const docs = await makeTempDir('docs');
+  const storeDir = await makeTempDir('store');
+  await writeTree(docs, generatedPages(12));
+  await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder: new HashingEmbedder() });
+  const reference = contentSignature(await DocStore.open(storeDir));
+  const files = (await fs.readdir(storeDir)).sort();
+  assert.deepEqual(
+    files.map((file) => file.replace(/-\d+\./, '-N.')),
+    ['catalog-N.json', 'chunks-N.json', 'filekeyword-N.json', 'keyword-N.json', 'manifest.json', 'vectors-N.hnsw', 'vectors-N.hnsw.meta.json'],
+  );
+  let cliChecked = 0;
+  for (const file of files) {
+    const original = await fs.readFile(path.join(storeDir, file));
+    for (const offset of [0, Math.floor(original.length / 3), Math.floor((2 * original.length) / 3), original.length - 1]) {
+      const damagedDir = await makeTempDir('damaged');
+      for (const other of files) await fs.copyFile(path.join(storeDir, other), path.join(damagedDir, other));
+      const damaged = Buffer.from(original);
+      damaged[offset] = damaged[offset]! ^ 0x5a;
+      await fs.writeFile(path.join(damagedDir, file), damaged);
+      const opened = await DocStore.open(damagedDir).then(
+        (store) => store,
+        (error: unknown) => error,
+      );
+      if (opened instanceof DocStore) {
+        // Harmless damage only: the same passages, consistent structures.
+        assert.deepEqual(contentSignature(opened), reference, `${file} @${offset} loaded with different content`);
+        assert.deepEqual(opened.integrityProblems(), [], `${file} @${offset}`);
+        continue;
+      }
+      assert.ok(opened instanceof StoreError, `${file} @${offset}: ${String(opened)}`);
+      assert.match(opened.message, new RegExp(`^corrupt Docent store at ${damagedDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+      assert.doesNotMatch(opened.message, /\n/);
+      if (offset === 0 && existsSync(CLI_PATH)) {
+        // What a user sees: exit 2 and one line, never a stack or answers from damaged data.
+        const query = await runDocent(['query', 'replication', '--store', damagedDir]);
+        assert.equal(query.code, 2, `${file}: ${query.stderr}`);
+        assert.equal(query.stdout, '');
+        assert.match(query.stderr, /^docent: corrupt Docent store at .*\n$/);
+        cliChecked++;
+      }
+    }
+  }
+  if (existsSync(CLI_PATH)) assert.equal(cliChecked, files.length);
+});
+
+test('a second writer is refused while the first holds the lock; a lock left by a dead process is taken over', async () => {
+  const docs = await makeTempDir('docs');
+  const storeDir = await makeTempDir('store');
+  await writeTree(docs, generatedPages(4));
+  const first = await DocStore.open(storeDir, { create: true });
+  await first.lockForWriting();
+  const second = await DocStore.open(storeDir, { create: true });
+  await assert.rejects(indexFolder(docs, second), (error: unknown) => error instanceof StoreError && /being written by process \d+/.test(error.message));
+  await first.unlock();
+  await indexFolder(docs, second);
+  assert.equal(existsSync(path.join(storeDir, 'writer.lock')), false, 'the lock is released after the run');
+
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  await fs.writeFile(path.join(storeDir, 'writer.lock'), `${dead.stdout}\n`);
+  await writeTree(docs, { 'new.md': '# New\n\nAbout wombat grooming.\n' });
+  const report = await indexFolder(docs, await DocStore.open(storeDir));
+  assert.equal(report.filesIndexed, 1);
+  // The first instance catches up with what the other one committed before it writes.
+  await writeTree(docs, { 'newer.md': '# Newer\n\nAbout numbat feeding.\n' });
+  await indexFolder(docs, first);
+  assert.deepEqual(contentSignature(await DocStore.open(storeDir)), contentSignature(await freshIndex(docs)));
+});
+
+test('readers never delete: files that are not the store\'s own survive, and only the writer sweeps', async () => {
+  const docs = await makeTempDir('docs');
+  const storeDir = await makeTempDir('store');
+  await writeTree(docs, generatedPages(3));
+  await indexFolder(docs, await DocStore.open(storeDir, { create: true }));
+  const foreign = ['notes.txt', 'catalog-backup.json', 'chunks-1.json.tmp-1-zz'];
+  const orphanOfDeadWriter = 'chunks-9.json.tmp-999999999-abcdef';
+  for (const name of [...foreign, orphanOfDeadWriter, 'chunks-7.json']) await fs.writeFile(path.join(storeDir, name), 'x');
+  await DocStore.open(storeDir);
+  await runDocent(['info', '--store', storeDir]);
+  for (const name of [...foreign, orphanOfDeadWriter, 'chunks-7.json']) assert.ok(existsSync(path.join(storeDir, name)), `a reader deleted ${name}`);
+  await writeTree(docs, { 'new.md': '# New\n\nAbout quolls.\n' });
+  await indexFolder(docs, await DocStore.open(storeDir));
+  for (const name of foreign) assert.ok(existsSync(path.join(storeDir, name)), `the writer deleted ${name}, which is not its own`);
+  for (const name of [orphanOfDeadWriter, 'chunks-7.json']) assert.equal(existsSync(path.join(storeDir, name)), false, `the writer left ${name}`);
+});
+
+test('an older store format is rebuilt by the next index run with a one-line notice, and refused by readers', async (t) => {
+  if (!existsSync(CLI_PATH)) return t.skip('dist/cli.js not built: run "npm run build" (npm test does)');
+  const docs = await makeTempDir('docs');
+  const storeDir = await makeTempDir('store');
+  await writeTree(docs, generatedPages(3));
+  await fs.writeFile(path.join(storeDir, 'manifest.json'), JSON.stringify({ format: 1, generation: 4, files: { catalog: 'catalog-4.json' } }));
+  await fs.writeFile(path.join(storeDir, 'catalog-4.json'), '{}');
+  const query = await runDocent(['query', 'backups', '--store', storeDir]);
+  assert.equal(query.code, 2);
+  assert.match(query.stderr, /^docent: Docent store at .* was written by an older Docent \(format 1\); run "docent index <folder> --store .*" to rebuild it\n$/);
+  const index = await runDocent(['index', docs, '--store', storeDir, '--embedder', 'none']);
+  assert.equal(index.code, 0, index.stderr);
+  assert.match(index.stderr, /^docent: Docent store at .* was written by an older Docent \(format 1\): rebuilding it\n/);
+  assert.deepEqual(contentSignature(await DocStore.open(storeDir)), contentSignature(await freshIndex(docs)));
+  assert.equal(existsSync(path.join(storeDir, 'catalog-4.json')), false, 'the old generation is swept');
 });
 
 function runCli(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<number | null> } {
@@ -148,4 +262,94 @@ test('a process killed at random points leaves a loadable store, and the next ru
   assert.deepEqual(contentSignature(await DocStore.open(storeDir)), finalReference);
   const leftovers = (await fs.readdir(storeDir)).filter((name) => name.includes('.tmp-'));
   assert.deepEqual(leftovers, [], 'no temp files remain after a completed run');
+});
+
+test('readers in a loop while another process indexes: no crash, no false "corrupt", and the final store equals a fresh index', { timeout: 240_000 }, async (t) => {
+  if (!existsSync(CLI_PATH)) return t.skip('dist/cli.js not built: run "npm run build" (npm test does)');
+  const docs = await makeTempDir('busy-docs');
+  await writeTree(docs, generatedPages(900));
+  const storeDir = await makeTempDir('busy-store');
+  const indexer = spawn(process.execPath, [CLI_PATH, 'index', docs, '--store', storeDir, '--embedder', 'hashing', '--json'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let indexerErrors = '';
+  indexer.stderr!.on('data', (data: Buffer) => (indexerErrors += data.toString()));
+  const finished = new Promise<number | null>((resolve) => indexer.once('exit', (code) => resolve(code)));
+  let running = true;
+  void finished.then(() => (running = false));
+  const generationsSeen = new Set<number>();
+  let inProcessReads = 0;
+  const inProcess = (async () => {
+    while (running) {
+      try {
+        const store = await DocStore.open(storeDir);
+        assert.deepEqual(store.integrityProblems(), [], `generation ${store.generation}`);
+        assert.equal(store.vectorCount, store.chunkCount);
+        generationsSeen.add(store.generation);
+        inProcessReads++;
+      } catch (error) {
+        // Before the first commit there is no store yet; anything else is a failure.
+        assert.ok(error instanceof StoreError && /^no Docent store/.test(error.message), String(error));
+      }
+    }
+  })();
+  const cliReaders = (async () => {
+    let reads = 0;
+    while (running) {
+      const info = await runDocent(['info', '--store', storeDir]);
+      assert.ok(info.code === 0 || /no Docent store/.test(info.stderr), `docent info: ${info.code} ${info.stderr}`);
+      reads++;
+    }
+    return reads;
+  })();
+  assert.equal(await finished, 0, indexerErrors);
+  await inProcess;
+  assert.ok((await cliReaders) > 0);
+  assert.ok(generationsSeen.size >= 2 && inProcessReads > 5, `readers saw generations ${[...generationsSeen].join(', ')} in ${inProcessReads} reads`);
+  const final = await DocStore.open(storeDir);
+  assert.deepEqual(final.integrityProblems(), []);
+  assert.deepEqual(contentSignature(final), contentSignature(await freshIndex(docs)));
+  assert.deepEqual((await fs.readdir(storeDir)).filter((name) => name.includes('.tmp-') || name === 'writer.lock'), []);
+});
+
+/** Whether a private mount namespace (unshare -rm) can mount a tmpfs here: a real full disk without touching the machine's mounts. */
+function canMountTmpfs(): boolean {
+  const probe = spawnSync('unshare', ['-rm', 'sh', '-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d"; rc=$?; rmdir "$d"; exit $rc'], { encoding: 'utf8' });
+  return probe.status === 0;
+}
+
+test('a full disk fails the commit in one line and leaves the previous generation current, with no orphans', { timeout: 120_000 }, async (t) => {
+  if (!existsSync(CLI_PATH)) return t.skip('dist/cli.js not built: run "npm run build" (npm test does)');
+  if (!canMountTmpfs()) return t.skip('cannot mount a small tmpfs here (needs unshare -rm and user namespaces)');
+  const small = await makeTempDir('small-docs');
+  const large = await makeTempDir('large-docs');
+  await writeTree(small, generatedPages(20));
+  await writeTree(large, generatedPages(1500));
+  const mountPoint = await makeTempDir('tmpfs');
+  const cli = (args: string) => `"${process.execPath}" "${CLI_PATH}" ${args}`;
+  const store = `${mountPoint}/store`;
+  // All in one private namespace: the tmpfs exists only while this script runs.
+  const script = [
+    `mount -t tmpfs -o size=1m tmpfs "${mountPoint}" || exit 99`,
+    `${cli(`index "${small}" --store "${store}" --embedder hashing --json`)} >/dev/null 2>&1 || exit 98`,
+    `${cli(`info --store "${store}" --json`)} > "${mountPoint}/../before.json" 2>&1`,
+    // The large folder's first checkpoint does not fit next to the current generation.
+    `${cli(`index "${large}" --store "${store}" --embedder hashing`)} > /dev/null 2> "${mountPoint}/../index.err"; echo $? > "${mountPoint}/../index.rc"`,
+    `${cli(`info --store "${store}" --json`)} > "${mountPoint}/../after.json" 2>&1; echo $? > "${mountPoint}/../info.rc"`,
+    `${cli(`query "replication" --store "${store}" --json`)} > /dev/null 2>&1; echo $? > "${mountPoint}/../query.rc"`,
+    `ls -a "${store}" > "${mountPoint}/../files.txt"`,
+  ].join('\n');
+  const result = spawnSync('unshare', ['-rm', 'sh', '-c', script], { encoding: 'utf8', timeout: 110_000 });
+  assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+  const read = (name: string) => fs.readFile(path.join(mountPoint, '..', name), 'utf8');
+  assert.equal((await read('index.rc')).trim(), '2');
+  const message = await read('index.err');
+  assert.match(message, /^docent: cannot write Docent store at .*: the disk is full \(ENOSPC\); its previous index \(generation \d+\) is intact\n$/);
+  assert.equal((await read('info.rc')).trim(), '0');
+  assert.equal((await read('query.rc')).trim(), '0');
+  const before = JSON.parse(await read('before.json'));
+  const after = JSON.parse(await read('after.json'));
+  assert.deepEqual(after, before, 'the previous generation is the current one, unchanged');
+  const leftovers = (await read('files.txt')).split('\n').filter((name) => name.includes('.tmp-') || name === 'writer.lock');
+  assert.deepEqual(leftovers, []);
+  const generations = new Set((await read('files.txt')).split('\n').flatMap((name) => /-(\d+)\./.exec(name)?.[1] ?? []));
+  assert.equal(generations.size, 1, `only the current generation's files remain: ${[...generations].join(', ')}`);
 });

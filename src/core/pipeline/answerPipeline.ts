@@ -5,6 +5,7 @@
  */
 import type { Embedder, RetrievalHit, Retriever } from '../types.js';
 import { linkedController, raceAbort, withTimeout } from './abort.js';
+import { AnswerCacheFile } from './answerCacheFile.js';
 import { OpenAIChatBackend } from './backend.js';
 import { BoundedCache, cachedAnswerBytes, digestKey, embeddingBytes } from './caches.js';
 import type { CachedAnswer, NegativeAnswer } from './caches.js';
@@ -23,9 +24,11 @@ import { estimatedTokenCounter } from './tokenBudget.js';
 import type {
   Answer,
   AnswerEvent,
+  DegradedCause,
   AnswerPipelineOptions,
   AnswerRequest,
   CacheOptions,
+  ChatBackend,
   EditorSelection,
   MetricsSnapshot,
   PipelineLimits,
@@ -36,6 +39,7 @@ import type {
   Turn,
 } from './types.js';
 import { errorMessage } from '../errorMessage.js';
+import { MAX_ANSWER_CHARS } from '../bounds.js';
 import { CONFIDENCE_FLOOR } from '../search/confidence.js';
 
 export const DEFAULT_LIMITS: PipelineLimits = {
@@ -56,7 +60,7 @@ export const DEFAULT_LIMITS: PipelineLimits = {
   breakerCooldownMs: 30_000,
 };
 
-export const DEFAULT_TIMEOUTS: PipelineTimeouts = { retrievalMs: 5_000, firstTokenMs: 20_000, totalMs: 120_000 };
+export const DEFAULT_TIMEOUTS: PipelineTimeouts = { retrievalMs: 5_000, firstTokenMs: 20_000, idleTokenMs: 30_000, totalMs: 120_000 };
 
 export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
   enabled: true,
@@ -90,7 +94,7 @@ interface Produced {
 export class AnswerPipeline {
   private readonly retriever: Retriever;
   private readonly embedder: Embedder | undefined;
-  private readonly backend: OpenAIChatBackend | undefined;
+  private readonly backend: ChatBackend | undefined;
   private readonly limits: PipelineLimits;
   private readonly timeouts: PipelineTimeouts;
   private readonly cacheOptions: CacheOptions;
@@ -106,12 +110,14 @@ export class AnswerPipeline {
   private readonly breaker: CircuitBreaker;
   private readonly conversations: ConversationHistory;
   private readonly sharedCache: RedisSecondLevel | undefined;
-  private readonly stats = new PipelineMetrics();
+  private readonly cacheFile: AnswerCacheFile | undefined;
+  private readonly stats: PipelineMetrics;
   private singleFlightJoins = 0;
   private singleFlightRuns = 0;
   private warnedEmbedderMismatch = false;
 
   constructor(options: AnswerPipelineOptions) {
+    this.stats = options.metrics ?? new PipelineMetrics();
     this.retriever = options.retriever;
     this.embedder = options.embedder;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -144,7 +150,12 @@ export class AnswerPipeline {
       this.counter,
     );
     if (this.cacheOptions.enabled && this.cacheOptions.redisUrl) this.sharedCache = new RedisSecondLevel(this.cacheOptions.redisUrl, this.logger);
-    if (options.backend) {
+    if (this.cacheOptions.enabled && this.cacheOptions.persistent) {
+      this.cacheFile = new AnswerCacheFile(this.cacheOptions.persistent, () => this.answers.entries(), this.logger);
+    }
+    if (options.chatBackend) {
+      this.backend = options.chatBackend;
+    } else if (options.backend) {
       this.backend = new OpenAIChatBackend(
         options.backend,
         { maxRetries: this.limits.maxRetries, retryBaseMs: this.limits.retryBaseMs },
@@ -229,19 +240,31 @@ export class AnswerPipeline {
     };
   }
 
+  /** The counters and latency histograms, for a pipeline that replaces this one to carry on with. */
+  get recorder(): PipelineMetrics {
+    return this.stats;
+  }
+
   prometheus(): string {
     return this.stats.prometheus(this.metrics());
   }
 
-  /** Clears the in-process levels; a shared Redis level is left to its TTLs (other users rely on it). */
+  /** Clears the in-process levels and the cache file; a shared Redis level is left to its TTLs (other users rely on it). */
   clearCache(): void {
     this.answers.clear();
     this.negatives.clear();
     this.embeddings.clear();
+    this.cacheFile?.saveSoon();
   }
 
-  /** Closes the shared cache connection, if any. */
+  /** Starts the answer cache with the entries of its file (a previous process's answers). */
+  async loadPersistentCache(): Promise<void> {
+    if (this.cacheFile) this.answers.restore(await this.cacheFile.load());
+  }
+
+  /** Saves the answer cache's file and closes the shared cache connection, if any. */
   async dispose(): Promise<void> {
+    await this.cacheFile?.flush();
     await this.sharedCache?.close();
   }
 
@@ -260,7 +283,7 @@ export class AnswerPipeline {
     // an index change a background retrieval re-proves it or drops it (see revalidateInBackground).
     const key = digestKey([
       CACHE_KEY_VERSION,
-      this.backend ? [this.backend.config.baseURL, this.backend.config.model] : 'retrieval-only',
+      this.backend ? this.backend.identity : 'retrieval-only',
       this.retriever.embedderId,
       k,
       this.limits.maxPromptTokens,
@@ -288,6 +311,7 @@ export class AnswerPipeline {
     }
     if (!this.sourcesUnchanged(entry.sourceHashes)) {
       this.answers.demoteHit(question.key);
+      this.cacheFile?.saveSoon();
       this.stats.invalidations++;
       return undefined;
     }
@@ -315,8 +339,10 @@ export class AnswerPipeline {
           this.sourcesUnchanged(entry.sourceHashes);
         if (same) {
           entry.generation = generation;
+          this.cacheFile?.saveSoon();
         } else if (this.answers.peek(question.key) === entry) {
           this.answers.delete(question.key);
+          this.cacheFile?.saveSoon();
           // Also from the shared level, or the next miss would fetch the same answer back.
           void this.sharedCache?.delete(question.key);
           this.stats.invalidations++;
@@ -339,6 +365,7 @@ export class AnswerPipeline {
     }
     entry.generation = -1;
     this.answers.set(question.key, entry);
+    this.cacheFile?.saveSoon();
     this.revalidateInBackground(question, entry);
     return { answer: { answer: entry.answer, citations: entry.citations, cached: true, degraded: false, mode: entry.mode, timings: {} }, query: entry.query };
   }
@@ -374,6 +401,7 @@ export class AnswerPipeline {
       // A retrieval that raced an index change is answered but never cached.
       const cacheable = this.cacheOptions.enabled && this.retriever.generation === generation;
       const sources = hits.map((hit, i) => citationFromHit(hit, i + 1));
+      if (hits.length > 0) emit({ type: 'passages', citations: sources });
       const finish = (answer: Answer): Produced => {
         answer.timings = { ...timings, ...answer.timings };
         emit({ type: 'sources', citations: answer.citations });
@@ -410,7 +438,7 @@ export class AnswerPipeline {
       );
 
       let streamed = '';
-      const degrade = (reason: string): Produced => {
+      const degrade = (reason: string, cause: DegradedCause): Produced => {
         this.stats.degraded++;
         const passages = sources.slice(0, this.limits.extractivePassages);
         const tail = `${streamed ? '\n\n' : ''}⚠ ${reason}. Showing the most relevant passages instead.\n\n${extractiveBody(passages)}`;
@@ -418,17 +446,17 @@ export class AnswerPipeline {
         // Keep what already streamed (the caller has shown it) and its citations, then the passages.
         const cited = citedSources(streamed, prompt.sources);
         const citations = [...cited, ...passages.filter((passage) => !cited.some((c) => c.n === passage.n))];
-        return finish({ answer: streamed + tail, citations, cached: false, degraded: true, degradedReason: reason, mode: 'extractive', timings: {} });
+        return finish({ answer: streamed + tail, citations, cached: false, degraded: true, degradedReason: reason, degradedCause: cause, mode: 'extractive', timings: {} });
       };
 
-      if (!this.breaker.tryPass()) return degrade('The answer backend is unavailable (circuit open after repeated failures)');
+      if (!this.breaker.tryPass()) return degrade('The answer backend is unavailable (circuit open after repeated failures)', { kind: 'circuit-open' });
 
       let release: () => void;
       try {
         release = await stage('queue', () => this.limiter.acquire(signal));
       } catch (error) {
         this.breaker.recordNeutral();
-        if (isTotalTimeout(error)) return degrade(`No answer within ${this.timeouts.totalMs} ms (waiting for the backend)`);
+        if (isTotalTimeout(error)) return degrade(`No answer within ${this.timeouts.totalMs} ms (waiting for the backend)`, { kind: 'timeout' });
         throw error;
       }
 
@@ -440,7 +468,9 @@ export class AnswerPipeline {
           text = await this.backend.stream(prompt.messages, {
             signal,
             firstTokenMs: this.timeouts.firstTokenMs,
+            idleTokenMs: this.timeouts.idleTokenMs,
             maxTokens: this.limits.maxAnswerTokens,
+            maxChars: MAX_ANSWER_CHARS,
             onFirstToken: () => this.record(timings, 'firstToken', generateStarted),
             onToken: (token) => {
               streamed += token;
@@ -459,7 +489,7 @@ export class AnswerPipeline {
         if (error instanceof BackendFailure && error.kind === 'rate-limited') this.breaker.recordNeutral();
         else this.breaker.recordFailure();
         this.logger?.warn(`docent: answer degraded: ${errorMessage(error)}`);
-        return degrade(capitalise(errorMessage(error)));
+        return degrade(capitalise(errorMessage(error)), degradedCauseOf(error));
       } finally {
         release();
       }
@@ -569,6 +599,7 @@ export class AnswerPipeline {
       sourceHashes,
     };
     this.answers.set(question.key, entry);
+    this.cacheFile?.saveSoon();
     void this.sharedCache?.set(question.key, entry, this.answers.jitteredTtl(this.cacheOptions.answers.ttlMs));
     if (timings) this.record(timings, 'store', started);
   }
@@ -622,4 +653,10 @@ function isTotalTimeout(error: unknown): boolean {
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function degradedCauseOf(error: unknown): DegradedCause {
+  if (error instanceof BackendFailure) return { kind: error.kind, ...(error.status !== undefined ? { status: error.status } : {}) };
+  if (error instanceof StageTimeoutError) return { kind: 'timeout' };
+  return { kind: 'malformed-stream' };
 }

@@ -9,7 +9,7 @@ import type { KeywordStatistics } from './keywordIndex.js';
 import { keywordTokens } from './tokenize.js';
 
 /** Below this best-hit confidence an answer says nothing in the docs answers the question (bench:confidence). */
-export const CONFIDENCE_FLOOR = 0.5;
+export const CONFIDENCE_FLOOR = 0.15;
 
 export interface QueryTerms {
   terms: { term: string; weight: number }[];

@@ -27,8 +27,10 @@ export interface IndexingOptions {
   defaultExcludes?: boolean;
   /** Gitignore-style globs; when given, only files matching one are indexed. */
   includeGlobs?: string[];
-  /** File extensions to index; absent or empty: every supported format. */
+  /** File extensions to index; absent or empty: every supported format. Refused entries (refusedIncludeEntry) are dropped with a warning. */
   include?: string[];
+  /** Index files matching SECRET_FILE_PATTERNS; front ends set it only from a user's own settings. */
+  allowSecretFiles?: boolean;
   maxFileBytes?: number;
   /** Commit a checkpoint after this many changed files (default 200). */
   checkpointFiles?: number;
@@ -45,7 +47,9 @@ export interface AnswerOptions {
   /** Absent or null: retrieval-only answers. An empty `model` is asked of the server (/v1/models). */
   backend?: BackendConfig | null;
   limits?: Partial<PipelineLimits>;
-  cache?: AnswerPipelineOptions['cacheOptions'];
+  cache?: Omit<NonNullable<AnswerPipelineOptions['cacheOptions']>, 'persistent'>;
+  /** Bound of the answer cache file in the first folder's store (default 8 MiB); 0: answers are cached in memory only. */
+  persistentCacheBytes?: number;
   timeouts?: Partial<PipelineTimeouts>;
 }
 

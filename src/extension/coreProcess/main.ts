@@ -27,6 +27,14 @@ class CoreProcess {
   private readonly asks = new Map<string, AbortController>();
   private readonly pulls = new Map<string, AbortController>();
 
+  /** Closes the workspace (which saves the answer cache file), waiting at most `ms`. */
+  async shutdown(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([this.workspace?.close().catch(() => undefined), deadline]);
+    clearTimeout(timer);
+  }
+
   handle(message: HostToCoreProcess): void {
     switch (message.type) {
       case 'configure':
@@ -49,11 +57,17 @@ class CoreProcess {
       case 'cancelAsk':
         this.asks.get(message.id)?.abort();
         return;
+      case 'search':
+        void this.search(message.id, message.query, message.k);
+        return;
       case 'metrics':
         void this.metrics(message.id);
         return;
       case 'clearCache':
         return this.workspace?.clearCache();
+      case 'examples':
+        void this.examples(message.id);
+        return;
       case 'pullModel':
         void this.pull(message.id, message.repoId, message.cacheDir);
         return;
@@ -70,9 +84,16 @@ class CoreProcess {
       if (!this.workspace) throw new Error('Docent has no workspace configuration yet.');
       const answer = await this.workspace.ask({ ...params, signal: controller.signal }, (event) => {
         if (event.type === 'token') send({ type: 'token', id, text: event.text });
-        else if (event.type === 'sources') send({ type: 'sources', id, citations: event.citations });
+        else if (event.type === 'sources' || event.type === 'passages') send({ type: event.type, id, citations: event.citations });
+        else if (event.type === 'status') send({ type: 'stage', id, stage: event.stage });
       });
-      send({ type: 'answered', id, mode: answer.mode, ...(answer.degradedReason ? { degradedReason: answer.degradedReason } : {}) });
+      send({
+        type: 'answered',
+        id,
+        mode: answer.mode,
+        ...(answer.degradedReason ? { degradedReason: answer.degradedReason } : {}),
+        ...(answer.degradedCause ? { degradedCause: answer.degradedCause } : {}),
+      });
     } catch (error) {
       const reason = (error as Error).name === 'AbortError' ? 'aborted' : error instanceof BusyError ? 'busy' : 'error';
       if (reason === 'error') send({ type: 'log', level: 'warn', message: `question failed: ${errorMessage(error)}` });
@@ -80,6 +101,20 @@ class CoreProcess {
     } finally {
       this.asks.delete(id);
     }
+  }
+
+  private async search(id: string, query: string, k: number): Promise<void> {
+    try {
+      if (!this.workspace) throw new Error('Docent has no workspace configuration yet.');
+      send({ type: 'searched', id, passages: await this.workspace.searchPassages(query, { k }) });
+    } catch (error) {
+      send({ type: 'searched', id, error: errorMessage(error) });
+    }
+  }
+
+  private async examples(id: string): Promise<void> {
+    const questions = await this.workspace?.exampleQuestions().catch(() => []) ?? [];
+    send({ type: 'examples', id, questions });
   }
 
   private async metrics(id: string): Promise<void> {
@@ -116,5 +151,9 @@ try {
 }
 const core = new CoreProcess();
 process.on('message', (message) => core.handle(message as HostToCoreProcess));
-// The host went away (window closed, extension host crashed): nothing is left to serve.
-process.on('disconnect', () => process.exit(0));
+// The host went away (window closed or reloaded, extension host crashed): nothing is left to
+// serve, but the answers of the last moments are saved for the next window first.
+const stop = () => void core.shutdown(2_000).finally(() => process.exit(0));
+process.on('disconnect', stop);
+// CoreProcessClient.dispose() (the extension deactivating) sends SIGTERM.
+process.on('SIGTERM', stop);
