@@ -40,13 +40,15 @@ export const COMMAND_HELP = {
     description:
       'Indexes the documentation in <folder> (Markdown, MDX, AsciiDoc, reStructuredText, HTML, plain text and the doc ' +
       'comments of source files) into the store folder, creating it when missing. Only added, changed and deleted ' +
-      'files are processed; .gitignore and .ignore are honoured, and every file left out is listed on stderr with the ' +
-      'reason. Ctrl-C stops at once and the next run continues where it stopped.',
+      'files are processed; .gitignore and .ignore are honoured, every file left out for its content (too large, binary, ' +
+      'a generated page or a second copy of one) is listed on stderr with the reason, and --json lists every skip. Ctrl-C stops at once and the next run continues where it stopped.',
     options: [
       { ...STORE, text: 'the store folder (the index on disk), created when missing; required' },
       { flag: '--include <glob>', text: 'index only files matching this gitignore-style glob (repeatable)' },
       { flag: '--exclude <glob>', text: 'leave out files matching this glob, besides the built-in excludes (repeatable)' },
       { flag: `--embedder <${EMBEDDER_CHOICES}>`, text: 'embedding model: built-in GloVe 100-d, hashing, none (keyword search only) or an ONNX sentence-transformers export', default: 'default' },
+      { flag: '--include <glob>', text: 'index only files matching this gitignore-style glob; repeatable' },
+      { flag: '--exclude <glob>', text: 'leave out files matching this gitignore-style glob; repeatable' },
       DEVICE,
       DEVICE_ID,
       JSON_FLAG,

@@ -257,6 +257,7 @@ function hitJson(hit: RetrievalHit) {
     endLine: chunk.endLine,
     heading: chunk.headingPath.join(' › '),
     score: round(hit.score, 6),
+    confidence: round(hit.confidence ?? 0, 3),
     ...(hit.explain ? { explain: roundedParts(hit.explain) } : {}),
     text: chunk.text,
   };
@@ -409,6 +410,8 @@ function answerJson(answer: WorkspaceAnswer) {
     degraded: answer.degraded,
     ...(answer.degradedReason ? { degradedReason: answer.degradedReason } : {}),
     mode: answer.mode,
+    found: answer.suggestions === undefined,
+    ...(answer.suggestions ? { suggestions: answer.suggestions } : {}),
     timings: answer.timings,
   };
 }

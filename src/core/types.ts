@@ -72,6 +72,8 @@ export interface RetrievalHit {
    * query, the others in proportion to their fused score. 0 when nothing matched a keyword.
    */
   relevance?: number;
+  /** How sure it is that the passage is about the query, in [0, 1] (src/core/search/confidence.ts). */
+  confidence?: number;
   /** Why it ranks here; only when the search asked to explain. */
   explain?: ScoreParts;
 }

@@ -55,6 +55,24 @@ test('index --include/--exclude (repeatable) choose the files, and --json lists 
   assert.equal(empty.code, 2);
 });
 
+test('ask --json says "found": false with the closest headings when nothing in the docs answers, and query --json gives each hit a confidence', async () => {
+  for (const question of ['How do I bake sourdough bread?', 'zzzzzz']) {
+    const { code, stdout, stderr } = await docent('ask', question, '--store', store, '--json');
+    assert.equal(code, 0, stderr);
+    const answer = JSON.parse(stdout) as { found: boolean; suggestions?: string[]; citations: unknown[]; answer: string };
+    assert.equal(answer.found, false, question);
+    assert.deepEqual(answer.citations, []);
+    assert.match(answer.answer, /^Nothing in your docs answers this\./);
+    if (question !== 'zzzzzz') assert.ok(answer.suggestions!.length > 0 && answer.suggestions!.every((s) => answer.answer.includes(`- ${s}`)));
+  }
+  const found = JSON.parse((await docent('ask', 'How do I enable replication?', '--store', store, '--json')).stdout) as { found: boolean; citations: unknown[] };
+  assert.equal(found.found, true);
+  assert.ok(found.citations.length > 0);
+  const { hits } = JSON.parse((await docent('query', 'enable replication', '--store', store, '--json')).stdout) as { hits: { confidence: number }[] };
+  assert.ok(hits.length > 0 && hits.every((hit) => hit.confidence >= 0 && hit.confidence <= 1));
+  assert.equal(hits[0]!.confidence, 1, 'the best hit has both words');
+});
+
 test('query --json returns hits best first with paths relative to the folder', async () => {
   const { code, stdout } = await docent('query', 'troubleshooting error E1005', '--store', store, '--k', '3', '--json');
   assert.equal(code, 0);
@@ -63,7 +81,7 @@ test('query --json returns hits best first with paths relative to the folder', a
   assert.equal(result.hits[0].path, 'section-5/page-5.md');
   assert.match(result.hits[0].text, /E1005/);
   for (const hit of result.hits) {
-    assert.deepEqual(Object.keys(hit).sort(), ['endLine', 'heading', 'path', 'score', 'startLine', 'text']);
+    assert.deepEqual(Object.keys(hit).sort(), ['confidence', 'endLine', 'heading', 'path', 'score', 'startLine', 'text']);
     assert.ok(hit.startLine >= 1 && hit.endLine >= hit.startLine);
   }
   assert.ok(result.hits[0].score >= result.hits[1].score);

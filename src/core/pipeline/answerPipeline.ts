@@ -40,6 +40,7 @@ import type {
 } from './types.js';
 import { errorMessage } from '../errorMessage.js';
 import { MAX_ANSWER_CHARS } from '../bounds.js';
+import { CONFIDENCE_FLOOR } from '../search/confidence.js';
 
 export const DEFAULT_LIMITS: PipelineLimits = {
   k: 6,
@@ -304,7 +305,7 @@ export class AnswerPipeline {
     if (!entry) {
       const negative = this.negatives.get(question.key);
       if (!negative) return undefined;
-      if (negative.generation === this.retriever.generation) return { answer: nothingFoundAnswer(true), query: question.text };
+      if (negative.generation === this.retriever.generation) return { answer: nothingFoundAnswer(true, negative.suggestions), query: question.text };
       this.negatives.demoteHit(question.key);
       return undefined;
     }
@@ -407,9 +408,10 @@ export class AnswerPipeline {
         return { answer, query };
       };
 
-      if (hits.length === 0) {
-        if (cacheable) this.negatives.set(question.key, { generation }, this.cacheOptions.negativeTtlMs);
-        const answer = nothingFoundAnswer(false);
+      if (!hits.some((hit) => (hit.confidence ?? 1) >= CONFIDENCE_FLOOR)) {
+        const suggestions = closestHeadings(hits);
+        if (cacheable) this.negatives.set(question.key, { generation, suggestions }, this.cacheOptions.negativeTtlMs);
+        const answer = nothingFoundAnswer(false, suggestions);
         emit({ type: 'token', text: answer.answer });
         return finish(answer);
       }
@@ -626,8 +628,23 @@ export class AnswerPipeline {
   }
 }
 
-function nothingFoundAnswer(cached: boolean): Answer {
-  return { answer: NOTHING_FOUND_ANSWER, citations: [], cached, degraded: false, mode: 'retrieval-only', timings: {} };
+function nothingFoundAnswer(cached: boolean, suggestions: string[]): Answer {
+  const text = suggestions.length === 0 ? NOTHING_FOUND_ANSWER : `${NOTHING_FOUND_ANSWER}\n\nClosest topics in your docs:\n${suggestions.map((s) => `- ${s}`).join('\n')}`;
+  return { answer: text, citations: [], cached, degraded: false, mode: 'retrieval-only', suggestions, timings: {} };
+}
+
+const MAX_SUGGESTIONS = 5;
+
+/** Distinct "Title › Heading" labels of the hits, best first. */
+function closestHeadings(hits: RetrievalHit[]): string[] {
+  const labels: string[] = [];
+  for (const { chunk } of hits) {
+    const heading = chunk.headingPath.at(-1);
+    const label = heading && heading !== chunk.title ? `${chunk.title} › ${heading}` : chunk.title;
+    if (label && !labels.includes(label)) labels.push(label);
+    if (labels.length === MAX_SUGGESTIONS) break;
+  }
+  return labels;
 }
 
 function isTotalTimeout(error: unknown): boolean {

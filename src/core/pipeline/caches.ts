@@ -109,6 +109,8 @@ export interface CachedAnswer {
 export interface NegativeAnswer {
   /** "Nothing found" holds only for the index it was found in; any index change may add a match. */
   generation: number;
+  /** The closest headings, offered again with the cached answer. */
+  suggestions: string[];
 }
 
 const ENTRY_OVERHEAD_BYTES = 200;

@@ -28,4 +28,4 @@ export function extractiveBody(sources: readonly Citation[]): string {
     .join('\n\n');
 }
 
-export const NOTHING_FOUND_ANSWER = 'No relevant passages were found in the indexed documentation.';
+export const NOTHING_FOUND_ANSWER = 'Nothing in your docs answers this.';

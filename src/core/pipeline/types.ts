@@ -73,6 +73,11 @@ export interface Answer {
   degradedReason?: string;
   degradedCause?: DegradedCause;
   mode: AnswerMode;
+  /**
+   * Present when nothing in the docs answers the question (no hit passed the confidence floor):
+   * the headings of the closest passages, to ask about instead.
+   */
+  suggestions?: string[];
   /** Milliseconds per stage that ran. */
   timings: Partial<Record<Stage, number>>;
 }
@@ -125,6 +130,17 @@ export interface CacheLevelOptions {
   maxEntries: number;
   maxBytes: number;
   ttlMs: number;
+}
+
+/** Where the answer cache persists (answerCacheFile.ts); here so the browser-side protocol imports no Node code. */
+export interface PersistentCacheOptions {
+  file: string;
+  maxBytes: number;
+  /**
+   * What the entries were computed over (the folders and their stores): a file written for
+   * another set of folders is ignored, since its entries' generations count another index.
+   */
+  scope: string;
 }
 
 export interface CacheOptions {

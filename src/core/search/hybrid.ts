@@ -7,6 +7,7 @@
 import { embeddingTextOf } from '../chunkText.js';
 import type { CollectionStatistics, DocStore } from '../store.js';
 import type { Embedder, RetrievalHit, Retriever, ScoreParts, SearchMode } from '../types.js';
+import { passageConfidence, queryTerms } from './confidence.js';
 
 export interface HybridSearchOptions {
   k: number;
@@ -127,13 +128,15 @@ export class HybridRetriever implements Retriever {
     // Dense-only lists have no keyword score: their cosine stands in.
     const top = hits[0]?.score ?? 0;
     const scale = useKeyword ? keyword.bestScore : hits[0] && queryVector ? Math.max(0, cosineOf(queryVector, store.vectorOf(hits[0].chunk.id))) : 0;
+    const terms = queryTerms(query, options.collection?.pages ?? store.keywordStatistics(query).pages);
     return hits.map((hit) => {
       const relevance = top > 0 ? (hit.score / top) * scale : 0;
-      if (!options.explain) return { ...hit, relevance };
+      const confidence = passageConfidence(terms, hit.chunk);
+      if (!options.explain) return { ...hit, relevance, confidence };
       const explain = partsOf(hit.chunk.id);
       explain.fused = hit.score;
       if (queryVector) explain.denseCosine ??= cosineOf(queryVector, store.vectorOf(hit.chunk.id));
-      return { ...hit, relevance, explain };
+      return { ...hit, relevance, confidence, explain };
     });
   }
 

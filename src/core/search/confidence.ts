@@ -1,0 +1,35 @@
+/**
+ * Confidence that a passage is about the question, in [0, 1]: the share of the question's
+ * distinctive words (weighted by how rare each is across the pages) that the passage, its
+ * title or its headings contain. A word no page contains weighs the most, so a question about
+ * something the docs never mention ("How do I bake sourdough bread?", "zzzzzz") scores near 0
+ * whatever passages fusion still ranks; a question with no distinctive words scores 0.
+ */
+import type { KeywordStatistics } from './keywordIndex.js';
+import { keywordTokens } from './tokenize.js';
+
+/** Below this best-hit confidence an answer says nothing in the docs answers the question (bench:confidence). */
+export const CONFIDENCE_FLOOR = 0.15;
+
+export interface QueryTerms {
+  terms: { term: string; weight: number }[];
+  total: number;
+}
+
+/** The question's distinct terms with their IDF over pages (`statistics` from the searched indexes). */
+export function queryTerms(query: string, statistics: KeywordStatistics): QueryTerms {
+  const n = statistics.documents;
+  const terms = [...new Set(keywordTokens(query))].map((term) => {
+    const df = statistics.documentFrequency.get(term) ?? 0;
+    return { term, weight: Math.log(1 + (n - df + 0.5) / (df + 0.5)) };
+  });
+  return { terms, total: terms.reduce((sum, t) => sum + t.weight, 0) };
+}
+
+export function passageConfidence(query: QueryTerms, passage: { title: string; headingPath: readonly string[]; text: string }): number {
+  if (query.total <= 0) return 0;
+  const tokens = new Set(keywordTokens(`${passage.title}\n${passage.headingPath.join('\n')}\n${passage.text}`));
+  let covered = 0;
+  for (const { term, weight } of query.terms) if (tokens.has(term)) covered += weight;
+  return covered / query.total;
+}
