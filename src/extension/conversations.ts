@@ -5,6 +5,7 @@
  * so it is tested as plain code.
  */
 import type { ChatTurn } from '../shared/chatProtocol.js';
+import { storedTurn } from './storedTurns.js';
 
 export interface Conversation {
   id: string;
@@ -100,7 +101,9 @@ export class Conversations {
   }
 
   save(): void {
-    void this.state.update(KEY, { currentId: this.currentId, conversations: this.list } satisfies Stored);
+    // Within the protocol's bounds, so every reload's `init` validates (storedTurns.ts).
+    const conversations = this.list.map((conversation) => ({ ...conversation, turns: conversation.turns.map(storedTurn) }));
+    void this.state.update(KEY, { currentId: this.currentId, conversations } satisfies Stored);
     void this.state.update(LEGACY_TURNS_KEY, undefined);
   }
 
@@ -118,7 +121,7 @@ export class Conversations {
 
 /** A reload interrupts whatever was streaming. */
 function interrupted(turn: ChatTurn): ChatTurn {
-  return turn.state === 'streaming' ? { ...turn, state: 'stopped' } : turn;
+  return storedTurn(turn.state === 'streaming' ? { ...turn, state: 'stopped' } : turn);
 }
 
 function titleOf(question: string): string {

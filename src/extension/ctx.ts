@@ -101,7 +101,7 @@ export class Ctx implements vscode.Disposable {
   }
 
   private options(): WorkspaceOptions {
-    return workspaceOptions(this.indexing.folders(), vscode.workspace.workspaceFolders ?? [], this.apiKey);
+    return workspaceOptions(this.indexing.folders(), vscode.workspace.workspaceFolders ?? [], { remote: this.apiKey, localServer: this.server.apiKey });
   }
 
   /** Reads the key once from SecretStorage; a core process already running gets it at once. */

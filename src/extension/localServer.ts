@@ -4,8 +4,12 @@
  * tries in a row (a wrong model folder would otherwise crash-loop forever), and stops it on
  * deactivate. It reports what happened with the server's own last message as the cause; the
  * extension turns those events into notifications. No vscode import (tested as plain code).
+ * The server requires a key made for this editor session and handed over in the child's
+ * environment (never on its command line, which other users can read), so other local
+ * processes cannot use it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 
 const MAX_BACKOFF_MS = 30_000;
@@ -13,6 +17,8 @@ const MAX_BACKOFF_MS = 30_000;
 const HEALTHY_RUN_MS = 60_000;
 /** Failed runs in a row (never ready, or crashed soon after) before the supervisor gives up. */
 export const MAX_FAILED_STARTS = 3;
+/** The environment variable `docent serve --api-key-env` reads the session key from. */
+const KEY_VARIABLE = 'DOCENT_SESSION_KEY';
 
 export interface ServerLog {
   info(message: string): void;
@@ -36,6 +42,8 @@ export class LocalServer {
   private backoffMs = 1000;
   private failures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** The bearer key the server requires; the pipeline sends it. */
+  readonly apiKey = randomBytes(32).toString('base64url');
 
   constructor(
     private readonly distDir: string,
@@ -73,9 +81,10 @@ export class LocalServer {
     const wanted = this.wanted;
     if (!wanted) return;
     const startedAt = Date.now();
-    const child = spawn(process.execPath, [path.join(this.distDir, 'cli.js'), 'serve', '--model', wanted.modelPath, '--port', String(wanted.port)], {
+    const args = [path.join(this.distDir, 'cli.js'), 'serve', '--model', wanted.modelPath, '--port', String(wanted.port), '--api-key-env', KEY_VARIABLE];
+    const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', [KEY_VARIABLE]: this.apiKey },
     });
     this.child = child;
     this.events.stateChanged();
@@ -94,7 +103,7 @@ export class LocalServer {
     let banner = '';
     const onBanner = (text: string) => {
       banner += text;
-      if (!/listening on http:\/\/\S+\n/.test(banner)) return;
+      if (!/listening on http:\/\/\S+[^\n]*\n/.test(banner)) return;
       child.stdout?.off('data', onBanner);
       ready = true;
       if (this.child === child) this.events.ready();

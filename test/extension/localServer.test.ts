@@ -30,7 +30,7 @@ describe('LocalServer restarts a crashed docent serve with backoff', { skip, tim
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const answers = async () => {
       try {
-        return (await fetch(`http://127.0.0.1:${port}/v1/models`)).ok;
+        return (await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { Authorization: `Bearer ${server.apiKey}` } })).ok;
       } catch {
         return false;
       }
@@ -39,6 +39,9 @@ describe('LocalServer restarts a crashed docent serve with backoff', { skip, tim
       server.start(modelDir, port);
       await waitUntil('the first start', () => ready === 1);
       assert.ok(await answers());
+      // The session key is required: another local process without it is refused.
+      assert.ok(server.apiKey.length >= 32);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/v1/models`)).status, 401);
 
       const first = server.pid!;
       process.kill(first, 'SIGKILL');

@@ -17,8 +17,8 @@ export type Fault =
   | { kind: 'drop'; afterTokens: number }
   /** Streams some tokens, then ends the response cleanly without finish_reason or [DONE]. */
   | { kind: 'truncate'; afterTokens: number }
-  /** Sends headers and the role chunk, then nothing until the client gives up. */
-  | { kind: 'stall' }
+  /** Sends headers, the role chunk and `afterTokens` tokens (default none), then nothing until the client gives up. */
+  | { kind: 'stall'; afterTokens?: number }
   | { kind: 'slowFirstToken'; delayMs: number };
 
 export interface ChatRequestBody {
@@ -160,10 +160,9 @@ export class FaultInjectingOpenAIServer {
     const send = (delta: Record<string, string>, finishReason: string | null) =>
       res.write(`data: ${JSON.stringify(chunk(id, model, delta, finishReason))}\n\n`);
     send({ role: 'assistant', content: '' }, null);
-    if (fault.kind === 'stall') {
-      await new Promise<void>((resolve) => closed.addEventListener('abort', () => resolve(), { once: true }));
-      return;
-    }
+    const stallAt = fault.kind === 'stall' ? (fault.afterTokens ?? 0) : -1;
+    const stall = () => new Promise<void>((resolve) => closed.addEventListener('abort', () => resolve(), { once: true }));
+    if (stallAt === 0) return stall();
     if (fault.kind === 'slowFirstToken') await pause(fault.delayMs, closed);
     const tokens = text.match(/\S+\s*/g) ?? [];
     for (let i = 0; i < tokens.length; i++) {
@@ -175,6 +174,7 @@ export class FaultInjectingOpenAIServer {
       }
       if (i > 0) await pause(this.tokenDelayMs, closed);
       send({ content: tokens[i]! }, null);
+      if (i + 1 === stallAt) return stall();
     }
     send({}, 'stop');
     res.end('data: [DONE]\n\n');

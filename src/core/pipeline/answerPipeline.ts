@@ -28,6 +28,7 @@ import type {
   AnswerPipelineOptions,
   AnswerRequest,
   CacheOptions,
+  ChatBackend,
   EditorSelection,
   MetricsSnapshot,
   PipelineLimits,
@@ -38,6 +39,7 @@ import type {
   Turn,
 } from './types.js';
 import { errorMessage } from '../errorMessage.js';
+import { MAX_ANSWER_CHARS } from '../bounds.js';
 
 export const DEFAULT_LIMITS: PipelineLimits = {
   k: 6,
@@ -57,7 +59,7 @@ export const DEFAULT_LIMITS: PipelineLimits = {
   breakerCooldownMs: 30_000,
 };
 
-export const DEFAULT_TIMEOUTS: PipelineTimeouts = { retrievalMs: 5_000, firstTokenMs: 20_000, totalMs: 120_000 };
+export const DEFAULT_TIMEOUTS: PipelineTimeouts = { retrievalMs: 5_000, firstTokenMs: 20_000, idleTokenMs: 30_000, totalMs: 120_000 };
 
 export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
   enabled: true,
@@ -91,7 +93,7 @@ interface Produced {
 export class AnswerPipeline {
   private readonly retriever: Retriever;
   private readonly embedder: Embedder | undefined;
-  private readonly backend: OpenAIChatBackend | undefined;
+  private readonly backend: ChatBackend | undefined;
   private readonly limits: PipelineLimits;
   private readonly timeouts: PipelineTimeouts;
   private readonly cacheOptions: CacheOptions;
@@ -150,7 +152,9 @@ export class AnswerPipeline {
     if (this.cacheOptions.enabled && this.cacheOptions.persistent) {
       this.cacheFile = new AnswerCacheFile(this.cacheOptions.persistent, () => this.answers.entries(), this.logger);
     }
-    if (options.backend) {
+    if (options.chatBackend) {
+      this.backend = options.chatBackend;
+    } else if (options.backend) {
       this.backend = new OpenAIChatBackend(
         options.backend,
         { maxRetries: this.limits.maxRetries, retryBaseMs: this.limits.retryBaseMs },
@@ -278,7 +282,7 @@ export class AnswerPipeline {
     // an index change a background retrieval re-proves it or drops it (see revalidateInBackground).
     const key = digestKey([
       CACHE_KEY_VERSION,
-      this.backend ? [this.backend.config.baseURL, this.backend.config.model] : 'retrieval-only',
+      this.backend ? this.backend.identity : 'retrieval-only',
       this.retriever.embedderId,
       k,
       this.limits.maxPromptTokens,
@@ -462,7 +466,9 @@ export class AnswerPipeline {
           text = await this.backend.stream(prompt.messages, {
             signal,
             firstTokenMs: this.timeouts.firstTokenMs,
+            idleTokenMs: this.timeouts.idleTokenMs,
             maxTokens: this.limits.maxAnswerTokens,
+            maxChars: MAX_ANSWER_CHARS,
             onFirstToken: () => this.record(timings, 'firstToken', generateStarted),
             onToken: (token) => {
               streamed += token;

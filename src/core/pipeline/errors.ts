@@ -21,6 +21,15 @@ export class StageTimeoutError extends Error {
   }
 }
 
+/** The stream sent a token, then nothing for `timeoutMs`. */
+export class IdleStreamError extends Error {
+  override readonly name = 'IdleStreamError';
+
+  constructor(readonly timeoutMs: number) {
+    super(`the answer stream stopped: no token for ${timeoutMs} ms`);
+  }
+}
+
 export type BackendFailureKind = 'unreachable' | 'server-error' | 'rate-limited' | 'rejected' | 'malformed-stream' | 'truncated-stream';
 
 /** The backend could not produce a (complete) answer; the pipeline degrades on it. */

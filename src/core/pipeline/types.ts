@@ -1,6 +1,7 @@
 /** Public shapes of the answer pipeline. Nothing here imports `vscode`. */
 import type { Embedder, Retriever } from '../types.js';
 import type { PipelineMetrics } from './pipelineMetrics.js';
+import type { ChatMessage } from './prompt.js';
 
 export interface Turn {
   role: 'user' | 'assistant';
@@ -157,6 +158,8 @@ export interface PipelineTimeouts {
   retrievalMs: number;
   /** From the start of generation (retries included) to the first streamed token. */
   firstTokenMs: number;
+  /** Between two streamed tokens: a stream that stops sending is ended with a message and frees its slot. */
+  idleTokenMs: number;
   totalMs: number;
 }
 
@@ -173,8 +176,10 @@ export interface TokenCounter {
 export interface AnswerPipelineOptions {
   retriever: Retriever;
   embedder?: Embedder;
-  /** Absent: retrieval-only mode. */
+  /** Absent (and no `chatBackend`): retrieval-only mode. */
   backend?: BackendConfig | undefined;
+  /** A backend the caller made (the editor's models, through the extension host); wins over `backend`. */
+  chatBackend?: ChatBackend;
   limits?: Partial<PipelineLimits>;
   cacheOptions?: Partial<Omit<CacheOptions, 'answers' | 'embeddings'>> & {
     answers?: Partial<CacheLevelOptions>;
@@ -238,4 +243,38 @@ export interface MetricsSnapshot {
   conversations: number;
   /** Whether the shared Redis level is connected; absent when none is configured. */
   sharedCacheConnected?: boolean;
+}
+
+/** Where and how big the answer cache file is (answerCacheFile.ts); a pure type, since the webview compiles this module. */
+export interface PersistentCacheOptions {
+  file: string;
+  maxBytes: number;
+  /**
+   * What the entries were computed over (the folders and their stores): a file written for
+   * another set of folders is ignored, since its entries' generations count another index.
+   */
+  scope: string;
+}
+
+export interface StreamOptions {
+  signal: AbortSignal;
+  /** Deadline for the first token, counted from this call, retries and waits included. */
+  firstTokenMs: number;
+  /** Deadline between two tokens once the first came. */
+  idleTokenMs: number;
+  /** Sent as max_tokens; a server that streams more content chunks than this is cut off. */
+  maxTokens: number;
+  /** Characters kept; the rest is dropped and a note says so. */
+  maxChars: number;
+  onFirstToken?: () => void;
+  onToken: (text: string) => void;
+}
+
+export interface ChatBackend {
+  /** Says which backend and model answered (part of the answer cache key). */
+  readonly identity: string[];
+  /** Streams one answer and resolves with its full text; failures reject with BackendFailure, StageTimeoutError or the abort reason. */
+  stream(messages: ChatMessage[], options: StreamOptions): Promise<string>;
+  /** One short answer, not streamed (rewriting follow-ups). */
+  complete(messages: ChatMessage[], maxTokens: number, signal: AbortSignal): Promise<string>;
 }

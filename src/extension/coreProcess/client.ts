@@ -106,6 +106,22 @@ export class CoreProcessClient {
     });
   }
 
+  /** The best passages, numbered and located in their folders. */
+  search(query: string, k: number): Promise<LocatedCitation[]> {
+    const id = String(this.nextId++);
+    return new Promise((resolve, reject) => {
+      this.replies.set(id, {
+        receive: (message) => {
+          if (message.type !== 'searched') return;
+          if (message.passages) resolve(message.passages);
+          else reject(new Error(message.error ?? 'the search failed'));
+        },
+        fail: reject,
+      });
+      this.post({ type: 'search', id, query, k });
+    });
+  }
+
   /** The pipeline's MetricsSnapshot (null before the workspace opened) and the index totals. */
   metrics(): Promise<{ metrics: MetricsSnapshot | null; totals: IndexTotals }> {
     if (!this.child) return Promise.resolve({ metrics: null, totals: { files: 0, chunks: 0 } });
@@ -230,6 +246,7 @@ export class CoreProcessClient {
         return pending?.reject(new AskFailure(message.message, message.reason));
       }
       case 'examples':
+      case 'searched':
       case 'metrics': {
         const reply = this.replies.get(message.id);
         this.replies.delete(message.id);

@@ -57,6 +57,9 @@ class CoreProcess {
       case 'cancelAsk':
         this.asks.get(message.id)?.abort();
         return;
+      case 'search':
+        void this.search(message.id, message.query, message.k);
+        return;
       case 'metrics':
         void this.metrics(message.id);
         return;
@@ -103,6 +106,15 @@ class CoreProcess {
   private async examples(id: string): Promise<void> {
     const questions = await this.workspace?.exampleQuestions().catch(() => []) ?? [];
     send({ type: 'examples', id, questions });
+  }
+
+  private async search(id: string, query: string, k: number): Promise<void> {
+    try {
+      if (!this.workspace) throw new Error('Docent has no workspace configuration yet.');
+      send({ type: 'searched', id, passages: await this.workspace.searchPassages(query, { k }) });
+    } catch (error) {
+      send({ type: 'searched', id, error: errorMessage(error) });
+    }
   }
 
   private async metrics(id: string): Promise<void> {

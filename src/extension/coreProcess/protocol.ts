@@ -22,6 +22,7 @@ export type HostToCoreProcess =
   | { type: 'cancelIndex' }
   | { type: 'ask'; id: string; params: AskParams }
   | { type: 'cancelAsk'; id: string }
+  | { type: 'search'; id: string; query: string; k: number }
   | { type: 'metrics'; id: string }
   | { type: 'clearCache' }
   | { type: 'examples'; id: string }
@@ -37,6 +38,7 @@ export type CoreProcessToHost =
   | { type: 'sources'; id: string; citations: LocatedCitation[] }
   | { type: 'answered'; id: string; mode: AnswerMode; degradedReason?: string; degradedCause?: DegradedCause }
   | { type: 'askFailed'; id: string; message: string; reason: AskFailureReason }
+  | { type: 'searched'; id: string; passages?: LocatedCitation[]; error?: string }
   | { type: 'metrics'; id: string; metrics: MetricsSnapshot | null; totals: IndexTotals }
   | { type: 'examples'; id: string; questions: string[] }
   | { type: 'pullProgress'; id: string; message: string }

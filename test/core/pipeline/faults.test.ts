@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type FaultInjectingOpenAIServer, refusedBaseURL } from '../../support/openaiStubServer.js';
+import { cutNote, MAX_ANSWER_CHARS, MAX_PASSAGE_CHARS } from '../../../src/core/bounds.js';
+import { MemoryRetriever } from '../../support/memoryRetriever.js';
+import { echoSourcesAnswer, type FaultInjectingOpenAIServer, refusedBaseURL } from '../../support/openaiStubServer.js';
 import { capture, makePipeline, settlesWithin, useStubServer, waitFor } from './fixtures.js';
 
 const QUESTION = 'How do I rotate the API signing keys?';
@@ -161,5 +163,66 @@ describe('backend faults', () => {
     } finally {
       server.tokenDelayMs = 0;
     }
+  });
+});
+
+describe('bounded answers and stalled streams', () => {
+  let server!: FaultInjectingOpenAIServer;
+  useStubServer((started) => (server = started));
+
+  test('a stream that stops after its first token ends at the idle timeout with a clear message and frees its slot', async () => {
+    const { pipeline } = makePipeline({ baseURL: server.baseURL, limits: { maxInFlight: 1 }, timeouts: { idleTokenMs: 300, totalMs: 20_000 } });
+    server.script({ kind: 'stall', afterTokens: 1 });
+    const seen = capture();
+    const answer = await settlesWithin(pipeline.ask({ question: QUESTION }, seen.onEvent), 3_000);
+    assert.equal(answer.degraded, true);
+    assert.match(answer.degradedReason!, /The answer stream stopped: no token for 300 ms/);
+    assert.match(answer.answer, /^According \n\n⚠ The answer stream stopped/, 'the first token is kept, then the message');
+    assert.equal(seen.streamedText(), answer.answer);
+    await settlesWithin(waitFor(() => server.streamRequests.at(-1)!.aborted), 2_000);
+    assert.equal(pipeline.metrics().inFlight, 0, 'the slot is free');
+    const next = await settlesWithin(pipeline.ask({ question: 'How are backups configured?' }), 3_000);
+    assert.equal(next.mode, 'generated');
+  });
+
+  test('a backend that ignores max_tokens is cut at the token bound with a note, and its stream is closed', async () => {
+    const { pipeline } = makePipeline({ baseURL: server.baseURL, limits: { maxAnswerTokens: 50 } });
+    server.respond = (body) => (body.stream ? 'word '.repeat(5_000) : body.messages.at(-1)!.content);
+    // Spaced tokens: the stream is still running when the bound is reached.
+    server.tokenDelayMs = 2;
+    try {
+      const seen = capture();
+      const answer = await settlesWithin(pipeline.ask({ question: QUESTION }, seen.onEvent), 5_000);
+      assert.equal(server.streamRequests.at(-1)!.body.max_tokens, 50);
+      assert.equal(answer.answer.match(/word/g)?.length, 50);
+      assert.match(answer.answer, /\n\n\[Answer cut: the backend sent more than 50 tokens; the rest was dropped\.\]$/);
+      assert.equal(seen.streamedText(), answer.answer);
+      await settlesWithin(waitFor(() => server.streamRequests.at(-1)!.aborted), 2_000);
+    } finally {
+      server.respond = echoSourcesAnswer;
+      server.tokenDelayMs = 0;
+    }
+  });
+
+  test('one enormous chunk is cut at MAX_ANSWER_CHARS with a note', async () => {
+    const { pipeline } = makePipeline({ baseURL: server.baseURL });
+    server.respond = (body) => (body.stream ? 'x'.repeat(MAX_ANSWER_CHARS * 3) : body.messages.at(-1)!.content);
+    try {
+      const answer = await settlesWithin(pipeline.ask({ question: QUESTION }), 5_000);
+      assert.ok(answer.answer.startsWith('x'.repeat(MAX_ANSWER_CHARS)));
+      assert.equal(answer.answer.length, MAX_ANSWER_CHARS + cutNote(`longer than ${MAX_ANSWER_CHARS} characters`).length);
+      assert.match(answer.answer, /\[Answer cut: longer than \d+ characters; the rest was dropped\.\]$/);
+    } finally {
+      server.respond = echoSourcesAnswer;
+    }
+  });
+
+  test('a passage over MAX_PASSAGE_CHARS leaves the pipeline cut to that size', async () => {
+    const huge = { path: 'huge/one-line.txt', startLine: 1, endLine: 1, title: 'one-line', text: `rotate signing keys ${'z'.repeat(1_900_000)}`, headingPath: [] };
+    const { pipeline } = makePipeline({ retriever: new MemoryRetriever([huge]) });
+    const answer = await pipeline.ask({ question: 'rotate signing keys' });
+    assert.equal(answer.citations.length, 1);
+    assert.ok(answer.citations[0]!.text.length <= MAX_PASSAGE_CHARS, `${answer.citations[0]!.text.length} characters`);
+    assert.ok(answer.citations[0]!.text.startsWith('rotate signing keys'));
   });
 });
