@@ -21,10 +21,17 @@ export function registerChatIntegrations(ctx: Ctx): string[] {
     ctx.own(registerChatParticipant(ctx.extension, core));
     registered.push('participant');
   }
-  const mcp = registerMcpProvider(ctx.extension);
-  if (mcp) {
-    ctx.own(mcp);
-    registered.push('mcp');
+  // code-server 4.100.3 has the provider API but refuses a provider its manifest key does not name
+  // (it expects modelContextServerCollections): that must not stop activation, which registers
+  // the configuration listener after this.
+  try {
+    const mcp = registerMcpProvider(ctx.extension);
+    if (mcp) {
+      ctx.own(mcp);
+      registered.push('mcp');
+    }
+  } catch (error) {
+    ctx.log.warn(`the MCP server definitions were not registered: ${(error as Error).message}`);
   }
   return registered;
 }
