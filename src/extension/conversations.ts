@@ -120,7 +120,7 @@ export class Conversations {
 
 /** A reload interrupts whatever was streaming. */
 function interrupted(turn: ChatTurn): ChatTurn {
-  return turn.state === 'streaming' ? { ...turn, state: 'stopped' } : turn;
+  return storedTurn(turn.state === 'streaming' ? { ...turn, state: 'stopped' } : turn);
 }
 
 function titleOf(question: string): string {

@@ -8,7 +8,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { backendKind, DEFAULT_LOCAL_PORT, localServerSettings, openSettings, remoteModel, type BackendKind } from './settings.js';
+import { SETTING_RANGES } from '../core/bounds.js';
+import { backendKind, localServerSettings, openSettings, remoteModel, type BackendKind } from './settings.js';
 
 const TITLE = 'Docent: Configure Backend';
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -207,7 +208,7 @@ async function configureLocal(host: SetupHost): Promise<void> {
   if (!modelPath) return;
   const port = await vscode.window.showInputBox({
     title: `${TITLE} (3/3): port on 127.0.0.1`,
-    value: String(settings.port || DEFAULT_LOCAL_PORT),
+    value: String(settings.port || SETTING_RANGES['localServer.port'].default),
     ignoreFocusOut: true,
     validateInput: (value) => (/^\d+$/.test(value) && Number(value) >= 1024 && Number(value) <= 65535 ? undefined : 'A port from 1024 to 65535'),
   });

@@ -311,7 +311,9 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
     try {
       writeMachineSettings({ 'docent.backend': 'remote', 'docent.remote.baseUrl': stub.baseURL, 'docent.remote.model': 'stub-model' });
       const notice = chat.locator('#privacy-notice.remote');
-      await notice.waitFor({ timeout: 30_000 });
+      await notice.waitFor({ timeout: 30_000 }).catch((error: Error) => {
+        throw new Error(`${error.message}\n${docentLogs()}`);
+      });
       assert.match(await notice.innerText(), /sent to 127\.0\.0\.1:\d+/);
 
       await runCommand('Docent: Set API Key');
