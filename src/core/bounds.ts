@@ -42,6 +42,7 @@ export const SETTING_RANGES = {
   'index.maxFileSizeKB': { min: 1, max: 65_536, default: 2048 },
   'answer.passages': { min: 1, max: 50, default: 6 },
   'answer.idleTimeoutSeconds': { min: 1, max: 600, default: 30 },
+  'answer.firstTokenTimeoutSeconds': { min: 1, max: 600, default: 20 },
   'cache.answerEntries': { min: 1, max: 100_000, default: 500 },
   'cache.answerTtlSeconds': { min: 1, max: 604_800, default: 3600 },
   'cache.embeddingEntries': { min: 1, max: 1_000_000, default: 2000 },

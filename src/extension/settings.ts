@@ -1,12 +1,14 @@
 /** Reads Docent's settings (contributed in package.json) into the core process's workspace options. */
 import * as vscode from 'vscode';
-import { clampSetting, type NumericSetting } from '../core/bounds.js';
+import { clampSetting, SETTING_RANGES, type NumericSetting } from '../core/bounds.js';
 import type { DeviceChoice } from '../core/onnx/session.js';
 import type { BackendConfig } from '../core/pipeline/types.js';
 import type { WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
 import type { BackendInfo } from '../shared/chatProtocol.js';
 
 export type BackendKind = BackendInfo['kind'];
+
+export const DEFAULT_LOCAL_PORT = SETTING_RANGES['localServer.port'].default;
 
 function section(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration('docent');
@@ -31,15 +33,45 @@ export function localServerSettings(): { modelPath: string; port: number; autoSt
   };
 }
 
+export function firstTokenTimeoutSeconds(): number {
+  return numberSetting(section(), 'answer.firstTokenTimeoutSeconds');
+}
+
+export function remoteModel(): string {
+  return section().get<string>('remote.model', '').trim();
+}
+
+/**
+ * Why the configured backend cannot answer at all, or undefined: a remote backend needs an
+ * http(s) URL and a model name (without them questions would quietly get passages only).
+ */
+export function backendProblem(): string | undefined {
+  if (backendKind() !== 'remote') return undefined;
+  const baseUrl = section().get<string>('remote.baseUrl', '').trim();
+  if (!/^https?:\/\//.test(baseUrl)) return baseUrl ? `"docent.remote.baseUrl" (${baseUrl}) is not an http(s) URL.` : 'The remote backend has no endpoint: "docent.remote.baseUrl" is empty.';
+  if (!remoteModel()) return 'The remote backend has no model name: "docent.remote.model" is empty.';
+  return undefined;
+}
+
+/**
+ * Opens the Settings editor on `query` where Docent's machine-scoped settings live: in a remote
+ * window (Remote-SSH, WSL, containers, code-server) that is the Remote tab, not User.
+ */
+export function openSettings(query: string): Thenable<unknown> {
+  if (vscode.env.remoteName) return vscode.commands.executeCommand('workbench.action.openRemoteSettings', { query });
+  return vscode.commands.executeCommand('workbench.action.openSettings', { query });
+}
+
 /** What the chat view shows about where questions go; remote names the host. */
 export function backendInfo(): BackendInfo {
   const kind = backendKind();
   if (kind !== 'remote') return { kind };
   const baseUrl = section().get<string>('remote.baseUrl', '');
+  const problem = backendProblem();
   try {
-    return { kind, host: new URL(baseUrl).host };
+    return { kind, host: new URL(baseUrl).host, ...(problem ? { problem } : {}) };
   } catch {
-    return { kind, host: baseUrl || '(no endpoint configured)' };
+    return { kind, host: baseUrl || '(no endpoint configured)', ...(problem ? { problem } : {}) };
   }
 }
 
@@ -101,7 +133,7 @@ export function workspaceOptions(folders: WorkspaceFolder[], workspaceFolders: r
     answers: {
       backend: backendConfig(keys),
       limits: { k: numberSetting(config, 'answer.passages'), maxInFlight: numberSetting(config, 'performance.maxConcurrentRequests') },
-      timeouts: { idleTokenMs: numberSetting(config, 'answer.idleTimeoutSeconds') * 1000 },
+      timeouts: { idleTokenMs: numberSetting(config, 'answer.idleTimeoutSeconds') * 1000, firstTokenMs: firstTokenTimeoutSeconds() * 1000 },
       cache: {
         enabled: cache,
         answers: { maxEntries: numberSetting(config, 'cache.answerEntries'), ttlMs: numberSetting(config, 'cache.answerTtlSeconds') * 1000 },

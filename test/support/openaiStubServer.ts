@@ -42,6 +42,8 @@ export interface StubServerOptions {
   /** Delay between streamed tokens. */
   tokenDelayMs?: number;
   respond?: (body: ChatRequestBody) => string;
+  /** Served at GET /v1/models (OpenAI's list shape); absent: that route is 404 as before. */
+  models?: string[];
 }
 
 /**
@@ -60,6 +62,7 @@ export class FaultInjectingOpenAIServer {
   latencyMs: number;
   tokenDelayMs: number;
   respond: (body: ChatRequestBody) => string;
+  models: string[] | undefined;
   /** Used when the script is empty. */
   defaultFault: Fault = { kind: 'ok' };
   readonly requests: RecordedRequest[] = [];
@@ -73,6 +76,7 @@ export class FaultInjectingOpenAIServer {
     this.latencyMs = options.latencyMs ?? 0;
     this.tokenDelayMs = options.tokenDelayMs ?? 0;
     this.respond = options.respond ?? echoSourcesAnswer;
+    this.models = options.models;
   }
 
   static async start(options: StubServerOptions = {}): Promise<FaultInjectingOpenAIServer> {
@@ -110,6 +114,11 @@ export class FaultInjectingOpenAIServer {
   }
 
   private async handle(raw: string, headers: IncomingHttpHeaders, url: string, res: ServerResponse): Promise<void> {
+    if (url.endsWith('/models') && this.models) {
+      const data = this.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'stub' }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data }));
+      return;
+    }
     if (!url.endsWith('/chat/completions')) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found' } }));
       return;

@@ -8,29 +8,18 @@ import { linkedController, sleep } from './abort.js';
 import { abortReason, BackendFailure, IdleStreamError, StageTimeoutError } from './errors.js';
 import { cutNote } from '../bounds.js';
 import type { ChatMessage } from './prompt.js';
-import type { BackendConfig } from './types.js';
+import type { BackendConfig, ChatBackend, StreamOptions } from './types.js';
 import { errorMessage } from '../errorMessage.js';
 
-export interface StreamOptions {
-  signal: AbortSignal;
-  /** Deadline for the first token, counted from this call, retries and waits included. */
-  firstTokenMs: number;
-  /** Deadline between two tokens once the first came. */
-  idleTokenMs: number;
-  /** Sent as max_tokens; a server that streams more content chunks than this is cut off. */
-  maxTokens: number;
-  /** Characters kept; the rest is dropped and a note says so. */
-  maxChars: number;
-  onFirstToken?: () => void;
-  onToken: (text: string) => void;
-}
 
 export interface RetryPolicy {
   maxRetries: number;
   retryBaseMs: number;
 }
 
-export class OpenAIChatBackend {
+/** What writes answers: an OpenAI-compatible server, or a model the front end provides (the editor's). */
+
+export class OpenAIChatBackend implements ChatBackend {
   private readonly client: OpenAI;
 
   constructor(
@@ -46,6 +35,10 @@ export class OpenAIChatBackend {
       timeout: requestTimeoutMs,
       logLevel: 'off',
     });
+  }
+
+  get identity(): string[] {
+    return [this.config.baseURL, this.config.model];
   }
 
   /**
@@ -165,12 +158,16 @@ function toBackendFailure(error: unknown, midStream: boolean): BackendFailure {
     if (error.status === 429) {
       const wait = retryAfterMs(error);
       const when = wait === undefined ? '' : `; it asks to retry in ${Math.ceil(wait / 1000)} s`;
-      return new BackendFailure('rate-limited', `the backend is rate-limiting (HTTP 429)${when}`, { cause: error });
+      return new BackendFailure('rate-limited', `the backend is rate-limiting (HTTP 429)${when}`, { cause: error, status: 429 });
     }
     if (error.status !== undefined && error.status >= 500) {
-      return new BackendFailure('server-error', `the backend failed (HTTP ${error.status})`, { cause: error });
+      return new BackendFailure('server-error', `the backend failed (HTTP ${error.status})`, { cause: error, status: error.status });
     }
-    if (error.status !== undefined) return new BackendFailure('rejected', `the backend rejected the request (HTTP ${error.status}): ${error.message}`, { cause: error });
+    if (error.status !== undefined) {
+      // The client's message starts with the status again ("401 Incorrect API key"): say it once.
+      const detail = error.message.replace(new RegExp(`^${error.status}\\s*`), '').trim();
+      return new BackendFailure('rejected', `the backend rejected the request (HTTP ${error.status})${detail ? `: ${detail}` : ''}`, { cause: error, status: error.status });
+    }
     return new BackendFailure('malformed-stream', `the backend reported an error mid-stream: ${error.message}`, { cause: error });
   }
   if (error instanceof SyntaxError) return new BackendFailure('malformed-stream', 'the backend sent a malformed stream chunk', { cause: error });

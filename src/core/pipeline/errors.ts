@@ -39,10 +39,14 @@ export class BackendFailure extends Error {
   constructor(
     readonly kind: BackendFailureKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; status?: number },
   ) {
     super(message, options);
+    this.status = options?.status;
   }
+
+  /** The HTTP status the backend answered with, when it answered. */
+  readonly status: number | undefined;
 }
 
 /** The reason an aborted signal carries, as an Error (callers may abort with anything). */

@@ -29,6 +29,7 @@ describe('backend faults', () => {
     assert.equal(answer.degraded, true);
     assert.equal(answer.mode, 'extractive');
     assert.match(answer.degradedReason!, /HTTP 502/);
+    assert.deepEqual(answer.degradedCause, { kind: 'server-error', status: 502 });
     assert.match(answer.answer.split('\n')[0]!, /^⚠ .*HTTP 502.*Showing the most relevant passages instead\.$/);
     assert.equal(answer.citations[0]?.path, 'security/keys.md');
     assert.match(answer.answer, /\[1\] security\/keys\.md:1-10/);
@@ -67,8 +68,35 @@ describe('backend faults', () => {
     const answer = await settlesWithin(pipeline.ask({ question: QUESTION }), 1_500);
     assert.equal(answer.degraded, true);
     assert.match(answer.degradedReason!, /rate-limiting.*retry in 30 s/);
+    assert.deepEqual(answer.degradedCause, { kind: 'rate-limited', status: 429 });
     assert.equal(server.streamRequests.length - before, 1);
     assert.equal(pipeline.metrics().breaker, 'closed', 'rate limiting is not a breaker failure');
+  });
+
+  for (const status of [401, 404]) {
+    test(`HTTP ${status} degrades at once with its status said once and its cause for the fix`, async () => {
+      const { pipeline } = makePipeline({ baseURL: server.baseURL });
+      server.script({ kind: 'status', status });
+      const before = server.streamRequests.length;
+      const answer = await pipeline.ask({ question: QUESTION });
+      assert.equal(answer.degraded, true);
+      assert.equal(answer.degradedReason, `The backend rejected the request (HTTP ${status}): injected HTTP ${status}`);
+      assert.equal(answer.degradedReason!.match(new RegExp(String(status), 'g'))!.length, 2, 'the status once, the server message once');
+      assert.deepEqual(answer.degradedCause, { kind: 'rejected', status });
+      assert.equal(server.streamRequests.length - before, 1, 'a rejected request is not retried');
+    });
+  }
+
+  test('the retrieved passages are reported before the first token, numbered as the sources are', async () => {
+    const { pipeline } = makePipeline({ baseURL: server.baseURL });
+    const seen = capture();
+    const answer = await pipeline.ask({ question: 'How do I restore a database backup?' }, seen.onEvent);
+    const kinds = seen.events.map((event) => event.type);
+    const passagesAt = kinds.indexOf('passages');
+    assert.ok(passagesAt >= 0 && passagesAt < kinds.indexOf('token'), `passages come before the first token: ${kinds.join(',')}`);
+    assert.equal(kinds.filter((kind) => kind === 'passages').length, 1);
+    const passages = (seen.events[passagesAt] as { citations: { n: number; path: string }[] }).citations;
+    for (const cited of answer.citations) assert.equal(passages.find((passage) => passage.n === cited.n)?.path, cited.path);
   });
 
   test('a refused connection degrades with a clear reason', async () => {
@@ -76,6 +104,7 @@ describe('backend faults', () => {
     const answer = await settlesWithin(pipeline.ask({ question: QUESTION }), 5_000);
     assert.equal(answer.degraded, true);
     assert.match(answer.degradedReason!, /could not connect to the backend \(ECONNREFUSED\)/i);
+    assert.deepEqual(answer.degradedCause, { kind: 'unreachable' });
     assert.equal(answer.citations[0]?.path, 'security/keys.md');
   });
 
@@ -119,6 +148,7 @@ describe('backend faults', () => {
     const answer = await settlesWithin(pipeline.ask({ question: QUESTION }), 3_000);
     assert.equal(answer.degraded, true);
     assert.match(answer.degradedReason!, /first token timed out after 300 ms/);
+    assert.deepEqual(answer.degradedCause, { kind: 'timeout' });
     await settlesWithin(waitFor(() => server.streamRequests.at(-1)!.aborted), 2_000);
   });
 
