@@ -52,7 +52,8 @@ test('ask prints a hostile reply without its terminal escapes, even when a seque
       ? 'See [1].\u001b]0;owned by the docs\u0007 \u001b[2J\u001b[3J cleared \u001b]8;;https://evil.invalid/x y\u001b\\click here\u001b]8;;\u001b\\ done\r\n'
       : body.messages.at(-1)!.content;
   try {
-    const { code, stdout } = await runDocent(['ask', 'configure replication', '--store', store, '--endpoint', backend.baseURL, '--model', 'stub']);
+    // A question of its own: the answer cache in the store would serve an earlier test's answer.
+    const { code, stdout } = await runDocent(['ask', 'how is replication configured for the hostile reply test?', '--store', store, '--endpoint', backend.baseURL, '--model', 'stub']);
     assert.equal(code, 0);
     assert.doesNotMatch(stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, JSON.stringify(stdout));
     assert.match(stdout, /^See \[1\]\. {2}cleared click here done\n/);
