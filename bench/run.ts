@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   embed: () => import('./embed.js'),
   pipeline: () => import('./pipeline.js'),
   generation: () => import('./generation.js'),
+  soak: () => import('./soak.js'),
 };
 
 async function main(): Promise<void> {

@@ -83,7 +83,8 @@ function cleanAsciiDocInline(text: string): string {
       if (visible !== '') return visible;
       return macro === 'http' || macro === 'https' || macro === 'ftp' ? `${macro}:${target}` : target;
     })
-    .replace(/<<([^,>]+)(?:,\s*([^>]+))?>>/g, (_m, id: string, label: string | undefined) => (label ?? id).trim())
+    // No '<' inside: a run of '<' would otherwise be rescanned to the end of the line from each one.
+    .replace(/<<([^,<>]+)(?:,\s*([^<>]+))?>>/g, (_m, id: string, label: string | undefined) => (label ?? id).trim())
     .replace(/(^|\s)::?(?=\s|$)/g, '$1')
     .replace(/([^:\s]):{2,4}(?=\s|$)/g, '$1:');
   return cleanInline(withoutMacros);

@@ -144,10 +144,45 @@ export function parseHtml(path: string, content: string): ParsedDocument {
     },
     { decodeEntities: true },
   );
-  parser.end(content);
+  parser.end(flattenDeepNesting(content));
 
   const title = titleText?.replace(/\s+/g, ' ').trim() || firstH1 || fileStem(path);
   return { title, sections: builder.finish() };
+}
+
+/** Deeper than any real page; htmlparser2's open-element stack costs O(depth) per tag, so 100k levels took seconds. */
+const MAX_NESTING = 1_000;
+const VOID_ELEMENTS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr']);
+const TAG = /<(\/?)([a-zA-Z][\w:-]*)[^<>]*?(\/?)>/g;
+
+/**
+ * Tags opened beyond MAX_NESTING (and their closing tags) become spaces of the same length, so
+ * their text stays at its offsets and every line number is unchanged. Linear; leaves shallower
+ * documents untouched.
+ */
+function flattenDeepNesting(content: string): string {
+  let depth = 0;
+  let suppressed = 0;
+  let blanks: Array<[number, number]> | undefined;
+  for (const match of content.matchAll(TAG)) {
+    const [tag, closing, name, selfClosing] = match;
+    if (selfClosing || VOID_ELEMENTS.has(name!.toLowerCase())) continue;
+    if (!closing && depth < MAX_NESTING) depth++;
+    else if (closing && suppressed === 0) depth = Math.max(0, depth - 1);
+    else {
+      suppressed += closing ? -1 : 1;
+      (blanks ??= []).push([match.index, tag.length]);
+    }
+  }
+  if (!blanks) return content;
+  const parts: string[] = [];
+  let from = 0;
+  for (const [start, length] of blanks) {
+    parts.push(content.slice(from, start), ' '.repeat(length));
+    from = start + length;
+  }
+  parts.push(content.slice(from));
+  return parts.join('');
 }
 
 function isDropped(name: string, attribs: Record<string, string>): boolean {

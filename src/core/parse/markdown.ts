@@ -169,10 +169,18 @@ function bracketBalance(line: string): number {
   return depth;
 }
 
+/** One scan with indexOf: a regex per comment rescans the rest of the line for each unclosed `<!--`. */
 function removeHtmlComments(line: string): { text: string; openComment: boolean } {
-  const text = line.replace(/<!--[\s\S]*?-->/g, '');
-  const open = text.indexOf('<!--');
-  return open < 0 ? { text, openComment: false } : { text: text.slice(0, open), openComment: true };
+  let text = '';
+  let from = 0;
+  for (;;) {
+    const open = line.indexOf('<!--', from);
+    if (open < 0) return { text: text + line.slice(from), openComment: false };
+    text += line.slice(from, open);
+    const close = line.indexOf('-->', open + 4);
+    if (close < 0) return { text, openComment: true };
+    from = close + 3;
+  }
 }
 
 /** Drops blockquote markers, bullets and task boxes at the start of a line. */
