@@ -44,7 +44,7 @@ export const COMMAND_HELP = {
       'reason. Ctrl-C stops at once and the next run continues where it stopped.',
     options: [
       { ...STORE, text: 'the store folder (the index on disk), created when missing; required' },
-      { flag: `--embedder <${EMBEDDER_CHOICES}>`, text: 'embedding model: built-in GloVe 100-d, hashing, none (keyword search only) or an ONNX sentence-transformers export', default: 'default' },
+      { flag: `--embedder <${EMBEDDER_CHOICES}>`, text: 'embedding model: default (built-in GloVe-SIF 100-d), static (built-in trained 256-d), glove-sif, hashing, none (keyword search only) or an ONNX sentence-transformers export', default: 'default' },
       DEVICE,
       DEVICE_ID,
       JSON_FLAG,
