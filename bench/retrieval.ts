@@ -22,6 +22,7 @@ import type { Embedder, SearchMode } from '../src/core/types.js';
 import { resolveEmbedder } from '../src/core/workspace/embedderChoice.js';
 import { Workspace } from '../src/core/workspace/workspace.js';
 import { fortyLineChunks, MiniSearchBaseline, OkapiBm25Baseline } from './baselines.js';
+import { corpusCitations } from './citations.js';
 import { distinctFiles, percentile, scoreRankings, type EvalQuestion } from './evalMetrics.js';
 import { writeResults, formatTable } from './report.js';
 
@@ -300,7 +301,17 @@ export async function runBench(): Promise<unknown> {
       ]),
     ),
   );
-  const output = { embedder: choice, sets: sets.map((set) => set.name), results, summary };
+  // Citations exact: each passage's first and last words lie on the lines it cites (bench/citations.ts).
+  const citations = await corpusCitations(path.join(ROOT, '.cache'), (corpus, dest) =>
+    execFileSync('bash', [path.join(SHARED_EVAL, `get-${corpus}-docs.sh`), dest], { stdio: ['ignore', 'ignore', 'inherit'] }),
+  );
+  console.log(
+    `\n${formatTable(
+      ['corpus', 'files', 'passages', 'citations exact', 'longest passage (chars)'],
+      citations.map((c) => [c.corpus, String(c.files), String(c.passages), `${(100 * c.exact).toFixed(2)}%`, String(c.longestPassage)]),
+    )}`,
+  );
+  const output = { embedder: choice, sets: sets.map((set) => set.name), results, summary, citations };
   await writeResults(setNames.length === EVAL_SET_NAMES.length ? 'retrieval' : `retrieval-${setNames.join('-')}`, output);
   return output;
 }

@@ -44,6 +44,8 @@ export const COMMAND_HELP = {
       'reason. Ctrl-C stops at once and the next run continues where it stopped.',
     options: [
       { ...STORE, text: 'the store folder (the index on disk), created when missing; required' },
+      { flag: '--include <glob>', text: 'index only files matching this gitignore-style glob (repeatable)' },
+      { flag: '--exclude <glob>', text: 'leave out files matching this glob, besides the built-in excludes (repeatable)' },
       { flag: `--embedder <${EMBEDDER_CHOICES}>`, text: 'embedding model: default (built-in GloVe-SIF 100-d), static (built-in trained 256-d), glove-sif, hashing, none (keyword search only) or an ONNX sentence-transformers export', default: 'default' },
       DEVICE,
       DEVICE_ID,
@@ -51,7 +53,7 @@ export const COMMAND_HELP = {
       VERBOSE,
       HELP,
     ],
-    examples: ['docent index docs --store .docent'],
+    examples: ['docent index docs --store .docent', 'docent index . --store .docent --include "docs/**" --exclude "**/drafts/**"'],
   },
   query: {
     summary: 'print the passages that best match a query',

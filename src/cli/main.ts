@@ -14,7 +14,7 @@ import type { EmbedderRuntime, RetrievalHit, ScoreParts } from '../core/types.js
 import { EmbedderChoiceError } from '../core/workspace/embedderChoice.js';
 import type { WorkspaceDependencies, WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
 import { Workspace, type WorkspaceAnswer } from '../core/workspace/workspace.js';
-import { escapeControlCharacters, stripTerminalControls } from '../core/terminalText.js';
+import { escapeControlCharacters, stripTerminalControls, TerminalTextStream } from '../core/terminalText.js';
 import { backendFlags, deviceFlag, deviceIdFlag, integerFlag, modeFlag, parseFlags, UsageError, wantsHelp } from './args.js';
 import { commandHelp, isCommandName, topLevelHelp, type CommandName } from './help.js';
 import { runMcpCommand } from './mcpCommand.js';
@@ -119,19 +119,29 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     embedder: { type: 'string' },
     device: { type: 'string' },
     'device-id': { type: 'string' },
+    include: { type: 'string', multiple: true },
+    exclude: { type: 'string', multiple: true },
   });
   if (positionals.length !== 1) throw new UsageError('index takes exactly one folder: docent index <folder> --store <dir>');
+  for (const glob of [...(values.include ?? []), ...(values.exclude ?? [])]) {
+    if (glob.trim() === '') throw new UsageError('--include and --exclude need a glob, e.g. --include "docs/**" --exclude "**/drafts/**"');
+  }
   if (!values.store) throw new UsageError('--store <dir> is required');
   const folder = await existingFolder(positionals[0]!);
   const device = deviceFlag(values.device);
   const deviceId = deviceIdFlag(values['device-id']);
-  const skips: string[] = [];
   const progress = io.progress;
-  const options: WorkspaceOptions = { folders: [storeFolder(values.store, folder)], createStores: true, embedder: values.embedder ?? 'default', device, deviceId };
+  const options: WorkspaceOptions = {
+    folders: [storeFolder(values.store, folder)],
+    createStores: true,
+    embedder: values.embedder ?? 'default',
+    device,
+    deviceId,
+    indexing: { includeGlobs: values.include, exclude: values.exclude },
+  };
   const report = await withWorkspace(options, async (workspace) => (await workspace.index(undefined, signal))[0]!.report, {
     sink: (event) => {
-      if (event.type === 'fileSkipped') skips.push(`${escapeControlCharacters(event.path)}: ${event.reason} (${escapeControlCharacters(event.detail)})`);
-      else if (event.type === 'log' && event.level === 'warn') io.stderr(`docent: ${escapeControlCharacters(event.message)}\n`);
+      if (event.type === 'log' && event.level === 'warn') io.stderr(`docent: ${escapeControlCharacters(event.message)}\n`);
       else if (event.type === 'fileProgress' && progress) {
         const update = event.progress;
         progress(update.phase === 'indexing' ? `indexing ${update.filesDone}/${update.filesTotal} ${escapeControlCharacters(update.currentFile ?? '')}` : update.phase);
@@ -140,7 +150,11 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   });
   progress?.('');
   io.stdout(values.json ? `${JSON.stringify(report)}\n` : formatIndexReport(report, folder, values.verbose ?? false));
-  if (!values.json && skips.length > 0) io.stderr(skips.map((line) => `skipped ${line}\n`).join(''));
+  // Files left out by rule (ignore files, excludes, unsupported types) are counted, not listed.
+  const skips = report.skipped.filter((skip) => !['ignored', 'excluded', 'unsupported'].includes(skip.reason));
+  if (!values.json && skips.length > 0) {
+    io.stderr(skips.map((skip) => `skipped ${escapeControlCharacters(skip.path)}: ${skip.reason} (${escapeControlCharacters(skip.detail ?? '')})\n`).join(''));
+  }
   return 0;
 }
 
@@ -375,13 +389,14 @@ async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Prom
       limits: { k },
     },
   };
+  // A model's reply (or a document it quotes) must not retitle the terminal or plant links.
+  const printable = new TerminalTextStream();
   const answer = await withWorkspace(options, (workspace) =>
     workspace.ask({ question: positionals[0]!, signal }, (event) => {
-      // Model output never drives the terminal.
-      if (!values.json && event.type === 'token') io.stdout(stripTerminalControls(event.text));
+      if (!values.json && event.type === 'token') io.stdout(printable.write(event.text));
     }),
   );
-  io.stdout(values.json ? `${JSON.stringify(answerJson(answer))}\n` : formatSources(answer));
+  io.stdout(values.json ? `${JSON.stringify(answerJson(answer))}\n` : printable.end() + formatSources(answer));
   return 0;
 }
 

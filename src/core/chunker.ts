@@ -2,9 +2,12 @@
  * Structure-aware chunking: a chunk never spans two sections, so its heading path is exact;
  * long sections are cut at paragraph boundaries into pieces of at most `maxTokens`, each
  * repeating about `overlapTokens` of the previous piece so a sentence cut in two stays findable.
+ * A piece cites the source lines its parser recorded for each of its text lines, so the lines
+ * are exact whatever markup the parser dropped; a line too long for one piece (minified or
+ * line-less files) is cut at word boundaries into pieces that all cite that line.
  */
 import { estimateTokens } from './tokenEstimate.js';
-import type { ParsedDocument, Section } from './types.js';
+import type { LineSpan, ParsedDocument, Section } from './types.js';
 
 export interface ChunkingOptions {
   maxTokens: number;
@@ -37,34 +40,38 @@ interface Piece {
   text: string;
 }
 
+/** Consecutive text lines `first..last` of a section, or one slice of the long line `first`. */
+interface Block {
+  first: number;
+  last: number;
+  tokens: number;
+  text: string;
+}
+
 function splitSection(section: Section, options: ChunkingOptions): Piece[] {
   const text = section.text.trim();
   if (estimateTokens(text) <= options.maxTokens) return [{ startLine: section.startLine, endLine: section.endLine, text }];
 
   const lines = section.text.split('\n');
-  // Parsers that drop markup may not keep one text line per source line; map proportionally then.
-  const sourceSpan = section.endLine - section.startLine + 1;
-  const sourceLineOf = (index: number): number =>
-    lines.length === sourceSpan
-      ? section.startLine + index
-      : section.startLine + Math.min(sourceSpan - 1, Math.floor((index * sourceSpan) / lines.length));
-
+  const spanOf = (index: number): LineSpan => section.sourceLines[index] ?? { first: section.startLine, last: section.endLine };
   const blocks = paragraphBlocks(lines, options.maxTokens);
   const pieces: Piece[] = [];
-  let current: { first: number; last: number; tokens: number }[] = [];
+  let current: Block[] = [];
   const flush = (): void => {
     if (current.length === 0) return;
-    const first = current[0]!.first;
-    const last = current[current.length - 1]!.last;
-    const pieceText = lines.slice(first, last + 1).join('\n').trim();
-    if (pieceText) pieces.push({ startLine: sourceLineOf(first), endLine: sourceLineOf(last), text: pieceText });
+    const pieceText = joinBlocks(current).trim();
+    const first = current[0]!;
+    const last = current[current.length - 1]!;
+    // The first piece also cites its heading line.
+    const startLine = first.first === 0 && first === blocks[0] ? section.startLine : spanOf(first.first).first;
+    if (pieceText) pieces.push({ startLine, endLine: Math.max(startLine, spanOf(last.last).last), text: pieceText });
   };
   let tokens = 0;
   for (const block of blocks) {
     if (current.length > 0 && tokens + block.tokens > options.maxTokens) {
       flush();
       // Carry trailing blocks into the next piece until the overlap budget is used.
-      const carried: typeof current = [];
+      const carried: Block[] = [];
       let carriedTokens = 0;
       for (let i = current.length - 1; i >= 0; i--) {
         const candidate = current[i]!;
@@ -82,13 +89,26 @@ function splitSection(section: Section, options: ChunkingOptions): Piece[] {
   return pieces;
 }
 
-/** Paragraphs (runs separated by blank lines); a paragraph over budget is cut into line runs. */
-function paragraphBlocks(lines: string[], maxTokens: number): { first: number; last: number; tokens: number }[] {
-  const blocks: { first: number; last: number; tokens: number }[] = [];
+/** Blocks joined as they stood: slices of one line by a space, adjacent lines by a line break, paragraphs by a blank line. */
+function joinBlocks(blocks: Block[]): string {
+  let text = blocks[0]!.text;
+  for (let i = 1; i < blocks.length; i++) {
+    const gap = blocks[i]!.first - blocks[i - 1]!.last;
+    text += (gap <= 0 ? ' ' : gap === 1 ? '\n' : '\n\n') + blocks[i]!.text;
+  }
+  return text;
+}
+
+/**
+ * Paragraphs (runs separated by blank lines); a paragraph over budget is cut into line runs,
+ * and a line over budget into word-boundary slices.
+ */
+function paragraphBlocks(lines: string[], maxTokens: number): Block[] {
+  const blocks: Block[] = [];
   let start = -1;
   let tokens = 0;
   const close = (end: number): void => {
-    if (start >= 0) blocks.push({ first: start, last: end, tokens });
+    if (start >= 0) blocks.push({ first: start, last: end, tokens, text: lines.slice(start, end + 1).join('\n') });
     start = -1;
     tokens = 0;
   };
@@ -99,10 +119,29 @@ function paragraphBlocks(lines: string[], maxTokens: number): { first: number; l
       continue;
     }
     const lineTokens = estimateTokens(line) + 1;
+    if (lineTokens > maxTokens) {
+      close(i - 1);
+      for (const slice of sliceLongLine(line, maxTokens * 4)) blocks.push({ first: i, last: i, tokens: estimateTokens(slice) + 1, text: slice });
+      continue;
+    }
     if (start >= 0 && tokens + lineTokens > maxTokens) close(i - 1);
     if (start < 0) start = i;
     tokens += lineTokens;
   }
   close(lines.length - 1);
   return blocks;
+}
+
+/** Cuts a line into slices of at most `maxChars`, at the last space of each window (hard cut only when it has none). */
+function sliceLongLine(line: string, maxChars: number): string[] {
+  const slices: string[] = [];
+  let rest = line.trim();
+  while (rest.length > maxChars) {
+    let cut = rest.lastIndexOf(' ', maxChars);
+    if (cut < maxChars / 2) cut = maxChars;
+    slices.push(rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).trimStart();
+  }
+  if (rest !== '') slices.push(rest);
+  return slices;
 }

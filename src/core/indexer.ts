@@ -38,6 +38,8 @@ export interface IndexReport {
   filesDeleted: number;
   filesSkipped: number;
   skippedByReason: Record<string, number>;
+  /** The skipped files and folders by name, reason and detail (discovery keeps at most MAX_SKIPPED_ENTRIES_PER_REASON per reason). */
+  skipped: { path: string; reason: SkipReason | 'parse-error'; detail?: string }[];
   chunks: number;
   chunksAdded: number;
   seconds: number;
@@ -82,6 +84,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   onProgress?.({ phase: 'discovering', filesDone: 0, filesTotal: 0 });
   const discovery = await discoverFiles(root, { ...options.discovery, signal });
   const skippedByReason: Record<string, number> = { ...discovery.skippedByReason };
+  const skipped: IndexReport['skipped'] = [...discovery.skipped];
   const present = new Set(discovery.files.map((file) => file.path));
 
   let filesDeleted = 0;
@@ -109,6 +112,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
     const read = await readTextFile(file, options.discovery?.maxFileBytes);
     if ('skip' in read) {
       skippedByReason[read.skip] = (skippedByReason[read.skip] ?? 0) + 1;
+      skipped.push({ path: file.path, reason: read.skip, detail: read.detail });
       options.onSkip?.(file.path, read.skip, read.detail);
       if (known) store.removeFile(file.path);
       continue;
@@ -128,6 +132,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
       }));
     } catch (error) {
       skippedByReason['parse-error'] = (skippedByReason['parse-error'] ?? 0) + 1;
+      skipped.push({ path: file.path, reason: 'parse-error', detail: (error as Error).message });
       options.onSkip?.(file.path, 'parse-error', (error as Error).message);
       continue;
     }
@@ -159,6 +164,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
     filesDeleted,
     filesSkipped,
     skippedByReason,
+    skipped,
     chunks: store.chunkCount,
     chunksAdded,
     seconds: (performance.now() - started) / 1000,

@@ -10,6 +10,14 @@ export interface Section {
   endLine: number;
   /** Plain text of the section (markup removed, code kept). */
   text: string;
+  /** Where each line of `text` comes from (index i = text line i), so a piece of the section cites exact lines. */
+  sourceLines: LineSpan[];
+}
+
+/** 1-based, inclusive range of original lines one parsed text line was read from. */
+export interface LineSpan {
+  first: number;
+  last: number;
 }
 
 export interface ParsedDocument {

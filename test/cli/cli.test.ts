@@ -29,6 +29,32 @@ test('index --json prints one object with counts, skips by reason and seconds', 
   assert.match(human.stdout, /files indexed\s+0 \(unchanged 13, deleted 0\)/);
 });
 
+test('index --include/--exclude (repeatable) choose the files, and --json lists every skipped file with its reason', async () => {
+  const sphinx = await makeTempDir('cli-sphinx');
+  await writeTree(sphinx, {
+    'html/index.html': '<title>Home</title><h1>Home</h1><p>Welcome to the manual.</p>',
+    'html/genindex.html': '<h1>Index</h1><p>A B C</p>',
+    'html/_sources/index.rst.txt': 'Home\n====\n\nWelcome to the manual.\n',
+    'html/drafts/wip.html': '<h1>Draft</h1>',
+    'notes/todo.md': '# Todo\n\nnothing\n',
+    'README.md': '# Readme\n\nread me\n',
+  });
+  const sphinxStore = path.join(await makeTempDir('cli-sphinx-store'), 'store');
+  const { code, stdout } = await docent('index', sphinx, '--store', sphinxStore, '--json', '--include', 'html/**', '--include', 'README.md', '--exclude', 'drafts/');
+  assert.equal(code, 0);
+  const report = JSON.parse(stdout) as { filesIndexed: number; skipped: { path: string; reason: string; detail?: string }[] };
+  assert.equal(report.filesIndexed, 2, 'html/index.html and README.md');
+  const reasonOf = (p: string) => report.skipped.find((skip) => skip.path === p)?.reason;
+  assert.equal(reasonOf('html/_sources/index.rst.txt'), 'duplicate');
+  assert.equal(reasonOf('html/genindex.html'), 'generated');
+  assert.equal(reasonOf('notes/todo.md'), 'excluded');
+  assert.equal(reasonOf('html/drafts/'), 'excluded');
+  const human = await docent('index', sphinx, '--store', sphinxStore, '--include', 'html/**', '--include', 'README.md', '--exclude', 'drafts/');
+  assert.match(human.stderr, /skipped html\/_sources\/index\.rst\.txt: duplicate \(Sphinx source copy of html\/index\.html/);
+  const empty = await docent('index', sphinx, '--store', sphinxStore, '--include', '');
+  assert.equal(empty.code, 2);
+});
+
 test('query --json returns hits best first with paths relative to the folder', async () => {
   const { code, stdout } = await docent('query', 'troubleshooting error E1005', '--store', store, '--k', '3', '--json');
   assert.equal(code, 0);

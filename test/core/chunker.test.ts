@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chunkDocument } from '../../src/core/chunker.js';
 import { estimateTokens } from '../../src/core/tokenEstimate.js';
-import type { ParsedDocument } from '../../src/core/types.js';
+import type { LineSpan, ParsedDocument } from '../../src/core/types.js';
+
+/** `count` text lines read one per source line from `first` on. */
+const spans = (first: number, count: number): LineSpan[] => Array.from({ length: count }, (_, k) => ({ first: first + k, last: first + k }));
 
 test('a short section is one chunk with its exact lines, title and heading path', () => {
-  const doc: ParsedDocument = { title: 'Guide', sections: [{ headingPath: ['Guide', 'Install'], startLine: 3, endLine: 5, text: 'one\ntwo\nthree' }] };
+  const doc: ParsedDocument = { title: 'Guide', sections: [{ headingPath: ['Guide', 'Install'], startLine: 3, endLine: 5, text: 'one\ntwo\nthree', sourceLines: spans(3, 3) }] };
   assert.deepEqual(chunkDocument(doc), [{ startLine: 3, endLine: 5, title: 'Guide', headingPath: ['Guide', 'Install'], text: 'one\ntwo\nthree' }]);
 });
 
@@ -13,7 +16,7 @@ test('a long section splits at paragraphs within the budget, with overlap, and l
   const paragraphs = Array.from({ length: 30 }, (_, i) => `Paragraph ${i} ${'word '.repeat(30)}\nsecond line of paragraph ${i}`);
   const text = paragraphs.join('\n\n');
   const lines = text.split('\n');
-  const doc: ParsedDocument = { title: 'T', sections: [{ headingPath: ['T'], startLine: 10, endLine: 10 + lines.length - 1, text }] };
+  const doc: ParsedDocument = { title: 'T', sections: [{ headingPath: ['T'], startLine: 10, endLine: 10 + lines.length - 1, text, sourceLines: spans(10, lines.length) }] };
   const chunks = chunkDocument(doc, { maxTokens: 120, overlapTokens: 50 });
   assert.ok(chunks.length > 5);
   for (const chunk of chunks) {
@@ -36,9 +39,23 @@ test('sections never merge: each chunk keeps its own heading path', () => {
   const doc: ParsedDocument = {
     title: 'Doc',
     sections: [
-      { headingPath: ['Doc', 'A'], startLine: 1, endLine: 2, text: 'alpha' },
-      { headingPath: ['Doc', 'B'], startLine: 3, endLine: 4, text: 'beta' },
+      { headingPath: ['Doc', 'A'], startLine: 1, endLine: 2, text: 'alpha', sourceLines: spans(2, 1) },
+      { headingPath: ['Doc', 'B'], startLine: 3, endLine: 4, text: 'beta', sourceLines: spans(4, 1) },
     ],
   };
   assert.deepEqual(chunkDocument(doc).map((chunk) => chunk.headingPath), [['Doc', 'A'], ['Doc', 'B']]);
+});
+
+test('a line longer than a piece is cut at spaces into bounded pieces that all cite that line', () => {
+  const words = Array.from({ length: 2000 }, (_, i) => `w${i}`);
+  const text = words.join(' ');
+  const doc: ParsedDocument = { title: 'T', sections: [{ headingPath: ['T'], startLine: 7, endLine: 7, text, sourceLines: spans(7, 1) }] };
+  const chunks = chunkDocument(doc, { maxTokens: 100, overlapTokens: 0 });
+  assert.ok(chunks.length > 20);
+  for (const chunk of chunks) {
+    assert.ok(chunk.text.length <= 400, `piece of ${chunk.text.length} characters`);
+    assert.deepEqual([chunk.startLine, chunk.endLine], [7, 7]);
+  }
+  // No word is cut: the pieces' words are the line's words, in order.
+  assert.deepEqual(chunks.flatMap((chunk) => chunk.text.split(' ')), words);
 });

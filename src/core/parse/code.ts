@@ -1,5 +1,5 @@
 import type { ParsedDocument, Section } from '../types.js';
-import { baseName, indentOf, splitLines, tidyText } from './sections.js';
+import { baseName, indentOf, splitLines, tidySourceText } from './sections.js';
 
 type CommentSyntax = 'slash' | 'go' | 'python' | 'hash';
 
@@ -52,10 +52,13 @@ class DocCommentCollector {
     if (name !== undefined) this.containers.push({ name, indent });
   }
 
-  /** `declaration` is the line after the comment; undefined or an import-like line means module-level docs. */
+  /**
+   * `text` holds one line per source line `startIndex..endIndex`; `declaration` is the line after
+   * the comment; undefined or an import-like line means module-level docs.
+   */
   comment(startIndex: number, endIndex: number, text: string, declaration: string | undefined): void {
     const beforeCode = !this.sawCode;
-    const cleaned = tidyText(text);
+    const { text: cleaned, sourceLines } = tidySourceText(text, startIndex + 1);
     if (cleaned === '' || (beforeCode && LICENSE.test(cleaned))) return;
     const documentsModule = declaration === undefined || MODULE_STATEMENT.test(declaration.trim());
     const name = documentsModule ? '' : this.qualifiedName(declaration);
@@ -64,6 +67,7 @@ class DocCommentCollector {
       startLine: startIndex + 1,
       endLine: endIndex + 1,
       text: cleaned,
+      sourceLines,
     });
   }
 
@@ -109,7 +113,8 @@ function collectSlash(lines: string[], collector: DocCommentCollector, go: boole
       } else if (marker === '///') {
         collector.comment(i, end, stripLinePrefix(run, '///'), declarationAfter(lines, end + 1, true));
       } else if (go && GO_DECLARATION.test(lines[end + 1]?.trim() ?? '')) {
-        const prose = run.filter((l) => !/^\s*\/\/(?:go:|nolint|lint:)/.test(l));
+        // Directive lines become blank rather than vanish, so text lines stay one per source line.
+        const prose = run.map((l) => (/^\s*\/\/(?:go:|nolint|lint:)/.test(l) ? '//' : l));
         collector.comment(i, end, stripLinePrefix(prose, '//'), lines[end + 1]);
       }
       i = end;

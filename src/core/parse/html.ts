@@ -87,6 +87,10 @@ export function parseHtml(path: string, content: string): ParsedDocument {
         if (level !== undefined) {
           breakLine();
           heading = { name, level, line: lines.lineAt(parser.startIndex), text: '' };
+        } else if (name === 'dt' && !heading) {
+          // A blank line before each term makes term and definition one paragraph, which the chunker keeps together.
+          breakLine();
+          builder.append('\n');
         } else if (BLOCK_ELEMENTS.has(name)) {
           breakLine();
         } else if (TABLE_CELLS.has(name) && !atLineStart && !endsWithSpace) {
@@ -125,17 +129,15 @@ export function parseHtml(path: string, content: string): ParsedDocument {
           return;
         }
         const start = parser.startIndex;
-        const startLine = lines.lineAt(start + first);
-        const endLine = lines.lineAt(start + lastNonSpace(data));
         if (preDepth > 0) {
-          builder.append(data, startLine, endLine);
+          builder.verbatim(data, lines.lineAt(start));
           atLineStart = data.endsWith('\n');
           endsWithSpace = /\s$/.test(data);
           return;
         }
         let text = data.replace(/\s+/g, ' ');
         if (endsWithSpace && text.startsWith(' ')) text = text.slice(1);
-        builder.append(text, startLine, endLine);
+        builder.append(text, lines.lineAt(start + first), lines.lineAt(start + lastNonSpace(data)));
         atLineStart = false;
         endsWithSpace = text.endsWith(' ');
       },

@@ -1,17 +1,21 @@
-import type { Section } from '../types.js';
+import type { LineSpan, Section } from '../types.js';
 
 interface OpenSection {
   headingPath: string[];
   /** Line of the heading, or undefined for text before the first heading. */
   headingLine: number | undefined;
-  text: string;
+  /** Text lines so far; the last one is still open. */
+  lines: string[];
+  /** Source lines of each text line, parallel to `lines`; undefined until text with content arrives. */
+  spans: (LineSpan | undefined)[];
   firstTextLine: number;
   lastTextLine: number;
 }
 
 /**
  * Collects headings and text in source order and cuts them into sections.
- * Each format parser feeds it; line numbers are 1-based lines of the original file.
+ * Each format parser feeds it; line numbers are 1-based lines of the original file, and every
+ * text line remembers the source lines it was read from.
  */
 export class SectionBuilder {
   private readonly headingStack: { level: number; text: string }[] = [];
@@ -29,14 +33,33 @@ export class SectionBuilder {
   }
 
   /**
-   * Appends raw text. Lines are only recorded for text with non-whitespace content,
+   * Appends text read from source lines `startLine..endLine`; every text line it touches is
+   * credited with that range. Lines are only recorded for text with non-whitespace content,
    * so blank separators never stretch a section's line range.
    */
   append(text: string, startLine?: number, endLine: number | undefined = startLine): void {
-    this.current.text += text;
-    if (startLine === undefined || endLine === undefined || !/\S/.test(text)) return;
-    if (this.current.firstTextLine === 0) this.current.firstTextLine = startLine;
-    if (endLine > this.current.lastTextLine) this.current.lastTextLine = endLine;
+    const parts = text.split('\n');
+    const open = this.current;
+    const credit = startLine !== undefined && endLine !== undefined && /\S/.test(text);
+    parts.forEach((part, k) => {
+      if (k > 0) {
+        open.lines.push('');
+        open.spans.push(undefined);
+      }
+      const at = open.lines.length - 1;
+      open.lines[at] += part;
+      if (credit && /\S/.test(part)) open.spans[at] = widen(open.spans[at], startLine, endLine);
+    });
+    if (credit) this.record(startLine, endLine);
+  }
+
+  /** Appends source text verbatim (preformatted): its k-th line is source line `firstLine + k`. */
+  verbatim(text: string, firstLine: number): void {
+    const parts = splitLines(text);
+    parts.forEach((part, k) => {
+      if (k > 0) this.append('\n');
+      this.append(part, firstLine + k);
+    });
   }
 
   /** Appends one line of text followed by a line break. */
@@ -49,9 +72,14 @@ export class SectionBuilder {
     return this.sections;
   }
 
+  private record(startLine: number, endLine: number): void {
+    if (this.current.firstTextLine === 0) this.current.firstTextLine = startLine;
+    if (endLine > this.current.lastTextLine) this.current.lastTextLine = endLine;
+  }
+
   private flush(): void {
     const open = this.current;
-    const text = tidyText(open.text);
+    const { text, sourceLines } = tidyLines(open.lines, open.spans);
     if (text === '' || open.firstTextLine === 0) return;
     const startLine = open.headingLine ?? open.firstTextLine;
     this.sections.push({
@@ -59,22 +87,55 @@ export class SectionBuilder {
       startLine,
       endLine: Math.max(startLine, open.lastTextLine),
       text,
+      sourceLines,
     });
   }
 }
 
 function newSection(headingPath: string[], headingLine: number | undefined): OpenSection {
-  return { headingPath, headingLine, text: '', firstTextLine: 0, lastTextLine: 0 };
+  return { headingPath, headingLine, lines: [''], spans: [undefined], firstTextLine: 0, lastTextLine: 0 };
 }
 
-/** Trims line ends, keeps at most one blank line in a row and drops leading/trailing blank lines. */
-export function tidyText(text: string): string {
-  return text
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .replace(/^\n+|\n+$/g, '');
+function widen(span: LineSpan | undefined, first: number, last: number): LineSpan {
+  return span === undefined ? { first, last } : { first: Math.min(span.first, first), last: Math.max(span.last, last) };
+}
+
+/**
+ * Trims line ends, keeps at most one blank line in a row and drops leading/trailing blank lines;
+ * each line's source span follows it. A line without a span (a blank, or text the parser could
+ * not place) takes the one before it.
+ */
+export function tidyLines(lines: readonly string[], spans: readonly (LineSpan | undefined)[]): { text: string; sourceLines: LineSpan[] } {
+  const kept: string[] = [];
+  const sourceLines: LineSpan[] = [];
+  let previous: LineSpan | undefined;
+  let pendingBlank = false;
+  lines.forEach((raw, i) => {
+    const line = raw.trimEnd();
+    const span = spans[i] ?? previous;
+    if (span !== undefined) previous = span;
+    if (line === '') {
+      pendingBlank = kept.length > 0;
+      return;
+    }
+    if (pendingBlank) {
+      kept.push('');
+      sourceLines.push(sourceLines[sourceLines.length - 1]!);
+      pendingBlank = false;
+    }
+    kept.push(line);
+    sourceLines.push(span ?? { first: 0, last: 0 });
+  });
+  // A line placed before any span was known takes the first span that follows it.
+  const firstKnown = sourceLines.find((s) => s.first > 0);
+  for (let i = 0; i < sourceLines.length && firstKnown && sourceLines[i]!.first === 0; i++) sourceLines[i] = firstKnown;
+  return { text: kept.join('\n'), sourceLines };
+}
+
+/** Lines of `text`, the k-th read from source line `firstLine + k`, tidied. */
+export function tidySourceText(text: string, firstLine: number): { text: string; sourceLines: LineSpan[] } {
+  const lines = text.split('\n');
+  return tidyLines(lines, lines.map((_, k) => ({ first: firstLine + k, last: firstLine + k })));
 }
 
 /** Splits on LF, CRLF or lone CR; index i holds line i + 1. */

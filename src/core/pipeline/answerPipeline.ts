@@ -6,7 +6,7 @@
 import type { Embedder, RetrievalHit, Retriever } from '../types.js';
 import { linkedController, raceAbort, withTimeout } from './abort.js';
 import { AnswerCacheFile } from './answerCacheFile.js';
-import { OpenAIChatBackend, type ChatBackend } from './backend.js';
+import { OpenAIChatBackend } from './backend.js';
 import { BoundedCache, cachedAnswerBytes, digestKey, embeddingBytes } from './caches.js';
 import type { CachedAnswer, NegativeAnswer } from './caches.js';
 import { citedSources, extractiveBody, NOTHING_FOUND_ANSWER } from './citations.js';
@@ -24,9 +24,11 @@ import { estimatedTokenCounter } from './tokenBudget.js';
 import type {
   Answer,
   AnswerEvent,
+  DegradedCause,
   AnswerPipelineOptions,
   AnswerRequest,
   CacheOptions,
+  ChatBackend,
   EditorSelection,
   MetricsSnapshot,
   PipelineLimits,
@@ -37,6 +39,7 @@ import type {
   Turn,
 } from './types.js';
 import { errorMessage } from '../errorMessage.js';
+import { MAX_ANSWER_CHARS } from '../bounds.js';
 
 export const DEFAULT_LIMITS: PipelineLimits = {
   k: 6,
@@ -56,7 +59,7 @@ export const DEFAULT_LIMITS: PipelineLimits = {
   breakerCooldownMs: 30_000,
 };
 
-export const DEFAULT_TIMEOUTS: PipelineTimeouts = { retrievalMs: 5_000, firstTokenMs: 20_000, totalMs: 120_000 };
+export const DEFAULT_TIMEOUTS: PipelineTimeouts = { retrievalMs: 5_000, firstTokenMs: 20_000, idleTokenMs: 30_000, totalMs: 120_000 };
 
 export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
   enabled: true,
@@ -107,12 +110,13 @@ export class AnswerPipeline {
   private readonly conversations: ConversationHistory;
   private readonly sharedCache: RedisSecondLevel | undefined;
   private readonly cacheFile: AnswerCacheFile | undefined;
-  private readonly stats = new PipelineMetrics();
+  private readonly stats: PipelineMetrics;
   private singleFlightJoins = 0;
   private singleFlightRuns = 0;
   private warnedEmbedderMismatch = false;
 
   constructor(options: AnswerPipelineOptions) {
+    this.stats = options.metrics ?? new PipelineMetrics();
     this.retriever = options.retriever;
     this.embedder = options.embedder;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -233,6 +237,11 @@ export class AnswerPipeline {
       conversations: this.conversations.size,
       ...(this.sharedCache ? { sharedCacheConnected: this.sharedCache.connected } : {}),
     };
+  }
+
+  /** The counters and latency histograms, for a pipeline that replaces this one to carry on with. */
+  get recorder(): PipelineMetrics {
+    return this.stats;
   }
 
   prometheus(): string {
@@ -391,6 +400,7 @@ export class AnswerPipeline {
       // A retrieval that raced an index change is answered but never cached.
       const cacheable = this.cacheOptions.enabled && this.retriever.generation === generation;
       const sources = hits.map((hit, i) => citationFromHit(hit, i + 1));
+      if (hits.length > 0) emit({ type: 'passages', citations: sources });
       const finish = (answer: Answer): Produced => {
         answer.timings = { ...timings, ...answer.timings };
         emit({ type: 'sources', citations: answer.citations });
@@ -426,7 +436,7 @@ export class AnswerPipeline {
       );
 
       let streamed = '';
-      const degrade = (reason: string): Produced => {
+      const degrade = (reason: string, cause: DegradedCause): Produced => {
         this.stats.degraded++;
         const passages = sources.slice(0, this.limits.extractivePassages);
         const tail = `${streamed ? '\n\n' : ''}⚠ ${reason}. Showing the most relevant passages instead.\n\n${extractiveBody(passages)}`;
@@ -434,17 +444,17 @@ export class AnswerPipeline {
         // Keep what already streamed (the caller has shown it) and its citations, then the passages.
         const cited = citedSources(streamed, prompt.sources);
         const citations = [...cited, ...passages.filter((passage) => !cited.some((c) => c.n === passage.n))];
-        return finish({ answer: streamed + tail, citations, cached: false, degraded: true, degradedReason: reason, mode: 'extractive', timings: {} });
+        return finish({ answer: streamed + tail, citations, cached: false, degraded: true, degradedReason: reason, degradedCause: cause, mode: 'extractive', timings: {} });
       };
 
-      if (!this.breaker.tryPass()) return degrade('The answer backend is unavailable (circuit open after repeated failures)');
+      if (!this.breaker.tryPass()) return degrade('The answer backend is unavailable (circuit open after repeated failures)', { kind: 'circuit-open' });
 
       let release: () => void;
       try {
         release = await stage('queue', () => this.limiter.acquire(signal));
       } catch (error) {
         this.breaker.recordNeutral();
-        if (isTotalTimeout(error)) return degrade(`No answer within ${this.timeouts.totalMs} ms (waiting for the backend)`);
+        if (isTotalTimeout(error)) return degrade(`No answer within ${this.timeouts.totalMs} ms (waiting for the backend)`, { kind: 'timeout' });
         throw error;
       }
 
@@ -456,7 +466,9 @@ export class AnswerPipeline {
           text = await this.backend.stream(prompt.messages, {
             signal,
             firstTokenMs: this.timeouts.firstTokenMs,
+            idleTokenMs: this.timeouts.idleTokenMs,
             maxTokens: this.limits.maxAnswerTokens,
+            maxChars: MAX_ANSWER_CHARS,
             onFirstToken: () => this.record(timings, 'firstToken', generateStarted),
             onToken: (token) => {
               streamed += token;
@@ -475,7 +487,7 @@ export class AnswerPipeline {
         if (error instanceof BackendFailure && error.kind === 'rate-limited') this.breaker.recordNeutral();
         else this.breaker.recordFailure();
         this.logger?.warn(`docent: answer degraded: ${errorMessage(error)}`);
-        return degrade(capitalise(errorMessage(error)));
+        return degrade(capitalise(errorMessage(error)), degradedCauseOf(error));
       } finally {
         release();
       }
@@ -624,4 +636,10 @@ function isTotalTimeout(error: unknown): boolean {
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function degradedCauseOf(error: unknown): DegradedCause {
+  if (error instanceof BackendFailure) return { kind: error.kind, ...(error.status !== undefined ? { status: error.status } : {}) };
+  if (error instanceof StageTimeoutError) return { kind: 'timeout' };
+  return { kind: 'malformed-stream' };
 }

@@ -10,12 +10,13 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_EXCLUDES } from '../discovery.js';
+import { DEFAULT_EXCLUDES, refusedIncludeEntry } from '../discovery.js';
 import { indexFolder } from '../indexer.js';
 import { ANSWER_CACHE_FILE } from '../pipeline/answerCacheFile.js';
 import { AnswerPipeline } from '../pipeline/answerPipeline.js';
 import { withServedModel } from '../pipeline/backend.js';
 import { citationFromHit } from '../pipeline/prompt.js';
+import { exampleQuestions } from './exampleQuestions.js';
 import type { Answer, AnswerEvent, AnswerRequest, Citation, LocatedCitation, MetricsSnapshot } from '../pipeline/types.js';
 import { DEFAULT_FUSION, HybridRetriever } from '../search/hybrid.js';
 import { MultiFolderRetriever } from '../search/multiFolderRetriever.js';
@@ -34,7 +35,7 @@ export const PROGRESS_INTERVAL_MS = 250;
 
 export type WorkspaceAnswer = Omit<Answer, 'citations'> & { citations: LocatedCitation[] };
 
-export type WorkspaceAnswerEvent = Exclude<AnswerEvent, { type: 'sources' }> | { type: 'sources'; citations: LocatedCitation[] };
+export type WorkspaceAnswerEvent = Exclude<AnswerEvent, { type: 'sources' | 'passages' }> | { type: 'sources' | 'passages'; citations: LocatedCitation[] };
 
 /** One folder's store as `docent info` describes it. */
 export interface StoreInfo {
@@ -128,7 +129,7 @@ export class Workspace {
       // The old stores' run must have stopped (and finished any commit) before new stores open the same folders.
       this.opened = this.scheduler.stop().then(() => this.openAll(options));
     } else {
-      this.opened = old.then(async (opened) => ({ ...opened, options, pipeline: await this.createPipeline(options, opened), answering: new Set() }));
+      this.opened = old.then(async (opened) => ({ ...opened, options, pipeline: await this.createPipeline(options, opened, opened.pipeline), answering: new Set() }));
     }
     const replaced = await old.catch(() => undefined);
     await this.retire(replaced, reopen);
@@ -190,7 +191,7 @@ export class Workspace {
     const locate = (citation: Citation): LocatedCitation => locatedCitation(opened.retriever, citation);
     const answering = opened.pipeline.ask(
       request,
-      onEvent && ((event) => onEvent(event.type === 'sources' ? { type: 'sources', citations: event.citations.map(locate) } : event)),
+      onEvent && ((event) => onEvent(event.type === 'sources' || event.type === 'passages' ? { type: event.type, citations: event.citations.map(locate) } : event)),
     );
     opened.answering.add(answering);
     try {
@@ -271,6 +272,12 @@ export class Workspace {
     };
   }
 
+  /** Questions for an empty chat, from this workspace's own headings (exampleQuestions.ts). */
+  async exampleQuestions(count = 3): Promise<string[]> {
+    const opened = await this.ensureOpened();
+    return exampleQuestions([...opened.stores.values()].flatMap((store) => [...store.allChunks()]), count);
+  }
+
   clearCache(): void {
     void this.opened?.then((opened) => opened.pipeline.clearCache(), () => undefined);
   }
@@ -321,7 +328,8 @@ export class Workspace {
     return { ...partial, pipeline: await this.createPipeline(options, partial), answering: new Set() };
   }
 
-  private async createPipeline(options: WorkspaceOptions, parts: Pick<Opened, 'retriever' | 'embedder'>): Promise<AnswerPipeline> {
+  /** `previous`: the pipeline being replaced, whose metrics the new one continues (Show Metrics survives a settings change). */
+  private async createPipeline(options: WorkspaceOptions, parts: Pick<Opened, 'retriever' | 'embedder'>, previous?: AnswerPipeline): Promise<AnswerPipeline> {
     const answers = options.answers ?? {};
     const persistentBytes = answers.persistentCacheBytes ?? DEFAULT_PERSISTENT_CACHE_BYTES;
     const first = options.folders[0];
@@ -334,6 +342,7 @@ export class Workspace {
           }
         : undefined;
     const pipeline = new AnswerPipeline({
+      ...(previous ? { metrics: previous.recorder } : {}),
       retriever: parts.retriever,
       embedder: parts.embedder,
       backend: answers.backend ? await withServedModel(answers.backend) : undefined,
@@ -367,6 +376,11 @@ export class Workspace {
     // Shown at once: discovery and the model's first load can take a while on a busy machine.
     this.emit({ type: 'indexState', state: { state: 'indexing', percent: 0, ...totalsOf(opened) } });
     const indexing = opened.options.indexing ?? {};
+    const include = (indexing.include ?? []).filter((entry) => {
+      const refused = refusedIncludeEntry(entry);
+      if (refused !== undefined) this.emit({ type: 'log', level: 'warn', message: refused });
+      return refused === undefined;
+    });
     const reports: FolderIndexReport[] = [];
     for (const [i, folder] of folders.entries()) {
       if (!folder.root) throw new Error(`the workspace folder ${folder.name} has no root to index (only its store ${folder.storeDir} is known)`);
@@ -375,8 +389,10 @@ export class Workspace {
         embedderSpec: opened.embedderSpec,
         discovery: {
           exclude: [...(indexing.defaultExcludes === false ? [] : DEFAULT_EXCLUDES), ...(indexing.exclude ?? [])],
-          include: indexing.include?.length ? indexing.include : undefined,
+          include: include.length > 0 ? include : undefined,
+          includeGlobs: indexing.includeGlobs,
           maxFileBytes: indexing.maxFileBytes,
+          allowSecretFiles: indexing.allowSecretFiles,
         },
         chunking: indexing.chunking,
         checkpointFiles: indexing.checkpointFiles,

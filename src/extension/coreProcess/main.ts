@@ -65,6 +65,9 @@ class CoreProcess {
         return;
       case 'clearCache':
         return this.workspace?.clearCache();
+      case 'examples':
+        void this.examples(message.id);
+        return;
       case 'pullModel':
         void this.pull(message.id, message.repoId, message.cacheDir);
         return;
@@ -81,9 +84,16 @@ class CoreProcess {
       if (!this.workspace) throw new Error('Docent has no workspace configuration yet.');
       const answer = await this.workspace.ask({ ...params, signal: controller.signal }, (event) => {
         if (event.type === 'token') send({ type: 'token', id, text: event.text });
-        else if (event.type === 'sources') send({ type: 'sources', id, citations: event.citations });
+        else if (event.type === 'sources' || event.type === 'passages') send({ type: event.type, id, citations: event.citations });
+        else if (event.type === 'status') send({ type: 'stage', id, stage: event.stage });
       });
-      send({ type: 'answered', id, mode: answer.mode, ...(answer.degradedReason ? { degradedReason: answer.degradedReason } : {}) });
+      send({
+        type: 'answered',
+        id,
+        mode: answer.mode,
+        ...(answer.degradedReason ? { degradedReason: answer.degradedReason } : {}),
+        ...(answer.degradedCause ? { degradedCause: answer.degradedCause } : {}),
+      });
     } catch (error) {
       const reason = (error as Error).name === 'AbortError' ? 'aborted' : error instanceof BusyError ? 'busy' : 'error';
       if (reason === 'error') send({ type: 'log', level: 'warn', message: `question failed: ${errorMessage(error)}` });
@@ -100,6 +110,11 @@ class CoreProcess {
     } catch (error) {
       send({ type: 'searched', id, error: errorMessage(error) });
     }
+  }
+
+  private async examples(id: string): Promise<void> {
+    const questions = await this.workspace?.exampleQuestions().catch(() => []) ?? [];
+    send({ type: 'examples', id, questions });
   }
 
   private async metrics(id: string): Promise<void> {

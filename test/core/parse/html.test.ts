@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { parseDocument } from '../../../src/core/parse/parseDocument.js';
-import { assertTextWithinLines, lineOf, sectionAt } from './support.js';
+import { chunkDocument } from '../../../src/core/chunker.js';
+import { assertTextWithinLines, lineOf, sectionAt, withoutSourceLines } from './support.js';
 
 const PAGE = [
   '<!DOCTYPE html>',
@@ -100,7 +101,7 @@ test('html: DocBook navheader/navfooter ("Prev Up Next") are removed; admonition
   ].join('\n');
   const doc = parseDocument('tutorial-sql-intro.html', page);
   assert.equal(doc.title, '2.1. Introduction');
-  assert.deepEqual(doc.sections, [
+  assert.deepEqual(withoutSourceLines(doc.sections), [
     {
       headingPath: ['2.1. Introduction'],
       startLine: 3,
@@ -166,5 +167,19 @@ test('html: 50 pages of the PostgreSQL manual parse cleanly', (t) => {
       const navigation = /\bPrev\b/.test(section.text) && /\bNext\b/.test(section.text);
       assert.ok(!navigation, `${name} ${JSON.stringify(section.headingPath)}: navigation text "Prev ... Next"`);
     }
+  }
+});
+
+test('html: a glossary term stays in the same passage as its definition when the list is split', () => {
+  const entries = Array.from({ length: 60 }, (_, i) => `<dt id="term-${i}">term${i}</dt>\n<dd><p>Definition of term${i}: ${'it means several things '.repeat(4)}done${i}.</p></dd>`);
+  const content = `<html><body><h1>Glossary</h1>\n<dl class="glossary">\n${entries.join('\n')}\n</dl></body></html>`;
+  const doc = parseDocument('glossary.html', content);
+  assertTextWithinLines(content, doc);
+  const chunks = chunkDocument(doc);
+  assert.ok(chunks.length > 3, 'the glossary is long enough to be split');
+  for (let i = 0; i < 60; i++) {
+    const holder = chunks.find((chunk) => new RegExp(`^term${i}$`, 'm').test(chunk.text));
+    assert.ok(holder, `term${i} is in a passage`);
+    assert.match(holder.text, new RegExp(`Definition of term${i}:[^]*done${i}\\.`), `term${i} is with its whole definition`);
   }
 });

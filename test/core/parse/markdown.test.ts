@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDocument } from '../../../src/core/parse/parseDocument.js';
-import { assertTextWithinLines, lineOf, sectionAt, sourceOf } from './support.js';
+import { assertTextWithinLines, lineOf, sectionAt, sourceOf, withoutSourceLines } from './support.js';
 
 const GUIDE = [
   '---',
@@ -113,7 +113,7 @@ test('markdown: TOML front matter and a title from the first H1 or the file name
   const toml = ['+++', "title = 'Retention policies'", 'weight = 3', '+++', '', 'Events are kept for 30 days.'].join('\n');
   const doc = parseDocument('retention.md', toml);
   assert.equal(doc.title, 'Retention policies');
-  assert.deepEqual(doc.sections, [{ headingPath: [], startLine: 6, endLine: 6, text: 'Events are kept for 30 days.' }]);
+  assert.deepEqual(withoutSourceLines(doc.sections), [{ headingPath: [], startLine: 6, endLine: 6, text: 'Events are kept for 30 days.' }]);
 
   assert.equal(parseDocument('a/b/Setup.markdown', 'Intro\n\n# Real title\n\nBody').title, 'Real title');
   assert.equal(parseDocument('a/b/Setup.MD', '## Only h2\n\nBody').title, 'Setup');
@@ -160,7 +160,7 @@ test('markdown: setext H1 and multi-level nesting', () => {
   const doc = parseDocument('s.md', content);
   assert.equal(doc.title, 'Service guide');
   assert.deepEqual(doc.sections.map((s) => s.headingPath), [['Service guide'], ['Service guide', 'A', 'A.1', 'A.1.a'], ['Service guide', 'B']]);
-  assert.deepEqual(sectionAt(doc, 'Service guide', 'A', 'A.1', 'A.1.a'), { headingPath: ['Service guide', 'A', 'A.1', 'A.1.a'], startLine: 8, endLine: 9, text: 'deep' });
+  assert.deepEqual(withoutSourceLines([sectionAt(doc, 'Service guide', 'A', 'A.1', 'A.1.a')])[0], { headingPath: ['Service guide', 'A', 'A.1', 'A.1.a'], startLine: 8, endLine: 9, text: 'deep' });
 });
 
 test('mdx: imports, exports and JSX tags are dropped, their text children kept', () => {
@@ -228,7 +228,7 @@ test('markdown: escapes, reference links, tables and snake_case survive cleanup'
 test('markdown: fences nested in list items still hide headings', () => {
   const content = ['# Steps', '', '1. Configure:', '', '    ```yaml', '# comment, not a heading', 'retention: 30d', '    ```', '', '2. Restart.'].join('\n');
   const doc = parseDocument('steps.md', content);
-  assert.deepEqual(doc.sections, [
+  assert.deepEqual(withoutSourceLines(doc.sections), [
     { headingPath: ['Steps'], startLine: 1, endLine: 10, text: '1. Configure:\n\n# comment, not a heading\nretention: 30d\n\n2. Restart.' },
   ]);
 });

@@ -91,6 +91,6 @@ test('rst: CRLF, no title and empty input', () => {
   const crlf = GLOSSARY.join('\r\n');
   assert.deepEqual(parseDocument('g.rst', crlf), parseDocument('g.rst', GLOSSARY.join('\n')));
   const untitled = parseDocument('docs/notes.rst', 'Just a paragraph\nover two lines.');
-  assert.deepEqual(untitled, { title: 'notes', sections: [{ headingPath: [], startLine: 1, endLine: 2, text: 'Just a paragraph\nover two lines.' }] });
+  assert.deepEqual(untitled, { title: 'notes', sections: [{ headingPath: [], startLine: 1, endLine: 2, text: 'Just a paragraph\nover two lines.', sourceLines: [{ first: 1, last: 1 }, { first: 2, last: 2 }] }] });
   assert.deepEqual(parseDocument('docs/empty.rst', ''), { title: 'empty', sections: [] });
 });

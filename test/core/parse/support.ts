@@ -20,9 +20,15 @@ export function sectionAt(doc: ParsedDocument, ...path: string[]): Section {
   return found;
 }
 
+/** Sections without their per-line source spans, for comparing the rest exactly. */
+export function withoutSourceLines(sections: Section[]): Omit<Section, 'sourceLines'>[] {
+  return sections.map(({ sourceLines: _sourceLines, ...rest }) => rest);
+}
+
 /**
- * Every word of every section's text must occur in the source lines the section claims,
- * so a wrong line range (or text leaking from elsewhere) fails.
+ * Every word of every section's text must occur in the source lines the section claims, and
+ * every word of each text line in the lines recorded for it, so a wrong line range (or text
+ * leaking from elsewhere) fails.
  */
 export function assertTextWithinLines(content: string, doc: ParsedDocument): void {
   const lineCount = content.split(/\r?\n/).length;
@@ -32,5 +38,14 @@ export function assertTextWithinLines(content: string, doc: ParsedDocument): voi
     for (const word of section.text.match(/[A-Za-z0-9_]{3,}/g) ?? []) {
       assert.ok(source.includes(word), `"${word}" of ${JSON.stringify(section.headingPath)} is not in lines ${section.startLine}-${section.endLine}`);
     }
+    const textLines = section.text.split('\n');
+    assert.equal(section.sourceLines.length, textLines.length, `one span per text line in ${JSON.stringify(section.headingPath)}`);
+    textLines.forEach((line, i) => {
+      const span = section.sourceLines[i]!;
+      const lineSource = content.split(/\r?\n/).slice(span.first - 1, span.last).join('\n');
+      for (const word of line.match(/[A-Za-z0-9_]{3,}/g) ?? []) {
+        assert.ok(lineSource.includes(word), `"${word}" of text line ${i} is not in its lines ${span.first}-${span.last}`);
+      }
+    });
   }
 }

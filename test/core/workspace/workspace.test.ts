@@ -151,8 +151,12 @@ test('reconfiguring the answers keeps the stores; changing the model reopens the
   const workspace = new Workspace(options, { sink: (event) => event.type === 'indexState' && states.push(event.state) });
   try {
     await workspace.index();
+    await workspace.ask({ question: 'When does the ledger job run?' });
     await workspace.reconfigure({ ...options, answers: { limits: { k: 1 } } });
     assert.equal((await workspace.ask({ question: 'quokka ledger onboarding laptop' })).citations.length, 1);
+    const metrics = (await workspace.metrics()).metrics!;
+    assert.equal(metrics.requests, 2, 'the rebuilt pipeline carries on counting (Show Metrics survives a settings change)');
+    assert.equal(metrics.stages.total?.count, 2);
     const before = states.length;
     await workspace.reconfigure({ ...options, embedder: 'none' });
     await waitForState(states, 'ready', before);
