@@ -170,7 +170,9 @@ test('the embedder resolver: the named models, a model folder, and clear errors'
   assert.deepEqual(resolveEmbedder('none'), { embedder: undefined, spec: 'none' });
   assert.ok(resolveEmbedder('hashing').embedder instanceof HashingEmbedder);
   assert.match(resolveEmbedder('default').embedder?.id ?? '', /^glove-6b-100d-sif-/);
-  assert.throws(() => resolveEmbedder('/nonexistent/model'), /unknown embedder "\/nonexistent\/model" \(choose default\|hashing\|none\|<model folder>\)/);
+  assert.match(resolveEmbedder('static').embedder?.id ?? '', /^docent-static-256d-/);
+  assert.match(resolveEmbedder('glove-sif').embedder?.id ?? '', /^glove-6b-100d-sif-/);
+  assert.throws(() => resolveEmbedder('/nonexistent/model'), /unknown embedder "\/nonexistent\/model" \(choose default\|static\|glove-sif\|hashing\|none\|<model folder>\)/);
   assert.throws(() => resolveEmbedder(path.resolve(__dirname)), (error: Error) => error instanceof EmbedderChoiceError && /not a sentence-transformers ONNX model folder/.test(error.message));
 });
 
