@@ -14,10 +14,33 @@ type FlagOptions = NonNullable<ParseArgsConfig['options']>;
 
 export function parseFlags<T extends FlagOptions>(args: string[], options: T, { positionals = true }: { positionals?: boolean } = {}) {
   try {
-    return parseArgs({ args, options, allowPositionals: positionals, strict: true });
+    return parseArgs({ args: attachNegativeValues(args, options), options, allowPositionals: positionals, strict: true });
   } catch (error) {
     throw new UsageError(flagProblem(error as Error & { code?: string }));
   }
+}
+
+/** `-h`/`--help` anywhere before a `--` terminator: the command prints its help instead of running. */
+export function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
+/**
+ * parseArgs reads `--k -1` as a flag `-1`; joined as `--k=-1` it is the value, which the flag's
+ * own check then rejects with its range.
+ */
+function attachNegativeValues(args: string[], options: FlagOptions): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (arg.startsWith('--') && options[arg.slice(2)]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
 }
 
 /** parseArgs' messages span lines and name options as `'--k <value>'`; ours are one line. */

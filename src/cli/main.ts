@@ -3,19 +3,22 @@
  * benchmarks and other tools): see README "CLI". Usage errors and store errors exit 2 with
  * one line on stderr.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pullModel, defaultModelCacheDir } from '../core/embedding/pullModel.js';
 import type { IndexReport } from '../core/indexer.js';
-import { describeDevice, DEVICE_CHOICES } from '../core/onnx/session.js';
+import { describeDevice } from '../core/onnx/session.js';
 import { StoreError } from '../core/store.js';
-import type { RetrievalHit } from '../core/types.js';
-import { EMBEDDER_CHOICES, EmbedderChoiceError } from '../core/workspace/embedderChoice.js';
+import type { EmbedderRuntime, RetrievalHit } from '../core/types.js';
+import { EmbedderChoiceError } from '../core/workspace/embedderChoice.js';
 import type { WorkspaceDependencies, WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
 import { Workspace, type WorkspaceAnswer } from '../core/workspace/workspace.js';
-import { deviceFlag, deviceIdFlag, integerFlag, parseFlags, UsageError } from './args.js';
+import { escapeControlCharacters, stripTerminalControls } from '../core/terminalText.js';
+import { deviceFlag, deviceIdFlag, integerFlag, parseFlags, UsageError, wantsHelp } from './args.js';
+import { commandHelp, isCommandName, topLevelHelp, type CommandName } from './help.js';
 import { runServeCommand } from './serveCommand.js';
+import { docentVersion } from './version.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -24,45 +27,34 @@ export interface CliIo {
   progress?: (line: string) => void;
 }
 
-const DEVICE_HELP = DEVICE_CHOICES.join('|');
-const EMBEDDER_HELP = EMBEDDER_CHOICES;
-const USAGE = `usage:
-  docent index <folder> --store <dir> [--json] [--embedder ${EMBEDDER_HELP}] [--device ${DEVICE_HELP}] [--device-id N]
-  docent query "<text>" --store <dir> [--k 10] [--json] [--device ${DEVICE_HELP}] [--device-id N]
-  docent query --batch <file> --store <dir> [--k 10] --json
-  docent ask "<question>" --store <dir> [--endpoint URL --model NAME] [--k 8] [--json]   (API key: DOCENT_API_KEY)
-  docent info --store <dir> [--json]
-  docent model pull <hf-repo-id> [--cache <dir>] [--revision main]
-  docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device ${DEVICE_HELP}] [--device-id N] [--max-batch 16] [--threads N] [--api-key-env NAME]`;
-
 export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    switch (command) {
-      case 'index':
-        return await indexCommand(rest, io, signal);
-      case 'query':
-        return await queryCommand(rest, io, signal);
-      case 'ask':
-        return await askCommand(rest, io, signal);
-      case 'info':
-        return await infoCommand(rest, io);
-      case 'serve':
-        return await runServeCommand(rest, { stdout: { write: (text: string) => (io.stdout(text), true) }, stderr: { write: (text: string) => (io.stderr(text), true) } });
-      case 'model':
-        return await modelCommand(rest, io, signal);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        io.stdout(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "${command}"`);
+    if (command === undefined) {
+      io.stderr(topLevelHelp(docentVersion()));
+      return 2;
     }
+    if (command === '--version' || command === '-V' || command === 'version') {
+      io.stdout(`docent ${docentVersion()}\n`);
+      return 0;
+    }
+    if (command === 'help' || command === '--help' || command === '-h') {
+      const [topic] = rest;
+      if (topic === undefined) io.stdout(topLevelHelp(docentVersion()));
+      else if (isCommandName(topic)) io.stdout(commandHelp(topic));
+      else throw new UsageError(`unknown command "${topic}"`);
+      return 0;
+    }
+    if (!isCommandName(command)) throw new UsageError(`unknown command "${command}"`);
+    if (wantsHelp(rest)) {
+      io.stdout(commandHelp(command));
+      return 0;
+    }
+    return await runCommand(command, rest, io, signal);
   } catch (error) {
     if (error instanceof UsageError || error instanceof StoreError) {
-      io.stderr(`docent: ${error.message}${error instanceof UsageError ? ' (run "docent help")' : ''}\n`);
+      const hint = error instanceof UsageError ? ` (run "docent ${isCommandName(command) ? `${command} ` : ''}--help")` : '';
+      io.stderr(`docent: ${escapeControlCharacters(error.message)}${hint}\n`);
       return 2;
     }
     if ((error as Error).name === 'AbortError') {
@@ -75,6 +67,23 @@ export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): P
       return 1;
     }
     throw error;
+  }
+}
+
+function runCommand(command: CommandName, args: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
+  switch (command) {
+    case 'index':
+      return indexCommand(args, io, signal);
+    case 'query':
+      return queryCommand(args, io, signal);
+    case 'ask':
+      return askCommand(args, io, signal);
+    case 'info':
+      return infoCommand(args, io);
+    case 'model':
+      return modelCommand(args, io, signal);
+    case 'serve':
+      return runServeCommand(args, { stdout: { write: (text: string) => (io.stdout(text), true) }, stderr: { write: (text: string) => (io.stderr(text), true) } });
   }
 }
 
@@ -103,46 +112,63 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   const { values, positionals } = parseFlags(args, {
     store: { type: 'string' },
     json: { type: 'boolean' },
+    verbose: { type: 'boolean' },
     embedder: { type: 'string' },
     device: { type: 'string' },
     'device-id': { type: 'string' },
   });
-  if (positionals.length !== 1) throw new UsageError('index takes exactly one folder');
+  if (positionals.length !== 1) throw new UsageError('index takes exactly one folder: docent index <folder> --store <dir>');
   if (!values.store) throw new UsageError('--store <dir> is required');
-  const folder = path.resolve(positionals[0]!);
+  const folder = await existingFolder(positionals[0]!);
   const device = deviceFlag(values.device);
+  const deviceId = deviceIdFlag(values['device-id']);
   const skips: string[] = [];
   const progress = io.progress;
-  const options: WorkspaceOptions = { folders: [storeFolder(values.store, folder)], createStores: true, embedder: values.embedder ?? 'default', device, deviceId: deviceIdFlag(values['device-id']) };
+  const options: WorkspaceOptions = { folders: [storeFolder(values.store, folder)], createStores: true, embedder: values.embedder ?? 'default', device, deviceId };
   const report = await withWorkspace(options, async (workspace) => (await workspace.index(undefined, signal))[0]!.report, {
     sink: (event) => {
-      if (event.type === 'fileSkipped') skips.push(`${event.path}: ${event.reason} (${event.detail})`);
-      else if (event.type === 'log' && event.level === 'warn') io.stderr(`docent: ${event.message}\n`);
+      if (event.type === 'fileSkipped') skips.push(`${escapeControlCharacters(event.path)}: ${event.reason} (${escapeControlCharacters(event.detail)})`);
+      else if (event.type === 'log' && event.level === 'warn') io.stderr(`docent: ${escapeControlCharacters(event.message)}\n`);
       else if (event.type === 'fileProgress' && progress) {
         const update = event.progress;
-        progress(update.phase === 'indexing' ? `indexing ${update.filesDone}/${update.filesTotal} ${update.currentFile ?? ''}` : update.phase);
+        progress(update.phase === 'indexing' ? `indexing ${update.filesDone}/${update.filesTotal} ${escapeControlCharacters(update.currentFile ?? '')}` : update.phase);
       }
     },
   });
   progress?.('');
-  io.stdout(values.json ? `${JSON.stringify(report)}\n` : formatIndexReport(report, folder));
+  io.stdout(values.json ? `${JSON.stringify(report)}\n` : formatIndexReport(report, folder, values.verbose ?? false));
   if (!values.json && skips.length > 0) io.stderr(skips.map((line) => `skipped ${line}\n`).join(''));
   return 0;
 }
 
-function formatIndexReport(report: IndexReport, folder: string): string {
+/** The folder to index, resolved; a missing path or a file is a usage error that says what to give instead. */
+async function existingFolder(given: string): Promise<string> {
+  if (!given.trim()) throw new UsageError('the folder to index is empty: docent index <folder> --store <dir>');
+  const folder = path.resolve(given);
+  const stat = await fs.stat(folder).catch(() => undefined);
+  if (!stat) throw new UsageError(`no folder at ${folder}: give an existing folder to index`);
+  if (!stat.isDirectory()) throw new UsageError(`${folder} is a file, not a folder: give the folder that holds it (e.g. ${path.dirname(folder)})`);
+  return folder;
+}
+
+/** "CPU" plainly; why faster devices were passed over only when asked (--verbose) — it is not an error. */
+function deviceLine(runtime: EmbedderRuntime, verbose: boolean): string {
+  return describeDevice(verbose ? runtime : { ...runtime, fallbackReasons: [] });
+}
+
+function formatIndexReport(report: IndexReport, folder: string, verbose: boolean): string {
   const skipped = Object.entries(report.skippedByReason)
     .filter(([, count]) => count > 0)
     .map(([reason, count]) => `${reason} ${count}`)
     .join(', ');
   return (
-    `indexed ${folder}\n` +
+    `indexed ${escapeControlCharacters(folder)}\n` +
     `  files indexed   ${report.filesIndexed} (unchanged ${report.filesUnchanged}, deleted ${report.filesDeleted})\n` +
     `  chunks          ${report.chunks} (${report.chunksAdded} new)\n` +
     `  files skipped   ${report.filesSkipped}${skipped ? ` (${skipped})` : ''}\n` +
     `  embedder        ${report.embedder ? `${report.embedder.id} (${report.embedder.dimensions}-d)` : 'none (keyword only)'}\n` +
     (report.embedderRuntime
-      ? `  device          ${describeDevice(report.embedderRuntime)}, ${report.embedderRuntime.textsPerSecond.toFixed(0)} chunks/s\n`
+      ? `  device          ${deviceLine(report.embedderRuntime, verbose)}, ${report.embedderRuntime.textsPerSecond.toFixed(0)} chunks/s\n`
       : '') +
     `  seconds         ${report.seconds.toFixed(2)}\n`
   );
@@ -158,14 +184,16 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     'device-id': { type: 'string' },
   });
   const device = deviceFlag(values.device);
+  const deviceId = deviceIdFlag(values['device-id']);
   if (!values.store) throw new UsageError('--store <dir> is required');
   const k = integerFlag(values.k, '--k', 1, 1000, 10);
   if (values.batch !== undefined && positionals.length > 0) throw new UsageError('give either a query or --batch <file>, not both');
-  if (values.batch === undefined && positionals.length !== 1) throw new UsageError('query takes exactly one quoted question (or --batch <file>)');
-  if (values.batch !== undefined && !values.json) throw new UsageError('--batch needs --json (one JSON object per line)');
+  if (values.batch === undefined && positionals.length !== 1) throw new UsageError('query takes exactly one quoted query (or --batch <file>)');
+  if (values.batch === undefined && !positionals[0]!.trim()) throw new UsageError('the query is empty: give the words to search for, e.g. docent query "rotate signing keys"');
+  if (values.batch !== undefined && !values.batch.trim()) throw new UsageError('--batch needs a file name, or - for stdin');
 
   // No embedder named: query vectors come from the model the store was built with.
-  return withWorkspace({ folders: [storeFolder(values.store)], device, deviceId: deviceIdFlag(values['device-id']) }, async (workspace) => {
+  return withWorkspace({ folders: [storeFolder(values.store)], device, deviceId }, async (workspace) => {
     const run = async (text: string): Promise<{ hits: RetrievalHit[]; tookMs: number }> => {
       const started = performance.now();
       const hits = await workspace.search(text, { k, signal });
@@ -178,11 +206,14 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
         input.once('error', (error) => reject(new UsageError(`cannot read --batch file: ${error.message}`)));
       });
       await opened;
+      let first = true;
       for await (const line of createInterface({ input, crlfDelay: Infinity })) {
         const text = line.trim();
         if (!text) continue;
         const result = await run(text);
-        io.stdout(`${JSON.stringify({ query: text, hits: result.hits.map(hitJson), tookMs: result.tookMs })}\n`);
+        if (values.json) io.stdout(`${JSON.stringify({ query: text, hits: result.hits.map(hitJson), tookMs: result.tookMs })}\n`);
+        else io.stdout(`${first ? '' : '\n'}== ${stripTerminalControls(text)}\n${formatHits(result.hits, result.tookMs)}`);
+        first = false;
       }
       return 0;
     }
@@ -212,9 +243,9 @@ function formatHits(hits: RetrievalHit[], tookMs: number): string {
   if (hits.length === 0) return `no passages matched (${tookMs} ms)\n`;
   const blocks = hits.map((hit, i) => {
     const { chunk } = hit;
-    const heading = chunk.headingPath.length ? ` — ${chunk.headingPath.join(' › ')}` : '';
-    const excerpt = chunk.text.split('\n').slice(0, 8).map((line) => `    ${line}`).join('\n');
-    return `${i + 1}. ${chunk.path}:${chunk.startLine}-${chunk.endLine}${heading}  (score ${hit.score.toFixed(4)})\n${excerpt}`;
+    const heading = chunk.headingPath.length ? ` — ${escapeControlCharacters(chunk.headingPath.join(' › '))}` : '';
+    const excerpt = stripTerminalControls(chunk.text).split('\n').slice(0, 8).map((line) => `    ${line}`).join('\n');
+    return `${i + 1}. ${escapeControlCharacters(chunk.path)}:${chunk.startLine}-${chunk.endLine}${heading}  (score ${hit.score.toFixed(4)})\n${excerpt}`;
   });
   return `${blocks.join('\n\n')}\n\n${hits.length} passages in ${tookMs} ms\n`;
 }
@@ -225,8 +256,8 @@ function round(value: number, digits: number): number {
 }
 
 async function infoCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags(args, { store: { type: 'string' }, json: { type: 'boolean' } });
-  if (positionals.length > 0) throw new UsageError('info takes no positional arguments');
+  const { values, positionals } = parseFlags(args, { store: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } });
+  if (positionals.length > 0) throw new UsageError('info takes no positional arguments: docent info --store <dir>');
   if (!values.store) throw new UsageError('--store <dir> is required');
   // Describing a store needs no model: its model may even be gone.
   const [store] = await withWorkspace({ folders: [storeFolder(values.store)], embedder: 'none' }, (workspace) => workspace.storeInfo());
@@ -235,6 +266,8 @@ async function infoCommand(args: string[], io: CliIo): Promise<number> {
     files: store!.files,
     chunks: store!.chunks,
     generation: store!.generation,
+    complete: store!.incomplete === undefined,
+    ...(store!.incomplete ? { incompleteReason: store!.incomplete } : {}),
     model: store!.embedder ? { id: store!.embedder.id, dimensions: store!.embedder.dimensions, spec: store!.embedder.spec ?? null } : null,
     provider: runtime?.provider ?? null,
     device: runtime?.kind ?? null,
@@ -247,19 +280,26 @@ async function infoCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout(`${JSON.stringify(info)}\n`);
     return 0;
   }
+  const status = store!.incomplete
+    ? `INCOMPLETE: ${store!.incomplete}; run "docent index <folder> --store ${values.store}" again to finish it`
+    : info.generation === 0
+      ? 'empty (never indexed)'
+      : 'complete';
   io.stdout(
-    `store ${path.resolve(values.store)} (generation ${info.generation})\n` +
+    `store ${escapeControlCharacters(path.resolve(values.store))} (generation ${info.generation})\n` +
+      `  status     ${status}\n` +
       `  files      ${info.files}\n  chunks     ${info.chunks}\n` +
       `  model      ${info.model ? `${info.model.id} (${info.model.dimensions}-d)` : 'none (keyword only)'}\n` +
-      `  provider   ${info.provider ?? 'unknown'}${info.fallbackReasons.length ? ` (fell back: ${info.fallbackReasons.join('; ')})` : ''}\n` +
-      `  embedding  ${info.embeddingChunksPerSecond ?? '?'} chunks/s at last index\n`,
+      `  device     ${runtime ? deviceLine(runtime, values.verbose ?? false) : 'unknown'}\n` +
+      `  embedding  ${info.embeddingChunksPerSecond ?? '?'} chunks/s at last index\n` +
+      `  indexed    ${info.lastIndexed ?? 'never'}\n`,
   );
   return 0;
 }
 
 async function modelCommand(args: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
   const [action, ...rest] = args;
-  if (action !== 'pull') throw new UsageError('model takes the action "pull" (docent model pull <hf-repo-id>)');
+  if (action !== 'pull') throw new UsageError(action === undefined ? 'model needs an action: docent model pull <owner/name>' : `unknown model action "${action}": docent model pull <owner/name>`);
   const { values, positionals } = parseFlags(rest, { cache: { type: 'string' }, revision: { type: 'string' }, endpoint: { type: 'string' } });
   if (positionals.length !== 1) throw new UsageError('model pull takes exactly one Hugging Face repo id, e.g. sentence-transformers/all-MiniLM-L6-v2');
   const progress = io.progress;
@@ -295,7 +335,8 @@ async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Prom
     device: { type: 'string' },
     'device-id': { type: 'string' },
   });
-  if (positionals.length !== 1) throw new UsageError('ask takes exactly one quoted question');
+  if (positionals.length !== 1) throw new UsageError('ask takes exactly one quoted question: docent ask "<question>" --store <dir>');
+  if (!positionals[0]!.trim()) throw new UsageError('the question is empty: give it in quotes, e.g. docent ask "How do I rotate the signing keys?" --store <dir>');
   if (!values.store) throw new UsageError('--store <dir> is required');
   if ((values.endpoint === undefined) !== (values.model === undefined)) throw new UsageError('--endpoint and --model go together');
   if (values.endpoint !== undefined && !/^https?:\/\//.test(values.endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, got "${values.endpoint}"`);
@@ -312,7 +353,8 @@ async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Prom
   };
   const answer = await withWorkspace(options, (workspace) =>
     workspace.ask({ question: positionals[0]!, signal }, (event) => {
-      if (!values.json && event.type === 'token') io.stdout(event.text);
+      // Model output never drives the terminal.
+      if (!values.json && event.type === 'token') io.stdout(stripTerminalControls(event.text));
     }),
   );
   io.stdout(values.json ? `${JSON.stringify(answerJson(answer))}\n` : formatSources(answer));
@@ -332,8 +374,8 @@ function answerJson(answer: WorkspaceAnswer) {
 }
 
 function formatSources(answer: WorkspaceAnswer): string {
-  const note = answer.degraded ? `\n(${answer.degradedReason ?? 'degraded answer'})\n` : '';
+  const note = answer.degraded ? `\n(${stripTerminalControls(answer.degradedReason ?? 'degraded answer')})\n` : '';
   if (answer.citations.length === 0) return `${note}\nNo sources.\n`;
-  const sources = answer.citations.map((citation) => `[${citation.n}] ${citation.path}:${citation.startLine}-${citation.endLine}`).join('\n');
+  const sources = answer.citations.map((citation) => `[${citation.n}] ${escapeControlCharacters(citation.path)}:${citation.startLine}-${citation.endLine}`).join('\n');
   return `\n${note}\nSources:\n${sources}\n`;
 }

@@ -1,10 +1,9 @@
 /**
- * `docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1]
- * [--device auto|cpu|cuda|webgpu|dml|coreml] [--device-id N] [--max-batch 16] [--threads N] [--api-key-env NAME]`
+ * `docent serve --model <dir> [options]` (options and defaults: COMMAND_HELP.serve in help.ts).
  * Loads the decoder, serves the OpenAI-compatible API until SIGTERM/SIGINT, then drains
  * in-flight requests and returns 0. Bad arguments: exit code 2 and one line on stderr.
  */
-import { describeDevice, DEVICE_CHOICES, type DeviceChoice } from '../core/onnx/session.js';
+import { describeDevice, type DeviceChoice } from '../core/onnx/session.js';
 import { errorMessage } from '../core/errorMessage.js';
 import type { Embedder } from '../core/types.js';
 import { resolveEmbedder } from '../core/workspace/embedderChoice.js';
@@ -30,30 +29,23 @@ export interface ServeArguments {
   apiKeyEnv?: string;
 }
 
-const USAGE = `usage: docent serve --model <dir> [--embedding-model default|<dir>] [--port 8123] [--host 127.0.0.1] [--device ${DEVICE_CHOICES.join('|')}] [--device-id N] [--max-batch 16] [--threads N] [--api-key-env NAME]`;
-
 export function parseServeArguments(argv: string[]): ServeArguments {
-  let values;
-  try {
-    ({ values } = parseFlags(
-      argv,
-      {
-        model: { type: 'string' },
-        'embedding-model': { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        device: { type: 'string' },
-        'device-id': { type: 'string' },
-        'max-batch': { type: 'string' },
-        threads: { type: 'string' },
-        'api-key-env': { type: 'string' },
-      },
-      { positionals: false },
-    ));
-  } catch (error) {
-    throw /^unknown argument/.test((error as Error).message) ? new UsageError(`${(error as Error).message}; ${USAGE}`) : error;
-  }
-  if (!values.model) throw new UsageError(`--model <dir> is required; ${USAGE}`);
+  const { values } = parseFlags(
+    argv,
+    {
+      model: { type: 'string' },
+      'embedding-model': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      device: { type: 'string' },
+      'device-id': { type: 'string' },
+      'max-batch': { type: 'string' },
+      threads: { type: 'string' },
+      'api-key-env': { type: 'string' },
+    },
+    { positionals: false },
+  );
+  if (!values.model) throw new UsageError('--model <dir> is required: the folder of an ONNX decoder export');
   const apiKeyEnv = values['api-key-env'];
   if (apiKeyEnv !== undefined && !process.env[apiKeyEnv]) throw new UsageError(`--api-key-env ${apiKeyEnv}: that environment variable is not set or empty`);
   return {
@@ -74,7 +66,7 @@ export async function runServeCommand(argv: string[], io: { stdout: Output; stde
   try {
     args = parseServeArguments(argv);
   } catch (error) {
-    io.stderr.write(`docent serve: ${errorMessage(error)}\n`);
+    io.stderr.write(`docent serve: ${errorMessage(error)} (run "docent serve --help")\n`);
     return 2;
   }
   let embedder: Embedder | undefined;

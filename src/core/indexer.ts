@@ -153,8 +153,11 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
     }
   }
   const runtime = embedder?.runtime?.();
-  if (sinceCheckpoint > 0 || reembedded || store.generation === 0 || (runtime && !store.lastIndex?.runtime)) {
-    store.lastIndex = { finishedAt: new Date().toISOString(), seconds: (performance.now() - started) / 1000, runtime };
+  // A store left at a checkpoint of an unfinished run is committed again, so that it reads as complete.
+  const leftAtCheckpoint = store.generation > 0 && store.lastIndex?.generation !== store.generation;
+  if (sinceCheckpoint > 0 || reembedded || store.generation === 0 || leftAtCheckpoint || (runtime && !store.lastIndex?.runtime)) {
+    // commit() makes the next generation.
+    store.lastIndex = { finishedAt: new Date().toISOString(), seconds: (performance.now() - started) / 1000, runtime, generation: store.generation + 1 };
     onProgress?.({ phase: 'committing', filesDone: total, filesTotal: total });
     await store.commit();
   }

@@ -77,6 +77,8 @@ export interface LastIndexRun {
   finishedAt: string;
   seconds: number;
   runtime?: EmbedderRuntime;
+  /** The generation the run's final commit made: a later current generation is a checkpoint of a run that never finished. */
+  generation?: number;
 }
 
 interface Manifest {

@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CLI_PATH, runDocent } from '../support/cli.js';
 import { FaultInjectingOpenAIServer, refusedBaseURL } from '../support/openaiStubServer.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
 
+let docs: string;
 let store: string;
 let backend: FaultInjectingOpenAIServer;
 
 before(async () => {
   assert.ok(existsSync(CLI_PATH), 'dist/cli.js missing: run "npm run build" first (npm test does)');
-  const docs = await makeTempDir('ask-docs');
+  docs = await makeTempDir('ask-docs');
   store = path.join(await makeTempDir('ask-store'), 'store');
   await writeTree(docs, generatedPages(10));
   assert.equal((await runDocent(['index', docs, '--store', store, '--json'])).code, 0);
@@ -67,4 +68,32 @@ test('ask argument errors exit 2', async () => {
     assert.equal(result.code, 2);
     assert.match(result.stderr, message);
   }
+});
+
+test('a repeated ask in a new process is served from the answer cache in the store; a doc edit makes the next one fresh', async () => {
+  const ask = async (question: string, ...extra: string[]) => {
+    const result = await runDocent(['ask', question, '--store', store, '--json', ...extra]);
+    assert.equal(result.code, 0, result.stderr);
+    return JSON.parse(result.stdout) as { cached: boolean; answer: string; citations: Array<{ path: string }> };
+  };
+  const generated = ['--endpoint', backend.baseURL, '--model', 'stub'];
+  const first = await ask('what does error E1003 mean?', ...generated);
+  assert.equal(first.cached, false);
+  const calls = backend.streamRequests.length;
+  const second = await ask('What does error E1003 mean', ...generated);
+  assert.equal(second.cached, true, 'another process, same question: from the cache file');
+  assert.equal(second.answer, first.answer);
+  assert.equal(backend.streamRequests.length, calls, 'no backend call');
+  assert.ok(existsSync(path.join(store, 'answer-cache.jsonl')), 'its own file in the store folder');
+
+  assert.equal((await ask('quotas limit6')).cached, false);
+  assert.equal((await ask('quotas limit6')).cached, true, 'retrieval-only answers are cached too');
+
+  // Edit the cited page and re-index: the next ask must not serve the old answer.
+  const cited = path.join(docs, first.citations[0]!.path);
+  await fs.writeFile(cited, `${await fs.readFile(cited, 'utf8')}\nError E1003 can also mean the disk is full.\n`);
+  assert.equal((await runDocent(['index', docs, '--store', store, '--json'])).code, 0);
+  assert.equal((await ask('what does error E1003 mean?', ...generated)).cached, false);
+  assert.equal(backend.streamRequests.length, calls + 1);
+  assert.equal((await ask('what does error E1003 mean?', ...generated)).cached, true, 'the fresh answer is cached in turn');
 });

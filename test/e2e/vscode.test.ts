@@ -53,7 +53,7 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`code-server did not answer ${url}/healthz`);
 }
 
-describe('Docent in a real VS Code host (code-server)', { skip, timeout: 300_000 }, () => {
+describe('Docent in a real VS Code host (code-server)', { skip, timeout: 900_000 }, () => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'docent-e2e-'));
   const workspace = path.join(scratch, 'workspace');
   const port = 20_000 + Math.floor(Math.random() * 20_000);

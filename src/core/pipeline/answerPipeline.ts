@@ -5,6 +5,7 @@
  */
 import type { Embedder, RetrievalHit, Retriever } from '../types.js';
 import { linkedController, raceAbort, withTimeout } from './abort.js';
+import { AnswerCacheFile } from './answerCacheFile.js';
 import { OpenAIChatBackend } from './backend.js';
 import { BoundedCache, cachedAnswerBytes, digestKey, embeddingBytes } from './caches.js';
 import type { CachedAnswer, NegativeAnswer } from './caches.js';
@@ -105,6 +106,7 @@ export class AnswerPipeline {
   private readonly breaker: CircuitBreaker;
   private readonly conversations: ConversationHistory;
   private readonly sharedCache: RedisSecondLevel | undefined;
+  private readonly cacheFile: AnswerCacheFile | undefined;
   private readonly stats = new PipelineMetrics();
   private singleFlightJoins = 0;
   private singleFlightRuns = 0;
@@ -143,6 +145,9 @@ export class AnswerPipeline {
       this.counter,
     );
     if (this.cacheOptions.enabled && this.cacheOptions.redisUrl) this.sharedCache = new RedisSecondLevel(this.cacheOptions.redisUrl, this.logger);
+    if (this.cacheOptions.enabled && this.cacheOptions.persistent) {
+      this.cacheFile = new AnswerCacheFile(this.cacheOptions.persistent, () => this.answers.entries(), this.logger);
+    }
     if (options.backend) {
       this.backend = new OpenAIChatBackend(
         options.backend,
@@ -232,15 +237,22 @@ export class AnswerPipeline {
     return this.stats.prometheus(this.metrics());
   }
 
-  /** Clears the in-process levels; a shared Redis level is left to its TTLs (other users rely on it). */
+  /** Clears the in-process levels and the cache file; a shared Redis level is left to its TTLs (other users rely on it). */
   clearCache(): void {
     this.answers.clear();
     this.negatives.clear();
     this.embeddings.clear();
+    this.cacheFile?.saveSoon();
   }
 
-  /** Closes the shared cache connection, if any. */
+  /** Starts the answer cache with the entries of its file (a previous process's answers). */
+  async loadPersistentCache(): Promise<void> {
+    if (this.cacheFile) this.answers.restore(await this.cacheFile.load());
+  }
+
+  /** Saves the answer cache's file and closes the shared cache connection, if any. */
   async dispose(): Promise<void> {
+    await this.cacheFile?.flush();
     await this.sharedCache?.close();
   }
 
@@ -287,6 +299,7 @@ export class AnswerPipeline {
     }
     if (!this.sourcesUnchanged(entry.sourceHashes)) {
       this.answers.demoteHit(question.key);
+      this.cacheFile?.saveSoon();
       this.stats.invalidations++;
       return undefined;
     }
@@ -314,8 +327,10 @@ export class AnswerPipeline {
           this.sourcesUnchanged(entry.sourceHashes);
         if (same) {
           entry.generation = generation;
+          this.cacheFile?.saveSoon();
         } else if (this.answers.peek(question.key) === entry) {
           this.answers.delete(question.key);
+          this.cacheFile?.saveSoon();
           // Also from the shared level, or the next miss would fetch the same answer back.
           void this.sharedCache?.delete(question.key);
           this.stats.invalidations++;
@@ -338,6 +353,7 @@ export class AnswerPipeline {
     }
     entry.generation = -1;
     this.answers.set(question.key, entry);
+    this.cacheFile?.saveSoon();
     this.revalidateInBackground(question, entry);
     return { answer: { answer: entry.answer, citations: entry.citations, cached: true, degraded: false, mode: entry.mode, timings: {} }, query: entry.query };
   }
@@ -567,6 +583,7 @@ export class AnswerPipeline {
       sourceHashes,
     };
     this.answers.set(question.key, entry);
+    this.cacheFile?.saveSoon();
     void this.sharedCache?.set(question.key, entry, this.answers.jitteredTtl(this.cacheOptions.answers.ttlMs));
     if (timings) this.record(timings, 'store', started);
   }

@@ -57,6 +57,24 @@ export class BoundedCache<V extends object> {
     this.lru.delete(key);
   }
 
+  /** Every live entry, oldest first, with when it was stored (Date.now() time) and its TTL. */
+  entries(): Array<[string, { value: V; start: number; ttl: number }]> {
+    const now = Date.now();
+    return this.lru
+      .dump()
+      .filter(([, entry]) => entry.start !== undefined && entry.ttl !== undefined && entry.start + entry.ttl > now)
+      .map(([key, entry]) => [key, { value: entry.value, start: entry.start!, ttl: entry.ttl! }]);
+  }
+
+  /** Adds entries saved by entries() (another process's, say), oldest first, keeping their remaining lifetime. */
+  restore(entries: Array<[string, { value: V; start: number; ttl: number }]>): void {
+    const now = Date.now();
+    for (const [key, { value, start, ttl }] of entries) {
+      const remaining = start + ttl - now;
+      if (remaining > 0) this.lru.set(key, value, { ttl: remaining });
+    }
+  }
+
   clear(): void {
     this.lru.clear();
   }

@@ -1,4 +1,5 @@
 /** Public shapes of the answer pipeline. Nothing here imports `vscode`. */
+import type { PersistentCacheOptions } from './answerCacheFile.js';
 import type { Embedder, Retriever } from '../types.js';
 
 export interface Turn {
@@ -126,6 +127,8 @@ export interface CacheOptions {
   ttlJitter: number;
   /** Optional shared second level (`docent.cache.redisUrl`), e.g. redis://127.0.0.1:6379. */
   redisUrl?: string | undefined;
+  /** The answer cache kept in a file too (answerCacheFile.ts), so it outlives the process. */
+  persistent?: PersistentCacheOptions | undefined;
 }
 
 export interface PipelineTimeouts {

@@ -43,7 +43,9 @@ export interface AnswerOptions {
   /** Absent or null: retrieval-only answers. An empty `model` is asked of the server (/v1/models). */
   backend?: BackendConfig | null;
   limits?: Partial<PipelineLimits>;
-  cache?: AnswerPipelineOptions['cacheOptions'];
+  cache?: Omit<NonNullable<AnswerPipelineOptions['cacheOptions']>, 'persistent'>;
+  /** Bound of the answer cache file in the first folder's store (default 8 MiB); 0: answers are cached in memory only. */
+  persistentCacheBytes?: number;
   timeouts?: Partial<PipelineTimeouts>;
 }
 

@@ -8,8 +8,10 @@
  * Everything is opened on first use (or by `open()`), so a long-lived front end can create a
  * workspace at once and pay for models and stores only when it indexes or answers.
  */
+import * as path from 'node:path';
 import { DEFAULT_EXCLUDES } from '../discovery.js';
 import { indexFolder } from '../indexer.js';
+import { ANSWER_CACHE_FILE } from '../pipeline/answerCacheFile.js';
 import { AnswerPipeline } from '../pipeline/answerPipeline.js';
 import { withServedModel } from '../pipeline/backend.js';
 import type { Answer, AnswerEvent, AnswerRequest, Citation, LocatedCitation, MetricsSnapshot } from '../pipeline/types.js';
@@ -21,6 +23,9 @@ import { resolveEmbedder } from './embedderChoice.js';
 import { IndexScheduler, type IndexRunEnd } from './indexScheduler.js';
 import type { IndexState, IndexTotals } from './indexState.js';
 import type { FolderIndexReport, WorkspaceDependencies, WorkspaceEvent, WorkspaceOptions } from './options.js';
+
+/** The answer cache file's bound (options.answers.persistentCacheBytes; 0 keeps answers in memory only). */
+export const DEFAULT_PERSISTENT_CACHE_BYTES = 8 * 1024 * 1024;
 
 /** Index state events per second at most while a run is busy: a front end only redraws a status item. */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -38,6 +43,8 @@ export interface StoreInfo {
   generation: number;
   embedder: EmbedderInfo | null;
   lastIndex?: LastIndexRun;
+  /** Why the store holds only part of its folder (its last index run stopped after a checkpoint); absent when complete. */
+  incomplete?: string;
 }
 
 interface Opened {
@@ -184,6 +191,7 @@ export class Workspace {
         generation: store.generation,
         embedder: store.embedder,
         ...(store.lastIndex ? { lastIndex: store.lastIndex } : {}),
+        ...incompleteness(store),
       };
     });
   }
@@ -249,18 +257,30 @@ export class Workspace {
 
   private async createPipeline(options: WorkspaceOptions, parts: Pick<Opened, 'retriever' | 'embedder'>): Promise<AnswerPipeline> {
     const answers = options.answers ?? {};
-    return new AnswerPipeline({
+    const persistentBytes = answers.persistentCacheBytes ?? DEFAULT_PERSISTENT_CACHE_BYTES;
+    const first = options.folders[0];
+    const persistent =
+      first && persistentBytes > 0
+        ? {
+            file: path.join(first.storeDir, ANSWER_CACHE_FILE),
+            maxBytes: persistentBytes,
+            scope: JSON.stringify(options.folders.map((folder) => [folder.name, path.resolve(folder.storeDir)])),
+          }
+        : undefined;
+    const pipeline = new AnswerPipeline({
       retriever: parts.retriever,
       embedder: parts.embedder,
       backend: answers.backend ? await withServedModel(answers.backend) : undefined,
       limits: answers.limits,
-      cacheOptions: answers.cache,
+      cacheOptions: { ...answers.cache, persistent },
       timeouts: answers.timeouts,
       logger: {
         info: (message) => this.emit({ type: 'log', level: 'info', message }),
         warn: (message) => this.emit({ type: 'log', level: 'warn', message }),
       },
     });
+    await pipeline.loadPersistentCache();
+    return pipeline;
   }
 
   /** Disposes a replaced pipeline once its answers end, and with `embedderToo` the embedder it made. */
@@ -336,6 +356,18 @@ function locatedCitation(retriever: MultiFolderRetriever, citation: Citation): L
 /** The options the stores, the embedder and the retriever depend on: a change means reopening them. */
 function storeShaping(options: WorkspaceOptions): unknown[] {
   return [options.folders, options.createStores, options.embedder, options.device, options.deviceId, options.embeddingWorkers, options.search];
+}
+
+function incompleteness(store: DocStore): { incomplete?: string } {
+  const last = store.lastIndex;
+  // Stores written before runs recorded their generation count as complete once a run finished.
+  const finished = store.generation === 0 || (last !== undefined && (last.generation === undefined || last.generation === store.generation));
+  if (finished) return {};
+  return {
+    incomplete: last
+      ? `the index run after ${last.finishedAt} stopped before it finished (cancelled or killed after a checkpoint); files it had not reached keep their older version or are missing`
+      : 'the first index run stopped before it finished (cancelled or killed after a checkpoint); only the files it reached are indexed',
+  };
 }
 
 function totalsOf(opened: Opened): IndexTotals {

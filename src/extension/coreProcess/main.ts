@@ -27,6 +27,14 @@ class CoreProcess {
   private readonly asks = new Map<string, AbortController>();
   private readonly pulls = new Map<string, AbortController>();
 
+  /** Closes the workspace (which saves the answer cache file), waiting at most `ms`. */
+  async shutdown(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([this.workspace?.close().catch(() => undefined), deadline]);
+    clearTimeout(timer);
+  }
+
   handle(message: HostToCoreProcess): void {
     switch (message.type) {
       case 'configure':
@@ -116,5 +124,9 @@ try {
 }
 const core = new CoreProcess();
 process.on('message', (message) => core.handle(message as HostToCoreProcess));
-// The host went away (window closed, extension host crashed): nothing is left to serve.
-process.on('disconnect', () => process.exit(0));
+// The host went away (window closed or reloaded, extension host crashed): nothing is left to
+// serve, but the answers of the last moments are saved for the next window first.
+const stop = () => void core.shutdown(2_000).finally(() => process.exit(0));
+process.on('disconnect', stop);
+// CoreProcessClient.dispose() (the extension deactivating) sends SIGTERM.
+process.on('SIGTERM', stop);

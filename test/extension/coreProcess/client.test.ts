@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { WorkspaceOptions } from '../../../src/core/workspace/options.js';
 import { CoreProcessClient } from '../../../src/extension/coreProcess/client.js';
-import { makeTempDir } from '../../support/tempDocs.js';
+import { generatedPages, makeTempDir, writeTree } from '../../support/tempDocs.js';
 import { waitUntil } from '../../support/waitUntil.js';
 
 const DIST = path.resolve(__dirname, '../../../dist');
@@ -58,3 +58,36 @@ test('a model pull in flight rejects with a clear error when the core process di
     client.dispose();
   }
 });
+
+test('answers survive the core process: a new one (a reloaded window) serves them from the store folder', { skip, timeout: 120_000 }, async () => {
+  const docs = await makeTempDir('reload-docs');
+  await writeTree(docs, generatedPages(6));
+  const storeDir = path.join(await makeTempDir('reload-store'), 'store');
+  const options: WorkspaceOptions = { folders: [{ name: 'docs', root: docs, storeDir }], createStores: true, embedder: 'none' };
+  const askOnce = async () => {
+    const client = new CoreProcessClient(DIST, { onIndexState: () => {}, onLog: () => {} });
+    client.configure(options);
+    let text = '';
+    await client.ask({ question: 'how do I configure backups?' }, { onToken: (token) => (text += token), onSources: () => {} }, new AbortController().signal);
+    const { metrics } = await client.metrics();
+    const pid = client.pid!;
+    client.dispose(); // what deactivating the extension does
+    await waitUntil('the core process to exit', () => !isRunning(pid), 10_000);
+    return { text, hits: metrics!.caches.answer.hits };
+  };
+  const first = await askOnce();
+  assert.equal(first.hits, 0);
+  assert.match(first.text, /backups/);
+  const second = await askOnce();
+  assert.equal(second.hits, 1, 'the second process found the answer in the store folder');
+  assert.equal(second.text, first.text);
+});
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
