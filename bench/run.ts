@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   embed: () => import('./embed.js'),
   pipeline: () => import('./pipeline.js'),
   generation: () => import('./generation.js'),
+  scale: () => import('./scale.js'),
 };
 
 async function main(): Promise<void> {

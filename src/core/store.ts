@@ -512,8 +512,10 @@ export class DocStore {
   private loadContents(): Contents {
     for (let attempt = 1; ; attempt++) {
       try {
-        const contents = emptyContents(this.manifest);
-        for (const name of this.manifest.segments) applySegment(contents, decodeOrCorrupt(this.dir, name, readVerified(this.dir, this.manifest, name)));
+        const contents = buildContents(
+          this.manifest,
+          this.manifest.segments.map((name) => decodeOrCorrupt(this.dir, name, readVerified(this.dir, this.manifest, name))),
+        );
         removeFromContents(contents, this.pending.removedChunks, this.pending.removedFiles);
         for (const file of this.pending.files.values()) addToContents(contents, file);
         return contents;
@@ -560,24 +562,38 @@ function emptyManifest(keywordOptions: KeywordIndexOptions): Manifest {
   };
 }
 
-function emptyContents(manifest: Manifest): Contents {
+/** The live passages of `segments` (oldest first; each one's tombstones remove from those before it), indexed at once. */
+function buildContents(manifest: Manifest, segments: Segment[]): Contents {
+  const chunks = new Map<number, Chunk>();
+  const keyword = new Map<number, KeywordDocument>();
+  const vectors = new Map<number, Float32Array>();
+  const pages = new Map<number, KeywordDocument>();
+  for (const segment of segments) {
+    for (const id of segment.removedChunks) {
+      chunks.delete(id);
+      keyword.delete(id);
+      vectors.delete(id);
+    }
+    for (const id of segment.removedFiles) pages.delete(id);
+    const { dimensions } = segment;
+    segment.chunks.forEach((chunk, i) => {
+      chunks.set(chunk.id, chunk);
+      keyword.set(chunk.id, segment.keyword[i]!);
+      if (dimensions > 0) vectors.set(chunk.id, segment.vectors.subarray(i * dimensions, (i + 1) * dimensions));
+    });
+    for (const page of segment.pages) pages.set(page.fileId, page.document);
+  }
+  let vectorIndex: ExactVectorIndex | null = null;
+  if (manifest.embedder) {
+    vectorIndex = new ExactVectorIndex(manifest.embedder.dimensions, Math.max(1024, vectors.size));
+    for (const [id, vector] of vectors) vectorIndex.upsert(id, vector);
+  }
   return {
-    chunks: new Map(),
-    keyword: new KeywordIndex(manifest.keywordOptions),
-    fileKeyword: new KeywordIndex(manifest.keywordOptions),
-    vectors: manifest.embedder ? new ExactVectorIndex(manifest.embedder.dimensions) : null,
+    chunks,
+    keyword: KeywordIndex.build(manifest.keywordOptions, keyword),
+    fileKeyword: KeywordIndex.build(manifest.keywordOptions, pages),
+    vectors: vectorIndex,
   };
-}
-
-function applySegment(contents: Contents, segment: Segment): void {
-  removeFromContents(contents, segment.removedChunks, segment.removedFiles);
-  const { dimensions } = segment;
-  segment.chunks.forEach((chunk, i) => {
-    contents.chunks.set(chunk.id, chunk);
-    contents.keyword.addDocument(chunk.id, segment.keyword[i]!);
-    if (contents.vectors && dimensions > 0) contents.vectors.upsert(chunk.id, segment.vectors.subarray(i * dimensions, (i + 1) * dimensions));
-  });
-  for (const page of segment.pages) contents.fileKeyword.addDocument(page.fileId, page.document);
 }
 
 function removeFromContents(contents: Contents, chunkIds: readonly number[], fileIds: readonly number[]): void {

@@ -55,12 +55,19 @@ export function keywordDocument(fields: KeywordFields, options: KeywordIndexOpti
   return { terms: [...weighted.keys()], weights: [...weighted.values()], length: Math.max(1, bodyTokens.length) };
 }
 
-/** One term's postings: parallel typed arrays of document slots and weighted term frequencies. */
+/**
+ * One term's postings: entries [start, start + used) of parallel typed arrays of document slots
+ * and weighted term frequencies. A built index's terms share two arrays (one allocation for all
+ * terms); a term that grows later moves to arrays of its own.
+ */
 interface Postings {
   slots: Int32Array;
   tfs: Float64Array;
+  start: number;
   /** Entries used, dead slots included. */
   used: number;
+  /** Where this term's room in the arrays ends. */
+  end: number;
   /** Live documents holding the term: its document frequency. */
   live: number;
 }
@@ -108,19 +115,41 @@ export class KeywordIndex {
     for (let i = 0; i < entry.terms.length; i++) {
       const term = entry.terms[i]!;
       let list = this.postings.get(term);
-      if (!list) this.postings.set(term, (list = { slots: new Int32Array(4), tfs: new Float64Array(4), used: 0, live: 0 }));
-      if (list.used === list.slots.length) {
-        const slots = new Int32Array(list.used * 2);
-        slots.set(list.slots);
-        const tfs = new Float64Array(list.used * 2);
-        tfs.set(list.tfs);
-        list.slots = slots;
-        list.tfs = tfs;
+      if (!list) this.postings.set(term, (list = { slots: new Int32Array(4), tfs: new Float64Array(4), start: 0, used: 0, end: 4, live: 0 }));
+      if (list.start + list.used === list.end) {
+        const capacity = Math.max(4, list.used * 2);
+        const slots = new Int32Array(capacity);
+        slots.set(list.slots.subarray(list.start, list.start + list.used));
+        const tfs = new Float64Array(capacity);
+        tfs.set(list.tfs.subarray(list.start, list.start + list.used));
+        Object.assign(list, { slots, tfs, start: 0, end: capacity });
       }
-      list.slots[list.used] = slot;
-      list.tfs[list.used++] = entry.weights[i]!;
+      list.slots[list.start + list.used] = slot;
+      list.tfs[list.start + list.used++] = entry.weights[i]!;
       list.live++;
     }
+  }
+
+  /** An index of `documents` at once: each term's postings allocated at their final size (the store's load path). */
+  static build(options: KeywordIndexOptions, documents: ReadonlyMap<number, KeywordDocument>): KeywordIndex {
+    const index = new KeywordIndex(options);
+    const counts = new Map<string, number>();
+    for (const entry of documents.values()) for (const term of entry.terms) counts.set(term, (counts.get(term) ?? 0) + 1);
+    let total = 0;
+    for (const count of counts.values()) total += count;
+    const slots = new Int32Array(total);
+    const tfs = new Float64Array(total);
+    let start = 0;
+    for (const [term, count] of counts) {
+      index.postings.set(term, { slots, tfs, start, used: 0, end: start + count, live: 0 });
+      start += count;
+    }
+    const capacity = Math.max(1024, documents.size);
+    index.idOfSlot = new Float64Array(capacity);
+    index.lengthOfSlot = new Float64Array(capacity);
+    index.alive = new Uint8Array(capacity);
+    for (const [id, entry] of documents) index.addDocument(id, entry);
+    return index;
   }
 
   document(id: number): Readonly<KeywordDocument> | undefined {
@@ -181,8 +210,9 @@ export class KeywordIndex {
       const idf = Math.log(1 + (count - frequency + 0.5) / (frequency + 0.5));
       // A term repeated in the question ("index ... indexes") should not count double.
       const queryWeight = idf * (1 + Math.log(queryCount));
-      const { slots, tfs, used } = list;
-      for (let i = 0; i < used; i++) {
+      const { slots, tfs, start } = list;
+      const end = start + list.used;
+      for (let i = start; i < end; i++) {
         const slot = slots[i]!;
         if (alive[slot] === 0) continue;
         const tf = tfs[i]!;
