@@ -24,11 +24,22 @@ const vscode = acquireVsCodeApi();
 
 const FIX_LABELS: Record<FixAction, string> = {
   setApiKey: 'Set API key',
-  configureEndpoint: 'Configure endpoint',
+  configureEndpoint: 'Open backend settings',
+  configureBackend: 'Configure backend…',
+  openTimeoutSetting: 'Change the timeout',
+  showLog: 'Show log',
   retry: 'Retry',
   startLocalServer: 'Start local server',
   reindex: 'Reindex workspace',
 };
+
+/** Stops a streaming answer (Escape never does: it closes popups). The extension contributes the same key outside the view. */
+const IS_MAC = navigator.platform.toLowerCase().startsWith('mac');
+const STOP_KEY_LABEL = IS_MAC ? '⌘⇧⌫' : 'Ctrl+Shift+Backspace';
+
+function isStopKey(event: KeyboardEvent): boolean {
+  return event.key === 'Backspace' && event.shiftKey && (IS_MAC ? event.metaKey : event.ctrlKey) && !event.altKey;
+}
 
 /** Longest passage preview shown on hover. */
 const PREVIEW_CHARS = 600;
@@ -53,9 +64,16 @@ class ChatApp {
   private examples: string[] = [];
   private readonly turnNodes = new Map<string, HTMLElement>();
   private readonly pendingRender = new Set<string>();
+  /** The step shown in place of the answer until its first token ("Searching 1,171 files…"). */
+  private readonly progress = new Map<string, string>();
+  /** Passage lists the reader opened or closed (otherwise open only while waiting for text). */
+  private readonly passagesOpen = new Map<string, boolean>();
   private renderScheduled = false;
 
+  private readonly title = element('div', { class: 'conversation-title', id: 'conversation-title' });
   private readonly notice = element('div', { class: 'notice', id: 'privacy-notice' });
+  /** The one scrolling region: the toolbar above and the composer below it always stay in view. */
+  private readonly scroller = element('div', { class: 'scroller', id: 'scroller' });
   private readonly log = element('div', { class: 'log', role: 'log', 'aria-label': 'Conversation' });
   private readonly empty = element('div', { class: 'empty' });
   private readonly status = element('div', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
@@ -66,11 +84,18 @@ class ChatApp {
     'aria-label': 'Question',
   });
   private readonly send = button('Ask', () => this.submit(), { class: 'primary', id: 'ask' });
-  private readonly stop = button('Stop', () => this.stopStreaming(), { id: 'stop', 'aria-label': 'Stop the answer' });
+  private readonly stop = button('Stop', () => this.stopStreaming(), { id: 'stop', 'aria-label': `Stop the answer (${STOP_KEY_LABEL})`, title: `Stop the answer (${STOP_KEY_LABEL})` });
+  /** A question asked while an answer streams waits here and is sent when that answer ends. */
+  private queued: string | undefined;
+  private readonly queuedNote = element('div', { class: 'queued', id: 'queued', role: 'status' });
 
   constructor(root: HTMLElement) {
     const toolbar = element('div', { class: 'toolbar' });
-    toolbar.append(button('New chat', () => vscode.postMessage({ type: 'newChat' }), { id: 'new-chat' }));
+    toolbar.append(
+      this.title,
+      button('Past chats', () => vscode.postMessage({ type: 'history' }), { id: 'history', title: 'Open, rename, delete or export earlier conversations' }),
+      button('New chat', () => vscode.postMessage({ type: 'newChat' }), { id: 'new-chat', title: 'Start a new conversation; this one stays in Past chats' }),
+    );
     const composer = element('form', { class: 'composer' });
     composer.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -83,15 +108,21 @@ class ChatApp {
       }
     });
     document.addEventListener('keydown', (event) => {
-      if (event.key !== 'Escape') return;
-      // Escape closes an open preview first, as it closes an editor hover.
-      if (preview.visible) preview.hide();
-      else if (this.streamingTurn()) this.stopStreaming();
+      // Escape only closes what is open (the preview, as it closes an editor hover); it never stops an answer.
+      if (event.key === 'Escape') {
+        if (preview.visible) preview.hide();
+        return;
+      }
+      if (isStopKey(event)) {
+        event.preventDefault();
+        this.stopStreaming();
+      }
     });
     const actions = element('div', { class: 'composer-actions' });
     actions.append(this.stop, this.send);
-    composer.append(this.input, actions);
-    root.append(toolbar, this.notice, this.empty, this.log, this.status, composer);
+    composer.append(this.queuedNote, this.input, actions);
+    this.scroller.append(this.notice, this.empty, this.log);
+    root.append(toolbar, this.scroller, this.status, composer);
     window.addEventListener('message', (event: MessageEvent<unknown>) => {
       // Anything else (stale dialects, other frames' messages) is dropped unseen.
       if (isHostToWebview(event.data)) this.receive(event.data);
@@ -107,9 +138,13 @@ class ChatApp {
         this.index = message.index;
         this.backend = message.backend;
         this.examples = message.examples;
+        this.title.textContent = message.title || 'New conversation';
+        this.title.title = this.title.textContent;
         this.log.replaceChildren();
         this.turnNodes.clear();
+        this.progress.clear();
         for (const turn of this.turns) this.renderTurn(turn);
+        this.scrollToEnd();
         break;
       case 'index':
         this.index = message.index;
@@ -117,11 +152,38 @@ class ChatApp {
       case 'backend':
         this.backend = message.backend;
         break;
-      case 'turnStarted':
-        this.turns.push(message.turn);
-        this.renderTurn(message.turn);
+      case 'turnStarted': {
+        const replaced = message.replaces === undefined ? -1 : this.turns.findIndex((turn) => turn.id === message.replaces);
+        const old = message.replaces === undefined ? undefined : this.turnNodes.get(message.replaces);
+        if (replaced >= 0 && old) {
+          // Retry: the new answer takes the old one's place instead of repeating the question below.
+          this.turns.splice(replaced, 1, message.turn);
+          this.turnNodes.delete(message.replaces!);
+          const node = element('article', { class: 'turn', 'data-turn': message.turn.id });
+          old.replaceWith(node);
+          this.turnNodes.set(message.turn.id, node);
+          this.renderTurn(message.turn);
+        } else {
+          this.turns.push(message.turn);
+          this.renderTurn(message.turn);
+          this.scrollToEnd();
+        }
         this.announce('Docent is answering…');
         break;
+      }
+      case 'progress':
+        if (!this.turn(message.id)) return;
+        this.progress.set(message.id, message.text);
+        this.announce(message.text);
+        this.scheduleRender(message.id);
+        return;
+      case 'passages': {
+        const turn = this.turn(message.id);
+        if (!turn) return;
+        turn.passages = message.citations;
+        this.scheduleRender(turn.id);
+        return;
+      }
       case 'delta': {
         const turn = this.turn(message.id);
         if (!turn) return;
@@ -148,14 +210,12 @@ class ChatApp {
         this.finish(message.id, { state: 'error', error: message.error, actions: message.actions });
         this.announce(`Docent could not answer: ${message.error}`);
         break;
-      case 'cleared':
-        this.turns = [];
-        this.log.replaceChildren();
-        this.turnNodes.clear();
+      case 'focusInput':
         this.input.focus();
-        break;
+        return;
     }
     this.renderChrome();
+    this.sendQueued();
   }
 
   private turn(id: string): ChatTurn | undefined {
@@ -175,14 +235,36 @@ class ChatApp {
 
   private submit(): void {
     const question = this.input.value.trim();
-    if (!question || this.streamingTurn()) return;
+    if (!question) return;
     this.input.value = '';
+    if (this.streamingTurn()) {
+      this.queued = question;
+      this.announce('Your question is queued; it is sent when the current answer ends.');
+      this.renderChrome();
+      return;
+    }
+    vscode.postMessage({ type: 'ask', question });
+  }
+
+  /** The queued question goes out once nothing streams any more. */
+  private sendQueued(): void {
+    if (this.queued === undefined || this.streamingTurn()) return;
+    const question = this.queued;
+    this.queued = undefined;
+    this.renderChrome();
     vscode.postMessage({ type: 'ask', question });
   }
 
   private stopStreaming(): void {
     const turn = this.streamingTurn();
     if (turn) vscode.postMessage({ type: 'stop', id: turn.id });
+  }
+
+  private cancelQueued(): void {
+    this.input.value = this.queued ?? this.input.value;
+    this.queued = undefined;
+    this.renderChrome();
+    this.input.focus();
   }
 
   private announce(text: string): void {
@@ -208,9 +290,20 @@ class ChatApp {
   private renderChrome(): void {
     const streaming = this.streamingTurn() !== undefined;
     this.stop.hidden = !streaming;
-    this.send.disabled = streaming;
+    // While an answer streams, Enter queues the next question: the button says so.
+    this.send.textContent = streaming ? 'Queue' : 'Ask';
+    this.send.title = streaming ? 'Sent when the current answer ends' : '';
+    this.queuedNote.replaceChildren();
+    this.queuedNote.hidden = this.queued === undefined;
+    if (this.queued !== undefined) {
+      this.queuedNote.append(element('span', {}, `Queued: ${this.queued}`), button('Cancel', () => this.cancelQueued(), { class: 'link', id: 'cancel-queued' }));
+    }
     this.notice.replaceChildren();
-    if (this.backend.kind === 'remote') {
+    if (this.backend.kind === 'remote' && this.backend.problem) {
+      this.notice.className = 'notice remote problem';
+      this.notice.append(element('strong', {}, 'Remote endpoint not usable: '), document.createTextNode(`${this.backend.problem} `));
+      this.notice.append(button(FIX_LABELS.configureBackend, () => vscode.postMessage({ type: 'fix', action: 'configureBackend' }), { class: 'link' }));
+    } else if (this.backend.kind === 'remote') {
       this.notice.className = 'notice remote';
       this.notice.append(element('strong', {}, 'Remote endpoint: '), document.createTextNode(`your questions and passages from your docs are sent to ${this.backend.host ?? 'a remote server'}.`));
     } else if (this.backend.kind === 'local') {
@@ -219,7 +312,7 @@ class ChatApp {
     } else {
       this.notice.className = 'notice';
       this.notice.append(document.createTextNode('No answer model is configured: Docent shows the most relevant passages. '));
-      this.notice.append(button('Configure endpoint', () => vscode.postMessage({ type: 'fix', action: 'configureEndpoint' }), { class: 'link' }));
+      this.notice.append(button(FIX_LABELS.configureBackend, () => vscode.postMessage({ type: 'fix', action: 'configureBackend' }), { class: 'link', id: 'configure-backend' }));
     }
     this.empty.hidden = this.turns.length > 0;
     if (this.turns.length === 0) this.renderEmpty();
@@ -266,8 +359,11 @@ class ChatApp {
       'aria-busy': String(turn.state === 'streaming'),
       'aria-label': 'Answer',
     });
-    answer.innerHTML = renderMarkdown(turn.answer || (turn.state === 'streaming' ? '…' : ''));
+    const waiting = turn.state === 'streaming' && !turn.answer;
+    if (waiting) answer.append(element('div', { class: 'progress' }, this.progress.get(turn.id) ?? '…'));
+    else answer.innerHTML = renderMarkdown(turn.answer);
     linkCitations(answer, turn.citations);
+    if (turn.state !== 'streaming') addCodeActions(answer);
 
     const parts: HTMLElement[] = [question];
     if (turn.degradedReason) {
@@ -284,13 +380,48 @@ class ChatApp {
     }
     if (turn.state === 'stopped') parts.push(element('div', { class: 'stopped' }, 'Stopped.'));
     if (turn.citations.length > 0) parts.push(this.sources(turn.citations));
+    const passages = turn.passages ?? (turn.state === 'streaming' ? [] : turn.citations);
+    if (passages.length > 0) parts.push(this.passageList(turn, passages, waiting));
     if (turn.state !== 'streaming' && turn.answer) {
       const footer = element('div', { class: 'turn-actions' });
       footer.append(button('Copy', () => vscode.postMessage({ type: 'copy', text: turn.answer }), { 'aria-label': 'Copy the answer' }));
       parts.push(footer);
     }
+    const follow = this.atEnd();
     node.replaceChildren(...parts);
-    node.scrollIntoView({ block: 'end' });
+    if (follow) this.scrollToEnd();
+  }
+
+  /** Whether the reader is at the end of the conversation (then new text keeps it in view). */
+  private atEnd(): boolean {
+    const { scrollTop, scrollHeight, clientHeight } = this.scroller;
+    return scrollHeight - scrollTop - clientHeight < 48;
+  }
+
+  private scrollToEnd(): void {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  /** Every passage the answer was given, cited or not: shown as soon as retrieval found them. */
+  private passageList(turn: ChatTurn, passages: LocatedCitation[], waiting: boolean): HTMLElement {
+    const details = element('details', { class: 'passages' });
+    details.open = this.passagesOpen.get(turn.id) ?? waiting;
+    const count = `${passages.length} passage${passages.length === 1 ? '' : 's'}`;
+    details.append(element('summary', {}, turn.state === 'streaming' ? `Found ${count}` : `Used ${count}`));
+    // Setting `open` above fires a toggle event too; only the reader's own toggles are remembered.
+    const initial = details.open;
+    details.addEventListener('toggle', () => {
+      if (details.open !== initial) this.passagesOpen.set(turn.id, details.open);
+    });
+    const list = element('ol', { class: 'passage-list', 'aria-label': 'Passages' });
+    for (const passage of passages) {
+      const item = element('li', { value: String(passage.n) });
+      item.append(citationButton(passage, citationLocation(passage)));
+      if (passage.heading) item.append(element('span', { class: 'heading' }, ` — ${passage.heading}`));
+      list.append(item);
+    }
+    details.append(list);
+    return details;
   }
 
   private actions(turn: ChatTurn, actions: FixAction[]): HTMLElement {
@@ -428,6 +559,21 @@ class CitationPreview {
 
 function citeButtonOf(target: EventTarget | null): HTMLElement | undefined {
   return target instanceof Element ? ((target.closest('button.cite') as HTMLElement | null) ?? undefined) : undefined;
+}
+
+/** Copy and Insert at Cursor on every code block of a finished answer. */
+function addCodeActions(root: HTMLElement): void {
+  for (const pre of Array.from(root.querySelectorAll('pre'))) {
+    const code = pre.textContent ?? '';
+    const bar = element('div', { class: 'code-actions' });
+    bar.append(
+      button('Copy', () => vscode.postMessage({ type: 'copy', text: code }), { 'data-action': 'copy-code', 'aria-label': 'Copy the code' }),
+      button('Insert at Cursor', () => vscode.postMessage({ type: 'insert', text: code }), { 'data-action': 'insert-code', 'aria-label': 'Insert the code at the cursor in the editor' }),
+    );
+    const block = element('div', { class: 'code-block' });
+    pre.replaceWith(block);
+    block.append(bar, pre);
+  }
 }
 
 /** Turns `[n]` in the rendered answer (outside code) into buttons that open source n. */

@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEVICE_CHOICES, isDeviceChoice, type DeviceChoice } from '../core/onnx/session.js';
+import type { BackendConfig } from '../core/pipeline/types.js';
 
 /** A mistake in how the CLI was called: exit code 2 and one line on stderr. */
 export class UsageError extends Error {
@@ -76,4 +77,13 @@ export function deviceFlag(value: string | undefined): DeviceChoice {
 /** `--device-id N`: the GPU index for CUDA and DirectML. */
 export function deviceIdFlag(value: string | undefined): number | undefined {
   return integerFlag(value, '--device-id', 0, 64);
+}
+
+/** `--endpoint URL --model NAME`: the answer backend (null: retrieval-only); the key comes from DOCENT_API_KEY. */
+export function backendFlags(endpoint: string | undefined, model: string | undefined): BackendConfig | null {
+  if ((endpoint === undefined) !== (model === undefined)) throw new UsageError('--endpoint and --model go together');
+  if (endpoint === undefined) return null;
+  if (!/^https?:\/\//.test(endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, got "${endpoint}"`);
+  // The key never travels on the command line, where other users could read it in `ps`.
+  return { baseURL: endpoint, model: model!, apiKey: process.env.DOCENT_API_KEY };
 }

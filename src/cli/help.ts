@@ -116,6 +116,30 @@ export const COMMAND_HELP = {
     ],
     examples: ['docent model pull sentence-transformers/all-MiniLM-L6-v2'],
   },
+  mcp: {
+    summary: 'serve the docs to MCP clients (Claude Code, Cursor, Copilot agent mode)',
+    usage: ['docent mcp --store <dir> [--folder <docs>] [--http [--port 8124] [--token-env NAME]]'],
+    description:
+      'Runs a Model Context Protocol server with three tools: search_docs (numbered passages with path:lines), ' +
+      'read_passage (lines of an indexed file) and ask_docs (an answer with citations, from --endpoint or retrieval-only). ' +
+      'It speaks over stdio unless --http is given; over HTTP it listens on 127.0.0.1 only, checks Host and Origin, ' +
+      'and requires "Authorization: Bearer <token>" when --token-env names a variable holding the token. ' +
+      'With --folder the folder is indexed first and re-indexed as its files change.',
+    options: [
+      STORE,
+      { flag: '--folder <docs>', text: 'index this folder into the store first and keep it current while serving' },
+      { flag: '--http', text: 'serve Streamable HTTP at http://127.0.0.1:<port>/mcp instead of stdio' },
+      { flag: '--port <N>', text: 'TCP port with --http (0 picks a free one)', default: '8124' },
+      { flag: '--token-env <NAME>', text: 'with --http, require this environment variable\'s value as a bearer token' },
+      { flag: '--endpoint <url>', text: 'answer server for ask_docs (goes with --model); without it ask_docs answers retrieval-only' },
+      { flag: '--model <name>', text: 'model name sent to the answer server (goes with --endpoint)' },
+      { flag: '--embedder <choice>', text: 'embedding model for a new store built with --folder', default: 'default' },
+      DEVICE,
+      DEVICE_ID,
+      HELP,
+    ],
+    examples: ['docent mcp --store .docent --folder docs', 'DOCENT_MCP_TOKEN=s3cret docent mcp --store .docent --http --port 8124 --token-env DOCENT_MCP_TOKEN'],
+  },
   serve: {
     summary: 'run the local OpenAI-compatible answer server',
     usage: ['docent serve --model <dir> [options]'],

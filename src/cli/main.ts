@@ -14,9 +14,10 @@ import type { EmbedderRuntime, RetrievalHit } from '../core/types.js';
 import { EmbedderChoiceError } from '../core/workspace/embedderChoice.js';
 import type { WorkspaceDependencies, WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
 import { Workspace, type WorkspaceAnswer } from '../core/workspace/workspace.js';
-import { escapeControlCharacters, stripTerminalControls } from '../core/terminalText.js';
-import { deviceFlag, deviceIdFlag, integerFlag, parseFlags, UsageError, wantsHelp } from './args.js';
+import { escapeControlCharacters, stripTerminalControls, TerminalTextStream } from '../core/terminalText.js';
+import { backendFlags, deviceFlag, deviceIdFlag, integerFlag, parseFlags, UsageError, wantsHelp } from './args.js';
 import { commandHelp, isCommandName, topLevelHelp, type CommandName } from './help.js';
+import { runMcpCommand } from './mcpCommand.js';
 import { runServeCommand } from './serveCommand.js';
 import { docentVersion } from './version.js';
 
@@ -82,6 +83,8 @@ function runCommand(command: CommandName, args: string[], io: CliIo, signal?: Ab
       return infoCommand(args, io);
     case 'model':
       return modelCommand(args, io, signal);
+    case 'mcp':
+      return runMcpCommand(args, io, signal);
     case 'serve':
       return runServeCommand(args, { stdout: { write: (text: string) => (io.stdout(text), true) }, stderr: { write: (text: string) => (io.stderr(text), true) } });
   }
@@ -338,26 +341,25 @@ async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Prom
   if (positionals.length !== 1) throw new UsageError('ask takes exactly one quoted question: docent ask "<question>" --store <dir>');
   if (!positionals[0]!.trim()) throw new UsageError('the question is empty: give it in quotes, e.g. docent ask "How do I rotate the signing keys?" --store <dir>');
   if (!values.store) throw new UsageError('--store <dir> is required');
-  if ((values.endpoint === undefined) !== (values.model === undefined)) throw new UsageError('--endpoint and --model go together');
-  if (values.endpoint !== undefined && !/^https?:\/\//.test(values.endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, got "${values.endpoint}"`);
+  const backend = backendFlags(values.endpoint, values.model);
   const k = integerFlag(values.k, '--k', 1, 1000, 8);
   const options: WorkspaceOptions = {
     folders: [storeFolder(values.store)],
     device: deviceFlag(values.device),
     deviceId: deviceIdFlag(values['device-id']),
     answers: {
-      // The key never travels on the command line, where other users could read it in `ps`.
-      backend: values.endpoint ? { baseURL: values.endpoint, model: values.model!, apiKey: process.env.DOCENT_API_KEY } : null,
+      backend,
       limits: { k },
     },
   };
+  // A model's reply (or a document it quotes) must not retitle the terminal or plant links.
+  const printable = new TerminalTextStream();
   const answer = await withWorkspace(options, (workspace) =>
     workspace.ask({ question: positionals[0]!, signal }, (event) => {
-      // Model output never drives the terminal.
-      if (!values.json && event.type === 'token') io.stdout(stripTerminalControls(event.text));
+      if (!values.json && event.type === 'token') io.stdout(printable.write(event.text));
     }),
   );
-  io.stdout(values.json ? `${JSON.stringify(answerJson(answer))}\n` : formatSources(answer));
+  io.stdout(values.json ? `${JSON.stringify(answerJson(answer))}\n` : printable.end() + formatSources(answer));
   return 0;
 }
 

@@ -19,6 +19,8 @@ export type SkipReason =
   | 'too-large'
   | 'binary'
   | 'symlink-loop'
+  /** A symbolic link whose real path is outside the root: the walk never leaves the folder. */
+  | 'outside-workspace'
   | 'unreadable';
 
 export interface DiscoveredFile {
@@ -46,8 +48,13 @@ export interface DiscoveryOptions {
   exclude?: string[];
   /** Default DEFAULT_MAX_FILE_BYTES. */
   maxFileBytes?: number;
-  /** Default true; a directory reached twice by real path is skipped as 'symlink-loop'. */
+  /**
+   * Default true; a directory reached twice by real path is skipped as 'symlink-loop', a link
+   * whose real path is outside the root as 'outside-workspace'.
+   */
   followSymlinks?: boolean;
+  /** Default false: SECRET_FILE_PATTERNS are left out whatever `exclude` says. Only a user's own settings may lift it. */
+  allowSecretFiles?: boolean;
   /** Aborting rejects with `signal.reason` (an AbortError DOMException unless the caller passed a reason). */
   signal?: AbortSignal;
 }
@@ -98,6 +105,32 @@ export const DEFAULT_EXCLUDES: readonly string[] = [
   'Cargo.lock', 'poetry.lock', 'Pipfile.lock', 'Gemfile.lock', 'composer.lock', 'go.sum',
 ];
 
+/**
+ * Files that hold credentials rather than documentation. Applied apart from `exclude`, so neither
+ * a replaced exclude list nor a negated pattern brings them back; only `allowSecretFiles` does.
+ */
+export const SECRET_FILE_PATTERNS: readonly string[] = [
+  '.env', '.env.*', 'id_*', '*.pem', '*.key', '*.p12', '*.pfx', '*.keystore', '*.jks',
+  'credentials', 'credentials.*', '.netrc', '.npmrc', '.pypirc', '.htpasswd', '.pgpass',
+  '.ssh/', '.aws/', '.gnupg/', '.docker/config.json', 'secrets.*',
+];
+
+/**
+ * Says why an include entry is refused, or undefined when it is a plain extension. Entries are
+ * extensions; an empty one would match every extensionless file (`id_rsa`, `credentials`) and a
+ * glob would read as one, so both are refused rather than guessed at.
+ */
+export function refusedIncludeEntry(entry: string): string | undefined {
+  const extension = entry.replace(/^\./, '');
+  const problem =
+    extension === '' ? 'would match every file without an extension (id_rsa, credentials)'
+    : /[*?[\]{}!]/.test(extension) ? 'is a glob; entries are extensions, and a glob can match every file'
+    : /[/\\]/.test(extension) ? 'is a path; entries are extensions'
+    : /\s/.test(extension) ? 'contains white space'
+    : undefined;
+  return problem === undefined ? undefined : `include entry ${JSON.stringify(entry)} ${problem}: refused; list a file extension such as "md"`;
+}
+
 const IGNORE_FILE_NAMES = ['.gitignore', '.ignore'] as const;
 
 /** Concurrent filesystem calls; bounds open handles, the thread pool does the rest. */
@@ -134,6 +167,8 @@ export async function discoverFiles(root: string, options: DiscoveryOptions = {}
   // A missing or unreadable root is the caller's error, not a skip.
   const rootStats = await stat(rootPath);
   if (!rootStats.isDirectory()) throw new Error(`Not a directory: ${rootPath}`);
+  const refused = (options.include ?? []).map(refusedIncludeEntry).filter((problem) => problem !== undefined);
+  if (refused.length > 0) throw new Error(refused.join('; '));
 
   const walk = new DiscoveryWalk(options);
   await walk.run({
@@ -150,6 +185,9 @@ type EntryKind = 'file' | 'directory' | 'symlink' | 'special' | 'unknown';
 class DiscoveryWalk {
   private readonly includedExtensions: Set<string>;
   private readonly excludeRules: Matcher;
+  private readonly secretRules: Matcher | undefined;
+  /** Real path of the root: every followed link must resolve to it or below it. */
+  private rootRealPath = '';
   private readonly maxFileBytes: number;
   private readonly followSymlinks: boolean;
   private readonly signal: AbortSignal | undefined;
@@ -168,6 +206,9 @@ class DiscoveryWalk {
     this.excludeRules = ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(
       excludePatterns(options.exclude ?? DEFAULT_EXCLUDES),
     );
+    this.secretRules = options.allowSecretFiles
+      ? undefined
+      : ignore({ ignorecase: true }).add(SECRET_FILE_PATTERNS.map((pattern) => ({ pattern, mark: `secret file pattern: ${pattern} (docent.index.allowSecretFiles lifts it)` })));
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.followSymlinks = options.followSymlinks ?? true;
     this.signal = options.signal;
@@ -182,6 +223,7 @@ class DiscoveryWalk {
 
   async run(root: DirectoryToWalk): Promise<void> {
     this.walkedDirectories.set(root.realPath, '');
+    this.rootRealPath = root.realPath;
     await this.walkDirectory(root);
     // Symlinks are taken one at a time in path order, so which path wins a
     // directory reached twice does not depend on timing.
@@ -212,6 +254,7 @@ class DiscoveryWalk {
       this.skips.add({ path: skippedPath, ...skipForFsError(error) });
       return;
     }
+    if (this.skipIfOutside(skippedPath, realPath)) return;
     const walkedAs = this.walkedDirectories.get(realPath);
     if (walkedAs !== undefined) {
       const isAncestor = walkedAs === '' || link.relativePath.startsWith(`${walkedAs}/`);
@@ -322,6 +365,17 @@ class DiscoveryWalk {
       }
       kind = statsKind(stats);
       if (kind === 'directory' && this.skipIfMatched(`${relativePath}/`, directory.ignoreRules)) return;
+      if (kind !== 'directory') {
+        // A directory's real path is resolved when its turn comes (walkSymlinkedDirectory).
+        let realPath: string;
+        try {
+          realPath = await this.limitFsCall(() => realpath(absolutePath));
+        } catch (error) {
+          this.skips.add({ path: relativePath, ...skipForFsError(error) });
+          return;
+        }
+        if (this.skipIfOutside(relativePath, realPath)) return;
+      }
     } else if (this.skipIfMatched(kind === 'directory' ? `${relativePath}/` : relativePath, directory.ignoreRules)) {
       return;
     }
@@ -371,8 +425,20 @@ class DiscoveryWalk {
     await this.walkDirectory(subdirectory);
   }
 
+  private skipIfOutside(skippedPath: string, realPath: string): boolean {
+    const inside = path.relative(this.rootRealPath, realPath);
+    if (inside === '' || (!inside.startsWith(`..${path.sep}`) && inside !== '..' && !path.isAbsolute(inside))) return false;
+    this.skips.add({ path: skippedPath, reason: 'outside-workspace', detail: `symbolic link to ${realPath}, outside the workspace` });
+    return true;
+  }
+
   /** `testedPath` ends with '/' for a directory, so dir-only patterns apply. */
   private skipIfMatched(testedPath: string, ignoreRules: Matcher): boolean {
+    const secret = this.secretRules?.test(testedPath);
+    if (secret?.ignored) {
+      this.skips.add({ path: testedPath, reason: 'excluded', detail: secret.rule?.mark });
+      return true;
+    }
     const ignored = ignoreRules.test(testedPath);
     if (ignored.ignored) {
       this.skips.add({ path: testedPath, reason: 'ignored', detail: ignored.rule?.mark });
@@ -396,6 +462,7 @@ class SkipLog {
     'too-large': 0,
     binary: 0,
     'symlink-loop': 0,
+    'outside-workspace': 0,
     unreadable: 0,
   };
   private readonly kept = new Map<SkipReason, SkippedFile[]>();

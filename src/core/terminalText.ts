@@ -22,3 +22,39 @@ const SEQUENCE =
 export function stripTerminalControls(text: string): string {
   return text.replace(SEQUENCE, '').replace(CONTROL, '');
 }
+
+// The start of an escape sequence that a later chunk may complete.
+const UNFINISHED =
+  /^(?:\u001b|\u001b\[[0-?]*[ -/]*|\u001b\][^\u0007\u001b]*|\u009b[0-?]*[ -/]*|\u009d[^\u0007\u009c]*)$/;
+const INTRODUCER = /[\u001b\u009b\u009d]/g;
+/** An unfinished sequence longer than this is let go (stripped), so a stream cannot make us hold text forever. */
+const MAX_HELD = 4096;
+
+/**
+ * stripTerminalControls for text that arrives in chunks (a model's streamed reply): a sequence
+ * split across chunks is held back until it completes, so no half of it reaches the terminal.
+ * The concatenated output equals stripTerminalControls of the concatenated input.
+ */
+export class TerminalTextStream {
+  private held = '';
+
+  /** The printable part of `chunk`, after what was held back. */
+  write(chunk: string): string {
+    const text = this.held + chunk;
+    this.held = '';
+    let last = -1;
+    for (const match of text.matchAll(INTRODUCER)) last = match.index;
+    if (last >= 0 && text.length - last <= MAX_HELD && UNFINISHED.test(text.slice(last))) {
+      this.held = text.slice(last);
+      return stripTerminalControls(text.slice(0, last));
+    }
+    return stripTerminalControls(text);
+  }
+
+  /** What is still held, an unfinished sequence, treated as stripTerminalControls treats one at the end of a text. */
+  end(): string {
+    const rest = stripTerminalControls(this.held);
+    this.held = '';
+    return rest;
+  }
+}

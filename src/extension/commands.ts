@@ -5,10 +5,23 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx.js';
+import { configureBackend as runSetup } from './setupFlow.js';
 
 export type Command = (ctx: Ctx) => (...args: unknown[]) => unknown;
 
 const openChat: Command = (ctx) => () => ctx.chat.reveal();
+
+const stopAnswer: Command = (ctx) => () => ctx.chat.stopAnswers();
+
+const newChat: Command = (ctx) => async () => {
+  await ctx.chat.reveal();
+  ctx.chat.newChat();
+};
+
+const showConversations: Command = (ctx) => async () => {
+  await ctx.chat.reveal();
+  await ctx.chat.showConversations();
+};
 
 const explainSelection: Command = (ctx) => async () => {
   const editor = vscode.window.activeTextEditor;
@@ -42,7 +55,7 @@ const showMetrics: Command = (ctx) => async () => {
 
 const startLocalServer: Command = (ctx) => () => ctx.startLocalServer();
 
-const stopLocalServer: Command = (ctx) => () => ctx.server.stop();
+const stopLocalServer: Command = (ctx) => () => ctx.stopLocalServer();
 
 const setApiKey: Command = (ctx) => async () => {
   const key = await vscode.window.showInputBox({
@@ -83,24 +96,43 @@ const pullEmbeddingModel: Command = (ctx) => async () => {
   }
 };
 
-const configureBackend: Command = () => () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:docent.docent backend');
+const configureBackend: Command = (ctx) => () =>
+  runSetup({ apiKey: () => ctx.currentApiKey, setApiKey: (key) => ctx.setApiKey(key), startLocalServer: () => ctx.startLocalServer(), log: ctx.log });
 
 const statusMenu: Command = (ctx) => async () => {
   const paused = ctx.indexing.current?.state === 'paused';
+  const separator = (label: string) => ({ label, kind: vscode.QuickPickItemKind.Separator, command: '' });
   const items: (vscode.QuickPickItem & { command: string })[] = [
+    separator('Chat'),
     { label: '$(comment-discussion) Open Chat', command: 'docent.openChat' },
+    { label: '$(add) New Chat', command: 'docent.newChat' },
+    { label: '$(history) Past Chats', command: 'docent.showConversations' },
+    separator('Index'),
     { label: '$(sync) Reindex Workspace', command: 'docent.reindex' },
     paused ? { label: '$(debug-continue) Resume Indexing', command: 'docent.resumeIndexing' } : { label: '$(debug-pause) Pause Indexing', command: 'docent.pauseIndexing' },
-    { label: '$(graph) Show Metrics', command: 'docent.showMetrics' },
+    { label: '$(clear-all) Clear Cache', command: 'docent.clearCache' },
+    separator('Backend'),
     { label: '$(settings-gear) Configure Backend', command: 'docent.configureBackend' },
+    { label: '$(key) Set API Key', command: 'docent.setApiKey' },
+    ctx.server.running
+      ? { label: '$(debug-stop) Stop Local Server', command: 'docent.stopLocalServer' }
+      : { label: '$(play) Start Local Server', command: 'docent.startLocalServer' },
+    separator('Diagnostics'),
+    { label: '$(graph) Show Metrics', command: 'docent.showMetrics' },
+    { label: '$(output) Show Log', command: 'docent.showLog' },
   ];
   const choice = await vscode.window.showQuickPick(items, { title: 'Docent', placeHolder: ctx.backendLabel() });
   if (choice) await vscode.commands.executeCommand(choice.command);
 };
 
+const showLog: Command = (ctx) => () => ctx.log.show(true);
+
 /** Every command, by the name after `docent.`. */
 export const COMMANDS: Record<string, Command> = {
   openChat,
+  stopAnswer,
+  newChat,
+  showConversations,
   explainSelection,
   reindex,
   pauseIndexing,
@@ -113,4 +145,5 @@ export const COMMANDS: Record<string, Command> = {
   pullEmbeddingModel,
   configureBackend,
   statusMenu,
+  showLog,
 };

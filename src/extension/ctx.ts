@@ -12,7 +12,7 @@ import type { HostLag } from './hostLag.js';
 import { Indexing } from './indexing.js';
 import { LocalServer } from './localServer.js';
 import { MetricsPanel, type MetricsSample } from './metricsPanel.js';
-import { backendInfo, backendKind, localServerSettings, workspaceOptions } from './settings.js';
+import { backendInfo, backendKind, backendProblem, firstTokenTimeoutSeconds, localServerSettings, openSettings, remoteModel, workspaceOptions } from './settings.js';
 import { DocentStatusBar } from './statusBar.js';
 
 const API_KEY_SECRET = 'docent.apiKey';
@@ -36,6 +36,8 @@ export class Ctx implements vscode.Disposable {
   readonly metricsPanel: MetricsPanel;
   activationMs = 0;
   private apiKey: string | undefined;
+  /** Closes the "starting the local server" notification. */
+  private serverStarting: (() => void) | undefined;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = this.own(vscode.window.createOutputChannel('Docent', { log: true }));
@@ -46,14 +48,26 @@ export class Ctx implements vscode.Disposable {
     });
     this.own({ dispose: () => this.core.dispose() });
     this.indexing = this.own(new Indexing({ extension, log: this.log, core: this.core, startedCore: () => this.startedCore(), idle: () => this.autoStartLocalServer() }));
-    this.server = new LocalServer(distDir, this.log, () => this.statusBar.render(), () => this.reconfigure());
+    this.server = new LocalServer(distDir, this.log, {
+      stateChanged: () => this.statusBar.render(),
+      ready: () => this.serverReady(),
+      crashed: (cause, retryInMs) => {
+        void vscode.window.showWarningMessage(`Docent's local server stopped unexpectedly: ${cause}. Restarting it in ${Math.round(retryInMs / 1000)} s.`, 'Show Log').then((choice) => {
+          if (choice) this.log.show(true);
+        });
+      },
+      gaveUp: (cause, attempts) => this.serverGaveUp(cause, attempts),
+    });
     this.own({ dispose: () => this.server.stop() });
     this.statusBar = this.own(new DocentStatusBar({ backendLabel: () => this.backendLabel(), index: () => this.indexing.current }));
     this.chat = this.own(
       new ChatViewProvider(extension, {
         core: () => this.startedCore(),
         backend: backendInfo,
+        backendProblem,
+        adviceContext: () => ({ backend: backendKind(), model: remoteModel(), firstTokenTimeoutSeconds: firstTokenTimeoutSeconds(), localPort: localServerSettings().port }),
         indexStatus: () => this.indexing.status(),
+        examples: () => this.core.examples(),
         log: this.log,
         answered: () => void this.refreshAnswerStats().catch((error: Error) => this.log.warn(`answer statistics unavailable: ${error.message}`)),
       }),
@@ -87,13 +101,17 @@ export class Ctx implements vscode.Disposable {
   }
 
   private options(): WorkspaceOptions {
-    return workspaceOptions(this.indexing.folders(), vscode.workspace.workspaceFolders ?? [], this.apiKey);
+    return workspaceOptions(this.indexing.folders(), vscode.workspace.workspaceFolders ?? [], { remote: this.apiKey, localServer: this.server.apiKey });
   }
 
   /** Reads the key once from SecretStorage; a core process already running gets it at once. */
   async loadApiKey(): Promise<void> {
     this.apiKey = await this.extension.secrets.get(API_KEY_SECRET);
     if (this.core.started) this.reconfigure();
+  }
+
+  get currentApiKey(): string | undefined {
+    return this.apiKey;
   }
 
   /** Applied before it is persisted: a question asked right after the input closes already uses it. */
@@ -119,12 +137,42 @@ export class Ctx implements vscode.Disposable {
     const settings = localServerSettings();
     if (!settings.modelPath) {
       void vscode.window.showWarningMessage('Set "docent.localServer.modelPath" to a model folder first.', 'Open Settings').then((choice) => {
-        if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'docent.localServer');
+        if (choice) void openSettings('docent.localServer');
       });
       return;
     }
     this.server.start(settings.modelPath, settings.port);
     this.log.info(`local server starting on port ${settings.port}`);
+    this.serverStarting?.();
+    // A notification with a spinner while the model loads; it closes when the server is ready or gives up.
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Docent: starting the local server (${path.basename(settings.modelPath)}) on port ${settings.port}…` },
+      () => new Promise<void>((resolve) => (this.serverStarting = resolve)),
+    );
+  }
+
+  stopLocalServer(): void {
+    const wasRunning = this.server.running;
+    this.server.stop();
+    this.serverStarting?.();
+    if (wasRunning) void vscode.window.showInformationMessage('Docent: the local server stopped.');
+    else void vscode.window.showInformationMessage('Docent: the local server is not running.');
+  }
+
+  private serverReady(): void {
+    this.serverStarting?.();
+    this.reconfigure();
+    void vscode.window.showInformationMessage(`Docent: the local server is ready on 127.0.0.1:${localServerSettings().port}.`);
+  }
+
+  private serverGaveUp(cause: string, attempts: number): void {
+    this.serverStarting?.();
+    void vscode.window
+      .showErrorMessage(`Docent's local server could not start (${attempts} tries, stopped trying): ${cause}`, 'Open Settings', 'Show Log')
+      .then((choice) => {
+        if (choice === 'Open Settings') void openSettings('docent.localServer');
+        else if (choice === 'Show Log') this.log.show(true);
+      });
   }
 
   /** Starts the local server when the settings ask for it (never in Restricted Mode). */

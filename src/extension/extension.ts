@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
+import { registerChatIntegrations } from './chatIntegrations.js';
 import { COMMANDS } from './commands.js';
 import { Ctx, type DocentDiagnostics } from './ctx.js';
 
@@ -14,6 +15,8 @@ let current: Ctx | undefined;
 /** What `activate` returns to other extensions and to the in-host tests. */
 export interface DocentApi {
   diagnostics(): Promise<DocentDiagnostics>;
+  /** Which of the editor's chat features Docent registered in this editor (chatIntegrations.ts). */
+  chatIntegrations: readonly string[];
 }
 
 export function activate(extension: vscode.ExtensionContext): DocentApi {
@@ -23,6 +26,7 @@ export function activate(extension: vscode.ExtensionContext): DocentApi {
   extension.subscriptions.push(ctx);
   void ctx.loadApiKey();
   for (const [name, command] of Object.entries(COMMANDS)) ctx.own(vscode.commands.registerCommand(`docent.${name}`, command(ctx)));
+  const integrations = registerChatIntegrations(ctx);
 
   ctx.own(
     vscode.workspace.onDidChangeConfiguration((event) => {
@@ -45,8 +49,8 @@ export function activate(extension: vscode.ExtensionContext): DocentApi {
   ctx.activationMs = performance.now() - started;
   const folders = vscode.workspace.workspaceFolders?.length ?? 0;
   const workspaceFile = vscode.workspace.workspaceFile ? ` from ${vscode.workspace.workspaceFile.toString()}` : '';
-  ctx.log.info(`Docent ${String(extension.extension.packageJSON.version)} activated in ${ctx.activationMs.toFixed(1)} ms (${folders} workspace folders${workspaceFile})`);
-  return { diagnostics: () => ctx.diagnostics() };
+  ctx.log.info(`Docent ${String(extension.extension.packageJSON.version)} activated in ${ctx.activationMs.toFixed(1)} ms (${folders} workspace folders${workspaceFile}; editor chat: ${integrations.join(', ') || 'none'})`);
+  return { diagnostics: () => ctx.diagnostics(), chatIntegrations: integrations };
 }
 
 export function deactivate(): void {

@@ -118,7 +118,8 @@ function histogram({ boundsMs, counts }: LatencyHistogram): string {
     return { label, count };
   });
   const max = Math.max(1, ...shown.map(({ count }) => count));
-  const slot = 52;
+  // Wide enough for the longest label ("> 16.4 s") at the editor's font size: labels never run together.
+  const slot = 76;
   const plot = 110;
   const items = shown.map(({ label, count }, i) => {
     const height = (count / max) * plot;

@@ -41,7 +41,7 @@ export class DocentStatusBar implements vscode.Disposable {
     else if (progress?.state === 'error') {
       text = '$(error) Docent';
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
-    } else if (this.answers) text = `$(book) ${Math.round(this.answers.p50Ms)} ms · ${Math.round(this.answers.answerHitRatio * 100)}% hits${device}`;
+    } else if (this.answers) text = `$(book) Docent ${Math.round(this.answers.p50Ms)} ms · ${Math.round(this.answers.answerHitRatio * 100)}% hits${device}`;
     else text = `$(book) Docent${device}`;
     this.item.text = text;
     const tooltip = new vscode.MarkdownString(undefined, true);

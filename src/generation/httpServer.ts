@@ -4,8 +4,12 @@
  * /health and /metrics. Every failure is answered with an OpenAI-style error body; nothing a
  * client sends can throw out of a handler. Beyond OpenAI's parameters, completions accept
  * `top_k` and `ignore_eos` (as vLLM does).
+ *
+ * A page in a browser can reach 127.0.0.1, so the server answers only requests whose Host is
+ * the address it is bound to (DNS rebinding) and whose Origin, when a browser sends one, is that
+ * same address (CSRF); a POST must say it is JSON, which a cross-site form or `no-cors` fetch cannot.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describeDevice } from '../core/onnx/session.js';
@@ -25,7 +29,18 @@ export interface GenerationServerOptions {
   maxBodyBytes?: number;
   /** Completion length when a request sets no max_tokens. */
   defaultMaxTokens?: number;
+  /** Host header values accepted besides the bound address, `localhost` and `[::1]` at its port (e.g. a name behind a proxy). */
+  allowedHosts?: string[];
+  /** Origins accepted besides the server's own (`http://127.0.0.1:<port>`, `http://localhost:<port>`). */
+  allowedOrigins?: string[];
+  /** Open connections at once; more are closed on arrival. */
+  maxConnections?: number;
+  /** close() cancels what still runs after this long and closes every connection. */
+  drainTimeoutMs?: number;
 }
+
+export const DEFAULT_MAX_CONNECTIONS = 256;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -57,8 +72,16 @@ export class GenerationServer {
   readonly http: Server;
   private readonly engine: GenerationEngine;
   private readonly embedder?: Embedder;
-  private readonly apiKey?: string;
+  private readonly apiKeyDigest?: Buffer;
   private readonly maxBodyBytes: number;
+  private readonly drainTimeoutMs: number;
+  private readonly extraHosts: Set<string>;
+  private readonly extraOrigins: Set<string>;
+  /** Filled in by listen(): the Host values and origins that name this server. */
+  private ownHosts = new Set<string>();
+  private ownOrigins = new Set<string>();
+  /** Cancels every running completion when the drain deadline passes. */
+  private readonly running = new Set<AbortController>();
   private readonly defaultMaxTokens: number;
   private readonly created = Math.floor(Date.now() / 1000);
   private draining = false;
@@ -68,10 +91,14 @@ export class GenerationServer {
   constructor(options: GenerationServerOptions) {
     this.engine = options.engine;
     this.embedder = options.embedder;
-    this.apiKey = options.apiKey;
+    this.apiKeyDigest = options.apiKey ? keyDigest(options.apiKey) : undefined;
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
     this.defaultMaxTokens = options.defaultMaxTokens ?? 256;
+    this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    this.extraHosts = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()));
+    this.extraOrigins = new Set((options.allowedOrigins ?? []).map((origin) => origin.toLowerCase().replace(/\/+$/, '')));
     this.http = createServer((req, res) => void this.handle(req, res));
+    this.http.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   }
 
   /** Binds 127.0.0.1 unless told otherwise; port 0 picks a free port. */
@@ -82,6 +109,9 @@ export class GenerationServer {
         this.http.off('error', reject);
         const address = this.http.address() as AddressInfo;
         const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        const names = [shownHost, 'localhost', ...(isLoopback(address.address) ? ['127.0.0.1', '[::1]'] : [])];
+        this.ownHosts = new Set(names.map((name) => `${name}:${address.port}`.toLowerCase()));
+        this.ownOrigins = new Set([...this.ownHosts].map((host) => `http://${host}`));
         resolve({ url: `http://${shownHost}:${address.port}`, port: address.port });
       });
     });
@@ -89,13 +119,22 @@ export class GenerationServer {
 
   /**
    * Graceful stop: refuses new requests (503), lets every in-flight request finish, then closes
-   * the listener and the idle keep-alive connections.
+   * the listener and the idle keep-alive connections. What still runs after the drain deadline
+   * is cancelled and its connection closed, so a stuck client cannot hold the process.
    */
   async close(): Promise<void> {
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
-    await this.engine.drain();
-    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const deadline = setTimeout(() => {
+      for (const cancel of this.running) cancel.abort();
+      this.http.closeAllConnections();
+    }, this.drainTimeoutMs);
+    try {
+      await this.engine.drain();
+      if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    } finally {
+      clearTimeout(deadline);
+    }
     this.http.closeIdleConnections();
     await closed;
   }
@@ -119,6 +158,7 @@ export class GenerationServer {
       res.setHeader('Connection', 'close');
       throw new ApiError(503, 'the server is shutting down', 'server_error', null, 'server_shutting_down');
     }
+    this.checkHostAndOrigin(req);
     if (path === '/health' && method === 'GET') return this.sendJson(res, 200, this.health());
     if (path === '/metrics' && method === 'GET') {
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
@@ -143,16 +183,32 @@ export class GenerationServer {
     await route[1](method === 'POST' ? await this.readJson(req) : undefined);
   }
 
+  private checkHostAndOrigin(req: IncomingMessage): void {
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (!this.ownHosts.has(host) && !this.extraHosts.has(host)) {
+      throw new ApiError(403, `Host ${JSON.stringify(req.headers.host ?? '')} is not this server's address (DNS rebinding is refused); use ${[...this.ownHosts][0] ?? '127.0.0.1'}`, 'invalid_request_error', null, 'host_not_allowed');
+    }
+    const origin = req.headers.origin?.toLowerCase();
+    if (origin !== undefined && !this.ownOrigins.has(origin) && !this.extraOrigins.has(origin)) {
+      throw new ApiError(403, `Origin ${JSON.stringify(req.headers.origin)} may not call this server (cross-site requests are refused)`, 'invalid_request_error', null, 'origin_not_allowed');
+    }
+  }
+
   private authorize(req: IncomingMessage): void {
-    if (!this.apiKey) return;
+    if (!this.apiKeyDigest) return;
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match || match[1]!.trim() !== this.apiKey) {
+    // Digests have one length, so the comparison takes the same time whatever the key sent.
+    if (!match || !timingSafeEqual(keyDigest(match[1]!.trim()), this.apiKeyDigest)) {
       throw new ApiError(401, match ? 'Incorrect API key provided.' : 'Missing bearer API key in the Authorization header.', 'invalid_request_error', null, 'invalid_api_key');
     }
   }
 
   private readJson(req: IncomingMessage): Promise<unknown> {
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (contentType !== 'application/json') {
+      return Promise.reject(new ApiError(415, `Content-Type must be application/json, not ${JSON.stringify(req.headers['content-type'] ?? '')}`, 'invalid_request_error', null, 'unsupported_media_type', { Connection: 'close' }));
+    }
     const tooLarge = () => new ApiError(413, `request body exceeds ${this.maxBodyBytes} bytes`, 'invalid_request_error', null, 'request_too_large', { Connection: 'close' });
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.maxBodyBytes) return Promise.reject(tooLarge());
@@ -168,6 +224,10 @@ export class GenerationServer {
         } else chunks.push(chunk);
       });
       req.on('error', reject);
+      // A connection closed before the body ended (the drain deadline, a client gone) settles it.
+      req.on('close', () => {
+        if (!req.complete) reject(new ApiError(400, 'the connection closed before the request body ended', 'invalid_request_error', null, 'incomplete_body'));
+      });
       req.on('end', () => {
         if (size > this.maxBodyBytes) return;
         try {
@@ -259,8 +319,10 @@ export class GenerationServer {
     const model = this.engine.modelId;
     const object = kind === 'chat' ? (job.stream ? 'chat.completion.chunk' : 'chat.completion') : 'text_completion';
     const cancel = new AbortController();
+    this.running.add(cancel);
     // A client that goes away cancels its sequence; the engine frees the slot at the next step.
     res.on('close', () => {
+      this.running.delete(cancel);
       if (!res.writableFinished) cancel.abort();
     });
 
@@ -352,6 +414,14 @@ export class GenerationServer {
     for (const [name, value] of Object.entries(apiError.headers)) res.setHeader(name, value);
     this.sendJson(res, apiError.status, errorBody(apiError));
   }
+}
+
+function keyDigest(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
 }
 
 function errorBody(error: ApiError): object {

@@ -13,13 +13,18 @@ import { isArrayOf, isLine, isObject, isOneOf, isOptionalString, isString, MAX_Q
 export type { AnswerMode, LocatedCitation };
 
 /** Something the user can do about a failed or degraded answer. */
-export type FixAction = 'setApiKey' | 'configureEndpoint' | 'retry' | 'startLocalServer' | 'reindex';
+export type FixAction = 'setApiKey' | 'configureEndpoint' | 'configureBackend' | 'openTimeoutSetting' | 'showLog' | 'retry' | 'startLocalServer' | 'reindex';
+
+/** A step of answering shown before the first token; the host words it (`text`). */
+export type ProgressStep = 'searching' | 'waiting';
 
 export interface ChatTurn {
   id: string;
   question: string;
   answer: string;
   citations: LocatedCitation[];
+  /** Every passage retrieval found for the question, numbered as the prompt numbers them ("Used N passages"). */
+  passages?: LocatedCitation[];
   /** Set when the answer finished; absent while it streams. */
   state: 'streaming' | 'done' | 'stopped' | 'error';
   mode?: AnswerMode;
@@ -41,19 +46,26 @@ export interface BackendInfo {
   kind: 'local' | 'remote' | 'none';
   /** For remote: the host questions and passages are sent to. */
   host?: string;
+  /** Why this backend cannot answer as configured (e.g. no model name). */
+  problem?: string;
 }
 
 export type HostToWebview =
-  | { type: 'init'; turns: ChatTurn[]; index: IndexStatus; backend: BackendInfo; examples: string[] }
+  /** The whole view: on ready, New chat, and when another conversation is opened. */
+  | { type: 'init'; turns: ChatTurn[]; index: IndexStatus; backend: BackendInfo; examples: string[]; title?: string }
   | { type: 'index'; index: IndexStatus }
   | { type: 'backend'; backend: BackendInfo }
-  | { type: 'turnStarted'; turn: ChatTurn }
+  /** `replaces`: Retry puts the new turn where that one was. */
+  | { type: 'turnStarted'; turn: ChatTurn; replaces?: string }
+  | { type: 'progress'; id: string; step: ProgressStep; text: string }
+  | { type: 'passages'; id: string; citations: LocatedCitation[] }
   | { type: 'delta'; id: string; text: string }
   | { type: 'sources'; id: string; citations: LocatedCitation[] }
   | { type: 'done'; id: string; mode: AnswerMode; degradedReason?: string; actions?: FixAction[] }
   | { type: 'stopped'; id: string }
   | { type: 'failed'; id: string; error: string; actions: FixAction[] }
-  | { type: 'cleared' };
+  /** Open Chat / the focus keybinding: put the caret in the question box. */
+  | { type: 'focusInput' };
 
 export type WebviewToHost =
   | { type: 'ready' }
@@ -61,11 +73,16 @@ export type WebviewToHost =
   | { type: 'stop'; id: string }
   | { type: 'retry'; id: string }
   | { type: 'newChat' }
+  /** Past Chats (the host shows them in a quick pick). */
+  | { type: 'history' }
   | { type: 'openCitation'; folder: string; path: string; startLine: number; endLine: number }
   | { type: 'copy'; text: string }
+  /** Insert at Cursor: the text goes into the editor the user last worked in. */
+  | { type: 'insert'; text: string }
   | { type: 'fix'; action: FixAction };
 
-const FIX_ACTIONS: readonly FixAction[] = ['setApiKey', 'configureEndpoint', 'retry', 'startLocalServer', 'reindex'];
+const FIX_ACTIONS: readonly FixAction[] = ['setApiKey', 'configureEndpoint', 'configureBackend', 'openTimeoutSetting', 'showLog', 'retry', 'startLocalServer', 'reindex'];
+const PROGRESS_STEPS: readonly ProgressStep[] = ['searching', 'waiting'];
 const MODES: readonly AnswerMode[] = ['generated', 'extractive', 'retrieval-only'];
 const TURN_STATES: readonly ChatTurn['state'][] = ['streaming', 'done', 'stopped', 'error'];
 const INDEX_STATES: readonly IndexStatus['state'][] = ['idle', 'indexing', 'paused', 'ready', 'error', 'restricted'];
@@ -109,6 +126,7 @@ export function isChatTurn(value: unknown): value is ChatTurn {
     isString(value.question, MAX_QUESTION * 4) &&
     isString(value.answer) &&
     isCitations(value.citations) &&
+    (value.passages === undefined || isCitations(value.passages)) &&
     isOneOf(TURN_STATES, value.state) &&
     (value.mode === undefined || isOneOf(MODES, value.mode)) &&
     isOptionalString(value.degradedReason) &&
@@ -131,7 +149,7 @@ function isIndexStatus(value: unknown): value is IndexStatus {
 }
 
 function isBackendInfo(value: unknown): value is BackendInfo {
-  return isObject(value) && isOneOf(BACKENDS, value.kind) && (value.host === undefined || isString(value.host, 1024));
+  return isObject(value) && isOneOf(BACKENDS, value.kind) && (value.host === undefined || isString(value.host, 1024)) && (value.problem === undefined || isString(value.problem, 1024));
 }
 
 export function isHostToWebview(value: unknown): value is HostToWebview {
@@ -142,14 +160,19 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
         isArrayOf(value.turns, isChatTurn) &&
         isIndexStatus(value.index) &&
         isBackendInfo(value.backend) &&
-        isArrayOf(value.examples, (item): item is string => isString(item, 500))
+        isArrayOf(value.examples, (item): item is string => isString(item, 500)) &&
+        (value.title === undefined || isString(value.title, 500))
       );
     case 'index':
       return isIndexStatus(value.index);
     case 'backend':
       return isBackendInfo(value.backend);
     case 'turnStarted':
-      return isChatTurn(value.turn);
+      return isChatTurn(value.turn) && (value.replaces === undefined || isString(value.replaces, 100));
+    case 'progress':
+      return isString(value.id, 100) && isOneOf(PROGRESS_STEPS, value.step) && isString(value.text, 500);
+    case 'passages':
+      return isString(value.id, 100) && isCitations(value.citations);
     case 'delta':
       return isString(value.id, 100) && isString(value.text);
     case 'sources':
@@ -165,7 +188,7 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
       return isString(value.id, 100);
     case 'failed':
       return isString(value.id, 100) && isString(value.error, 10_000) && isActions(value.actions);
-    case 'cleared':
+    case 'focusInput':
       return true;
     default:
       return false;
@@ -177,6 +200,7 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
   switch (value.type) {
     case 'ready':
     case 'newChat':
+    case 'history':
       return true;
     case 'ask':
       return isString(value.question, MAX_QUESTION) && value.question.trim().length > 0;
@@ -192,6 +216,7 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
         value.endLine >= value.startLine
       );
     case 'copy':
+    case 'insert':
       return isString(value.text);
     case 'fix':
       return isOneOf(FIX_ACTIONS, value.action);

@@ -3,7 +3,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CLI_PATH, runDocent } from '../support/cli.js';
-import { FaultInjectingOpenAIServer, refusedBaseURL } from '../support/openaiStubServer.js';
+import { echoSourcesAnswer, FaultInjectingOpenAIServer, refusedBaseURL } from '../support/openaiStubServer.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
 
 let docs: string;
@@ -43,6 +43,24 @@ test('ask streams the answer text, then a numbered Sources list', async () => {
   assert.equal(code, 0);
   assert.match(stdout, /According to the documentation/);
   assert.match(stdout, /Sources:\n\[1\] section-\d\/page-\d+\.md:\d+-\d+/);
+});
+
+test('ask prints a hostile reply without its terminal escapes, even when a sequence is split across streamed tokens', async () => {
+  // The stub streams one token per word, so the title change and the OSC 8 link arrive in pieces.
+  backend.respond = (body) =>
+    body.stream
+      ? 'See [1].\u001b]0;owned by the docs\u0007 \u001b[2J\u001b[3J cleared \u001b]8;;https://evil.invalid/x y\u001b\\click here\u001b]8;;\u001b\\ done\r\n'
+      : body.messages.at(-1)!.content;
+  try {
+    const { code, stdout } = await runDocent(['ask', 'configure replication', '--store', store, '--endpoint', backend.baseURL, '--model', 'stub']);
+    assert.equal(code, 0);
+    assert.doesNotMatch(stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, JSON.stringify(stdout));
+    assert.match(stdout, /^See \[1\]\. {2}cleared click here done\n/);
+    assert.doesNotMatch(stdout, /owned by the docs|evil\.invalid/);
+    assert.match(stdout, /Sources:\n\[1\] /);
+  } finally {
+    backend.respond = echoSourcesAnswer;
+  }
 });
 
 test('ask with no endpoint answers retrieval-only; a dead endpoint degrades to an extractive answer', async () => {

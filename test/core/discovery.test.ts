@@ -327,37 +327,44 @@ describe('symbolic links', () => {
     assertCountsMatchList(result);
   });
 
-  it('follows links to outside folders and walks a folder linked twice only once', async () => {
-    const outside = await makeTree('outside-target', { 'shared.md': 'shared', 'nested/more.md': 'more' });
-    const root = await makeTree('symlink-follow', { 'real/page.md': 'page' });
-    await symlink(outside, path.join(root, 'b-link'));
-    await symlink(outside, path.join(root, 'a-link'));
+  it('skips links whose real path is outside the root and counts them as outside the workspace', async () => {
+    const outside = await makeTree('outside-target', { 'passwd.txt': 'root:x:0:0', 'nested/more.md': 'more' });
+    const root = await makeTree('symlink-outside', { 'real/page.md': 'page' });
+    await symlink(outside, path.join(root, 'etc'));
+    await symlink(path.join(outside, 'passwd.txt'), path.join(root, 'passwd.txt'));
+    await symlink(path.join(outside, 'nested'), path.join(root, 'real', 'deep'));
+    const result = await discoverFiles(root);
+
+    assert.deepEqual(filePaths(result), ['real/page.md']);
+    assert.deepEqual(skipsFor(result, 'outside-workspace'), ['etc/', 'passwd.txt', 'real/deep/']);
+    assert.equal(result.skippedByReason['outside-workspace'], 3);
+    assert.match(result.skipped.find((skip) => skip.path === 'etc/')?.detail ?? '', /outside the workspace/);
+    assertCountsMatchList(result);
+  });
+
+  it('follows links inside the root and walks a folder linked twice only once', async () => {
+    const root = await makeTree('symlink-follow', { 'real/page.md': 'page', 'shared/shared.md': 'shared', 'shared/nested/more.md': 'more' });
+    await symlink('shared', path.join(root, 'b-link'));
     await symlink('real', path.join(root, 'alias'));
     await symlink('real/page.md', path.join(root, 'page-link.md'));
     const result = await discoverFiles(root);
 
-    // The real folder wins over a link to it; of two links, the first by path wins.
-    assert.deepEqual(filePaths(result), ['a-link/nested/more.md', 'a-link/shared.md', 'page-link.md', 'real/page.md']);
+    // The real folder wins over a link to it.
+    assert.deepEqual(filePaths(result), ['page-link.md', 'real/page.md', 'shared/nested/more.md', 'shared/shared.md']);
     assert.deepEqual(skipsFor(result, 'symlink-loop'), ['alias/', 'b-link/']);
     const alias = result.skipped.find((skip) => skip.path === 'alias/');
     assert.equal(alias?.detail, 'same directory as real/, already walked');
-    const linkedFile = result.files.find((file) => file.path === 'a-link/shared.md');
-    assert.equal(linkedFile?.absolutePath, path.join(root, 'a-link', 'shared.md'));
+    const linkedFile = result.files.find((file) => file.path === 'page-link.md');
+    assert.equal(linkedFile?.absolutePath, path.join(root, 'page-link.md'));
   });
 
-  it('stops when a link to a folder above the root leads back into the root', async () => {
+  it('does not leave the root through a link to a folder above it', async () => {
     const outer = await makeTree('symlink-above', { 'root/doc.md': 'x', 'sibling.md': 'y' });
     const root = path.join(outer, 'root');
     await symlink(outer, path.join(root, 'parent'));
     const result = await discoverFiles(root);
-    assert.deepEqual(filePaths(result), ['doc.md', 'parent/sibling.md']);
-    assert.deepEqual(result.skipped, [
-      {
-        path: 'parent/root/',
-        reason: 'symlink-loop',
-        detail: 'reached through a symbolic link; same directory as the root folder',
-      },
-    ]);
+    assert.deepEqual(filePaths(result), ['doc.md']);
+    assert.deepEqual(skipsFor(result, 'outside-workspace'), ['parent/']);
   });
 
   it('reports dangling links as unreadable and matches ignore rules against the link path', async () => {
@@ -451,5 +458,45 @@ describe('readTextFile', () => {
     const result = await readTextFile(file);
     assert.ok('skip' in result);
     assert.equal(result.skip, 'unreadable');
+  });
+});
+
+describe('secret files', () => {
+  const secrets = {
+    '.env': 'API_KEY=1',
+    '.env.production': 'API_KEY=2',
+    'id_rsa': '-----BEGIN OPENSSH PRIVATE KEY-----',
+    'deploy/server.pem': '-----BEGIN CERTIFICATE-----',
+    'credentials': '[default]',
+    '.aws/credentials': '[default]',
+    'docs/guide.md': '# Guide',
+  };
+  // Every secret above would be found if only the extension counted.
+  const include = ['md', 'production', 'pem', 'env'];
+
+  it('leaves common secret files out by default, whatever the exclude option says', async () => {
+    const root = await makeTree('secrets-default', secrets);
+    const result = await discoverFiles(root, { include, exclude: ['!.env', '!id_rsa', '!*.pem'] });
+    assert.deepEqual(filePaths(result), ['docs/guide.md']);
+    const secretSkips = result.skipped.filter((skip) => /secret/.test(skip.detail ?? '')).map((skip) => skip.path);
+    // Named as secrets whatever their extension, so the skipped list says why.
+    assert.deepEqual(secretSkips, ['.aws/', '.env', '.env.production', 'credentials', 'deploy/server.pem', 'id_rsa']);
+  });
+
+  it('finds them only when allowSecretFiles lifts the default', async () => {
+    const root = await makeTree('secrets-allowed', secrets);
+    const result = await discoverFiles(root, { include, exclude: [], allowSecretFiles: true });
+    assert.deepEqual(filePaths(result), ['.env.production', 'deploy/server.pem', 'docs/guide.md']);
+  });
+
+  it('refuses include entries that would match every file or extensionless files such as id_rsa', async () => {
+    const root = await makeTree('secrets-include', secrets);
+    for (const entry of ['', '.', '*', '**', 'm?', '*.md', 'docs/guide']) {
+      await assert.rejects(discoverFiles(root, { include: ['md', entry] }), (error: Error) => {
+        assert.match(error.message, /include entry/);
+        assert.match(error.message, /file extension such as "md"/);
+        return true;
+      }, `entry ${JSON.stringify(entry)}`);
+    }
   });
 });

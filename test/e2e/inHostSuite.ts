@@ -96,6 +96,26 @@ export async function run(): Promise<void> {
     assert(loaded.length === 0, `indexing loaded into the extension host: ${loaded.join(', ')}`);
   });
 
+  await test('the #docs language-model tool returns numbered passages with the exact lines, and refuses bad input', async () => {
+    const integrations = (extension!.exports as { chatIntegrations: string[] }).chatIntegrations;
+    // The MCP provider API arrived in 1.101; the tool and participant APIs are in the manifest's minimum.
+    const expected = ['tool', 'participant', ...(typeof (vscode.lm as { registerMcpServerDefinitionProvider?: unknown }).registerMcpServerDefinitionProvider === 'function' ? ['mcp'] : [])];
+    assert(JSON.stringify(integrations) === JSON.stringify(expected), `registered ${integrations.join(', ')}; expected ${expected.join(', ')} in VS Code ${vscode.version}`);
+    assert(vscode.lm.tools.some((tool) => tool.name === 'docent_searchDocs'), 'the tool is listed in vscode.lm.tools');
+    const result = await vscode.lm.invokeTool('docent_searchDocs', { input: { query: 'how do I rotate the API signing keys?', k: 3 }, toolInvocationToken: undefined });
+    const text = result.content.map((part) => (part instanceof vscode.LanguageModelTextPart ? part.value : '')).join('');
+    const first = /^\[1\] (runbooks\/rotate-signing-keys\.md):(\d+)-(\d+)[^\n]*\n([^\n]+)/.exec(text);
+    assert(first, `the first passage is the signing-key runbook with its lines:\n${text.slice(0, 400)}`);
+    assert(/\n\[3\] /.test(text) && !/\n\[4\] /.test(text), 'k passages');
+    const folder = vscode.workspace.workspaceFolders![0]!.uri;
+    const lines = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder, first[1]!))).split('\n');
+    const cited = lines.slice(Number(first[2]) - 1, Number(first[3])).join('\n');
+    assert(cited.includes(first[4]!.trim().slice(0, 24)), `the passage's first line lies within ${first[1]}:${first[2]}-${first[3]}`);
+    let refused = '';
+    await Promise.resolve(vscode.lm.invokeTool('docent_searchDocs', { input: { k: 3 }, toolInvocationToken: undefined })).catch((error: Error) => (refused = error.message));
+    assert(/needs "query"/.test(refused), `a call without a query is refused with a reason, got "${refused}"`);
+  });
+
   await test('Show Metrics opens the panel and returns the same numbers', async () => {
     const shown = (await vscode.commands.executeCommand('docent.showMetrics')) as Diagnostics;
     assert(shown.sample.chunks > 0, 'Show Metrics reports the indexed chunks');

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { LocalServer } from '../../src/extension/localServer.js';
+import { LocalServer, MAX_FAILED_STARTS, type LocalServerEvents } from '../../src/extension/localServer.js';
 import { CLI_PATH } from '../support/cli.js';
 import { writeDecoderFolder } from '../support/decoderModel.js';
 import { waitUntil } from '../support/waitUntil.js';
@@ -24,11 +24,13 @@ describe('LocalServer restarts a crashed docent serve with backoff', { skip, tim
   test('a killed server comes back, each crash waits longer, and stop() ends it for good', async () => {
     const warnings: string[] = [];
     let ready = 0;
-    const server = new LocalServer(path.dirname(CLI_PATH), { info: () => {}, warn: (message) => warnings.push(message) }, () => {}, () => ready++);
+    const crashes: string[] = [];
+    const events: LocalServerEvents = { stateChanged: () => {}, ready: () => ready++, crashed: (cause) => crashes.push(cause), gaveUp: () => assert.fail('two crashes are not a crash loop') };
+    const server = new LocalServer(path.dirname(CLI_PATH), { info: () => {}, warn: (message) => warnings.push(message) }, events);
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const answers = async () => {
       try {
-        return (await fetch(`http://127.0.0.1:${port}/v1/models`)).ok;
+        return (await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { Authorization: `Bearer ${server.apiKey}` } })).ok;
       } catch {
         return false;
       }
@@ -37,6 +39,9 @@ describe('LocalServer restarts a crashed docent serve with backoff', { skip, tim
       server.start(modelDir, port);
       await waitUntil('the first start', () => ready === 1);
       assert.ok(await answers());
+      // The session key is required: another local process without it is refused.
+      assert.ok(server.apiKey.length >= 32);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/v1/models`)).status, 401);
 
       const first = server.pid!;
       process.kill(first, 'SIGKILL');
@@ -44,6 +49,7 @@ describe('LocalServer restarts a crashed docent serve with backoff', { skip, tim
       assert.notEqual(server.pid, first, 'a new process serves');
       assert.ok(await answers(), 'the restarted server answers');
       assert.match(warnings.at(-1) ?? '', /exited \(code none, signal SIGKILL\); restarting in 1 s$/);
+      assert.deepEqual(crashes, ['it exited with signal SIGKILL'], 'a crash of a ready server is reported with its cause');
 
       process.kill(server.pid!, 'SIGKILL');
       await waitUntil('a restart after the second crash', () => ready === 3);
@@ -61,5 +67,26 @@ describe('LocalServer restarts a crashed docent serve with backoff', { skip, tim
     } finally {
       server.stop();
     }
+  });
+
+  test('a server that cannot start (wrong model folder) is tried a few times, then given up with its own message as the cause', async () => {
+    const missing = path.join(scratch, 'no-such-model');
+    let gaveUp: { cause: string; attempts: number } | undefined;
+    let ready = 0;
+    const events: LocalServerEvents = {
+      stateChanged: () => {},
+      ready: () => ready++,
+      crashed: () => assert.fail('a server that never got ready did not crash, it failed to start'),
+      gaveUp: (cause, attempts) => (gaveUp = { cause, attempts }),
+    };
+    const server = new LocalServer(path.dirname(CLI_PATH), { info: () => {}, warn: () => {} }, events);
+    server.start(missing, 20_000 + Math.floor(Math.random() * 20_000));
+    await waitUntil('the supervisor to give up', () => gaveUp !== undefined, 60_000);
+    assert.equal(gaveUp!.attempts, MAX_FAILED_STARTS);
+    assert.equal(gaveUp!.cause, `cannot load model from ${missing}: model folder not found: ${missing}`);
+    assert.equal(server.running, false);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.equal(server.running, false, 'nothing restarts it after giving up');
+    assert.equal(ready, 0);
   });
 });

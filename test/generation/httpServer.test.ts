@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { after, before, describe, test } from 'node:test';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { HashingEmbedder } from '../../src/core/embedding/hashingEmbedder.js';
 import { GenerationEngine } from '../../src/generation/engine.js';
@@ -238,6 +240,9 @@ describe('HTTP API limits', () => {
     try {
       assertOpenAiError(await raw(url, 'GET', '/v1/models'), 401, 'invalid_api_key');
       assertOpenAiError(await raw(url, 'GET', '/v1/models', undefined, { Authorization: 'Bearer wrong' }), 401, 'invalid_api_key');
+      // Prefixes and extensions of the key: compared in constant time, never by length first.
+      assertOpenAiError(await raw(url, 'GET', '/v1/models', undefined, { Authorization: 'Bearer sekre' }), 401, 'invalid_api_key');
+      assertOpenAiError(await raw(url, 'GET', '/v1/models', undefined, { Authorization: 'Bearer sekret2' }), 401, 'invalid_api_key');
       await assert.rejects(new OpenAI({ baseURL: `${url}/v1`, apiKey: 'wrong', maxRetries: 0 }).models.list(), (e: unknown) => e instanceof OpenAI.AuthenticationError);
       const models = await new OpenAI({ baseURL: `${url}/v1`, apiKey: 'sekret', maxRetries: 0 }).models.list();
       assert.equal(models.data[0]!.id, engine.modelId);
@@ -276,5 +281,91 @@ describe('HTTP API limits', () => {
       if (server.http.listening) await server.close();
       await engine.dispose();
     }
+  });
+});
+
+describe('HTTP API: only this machine, only on purpose', { timeout: 60_000 }, () => {
+  // A fresh engine per test: a server's close() drains its engine for good.
+  let engine: GenerationEngine;
+  beforeEach(async () => {
+    engine = await GenerationEngine.load(await modelDir('optimum-fp32', SMALL_DECODER), { device: 'cpu' });
+  });
+  afterEach(() => engine.dispose());
+
+  test('refuses a Host that is not the bound address (DNS rebinding) and a foreign Origin (CSRF)', async () => {
+    const server = new GenerationServer({ engine });
+    const { url, port } = await server.listen(0);
+    try {
+      assertOpenAiError(await raw(url, 'GET', '/v1/models', undefined, { Host: `rebound.example:${port}` }), 403, 'host_not_allowed');
+      assertOpenAiError(await raw(url, 'GET', '/health', undefined, { Host: `127.0.0.1:${port + 1}` }), 403, 'host_not_allowed');
+      assertOpenAiError(await raw(url, 'GET', '/v1/models', undefined, { Origin: 'https://evil.example' }), 403, 'origin_not_allowed');
+      const body = JSON.stringify({ model: engine.modelId, prompt: 'hi', max_tokens: 2 });
+      assertOpenAiError(await raw(url, 'POST', '/v1/completions', body, { Origin: 'null' }), 403, 'origin_not_allowed');
+      assert.equal((await raw(url, 'GET', '/v1/models', undefined, { Host: `localhost:${port}` })).status, 200);
+      assert.equal((await raw(url, 'GET', '/v1/models', undefined, { Origin: url })).status, 200);
+    } finally {
+      await server.close();
+    }
+    const proxiedEngine = await GenerationEngine.load(await modelDir('optimum-fp32', SMALL_DECODER), { device: 'cpu' });
+    const proxied = new GenerationServer({ engine: proxiedEngine, allowedHosts: ['llm.internal:443'], allowedOrigins: ['https://tools.internal'] });
+    const { url: proxiedUrl } = await proxied.listen(0);
+    try {
+      const headers = { Host: 'llm.internal:443', Origin: 'https://tools.internal' };
+      assert.equal((await raw(proxiedUrl, 'GET', '/v1/models', undefined, headers)).status, 200);
+    } finally {
+      await proxied.close();
+      await proxiedEngine.dispose();
+    }
+  });
+
+  test('a POST must be application/json: a text/plain body (what a cross-site form sends) gets 415', async () => {
+    const server = new GenerationServer({ engine });
+    const { url } = await server.listen(0);
+    try {
+      const body = JSON.stringify({ model: engine.modelId, prompt: 'hi', max_tokens: 2 });
+      assertOpenAiError(await raw(url, 'POST', '/v1/completions', body, { 'Content-Type': 'text/plain' }), 415, 'unsupported_media_type');
+      assertOpenAiError(await raw(url, 'POST', '/v1/completions', body, { 'Content-Type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
+      assert.equal((await raw(url, 'POST', '/v1/completions', body, { 'Content-Type': 'application/json; charset=utf-8' })).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('connections beyond the cap are closed on arrival; the rest are served', async () => {
+    const server = new GenerationServer({ engine, maxConnections: 2 });
+    const { url, port } = await server.listen(0);
+    const sockets = [connect(port, '127.0.0.1'), connect(port, '127.0.0.1')];
+    try {
+      await Promise.all(sockets.map((socket) => once(socket, 'connect')));
+      await waitUntil('both connections counted', () => new Promise<boolean>((resolve) => server.http.getConnections((_, count) => resolve(count === 2))), 5_000, 10);
+      const extra = connect(port, '127.0.0.1');
+      extra.on('error', () => {});
+      const fate = await Promise.race([once(extra, 'close').then(() => 'closed'), new Promise((resolve) => setTimeout(resolve, 3_000, 'left open'))]);
+      extra.destroy();
+      assert.equal(fate, 'closed');
+      for (const socket of sockets) socket.destroy();
+      await waitUntil('the connections to go', () => new Promise<boolean>((resolve) => server.http.getConnections((_, count) => resolve(count === 0))), 5_000, 10);
+      assert.equal((await raw(url, 'GET', '/health')).status, 200);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await server.close();
+    }
+  });
+
+  test('close() ends what still runs at the drain deadline instead of waiting for it forever', async () => {
+    const server = new GenerationServer({ engine, drainTimeoutMs: 300 });
+    const { port } = await server.listen(0);
+    // A request whose body never finishes: without a deadline it would hold close() until the socket timeout.
+    const stuck = connect(port, '127.0.0.1');
+    await once(stuck, 'connect');
+    stuck.on('error', () => {});
+    stuck.write(`POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model"`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    const closed = await Promise.race([server.close().then(() => 'closed'), new Promise((resolve) => setTimeout(resolve, 5_000, 'still waiting'))]);
+    stuck.destroy();
+    assert.equal(closed, 'closed');
+    assert.ok(Date.now() - started < 3_000, `close took ${Date.now() - started} ms`);
+    assert.equal(server.http.listening, false);
   });
 });

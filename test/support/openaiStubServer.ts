@@ -17,8 +17,8 @@ export type Fault =
   | { kind: 'drop'; afterTokens: number }
   /** Streams some tokens, then ends the response cleanly without finish_reason or [DONE]. */
   | { kind: 'truncate'; afterTokens: number }
-  /** Sends headers and the role chunk, then nothing until the client gives up. */
-  | { kind: 'stall' }
+  /** Sends headers, the role chunk and `afterTokens` tokens (default none), then nothing until the client gives up. */
+  | { kind: 'stall'; afterTokens?: number }
   | { kind: 'slowFirstToken'; delayMs: number };
 
 export interface ChatRequestBody {
@@ -42,6 +42,8 @@ export interface StubServerOptions {
   /** Delay between streamed tokens. */
   tokenDelayMs?: number;
   respond?: (body: ChatRequestBody) => string;
+  /** Served at GET /v1/models (OpenAI's list shape); absent: that route is 404 as before. */
+  models?: string[];
 }
 
 /**
@@ -60,6 +62,7 @@ export class FaultInjectingOpenAIServer {
   latencyMs: number;
   tokenDelayMs: number;
   respond: (body: ChatRequestBody) => string;
+  models: string[] | undefined;
   /** Used when the script is empty. */
   defaultFault: Fault = { kind: 'ok' };
   readonly requests: RecordedRequest[] = [];
@@ -73,6 +76,7 @@ export class FaultInjectingOpenAIServer {
     this.latencyMs = options.latencyMs ?? 0;
     this.tokenDelayMs = options.tokenDelayMs ?? 0;
     this.respond = options.respond ?? echoSourcesAnswer;
+    this.models = options.models;
   }
 
   static async start(options: StubServerOptions = {}): Promise<FaultInjectingOpenAIServer> {
@@ -110,6 +114,11 @@ export class FaultInjectingOpenAIServer {
   }
 
   private async handle(raw: string, headers: IncomingHttpHeaders, url: string, res: ServerResponse): Promise<void> {
+    if (url.endsWith('/models') && this.models) {
+      const data = this.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'stub' }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data }));
+      return;
+    }
     if (!url.endsWith('/chat/completions')) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found' } }));
       return;
@@ -151,10 +160,9 @@ export class FaultInjectingOpenAIServer {
     const send = (delta: Record<string, string>, finishReason: string | null) =>
       res.write(`data: ${JSON.stringify(chunk(id, model, delta, finishReason))}\n\n`);
     send({ role: 'assistant', content: '' }, null);
-    if (fault.kind === 'stall') {
-      await new Promise<void>((resolve) => closed.addEventListener('abort', () => resolve(), { once: true }));
-      return;
-    }
+    const stallAt = fault.kind === 'stall' ? (fault.afterTokens ?? 0) : -1;
+    const stall = () => new Promise<void>((resolve) => closed.addEventListener('abort', () => resolve(), { once: true }));
+    if (stallAt === 0) return stall();
     if (fault.kind === 'slowFirstToken') await pause(fault.delayMs, closed);
     const tokens = text.match(/\S+\s*/g) ?? [];
     for (let i = 0; i < tokens.length; i++) {
@@ -166,6 +174,7 @@ export class FaultInjectingOpenAIServer {
       }
       if (i > 0) await pause(this.tokenDelayMs, closed);
       send({ content: tokens[i]! }, null);
+      if (i + 1 === stallAt) return stall();
     }
     send({}, 'stop');
     res.end('data: [DONE]\n\n');

@@ -172,22 +172,131 @@ describe('chat webview in Chromium', { skip }, () => {
     await clearSent();
     await page.locator('[data-turn="t1"] .turn-actions button').click();
     assert.equal((await sent())[0]?.type, 'copy');
+    // Each code block of the finished answer: Copy and Insert at Cursor, with the code's own text.
+    await clearSent();
+    await answer.locator('.code-block button[data-action="copy-code"]').click();
+    await answer.locator('.code-block button[data-action="insert-code"]').click();
+    const code = '# rotate every key\nexport KEYS="all"\n';
+    assert.deepEqual(await sent(), [
+      { type: 'copy', text: code },
+      { type: 'insert', text: code },
+    ]);
     assert.equal(await page.locator('#stop').isVisible(), false);
   });
 
-  test('stop cancels a streaming answer (button and Escape)', async () => {
+  /** The element's box lies inside the scrolling conversation, above the composer (nothing covers it). */
+  const inView = async (selector: string) =>
+    page.evaluate((selector) => {
+      const target = document.querySelector(selector)!.getBoundingClientRect();
+      const scroller = document.querySelector('#scroller')!.getBoundingClientRect();
+      const composer = document.querySelector('.composer')!.getBoundingClientRect();
+      return target.height > 0 && target.top >= scroller.top - 1 && target.bottom <= scroller.bottom + 1 && target.bottom <= composer.top + 1;
+    }, selector);
+
+  test('a long streaming answer stays in view above the composer; Stopped. and Copy stay visible', async () => {
+    await page.setViewportSize({ width: 420, height: 520 });
+    try {
+      await hostSends({ type: 'turnStarted', turn: { id: 'tl', question: 'A long answer?', answer: '', citations: [], state: 'streaming' } });
+      for (let i = 0; i < 30; i++) {
+        await hostSends({ type: 'delta', id: 'tl', text: `Paragraph ${i} of a long streamed answer about rotating keys.\n\n` });
+        if (i % 5 === 4) {
+          await nextFrame();
+          assert.ok(await inView('[data-turn="tl"] .answer > :last-child'), `the newest text is in view after ${i + 1} deltas`);
+        }
+      }
+      await nextFrame();
+      const scrolled = await page.evaluate(() => document.querySelector('#scroller')!.scrollTop);
+      assert.ok(scrolled > 0, 'the conversation scrolled to follow the answer');
+      assert.ok(await inView('#new-chat') === false, 'the toolbar is outside the scrolling region');
+      const toolbarVisible = await page.locator('#new-chat').isVisible();
+      assert.ok(toolbarVisible, 'New chat stays reachable above the conversation');
+      await hostSends({ type: 'stopped', id: 'tl' });
+      await nextFrame();
+      assert.ok(await inView('[data-turn="tl"] .stopped'), 'Stopped. is not covered by the composer');
+      assert.ok(await inView('[data-turn="tl"] .turn-actions button'), 'Copy is not covered by the composer');
+      await page.screenshot({ path: path.join(ROOT, 'test-results', 'webview-streaming-in-view.png') });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 720 });
+    }
+  });
+
+  test('keyboard: Enter while streaming queues the question, Escape never stops, Ctrl+Shift+Backspace and Stop do', async () => {
     await hostSends({ type: 'turnStarted', turn: { id: 't2', question: 'Long one?', answer: '', citations: [], state: 'streaming' } });
     await hostSends({ type: 'delta', id: 't2', text: 'Partial' });
     await clearSent();
-    await page.locator('#stop').click();
+    await page.locator('#question').focus();
+    await page.keyboard.type('And the follow-up?');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('#question').inputValue(), '', 'the queued question left the box');
+    assert.match(await page.locator('#queued').innerText(), /Queued: And the follow-up\?/);
+    assert.equal(await page.locator('#ask').innerText(), 'Queue', 'the button says Enter queues while an answer streams');
     await page.keyboard.press('Escape');
+    assert.deepEqual(await sent(), [], 'neither Enter nor Escape sent anything while streaming');
+    await page.keyboard.press('Control+Shift+Backspace');
+    await page.locator('#stop').click();
     assert.deepEqual(await sent(), [
       { type: 'stop', id: 't2' },
       { type: 'stop', id: 't2' },
     ]);
+    await clearSent();
     await hostSends({ type: 'stopped', id: 't2' });
     assert.equal(await page.locator('[data-turn="t2"] .stopped').innerText(), 'Stopped.');
+    assert.deepEqual(await sent(), [{ type: 'ask', question: 'And the follow-up?' }], 'the queued question is sent when the answer ends');
+    assert.equal(await page.locator('#queued').isVisible(), false);
+    assert.equal(await page.locator('#ask').innerText(), 'Ask');
+    // The host starts the queued turn; a second queued question can be taken back into the box.
+    await hostSends({ type: 'turnStarted', turn: { id: 't2b', question: 'And the follow-up?', answer: '', citations: [], state: 'streaming' } });
+    await page.locator('#question').fill('Never mind');
+    await page.keyboard.press('Enter');
+    await page.locator('#cancel-queued').click();
+    assert.equal(await page.locator('#question').inputValue(), 'Never mind');
+    await clearSent();
+    await hostSends({ type: 'done', id: 't2b', mode: 'retrieval-only' });
+    assert.deepEqual(await sent(), [], 'a cancelled queued question is not sent');
+    await page.locator('#question').fill('');
     assert.equal(await page.locator('#ask').isDisabled(), false);
+  });
+
+  test('focusInput (Open Chat, the focus keybinding) puts the caret in the question box', async () => {
+    await page.locator('#new-chat').focus();
+    await hostSends({ type: 'focusInput' });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'question');
+  });
+
+  test('stage text and the retrieved passages show before the first token; every answer lists the passages it used', async () => {
+    await hostSends({ type: 'turnStarted', turn: { id: 'tp', question: 'How are backups restored?', answer: '', citations: [], state: 'streaming' } });
+    await hostSends({ type: 'progress', id: 'tp', step: 'searching', text: 'Searching 1,171 files…' });
+    await nextFrame();
+    assert.equal(await page.locator('[data-turn="tp"] .progress').innerText(), 'Searching 1,171 files…');
+    const passages = [
+      { n: 1, folder: '', path: 'ops/backups.md', startLine: 3, endLine: 9, heading: 'Restore', text: 'Restore with pg_restore.' },
+      { n: 2, folder: '', path: 'ops/disaster.md', startLine: 1, endLine: 4, text: 'Disaster recovery.' },
+    ];
+    await hostSends({ type: 'passages', id: 'tp', citations: passages });
+    await hostSends({ type: 'progress', id: 'tp', step: 'waiting', text: 'Waiting for the model…' });
+    await nextFrame();
+    assert.equal(await page.locator('[data-turn="tp"] .progress').innerText(), 'Waiting for the model…');
+    const list = page.locator('[data-turn="tp"] details.passages');
+    assert.equal(await list.locator('summary').innerText(), 'Found 2 passages');
+    assert.equal(await list.evaluate((node) => (node as HTMLDetailsElement).open), true, 'the passages are open while the model is awaited');
+    assert.deepEqual(await list.locator('button.cite').allInnerTexts(), ['ops/backups.md:3-9', 'ops/disaster.md:1-4']);
+    await clearSent();
+    await list.locator('button.cite').first().click();
+    assert.deepEqual(await sent(), [{ type: 'openCitation', folder: '', path: 'ops/backups.md', startLine: 3, endLine: 9 }]);
+    // A model that cites nothing: no Sources list, but the passages it was given are still listed.
+    await hostSends({ type: 'delta', id: 'tp', text: 'Restore it from the nightly dump.' });
+    await hostSends({ type: 'sources', id: 'tp', citations: [] });
+    await hostSends({ type: 'done', id: 'tp', mode: 'generated' });
+    await nextFrame();
+    assert.equal(await page.locator('[data-turn="tp"] .progress').count(), 0, 'the stage text gives way to the answer');
+    assert.equal(await page.locator('[data-turn="tp"] .sources').count(), 0);
+    assert.equal(await list.locator('summary').innerText(), 'Used 2 passages');
+    assert.equal(await list.evaluate((node) => (node as HTMLDetailsElement).open), false, 'folded once the answer is there');
+    await list.locator('summary').click();
+    await hostSends({ type: 'delta', id: 'tp', text: '' });
+    await nextFrame();
+    assert.equal(await list.evaluate((node) => (node as HTMLDetailsElement).open), true, "the reader's choice survives a re-render");
+    assert.equal(await list.locator('li').count(), 2);
   });
 
   test('errors offer their fixes, degraded answers are marked', async () => {
@@ -316,12 +425,39 @@ describe('chat webview in Chromium', { skip }, () => {
     }
   });
 
-  test('new chat clears the conversation; no CSP violations and no page errors', async () => {
+  test('Retry puts the new answer in place of the old turn', async () => {
+    const order = () => page.locator('.turn').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-turn')));
+    const before = await order();
+    const at = before.indexOf('t3');
+    assert.ok(at >= 0 && at < before.length - 1, 't3 is not the last turn');
+    await hostSends({ type: 'turnStarted', turn: { id: 't3r', question: 'Q3', answer: '', citations: [], state: 'streaming' }, replaces: 't3' });
+    const after = await order();
+    assert.equal(after.length, before.length, 'no duplicate turn');
+    assert.equal(after[at], 't3r');
+    assert.ok(!after.includes('t3'));
+    await hostSends({ type: 'done', id: 't3r', mode: 'retrieval-only' });
+  });
+
+  test('new chat and past chats: the host opens another conversation with its title; no CSP violations and no page errors', async () => {
     await clearSent();
     await page.locator('#new-chat').click();
-    assert.deepEqual(await sent(), [{ type: 'newChat' }]);
-    await hostSends({ type: 'cleared' });
+    await page.locator('#history').click();
+    assert.deepEqual(await sent(), [{ type: 'newChat' }, { type: 'history' }]);
+    await hostSends({ type: 'init', turns: [], index: { state: 'ready', files: 12, chunks: 80 }, backend: { kind: 'none' }, examples: ['How do I rotate keys?'] });
     assert.equal(await page.locator('.turn').count(), 0);
+    assert.equal(await page.locator('#conversation-title').innerText(), 'New conversation');
+    await hostSends({
+      type: 'init',
+      turns: [{ id: 'old1', question: 'Where are the runbooks?', answer: 'In ops/.', citations: [], state: 'done', mode: 'generated' }],
+      index: { state: 'ready', files: 12, chunks: 80 },
+      backend: { kind: 'none' },
+      examples: [],
+      title: 'Where are the runbooks?',
+    });
+    assert.equal(await page.locator('.turn').count(), 1);
+    assert.equal(await page.locator('#conversation-title').innerText(), 'Where are the runbooks?');
+    assert.ok(await page.locator('#new-chat').isVisible(), 'New chat stays in view');
+    await hostSends({ type: 'init', turns: [], index: { state: 'ready', files: 12, chunks: 80 }, backend: { kind: 'none' }, examples: [] });
     const resultsDir = path.join(ROOT, 'test-results');
     mkdirSync(resultsDir, { recursive: true });
     await page.screenshot({ path: path.join(resultsDir, 'webview-chromium.png') });

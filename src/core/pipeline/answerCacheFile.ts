@@ -14,22 +14,12 @@ import { promises as fs } from 'node:fs';
 import { writeFileAtomic } from '../atomicFile.js';
 import { errorMessage } from '../errorMessage.js';
 import type { CachedAnswer } from './caches.js';
-import type { PipelineLogger } from './types.js';
+import type { PersistentCacheOptions, PipelineLogger } from './types.js';
 
 export const ANSWER_CACHE_FILE = 'answer-cache.jsonl';
 const FORMAT = 1;
 /** Answers often come in bursts (a conversation, a benchmark): one write per burst. */
 const SAVE_DELAY_MS = 500;
-
-export interface PersistentCacheOptions {
-  file: string;
-  maxBytes: number;
-  /**
-   * What the entries were computed over (the folders and their stores): a file written for
-   * another set of folders is ignored, since its entries' generations count another index.
-   */
-  scope: string;
-}
 
 /** An entry with its lifetime in wall-clock terms, so it survives the process. */
 export interface PersistedEntry {

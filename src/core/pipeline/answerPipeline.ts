@@ -24,9 +24,11 @@ import { estimatedTokenCounter } from './tokenBudget.js';
 import type {
   Answer,
   AnswerEvent,
+  DegradedCause,
   AnswerPipelineOptions,
   AnswerRequest,
   CacheOptions,
+  ChatBackend,
   EditorSelection,
   MetricsSnapshot,
   PipelineLimits,
@@ -37,6 +39,7 @@ import type {
   Turn,
 } from './types.js';
 import { errorMessage } from '../errorMessage.js';
+import { MAX_ANSWER_CHARS } from '../bounds.js';
 
 export const DEFAULT_LIMITS: PipelineLimits = {
   k: 6,
@@ -56,7 +59,7 @@ export const DEFAULT_LIMITS: PipelineLimits = {
   breakerCooldownMs: 30_000,
 };
 
-export const DEFAULT_TIMEOUTS: PipelineTimeouts = { retrievalMs: 5_000, firstTokenMs: 20_000, totalMs: 120_000 };
+export const DEFAULT_TIMEOUTS: PipelineTimeouts = { retrievalMs: 5_000, firstTokenMs: 20_000, idleTokenMs: 30_000, totalMs: 120_000 };
 
 export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
   enabled: true,
@@ -90,7 +93,7 @@ interface Produced {
 export class AnswerPipeline {
   private readonly retriever: Retriever;
   private readonly embedder: Embedder | undefined;
-  private readonly backend: OpenAIChatBackend | undefined;
+  private readonly backend: ChatBackend | undefined;
   private readonly limits: PipelineLimits;
   private readonly timeouts: PipelineTimeouts;
   private readonly cacheOptions: CacheOptions;
@@ -107,12 +110,13 @@ export class AnswerPipeline {
   private readonly conversations: ConversationHistory;
   private readonly sharedCache: RedisSecondLevel | undefined;
   private readonly cacheFile: AnswerCacheFile | undefined;
-  private readonly stats = new PipelineMetrics();
+  private readonly stats: PipelineMetrics;
   private singleFlightJoins = 0;
   private singleFlightRuns = 0;
   private warnedEmbedderMismatch = false;
 
   constructor(options: AnswerPipelineOptions) {
+    this.stats = options.metrics ?? new PipelineMetrics();
     this.retriever = options.retriever;
     this.embedder = options.embedder;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -148,7 +152,9 @@ export class AnswerPipeline {
     if (this.cacheOptions.enabled && this.cacheOptions.persistent) {
       this.cacheFile = new AnswerCacheFile(this.cacheOptions.persistent, () => this.answers.entries(), this.logger);
     }
-    if (options.backend) {
+    if (options.chatBackend) {
+      this.backend = options.chatBackend;
+    } else if (options.backend) {
       this.backend = new OpenAIChatBackend(
         options.backend,
         { maxRetries: this.limits.maxRetries, retryBaseMs: this.limits.retryBaseMs },
@@ -233,6 +239,11 @@ export class AnswerPipeline {
     };
   }
 
+  /** The counters and latency histograms, for a pipeline that replaces this one to carry on with. */
+  get recorder(): PipelineMetrics {
+    return this.stats;
+  }
+
   prometheus(): string {
     return this.stats.prometheus(this.metrics());
   }
@@ -271,7 +282,7 @@ export class AnswerPipeline {
     // an index change a background retrieval re-proves it or drops it (see revalidateInBackground).
     const key = digestKey([
       CACHE_KEY_VERSION,
-      this.backend ? [this.backend.config.baseURL, this.backend.config.model] : 'retrieval-only',
+      this.backend ? this.backend.identity : 'retrieval-only',
       this.retriever.embedderId,
       k,
       this.limits.maxPromptTokens,
@@ -389,6 +400,7 @@ export class AnswerPipeline {
       // A retrieval that raced an index change is answered but never cached.
       const cacheable = this.cacheOptions.enabled && this.retriever.generation === generation;
       const sources = hits.map((hit, i) => citationFromHit(hit, i + 1));
+      if (hits.length > 0) emit({ type: 'passages', citations: sources });
       const finish = (answer: Answer): Produced => {
         answer.timings = { ...timings, ...answer.timings };
         emit({ type: 'sources', citations: answer.citations });
@@ -424,7 +436,7 @@ export class AnswerPipeline {
       );
 
       let streamed = '';
-      const degrade = (reason: string): Produced => {
+      const degrade = (reason: string, cause: DegradedCause): Produced => {
         this.stats.degraded++;
         const passages = sources.slice(0, this.limits.extractivePassages);
         const tail = `${streamed ? '\n\n' : ''}⚠ ${reason}. Showing the most relevant passages instead.\n\n${extractiveBody(passages)}`;
@@ -432,17 +444,17 @@ export class AnswerPipeline {
         // Keep what already streamed (the caller has shown it) and its citations, then the passages.
         const cited = citedSources(streamed, prompt.sources);
         const citations = [...cited, ...passages.filter((passage) => !cited.some((c) => c.n === passage.n))];
-        return finish({ answer: streamed + tail, citations, cached: false, degraded: true, degradedReason: reason, mode: 'extractive', timings: {} });
+        return finish({ answer: streamed + tail, citations, cached: false, degraded: true, degradedReason: reason, degradedCause: cause, mode: 'extractive', timings: {} });
       };
 
-      if (!this.breaker.tryPass()) return degrade('The answer backend is unavailable (circuit open after repeated failures)');
+      if (!this.breaker.tryPass()) return degrade('The answer backend is unavailable (circuit open after repeated failures)', { kind: 'circuit-open' });
 
       let release: () => void;
       try {
         release = await stage('queue', () => this.limiter.acquire(signal));
       } catch (error) {
         this.breaker.recordNeutral();
-        if (isTotalTimeout(error)) return degrade(`No answer within ${this.timeouts.totalMs} ms (waiting for the backend)`);
+        if (isTotalTimeout(error)) return degrade(`No answer within ${this.timeouts.totalMs} ms (waiting for the backend)`, { kind: 'timeout' });
         throw error;
       }
 
@@ -454,7 +466,9 @@ export class AnswerPipeline {
           text = await this.backend.stream(prompt.messages, {
             signal,
             firstTokenMs: this.timeouts.firstTokenMs,
+            idleTokenMs: this.timeouts.idleTokenMs,
             maxTokens: this.limits.maxAnswerTokens,
+            maxChars: MAX_ANSWER_CHARS,
             onFirstToken: () => this.record(timings, 'firstToken', generateStarted),
             onToken: (token) => {
               streamed += token;
@@ -473,7 +487,7 @@ export class AnswerPipeline {
         if (error instanceof BackendFailure && error.kind === 'rate-limited') this.breaker.recordNeutral();
         else this.breaker.recordFailure();
         this.logger?.warn(`docent: answer degraded: ${errorMessage(error)}`);
-        return degrade(capitalise(errorMessage(error)));
+        return degrade(capitalise(errorMessage(error)), degradedCauseOf(error));
       } finally {
         release();
       }
@@ -622,4 +636,10 @@ function isTotalTimeout(error: unknown): boolean {
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function degradedCauseOf(error: unknown): DegradedCause {
+  if (error instanceof BackendFailure) return { kind: error.kind, ...(error.status !== undefined ? { status: error.status } : {}) };
+  if (error instanceof StageTimeoutError) return { kind: 'timeout' };
+  return { kind: 'malformed-stream' };
 }

@@ -5,26 +5,21 @@
  */
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { linkedController, sleep } from './abort.js';
-import { abortReason, BackendFailure, StageTimeoutError } from './errors.js';
+import { abortReason, BackendFailure, IdleStreamError, StageTimeoutError } from './errors.js';
+import { cutNote } from '../bounds.js';
 import type { ChatMessage } from './prompt.js';
-import type { BackendConfig } from './types.js';
+import type { BackendConfig, ChatBackend, StreamOptions } from './types.js';
 import { errorMessage } from '../errorMessage.js';
 
-export interface StreamOptions {
-  signal: AbortSignal;
-  /** Deadline for the first token, counted from this call, retries and waits included. */
-  firstTokenMs: number;
-  maxTokens: number;
-  onFirstToken?: () => void;
-  onToken: (text: string) => void;
-}
 
 export interface RetryPolicy {
   maxRetries: number;
   retryBaseMs: number;
 }
 
-export class OpenAIChatBackend {
+/** What writes answers: an OpenAI-compatible server, or a model the front end provides (the editor's). */
+
+export class OpenAIChatBackend implements ChatBackend {
   private readonly client: OpenAI;
 
   constructor(
@@ -40,6 +35,10 @@ export class OpenAIChatBackend {
       timeout: requestTimeoutMs,
       logLevel: 'off',
     });
+  }
+
+  get identity(): string[] {
+    return [this.config.baseURL, this.config.model];
   }
 
   /**
@@ -58,6 +57,13 @@ export class OpenAIChatBackend {
       );
       let text = '';
       let finished = false;
+      let chunks = 0;
+      let cutShort = false;
+      let idleTimer: NodeJS.Timeout | undefined;
+      const resetIdleTimer = () => {
+        clearTimeout(idleTimer);
+        idleTimer = setTimeout(() => controller.abort(new IdleStreamError(options.idleTokenMs)), options.idleTokenMs);
+      };
       try {
         const stream = await this.client.chat.completions.create(
           // Greedy decoding: answers about documentation should be reproducible (and they are
@@ -73,11 +79,25 @@ export class OpenAIChatBackend {
               clearTimeout(firstTokenTimer);
               options.onFirstToken?.();
             }
+            resetIdleTimer();
+            // Each content chunk carries at least one token, so an honest server never sends more than maxTokens.
+            const tooManyTokens = ++chunks > options.maxTokens;
+            if (tooManyTokens || text.length + content.length > options.maxChars) {
+              // Leaving the loop closes the response: nothing more is read from the backend.
+              const kept = tooManyTokens
+                ? cutNote(`the backend sent more than ${options.maxTokens} tokens`)
+                : content.slice(0, Math.max(0, options.maxChars - text.length)) + cutNote(`longer than ${options.maxChars} characters`);
+              text += kept;
+              options.onToken(kept);
+              cutShort = true;
+              break;
+            }
             text += content;
             options.onToken(content);
           }
           if (choice?.finish_reason) finished = true;
         }
+        if (cutShort) return text;
         // The client ends iteration quietly on abort; surface why it ended.
         if (controller.signal.aborted) throw abortReason(controller.signal);
         if (!finished) {
@@ -93,6 +113,7 @@ export class OpenAIChatBackend {
         await sleep(wait, options.signal);
       } finally {
         clearTimeout(firstTokenTimer);
+        clearTimeout(idleTimer);
         dispose();
       }
     }
@@ -137,12 +158,16 @@ function toBackendFailure(error: unknown, midStream: boolean): BackendFailure {
     if (error.status === 429) {
       const wait = retryAfterMs(error);
       const when = wait === undefined ? '' : `; it asks to retry in ${Math.ceil(wait / 1000)} s`;
-      return new BackendFailure('rate-limited', `the backend is rate-limiting (HTTP 429)${when}`, { cause: error });
+      return new BackendFailure('rate-limited', `the backend is rate-limiting (HTTP 429)${when}`, { cause: error, status: 429 });
     }
     if (error.status !== undefined && error.status >= 500) {
-      return new BackendFailure('server-error', `the backend failed (HTTP ${error.status})`, { cause: error });
+      return new BackendFailure('server-error', `the backend failed (HTTP ${error.status})`, { cause: error, status: error.status });
     }
-    if (error.status !== undefined) return new BackendFailure('rejected', `the backend rejected the request (HTTP ${error.status}): ${error.message}`, { cause: error });
+    if (error.status !== undefined) {
+      // The client's message starts with the status again ("401 Incorrect API key"): say it once.
+      const detail = error.message.replace(new RegExp(`^${error.status}\\s*`), '').trim();
+      return new BackendFailure('rejected', `the backend rejected the request (HTTP ${error.status})${detail ? `: ${detail}` : ''}`, { cause: error, status: error.status });
+    }
     return new BackendFailure('malformed-stream', `the backend reported an error mid-stream: ${error.message}`, { cause: error });
   }
   if (error instanceof SyntaxError) return new BackendFailure('malformed-stream', 'the backend sent a malformed stream chunk', { cause: error });
@@ -178,7 +203,8 @@ function retryAfterMs(error: unknown): number | undefined {
 export async function withServedModel(backend: BackendConfig): Promise<BackendConfig> {
   if (backend.model) return backend;
   try {
-    const response = await fetch(`${backend.baseURL.replace(/\/$/, '')}/models`, { signal: AbortSignal.timeout(2000) });
+    const headers: Record<string, string> = backend.apiKey ? { Authorization: `Bearer ${backend.apiKey}` } : {};
+    const response = await fetch(`${backend.baseURL.replace(/\/$/, '')}/models`, { headers, signal: AbortSignal.timeout(2000) });
     const body = (await response.json()) as { data?: { id?: string }[] };
     return { ...backend, model: body.data?.[0]?.id ?? 'default' };
   } catch {

@@ -21,6 +21,15 @@ export class StageTimeoutError extends Error {
   }
 }
 
+/** The stream sent a token, then nothing for `timeoutMs`. */
+export class IdleStreamError extends Error {
+  override readonly name = 'IdleStreamError';
+
+  constructor(readonly timeoutMs: number) {
+    super(`the answer stream stopped: no token for ${timeoutMs} ms`);
+  }
+}
+
 export type BackendFailureKind = 'unreachable' | 'server-error' | 'rate-limited' | 'rejected' | 'malformed-stream' | 'truncated-stream';
 
 /** The backend could not produce a (complete) answer; the pipeline degrades on it. */
@@ -30,10 +39,14 @@ export class BackendFailure extends Error {
   constructor(
     readonly kind: BackendFailureKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; status?: number },
   ) {
     super(message, options);
+    this.status = options?.status;
   }
+
+  /** The HTTP status the backend answered with, when it answered. */
+  readonly status: number | undefined;
 }
 
 /** The reason an aborted signal carries, as an Error (callers may abort with anything). */

@@ -1,6 +1,7 @@
 /** Public shapes of the answer pipeline. Nothing here imports `vscode`. */
-import type { PersistentCacheOptions } from './answerCacheFile.js';
 import type { Embedder, Retriever } from '../types.js';
+import type { ChatMessage } from './prompt.js';
+import type { PipelineMetrics } from './pipelineMetrics.js';
 
 export interface Turn {
   role: 'user' | 'assistant';
@@ -57,12 +58,20 @@ export type Stage =
   | 'store'
   | 'total';
 
+/** Why an answer degraded, for front ends that offer a fix per failure (Set API key only for 401/403, …). */
+export interface DegradedCause {
+  kind: 'unreachable' | 'server-error' | 'rate-limited' | 'rejected' | 'malformed-stream' | 'truncated-stream' | 'timeout' | 'circuit-open';
+  /** The HTTP status the backend answered with, when it answered. */
+  status?: number;
+}
+
 export interface Answer {
   answer: string;
   citations: Citation[];
   cached: boolean;
   degraded: boolean;
   degradedReason?: string;
+  degradedCause?: DegradedCause;
   mode: AnswerMode;
   /** Milliseconds per stage that ran. */
   timings: Partial<Record<Stage, number>>;
@@ -70,10 +79,12 @@ export interface Answer {
 
 /**
  * Streamed while an answer is produced. The `token` texts concatenate to exactly `Answer.answer`;
- * `sources` comes once, after the last token.
+ * `passages` (what retrieval found, numbered as the prompt numbers them) comes once as soon as
+ * retrieval ends, before any token; `sources` comes once, after the last token.
  */
 export type AnswerEvent =
   | { type: 'token'; text: string }
+  | { type: 'passages'; citations: Citation[] }
   | { type: 'sources'; citations: Citation[] }
   | { type: 'status'; stage: Stage };
 
@@ -116,6 +127,17 @@ export interface CacheLevelOptions {
   ttlMs: number;
 }
 
+/** Where the answer cache persists (answerCacheFile.ts); here so the browser-side protocol imports no Node code. */
+export interface PersistentCacheOptions {
+  file: string;
+  maxBytes: number;
+  /**
+   * What the entries were computed over (the folders and their stores): a file written for
+   * another set of folders is ignored, since its entries' generations count another index.
+   */
+  scope: string;
+}
+
 export interface CacheOptions {
   /** Off: no answer, embedding or negative cache and no single-flight (the "uncached" benchmark column). */
   enabled: boolean;
@@ -136,6 +158,8 @@ export interface PipelineTimeouts {
   retrievalMs: number;
   /** From the start of generation (retries included) to the first streamed token. */
   firstTokenMs: number;
+  /** Between two streamed tokens: a stream that stops sending is ended with a message and frees its slot. */
+  idleTokenMs: number;
   totalMs: number;
 }
 
@@ -152,8 +176,10 @@ export interface TokenCounter {
 export interface AnswerPipelineOptions {
   retriever: Retriever;
   embedder?: Embedder;
-  /** Absent: retrieval-only mode. */
+  /** Absent (and no `chatBackend`): retrieval-only mode. */
   backend?: BackendConfig | undefined;
+  /** A backend the caller made (the editor's models, through the extension host); wins over `backend`. */
+  chatBackend?: ChatBackend;
   limits?: Partial<PipelineLimits>;
   cacheOptions?: Partial<Omit<CacheOptions, 'answers' | 'embeddings'>> & {
     answers?: Partial<CacheLevelOptions>;
@@ -162,6 +188,8 @@ export interface AnswerPipelineOptions {
   timeouts?: Partial<PipelineTimeouts>;
   tokenCounter?: TokenCounter;
   logger?: PipelineLogger;
+  /** Counters and latency histograms to carry on with (a pipeline rebuilt by new settings keeps its history). */
+  metrics?: PipelineMetrics;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -215,4 +243,38 @@ export interface MetricsSnapshot {
   conversations: number;
   /** Whether the shared Redis level is connected; absent when none is configured. */
   sharedCacheConnected?: boolean;
+}
+
+/** Where and how big the answer cache file is (answerCacheFile.ts); a pure type, since the webview compiles this module. */
+export interface PersistentCacheOptions {
+  file: string;
+  maxBytes: number;
+  /**
+   * What the entries were computed over (the folders and their stores): a file written for
+   * another set of folders is ignored, since its entries' generations count another index.
+   */
+  scope: string;
+}
+
+export interface StreamOptions {
+  signal: AbortSignal;
+  /** Deadline for the first token, counted from this call, retries and waits included. */
+  firstTokenMs: number;
+  /** Deadline between two tokens once the first came. */
+  idleTokenMs: number;
+  /** Sent as max_tokens; a server that streams more content chunks than this is cut off. */
+  maxTokens: number;
+  /** Characters kept; the rest is dropped and a note says so. */
+  maxChars: number;
+  onFirstToken?: () => void;
+  onToken: (text: string) => void;
+}
+
+export interface ChatBackend {
+  /** Says which backend and model answered (part of the answer cache key). */
+  readonly identity: string[];
+  /** Streams one answer and resolves with its full text; failures reject with BackendFailure, StageTimeoutError or the abort reason. */
+  stream(messages: ChatMessage[], options: StreamOptions): Promise<string>;
+  /** One short answer, not streamed (rewriting follow-ups). */
+  complete(messages: ChatMessage[], maxTokens: number, signal: AbortSignal): Promise<string>;
 }

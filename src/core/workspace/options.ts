@@ -25,8 +25,10 @@ export interface IndexingOptions {
   /** Gitignore-style globs left out, in addition to the built-in DEFAULT_EXCLUDES unless `defaultExcludes` is false. */
   exclude?: string[];
   defaultExcludes?: boolean;
-  /** File extensions to index; absent or empty: every supported format. */
+  /** File extensions to index; absent or empty: every supported format. Refused entries (refusedIncludeEntry) are dropped with a warning. */
   include?: string[];
+  /** Index files matching SECRET_FILE_PATTERNS; front ends set it only from a user's own settings. */
+  allowSecretFiles?: boolean;
   maxFileBytes?: number;
   /** Commit a checkpoint after this many changed files (default 200). */
   checkpointFiles?: number;

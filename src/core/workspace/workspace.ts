@@ -8,12 +8,15 @@
  * Everything is opened on first use (or by `open()`), so a long-lived front end can create a
  * workspace at once and pay for models and stores only when it indexes or answers.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_EXCLUDES } from '../discovery.js';
+import { DEFAULT_EXCLUDES, refusedIncludeEntry } from '../discovery.js';
 import { indexFolder } from '../indexer.js';
 import { ANSWER_CACHE_FILE } from '../pipeline/answerCacheFile.js';
 import { AnswerPipeline } from '../pipeline/answerPipeline.js';
 import { withServedModel } from '../pipeline/backend.js';
+import { citationFromHit } from '../pipeline/prompt.js';
+import { exampleQuestions } from './exampleQuestions.js';
 import type { Answer, AnswerEvent, AnswerRequest, Citation, LocatedCitation, MetricsSnapshot } from '../pipeline/types.js';
 import { DEFAULT_FUSION, HybridRetriever } from '../search/hybrid.js';
 import { MultiFolderRetriever } from '../search/multiFolderRetriever.js';
@@ -32,7 +35,7 @@ export const PROGRESS_INTERVAL_MS = 250;
 
 export type WorkspaceAnswer = Omit<Answer, 'citations'> & { citations: LocatedCitation[] };
 
-export type WorkspaceAnswerEvent = Exclude<AnswerEvent, { type: 'sources' }> | { type: 'sources'; citations: LocatedCitation[] };
+export type WorkspaceAnswerEvent = Exclude<AnswerEvent, { type: 'sources' | 'passages' }> | { type: 'sources' | 'passages'; citations: LocatedCitation[] };
 
 /** One folder's store as `docent info` describes it. */
 export interface StoreInfo {
@@ -45,6 +48,27 @@ export interface StoreInfo {
   lastIndex?: LastIndexRun;
   /** Why the store holds only part of its folder (its last index run stopped after a checkpoint); absent when complete. */
   incomplete?: string;
+}
+
+/** Lines of one indexed file, as `readPassage` returns them. */
+export interface PassageLines {
+  path: string;
+  startLine: number;
+  /** May be less than asked: the file's end, or MAX_PASSAGE_LINES after `startLine`. */
+  endLine: number;
+  /** Lines in the file ('index' source: the last indexed line). */
+  totalLines: number;
+  text: string;
+  /** 'file': the file's own lines; 'index': the indexed passages' text (a store searched without its folder). */
+  source: 'file' | 'index';
+}
+
+/** Lines read at most by one `readPassage`: a passage, not a way to dump whole files. */
+export const MAX_PASSAGE_LINES = 400;
+
+/** A `readPassage` that cannot be answered: a path that is not indexed, or lines outside the file. */
+export class PassageError extends Error {
+  override readonly name = 'PassageError';
 }
 
 interface Opened {
@@ -105,7 +129,7 @@ export class Workspace {
       // The old stores' run must have stopped (and finished any commit) before new stores open the same folders.
       this.opened = this.scheduler.stop().then(() => this.openAll(options));
     } else {
-      this.opened = old.then(async (opened) => ({ ...opened, options, pipeline: await this.createPipeline(options, opened), answering: new Set() }));
+      this.opened = old.then(async (opened) => ({ ...opened, options, pipeline: await this.createPipeline(options, opened, opened.pipeline), answering: new Set() }));
     }
     const replaced = await old.catch(() => undefined);
     await this.retire(replaced, reopen);
@@ -145,6 +169,13 @@ export class Workspace {
     return (await this.ensureOpened()).retriever.search(query, options);
   }
 
+  /** The best passages as numbered citations, each located in its folder as an answer's citations are (for agents' tools). */
+  async searchPassages(query: string, options: { k: number; signal?: AbortSignal }): Promise<LocatedCitation[]> {
+    const opened = await this.ensureOpened();
+    const hits = await opened.retriever.search(query, options);
+    return hits.map((hit, i) => locatedCitation(opened.retriever, citationFromHit(hit, i + 1)));
+  }
+
   /**
    * Answers through the pipeline (cache, retrieval, backend or retrieval-only); citations say
    * which folder they lie in. A question asked before anything was ever indexed waits for the
@@ -160,7 +191,7 @@ export class Workspace {
     const locate = (citation: Citation): LocatedCitation => locatedCitation(opened.retriever, citation);
     const answering = opened.pipeline.ask(
       request,
-      onEvent && ((event) => onEvent(event.type === 'sources' ? { type: 'sources', citations: event.citations.map(locate) } : event)),
+      onEvent && ((event) => onEvent(event.type === 'sources' || event.type === 'passages' ? { type: event.type, citations: event.citations.map(locate) } : event)),
     );
     opened.answering.add(answering);
     try {
@@ -203,6 +234,48 @@ export class Workspace {
     return [...opened.stores].flatMap(([name, store]) =>
       [...store.allChunks()].map((chunk) => (prefixed ? { ...chunk, path: `${name}/${chunk.path}` } : chunk)),
     );
+  }
+
+  /**
+   * Lines `startLine`..`endLine` (1-based, inclusive) of a file of the index, `filePath` as search
+   * returns it. Only indexed files can be read, so no path leads outside the indexed folders.
+   */
+  async readPassage(filePath: string, startLine: number, endLine: number): Promise<PassageLines> {
+    const opened = await this.ensureOpened();
+    const located = opened.retriever.locate(filePath);
+    const folder = located && opened.options.folders.find((candidate) => candidate.name === located.folder.name);
+    const entry = located && folder && opened.stores.get(folder.name)?.file(located.path);
+    if (!located || !folder || !entry) throw new PassageError(`"${filePath}" is not an indexed file; use a path from the search results`);
+    if (!Number.isInteger(startLine) || !Number.isInteger(endLine) || startLine < 1 || endLine < startLine) {
+      throw new PassageError(`lines ${startLine}-${endLine} are not a range: give 1 <= startLine <= endLine`);
+    }
+    const last = Math.min(endLine, startLine + MAX_PASSAGE_LINES - 1);
+    if (folder.root) {
+      const lines = (await fs.readFile(path.join(folder.root, located.path), 'utf8')).split(/\r?\n/);
+      if (lines.at(-1) === '') lines.pop();
+      if (startLine > lines.length) throw new PassageError(`${filePath} has ${lines.length} lines; startLine ${startLine} is past its end`);
+      const end = Math.min(last, lines.length);
+      return { path: filePath, startLine, endLine: end, totalLines: lines.length, text: lines.slice(startLine - 1, end).join('\n'), source: 'file' };
+    }
+    const store = opened.stores.get(folder.name)!;
+    const chunks = entry.chunkIds.map((id) => store.chunk(id)!).sort((a, b) => a.startLine - b.startLine);
+    const totalLines = Math.max(0, ...chunks.map((chunk) => chunk.endLine));
+    if (startLine > totalLines) throw new PassageError(`${filePath} has ${totalLines} indexed lines; startLine ${startLine} is past its end`);
+    const overlapping = chunks.filter((chunk) => chunk.endLine >= startLine && chunk.startLine <= last);
+    return {
+      path: filePath,
+      startLine,
+      endLine: Math.min(last, totalLines),
+      totalLines,
+      text: overlapping.map((chunk) => chunk.text).join('\n\n'),
+      source: 'index',
+    };
+  }
+
+  /** Questions for an empty chat, from this workspace's own headings (exampleQuestions.ts). */
+  async exampleQuestions(count = 3): Promise<string[]> {
+    const opened = await this.ensureOpened();
+    return exampleQuestions([...opened.stores.values()].flatMap((store) => [...store.allChunks()]), count);
   }
 
   clearCache(): void {
@@ -255,7 +328,8 @@ export class Workspace {
     return { ...partial, pipeline: await this.createPipeline(options, partial), answering: new Set() };
   }
 
-  private async createPipeline(options: WorkspaceOptions, parts: Pick<Opened, 'retriever' | 'embedder'>): Promise<AnswerPipeline> {
+  /** `previous`: the pipeline being replaced, whose metrics the new one continues (Show Metrics survives a settings change). */
+  private async createPipeline(options: WorkspaceOptions, parts: Pick<Opened, 'retriever' | 'embedder'>, previous?: AnswerPipeline): Promise<AnswerPipeline> {
     const answers = options.answers ?? {};
     const persistentBytes = answers.persistentCacheBytes ?? DEFAULT_PERSISTENT_CACHE_BYTES;
     const first = options.folders[0];
@@ -268,6 +342,7 @@ export class Workspace {
           }
         : undefined;
     const pipeline = new AnswerPipeline({
+      ...(previous ? { metrics: previous.recorder } : {}),
       retriever: parts.retriever,
       embedder: parts.embedder,
       backend: answers.backend ? await withServedModel(answers.backend) : undefined,
@@ -301,6 +376,11 @@ export class Workspace {
     // Shown at once: discovery and the model's first load can take a while on a busy machine.
     this.emit({ type: 'indexState', state: { state: 'indexing', percent: 0, ...totalsOf(opened) } });
     const indexing = opened.options.indexing ?? {};
+    const include = (indexing.include ?? []).filter((entry) => {
+      const refused = refusedIncludeEntry(entry);
+      if (refused !== undefined) this.emit({ type: 'log', level: 'warn', message: refused });
+      return refused === undefined;
+    });
     const reports: FolderIndexReport[] = [];
     for (const [i, folder] of folders.entries()) {
       if (!folder.root) throw new Error(`the workspace folder ${folder.name} has no root to index (only its store ${folder.storeDir} is known)`);
@@ -309,8 +389,9 @@ export class Workspace {
         embedderSpec: opened.embedderSpec,
         discovery: {
           exclude: [...(indexing.defaultExcludes === false ? [] : DEFAULT_EXCLUDES), ...(indexing.exclude ?? [])],
-          include: indexing.include?.length ? indexing.include : undefined,
+          include: include.length > 0 ? include : undefined,
           maxFileBytes: indexing.maxFileBytes,
+          allowSecretFiles: indexing.allowSecretFiles,
         },
         chunking: indexing.chunking,
         checkpointFiles: indexing.checkpointFiles,

@@ -5,7 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import type { AnswerMode, LocatedCitation, MetricsSnapshot } from '../../core/pipeline/types.js';
+import type { AnswerMode, DegradedCause, LocatedCitation, MetricsSnapshot, Stage } from '../../core/pipeline/types.js';
 import type { IndexState, IndexTotals } from '../../core/workspace/indexState.js';
 import type { WorkspaceOptions } from '../../core/workspace/options.js';
 import type { AskFailureReason, AskParams, CoreProcessToHost, HostToCoreProcess } from './protocol.js';
@@ -13,11 +13,15 @@ import type { AskFailureReason, AskParams, CoreProcessToHost, HostToCoreProcess 
 export interface AskHandlers {
   onToken(text: string): void;
   onSources(citations: LocatedCitation[]): void;
+  /** Optional: a front end that shows progress. */
+  onStage?(stage: Stage): void;
+  onPassages?(citations: LocatedCitation[]): void;
 }
 
 export interface AskOutcome {
   mode: AnswerMode;
   degradedReason?: string;
+  degradedCause?: DegradedCause;
 }
 
 export class AskFailure extends Error {
@@ -102,6 +106,22 @@ export class CoreProcessClient {
     });
   }
 
+  /** The best passages, numbered and located in their folders. */
+  search(query: string, k: number): Promise<LocatedCitation[]> {
+    const id = String(this.nextId++);
+    return new Promise((resolve, reject) => {
+      this.replies.set(id, {
+        receive: (message) => {
+          if (message.type !== 'searched') return;
+          if (message.passages) resolve(message.passages);
+          else reject(new Error(message.error ?? 'the search failed'));
+        },
+        fail: reject,
+      });
+      this.post({ type: 'search', id, query, k });
+    });
+  }
+
   /** The pipeline's MetricsSnapshot (null before the workspace opened) and the index totals. */
   metrics(): Promise<{ metrics: MetricsSnapshot | null; totals: IndexTotals }> {
     if (!this.child) return Promise.resolve({ metrics: null, totals: { files: 0, chunks: 0 } });
@@ -114,6 +134,21 @@ export class CoreProcessClient {
         fail: reject,
       });
       this.post({ type: 'metrics', id });
+    });
+  }
+
+  /** Example questions from the index's headings; none before the core process runs. */
+  examples(): Promise<string[]> {
+    if (!this.child) return Promise.resolve([]);
+    const id = String(this.nextId++);
+    return new Promise((resolve, reject) => {
+      this.replies.set(id, {
+        receive: (message) => {
+          if (message.type === 'examples') resolve(message.questions);
+        },
+        fail: reject,
+      });
+      this.post({ type: 'examples', id });
     });
   }
 
@@ -192,16 +227,26 @@ export class CoreProcessClient {
         return this.asks.get(message.id)?.handlers.onToken(message.text);
       case 'sources':
         return this.asks.get(message.id)?.handlers.onSources(message.citations);
+      case 'stage':
+        return this.asks.get(message.id)?.handlers.onStage?.(message.stage);
+      case 'passages':
+        return this.asks.get(message.id)?.handlers.onPassages?.(message.citations);
       case 'answered': {
         const pending = this.asks.get(message.id);
         this.asks.delete(message.id);
-        return pending?.resolve({ mode: message.mode, ...(message.degradedReason ? { degradedReason: message.degradedReason } : {}) });
+        return pending?.resolve({
+          mode: message.mode,
+          ...(message.degradedReason ? { degradedReason: message.degradedReason } : {}),
+          ...(message.degradedCause ? { degradedCause: message.degradedCause } : {}),
+        });
       }
       case 'askFailed': {
         const pending = this.asks.get(message.id);
         this.asks.delete(message.id);
         return pending?.reject(new AskFailure(message.message, message.reason));
       }
+      case 'searched':
+      case 'examples':
       case 'metrics': {
         const reply = this.replies.get(message.id);
         this.replies.delete(message.id);

@@ -57,11 +57,17 @@ class CoreProcess {
       case 'cancelAsk':
         this.asks.get(message.id)?.abort();
         return;
+      case 'search':
+        void this.search(message.id, message.query, message.k);
+        return;
       case 'metrics':
         void this.metrics(message.id);
         return;
       case 'clearCache':
         return this.workspace?.clearCache();
+      case 'examples':
+        void this.examples(message.id);
+        return;
       case 'pullModel':
         void this.pull(message.id, message.repoId, message.cacheDir);
         return;
@@ -78,9 +84,16 @@ class CoreProcess {
       if (!this.workspace) throw new Error('Docent has no workspace configuration yet.');
       const answer = await this.workspace.ask({ ...params, signal: controller.signal }, (event) => {
         if (event.type === 'token') send({ type: 'token', id, text: event.text });
-        else if (event.type === 'sources') send({ type: 'sources', id, citations: event.citations });
+        else if (event.type === 'sources' || event.type === 'passages') send({ type: event.type, id, citations: event.citations });
+        else if (event.type === 'status') send({ type: 'stage', id, stage: event.stage });
       });
-      send({ type: 'answered', id, mode: answer.mode, ...(answer.degradedReason ? { degradedReason: answer.degradedReason } : {}) });
+      send({
+        type: 'answered',
+        id,
+        mode: answer.mode,
+        ...(answer.degradedReason ? { degradedReason: answer.degradedReason } : {}),
+        ...(answer.degradedCause ? { degradedCause: answer.degradedCause } : {}),
+      });
     } catch (error) {
       const reason = (error as Error).name === 'AbortError' ? 'aborted' : error instanceof BusyError ? 'busy' : 'error';
       if (reason === 'error') send({ type: 'log', level: 'warn', message: `question failed: ${errorMessage(error)}` });
@@ -88,6 +101,20 @@ class CoreProcess {
     } finally {
       this.asks.delete(id);
     }
+  }
+
+  private async search(id: string, query: string, k: number): Promise<void> {
+    try {
+      if (!this.workspace) throw new Error('Docent has no workspace configuration yet.');
+      send({ type: 'searched', id, passages: await this.workspace.searchPassages(query, { k }) });
+    } catch (error) {
+      send({ type: 'searched', id, error: errorMessage(error) });
+    }
+  }
+
+  private async examples(id: string): Promise<void> {
+    const questions = await this.workspace?.exampleQuestions().catch(() => []) ?? [];
+    send({ type: 'examples', id, questions });
   }
 
   private async metrics(id: string): Promise<void> {

@@ -5,7 +5,7 @@
  * our own code, shipped in one VSIX, so the shapes are typed rather than validated; they are
  * core's own types, imported for their shape only (nothing of src/core runs in the host).
  */
-import type { AnswerMode, AnswerRequest, LocatedCitation, MetricsSnapshot } from '../../core/pipeline/types.js';
+import type { AnswerMode, AnswerRequest, DegradedCause, LocatedCitation, MetricsSnapshot, Stage } from '../../core/pipeline/types.js';
 import type { IndexState, IndexTotals } from '../../core/workspace/indexState.js';
 import type { WorkspaceOptions } from '../../core/workspace/options.js';
 
@@ -22,18 +22,25 @@ export type HostToCoreProcess =
   | { type: 'cancelIndex' }
   | { type: 'ask'; id: string; params: AskParams }
   | { type: 'cancelAsk'; id: string }
+  | { type: 'search'; id: string; query: string; k: number }
   | { type: 'metrics'; id: string }
   | { type: 'clearCache' }
+  | { type: 'examples'; id: string }
   | { type: 'pullModel'; id: string; repoId: string; cacheDir: string }
   | { type: 'cancelPull'; id: string };
 
 export type CoreProcessToHost =
   | { type: 'indexState'; state: IndexState }
+  | { type: 'stage'; id: string; stage: Stage }
+  /** What retrieval found, as soon as it exists (before the backend is asked). */
+  | { type: 'passages'; id: string; citations: LocatedCitation[] }
   | { type: 'token'; id: string; text: string }
   | { type: 'sources'; id: string; citations: LocatedCitation[] }
-  | { type: 'answered'; id: string; mode: AnswerMode; degradedReason?: string }
+  | { type: 'answered'; id: string; mode: AnswerMode; degradedReason?: string; degradedCause?: DegradedCause }
   | { type: 'askFailed'; id: string; message: string; reason: AskFailureReason }
+  | { type: 'searched'; id: string; passages?: LocatedCitation[]; error?: string }
   | { type: 'metrics'; id: string; metrics: MetricsSnapshot | null; totals: IndexTotals }
+  | { type: 'examples'; id: string; questions: string[] }
   | { type: 'pullProgress'; id: string; message: string }
   | { type: 'pulled'; id: string; folder?: string; error?: string; cancelled?: boolean }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };

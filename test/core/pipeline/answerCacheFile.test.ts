@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import type { PersistentCacheOptions } from '../../../src/core/pipeline/answerCacheFile.js';
+import type { PersistentCacheOptions } from '../../../src/core/pipeline/types.js';
 import { MemoryRetriever, sampleChunks } from '../../support/memoryRetriever.js';
 import type { FaultInjectingOpenAIServer } from '../../support/openaiStubServer.js';
 import { makeTempDir } from '../../support/tempDocs.js';

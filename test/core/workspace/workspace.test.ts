@@ -151,8 +151,12 @@ test('reconfiguring the answers keeps the stores; changing the model reopens the
   const workspace = new Workspace(options, { sink: (event) => event.type === 'indexState' && states.push(event.state) });
   try {
     await workspace.index();
+    await workspace.ask({ question: 'When does the ledger job run?' });
     await workspace.reconfigure({ ...options, answers: { limits: { k: 1 } } });
     assert.equal((await workspace.ask({ question: 'quokka ledger onboarding laptop' })).citations.length, 1);
+    const metrics = (await workspace.metrics()).metrics!;
+    assert.equal(metrics.requests, 2, 'the rebuilt pipeline carries on counting (Show Metrics survives a settings change)');
+    assert.equal(metrics.stages.total?.count, 2);
     const before = states.length;
     await workspace.reconfigure({ ...options, embedder: 'none' });
     await waitForState(states, 'ready', before);
@@ -177,3 +181,35 @@ async function waitForState(states: (string | IndexState)[], wanted: string, fro
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+test('readPassage reads exact lines of indexed files only; without the folder, the indexed text', async () => {
+  const options = await twoFolders();
+  const workspace = new Workspace(options);
+  try {
+    await workspace.index();
+    const passage = await workspace.readPassage('platform/billing/ledger.md', 3, 99);
+    assert.deepEqual(passage, {
+      path: 'platform/billing/ledger.md',
+      startLine: 3,
+      endLine: 3,
+      totalLines: 3,
+      text: 'The quokka ledger reconciliation job runs nightly at 02:00 UTC.',
+      source: 'file',
+    });
+    for (const outside of ['platform/../handbook/onboarding.md', 'platform/billing/missing.md', 'billing/ledger.md', '/etc/passwd']) {
+      await assert.rejects(workspace.readPassage(outside, 1, 2), (error: Error) => error.name === 'PassageError' && /is not an indexed file/.test(error.message), outside);
+    }
+    await assert.rejects(workspace.readPassage('platform/billing/ledger.md', 4, 5), /has 3 lines; startLine 4 is past its end/);
+    await assert.rejects(workspace.readPassage('platform/billing/ledger.md', 3, 2), /not a range/);
+  } finally {
+    await workspace.close();
+  }
+  const storeOnly = new Workspace({ folders: [{ name: 'platform', storeDir: options.folders[1]!.storeDir }] });
+  try {
+    const passage = await storeOnly.readPassage('billing/ledger.md', 1, 3);
+    assert.equal(passage.source, 'index');
+    assert.match(passage.text, /quokka ledger reconciliation job runs nightly/);
+  } finally {
+    await storeOnly.close();
+  }
+});
