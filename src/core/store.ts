@@ -280,6 +280,11 @@ export class DocStore {
     return this.loaded().vectors?.vectorOf(id);
   }
 
+  /** Reads and verifies every segment now rather than at the first search (a StoreError when one is damaged). */
+  load(): void {
+    this.loaded();
+  }
+
   /** What does not add up between catalog, chunks, keyword and vector indexes; empty when consistent. */
   integrityProblems(): string[] {
     const { chunks, keyword, fileKeyword, vectors } = this.loaded();
