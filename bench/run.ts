@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   pipeline: () => import('./pipeline.js'),
   generation: () => import('./generation.js'),
   soak: () => import('./soak.js'),
+  scale: () => import('./scale.js'),
 };
 
 async function main(): Promise<void> {

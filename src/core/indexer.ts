@@ -11,6 +11,13 @@ import { parseDocument } from './parse/parseDocument.js';
 import type { DocStore } from './store.js';
 import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
 
+/**
+ * A checkpoint is due after this much new passage text or this long: a commit writes only the
+ * new segment and the catalog, so an interrupted run loses at most this much work.
+ */
+const CHECKPOINT_BYTES = 8 * 1024 * 1024;
+const CHECKPOINT_MS = 10_000;
+
 export interface IndexProgress {
   phase: 'discovering' | 'indexing' | 'committing' | 'done';
   filesDone: number;
@@ -26,7 +33,7 @@ export interface IndexOptions {
   embedderSpec?: string;
   signal?: AbortSignal;
   onProgress?: (progress: IndexProgress) => void;
-  /** Commit a checkpoint after this many changed files (default 200). */
+  /** Also commit a checkpoint after this many changed files (default: by size and time only). */
   checkpointFiles?: number;
   /** Called for each file skipped at read or parse time, with the reason. */
   onSkip?: (path: string, reason: SkipReason | 'parse-error', detail: string) => void;
@@ -64,7 +71,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   const started = performance.now();
   const { embedder, signal, onProgress } = options;
   const chunking = options.chunking ?? DEFAULT_CHUNKING;
-  const checkpointFiles = options.checkpointFiles ?? 200;
+  const checkpointFiles = options.checkpointFiles ?? Infinity;
 
   // A different embedding model means every stored vector is from the wrong space: re-embed all.
   const wanted = embedder ? { id: embedder.id, dimensions: embedder.dimensions, spec: options.embedderSpec } : null;
@@ -99,6 +106,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   let filesUnchanged = 0;
   let chunksAdded = 0;
   let sinceCheckpoint = filesDeleted;
+  let checkpointAt = performance.now();
   const total = discovery.files.length;
   for (let done = 0; done < total; done++) {
     signal?.throwIfAborted();
@@ -141,10 +149,12 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
     store.addFile(file.path, { hash, size: file.size, mtimeMs: file.mtimeMs }, chunks, vectors);
     filesIndexed++;
     chunksAdded += chunks.length;
-    if (++sinceCheckpoint >= checkpointFiles) {
+    sinceCheckpoint++;
+    if (sinceCheckpoint >= checkpointFiles || store.uncommittedBytes >= CHECKPOINT_BYTES || performance.now() - checkpointAt >= CHECKPOINT_MS) {
       onProgress?.({ phase: 'committing', filesDone: done + 1, filesTotal: total });
       await store.commit();
       sinceCheckpoint = 0;
+      checkpointAt = performance.now();
     }
   }
   const runtime = embedder?.runtime?.();

@@ -1,24 +1,30 @@
 /**
- * The on-disk index of one folder: a directory holding one immutable GENERATION of files
- * (catalog + chunks + keyword index + vector index) and `manifest.json` naming the current one
- * with the size and SHA-256 of each of its files (and of itself). A commit writes a new
- * generation's files (each temp → fsync → rename), then swaps the manifest the same way.
- * A process killed at any instant leaves either the old or the new generation current.
+ * The on-disk index of one folder: SEGMENTS (each checkpoint writes one: the passages it added
+ * with their keyword documents and vectors, and tombstones for what it removed), a catalog
+ * of the indexed files, and `manifest.json` naming the current generation's catalog and
+ * segments with the size and SHA-256 of each (and of itself). A commit writes only the new
+ * segment and catalog (each temp → fsync → rename), then swaps the manifest the same way; a
+ * new segment at least half the size of the one before it is merged into it, so segments stay
+ * few and each passage is rewritten O(log n) times. A process killed at any instant leaves
+ * either the old or the new generation current.
+ *
+ * Opening reads the manifest and the catalog only; the segments are read (and verified) the
+ * first time passages, keyword or vector search are needed, so a re-index that finds nothing
+ * changed never reads them.
  *
  * Safety beside other processes: one writer at a time holds `writer.lock` (see storeLock.ts);
- * only it deletes, and only names of the store's own patterns: generations older than the
- * previous one (a reader may still be loading that) and temp files of dead writers. Readers
- * never delete; a reader whose generation was replaced while it loaded reads the new one.
- * Every file is verified against the manifest on load: damage is a StoreError naming the
- * store, never wrong answers. A failed write (a full disk) is a StoreError too, with the new
- * generation's files removed and the previous generation current.
+ * only it deletes, and only names of the store's own patterns: files no longer named by the
+ * current manifest or the one it replaced (a reader may still be loading that), and temp files
+ * of dead writers. Readers never delete; a reader whose generation was swept while it loaded
+ * moves on to the current one. Damage is a StoreError naming the store, never wrong answers.
+ * A failed write (a full disk) is a StoreError too, with the new files removed and the
+ * previous generation current.
  *
  * Read API — everything outside the indexer reads a store only through these. Results are
  * read-only views of the store's own objects (never mutate them) and reflect uncommitted
- * changes of the writer holding this instance. Costs are for the in-memory structures of today
- * and are the contract a different storage engine must keep (or beat):
+ * changes of the writer holding this instance:
  * - `generation`, `embedder`, `lastIndex`: the manifest's; O(1).
- * - `fileCount`, `chunkCount`, `vectorCount`: totals; O(1).
+ * - `fileCount`, `chunkCount`: from the catalog; O(1). `vectorCount`: O(1) once loaded.
  * - `file(path)`: the catalog entry of an indexed file (hash, size, mtime, chunk ids); O(1).
  * - `filePaths()`: every indexed path, in no particular order; O(files).
  * - `chunk(id)`: one passage; O(1). `allChunks()`: every passage, lazily; O(chunks).
@@ -26,24 +32,27 @@
  *   page indexes, to sum across stores searched together; O(query terms).
  * - `searchPassages` / `searchPages`: BM25F over passages (chunk ids) and whole files (paths),
  *   best first; O(postings of the query's terms).
- * - `searchVectors(vector, k)`: approximate nearest passages (HNSW); about O(log chunks).
+ * - `searchVectors(vector, k)`: nearest passages by cosine (exact); O(chunks × dimensions).
  *   `vectorOf(id)`: a passage's stored unit vector; O(1).
  * - `integrityProblems()`: cross-checks the structures of the generation; O(chunks).
  * The writer's API (`lockForWriting`, `unlock`, `nextChunkId`, `resetVectors`, `setVector`,
- * `addFile`, `removeFile`, `touchFile`, `lastIndex =`, `commit`) is for src/core/indexer.ts.
+ * `addFile`, `removeFile`, `touchFile`, `uncommittedBytes`, `lastIndex =`, `commit`) is for
+ * src/core/indexer.ts.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
 import { keywordFieldsOf, pageKeywordFieldsOf } from './chunkText.js';
-import { KeywordIndex, sumStatistics, type KeywordIndexOptions, type KeywordStatistics, type SerializedKeywordIndex } from './search/keywordIndex.js';
+import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, keywordDocument, sumStatistics, type KeywordDocument, type KeywordIndexOptions, type KeywordStatistics } from './search/keywordIndex.js';
 import type { Chunk, EmbedderRuntime } from './types.js';
 import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
-import { HnswVectorIndex, metadataPathFor, type VectorSearchHit } from './vectorIndex.js';
+import { decodeSegment, encodeSegment, mergeSegments, type PageDocument, type Segment } from './storeSegment.js';
+import { ExactVectorIndex, type VectorSearchHit } from './vectorIndex.js';
 
-export const STORE_FORMAT_VERSION = 2;
+
+export const STORE_FORMAT_VERSION = 3;
 const MANIFEST = 'manifest.json';
 
 export interface CatalogEntry {
@@ -78,9 +87,14 @@ interface Manifest {
   nextChunkId: number;
   nextFileId: number;
   embedder: EmbedderInfo | null;
+  /** The options the keyword documents were made with (BM25F field weights are folded in). */
+  keywordOptions: KeywordIndexOptions;
   lastIndex?: LastIndexRun;
-  files: { catalog: string; chunks: string; keyword: string; fileKeyword: string; vectors: string | null };
-  /** Every file of the generation (the vector index's sidecar included). */
+  /** '' before the first commit. */
+  catalog: string;
+  /** Oldest first. */
+  segments: string[];
+  /** Every file the manifest names. */
   checksums: Record<string, FileChecksum>;
   updatedAt: string;
   /** SHA-256 of this manifest's JSON without this field. */
@@ -92,9 +106,9 @@ interface FileChecksum {
   sha256: string;
 }
 
-/** Names the store writes; nothing else in its folder is ever deleted. */
-const GENERATION_FILE = /^(?:catalog|chunks|keyword|filekeyword|vectors)-(\d+)\.(?:json|hnsw)(?:\.meta\.json)?$/;
-const TEMP_FILE = /^((?:catalog|chunks|keyword|filekeyword|vectors)-\d+\.(?:json|hnsw)(?:\.meta\.json)?|manifest\.json|writer\.lock)\.tmp-(\d+)-[0-9a-f]+$/;
+/** Names the store writes (older formats' too); nothing else in its folder is ever deleted. */
+const STORE_FILE = /^(?:catalog|segment|chunks|keyword|filekeyword|vectors)-\d+\.(?:json|bin|hnsw)(?:\.meta\.json)?$/;
+const TEMP_FILE = /^((?:catalog|segment|chunks|keyword|filekeyword|vectors)-\d+\.(?:json|bin|hnsw)(?:\.meta\.json)?|manifest\.json|writer\.lock)\.tmp-(\d+)-[0-9a-f]+$/;
 
 /** Keyword statistics of the passage and page indexes, summed over stores searched together. */
 export interface CollectionStatistics {
@@ -113,15 +127,59 @@ export class StoreError extends Error {
   }
 }
 
-/** What one generation holds in memory. */
-interface Loaded {
-  manifest: Manifest;
-  catalog: Map<string, CatalogEntry>;
+/** The searchable structures of every segment (and the writer's uncommitted changes). */
+interface Contents {
   chunks: Map<number, Chunk>;
   keyword: KeywordIndex;
   /** Whole-file BM25F: page-level evidence that a passage's page is about the question. */
   fileKeyword: KeywordIndex;
-  vectorIndex: HnswVectorIndex | null;
+  vectors: ExactVectorIndex | null;
+}
+
+interface PendingFile {
+  fileId: number;
+  chunks: Chunk[];
+  keyword: KeywordDocument[];
+  vectors: Float32Array[] | null;
+  page: KeywordDocument | null;
+}
+
+/** What the next segment will hold. */
+class Pending {
+  readonly files = new Map<string, PendingFile>();
+  readonly removedChunks: number[] = [];
+  readonly removedFiles: number[] = [];
+  textBytes = 0;
+
+  constructor(
+    readonly firstChunkId: number,
+    readonly firstFileId: number,
+  ) {}
+
+  get empty(): boolean {
+    return this.files.size === 0 && this.removedChunks.length === 0 && this.removedFiles.length === 0;
+  }
+
+  toSegment(dimensions: number): Segment {
+    const files = [...this.files.values()];
+    const chunks = files.flatMap((file) => file.chunks);
+    const vectors = new Float32Array(chunks.length * dimensions);
+    if (dimensions > 0) {
+      let row = 0;
+      for (const file of files) for (const vector of file.vectors ?? []) vectors.set(vector, row++ * dimensions);
+    }
+    return {
+      firstChunkId: this.firstChunkId,
+      firstFileId: this.firstFileId,
+      dimensions,
+      chunks,
+      keyword: files.flatMap((file) => file.keyword),
+      vectors,
+      pages: files.flatMap((file): PageDocument[] => (file.page ? [{ fileId: file.fileId, document: file.page }] : [])),
+      removedChunks: this.removedChunks,
+      removedFiles: this.removedFiles,
+    };
+  }
 }
 
 export class DocStore {
@@ -129,19 +187,23 @@ export class DocStore {
   private readonly pathByFileId = new Map<number, string>();
   private manifest!: Manifest;
   private catalog!: Map<string, CatalogEntry>;
-  private chunks!: Map<number, Chunk>;
-  private keyword!: KeywordIndex;
-  private fileKeyword!: KeywordIndex;
-  private vectorIndex!: HnswVectorIndex | null;
+  private catalogChunks = 0;
+  private contents: Contents | undefined;
+  private pending!: Pending;
+  /** Set when every vector changed (another embedder): the next commit writes one segment of everything. */
+  private rewriteAll = false;
+  /** Files of the manifest the last commit replaced: a reader may still be loading them. */
+  private replacedFiles: string[] = [];
   private lock: WriterLock | undefined;
 
   private constructor(
     readonly dir: string,
-    loaded: Loaded,
+    manifest: Manifest,
+    catalog: Map<string, CatalogEntry>,
     /** Said once when this store replaces one an older Docent wrote (it is rebuilt by the next index run). */
     readonly notice?: string,
   ) {
-    this.adopt(loaded);
+    this.adopt(manifest, catalog);
   }
 
   get generation(): number {
@@ -166,11 +228,11 @@ export class DocStore {
   }
 
   get chunkCount(): number {
-    return this.chunks.size;
+    return this.catalogChunks;
   }
 
   get vectorCount(): number {
-    return this.vectorIndex?.size ?? 0;
+    return this.loaded().vectors?.size ?? 0;
   }
 
   file(relativePath: string): Readonly<CatalogEntry> | undefined {
@@ -182,51 +244,63 @@ export class DocStore {
   }
 
   chunk(id: number): Readonly<Chunk> | undefined {
-    return this.chunks.get(id);
+    return this.loaded().chunks.get(id);
   }
 
   allChunks(): IterableIterator<Readonly<Chunk>> {
-    return this.chunks.values();
+    return this.loaded().chunks.values();
   }
 
   keywordStatistics(query: string): CollectionStatistics {
-    return { passages: this.keyword.statistics(query), pages: this.fileKeyword.statistics(query) };
+    const { keyword, fileKeyword } = this.loaded();
+    return { passages: keyword.statistics(query), pages: fileKeyword.statistics(query) };
   }
 
   /** Chunk ids by BM25F passage score; IDF from `statistics` when given (see sumCollectionStatistics). */
   searchPassages(query: string, limit: number, statistics?: KeywordStatistics): { id: number; score: number }[] {
-    return this.keyword.search(query, limit, statistics);
+    return this.loaded().keyword.search(query, limit, statistics);
   }
 
   /** Files by the BM25F score of their whole text. */
   searchPages(query: string, limit: number, statistics?: KeywordStatistics): { path: string; score: number }[] {
-    return this.fileKeyword.search(query, limit, statistics).flatMap((hit) => {
-      const relativePath = this.pathByFileId.get(hit.id);
-      return relativePath === undefined ? [] : [{ path: relativePath, score: hit.score }];
-    });
+    return this.loaded()
+      .fileKeyword.search(query, limit, statistics)
+      .flatMap((hit) => {
+        const relativePath = this.pathByFileId.get(hit.id);
+        return relativePath === undefined ? [] : [{ path: relativePath, score: hit.score }];
+      });
   }
 
   /** Labels are chunk ids; empty without an embedder. */
   searchVectors(vector: Float32Array, limit: number): VectorSearchHit[] {
-    return this.vectorIndex ? this.vectorIndex.search(vector, limit) : [];
+    return this.loaded().vectors?.search(vector, limit) ?? [];
   }
 
   vectorOf(id: number): Float32Array | undefined {
-    return this.vectorIndex?.vectorOf(id);
+    return this.loaded().vectors?.vectorOf(id);
+  }
+
+  /** Reads and verifies every segment now rather than at the first search (a StoreError when one is damaged). */
+  load(): void {
+    this.loaded();
   }
 
   /** What does not add up between catalog, chunks, keyword and vector indexes; empty when consistent. */
   integrityProblems(): string[] {
+    const { chunks, keyword, fileKeyword, vectors } = this.loaded();
     const problems: string[] = [];
-    if (this.keyword.size !== this.chunks.size) problems.push(`${this.keyword.size} keyword passages for ${this.chunks.size} chunks`);
-    if (this.vectorIndex && this.vectorIndex.size !== this.chunks.size) problems.push(`${this.vectorIndex.size} vectors for ${this.chunks.size} chunks`);
+    if (keyword.size !== chunks.size) problems.push(`${keyword.size} keyword passages for ${chunks.size} chunks`);
+    if (vectors && vectors.size !== chunks.size) problems.push(`${vectors.size} vectors for ${chunks.size} chunks`);
     let cataloged = 0;
+    let pages = 0;
     for (const [relativePath, entry] of this.catalog) {
       cataloged += entry.chunkIds.length;
-      const missing = entry.chunkIds.filter((id) => this.chunks.get(id)?.path !== relativePath);
+      if (entry.chunkIds.length > 0) pages++;
+      const missing = entry.chunkIds.filter((id) => chunks.get(id)?.path !== relativePath);
       if (missing.length > 0) problems.push(`${relativePath}: ${missing.length} cataloged chunks are missing`);
     }
-    if (cataloged !== this.chunks.size) problems.push(`${cataloged} cataloged chunks for ${this.chunks.size} chunks`);
+    if (cataloged !== chunks.size) problems.push(`${cataloged} cataloged chunks for ${chunks.size} chunks`);
+    if (pages !== fileKeyword.size) problems.push(`${fileKeyword.size} keyword pages for ${pages} files with passages`);
     return problems;
   }
 
@@ -238,28 +312,26 @@ export class DocStore {
   }
 
   /**
-   * Opens the store in `dir`, or creates an empty one when `create` is set and none exists (or
-   * an older Docent wrote it: the empty store replaces it at its first commit). Reads only.
+   * Opens the store in `dir` (its manifest and catalog), or creates an empty one when `create` is
+   * set and none exists (or an older Docent wrote it: the empty store replaces it at its first
+   * commit). Reads only.
    */
-  static async open(
-    dir: string,
-    { create = false, keywordOptions }: { create?: boolean; keywordOptions?: KeywordIndexOptions } = {},
-  ): Promise<DocStore> {
+  static async open(dir: string, { create = false, keywordOptions }: { create?: boolean; keywordOptions?: KeywordIndexOptions } = {}): Promise<DocStore> {
     for (let attempt = 1; ; attempt++) {
-      const manifest = await readManifest(dir);
+      const manifest = readManifest(dir);
       if (manifest === undefined || manifest.format !== STORE_FORMAT_VERSION) {
         const older = manifest === undefined ? undefined : `Docent store at ${dir} was written by an older Docent (format ${String(manifest.format)})`;
         if (!create) {
           throw new StoreError(older ? `${older}; run "docent index <folder> --store ${dir}" to rebuild it` : `no Docent store at ${dir} (run "docent index <folder> --store ${dir}" first)`);
         }
         await fs.mkdir(dir, { recursive: true });
-        return new DocStore(dir, emptyGeneration(keywordOptions), older && `${older}: rebuilding it`);
+        return new DocStore(dir, emptyManifest(keywordOptions ?? DEFAULT_KEYWORD_OPTIONS), new Map(), older && `${older}: rebuilding it`);
       }
       try {
-        return new DocStore(dir, await loadGeneration(dir, manifest));
+        return new DocStore(dir, manifest, readCatalog(dir, manifest));
       } catch (error) {
         // A writer replaced this generation while we read it (and swept the one before): read the new one.
-        if (attempt < 5 && (await readManifest(dir).catch(() => undefined))?.generation !== manifest.generation) continue;
+        if (attempt < 5 && safeGeneration(dir) !== manifest.generation) continue;
         throw error;
       }
     }
@@ -280,8 +352,8 @@ export class DocStore {
     }
     this.lock = lock;
     try {
-      const onDisk = await readManifest(this.dir);
-      if (onDisk?.format === STORE_FORMAT_VERSION && onDisk.generation !== this.manifest.generation) this.adopt(await loadGeneration(this.dir, onDisk));
+      const onDisk = readManifest(this.dir);
+      if (onDisk?.format === STORE_FORMAT_VERSION && onDisk.generation !== this.manifest.generation) this.adopt(onDisk, readCatalog(this.dir, onDisk));
       await this.sweep();
     } catch (error) {
       await this.unlock();
@@ -299,16 +371,26 @@ export class DocStore {
     return this.manifest.nextChunkId++;
   }
 
+  /** Text bytes of the passages added since the last commit, for checkpoint policies. */
+  get uncommittedBytes(): number {
+    return this.pending.textBytes;
+  }
+
   /** Replaces all vectors (a different embedding model); chunks and keyword index stay. */
   resetVectors(embedder: EmbedderInfo | null): void {
+    // Loaded with the vectors of the embedder they came from, before the manifest names the new one.
+    const contents = this.manifest.segments.length === 0 && this.pending.empty ? undefined : this.loaded();
     this.manifest.embedder = embedder;
-    this.vectorIndex = embedder ? HnswVectorIndex.create(embedder.dimensions, { initialCapacity: Math.max(1024, this.chunks.size) }) : null;
+    if (!contents) return;
+    contents.vectors = embedder ? new ExactVectorIndex(embedder.dimensions, Math.max(1024, contents.chunks.size)) : null;
+    this.rewriteAll = true;
   }
 
   /** Stores a chunk's vector (after resetVectors, which sets the model the vectors come from). */
   setVector(id: number, vector: Float32Array): void {
-    if (!this.vectorIndex) throw new Error('this store has no embedding model; call resetVectors first');
-    this.vectorIndex.upsert(id, vector);
+    const vectors = this.loaded().vectors;
+    if (!vectors) throw new Error('this store has no embedding model; call resetVectors first');
+    vectors.upsert(id, vector);
   }
 
   /** Records a file whose content is unchanged but whose size or mtime moved. */
@@ -321,97 +403,147 @@ export class DocStore {
   removeFile(relativePath: string): void {
     const entry = this.catalog.get(relativePath);
     if (!entry) return;
-    for (const id of entry.chunkIds) {
-      this.chunks.delete(id);
-      this.keyword.remove(id);
-      this.vectorIndex?.remove(id);
+    const pendingFile = entry.fileId >= this.pending.firstFileId ? this.pending.files.get(relativePath) : undefined;
+    if (pendingFile) {
+      this.pending.files.delete(relativePath);
+      this.pending.textBytes -= textBytesOf(pendingFile.chunks);
+    } else {
+      this.pending.removedChunks.push(...entry.chunkIds);
+      this.pending.removedFiles.push(entry.fileId);
     }
-    this.fileKeyword.remove(entry.fileId);
+    if (this.contents) removeFromContents(this.contents, entry.chunkIds, [entry.fileId]);
     this.pathByFileId.delete(entry.fileId);
     this.catalog.delete(relativePath);
+    this.catalogChunks -= entry.chunkIds.length;
   }
 
-  /** Adds a file's chunks (its old chunks must have been removed). Vectors align with chunks. */
+  /** Adds a file's chunks (its old chunks must have been removed). Vectors align with chunks; required when the store has an embedder. */
   addFile(relativePath: string, entry: Omit<CatalogEntry, 'chunkIds' | 'fileId'>, chunks: Chunk[], vectors: Float32Array[] | null): void {
-    for (let i = 0; i < chunks.length; i++) {
-      const chunk = chunks[i]!;
-      this.chunks.set(chunk.id, chunk);
-      this.keyword.add(chunk.id, keywordFieldsOf(chunk));
-      if (vectors && this.vectorIndex) this.vectorIndex.upsert(chunk.id, vectors[i]!);
-    }
+    const embedder = this.manifest.embedder;
+    if (embedder && chunks.length > 0 && vectors?.length !== chunks.length) throw new Error(`${relativePath}: ${chunks.length} chunks need as many vectors from ${embedder.id}`);
+    const options = this.manifest.keywordOptions;
     const fileId = this.manifest.nextFileId++;
-    if (chunks.length > 0) this.fileKeyword.add(fileId, pageKeywordFieldsOf(chunks));
+    const pendingFile: PendingFile = {
+      fileId,
+      chunks,
+      keyword: chunks.map((chunk) => keywordDocument(keywordFieldsOf(chunk), options)),
+      vectors: embedder ? vectors : null,
+      page: chunks.length > 0 ? keywordDocument(pageKeywordFieldsOf(chunks), options) : null,
+    };
+    this.pending.files.set(relativePath, pendingFile);
+    this.pending.textBytes += textBytesOf(chunks);
+    if (this.contents) addToContents(this.contents, pendingFile);
     this.pathByFileId.set(fileId, relativePath);
     this.catalog.set(relativePath, { ...entry, fileId, chunkIds: chunks.map((chunk) => chunk.id) });
+    this.catalogChunks += chunks.length;
   }
 
   /**
-   * Writes a new generation and makes it current (under the writer lock). On failure its files
-   * are removed, the previous generation stays current, and a StoreError says why in one line.
+   * Writes a new generation and makes it current (under the writer lock): a segment of what
+   * changed (merged into the segments before it while it is at least half their size) and the
+   * catalog. On failure the new files are removed, the previous generation stays current, and a
+   * StoreError says why in one line.
    */
   async commit(): Promise<void> {
     if (!this.lock) throw new Error('DocStore.commit needs the writer lock: call lockForWriting() first');
-    const previous = this.manifest.generation;
-    const generation = previous + 1;
-    const name = (kind: string, extension: string): string => `${kind}-${generation}.${extension}`;
-    const files: Manifest['files'] = {
-      catalog: name('catalog', 'json'),
-      chunks: name('chunks', 'json'),
-      keyword: name('keyword', 'json'),
-      fileKeyword: name('filekeyword', 'json'),
-      vectors: this.vectorIndex ? name('vectors', 'hnsw') : null,
-    };
+    const previous = this.manifest;
+    const generation = previous.generation + 1;
+    const dimensions = previous.embedder?.dimensions ?? 0;
     const checksums: Record<string, FileChecksum> = {};
     const written: string[] = [];
-    const write = async (file: string, text: string): Promise<void> => {
-      const bytes = Buffer.from(text);
+    const write = async (file: string, bytes: Buffer): Promise<void> => {
       written.push(file);
       await writeFileAtomic(path.join(this.dir, file), bytes);
       checksums[file] = checksumOf(bytes);
     };
     try {
-      await write(files.catalog, JSON.stringify(Object.fromEntries(this.catalog)));
-      await write(files.chunks, JSON.stringify([...this.chunks.values()]));
-      await write(files.keyword, JSON.stringify(this.keyword.serialize()));
-      await write(files.fileKeyword, JSON.stringify(this.fileKeyword.serialize()));
-      if (this.vectorIndex && files.vectors) {
-        const sidecar = path.basename(metadataPathFor(files.vectors));
-        written.push(files.vectors, sidecar);
-        await this.vectorIndex.save(path.join(this.dir, files.vectors));
-        // The sidecar holds the index file's own SHA-256, which HnswVectorIndex.load checks.
-        checksums[sidecar] = checksumOf(await fs.readFile(path.join(this.dir, sidecar)));
+      let segments = [...previous.segments];
+      let segment: Segment | undefined;
+      if (this.rewriteAll) {
+        segments = [];
+        segment = segmentOf(this.loaded(), dimensions);
+      } else if (!this.pending.empty) {
+        segment = this.pending.toSegment(dimensions);
       }
-      const manifest = sealManifest({ ...this.manifest, format: STORE_FORMAT_VERSION, generation, files, checksums, updatedAt: new Date().toISOString() });
+      if (segment) {
+        let bytes = encodeSegment(segment);
+        while (segments.length > 0 && bytes.length * 2 >= previous.checksums[segments.at(-1)!]!.bytes) {
+          segment = mergeSegments(decodeSegment(readVerified(this.dir, previous, segments.pop()!)), segment);
+          bytes = encodeSegment(segment);
+        }
+        if (segment.chunks.length > 0 || segment.removedChunks.length > 0 || segment.pages.length > 0 || segment.removedFiles.length > 0) {
+          const name = `segment-${generation}.bin`;
+          await write(name, bytes);
+          segments.push(name);
+        }
+      }
+      for (const name of segments) checksums[name] ??= previous.checksums[name]!;
+      const catalog = `catalog-${generation}.json`;
+      await write(catalog, Buffer.from(JSON.stringify(Object.fromEntries(this.catalog))));
+      const manifest = sealManifest({ ...previous, format: STORE_FORMAT_VERSION, generation, catalog, segments, checksums, updatedAt: new Date().toISOString() });
       await writeFileAtomic(path.join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2));
       this.manifest = manifest;
+      this.replacedFiles = Object.keys(previous.checksums);
+      this.pending = new Pending(manifest.nextChunkId, manifest.nextFileId);
+      this.rewriteAll = false;
     } catch (error) {
       // Past the manifest's rename (a failed directory fsync) the new generation is current: keep it.
-      if ((await readManifest(this.dir).catch(() => undefined))?.generation !== generation) {
+      if (safeGeneration(this.dir) !== generation) {
         await Promise.all(written.map((file) => fs.rm(path.join(this.dir, file), { force: true }).catch(() => undefined)));
       }
-      throw new StoreError(`cannot write Docent store at ${this.dir}: ${describeIoError(error)}; its previous index (generation ${previous}) is intact`);
+      throw new StoreError(`cannot write Docent store at ${this.dir}: ${describeIoError(error)}; its previous index (generation ${previous.generation}) is intact`);
     }
     await this.sweep();
   }
 
-  private adopt(loaded: Loaded): void {
-    ({ manifest: this.manifest, catalog: this.catalog, chunks: this.chunks, keyword: this.keyword, fileKeyword: this.fileKeyword, vectorIndex: this.vectorIndex } =
-      loaded);
+  private adopt(manifest: Manifest, catalog: Map<string, CatalogEntry>): void {
+    this.manifest = manifest;
+    this.catalog = catalog;
+    this.catalogChunks = 0;
     this.pathByFileId.clear();
-    for (const [relativePath, entry] of this.catalog) this.pathByFileId.set(entry.fileId, relativePath);
+    for (const [relativePath, entry] of catalog) {
+      this.pathByFileId.set(entry.fileId, relativePath);
+      this.catalogChunks += entry.chunkIds.length;
+    }
+    this.contents = undefined;
+    this.pending = new Pending(manifest.nextChunkId, manifest.nextFileId);
+  }
+
+  private loaded(): Contents {
+    this.contents ??= this.loadContents();
+    return this.contents;
+  }
+
+  private loadContents(): Contents {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const contents = buildContents(
+          this.manifest,
+          this.manifest.segments.map((name) => decodeOrCorrupt(this.dir, name, readVerified(this.dir, this.manifest, name))),
+        );
+        removeFromContents(contents, this.pending.removedChunks, this.pending.removedFiles);
+        for (const file of this.pending.files.values()) addToContents(contents, file);
+        return contents;
+      } catch (error) {
+        // A reader whose generation was swept since it opened moves on to the current one.
+        if (this.lock || !this.pending.empty || attempt >= 5) throw error;
+        const onDisk = readManifest(this.dir);
+        if (onDisk?.format !== STORE_FORMAT_VERSION || onDisk.generation === this.manifest.generation) throw error;
+        this.adopt(onDisk, readCatalog(this.dir, onDisk));
+      }
+    }
   }
 
   /**
-   * The writer's clean-up: generations other than the current and the previous one (which a
-   * reader may be loading), and temp files of writers that are gone. Never any other name.
+   * The writer's clean-up: store files named neither by the current manifest nor by the one it
+   * replaced, and temp files of writers that are gone. Never any other name.
    */
   private async sweep(): Promise<void> {
-    const current = this.manifest.generation;
+    const keep = new Set([...Object.keys(this.manifest.checksums), ...this.replacedFiles]);
     for (const entry of await fs.readdir(this.dir)) {
-      const generation = GENERATION_FILE.exec(entry)?.[1];
       const temp = TEMP_FILE.exec(entry);
       const orphan =
-        (generation !== undefined && Number(generation) !== current && Number(generation) !== current - 1) ||
+        (STORE_FILE.test(entry) && !keep.has(entry)) ||
         // A live process's lock temp file is its attempt to take the lock: not ours to remove.
         (temp !== null && (temp[1] === 'writer.lock' ? !isRunning(Number(temp[2])) : Number(temp[2]) === process.pid || !isRunning(Number(temp[2]))));
       if (orphan) await fs.rm(path.join(this.dir, entry), { force: true });
@@ -419,97 +551,165 @@ export class DocStore {
   }
 }
 
-function emptyGeneration(keywordOptions: KeywordIndexOptions | undefined): Loaded {
+function emptyManifest(keywordOptions: KeywordIndexOptions): Manifest {
   return {
-    manifest: {
-      format: STORE_FORMAT_VERSION,
-      generation: 0,
-      nextChunkId: 1,
-      nextFileId: 1,
-      embedder: null,
-      files: { catalog: '', chunks: '', keyword: '', fileKeyword: '', vectors: null },
-      checksums: {},
-      updatedAt: new Date().toISOString(),
-      sha256: '',
-    },
-    catalog: new Map(),
-    chunks: new Map(),
-    keyword: new KeywordIndex(keywordOptions),
-    fileKeyword: new KeywordIndex(keywordOptions),
-    vectorIndex: null,
+    format: STORE_FORMAT_VERSION,
+    generation: 0,
+    nextChunkId: 1,
+    nextFileId: 1,
+    embedder: null,
+    keywordOptions,
+    catalog: '',
+    segments: [],
+    checksums: {},
+    updatedAt: new Date().toISOString(),
+    sha256: '',
   };
 }
 
-/** Reads and verifies every file the manifest names. */
-async function loadGeneration(dir: string, manifest: Manifest): Promise<Loaded> {
-  const corrupt = (what: string): StoreError => new StoreError(`corrupt Docent store at ${dir}: ${what} (delete the folder and re-index)`);
-  const readVerified = async (file: string): Promise<Buffer> => {
-    let bytes: Buffer;
-    try {
-      bytes = await fs.readFile(path.join(dir, file));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw corrupt(`${file} is missing`);
-      throw new StoreError(`cannot read Docent store at ${dir}: ${describeIoError(error)}`);
+/** The live passages of `segments` (oldest first; each one's tombstones remove from those before it), indexed at once. */
+function buildContents(manifest: Manifest, segments: Segment[]): Contents {
+  const chunks = new Map<number, Chunk>();
+  const keyword = new Map<number, KeywordDocument>();
+  const vectors = new Map<number, Float32Array>();
+  const pages = new Map<number, KeywordDocument>();
+  for (const segment of segments) {
+    for (const id of segment.removedChunks) {
+      chunks.delete(id);
+      keyword.delete(id);
+      vectors.delete(id);
     }
-    const expected = manifest.checksums[file];
-    const actual = checksumOf(bytes);
-    if (!expected || expected.bytes !== actual.bytes || expected.sha256 !== actual.sha256) throw corrupt(`${file} does not match its checksum`);
-    return bytes;
-  };
-  const readJson = async (file: string): Promise<unknown> => {
-    const bytes = await readVerified(file);
-    try {
-      return JSON.parse(bytes.toString('utf8'));
-    } catch {
-      throw corrupt(`${file} is not valid JSON`);
-    }
-  };
-  const { files } = manifest;
-  const [catalogJson, chunksJson, keywordJson, fileKeywordJson] = await Promise.all([files.catalog, files.chunks, files.keyword, files.fileKeyword].map(readJson));
-  let vectorIndex: HnswVectorIndex | null = null;
-  if (files.vectors && manifest.embedder) {
-    await readVerified(path.basename(metadataPathFor(files.vectors)));
-    try {
-      vectorIndex = await HnswVectorIndex.load(path.join(dir, files.vectors), manifest.embedder.dimensions);
-    } catch (error) {
-      throw corrupt(errorMessage(error));
-    }
+    for (const id of segment.removedFiles) pages.delete(id);
+    const { dimensions } = segment;
+    segment.chunks.forEach((chunk, i) => {
+      chunks.set(chunk.id, chunk);
+      keyword.set(chunk.id, segment.keyword[i]!);
+      if (dimensions > 0) vectors.set(chunk.id, segment.vectors.subarray(i * dimensions, (i + 1) * dimensions));
+    });
+    for (const page of segment.pages) pages.set(page.fileId, page.document);
   }
+  let vectorIndex: ExactVectorIndex | null = null;
+  if (manifest.embedder) {
+    vectorIndex = new ExactVectorIndex(manifest.embedder.dimensions, Math.max(1024, vectors.size));
+    for (const [id, vector] of vectors) vectorIndex.upsert(id, vector);
+  }
+  return {
+    chunks,
+    keyword: KeywordIndex.build(manifest.keywordOptions, keyword),
+    fileKeyword: KeywordIndex.build(manifest.keywordOptions, pages),
+    vectors: vectorIndex,
+  };
+}
+
+function removeFromContents(contents: Contents, chunkIds: readonly number[], fileIds: readonly number[]): void {
+  for (const id of chunkIds) {
+    contents.chunks.delete(id);
+    contents.keyword.remove(id);
+    contents.vectors?.remove(id);
+  }
+  for (const id of fileIds) contents.fileKeyword.remove(id);
+}
+
+function addToContents(contents: Contents, file: PendingFile): void {
+  file.chunks.forEach((chunk, i) => {
+    contents.chunks.set(chunk.id, chunk);
+    contents.keyword.addDocument(chunk.id, file.keyword[i]!);
+    const vector = file.vectors?.[i];
+    if (contents.vectors && vector) contents.vectors.upsert(chunk.id, vector);
+  });
+  if (file.page) contents.fileKeyword.addDocument(file.fileId, file.page);
+}
+
+/** Everything in `contents` as one segment. */
+function segmentOf(contents: Contents, dimensions: number): Segment {
+  const chunks = [...contents.chunks.values()].sort((a, b) => a.id - b.id);
+  const vectors = new Float32Array(chunks.length * dimensions);
+  if (contents.vectors) chunks.forEach((chunk, i) => vectors.set(contents.vectors!.vectorOf(chunk.id)!, i * dimensions));
+  const pages: PageDocument[] = [];
+  for (const fileId of contents.fileKeyword.ids()) pages.push({ fileId, document: contents.fileKeyword.document(fileId)! });
+  return {
+    firstChunkId: 0,
+    firstFileId: 0,
+    dimensions,
+    chunks,
+    keyword: chunks.map((chunk) => contents.keyword.document(chunk.id)!),
+    vectors,
+    pages,
+    removedChunks: [],
+    removedFiles: [],
+  };
+}
+
+function textBytesOf(chunks: readonly Chunk[]): number {
+  return chunks.reduce((sum, chunk) => sum + chunk.text.length, 0);
+}
+
+function corrupt(dir: string, what: string): StoreError {
+  return new StoreError(`corrupt Docent store at ${dir}: ${what} (delete the folder and re-index)`);
+}
+
+/** A file the manifest names, checked against its size and SHA-256. */
+function readVerified(dir: string, manifest: Manifest, file: string): Buffer {
+  let bytes: Buffer;
   try {
-    return {
-      manifest,
-      catalog: new Map<string, CatalogEntry>(Object.entries(catalogJson as Record<string, CatalogEntry>)),
-      chunks: new Map<number, Chunk>((chunksJson as Chunk[]).map((chunk) => [chunk.id, chunk])),
-      keyword: KeywordIndex.deserialize(keywordJson as SerializedKeywordIndex),
-      fileKeyword: KeywordIndex.deserialize(fileKeywordJson as SerializedKeywordIndex),
-      vectorIndex,
-    };
+    bytes = readFileSync(path.join(dir, file));
   } catch (error) {
-    throw corrupt(errorMessage(error));
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw corrupt(dir, `${file} is missing`);
+    throw new StoreError(`cannot read Docent store at ${dir}: ${describeIoError(error)}`);
+  }
+  const expected = manifest.checksums[file];
+  const actual = checksumOf(bytes);
+  if (!expected || expected.bytes !== actual.bytes || expected.sha256 !== actual.sha256) throw corrupt(dir, `${file} does not match its checksum`);
+  return bytes;
+}
+
+function decodeOrCorrupt(dir: string, file: string, bytes: Buffer): Segment {
+  try {
+    return decodeSegment(bytes);
+  } catch (error) {
+    throw corrupt(dir, `${file}: ${errorMessage(error)}`);
+  }
+}
+
+function readCatalog(dir: string, manifest: Manifest): Map<string, CatalogEntry> {
+  if (!manifest.catalog) return new Map();
+  const bytes = readVerified(dir, manifest, manifest.catalog);
+  try {
+    return new Map(Object.entries(JSON.parse(bytes.toString('utf8')) as Record<string, CatalogEntry>));
+  } catch {
+    throw corrupt(dir, `${manifest.catalog} is not valid JSON`);
   }
 }
 
 /** The current manifest, verified; undefined when there is none. An older format is returned as read. */
-async function readManifest(dir: string): Promise<Manifest | undefined> {
+function readManifest(dir: string): Manifest | undefined {
   let text: string;
   try {
-    text = await fs.readFile(path.join(dir, MANIFEST), 'utf8');
+    text = readFileSync(path.join(dir, MANIFEST), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new StoreError(`cannot read Docent store at ${dir}: ${describeIoError(error)}`);
   }
-  const corrupt = (what: string): StoreError => new StoreError(`corrupt Docent store at ${dir}: manifest.json ${what} (delete the folder and re-index)`);
   let manifest: Manifest;
   try {
     manifest = JSON.parse(text) as Manifest;
   } catch {
-    throw corrupt('is not valid JSON');
+    throw corrupt(dir, 'manifest.json is not valid JSON');
   }
-  if (typeof manifest !== 'object' || manifest === null) throw corrupt('is not a manifest');
+  if (typeof manifest !== 'object' || manifest === null) throw corrupt(dir, 'manifest.json is not a manifest');
   if (manifest.format !== STORE_FORMAT_VERSION) return manifest;
-  if (sealManifest(manifest).sha256 !== manifest.sha256) throw corrupt('does not match its checksum');
-  if (typeof manifest.generation !== 'number' || !manifest.files?.catalog || typeof manifest.checksums !== 'object') throw corrupt('is incomplete');
+  if (sealManifest(manifest).sha256 !== manifest.sha256) throw corrupt(dir, 'manifest.json does not match its checksum');
+  if (typeof manifest.generation !== 'number' || !Array.isArray(manifest.segments) || typeof manifest.checksums !== 'object') throw corrupt(dir, 'manifest.json is incomplete');
   return manifest;
+}
+
+/** The generation on disk now, for retry decisions; undefined when it cannot be read. */
+function safeGeneration(dir: string): number | undefined {
+  try {
+    return readManifest(dir)?.generation;
+  } catch {
+    return undefined;
+  }
 }
 
 function sealManifest(manifest: Manifest): Manifest {

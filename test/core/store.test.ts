@@ -8,6 +8,7 @@ import { HashingEmbedder } from '../../src/core/embedding/hashingEmbedder.js';
 import { indexFolder } from '../../src/core/indexer.js';
 import { HybridRetriever } from '../../src/core/search/hybrid.js';
 import { DocStore, StoreError } from '../../src/core/store.js';
+import { decodeSegment, encodeSegment } from '../../src/core/storeSegment.js';
 import { CLI_PATH, runDocent } from '../support/cli.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
 
@@ -85,18 +86,25 @@ test('missing and corrupt stores fail with a clear StoreError', async () => {
   await writeTree(docs, generatedPages(2));
   await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder: new HashingEmbedder() });
   const manifest = JSON.parse(await fs.readFile(path.join(storeDir, 'manifest.json'), 'utf8'));
-  await fs.writeFile(path.join(storeDir, manifest.files.chunks), '[{"id": 1, "pa');
-  await assert.rejects(DocStore.open(storeDir), (error: unknown) => error instanceof StoreError && /corrupt/.test(error.message));
+  await fs.writeFile(path.join(storeDir, manifest.segments[0]), '[{"id": 1, "pa');
+  await assert.rejects(loaded(storeDir), (error: unknown) => error instanceof StoreError && /corrupt/.test(error.message));
   await fs.writeFile(path.join(storeDir, 'manifest.json'), 'not json');
   await assert.rejects(DocStore.open(storeDir), (error: unknown) => error instanceof StoreError && /manifest.json/.test(error.message));
 });
 
+/** Opens a store and reads all its segments (which opening alone does not). */
+async function loaded(storeDir: string): Promise<DocStore> {
+  const store = await DocStore.open(storeDir);
+  store.integrityProblems();
+  return store;
+}
+
 /** Rewrites one file of the current generation and re-seals the manifest, as a buggy writer would. */
-async function rewriteSealed(storeDir: string, file: string, text: string): Promise<void> {
+async function rewriteSealed(storeDir: string, file: string, bytes: Buffer): Promise<void> {
   const manifestPath = path.join(storeDir, 'manifest.json');
   const { sha256: _old, ...manifest } = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
-  await fs.writeFile(path.join(storeDir, file), text);
-  manifest.checksums[file] = { bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
+  await fs.writeFile(path.join(storeDir, file), bytes);
+  manifest.checksums[file] = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
   const sha256 = createHash('sha256').update(JSON.stringify(manifest)).digest('hex');
   await fs.writeFile(manifestPath, JSON.stringify({ ...manifest, sha256 }));
 }
@@ -107,13 +115,15 @@ test('integrityProblems names a generation whose structures disagree', async () 
   await writeTree(docs, generatedPages(3));
   await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder: new HashingEmbedder() });
   assert.deepEqual((await DocStore.open(storeDir)).integrityProblems(), []);
-  // A chunks file that lost one passage, checksummed by the (buggy) writer that wrote it.
+  // A segment that lost one passage (its keyword document and vector too), checksummed by the (buggy) writer that wrote it.
   const manifest = JSON.parse(await fs.readFile(path.join(storeDir, 'manifest.json'), 'utf8'));
-  const chunks = JSON.parse(await fs.readFile(path.join(storeDir, manifest.files.chunks), 'utf8')) as { path: string }[];
-  await rewriteSealed(storeDir, manifest.files.chunks, JSON.stringify(chunks.slice(1)));
+  const segment = decodeSegment(await fs.readFile(path.join(storeDir, manifest.segments[0])));
+  const chunks = segment.chunks;
+  const shorter = { ...segment, chunks: chunks.slice(1), keyword: segment.keyword.slice(1), vectors: segment.vectors.slice(segment.dimensions) };
+  await rewriteSealed(storeDir, manifest.segments[0], encodeSegment(shorter));
   const problems = (await DocStore.open(storeDir)).integrityProblems();
   assert.ok(problems.some((problem) => problem.includes(chunks[0]!.path) && /missing/.test(problem)), problems.join('; '));
-  assert.ok(problems.some((problem) => /keyword passages/.test(problem)), problems.join('; '));
+  assert.ok(problems.some((problem) => /cataloged chunks for/.test(problem)), problems.join('; '));
 });
 
 test('every store file damaged at several offsets is detected, in one line naming the store', async () => {
@@ -125,7 +135,7 @@ test('every store file damaged at several offsets is detected, in one line namin
   const files = (await fs.readdir(storeDir)).sort();
   assert.deepEqual(
     files.map((file) => file.replace(/-\d+\./, '-N.')),
-    ['catalog-N.json', 'chunks-N.json', 'filekeyword-N.json', 'keyword-N.json', 'manifest.json', 'vectors-N.hnsw', 'vectors-N.hnsw.meta.json'],
+    ['catalog-N.json', 'manifest.json', 'segment-N.bin'],
   );
   let cliChecked = 0;
   for (const file of files) {
@@ -136,7 +146,7 @@ test('every store file damaged at several offsets is detected, in one line namin
       const damaged = Buffer.from(original);
       damaged[offset] = damaged[offset]! ^ 0x5a;
       await fs.writeFile(path.join(damagedDir, file), damaged);
-      const opened = await DocStore.open(damagedDir).then(
+      const opened = await loaded(damagedDir).then(
         (store) => store,
         (error: unknown) => error,
       );
@@ -219,6 +229,56 @@ test('an older store format is rebuilt by the next index run with a one-line not
   assert.equal(existsSync(path.join(storeDir, 'catalog-4.json')), false, 'the old generation is swept');
 });
 
+async function segmentsOf(storeDir: string): Promise<{ name: string; bytes: number }[]> {
+  const manifest = JSON.parse(await fs.readFile(path.join(storeDir, 'manifest.json'), 'utf8'));
+  return (manifest.segments as string[]).map((name) => ({ name, bytes: manifest.checksums[name].bytes }));
+}
+
+test('a checkpoint writes only what changed, and a re-index that finds nothing changed reads only the catalog', async () => {
+  const docs = await makeTempDir('docs');
+  const storeDir = await makeTempDir('store');
+  await writeTree(docs, generatedPages(200));
+  const embedder = new HashingEmbedder();
+  await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder });
+  const [first] = await segmentsOf(storeDir);
+  await fs.appendFile(path.join(docs, 'section-3/page-3.md'), '\n## Escalation\n\nPage the quokka team.\n');
+  await indexFolder(docs, await DocStore.open(storeDir), { embedder });
+  const after = await segmentsOf(storeDir);
+  assert.equal(after.length, 2);
+  assert.deepEqual(after[0], first, 'the first segment is kept as it was');
+  assert.ok(after[1]!.bytes * 50 < first!.bytes, `the new segment holds one file: ${after[1]!.bytes} vs ${first!.bytes} bytes`);
+  assert.deepEqual(contentSignature(await DocStore.open(storeDir)), contentSignature(await freshIndex(docs)));
+
+  // Proof that an unchanged re-index never reads a segment: it succeeds with every segment destroyed.
+  for (const { name } of after) await fs.writeFile(path.join(storeDir, name), 'destroyed');
+  const report = await indexFolder(docs, await DocStore.open(storeDir), { embedder });
+  assert.deepEqual([report.filesIndexed, report.filesUnchanged, report.generation], [0, 200, 2]);
+  await assert.rejects(loaded(storeDir), (error: unknown) => error instanceof StoreError && /does not match its checksum/.test(error.message));
+});
+
+test('many small checkpoints with edits and deletions merge into few segments that hold exactly a fresh index', async () => {
+  const docs = await makeTempDir('docs');
+  const storeDir = await makeTempDir('store');
+  await writeTree(docs, generatedPages(60));
+  const embedder = new HashingEmbedder();
+  await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder, checkpointFiles: 1 });
+  assert.ok((await segmentsOf(storeDir)).length <= 7, `segments: ${(await segmentsOf(storeDir)).length}`);
+  for (let round = 0; round < 4; round++) {
+    for (let i = round; i < 60; i += 7) await fs.appendFile(path.join(docs, `section-${i % 7}/page-${i}.md`), `\nRound ${round} note about kiwis ${i}.\n`);
+    await fs.rm(path.join(docs, `section-${(round * 11) % 7}/page-${round * 11}.md`), { force: true });
+    await writeTree(docs, { [`added/round-${round}.md`]: `# Round ${round}\n\nAbout wombats, round ${round}.\n` });
+    const store = await DocStore.open(storeDir);
+    await indexFolder(docs, store, { embedder, checkpointFiles: 2 });
+    const reopened = await loaded(storeDir);
+    assert.deepEqual(reopened.integrityProblems(), [], `round ${round}`);
+    assert.deepEqual(contentSignature(reopened), contentSignature(await freshIndex(docs)), `round ${round}`);
+    assert.equal(reopened.vectorCount, reopened.chunkCount);
+    // The writer's own instance (uncommitted changes applied in memory) searches like a reopened one.
+    assert.deepEqual(store.searchPassages('kiwis wombats', 50), reopened.searchPassages('kiwis wombats', 50));
+    assert.ok((await segmentsOf(storeDir)).length <= 8, `round ${round}: ${(await segmentsOf(storeDir)).length} segments`);
+  }
+});
+
 function runCli(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<number | null> } {
   const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -269,7 +329,19 @@ test('readers in a loop while another process indexes: no crash, no false "corru
   const docs = await makeTempDir('busy-docs');
   await writeTree(docs, generatedPages(900));
   const storeDir = await makeTempDir('busy-store');
-  const indexer = spawn(process.execPath, [CLI_PATH, 'index', docs, '--store', storeDir, '--embedder', 'hashing', '--json'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // A separate writer process that commits every 40 files, so readers meet many generations.
+  const writer = path.join(await makeTempDir('writer'), 'writer.mts');
+  const source = (relative: string) => JSON.stringify(path.resolve(__dirname, relative));
+  await fs.writeFile(
+    writer,
+    `import { HashingEmbedder } from ${source('../../src/core/embedding/hashingEmbedder.ts')};
+import { indexFolder } from ${source('../../src/core/indexer.ts')};
+import { DocStore } from ${source('../../src/core/store.ts')};
+const [docs, storeDir] = process.argv.slice(2);
+indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder: new HashingEmbedder(), checkpointFiles: 40 }).then(() => process.exit(0));
+`,
+  );
+  const indexer = spawn(process.execPath, ['--import', 'tsx', writer, docs, storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let indexerErrors = '';
   indexer.stderr!.on('data', (data: Buffer) => (indexerErrors += data.toString()));
   const finished = new Promise<number | null>((resolve) => indexer.once('exit', (code) => resolve(code)));
@@ -279,6 +351,8 @@ test('readers in a loop while another process indexes: no crash, no false "corru
   let inProcessReads = 0;
   const inProcess = (async () => {
     while (running) {
+      // Opening is synchronous reading: let the child's exit event in between reads.
+      await new Promise(setImmediate);
       try {
         const store = await DocStore.open(storeDir);
         assert.deepEqual(store.integrityProblems(), [], `generation ${store.generation}`);
@@ -303,7 +377,7 @@ test('readers in a loop while another process indexes: no crash, no false "corru
   assert.equal(await finished, 0, indexerErrors);
   await inProcess;
   assert.ok((await cliReaders) > 0);
-  assert.ok(generationsSeen.size >= 2 && inProcessReads > 5, `readers saw generations ${[...generationsSeen].join(', ')} in ${inProcessReads} reads`);
+  assert.ok(generationsSeen.size >= 3 && inProcessReads > 5, `readers saw generations ${[...generationsSeen].join(', ')} in ${inProcessReads} reads`);
   const final = await DocStore.open(storeDir);
   assert.deepEqual(final.integrityProblems(), []);
   assert.deepEqual(contentSignature(final), contentSignature(await freshIndex(docs)));

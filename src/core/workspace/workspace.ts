@@ -311,6 +311,8 @@ export class Workspace {
       for (const folder of options.folders) {
         const store = await DocStore.open(folder.storeDir, { create: options.createStores ?? false, keywordOptions: options.search?.keyword });
         if (store.notice) this.emit({ type: 'log', level: 'warn', message: store.notice });
+        // A front end that only searches needs every segment: read them before any answer's stage timers start.
+        if (!options.createStores) store.load();
         stores.set(folder.name, store);
       }
     } catch (error) {
