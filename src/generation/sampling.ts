@@ -8,10 +8,12 @@
  * - top-p without top-k counts every token into 1/32-nat buckets (after temperature) in the
  *   same pass that finds the best logit, walks the buckets down from the best until they hold
  *   the nucleus, collects only those buckets' tokens in a second pass and sorts them.
- * - plain temperature sampling draws a bucket by its upper-bound mass, a uniform token inside
- *   it (found by a scan that stops there), and accepts it with probability weight / bound
- *   (rejection sampling, exact): one pass and a partial one, a handful of exponentials
- *   instead of one per token.
+ * - plain temperature sampling is one pass that keeps the ids within 8 nats of the running best;
+ *   every other token weighs less than e^-8 of the best, so a draw picks from the kept ids by
+ *   their exact weights or, with probability ∝ (others × e^-8), proposes a uniform other token
+ *   and accepts it with probability weight / e^-8 (rejection sampling, exact). On a flat row
+ *   (too many ids kept) or after many rejections it falls back to the bucketed draw: a bucket by
+ *   its upper-bound mass, a uniform token inside it, accepted with probability weight / bound.
  * The pass that builds the histogram also keeps the ids within 4 nats of the running best in a
  * small buffer, so the nucleus and a draw from a top bucket need no second pass over the logits
  * (a second pass is the fallback when the buffer overflows on a flat distribution).
@@ -44,6 +46,10 @@ const SPAN = 16_384;
 /** Buckets below the best whose ids the first pass keeps (4 nats: the nucleus of a peaked row), and how many ids it may keep. */
 const NEAR_BUCKETS = 4 * BUCKETS_PER_NAT;
 const NEAR_CAPACITY = 8_192;
+/** Plain temperature sampling: ids within this many nats of the best are weighed exactly. */
+const DRAW_WINDOW_NATS = 8;
+/** Proposals of an other token rejected in a row before the bucketed draw takes over. */
+const MAX_REJECTIONS = 1_000;
 
 /** The tokens a draw may pick and their unnormalised weights, best first (what top-k/top-p keep). */
 export interface Candidates {
@@ -56,6 +62,7 @@ export class TokenSampler {
   private readonly histogram = new Uint32Array(SPAN);
   private readonly masses = new Float64Array(BUCKETS);
   private readonly near = new Int32Array(NEAR_CAPACITY);
+  private readonly nearCumulative = new Float64Array(NEAR_CAPACITY);
   /** How many ids of `near` the last histogram pass kept, or −1 when it overflowed. */
   private nearCount = 0;
 
@@ -68,7 +75,7 @@ export class TokenSampler {
     const { temperature, topK, topP } = this.params;
     if (temperature <= 0 || topK === 1) return argmax(logits);
     if (topK <= 0 || topK >= logits.length) {
-      if (topP >= 1) return this.fromFullDistribution(logits);
+      if (topP >= 1) return this.fromNearBest(logits) ?? this.fromFullDistribution(logits);
     }
     return this.draw(this.candidates(logits));
   }
@@ -135,6 +142,33 @@ export class TokenSampler {
     if (this.nearCount >= 0 && last + 1 <= NEAR_BUCKETS) collectFrom(logits, h.scale, h.base, h.top - last, ids, this.near.subarray(0, this.nearCount));
     else collectFrom(logits, h.scale, h.base, h.top - last, ids);
     return sortByLogit(ids, logits);
+  }
+
+  /**
+   * Exact draw from softmax(logits / temperature) after one pass (see the module comment), or
+   * undefined when the row is too flat for the kept ids or the draw kept being rejected.
+   */
+  private fromNearBest(logits: Float32Array): number | undefined {
+    const temperature = this.params.temperature;
+    const near = this.near;
+    const n = keepNearBest(logits, DRAW_WINDOW_NATS * temperature, near);
+    if (n < 0) return undefined;
+    const best = nearBestLogit;
+    const inverseTemperature = 1 / temperature;
+    const cumulative = this.nearCumulative;
+    let kept = 0;
+    for (let j = 0; j < n; j++) cumulative[j] = kept += Math.exp((logits[near[j]!]! - best) * inverseTemperature);
+    const others = logits.length - n;
+    const otherBound = Math.exp(-DRAW_WINDOW_NATS);
+    const envelope = kept + others * otherBound;
+    for (let attempt = 0; attempt < MAX_REJECTIONS; attempt++) {
+      const target = this.random() * envelope;
+      if (target < kept) return near[firstAtLeast(cumulative, n, target)]!;
+      let i = Math.floor(this.random() * logits.length);
+      while (isKept(near, n, i)) i = Math.floor(this.random() * logits.length);
+      if (this.random() * otherBound < Math.exp((logits[i]! - best) * inverseTemperature)) return i;
+    }
+    return undefined;
   }
 
   /**
@@ -277,6 +311,52 @@ function countBuckets(logits: Float32Array, scale: number, base: number, counts:
   }
   nearKept = n;
   return max;
+}
+
+/** The best logit of the last keepNearBest, read right after the call. */
+let nearBestLogit = -Infinity;
+
+/**
+ * One pass: keeps, in index order, every id whose logit is within `window` of the running best
+ * (so every id within `window` of the final best); returns how many, or −1 when a flat row keeps
+ * more than `near` holds.
+ */
+function keepNearBest(logits: Float32Array, window: number, near: Int32Array): number {
+  let max = -Infinity;
+  let threshold = -Infinity;
+  let n = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const value = logits[i]!;
+    if (value < threshold) continue;
+    if (value > max) {
+      max = value;
+      threshold = value - window;
+    }
+    if (n === near.length) {
+      n = keepAbove(logits, 1, 0, threshold, near, n);
+      if (n < 0) return -1;
+    }
+    near[n++] = i;
+  }
+  nearBestLogit = max;
+  return n;
+}
+
+/** The first index j < n with values[j] >= target (values ascending), or n. */
+function firstAtLeast(values: Float64Array | Int32Array, n: number, target: number): number {
+  let low = 0;
+  let high = n;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (values[middle]! < target) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function isKept(near: Int32Array, n: number, id: number): boolean {
+  const j = firstAtLeast(near, n, id);
+  return j < n && near[j] === id;
 }
 
 /** Drops the kept ids that fell out of the window; −1 when that frees less than a quarter. */

@@ -91,3 +91,38 @@ test('plain temperature sampling (bucketed rejection sampling) follows the softm
     assert.ok(Math.abs(counts[i]! / draws - p) < 4 * sigma, `token ${i}: ${counts[i]! / draws} vs ${p.toFixed(4)}`);
   });
 });
+
+test('plain temperature sampling stays exact for tokens far below the best (the rejection path) and on a flat row (the bucketed fallback)', () => {
+  // One best token, three 1 nat below, and 3,000 tokens 9 nats below (outside the 8-nat window
+  // weighed exactly): together the far ones hold 3000·e^-9 ≈ 0.37 of the best token's weight.
+  const temperature = 0.8;
+  const logits = new Float32Array(3004).fill(-9 * temperature);
+  logits[1500] = 0;
+  for (const id of [10, 2000, 3003]) logits[id] = -1 * temperature;
+  const weights = [...logits].map((l) => Math.exp(l / temperature));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const sampler = new TokenSampler({ temperature, topP: 1, topK: 0, seed: 7 });
+  const draws = 100_000;
+  const counts = new Map<number, number>();
+  for (let i = 0; i < draws; i++) {
+    const id = sampler.next(logits);
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  const within = (p: number, observed: number, what: string, n = draws) => {
+    const sigma = Math.sqrt((p * (1 - p)) / n);
+    assert.ok(Math.abs(observed / n - p) < 4 * sigma, `${what}: ${observed / n} vs ${p.toFixed(4)}`);
+  };
+  within(weights[1500]! / total, counts.get(1500) ?? 0, 'best');
+  within(weights[10]! / total, counts.get(10) ?? 0, 'one nat below');
+  const far = [...counts].filter(([id]) => ![1500, 10, 2000, 3003].includes(id)).reduce((sum, [, count]) => sum + count, 0);
+  within((3000 * Math.exp(-9)) / total, far, 'the far tokens together');
+  // The far draws spread over the far tokens (a uniform proposal), not one of them.
+  assert.ok([...counts.keys()].length > 1000);
+
+  // 20,000 equal logits overflow the kept ids: the bucketed draw takes over, uniformly.
+  const flat = new Float32Array(20_000);
+  const flatSampler = new TokenSampler({ temperature: 1, topP: 1, topK: 0, seed: 3 });
+  let lowerHalf = 0;
+  for (let i = 0; i < 20_000; i++) if (flatSampler.next(flat) < 10_000) lowerHalf++;
+  within(0.5, lowerHalf, 'flat row, lower half', 20_000);
+});
