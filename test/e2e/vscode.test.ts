@@ -555,20 +555,21 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
     await writeDecoderFolder(modelDir, { layers: 2, hidden: 64, heads: 4, vocab: 512, seed: 11, maxPositions: 8192 });
     const localPort = 20_000 + Math.floor(Math.random() * 20_000);
     const models = `http://127.0.0.1:${localPort}/v1/models`;
-    const listening = async () => {
+    // Any HTTP reply means it listens; without the per-session key it must refuse (401).
+    const statusOf = async () => {
       try {
-        return (await fetch(models)).ok;
+        return (await fetch(models)).status;
       } catch {
-        return false;
+        return 0;
       }
     };
+    const listening = async () => (await statusOf()) !== 0;
     try {
       writeMachineSettings({ 'docent.backend': 'local', 'docent.localServer.modelPath': modelDir, 'docent.localServer.port': localPort, 'docent.answer.passages': 2 });
       await chat.locator('#privacy-notice', { hasText: 'local server on this machine' }).waitFor({ timeout: 30_000 });
       await runCommand('Docent: Start Local Server');
       await waitUntil('the local server answers /v1/models', listening, 60_000);
-      const body = (await (await fetch(models)).json()) as { data: { id: string }[] };
-      assert.ok(body.data.some((model) => model.id === 'tiny-decoder'), `the server serves the model folder: ${JSON.stringify(body)}`);
+      assert.equal(await statusOf(), 401, 'the local server refuses a request without the per-session key');
 
       const turn = await ask('What does the glossary say about tenants?');
       assert.equal(await turn.locator('.error').count(), 0, await turn.innerText());

@@ -31,5 +31,13 @@ test('the VSIX carries the bundles, the runtime packages and their licences, and
   const packaged = execFileSync('unzip', ['-p', vsix, 'extension/package.json'], { encoding: 'utf8' });
   assert.doesNotMatch(packaged, /example\.invalid/);
   assert.doesNotMatch(execFileSync('unzip', ['-p', vsix, 'extension.vsixmanifest'], { encoding: 'utf8' }), /example\.invalid/);
-  assert.ok(statSync(vsix).size < 40 * 2 ** 20, `VSIX of ${(statSync(vsix).size / 2 ** 20).toFixed(1)} MiB`);
+  // The built-in models are most of it (issue 10 allows a model 25 MB); the rest is code and binaries.
+  const modelBytes = new Map<string, number>();
+  for (const line of execFileSync('unzip', ['-Zl', vsix], { encoding: 'utf8' }).split('\n')) {
+    const folder = / extension\/dist\/models\/([^/]+)\//.exec(line)?.[1];
+    if (folder) modelBytes.set(folder, (modelBytes.get(folder) ?? 0) + Number(line.trim().split(/\s+/)[3]));
+  }
+  assert.ok(modelBytes.size >= 2, `built-in models: ${[...modelBytes.keys()].join(', ')}`);
+  for (const [folder, bytes] of modelBytes) assert.ok(bytes <= 25 * 10 ** 6, `model ${folder} of ${(bytes / 10 ** 6).toFixed(1)} MB`);
+  assert.ok(statSync(vsix).size < 45 * 2 ** 20, `VSIX of ${(statSync(vsix).size / 2 ** 20).toFixed(1)} MiB`);
 });
