@@ -10,6 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Citation } from '../../src/core/pipeline/types.js';
 import { CLI_PATH, runDocent } from '../support/cli.js';
 import { makeTempDir } from '../support/tempDocs.js';
 import { waitUntil } from '../support/waitUntil.js';
@@ -19,14 +20,8 @@ const EXAMPLES = path.resolve(__dirname, '../../examples/docs');
 const PARAPHRASE = 'how do I swap out the request-signing credentials without downtime';
 const TOKEN = 'test-token-5b1c';
 
-interface Passage {
-  n: number;
-  path: string;
-  startLine: number;
-  endLine: number;
-  heading?: string;
-  text: string;
-}
+/** search_docs' structured passages have a citation's shape. */
+type Passage = Citation;
 
 let docs: string;
 let store: string;
