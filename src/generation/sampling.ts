@@ -153,7 +153,9 @@ export class TokenSampler {
     const near = this.near;
     const n = keepNearBest(logits, DRAW_WINDOW_NATS * temperature, near);
     if (n < 0) return undefined;
-    const best = nearBestLogit;
+    // The id that set the final best is always kept (it lies within the window of itself).
+    let best = -Infinity;
+    for (let j = 0; j < n; j++) best = Math.max(best, logits[near[j]!]!);
     const inverseTemperature = 1 / temperature;
     const cumulative = this.nearCumulative;
     let kept = 0;
@@ -313,9 +315,6 @@ function countBuckets(logits: Float32Array, scale: number, base: number, counts:
   return max;
 }
 
-/** The best logit of the last keepNearBest, read right after the call. */
-let nearBestLogit = -Infinity;
-
 /**
  * One pass: keeps, in index order, every id whose logit is within `window` of the running best
  * (so every id within `window` of the final best); returns how many, or −1 when a flat row keeps
@@ -338,7 +337,6 @@ function keepNearBest(logits: Float32Array, window: number, near: Int32Array): n
     }
     near[n++] = i;
   }
-  nearBestLogit = max;
   return n;
 }
 
