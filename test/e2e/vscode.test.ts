@@ -528,6 +528,9 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
     await page.screenshot({ path: path.join(RESULTS, 'e2e-examples.png') });
     await ask('What does the glossary say about tenants?');
     assert.equal(await chat.locator('.turn').count(), 1);
+    // workspaceState.update reaches the workbench asynchronously: a reload in the same instant as
+    // the answer's end lost the turn once in three CI runs (a known race, noted on issue 15).
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
     await page.reload();
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     chat = await chatFrame();
