@@ -5,20 +5,24 @@
  *
  * Nothing here sorts the vocabulary (151,936 ids for Qwen2.5: a full sort took 67 ms per row).
  * - top-k keeps the k best in a small heap during one pass, then sorts only those k.
- * - top-p without top-k counts every token into 1/32-nat buckets (after temperature) in the
- *   same pass that finds the best logit, walks the buckets down from the best until they hold
- *   the nucleus, collects only those buckets' tokens in a second pass and sorts them.
+ * - top-p without top-k makes one pass that finds the best logit, keeps the ids within 8 nats of
+ *   the running best (weighed exactly afterwards) and sums every other token's weight rounded down
+ *   to a 2^(-1/64) step from a table (no exponential per token): that bounds the row's total mass
+ *   within 1.1 % of the mass outside the kept ids. When the nucleus boundary among the sorted kept
+ *   ids is the same for both ends of the bound, it is the exact boundary; otherwise (or on a flat
+ *   row that keeps too many ids) an exact path weighs every token and sorts only the boundary's
+ *   1/32-nat bucket.
  * - plain temperature sampling is one pass that keeps the ids within 8 nats of the running best;
  *   every other token weighs less than e^-8 of the best, so a draw picks from the kept ids by
  *   their exact weights or, with probability ∝ (others × e^-8), proposes a uniform other token
  *   and accepts it with probability weight / e^-8 (rejection sampling, exact). On a flat row
  *   (too many ids kept) or after many rejections it falls back to the bucketed draw: a bucket by
  *   its upper-bound mass, a uniform token inside it, accepted with probability weight / bound.
- * The pass that builds the histogram also keeps the ids within 4 nats of the running best in a
- * small buffer, so the nucleus and a draw from a top bucket need no second pass over the logits
- * (a second pass is the fallback when the buffer overflows on a flat distribution).
- * Tokens more than 32 nats below the best (after temperature) are never drawn: each has
- * probability below e^-32 ≈ 1.3e-14, under 2e-9 for a whole 152k vocabulary.
+ * The bucketed draw's histogram pass also keeps the ids within 4 nats of the running best in a
+ * small buffer, so a draw from a top bucket needs no second pass over the logits (a second pass
+ * is the fallback when the buffer overflows on a flat distribution). It never draws tokens more
+ * than 32 nats below the best (after temperature): each has probability below e^-32 ≈ 1.3e-14,
+ * under 2e-9 for a whole 152k vocabulary.
  */
 import { seededRandom } from '../core/seededRandom.js';
 
@@ -37,8 +41,6 @@ export const GREEDY: SamplingParams = { temperature: 0, topP: 1, topK: 0 };
 const BUCKETS_PER_NAT = 32;
 const WINDOW_NATS = 32;
 const BUCKETS = BUCKETS_PER_NAT * WINDOW_NATS;
-/** Relative error of a bucket's mass estimate (all its members within 1/32 nat of its centre). */
-const BUCKET_ERROR = Math.expm1(1 / (2 * BUCKETS_PER_NAT));
 /** e^(−r/32): bucket r's weight relative to the best bucket's, before the offset of the best logit in its bucket. */
 const BUCKET_TOP = Float64Array.from({ length: BUCKETS }, (_, b) => Math.exp(-b / BUCKETS_PER_NAT));
 /** Absolute buckets kept around the first logit: ±256 nats after temperature. */
@@ -50,6 +52,17 @@ const NEAR_CAPACITY = 8_192;
 const DRAW_WINDOW_NATS = 8;
 /** Proposals of an other token rejected in a row before the bucketed draw takes over. */
 const MAX_REJECTIONS = 1_000;
+/** Top-p: ids within this many nats of the best are weighed exactly; the rest are bounded. */
+const NUCLEUS_WINDOW_NATS = 8;
+/** Top-p's weight table: steps of 2^(-1/64), from 128 bits above the reference logit to 64 below (then 0). */
+const STEPS_PER_BIT = 64;
+const STEP_ABOVE = STEPS_PER_BIT * 128;
+const STEP_LIMIT = STEP_ABOVE + STEPS_PER_BIT * 64;
+/** STEP_WEIGHT[n] = 2^((STEP_ABOVE − n)/64): an upper bound of the weight of a token at step n, and 2^(1/64) times a lower bound. */
+const STEP_WEIGHT = Float64Array.from({ length: STEP_LIMIT + 1 }, (_, n) => (n < STEP_LIMIT ? 2 ** ((STEP_ABOVE - n) / STEPS_PER_BIT) : 0));
+const STEP_RATIO = 2 ** (-1 / STEPS_PER_BIT);
+/** Relative slack on the bound for rounding in the sums (≪ 1e-9 for any vocabulary) and Math.exp. */
+const BOUND_SLACK = 1e-9;
 
 /** The tokens a draw may pick and their unnormalised weights, best first (what top-k/top-p keep). */
 export interface Candidates {
@@ -65,6 +78,12 @@ export class TokenSampler {
   private readonly nearCumulative = new Float64Array(NEAR_CAPACITY);
   /** How many ids of `near` the last histogram pass kept, or −1 when it overflowed. */
   private nearCount = 0;
+  /** The nucleus of the last row (ids and exact weights, the first `n`), sized to the vocabulary. */
+  private nucleusIds = new Int32Array(0);
+  private nucleusWeights = new Float64Array(0);
+  /** The last row's best logit: the next row's reference for the weight table (rows of one stream are alike). */
+  private reference = Number.NaN;
+  private readonly passStats = new Float64Array(3);
 
   constructor(private readonly params: SamplingParams) {
     this.random = seededRandom(params.seed ?? Math.floor(Math.random() * 2 ** 32));
@@ -76,6 +95,8 @@ export class TokenSampler {
     if (temperature <= 0 || topK === 1) return argmax(logits);
     if (topK <= 0 || topK >= logits.length) {
       if (topP >= 1) return this.fromNearBest(logits) ?? this.fromFullDistribution(logits);
+      const n = this.nucleus(logits);
+      return this.draw({ ids: this.nucleusIds.subarray(0, n), weights: this.nucleusWeights.subarray(0, n) });
     }
     return this.draw(this.candidates(logits));
   }
@@ -83,13 +104,18 @@ export class TokenSampler {
   /** What top-k then top-p keep of `logits`, best first. */
   candidates(logits: Float32Array): Candidates {
     const { temperature, topK, topP } = this.params;
-    const sorted = topK > 0 && topK < logits.length ? topKIds(logits, topK) : this.nucleusSuperset(logits);
-    const maxLogit = logits[sorted[0]!]!;
     const inverseTemperature = 1 / temperature;
+    if (topK <= 0 || topK >= logits.length) {
+      const n = this.nucleus(logits);
+      const sorted = sortByLogit(this.nucleusIds.slice(0, n), logits);
+      const best = logits[sorted[0]!]!;
+      return { ids: sorted, weights: Float64Array.from(sorted, (id) => Math.exp((logits[id]! - best) * inverseTemperature)) };
+    }
+    const sorted = topKIds(logits, topK);
+    const maxLogit = logits[sorted[0]!]!;
     const weights = new Float64Array(sorted.length);
     let total = 0;
     for (let i = 0; i < sorted.length; i++) total += weights[i] = Math.exp((logits[sorted[i]!]! - maxLogit) * inverseTemperature);
-    if (topK <= 0 || topK >= logits.length) total += this.tailMass;
     let kept = sorted.length;
     if (topP < 1) {
       // Nucleus: the smallest prefix of the sorted candidates whose probability reaches top_p.
@@ -116,32 +142,114 @@ export class TokenSampler {
     return ids[ids.length - 1]!;
   }
 
-  /** Estimated mass (relative to the best token's weight 1) of the buckets nucleusSuperset left out. */
-  private tailMass = 0;
+  /**
+   * Top-p without top-k: fills nucleusIds/nucleusWeights with the nucleus (exact weights relative
+   * to the best token; best first on the one-pass path, by bucket on the exact path) and returns
+   * its size.
+   */
+  private nucleus(logits: Float32Array): number {
+    if (this.nucleusIds.length < logits.length) {
+      this.nucleusIds = new Int32Array(logits.length);
+      this.nucleusWeights = new Float64Array(logits.length);
+    }
+    return (this.params.topP < 1 && this.nucleusFromNearBest(logits)) || this.exactNucleus(logits);
+  }
 
   /**
-   * The tokens of the top buckets that hold at least top_p of the mass (with a margin for the
-   * estimate), sorted best first; `tailMass` estimates the rest. Two passes over the logits.
+   * The nucleus after one pass (see the module comment), or 0 when the bound leaves its boundary
+   * open, the row is too flat for the kept ids, or the best logit is not finite.
    */
-  private nucleusSuperset(logits: Float32Array): Int32Array {
-    const h = this.histogramOf(logits);
-    const masses = this.masses;
-    const centre = Math.exp(-(h.fraction - 0.5) / BUCKETS_PER_NAT);
-    let total = 0;
-    for (let r = 0; r < BUCKETS; r++) total += masses[r] = h.count(r) * BUCKET_TOP[r]! * centre;
-    const wanted = Math.min(total, this.params.topP * total * (1 + 2 * BUCKET_ERROR));
+  private nucleusFromNearBest(logits: Float32Array): number {
+    const { temperature, topP } = this.params;
+    const inverseTemperature = 1 / temperature;
+    const stepsPerLogit = STEPS_PER_BIT * Math.LOG2E * inverseTemperature;
+    const window = NUCLEUS_WINDOW_NATS * temperature;
+    const near = this.near;
+    const stats = this.passStats;
+    let reference = Number.isFinite(this.reference) ? this.reference : logits[0]!;
+    if (!Number.isFinite(reference)) reference = 0;
+    let offset = reference * stepsPerLogit + STEP_ABOVE;
+    let n = boundedPass(logits, stepsPerLogit, offset, window, near, stats);
+    let best = stats[1]!;
+    if (n < 0 || !Number.isFinite(best)) return 0;
+    // The table reaches 128 bits above the reference and 64 below: far from it, weigh again from the best.
+    if ((best - reference) * stepsPerLogit > STEP_ABOVE - STEPS_PER_BIT || (reference - best) * stepsPerLogit > 16 * STEPS_PER_BIT) {
+      reference = best;
+      offset = reference * stepsPerLogit + STEP_ABOVE;
+      n = boundedPass(logits, stepsPerLogit, offset, window, near, stats);
+    }
+    this.reference = best;
+    let bounded = stats[0]!;
+    // The kept ids: their steps come out of the bounded sum, their exact weights make `exact`.
+    let exact = 0;
+    let kept = 0;
+    const lowest = best - window;
+    for (let j = 0; j < n; j++) {
+      const id = near[j]!;
+      const value = logits[id]!;
+      const t = offset - value * stepsPerLogit;
+      bounded -= STEP_WEIGHT[t < STEP_LIMIT ? t | 0 : STEP_LIMIT]!;
+      exact += Math.exp((value - best) * inverseTemperature);
+      // Every id within the window of the final best was kept (it was within it of the running best).
+      if (value >= lowest) near[kept++] = id;
+    }
+    const toBest = Math.exp((reference - best) * inverseTemperature);
+    const slack = BOUND_SLACK * stats[0]!;
+    const restHigh = (Math.max(0, bounded) + slack + logits.length * 2 ** -64) * toBest * (1 + BOUND_SLACK);
+    const restLow = Math.max(0, bounded - slack) * STEP_RATIO * toBest * (1 - BOUND_SLACK);
+    const low = topP * (exact + restLow);
+    const high = topP * (exact + restHigh);
+    const sorted = sortByLogit(near.subarray(0, kept), logits);
+    const ids = this.nucleusIds;
+    const weights = this.nucleusWeights;
     let cumulative = 0;
-    let last = 0;
-    while (last < BUCKETS - 1 && cumulative + masses[last]! < wanted) cumulative += masses[last++]!;
-    last = Math.min(BUCKETS - 1, last + 1); // one more bucket: the estimate may be off by BUCKET_ERROR
-    this.tailMass = 0;
-    for (let r = last + 1; r < BUCKETS; r++) this.tailMass += masses[r]!;
-    let size = 0;
-    for (let r = 0; r <= last; r++) size += h.count(r);
-    const ids = new Int32Array(size);
-    if (this.nearCount >= 0 && last + 1 <= NEAR_BUCKETS) collectFrom(logits, h.scale, h.base, h.top - last, ids, this.near.subarray(0, this.nearCount));
-    else collectFrom(logits, h.scale, h.base, h.top - last, ids);
-    return sortByLogit(ids, logits);
+    for (let i = 0; i < kept; i++) {
+      const id = sorted[i]!;
+      ids[i] = id;
+      cumulative += weights[i] = Math.exp((logits[id]! - best) * inverseTemperature);
+      if (cumulative >= low) return cumulative >= high ? i + 1 : 0;
+    }
+    return 0;
+  }
+
+  /**
+   * The nucleus from every token's exact weight: 1/32-nat buckets by exact mass locate the
+   * boundary, and only the boundary bucket's ids are sorted. With top_p 1, every id.
+   */
+  private exactNucleus(logits: Float32Array): number {
+    const { temperature, topP } = this.params;
+    const inverseTemperature = 1 / temperature;
+    const ids = this.nucleusIds;
+    const weights = this.nucleusWeights;
+    const masses = this.masses;
+    const best = maxOf(logits);
+    const total = weighBuckets(logits, best, inverseTemperature, weights, masses);
+    if (topP >= 1) {
+      for (let i = 0; i < logits.length; i++) ids[i] = i;
+      return logits.length;
+    }
+    const wanted = topP * total;
+    let cumulative = 0;
+    let boundary = 0;
+    while (boundary < BUCKETS - 1 && cumulative + masses[boundary]! < wanted) cumulative += masses[boundary++]!;
+    // Buckets above the boundary's go in whole, in index order; the boundary's ids wait at the end of `ids`.
+    const scale = inverseTemperature * BUCKETS_PER_NAT;
+    let n = 0;
+    let waiting = logits.length;
+    for (let i = 0; i < logits.length; i++) {
+      const bucket = Math.min(BUCKETS - 1, (best - logits[i]!) * scale) | 0;
+      if (bucket < boundary) {
+        weights[n] = weights[i]!;
+        ids[n++] = i;
+      } else if (bucket === boundary) ids[--waiting] = i;
+    }
+    const boundaryIds = sortByLogit(ids.subarray(waiting), logits).slice();
+    for (const id of boundaryIds) {
+      ids[n] = id;
+      cumulative += weights[n++] = Math.exp((logits[id]! - best) * inverseTemperature);
+      if (cumulative >= wanted) break;
+    }
+    return n;
   }
 
   /**
@@ -368,16 +476,77 @@ function keepAbove(logits: Float32Array, scale: number, base: number, threshold:
 }
 
 /**
- * Fills `ids` with the indices whose bucket is `lowest` or above, with countBuckets' arithmetic,
- * from `among` (ids in index order known to hold them all) or from every index.
+ * One pass for top-p: every value's weight relative to the reference, rounded up to a table step
+ * (t = offset − value × stepsPerLogit, offset = reference × stepsPerLogit + STEP_ABOVE), summed
+ * over the ids it does not keep, and in index order the ids within `window` of the running best
+ * (so every id within it of the final best), which also count in the sum: the caller subtracts
+ * their steps. stats: [sum, best]. Returns how many ids it kept, −1 when `near` overflows.
+ * Two values per iteration with two sums: the loop is bound by the sums' add latency.
  */
-function collectFrom(logits: Float32Array, scale: number, base: number, lowest: number, ids: Int32Array, among?: Int32Array): void {
+function boundedPass(logits: Float32Array, stepsPerLogit: number, offset: number, window: number, near: Int32Array, stats: Float64Array): number {
+  let max = -Infinity;
+  let threshold = -Infinity;
+  let even = 0;
+  let odd = 0;
   let n = 0;
-  if (among) {
-    for (let j = 0; j < among.length && n < ids.length; j++) if (logits[among[j]!]! * scale - base >= lowest) ids[n++] = among[j]!;
-    return;
+  const end = logits.length & ~1;
+  for (let i = 0; i < end; i += 2) {
+    const a = logits[i]!;
+    const b = logits[i + 1]!;
+    const ta = offset - a * stepsPerLogit;
+    const tb = offset - b * stepsPerLogit;
+    even += STEP_WEIGHT[ta < STEP_LIMIT ? ta | 0 : STEP_LIMIT]!;
+    odd += STEP_WEIGHT[tb < STEP_LIMIT ? tb | 0 : STEP_LIMIT]!;
+    if (a >= threshold || b >= threshold) {
+      if (a > max) threshold = (max = a) - window;
+      if (a >= threshold) {
+        if (n === near.length) return -1;
+        near[n++] = i;
+      }
+      if (b > max) threshold = (max = b) - window;
+      if (b >= threshold) {
+        if (n === near.length) return -1;
+        near[n++] = i + 1;
+      }
+    }
   }
-  for (let i = 0; i < logits.length && n < ids.length; i++) if (logits[i]! * scale - base >= lowest) ids[n++] = i;
+  if (end < logits.length) {
+    const a = logits[end]!;
+    const ta = offset - a * stepsPerLogit;
+    even += STEP_WEIGHT[ta < STEP_LIMIT ? ta | 0 : STEP_LIMIT]!;
+    if (a > max) threshold = (max = a) - window;
+    if (a >= threshold) {
+      if (n === near.length) return -1;
+      near[n++] = end;
+    }
+  }
+  stats[0] = even + odd;
+  stats[1] = max;
+  return n;
+}
+
+function maxOf(values: Float32Array): number {
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) if (values[i]! > max) max = values[i]!;
+  return max;
+}
+
+/**
+ * Each value's exact weight relative to `best` into `weights`, summed per 1/32-nat bucket below
+ * it into `masses` (the last bucket takes everything lower); returns the total.
+ */
+function weighBuckets(logits: Float32Array, best: number, inverseTemperature: number, weights: Float64Array, masses: Float64Array): number {
+  masses.fill(0);
+  const scale = inverseTemperature * BUCKETS_PER_NAT;
+  let total = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const value = logits[i]!;
+    const weight = Math.exp((value - best) * inverseTemperature);
+    weights[i] = weight;
+    masses[Math.min(BUCKETS - 1, (best - value) * scale) | 0]! += weight;
+    total += weight;
+  }
+  return total;
 }
 
 /** The index of the `nth` value (0-based, in index order) in bucket `bucket`, from `among` or every index; logits.length if none. */
