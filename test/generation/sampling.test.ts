@@ -31,6 +31,46 @@ function randomLogits(count: number, seed: number, spread = 3): Float32Array {
   });
 }
 
+/**
+ * Rows where top-p's one-pass bound cannot settle the boundary or is not used, and where ties,
+ * temperature and -Infinity matter. Each with what it exercises.
+ */
+function nucleusRows(): Array<[string, Float32Array, SamplingParams]> {
+  const rows: Array<[string, Float32Array, SamplingParams]> = [];
+  // Five leaders and 19,995 ids 5–6 nats below: more ids within 8 nats than the pass keeps, and a
+  // nucleus of thousands of tail ids.
+  const random = seededRandom(11);
+  const flat = Float32Array.from({ length: 20_000 }, () => -5 - random());
+  for (const id of [3, 700, 9000, 15000, 19999]) flat[id] = -random() * 0.5;
+  rows.push(['flat tail, nucleus deep in it', flat, { temperature: 1, topP: 0.9, topK: 0 }]);
+  // Two leaders and 1,000 ids 9–10 nats below (outside the exactly weighed window, together 4 %
+  // of the mass): the nucleus reaches into the bounded tail.
+  const deep = Float32Array.from({ length: 1002 }, () => (-9 - random()) * 0.7);
+  deep[100] = 0;
+  deep[600] = -0.2;
+  rows.push(['nucleus beyond the exact window', deep, { temperature: 0.7, topP: 0.99, topK: 0 }]);
+  // The boundary falls 1e-4 either side of the two leaders' share, well inside the bound's width
+  // (1.1 % of the 300 equal tail ids' mass): only the exact path can tell, and ties at −9 go by id.
+  const edge = new Float32Array(302).fill(-9);
+  edge[5] = 0;
+  edge[200] = -1;
+  const weights = [...edge].map((l) => Math.exp(l));
+  const share = (weights[5]! + weights[200]!) / weights.reduce((a, b) => a + b, 0);
+  rows.push(['boundary just inside the leaders', edge, { temperature: 1, topP: share * (1 - 1e-4), topK: 0 }]);
+  rows.push(['boundary just past the leaders, ties by id', edge, { temperature: 1, topP: share * (1 + 1e-4), topK: 0 }]);
+  // 30 equal logits across the boundary: the lowest ids among them are kept.
+  const ties = randomLogits(4000, 12, 1).map((l) => l - 12);
+  ties[2500] = 2;
+  for (let i = 0; i < 30; i++) ties[100 + i * 97] = 0;
+  rows.push(['ties at the boundary', ties, { temperature: 1, topP: 0.6, topK: 0 }]);
+  // Masked tokens, temperature above 1.
+  const masked = randomLogits(6000, 13, 2.5);
+  for (let i = 0; i < masked.length; i += 3) masked[i] = -Infinity;
+  for (let i = 0; i < 10; i++) masked[1 + i * 301] = 10 + i * 0.3;
+  rows.push(['-Infinity logits, T 1.3', masked, { temperature: 1.3, topP: 0.9, topK: 0 }]);
+  return rows;
+}
+
 test('sampling: seeds reproduce, top_k 1 is greedy, fp16 conversion', () => {
   const logits = Float32Array.from({ length: 50 }, (_, i) => Math.sin(i) * 3);
   const draw = (seed: number) => {
@@ -66,6 +106,13 @@ test('top-k by heap and top-p by buckets keep exactly what a full sort keeps, wi
     assert.deepEqual([...candidates.ids], reference.ids, `seed ${seed}`);
     const total = candidates.weights.reduce((a, b) => a + b, 0);
     candidates.weights.forEach((weight, i) => assert.ok(Math.abs(weight / total - reference.probabilities[i]!) < 1e-9));
+  }
+  for (const [what, logits, params] of nucleusRows()) {
+    const reference = referenceCandidates(logits, params);
+    const candidates = new TokenSampler(params).candidates(logits);
+    assert.deepEqual([...candidates.ids], reference.ids, what);
+    const total = candidates.weights.reduce((a, b) => a + b, 0);
+    candidates.weights.forEach((weight, i) => assert.ok(Math.abs(weight / total - reference.probabilities[i]!) < 1e-9, what));
   }
   const logits = randomLogits(1000, 9);
   assert.deepEqual([...topKIds(logits, 10)], referenceCandidates(logits, { temperature: 1, topP: 1, topK: 10 }).ids);
@@ -125,4 +172,31 @@ test('plain temperature sampling stays exact for tokens far below the best (the 
   let lowerHalf = 0;
   for (let i = 0; i < 20_000; i++) if (flatSampler.next(flat) < 10_000) lowerHalf++;
   within(0.5, lowerHalf, 'flat row, lower half', 20_000);
+});
+
+test('top-p draws follow the sort-based nucleus distribution: deep flat tail, ties at the boundary, -Infinity logits', () => {
+  const draws = 100_000;
+  const within = (p: number, observed: number, what: string) => {
+    const sigma = Math.sqrt((p * (1 - p)) / draws);
+    assert.ok(Math.abs(observed / draws - p) < 4 * sigma, `${what}: ${observed / draws} vs ${p.toFixed(5)}`);
+  };
+  const rows = nucleusRows().filter(([what]) => what !== 'flat tail, nucleus deep in it'); // 100k exact passes over 20k ids: slow
+  for (const [what, logits, params] of rows) {
+    const reference = referenceCandidates(logits, params);
+    const sampler = new TokenSampler({ ...params, seed: 21 });
+    const counts = new Map<number, number>();
+    for (let i = 0; i < draws; i++) {
+      const id = sampler.next(logits);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    const kept = new Set(reference.ids);
+    assert.deepEqual([...counts.keys()].filter((id) => !kept.has(id)), [], `${what}: only nucleus ids are drawn`);
+    // The five most likely ids one by one, and the rest of the nucleus (its lower part) as a group.
+    const head = Math.min(5, reference.ids.length);
+    for (let i = 0; i < head; i++) within(reference.probabilities[i]!, counts.get(reference.ids[i]!) ?? 0, `${what}, id ${reference.ids[i]}`);
+    if (reference.ids.length > head) {
+      const rest = reference.probabilities.slice(head).reduce((a, b) => a + b, 0);
+      within(rest, reference.ids.slice(head).reduce((sum, id) => sum + (counts.get(id) ?? 0), 0), `${what}, the rest of the nucleus`);
+    }
+  }
 });
