@@ -49,25 +49,27 @@ function nucleusRows(): Array<[string, Float32Array, SamplingParams]> {
   deep[100] = 0;
   deep[600] = -0.2;
   rows.push(['nucleus beyond the exact window', deep, { temperature: 0.7, topP: 0.99, topK: 0 }]);
-  // The boundary falls 1e-4 either side of the two leaders' share, well inside the bound's width
-  // (1.1 % of the 300 equal tail ids' mass): only the exact path can tell, and ties at −9 go by id.
+  // The boundary falls 2e-9 either side of the two leaders' share, inside even the refined
+  // bound's width (2.2e-7 of the 300 equal tail ids' mass, 2.6 % of the row's): only the exact
+  // path can tell, and ties at −9 go by id.
   const edge = new Float32Array(302).fill(-9);
   edge[5] = 0;
   edge[200] = -1;
   const weights = [...edge].map((l) => Math.exp(l));
   const share = (weights[5]! + weights[200]!) / weights.reduce((a, b) => a + b, 0);
-  rows.push(['boundary just inside the leaders', edge, { temperature: 1, topP: share * (1 - 1e-4), topK: 0 }]);
-  rows.push(['boundary just past the leaders, ties by id', edge, { temperature: 1, topP: share * (1 + 1e-4), topK: 0 }]);
+  rows.push(['boundary just inside the leaders', edge, { temperature: 1, topP: share * (1 - 2e-9), topK: 0 }]);
+  rows.push(['boundary just past the leaders, ties by id', edge, { temperature: 1, topP: share * (1 + 2e-9), topK: 0 }]);
   // 30 equal logits across the boundary: the lowest ids among them are kept.
   const ties = randomLogits(4000, 12, 1).map((l) => l - 12);
   ties[2500] = 2;
   for (let i = 0; i < 30; i++) ties[100 + i * 97] = 0;
   rows.push(['ties at the boundary', ties, { temperature: 1, topP: 0.6, topK: 0 }]);
-  // Masked tokens, temperature above 1.
-  const masked = randomLogits(6000, 13, 2.5);
+  // Masked tokens, temperature above 1, a boundary among many small weights (the coarse bound leaves
+  // it open, the refined one settles it).
+  const masked = randomLogits(1500, 13, 2.5);
   for (let i = 0; i < masked.length; i += 3) masked[i] = -Infinity;
-  for (let i = 0; i < 10; i++) masked[1 + i * 301] = 10 + i * 0.3;
-  rows.push(['-Infinity logits, T 1.3', masked, { temperature: 1.3, topP: 0.9, topK: 0 }]);
+  for (let i = 0; i < 10; i++) masked[1 + i * 97] = 10 + i * 0.3;
+  rows.push(['-Infinity logits, T 1.3', masked, { temperature: 1.3, topP: 0.97, topK: 0 }]);
   return rows;
 }
 
