@@ -48,11 +48,11 @@ function sortingSampler(params: SamplingParams): (logits: Float32Array) => numbe
   };
 }
 
-/** Logits shaped like a language model's: a normal body (σ 2.5) and a few clear leaders. */
-function lmLikeLogits(seed: number, vocabulary = QWEN_VOCABULARY): Float32Array {
+/** Logits shaped like a language model's: a normal body (σ 2.5) and `leaders` clear leaders. */
+function lmLikeLogits(seed: number, leaders = 20, vocabulary = QWEN_VOCABULARY): Float32Array {
   const random = seededRandom(seed);
   const logits = Float32Array.from({ length: vocabulary }, () => 2.5 * Math.sqrt(-2 * Math.log(random() || 1e-12)) * Math.cos(2 * Math.PI * random()));
-  for (let i = 0; i < 20; i++) logits[Math.floor(random() * vocabulary)] = 12 + 4 * random();
+  for (let i = 0; i < leaders; i++) logits[Math.floor(random() * vocabulary)] = 12 + 4 * random();
   return logits;
 }
 
@@ -69,21 +69,24 @@ export async function runSamplingBench(
   withBaseline = true,
 ): Promise<{ vocabulary: number; rows: SamplingRow[]; fp16: { arithmeticMs: number; tableMs: number } }> {
   const rowsLogits = [1, 2, 3].map((seed) => lmLikeLogits(seed));
-  const cases: Array<{ method: string; params: SamplingParams }> = [
+  // No leaders: the nucleus holds tens of thousands of ids, past what top-p's one pass keeps (its exact path).
+  const flatRows = [1, 2, 3].map((seed) => lmLikeLogits(seed, 0));
+  const cases: Array<{ method: string; params: SamplingParams; rows?: Float32Array[] }> = [
     { method: 'greedy', params: { temperature: 0, topP: 1, topK: 0 } },
     { method: 'temperature 0.7', params: { temperature: 0.7, topP: 1, topK: 0, seed: 1 } },
     { method: 'top-p 0.95', params: { temperature: 0.7, topP: 0.95, topK: 0, seed: 1 } },
     { method: 'top-k 50 + top-p 0.9', params: { temperature: 0.8, topP: 0.9, topK: 50, seed: 1 } },
+    { method: 'top-p 0.95, no leader', params: { temperature: 0.7, topP: 0.95, topK: 0, seed: 1 }, rows: flatRows },
   ];
-  const time = (run: (logits: Float32Array) => number): number => cpuMs(() => {
-    for (const logits of rowsLogits) run(logits);
-  }) / rowsLogits.length;
+  const time = (run: (logits: Float32Array) => number, rows = rowsLogits): number => cpuMs(() => {
+    for (const logits of rows) run(logits);
+  }) / rows.length;
   const samples = cases.map(() => ({ sorting: [] as number[], docent: [] as number[] }));
   const samplers = cases.map(({ params }) => ({ docent: new TokenSampler(params), sorting: sortingSampler(params) }));
   for (let round = 0; round < rounds + 1; round++) {
     cases.forEach((_, i) => {
-      const docent = time((logits) => samplers[i]!.docent.next(logits));
-      const sorting = cases[i]!.method === 'greedy' || !withBaseline ? 0 : time(samplers[i]!.sorting);
+      const docent = time((logits) => samplers[i]!.docent.next(logits), cases[i]!.rows);
+      const sorting = cases[i]!.method === 'greedy' || !withBaseline ? 0 : time(samplers[i]!.sorting, cases[i]!.rows);
       if (round === 0) return; // warm-up
       samples[i]!.docent.push(docent);
       samples[i]!.sorting.push(sorting);
@@ -113,12 +116,12 @@ export async function runSamplingBench(
   const fp16 = { arithmeticMs: median(arithmetic), tableMs: median(table) };
 
   log(`\nToken choice per row at a ${QWEN_VOCABULARY.toLocaleString('en')}-token vocabulary, CPU ms (median of ${rounds} rounds × 3 rows; target ≤ 1 ms per row):`);
-  log('method               | sort-based sampler (before) ms | docent ms | speed-up');
-  log('-------------------- | ------------------------------ | --------- | --------');
+  log('method                | sort-based sampler (before) ms | docent ms | speed-up');
+  log('--------------------- | ------------------------------ | --------- | --------');
   for (const row of rows) {
     log(
       [
-        row.method.padEnd(20),
+        row.method.padEnd(21),
         (row.sortingMs === undefined ? '—' : row.sortingMs.toFixed(2)).padStart(30),
         row.docentMs.toFixed(2).padStart(9),
         (row.sortingMs === undefined ? '—' : `${(row.sortingMs / row.docentMs).toFixed(1)}×`).padStart(8),
