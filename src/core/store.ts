@@ -127,6 +127,32 @@ export class StoreError extends Error {
   }
 }
 
+/**
+ * Creates `dir` and its missing parents one level at a time, failing with a StoreError: Node 20's
+ * recursive mkdir never returns under a folder that answers ENOENT to new entries (/proc), so a
+ * bad --store would hang instead of saying why.
+ */
+async function makeStoreFolder(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let at = path.resolve(dir);
+  for (;;) {
+    const stat = await fs.stat(at).catch(() => undefined);
+    if (stat) {
+      if (!stat.isDirectory()) throw new StoreError(`cannot create the store folder ${dir}: ${at} is not a folder`);
+      break;
+    }
+    missing.push(at);
+    if (path.dirname(at) === at) break;
+    at = path.dirname(at);
+  }
+  for (const folder of missing.reverse()) {
+    await fs.mkdir(folder).catch((error: NodeJS.ErrnoException) => {
+      // Another process may create the same folder meanwhile.
+      if (error.code !== 'EEXIST') throw new StoreError(`cannot create the store folder ${dir}: ${error.message}`);
+    });
+  }
+}
+
 /** The searchable structures of every segment (and the writer's uncommitted changes). */
 interface Contents {
   chunks: Map<number, Chunk>;
@@ -324,7 +350,7 @@ export class DocStore {
         if (!create) {
           throw new StoreError(older ? `${older}; run "docent index <folder> --store ${dir}" to rebuild it` : `no Docent store at ${dir} (run "docent index <folder> --store ${dir}" first)`);
         }
-        await fs.mkdir(dir, { recursive: true });
+        await makeStoreFolder(dir);
         return new DocStore(dir, emptyManifest(keywordOptions ?? DEFAULT_KEYWORD_OPTIONS), new Map(), older && `${older}: rebuilding it`);
       }
       try {
