@@ -132,6 +132,8 @@ test('bad arguments and missing or corrupt stores exit 2 with one clear line', a
     [['index', '--store', store], /exactly one folder/],
     [['query', 'x', '--store', path.join(docs, 'nope')], /no Docent store/],
     [['query', '--batch', '/nonexistent/file', '--store', store, '--json'], /cannot read --batch file/],
+    // A folder that refuses new entries (Node 20's recursive mkdir never returned here).
+    [['index', docs, '--store', '/proc/docent-store/x'], /cannot create the store folder \/proc\/docent-store\/x/],
   ];
   for (const [args, message] of cases) {
     const { code, stderr } = await docent(...args);
