@@ -69,7 +69,7 @@ export async function runSamplingBench(
   withBaseline = true,
 ): Promise<{ vocabulary: number; rows: SamplingRow[]; fp16: { arithmeticMs: number; tableMs: number } }> {
   const rowsLogits = [1, 2, 3].map((seed) => lmLikeLogits(seed));
-  // No leaders: the nucleus holds tens of thousands of ids, past what top-p's one pass keeps (its exact path).
+  // No leaders: a nucleus of ~4,000 ids reaching past the ids top-p's one pass weighs exactly (its exact path).
   const flatRows = [1, 2, 3].map((seed) => lmLikeLogits(seed, 0));
   const cases: Array<{ method: string; params: SamplingParams; rows?: Float32Array[] }> = [
     { method: 'greedy', params: { temperature: 0, topP: 1, topK: 0 } },

@@ -178,7 +178,8 @@ export class TokenSampler {
 
   /**
    * The nucleus after one pass (see the module comment); 0 when the bound leaves its boundary
-   * open, −1 when the row is too flat for the kept ids or the best logit is not finite.
+   * open, −1 when the nucleus reaches past the window, the row is too flat for the kept ids or
+   * the best logit is not finite.
    */
   private nucleusFromNearBest(logits: Float32Array, refined: boolean): number {
     const { temperature, topP } = this.params;
@@ -203,6 +204,7 @@ export class TokenSampler {
     let bounded = stats[0]!;
     // The kept ids: their steps come out of the bounded sum, their exact weights make `exact`.
     let exact = 0;
+    let inWindow = 0;
     let kept = 0;
     const lowest = best - window;
     for (let j = 0; j < n; j++) {
@@ -210,9 +212,13 @@ export class TokenSampler {
       const value = logits[id]!;
       const t = offset - value * stepsPerLogit;
       bounded -= boundWeight(t, refined);
-      exact += Math.exp((value - best) * inverseTemperature);
+      const weight = Math.exp((value - best) * inverseTemperature);
+      exact += weight;
       // Every id within the window of the final best was kept (it was within it of the running best).
-      if (value >= lowest) near[kept++] = id;
+      if (value >= lowest) {
+        near[kept++] = id;
+        inWindow += weight;
+      }
     }
     const toBest = Math.exp((reference - best) * inverseTemperature);
     const slack = BOUND_SLACK * stats[0]!;
@@ -220,6 +226,8 @@ export class TokenSampler {
     const restLow = Math.max(0, bounded - slack) * (1 - (refined ? REFINED_ERROR : STEP_ERROR)) * toBest * (1 - BOUND_SLACK);
     const low = topP * (exact + restLow);
     const high = topP * (exact + restHigh);
+    // The nucleus reaches past the window whatever the rest weighs: no bound can help.
+    if (inWindow < low) return -1;
     const sorted = sortByLogit(near.subarray(0, kept), logits);
     const ids = this.nucleusIds;
     const weights = this.nucleusWeights;
