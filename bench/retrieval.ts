@@ -8,7 +8,8 @@
  * without ../shared the bench says so and stops.
  *
  * Flags: --embedder <choice> (default: the shipped default model), --sets a,b (a subset, for
- * quick looks; defaults are chosen on all five), --study (one-change ablations).
+ * quick looks; defaults are chosen on all five), --study (one-change ablations), --grid (fusion
+ * weights crossed, each searched on the one index per set: fusion is query-time only).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -17,7 +18,8 @@ import * as path from 'node:path';
 import { HashingEmbedder } from '../src/core/embedding/hashingEmbedder.js';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from '../src/core/chunker.js';
 import { DEFAULT_KEYWORD_OPTIONS, type KeywordIndexOptions } from '../src/core/search/keywordIndex.js';
-import type { FusionOptions } from '../src/core/search/hybrid.js';
+import { DEFAULT_FUSION, HybridRetriever, type FusionOptions } from '../src/core/search/hybrid.js';
+import { DocStore } from '../src/core/store.js';
 import type { Embedder, SearchMode } from '../src/core/types.js';
 import { resolveEmbedder } from '../src/core/workspace/embedderChoice.js';
 import { Workspace } from '../src/core/workspace/workspace.js';
@@ -83,9 +85,11 @@ interface SystemResult {
   queryP99Ms: number;
 }
 
+/** Latencies are warm: one untimed question first (loading segments and the query model is the index's cost, not a query's). */
 async function timeQueries(questions: EvalQuestion[], rank: (q: string) => Promise<string[]> | string[]) {
   const rankings: string[][] = [];
   const latencies: number[] = [];
+  if (questions[0]) await rank(questions[0].q);
   for (const question of questions) {
     const started = performance.now();
     const paths = await rank(question.q);
@@ -132,14 +136,30 @@ function studyVariants(embedder: Embedder | undefined): DocentVariant[] {
   return variants.map((variant) => ({ embedder, ...variant }));
 }
 
+/** `--grid`: vector weight × RRF k × page-dense weight, and page-evidence weight beside the default. */
+function fusionGrid(): { name: string; fusion: Partial<FusionOptions> }[] {
+  const grid: { name: string; fusion: Partial<FusionOptions> }[] = [];
+  for (const rrfK of [10, 30])
+    for (const vectorWeight of [0, 0.1, 0.2, 0.35, 0.5])
+      for (const pageDenseWeight of [0, 0.1, 0.2, 0.3]) grid.push({ name: `grid: k ${rrfK} vector ${vectorWeight} page dense ${pageDenseWeight}`, fusion: { rrfK, vectorWeight, pageDenseWeight } });
+  for (const fileWeight of [0.3, 0.7]) grid.push({ name: `grid: page evidence ${fileWeight}`, fusion: { fileWeight } });
+  return grid;
+}
+
 const MODE_LABEL: Record<SearchMode, string> = { hybrid: 'hybrid', keyword: 'keyword only', dense: 'dense only' };
 
 /**
  * Indexes each of the set's workspaces once and asks every question in each mode; one result
  * per mode, named `<variant> <mode>` (just the variant's name when only hybrid is asked).
  */
-export async function evaluateDocent(set: EvalSet, variant: DocentVariant, modes: SearchMode[] = ['hybrid']): Promise<SystemResult[]> {
+export async function evaluateDocent(
+  set: EvalSet,
+  variant: DocentVariant,
+  modes: SearchMode[] = ['hybrid'],
+  grid: { name: string; fusion: Partial<FusionOptions> }[] = [],
+): Promise<SystemResult[]> {
   const perMode = new Map<SearchMode, { rankings: string[][]; latencies: number[] }>(modes.map((mode) => [mode, { rankings: [], latencies: [] }]));
+  const perFusion = grid.map(() => ({ rankings: [] as string[][], latencies: [] as number[] }));
   let indexSeconds = 0;
   const questions: EvalQuestion[] = [];
   for (const part of set.workspaces) {
@@ -168,16 +188,16 @@ export async function evaluateDocent(set: EvalSet, variant: DocentVariant, modes
       }
       questions.push(...part.questions);
       await workspace.close();
+      if (grid.length > 0) await searchFusionGrid(storeDir, variant, part.questions, grid, perFusion);
     } finally {
       await fs.rm(storeDir, { recursive: true, force: true });
     }
   }
-  return modes.map((mode) => {
-    const { rankings, latencies } = perMode.get(mode)!;
+  const result = (system: string, { rankings, latencies }: { rankings: string[][]; latencies: number[] }): SystemResult => {
     const scores = scoreRankings(questions, rankings);
     return {
       set: set.name,
-      system: modes.length === 1 && mode === 'hybrid' ? variant.name : `${variant.name} ${MODE_LABEL[mode]}`,
+      system,
       recallAt5: scores.recallAt5,
       mrrAt10: scores.mrrAt10,
       ranks: scores.ranks,
@@ -185,7 +205,33 @@ export async function evaluateDocent(set: EvalSet, variant: DocentVariant, modes
       queryP50Ms: percentile(latencies, 50),
       queryP99Ms: percentile(latencies, 99),
     };
-  });
+  };
+  return [
+    ...modes.map((mode) => result(modes.length === 1 && mode === 'hybrid' ? variant.name : `${variant.name} ${MODE_LABEL[mode]}`, perMode.get(mode)!)),
+    ...grid.map((entry, i) => result(entry.name, perFusion[i]!)),
+  ];
+}
+
+/** Each grid entry searches the index just built (hybrid, the question's vector embedded once). */
+async function searchFusionGrid(
+  storeDir: string,
+  variant: DocentVariant,
+  questions: EvalQuestion[],
+  grid: { name: string; fusion: Partial<FusionOptions> }[],
+  perFusion: { rankings: string[][]; latencies: number[] }[],
+): Promise<void> {
+  const store = await DocStore.open(storeDir);
+  store.load();
+  const vectors = variant.embedder ? await variant.embedder.embed(questions.map((question) => question.q)) : [];
+  const vectorOf = new Map(questions.map((question, i) => [question.q, vectors[i]]));
+  for (const [i, entry] of grid.entries()) {
+    const retriever = new HybridRetriever(store, variant.embedder, { ...DEFAULT_FUSION, ...variant.fusion, ...entry.fusion });
+    const { rankings, latencies } = await timeQueries(questions, async (q) =>
+      (await retriever.search(q, { k: 60, queryVector: vectorOf.get(q) })).map((hit) => hit.chunk.path),
+    );
+    perFusion[i]!.rankings.push(...rankings);
+    perFusion[i]!.latencies.push(...latencies);
+  }
 }
 
 async function filesUnder(root: string, dir = ''): Promise<{ path: string; text: string }[]> {
@@ -274,7 +320,8 @@ export async function runBench(): Promise<unknown> {
   const label = `Docent (${embedder?.id ?? 'no model'})`;
   for (const set of sets) {
     console.error(`bench:retrieval: ${set.name}`);
-    results.push(...(await evaluateDocent(set, { name: label, embedder }, embedder ? ['hybrid', 'keyword', 'dense'] : ['keyword'])));
+    const grid = argv.includes('--grid') && embedder ? fusionGrid() : [];
+    results.push(...(await evaluateDocent(set, { name: label, embedder }, embedder ? ['hybrid', 'keyword', 'dense'] : ['keyword'], grid)));
     results.push(...(await evaluateBaselines(set)));
     if (study) for (const variant of studyVariants(embedder)) results.push(...(await evaluateDocent(set, variant)));
   }
@@ -312,7 +359,8 @@ export async function runBench(): Promise<unknown> {
     )}`,
   );
   const output = { embedder: choice, sets: sets.map((set) => set.name), results, summary, citations };
-  await writeResults(setNames.length === EVAL_SET_NAMES.length ? 'retrieval' : `retrieval-${setNames.join('-')}`, output);
+  const suffix = [choice === 'default' ? '' : choice, setNames.length === EVAL_SET_NAMES.length ? '' : setNames.join('-')].filter(Boolean).join('-');
+  await writeResults(suffix ? `retrieval-${suffix}` : 'retrieval', output);
   return output;
 }
 

@@ -26,10 +26,15 @@ export function queryTerms(query: string, statistics: KeywordStatistics): QueryT
   return { terms, total: terms.reduce((sum, t) => sum + t.weight, 0) };
 }
 
-export function passageConfidence(query: QueryTerms, passage: { title: string; headingPath: readonly string[]; text: string }): number {
+/** The terms confidence looks for in a passage: its title's, headings' and text's keyword tokens. */
+export function passageTerms(passage: { title: string; headingPath: readonly string[]; text: string }): string[] {
+  return keywordTokens(`${passage.title}\n${passage.headingPath.join('\n')}\n${passage.text}`);
+}
+
+/** `terms`: the passage's `passageTerms` (the caller tokenizes once for confidence and duplicate checks). */
+export function passageConfidence(query: QueryTerms, terms: ReadonlySet<string>): number {
   if (query.total <= 0) return 0;
-  const tokens = new Set(keywordTokens(`${passage.title}\n${passage.headingPath.join('\n')}\n${passage.text}`));
   let covered = 0;
-  for (const { term, weight } of query.terms) if (tokens.has(term)) covered += weight;
+  for (const { term, weight } of query.terms) if (terms.has(term)) covered += weight;
   return covered / query.total;
 }

@@ -4,10 +4,9 @@
  * near-duplicate passages (the same text copied across pages, or overlapping windows of one
  * section) are collapsed so the k results say k different things.
  */
-import { embeddingTextOf } from '../chunkText.js';
 import type { CollectionStatistics, DocStore } from '../store.js';
 import type { Embedder, RetrievalHit, Retriever, ScoreParts, SearchMode } from '../types.js';
-import { passageConfidence, queryTerms } from './confidence.js';
+import { passageConfidence, passageTerms, queryTerms } from './confidence.js';
 
 export interface HybridSearchOptions {
   k: number;
@@ -129,9 +128,9 @@ export class HybridRetriever implements Retriever {
     const top = hits[0]?.score ?? 0;
     const scale = useKeyword ? keyword.bestScore : hits[0] && queryVector ? Math.max(0, cosineOf(queryVector, store.vectorOf(hits[0].chunk.id))) : 0;
     const terms = queryTerms(query, options.collection?.pages ?? store.keywordStatistics(query).pages);
-    return hits.map((hit) => {
+    return hits.map(({ terms: passage, ...hit }) => {
       const relevance = top > 0 ? (hit.score / top) * scale : 0;
-      const confidence = passageConfidence(terms, hit.chunk);
+      const confidence = passageConfidence(terms, passage);
       if (!options.explain) return { ...hit, relevance, confidence };
       const explain = partsOf(hit.chunk.id);
       explain.fused = hit.score;
@@ -226,30 +225,46 @@ function cosine(a: Float32Array, b: Float32Array): number {
   return normA > 0 && normB > 0 ? dot / Math.sqrt(normA * normB) : 0;
 }
 
-function collapseDuplicates(ranked: [number, number][], store: DocStore, k: number, threshold: number): RetrievalHit[] {
-  const kept: { hit: RetrievalHit; shingles: Set<string> }[] = [];
+/**
+ * The first `k` of `ranked` that are no near-copy of a better one, each with its passage terms
+ * (tokenized once: the duplicate check and confidence both read them).
+ */
+function collapseDuplicates(ranked: [number, number][], store: DocStore, k: number, threshold: number): (RetrievalHit & { terms: Set<string> })[] {
+  const kept: { hit: RetrievalHit & { terms: Set<string> }; shingles: Set<number> }[] = [];
+  const wordIds = new Map<string, number>();
   for (const [id, score] of ranked) {
     const chunk = store.chunk(id);
     if (!chunk) continue;
-    const shingles = shinglesOf(embeddingTextOf(chunk));
-    if (kept.some((other) => jaccard(shingles, other.shingles) >= threshold)) continue;
-    kept.push({ hit: { chunk, score }, shingles });
+    const tokens = passageTerms(chunk);
+    const shingles = shinglesOf(tokens, wordIds);
+    if (kept.some((other) => jaccardAtLeast(shingles, other.shingles, threshold))) continue;
+    kept.push({ hit: { chunk, score, terms: new Set(tokens) }, shingles });
     if (kept.length >= k) break;
   }
   return kept.map((entry) => entry.hit);
 }
 
-function shinglesOf(text: string): Set<string> {
-  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  const shingles = new Set<string>();
-  for (let i = 0; i + 3 <= words.length; i++) shingles.add(`${words[i]} ${words[i + 1]} ${words[i + 2]}`);
-  if (shingles.size === 0) shingles.add(words.join(' '));
+/** Word 3-shingles as numbers (word ids from `wordIds`, shared by one query's passages). */
+function shinglesOf(words: string[], wordIds: Map<string, number>): Set<number> {
+  const ids = words.map((word) => {
+    let wordId = wordIds.get(word);
+    if (wordId === undefined) wordIds.set(word, (wordId = wordIds.size));
+    return wordId;
+  });
+  const shingles = new Set<number>();
+  // Exact while ids stay below 2^17 (a query's passages hold far fewer distinct words).
+  for (let i = 0; i + 3 <= ids.length; i++) shingles.add((ids[i]! * 131_072 + ids[i + 1]!) * 131_072 + ids[i + 2]!);
+  // Under three words: the words themselves, as one negative key.
+  if (shingles.size === 0) shingles.add(-1 - ((ids.length > 0 ? ids[0]! + 1 : 0) * 131_072 + (ids.length > 1 ? ids[1]! + 1 : 0)));
   return shingles;
 }
 
-function jaccard(a: Set<string>, b: Set<string>): number {
-  let shared = 0;
+function jaccardAtLeast(a: Set<number>, b: Set<number>, threshold: number): boolean {
   const [small, large] = a.size <= b.size ? [a, b] : [b, a];
-  for (const item of small) if (large.has(item)) shared++;
-  return shared / (a.size + b.size - shared);
+  // Jaccard ≥ t needs shared ≥ t(|a| + |b|) / (1 + t): stop once too many of `small` are missing.
+  const needed = (threshold * (a.size + b.size)) / (1 + threshold);
+  let missesLeft = small.size - needed;
+  if (missesLeft < 0) return false;
+  for (const item of small) if (!large.has(item) && --missesLeft < 0) return false;
+  return true;
 }
