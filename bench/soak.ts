@@ -37,6 +37,8 @@ interface PhaseResult {
   heapUsedMb: { start: number; middle: number; end: number };
   externalMb: { start: number; middle: number; end: number };
   growthPercent: number;
+  /** Pipeline phase: the answer cache's entries and counted bytes at the three points (bounded: it must be full at the start). */
+  answerCache?: Array<{ entries: number; bytes: number }>;
 }
 
 /** process.memoryUsage() after a full collection. */
@@ -133,14 +135,22 @@ async function pipelinePhase(scratch: string, settings: Required<SoakOptions>): 
     // The stub server keeps every request it saw; the soak measures Docent, not the fixture.
     server.requests.length = 0;
     const started = performance.now();
+    const answerCache = async () => {
+      const { entries, bytes } = (await workspace.metrics()).metrics!.caches.answer;
+      return { entries, bytes };
+    };
+    const caches = [await answerCache()];
     const start = settledMemory();
     await askMany(settings.questions / 2, settings.warmupQuestions);
     server.requests.length = 0;
+    caches.push(await answerCache());
     const middle = settledMemory();
     await askMany(settings.questions / 2, settings.warmupQuestions + settings.questions / 2);
     server.requests.length = 0;
+    caches.push(await answerCache());
     const end = settledMemory();
-    return phaseResult('pipeline', settings.questions, errors, (performance.now() - started) / 1000, start, middle, end);
+    console.log(`answer cache entries / counted MB at start, middle, end: ${caches.map((cache) => `${cache.entries} / ${(cache.bytes / 2 ** 20).toFixed(1)}`).join(', ')}`);
+    return { ...phaseResult('pipeline', settings.questions, errors, (performance.now() - started) / 1000, start, middle, end), answerCache: caches };
   } finally {
     await workspace.close();
     await server.close();
