@@ -2,7 +2,8 @@
  * Soak: 10,000 mixed questions through the answer pipeline of a real workspace (keyword
  * retrieval over a generated folder, the loopback OpenAI-compatible stub as backend), then 2,000
  * mixed requests to a real `docent serve` process on a generated decoder. RSS is read at the
- * start, middle and end of each phase, after a warm-up that fills the bounded caches (2,000 questions; 500 requests), and must
+ * start, middle and end of each phase (with heapUsed and external, after a full collection), after a
+ * warm-up (2,000 questions, then batches until the bounded answer cache stops growing; 500 requests), and must
  * grow by at most 5%. Concurrency is modest: the machine is shared.
  *
  *   npm run bench:soak   (node --expose-gc, so RSS is read after a collection)
@@ -45,6 +46,7 @@ interface PhaseResult {
 type Memory = Pick<NodeJS.MemoryUsage, 'rss' | 'heapUsed' | 'external'>;
 
 const MAX_GROWTH_PERCENT = 5;
+const WARMUP_BATCH = 500;
 const PROBE_URL = pathToFileURL(join(__dirname, 'soakProbe.mjs')).href;
 const TOPICS = ['backups', 'replicas', 'signing keys', 'deploys', 'billing', 'quotas', 'tracing', 'alerts', 'migrations', 'caching'];
 const WORDS = ['configure', 'rotate', 'schedule', 'limit', 'restore', 'enable', 'monitor', 'retention', 'standby', 'pipeline', 'token', 'region'];
@@ -132,6 +134,16 @@ async function pipelinePhase(scratch: string, settings: Required<SoakOptions>): 
       await Promise.all(Array.from({ length: settings.concurrency }, worker));
     };
     await askMany(settings.warmupQuestions, 0);
+    // The answer cache is bounded (entries and counted bytes) and grows until full by design:
+    // keep warming up until a batch no longer adds entries, so the measure sees only leaks.
+    let warmed = settings.warmupQuestions;
+    for (let entries = -1; ; warmed += WARMUP_BATCH) {
+      const now = (await workspace.metrics()).metrics!.caches.answer.entries;
+      if (now === entries) break;
+      entries = now;
+      await askMany(WARMUP_BATCH, warmed);
+    }
+    console.log(`warm-up: ${warmed} questions until the answer cache stopped growing`);
     // The stub server keeps every request it saw; the soak measures Docent, not the fixture.
     server.requests.length = 0;
     const started = performance.now();
@@ -141,11 +153,11 @@ async function pipelinePhase(scratch: string, settings: Required<SoakOptions>): 
     };
     const caches = [await answerCache()];
     const start = settledMemory();
-    await askMany(settings.questions / 2, settings.warmupQuestions);
+    await askMany(settings.questions / 2, warmed);
     server.requests.length = 0;
     caches.push(await answerCache());
     const middle = settledMemory();
-    await askMany(settings.questions / 2, settings.warmupQuestions + settings.questions / 2);
+    await askMany(settings.questions / 2, warmed + settings.questions / 2);
     server.requests.length = 0;
     caches.push(await answerCache());
     const end = settledMemory();
