@@ -3,7 +3,8 @@
  * retrieval over a generated folder, the loopback OpenAI-compatible stub as backend), then 2,000
  * mixed requests to a real `docent serve` process on a generated decoder. RSS is read at the
  * start, middle and end of each phase (with heapUsed and external, after a full collection), after a
- * warm-up (2,000 questions, then batches until the bounded answer cache stops growing; 500 requests), and must
+ * warm-up (2,000 questions, then batches until the bounded answer cache stops growing; requests in
+ * batches of 500 until one grows RSS by under 1%), and must
  * grow by at most 5%. Concurrency is modest: the machine is shared.
  *
  *   npm run bench:soak   (node --expose-gc, so RSS is read after a collection)
@@ -47,6 +48,7 @@ type Memory = Pick<NodeJS.MemoryUsage, 'rss' | 'heapUsed' | 'external'>;
 
 const MAX_GROWTH_PERCENT = 5;
 const WARMUP_BATCH = 500;
+const SERVE_WARMUP_BATCH = 500;
 const PROBE_URL = pathToFileURL(join(__dirname, 'soakProbe.mjs')).href;
 const TOPICS = ['backups', 'replicas', 'signing keys', 'deploys', 'billing', 'quotas', 'tracing', 'alerts', 'migrations', 'caching'];
 const WORDS = ['configure', 'rotate', 'schedule', 'limit', 'restore', 'enable', 'monitor', 'retention', 'standby', 'pipeline', 'token', 'region'];
@@ -215,12 +217,23 @@ async function servePhase(scratch: string, settings: Required<SoakOptions>): Pro
       };
       await Promise.all(Array.from({ length: settings.concurrency }, worker));
     };
-    await requestMany(500, 0);
+    // RSS of the serve process climbs for a few thousand requests while malloc's per-thread arenas
+    // (onnxruntime's threads, the decoder worker) reach their working size, then levels off; a leak
+    // would not. Warm up in batches until one adds under 1% (at most 12 batches), and say how many.
+    let warmed = 0;
+    for (let previous = 0; warmed < SERVE_WARMUP_BATCH * 12; ) {
+      await requestMany(SERVE_WARMUP_BATCH, warmed);
+      warmed += SERVE_WARMUP_BATCH;
+      const rss = (await childMemory()).rss;
+      if (previous > 0 && rss < previous * 1.01) break;
+      previous = rss;
+    }
+    console.log(`serve warm-up: ${warmed} requests until a batch of ${SERVE_WARMUP_BATCH} grew RSS by under 1%`);
     const started = performance.now();
     const start = await childMemory();
-    await requestMany(settings.serveRequests / 2, 500);
+    await requestMany(settings.serveRequests / 2, warmed);
     const middle = await childMemory();
-    await requestMany(settings.serveRequests / 2, 500 + settings.serveRequests / 2);
+    await requestMany(settings.serveRequests / 2, warmed + settings.serveRequests / 2);
     const end = await childMemory();
     return phaseResult('serve', settings.serveRequests, errors, (performance.now() - started) / 1000, start, middle, end);
   } finally {
