@@ -2,16 +2,18 @@
  * Soak: 10,000 mixed questions through the answer pipeline of a real workspace (keyword
  * retrieval over a generated folder, the loopback OpenAI-compatible stub as backend), then 2,000
  * mixed requests to a real `docent serve` process on a generated decoder. RSS is read at the
- * start, middle and end of each phase, after a warm-up that fills the bounded caches (2,000 questions; 500 requests), and must
+ * start, middle and end of each phase (with heapUsed and external, after a full collection), after a
+ * warm-up (2,000 questions, then batches until the bounded answer cache stops growing; requests in
+ * batches of 500 until one grows RSS by under 1%), and must
  * grow by at most 5%. Concurrency is modest: the machine is shared.
  *
  *   npm run bench:soak   (node --expose-gc, so RSS is read after a collection)
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { seededRandom } from '../src/core/seededRandom.js';
 import { Workspace } from '../src/core/workspace/workspace.js';
 import { CLI_PATH } from '../test/support/cli.js';
@@ -33,10 +35,21 @@ interface PhaseResult {
   errors: number;
   seconds: number;
   rssMb: { start: number; middle: number; end: number };
+  /** V8 heap in use and memory outside it (Buffers, ArrayBuffers), at the same three points. */
+  heapUsedMb: { start: number; middle: number; end: number };
+  externalMb: { start: number; middle: number; end: number };
   growthPercent: number;
+  /** Pipeline phase: the answer cache's entries and counted bytes at the three points (bounded: it must be full at the start). */
+  answerCache?: Array<{ entries: number; bytes: number }>;
 }
 
+/** process.memoryUsage() after a full collection. */
+type Memory = Pick<NodeJS.MemoryUsage, 'rss' | 'heapUsed' | 'external'>;
+
 const MAX_GROWTH_PERCENT = 5;
+const WARMUP_BATCH = 500;
+const SERVE_WARMUP_BATCH = 500;
+const PROBE_URL = pathToFileURL(join(__dirname, 'soakProbe.mjs')).href;
 const TOPICS = ['backups', 'replicas', 'signing keys', 'deploys', 'billing', 'quotas', 'tracing', 'alerts', 'migrations', 'caching'];
 const WORDS = ['configure', 'rotate', 'schedule', 'limit', 'restore', 'enable', 'monitor', 'retention', 'standby', 'pipeline', 'token', 'region'];
 
@@ -45,7 +58,7 @@ export function optionsFromArgv(argv: string[]): SoakOptions {
     const index = argv.indexOf(flag);
     return index >= 0 ? Number(argv[index + 1]) : undefined;
   };
-  return { questions: value('--questions'), serveRequests: value('--serve-requests') };
+  return { questions: value('--questions'), warmupQuestions: value('--warmup'), serveRequests: value('--serve-requests') };
 }
 
 export async function runBench(options: SoakOptions = {}): Promise<{ phases: PhaseResult[]; passed: boolean }> {
@@ -62,10 +75,10 @@ export async function runBench(options: SoakOptions = {}): Promise<{ phases: Pha
     const passed = phases.every((phase) => phase.errors === 0 && phase.growthPercent <= MAX_GROWTH_PERCENT);
     console.log(
       formatTable(
-        ['phase', 'requests', 'errors', 'seconds', 'RSS start MB', 'RSS middle MB', 'RSS end MB', 'growth'],
+        ['phase', 'requests', 'errors', 'seconds', 'RSS start/middle/end MB', 'heapUsed MB', 'external MB', 'RSS growth'],
         phases.map((phase) => [
           phase.phase, String(phase.requests), String(phase.errors), phase.seconds.toFixed(1),
-          phase.rssMb.start.toFixed(1), phase.rssMb.middle.toFixed(1), phase.rssMb.end.toFixed(1), `${phase.growthPercent.toFixed(2)}%`,
+          threePoints(phase.rssMb), threePoints(phase.heapUsedMb), threePoints(phase.externalMb), `${phase.growthPercent.toFixed(2)}%`,
         ]),
       ),
     );
@@ -123,17 +136,35 @@ async function pipelinePhase(scratch: string, settings: Required<SoakOptions>): 
       await Promise.all(Array.from({ length: settings.concurrency }, worker));
     };
     await askMany(settings.warmupQuestions, 0);
+    // The answer cache is bounded (entries and counted bytes) and grows until full by design:
+    // keep warming up until a batch no longer adds entries, so the measure sees only leaks.
+    let warmed = settings.warmupQuestions;
+    for (let entries = -1; ; warmed += WARMUP_BATCH) {
+      const now = (await workspace.metrics()).metrics!.caches.answer.entries;
+      if (now === entries) break;
+      entries = now;
+      await askMany(WARMUP_BATCH, warmed);
+    }
+    console.log(`warm-up: ${warmed} questions until the answer cache stopped growing`);
     // The stub server keeps every request it saw; the soak measures Docent, not the fixture.
     server.requests.length = 0;
     const started = performance.now();
-    const start = settledRss();
-    await askMany(settings.questions / 2, settings.warmupQuestions);
+    const answerCache = async () => {
+      const { entries, bytes } = (await workspace.metrics()).metrics!.caches.answer;
+      return { entries, bytes };
+    };
+    const caches = [await answerCache()];
+    const start = settledMemory();
+    await askMany(settings.questions / 2, warmed);
     server.requests.length = 0;
-    const middle = settledRss();
-    await askMany(settings.questions / 2, settings.warmupQuestions + settings.questions / 2);
+    caches.push(await answerCache());
+    const middle = settledMemory();
+    await askMany(settings.questions / 2, warmed + settings.questions / 2);
     server.requests.length = 0;
-    const end = settledRss();
-    return phaseResult('pipeline', settings.questions, errors, (performance.now() - started) / 1000, start, middle, end);
+    caches.push(await answerCache());
+    const end = settledMemory();
+    console.log(`answer cache entries / counted MB at start, middle, end: ${caches.map((cache) => `${cache.entries} / ${(cache.bytes / 2 ** 20).toFixed(1)}`).join(', ')}`);
+    return { ...phaseResult('pipeline', settings.questions, errors, (performance.now() - started) / 1000, start, middle, end), answerCache: caches };
   } finally {
     await workspace.close();
     await server.close();
@@ -144,7 +175,12 @@ async function servePhase(scratch: string, settings: Required<SoakOptions>): Pro
   const modelDir = join(scratch, 'decoder');
   await writeDecoderFolder(modelDir, { layers: 1, hidden: 32, heads: 2, vocab: 300, seed: 5 });
   const port = 20_000 + Math.floor(seededRandom(settings.seed)() * 20_000);
-  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--model', modelDir, '--port', String(port), '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const probeFile = join(scratch, 'serve-memory.json');
+  const child = spawn(process.execPath, ['--expose-gc', '--import', PROBE_URL, CLI_PATH, 'serve', '--model', modelDir, '--port', String(port), '--threads', '1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DOCENT_SOAK_PROBE: probeFile },
+  });
+  const childMemory = () => probedMemory(child, probeFile);
   try {
     await new Promise<void>((resolve, reject) => {
       let out = '';
@@ -181,13 +217,24 @@ async function servePhase(scratch: string, settings: Required<SoakOptions>): Pro
       };
       await Promise.all(Array.from({ length: settings.concurrency }, worker));
     };
-    await requestMany(500, 0);
+    // RSS of the serve process climbs for a few thousand requests while malloc's per-thread arenas
+    // (onnxruntime's threads, the decoder worker) reach their working size, then levels off; a leak
+    // would not. Warm up in batches until one adds under 1% (at most 12 batches), and say how many.
+    let warmed = 0;
+    for (let previous = 0; warmed < SERVE_WARMUP_BATCH * 12; ) {
+      await requestMany(SERVE_WARMUP_BATCH, warmed);
+      warmed += SERVE_WARMUP_BATCH;
+      const rss = (await childMemory()).rss;
+      if (previous > 0 && rss < previous * 1.01) break;
+      previous = rss;
+    }
+    console.log(`serve warm-up: ${warmed} requests until a batch of ${SERVE_WARMUP_BATCH} grew RSS by under 1%`);
     const started = performance.now();
-    const start = processRss(child.pid!);
-    await requestMany(settings.serveRequests / 2, 500);
-    const middle = processRss(child.pid!);
-    await requestMany(settings.serveRequests / 2, 500 + settings.serveRequests / 2);
-    const end = processRss(child.pid!);
+    const start = await childMemory();
+    await requestMany(settings.serveRequests / 2, warmed);
+    const middle = await childMemory();
+    await requestMany(settings.serveRequests / 2, warmed + settings.serveRequests / 2);
+    const end = await childMemory();
     return phaseResult('serve', settings.serveRequests, errors, (performance.now() - started) / 1000, start, middle, end);
   } finally {
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -196,18 +243,33 @@ async function servePhase(scratch: string, settings: Required<SoakOptions>): Pro
   }
 }
 
-function phaseResult(phase: PhaseResult['phase'], requests: number, errors: number, seconds: number, start: number, middle: number, end: number): PhaseResult {
-  const mb = (bytes: number) => bytes / 2 ** 20;
-  return { phase, requests, errors, seconds, rssMb: { start: mb(start), middle: mb(middle), end: mb(end) }, growthPercent: ((end - start) / start) * 100 };
+function phaseResult(phase: PhaseResult['phase'], requests: number, errors: number, seconds: number, start: Memory, middle: Memory, end: Memory): PhaseResult {
+  const mb = (key: keyof Memory) => ({ start: start[key] / 2 ** 20, middle: middle[key] / 2 ** 20, end: end[key] / 2 ** 20 });
+  return { phase, requests, errors, seconds, rssMb: mb('rss'), heapUsedMb: mb('heapUsed'), externalMb: mb('external'), growthPercent: ((end.rss - start.rss) / start.rss) * 100 };
 }
 
-/** RSS after a full collection when --expose-gc is on, so garbage not yet collected is not counted as growth. */
-function settledRss(): number {
-  (globalThis as { gc?: () => void }).gc?.();
-  return process.memoryUsage.rss();
+/** The serve child's memory after a collection, written by bench/soakProbe.mjs on SIGUSR2. */
+async function probedMemory(child: ChildProcess, file: string): Promise<Memory> {
+  await rm(file, { force: true });
+  child.kill('SIGUSR2');
+  for (let waited = 0; waited < 10_000; waited += 20) {
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as Memory;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  throw new Error('the docent serve child did not report its memory within 10 s');
 }
 
-function processRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+function threePoints(values: { start: number; middle: number; end: number }): string {
+  return `${values.start.toFixed(1)} / ${values.middle.toFixed(1)} / ${values.end.toFixed(1)}`;
+}
+
+/** Memory after a full collection (the bench runs with --expose-gc), so uncollected garbage is not counted as growth. */
+function settledMemory(): Memory {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('bench:soak needs node --expose-gc (npm run bench:soak passes it)');
+  gc();
+  return process.memoryUsage();
 }

@@ -20,6 +20,8 @@ export interface ServeArguments {
   embeddingModel?: string;
   port: number;
   host: string;
+  /** Host names accepted besides the bound address (a reverse proxy's), each `name` or `name:port`. */
+  allowHosts: string[];
   device: DeviceChoice;
   /** GPU index for CUDA and DirectML. */
   deviceId?: number;
@@ -39,6 +41,7 @@ export function parseServeArguments(argv: string[]): ServeArguments {
       'embedding-model': { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
+      'allow-host': { type: 'string', multiple: true },
       device: { type: 'string' },
       'device-id': { type: 'string' },
       'max-batch': { type: 'string' },
@@ -56,6 +59,7 @@ export function parseServeArguments(argv: string[]): ServeArguments {
     embeddingModel: values['embedding-model'],
     port: integerFlag(values.port, '--port', 0, 65535, 8123),
     host: values.host ?? '127.0.0.1',
+    allowHosts: (values['allow-host'] ?? []).map(allowedHost),
     device: deviceFlag(values.device),
     deviceId: deviceIdFlag(values['device-id']),
     maxBatch: integerFlag(values['max-batch'], '--max-batch', 1, 1024, 16),
@@ -63,6 +67,14 @@ export function parseServeArguments(argv: string[]): ServeArguments {
     apiKeyEnv,
     verbose: values.verbose ?? false,
   };
+}
+
+/** A Host header value: a name or address, optionally `:port`; no scheme, path or wildcard. */
+function allowedHost(value: string): string {
+  if (!/^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:\d{1,5})?$/i.test(value)) {
+    throw new UsageError(`--allow-host ${JSON.stringify(value)}: give the Host a client sends, e.g. llm.example.com or llm.example.com:8443 (no scheme, path or wildcard)`);
+  }
+  return value.toLowerCase();
 }
 
 export async function runServeCommand(argv: string[], io: { stdout: Output; stderr: Output } = process): Promise<number> {
@@ -91,7 +103,7 @@ export async function runServeCommand(argv: string[], io: { stdout: Output; stde
     await embedder?.dispose();
     return 1;
   }
-  const server = new GenerationServer({ engine, embedder, apiKey: args.apiKeyEnv ? process.env[args.apiKeyEnv] : undefined });
+  const server = new GenerationServer({ engine, embedder, apiKey: args.apiKeyEnv ? process.env[args.apiKeyEnv] : undefined, allowedHosts: args.allowHosts });
   let url: string;
   try {
     ({ url } = await server.listen(args.port, args.host));

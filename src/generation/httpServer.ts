@@ -12,6 +12,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { describeDevice } from '../core/onnx/session.js';
 import type { Embedder } from '../core/types.js';
 import { GenerationRejectedError, type GenerationEngine, type GenerationResult } from './engine.js';
@@ -29,7 +30,11 @@ export interface GenerationServerOptions {
   maxBodyBytes?: number;
   /** Completion length when a request sets no max_tokens. */
   defaultMaxTokens?: number;
-  /** Host header values accepted besides the bound address, `localhost` and `[::1]` at its port (e.g. a name behind a proxy). */
+  /**
+   * Host header values accepted besides the bound address and `localhost` at its port: names a
+   * proxy forwards (`docent serve --allow-host`). A name without a port matches it bare (what a
+   * proxy on 80/443 sends) and at the bound port; `name:port` matches only that.
+   */
   allowedHosts?: string[];
   /** Origins accepted besides the server's own (`http://127.0.0.1:<port>`, `http://localhost:<port>`). */
   allowedOrigins?: string[];
@@ -75,7 +80,7 @@ export class GenerationServer {
   private readonly apiKeyDigest?: Buffer;
   private readonly maxBodyBytes: number;
   private readonly drainTimeoutMs: number;
-  private readonly extraHosts: Set<string>;
+  private readonly allowedHostNames: string[];
   private readonly extraOrigins: Set<string>;
   /** Filled in by listen(): the Host values and origins that name this server. */
   private ownHosts = new Set<string>();
@@ -95,7 +100,7 @@ export class GenerationServer {
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
     this.defaultMaxTokens = options.defaultMaxTokens ?? 256;
     this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
-    this.extraHosts = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()));
+    this.allowedHostNames = (options.allowedHosts ?? []).map((host) => host.toLowerCase());
     this.extraOrigins = new Set((options.allowedOrigins ?? []).map((origin) => origin.toLowerCase().replace(/\/+$/, '')));
     this.http = createServer((req, res) => void this.handle(req, res));
     this.http.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
@@ -109,9 +114,11 @@ export class GenerationServer {
         this.http.off('error', reject);
         const address = this.http.address() as AddressInfo;
         const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-        const names = [shownHost, 'localhost', ...(isLoopback(address.address) ? ['127.0.0.1', '[::1]'] : [])];
-        this.ownHosts = new Set(names.map((name) => `${name}:${address.port}`.toLowerCase()));
-        this.ownOrigins = new Set([...this.ownHosts].map((host) => `http://${host}`));
+        const names = [shownHost, 'localhost', ...(isLoopback(address.address) ? ['127.0.0.1', '[::1]'] : []), ...wildcardAddresses(address.address)];
+        const allowed = this.allowedHostNames.flatMap((name) => (hasPort(name) ? [name] : [name, `${name}:${address.port}`]));
+        this.ownHosts = new Set([...names.map((name) => `${name}:${address.port}`.toLowerCase()), ...allowed]);
+        // A page the proxy serves under an allowed name is this server's own origin, over either scheme.
+        this.ownOrigins = new Set([...[...this.ownHosts].map((host) => `http://${host}`), ...allowed.flatMap((host) => [`http://${host}`, `https://${host}`])]);
         resolve({ url: `http://${shownHost}:${address.port}`, port: address.port });
       });
     });
@@ -185,7 +192,7 @@ export class GenerationServer {
 
   private checkHostAndOrigin(req: IncomingMessage): void {
     const host = (req.headers.host ?? '').toLowerCase();
-    if (!this.ownHosts.has(host) && !this.extraHosts.has(host)) {
+    if (!this.ownHosts.has(host)) {
       throw new ApiError(403, `Host ${JSON.stringify(req.headers.host ?? '')} is not this server's address (DNS rebinding is refused); use ${[...this.ownHosts][0] ?? '127.0.0.1'}`, 'invalid_request_error', null, 'host_not_allowed');
     }
     const origin = req.headers.origin?.toLowerCase();
@@ -418,6 +425,22 @@ export class GenerationServer {
 
 function keyDigest(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
+}
+
+/**
+ * Bound to every interface (0.0.0.0 or ::), "the bound address" is each address this machine has:
+ * a client on the LAN or on loopback names one of them. DNS names still need allowedHosts.
+ */
+function wildcardAddresses(address: string): string[] {
+  if (address !== '0.0.0.0' && address !== '::') return [];
+  return Object.values(networkInterfaces())
+    .flatMap((entries) => entries ?? [])
+    .filter((entry) => address === '::' || entry.family === 'IPv4')
+    .map((entry) => (entry.family === 'IPv6' ? `[${entry.address}]` : entry.address));
+}
+
+function hasPort(host: string): boolean {
+  return /:\d+$/.test(host) && !host.endsWith(']');
 }
 
 function isLoopback(address: string): boolean {

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import OpenAI from 'openai';
-import { runServeCommand } from '../../src/cli/serveCommand.js';
+import { parseServeArguments, runServeCommand } from '../../src/cli/serveCommand.js';
 import { CLI_PATH } from '../support/cli.js';
 import { modelDir, SMALL_DECODER } from '../generation/testModels.js';
 
@@ -30,6 +30,8 @@ test('bad arguments exit with code 2 and one clear stderr line', async () => {
     [['--model', 'm', '--threads', '0'], /--threads must be an integer from 1/],
     [['--model', 'm', '--frobnicate'], /unknown argument "--frobnicate"/],
     [['--model', 'm', '--api-key-env', 'DOCENT_TEST_UNSET_KEY'], /DOCENT_TEST_UNSET_KEY: that environment variable is not set/],
+    [['--model', 'm', '--allow-host', 'https://llm.example.com/'], /--allow-host "https:\/\/llm.example.com\/": give the Host a client sends/],
+    [['--model', 'm', '--allow-host', '*'], /no scheme, path or wildcard/],
   ];
   for (const [argv, message] of cases) {
     const stdout = capture();
@@ -40,6 +42,12 @@ test('bad arguments exit with code 2 and one clear stderr line', async () => {
     assert.ok(stderr.text.startsWith('docent serve: '));
     assert.equal(stdout.text, '');
   }
+});
+
+test('--allow-host is repeatable and keeps each name as the Host a client sends', () => {
+  const args = parseServeArguments(['--model', 'm', '--allow-host', 'LLM.example.com', '--allow-host', 'llm.example.com:8443', '--allow-host', '[fd00::1]:80']);
+  assert.deepEqual(args.allowHosts, ['llm.example.com', 'llm.example.com:8443', '[fd00::1]:80']);
+  assert.deepEqual(parseServeArguments(['--model', 'm']).allowHosts, []);
 });
 
 test('a missing model folder exits 1 with the reason', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { networkInterfaces } from 'node:os';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { once } from 'node:events';
 import { connect } from 'node:net';
@@ -315,6 +316,41 @@ describe('HTTP API: only this machine, only on purpose', { timeout: 60_000 }, ()
     } finally {
       await proxied.close();
       await proxiedEngine.dispose();
+    }
+  });
+
+  test('--allow-host names: a bare name matches with no port and at the bound port, name:port only there; any other Host stays refused', async () => {
+    const server = new GenerationServer({ engine, allowedHosts: ['llm.internal', 'tools.internal:8443'] });
+    const { url, port } = await server.listen(0);
+    try {
+      for (const host of ['llm.internal', `llm.internal:${port}`, 'tools.internal:8443', `127.0.0.1:${port}`]) {
+        assert.equal((await raw(url, 'GET', '/v1/models', undefined, { Host: host })).status, 200, host);
+      }
+      for (const host of ['llm.internal:9999', 'tools.internal', 'evil.llm.internal', `rebound.example:${port}`]) {
+        assertOpenAiError(await raw(url, 'GET', '/v1/models', undefined, { Host: host }), 403, 'host_not_allowed');
+      }
+      // A page the proxy serves under the allowed name is same-origin; another site is not.
+      assert.equal((await raw(url, 'GET', '/v1/models', undefined, { Host: 'llm.internal', Origin: 'https://llm.internal' })).status, 200);
+      assertOpenAiError(await raw(url, 'GET', '/v1/models', undefined, { Host: 'llm.internal', Origin: 'https://evil.example' }), 403, 'origin_not_allowed');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('bound to 0.0.0.0, the Host may be any address of this machine (loopback included) but not a DNS name', async () => {
+    const server = new GenerationServer({ engine });
+    const { url, port } = await server.listen(0, '0.0.0.0');
+    try {
+      assert.equal(url, `http://0.0.0.0:${port}`);
+      const local = `http://127.0.0.1:${port}`;
+      const addresses = Object.values(networkInterfaces()).flatMap((entries) => entries ?? []).filter((entry) => entry.family === 'IPv4').map((entry) => entry.address);
+      for (const address of ['127.0.0.1', ...addresses]) {
+        assert.equal((await raw(local, 'GET', '/v1/models', undefined, { Host: `${address}:${port}` })).status, 200, address);
+      }
+      assertOpenAiError(await raw(local, 'GET', '/v1/models', undefined, { Host: `rebound.example:${port}` }), 403, 'host_not_allowed');
+      assertOpenAiError(await raw(local, 'GET', '/v1/models', undefined, { Host: `192.0.2.1:${port}` }), 403, 'host_not_allowed');
+    } finally {
+      await server.close();
     }
   });
 

@@ -31,7 +31,9 @@ export interface PersistedEntry {
 
 export class AnswerCacheFile {
   private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  /** The write in progress, if any; changes made meanwhile set `rewrite` instead of queueing a snapshot each. */
+  private writing: Promise<void> | undefined;
+  private rewrite = false;
   private warned = false;
 
   constructor(
@@ -86,10 +88,23 @@ export class AnswerCacheFile {
     await this.writing;
   }
 
+  /**
+   * One write at a time, of the state when it starts. Saves asked for during a write coalesce
+   * into one more: queueing a snapshot per save grew without bound whenever writing a full cache
+   * took longer than SAVE_DELAY_MS (a loaded machine), each holding every entry and its line.
+   */
   private save(): Promise<void> {
-    const entries = this.snapshot();
-    // One write at a time, each of the state when it starts.
-    this.writing = this.writing.then(() => this.write(entries));
+    if (this.writing) {
+      this.rewrite = true;
+      return this.writing;
+    }
+    this.writing = (async () => {
+      do {
+        this.rewrite = false;
+        await this.write(this.snapshot());
+      } while (this.rewrite);
+      this.writing = undefined;
+    })();
     return this.writing;
   }
 

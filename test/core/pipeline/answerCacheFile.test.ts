@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
+import { AnswerCacheFile, type PersistedEntry } from '../../../src/core/pipeline/answerCacheFile.js';
 import type { PersistentCacheOptions } from '../../../src/core/pipeline/types.js';
 import { MemoryRetriever, sampleChunks } from '../../support/memoryRetriever.js';
 import type { FaultInjectingOpenAIServer } from '../../support/openaiStubServer.js';
@@ -60,6 +61,29 @@ describe('the answer cache file: answers outlive the process that made them', ()
     assert.doesNotMatch(saved, /every ninety days/, 'the file no longer holds the outdated passage');
     assert.notEqual(fresh.answer.length, 0);
     assert.ok(old.citations[0]!.text.includes('ninety'));
+  });
+
+  test('saves asked for while a write is in progress coalesce into one more write, not a queued snapshot each', async () => {
+    const options = await persistent();
+    let snapshots = 0;
+    let state: Array<[string, PersistedEntry]> = [];
+    const file = new AnswerCacheFile(options, () => {
+      snapshots++;
+      return state;
+    });
+    const entry = (n: number): [string, PersistedEntry] => [`key-${n}`, { start: Date.now(), ttl: 60_000, value: { answer: `answer ${n}`, citations: [], mode: 'generated', query: `q ${n}`, generation: 1, retrievedIds: [], sourceHashes: [] } }];
+    // 200 saves in one tick: the first write cannot have finished, so all but the first coalesce.
+    const flushes: Promise<void>[] = [];
+    for (let n = 0; n < 200; n++) {
+      state = [...state, entry(n)];
+      file.saveSoon();
+      flushes.push(file.flush());
+    }
+    await Promise.all(flushes);
+    assert.equal(snapshots, 2, 'the write in progress and one more of the latest state');
+    const saved = await file.load();
+    assert.equal(saved.length, 200);
+    assert.equal(saved.at(-1)![0], 'key-199');
   });
 
   test('the file is bounded by bytes and keeps the newest answers', async () => {
