@@ -12,6 +12,7 @@ interface BenchModule {
 const BENCHES: Record<string, () => Promise<BenchModule>> = {
   retrieval: () => import('./retrieval.js'),
   confidence: () => import('./confidence.js'),
+  followup: () => import('./followups.js'),
   ann: () => import('./ann.js'),
   indexing: () => import('./indexing.js'),
   embed: () => import('./embed.js'),

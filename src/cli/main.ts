@@ -410,6 +410,7 @@ function answerJson(answer: WorkspaceAnswer) {
     degraded: answer.degraded,
     ...(answer.degradedReason ? { degradedReason: answer.degradedReason } : {}),
     mode: answer.mode,
+    ...(answer.searchedQuery !== undefined ? { searchedQuery: answer.searchedQuery } : {}),
     found: answer.suggestions === undefined,
     ...(answer.suggestions ? { suggestions: answer.suggestions } : {}),
     timings: answer.timings,

@@ -44,8 +44,11 @@ export function parseHtml(path: string, content: string): ParsedDocument {
   let firstH1: string | undefined;
   let atLineStart = true;
   let endsWithSpace = true;
+  // After a </dt>, the definition's first line continues the term's line, so no cut between lines separates them.
+  let termLineOpen = false;
 
   const breakLine = (): void => {
+    termLineOpen = false;
     if (heading) {
       heading.text += ' ';
     } else if (!atLineStart) {
@@ -87,10 +90,11 @@ export function parseHtml(path: string, content: string): ParsedDocument {
         if (level !== undefined) {
           breakLine();
           heading = { name, level, line: lines.lineAt(parser.startIndex), text: '' };
-        } else if (name === 'dt' && !heading) {
-          // A blank line before each term makes term and definition one paragraph, which the chunker keeps together.
-          breakLine();
-          builder.append('\n');
+        } else if (termLineOpen && (name === 'dd' || (name === 'p' && stack[stack.length - 2]?.name === 'dd'))) {
+          if (name === 'dd') {
+            builder.append(endsWithSpace ? '— ' : ' — ');
+            endsWithSpace = true;
+          }
         } else if (BLOCK_ELEMENTS.has(name)) {
           breakLine();
         } else if (TABLE_CELLS.has(name) && !atLineStart && !endsWithSpace) {
@@ -109,6 +113,7 @@ export function parseHtml(path: string, content: string): ParsedDocument {
           if (element.name === 'title') inTitle = false;
           if (element.dropped) continue;
           if (heading && element.name === heading.name) endHeading();
+          else if (element.name === 'dt' && !heading && !atLineStart) termLineOpen = true;
           else if (BLOCK_ELEMENTS.has(element.name)) breakLine();
         }
       },
@@ -120,6 +125,7 @@ export function parseHtml(path: string, content: string): ParsedDocument {
           return;
         }
         const first = data.search(/\S/);
+        if (first >= 0) termLineOpen = false;
         if (first < 0) {
           if (preDepth > 0) builder.append(data);
           else if (!endsWithSpace && data !== '') {

@@ -204,6 +204,7 @@ export class AnswerPipeline {
         produced = { ...produced, answer: { ...produced.answer, timings: { ...lookupTimings, ...produced.answer.timings } } };
       }
       if (request.conversationId !== undefined) this.conversations.append(request.conversationId, produced.query, produced.answer.answer);
+      produced.answer.searchedQuery = produced.query;
       const totalMs = performance.now() - startedAt;
       produced.answer.timings.total = totalMs;
       this.stats.recordStage('total', totalMs);

@@ -78,6 +78,11 @@ export interface Answer {
    * the headings of the closest passages, to ask about instead.
    */
   suggestions?: string[];
+  /**
+   * The query retrieval ran with: the question itself, or the standalone form a follow-up was
+   * rewritten to (front ends show it as "Searched: …" when it differs from the question).
+   */
+  searchedQuery?: string;
   /** Milliseconds per stage that ran. */
   timings: Partial<Record<Stage, number>>;
 }

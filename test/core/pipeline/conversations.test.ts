@@ -17,6 +17,13 @@ describe('conversations', () => {
     assert.equal(rewriteFollowUpHeuristically('How do I deploy to production?', history), 'How do I deploy to production?');
     assert.equal(looksLikeFollowUp('what about it'), true);
     assert.equal(looksLikeFollowUp('How do I rotate the API signing keys'), false);
+    // A new topic that happens to contain "that"/"it"/few words stays as asked.
+    for (const standalone of ['How do I delete a file that is still open?', 'Is it possible to overload operators in Rust?', 'pg_dump options', 'What is this project\'s license?']) {
+      assert.equal(looksLikeFollowUp(standalone), false, standalone);
+    }
+    for (const dependent of ['How do I restore it?', 'Does this handle quoted fields?', 'In reverse order?', 'recursively?', 'Can you give an example?', 'Which one is the default?']) {
+      assert.equal(looksLikeFollowUp(dependent), true, dependent);
+    }
   });
 
   test('without a backend, a follow-up in a stored conversation retrieves with the standalone query', async () => {
@@ -24,7 +31,16 @@ describe('conversations', () => {
     await pipeline.ask({ question: 'How do I configure backups?', conversationId: 'c1' });
     const followUp = await pipeline.ask({ question: 'and for replicas?', conversationId: 'c1' });
     assert.equal(retriever.searches.at(-1)!.query, 'How do I configure backups for replicas?');
+    assert.equal(followUp.searchedQuery, 'How do I configure backups for replicas?', 'the answer says what was searched');
     assert.ok(followUp.citations.some((citation) => citation.heading === 'Replica backups'));
+    const newTopic = await pipeline.ask({ question: 'How do I delete a file that is still open?', conversationId: 'c1' });
+    assert.equal(newTopic.searchedQuery, 'How do I delete a file that is still open?');
+    assert.equal(retriever.searches.at(-1)!.query, 'How do I delete a file that is still open?');
+    const history = [{ role: 'user' as const, content: 'How do I configure backups?' }];
+    await pipeline.ask({ question: 'and for replicas?', history });
+    const again = await pipeline.ask({ question: 'and for replicas?', history });
+    assert.equal(again.cached, true);
+    assert.equal(again.searchedQuery, 'How do I configure backups for replicas?', 'a cached answer still says what was searched');
     assert.equal(pipeline.metrics().conversations, 1);
   });
 
