@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { HashingEmbedder } from '../../../src/core/embedding/hashingEmbedder.js';
-import type { ChatBackend, ChatMessage } from '../../../src/core/pipeline/types.js';
+import type { ChatMessage } from '../../../src/core/pipeline/prompt.js';
+import type { ChatBackend } from '../../../src/core/pipeline/types.js';
 import { MemoryRetriever, sampleChunks } from '../../support/memoryRetriever.js';
 import { capture, logCapture, makePipeline } from './fixtures.js';
 
