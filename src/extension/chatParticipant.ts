@@ -9,6 +9,7 @@ import type { LocatedCitation, Turn } from '../core/pipeline/types.js';
 import { citationLabel, citationLocation } from './citationLocation.js';
 import { AskFailure, type CoreProcessClient } from './coreProcess/client.js';
 import type { AskParams } from './coreProcess/protocol.js';
+import { backendKind } from './settings.js';
 
 /** The participant's id in package.json's chatParticipants. */
 export const PARTICIPANT_ID = 'docent.docent';
@@ -44,7 +45,7 @@ async function answer(
   stream.progress('Searching the docs…');
   let citations: LocatedCitation[] = [];
   try {
-    const outcome = await core.ask(params, { onToken: (text) => stream.markdown(text), onSources: (sources) => (citations = sources) }, cancel.signal);
+    const outcome = await core.ask(params, { onToken: (text) => stream.markdown(text), onSources: (sources) => (citations = sources) }, cancel.signal, chatModelFor(request));
     if (outcome.degradedReason) stream.markdown(`\n\n_${outcome.degradedReason}_`);
   } catch (error) {
     if (error instanceof AskFailure && error.reason === 'aborted') return {};
@@ -55,6 +56,15 @@ async function answer(
   writeSources(stream, citations);
   const headings = [...new Set(citations.flatMap((citation) => (citation.heading ? [citation.heading.split(' › ').at(-1)!] : [])))];
   return { metadata: { headings: headings.slice(0, FOLLOW_UPS) } };
+}
+
+/**
+ * The model picked in the editor's chat answers when Docent's backend is the editor's or none;
+ * a configured local or remote server keeps answering. Undefined: the configured backend.
+ */
+function chatModelFor(request: vscode.ChatRequest): string | undefined {
+  const kind = backendKind();
+  return kind === 'editor' || kind === 'none' ? request.model?.id : undefined;
 }
 
 /** The request as the core process takes it; undefined for `/explain` without a selection. */

@@ -9,6 +9,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SETTING_RANGES } from '../core/bounds.js';
+import { chooseEditorModel } from './editorModels.js';
 import { backendKind, localServerSettings, openSettings, remoteModel, type BackendKind } from './settings.js';
 
 const TITLE = 'Docent: Configure Backend';
@@ -25,6 +26,7 @@ export interface SetupHost {
 const BACKENDS: { backend: BackendKind; label: string; detail: string }[] = [
   { backend: 'remote', label: '$(cloud) Remote endpoint', detail: 'An OpenAI-compatible server (vLLM, llama.cpp, a hosted API). Your questions and passages are sent there.' },
   { backend: 'local', label: '$(server-process) Local server', detail: 'docent serve on this machine, with a model folder. Nothing leaves the machine.' },
+  { backend: 'editor', label: '$(sparkle) Editor model', detail: "A chat model the editor provides (GitHub Copilot or another extension). Your questions and passages go to that model's provider." },
   { backend: 'none', label: '$(book) None', detail: 'No answer model: Docent shows the most relevant passages.' },
 ];
 
@@ -55,6 +57,10 @@ export async function configureBackend(host: SetupHost): Promise<void> {
       return configureRemote(host);
     case 'local':
       return configureLocal(host);
+    case 'editor':
+      // Choose Editor Model saves the model and the backend together.
+      await chooseEditorModel();
+      return;
     case 'none':
       await write('backend', 'none');
       void vscode.window.showInformationMessage(`Docent answers with passages only (saved in ${where()}).`);

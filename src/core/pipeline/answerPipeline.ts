@@ -81,6 +81,8 @@ interface Question {
   selection: EditorSelection | undefined;
   k: number;
   key: string;
+  /** The request's own backend, else the configured one; undefined: retrieval-only. */
+  backend: ChatBackend | undefined;
   /** When the caller asked; the total timeout counts from here. */
   startedAt: number;
 }
@@ -277,6 +279,7 @@ export class AnswerPipeline {
     const stored = request.history ?? (request.conversationId !== undefined ? this.conversations.turns(request.conversationId) : []);
     const history = boundHistory(stored, this.limits.maxHistoryTurns, this.limits.maxHistoryTokens, this.counter);
     const selection = request.selection;
+    const backend = request.backend ?? this.backend;
     // The index generation is deliberately NOT in the key: every save in the editor bumps it, so
     // keying on it would empty the whole cache on each save of any file. Instead each entry
     // records the hashes of every file that fed its prompt (checked synchronously on every hit:
@@ -284,7 +287,7 @@ export class AnswerPipeline {
     // an index change a background retrieval re-proves it or drops it (see revalidateInBackground).
     const key = digestKey([
       CACHE_KEY_VERSION,
-      this.backend ? this.backend.identity : 'retrieval-only',
+      backend ? backend.identity : 'retrieval-only',
       this.retriever.embedderId,
       k,
       this.limits.maxPromptTokens,
@@ -294,7 +297,7 @@ export class AnswerPipeline {
       history.map((turn) => [turn.role, turn.content]),
       selection ? [selection.path, selection.languageId, selection.text] : null,
     ]);
-    return { text, history, selection, k, key, startedAt };
+    return { text, history, selection, k, key, backend, startedAt };
   }
 
   /**
@@ -417,7 +420,8 @@ export class AnswerPipeline {
         return finish(answer);
       }
 
-      if (!this.backend) {
+      const backend = question.backend;
+      if (!backend) {
         const passages = sources.slice(0, this.limits.extractivePassages);
         const text = `Most relevant passages (no answer backend is configured):\n\n${extractiveBody(passages)}`;
         emit({ type: 'token', text });
@@ -466,7 +470,7 @@ export class AnswerPipeline {
         const generateStarted = performance.now();
         emit({ type: 'status', stage: 'generate' });
         try {
-          text = await this.backend.stream(prompt.messages, {
+          text = await backend.stream(prompt.messages, {
             signal,
             firstTokenMs: this.timeouts.firstTokenMs,
             idleTokenMs: this.timeouts.idleTokenMs,
@@ -555,7 +559,7 @@ export class AnswerPipeline {
   /** A standalone query for a follow-up: by the backend when it is healthy, else by heuristic. */
   private async rewrite(question: Question, signal: AbortSignal): Promise<string> {
     const heuristic = () => rewriteFollowUpHeuristically(question.text, question.history);
-    const backend = this.backend;
+    const backend = question.backend;
     if (!backend || this.breaker.state !== 'closed') return heuristic();
     const messages: ChatMessage[] = [
       { role: 'system', content: REWRITE_SYSTEM_PROMPT },

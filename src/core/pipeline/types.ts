@@ -23,6 +23,8 @@ export interface AnswerRequest {
   selection?: EditorSelection;
   k?: number;
   signal?: AbortSignal;
+  /** Answers this request instead of the configured backend (@docent answers with the model picked in the editor's chat). */
+  backend?: ChatBackend;
 }
 
 export interface Citation {

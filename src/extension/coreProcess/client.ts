@@ -107,12 +107,13 @@ export class CoreProcessClient {
     if (this.child) this.post({ type: 'clearCache' });
   }
 
-  ask(params: AskParams, handlers: AskHandlers, signal: AbortSignal): Promise<AskOutcome> {
+  /** `editorModel`: the id of an editor model (vscode.lm) that answers instead of the configured backend. */
+  ask(params: AskParams, handlers: AskHandlers, signal: AbortSignal, editorModel?: string): Promise<AskOutcome> {
     const id = String(this.nextId++);
     return new Promise<AskOutcome>((resolve, reject) => {
       this.asks.set(id, { handlers, resolve, reject });
       signal.addEventListener('abort', () => this.post({ type: 'cancelAsk', id }), { once: true });
-      this.post({ type: 'ask', id, params });
+      this.post({ type: 'ask', id, params, ...(editorModel !== undefined ? { editorModel } : {}) });
     });
   }
 

@@ -54,7 +54,7 @@ class CoreProcess {
       case 'cancelIndex':
         return this.workspace?.cancelIndexing();
       case 'ask':
-        void this.ask(message.id, message.params);
+        void this.ask(message.id, message.params, message.editorModel);
         return;
       case 'cancelAsk':
         this.asks.get(message.id)?.abort();
@@ -82,12 +82,13 @@ class CoreProcess {
     }
   }
 
-  private async ask(id: string, params: AskParams): Promise<void> {
+  private async ask(id: string, params: AskParams, editorModel: string | undefined): Promise<void> {
     const controller = new AbortController();
     this.asks.set(id, controller);
     try {
       if (!this.workspace) throw new Error('Docent has no workspace configuration yet.');
-      const answer = await this.workspace.ask({ ...params, signal: controller.signal }, (event) => {
+      const backend = editorModel !== undefined ? { backend: this.hostModels.backend(editorModel) } : {};
+      const answer = await this.workspace.ask({ ...params, ...backend, signal: controller.signal }, (event) => {
         if (event.type === 'token') send({ type: 'token', id, text: event.text });
         else if (event.type === 'sources' || event.type === 'passages') send({ type: event.type, id, citations: event.citations });
         else if (event.type === 'status') send({ type: 'stage', id, stage: event.stage });

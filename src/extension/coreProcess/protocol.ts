@@ -35,7 +35,8 @@ export type HostToCoreProcess =
   | { type: 'pauseIndex' }
   | { type: 'resumeIndex' }
   | { type: 'cancelIndex' }
-  | { type: 'ask'; id: string; params: AskParams }
+  /** `editorModel`: answer with this editor model instead of the configured backend. */
+  | { type: 'ask'; id: string; params: AskParams; editorModel?: string }
   | { type: 'cancelAsk'; id: string }
   | { type: 'search'; id: string; query: string; k: number }
   | { type: 'metrics'; id: string }

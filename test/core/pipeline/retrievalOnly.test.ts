@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { HashingEmbedder } from '../../../src/core/embedding/hashingEmbedder.js';
+import type { ChatMessage } from '../../../src/core/pipeline/prompt.js';
+import type { ChatBackend } from '../../../src/core/pipeline/types.js';
 import { MemoryRetriever, sampleChunks } from '../../support/memoryRetriever.js';
 import { capture, logCapture, makePipeline } from './fixtures.js';
 
@@ -18,6 +20,31 @@ describe('retrieval-only mode, embeddings and negative caching', () => {
     assert.equal(seen.streamedText(), answer.answer);
     assert.ok(seen.events.some((event) => event.type === 'status' && event.stage === 'retrieve'));
     assert.equal((await pipeline.ask({ question: 'how do i rotate the API signing keys' })).cached, true);
+  });
+
+  test("a request's own backend (the model picked in the editor's chat) answers it; the next request without one is retrieval-only again", async () => {
+    const { pipeline } = makePipeline();
+    const prompts: ChatMessage[][] = [];
+    const picked: ChatBackend = {
+      identity: ['editor', 'picked-model'],
+      stream: async (messages, options) => {
+        prompts.push(messages);
+        options.onToken('Rotate them with keyctl [1].');
+        return 'Rotate them with keyctl [1].';
+      },
+      complete: async () => '',
+    };
+    const generated = await pipeline.ask({ question: 'How do I rotate the API signing keys?', backend: picked });
+    assert.equal(generated.mode, 'generated');
+    assert.equal(generated.answer, 'Rotate them with keyctl [1].');
+    assert.equal(generated.citations[0]?.path, 'security/keys.md');
+    assert.match(prompts[0]!.map((message) => message.content).join('\n'), /\[1\] security\/keys\.md:1-10/, 'the picked model got the numbered sources');
+    // The answer cache keys on the backend: the same question without one is not served the generated answer.
+    const plain = await pipeline.ask({ question: 'How do I rotate the API signing keys?' });
+    assert.equal(plain.mode, 'retrieval-only');
+    assert.equal(plain.cached, false);
+    assert.equal((await pipeline.ask({ question: 'How do I rotate the API signing keys?', backend: picked })).cached, true);
+    assert.equal(prompts.length, 1);
   });
 
   test('"nothing relevant found" is cached briefly, and only for the same index generation', async () => {

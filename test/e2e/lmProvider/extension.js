@@ -21,5 +21,7 @@ exports.activate = function activate(context) {
       },
     }),
   );
+  // The default participant only makes the workbench show its Chat view (see package.json); it never answers Docent's questions.
+  context.subscriptions.push(vscode.chat.createChatParticipant('docent-test.default', (_request, _context, stream) => stream.markdown('Ask @docent.')));
   return { requests };
 };
