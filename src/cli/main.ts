@@ -420,6 +420,8 @@ function answerJson(answer: WorkspaceAnswer) {
 function formatSources(answer: WorkspaceAnswer): string {
   const note = answer.degraded ? `\n(${stripTerminalControls(answer.degradedReason ?? 'degraded answer')})\n` : '';
   if (answer.citations.length === 0) return `${note}\nNo sources.\n`;
+  // A retrieval-only answer already labels each passage with its path and lines.
+  if (answer.mode === 'retrieval-only') return `\n${note}`;
   const sources = answer.citations.map((citation) => `[${citation.n}] ${escapeControlCharacters(citation.path)}:${citation.startLine}-${citation.endLine}`).join('\n');
   return `\n${note}\nSources:\n${sources}\n`;
 }

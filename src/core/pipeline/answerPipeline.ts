@@ -9,7 +9,7 @@ import { AnswerCacheFile } from './answerCacheFile.js';
 import { OpenAIChatBackend } from './backend.js';
 import { BoundedCache, cachedAnswerBytes, digestKey, embeddingBytes } from './caches.js';
 import type { CachedAnswer, NegativeAnswer } from './caches.js';
-import { citedSources, extractiveBody, NOTHING_FOUND_ANSWER } from './citations.js';
+import { chooseExtractivePassages, citedSources, extractiveBody, NOTHING_FOUND_ANSWER } from './citations.js';
 import { CircuitBreaker } from './circuitBreaker.js';
 import { ConversationHistory, REWRITE_SYSTEM_PROMPT, rewriteFollowUpHeuristically } from './conversations.js';
 import { abortReason, BackendFailure, BusyError, StageTimeoutError } from './errors.js';
@@ -50,7 +50,6 @@ export const DEFAULT_LIMITS: PipelineLimits = {
   maxHistoryTokens: 800,
   maxConversations: 200,
   conversationIdleMs: 30 * 60_000,
-  extractivePassages: 3,
   maxInFlight: 4,
   maxQueue: 32,
   maxQueueWaitMs: 20_000,
@@ -71,7 +70,7 @@ export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
 };
 
 /** Bump when the key layout or cached entry shape changes. */
-const CACHE_KEY_VERSION = 1;
+const CACHE_KEY_VERSION = 2;
 const NEGATIVE_CACHE_MAX_ENTRIES = 1_000;
 const REWRITE_MAX_TOKENS = 64;
 
@@ -292,7 +291,6 @@ export class AnswerPipeline {
       k,
       this.limits.maxPromptTokens,
       this.limits.maxAnswerTokens,
-      this.limits.extractivePassages,
       normaliseQuestion(text),
       history.map((turn) => [turn.role, turn.content]),
       selection ? [selection.path, selection.languageId, selection.text] : null,
@@ -405,6 +403,8 @@ export class AnswerPipeline {
       // A retrieval that raced an index change is answered but never cached.
       const cacheable = this.cacheOptions.enabled && this.retriever.generation === generation;
       const sources = hits.map((hit, i) => citationFromHit(hit, i + 1));
+      // What an answer without a model shows: the question's `k` passages, several pages before more of one.
+      const shownPassages = () => chooseExtractivePassages(sources, hits.map((hit) => hit.confidence ?? 1), question.k, CONFIDENCE_FLOOR);
       if (hits.length > 0) emit({ type: 'passages', citations: sources });
       const finish = (answer: Answer): Produced => {
         answer.timings = { ...timings, ...answer.timings };
@@ -422,8 +422,8 @@ export class AnswerPipeline {
 
       const backend = question.backend;
       if (!backend) {
-        const passages = sources.slice(0, this.limits.extractivePassages);
-        const text = `Most relevant passages (no answer backend is configured):\n\n${extractiveBody(passages)}`;
+        const passages = shownPassages();
+        const text = `Most relevant passages (no answer backend is configured):\n\n${extractiveBody(query, passages)}`;
         emit({ type: 'token', text });
         const answer: Answer = { answer: text, citations: passages, cached: false, degraded: false, mode: 'retrieval-only', timings: {} };
         if (cacheable) this.cacheAnswer(question, query, generation, hits, sourceHashes, answer);
@@ -445,8 +445,8 @@ export class AnswerPipeline {
       let streamed = '';
       const degrade = (reason: string, cause: DegradedCause): Produced => {
         this.stats.degraded++;
-        const passages = sources.slice(0, this.limits.extractivePassages);
-        const tail = `${streamed ? '\n\n' : ''}⚠ ${reason}. Showing the most relevant passages instead.\n\n${extractiveBody(passages)}`;
+        const passages = shownPassages();
+        const tail = `${streamed ? '\n\n' : ''}⚠ ${reason}. Showing the most relevant passages instead.\n\n${extractiveBody(query, passages)}`;
         emit({ type: 'token', text: tail });
         // Keep what already streamed (the caller has shown it) and its citations, then the passages.
         const cited = citedSources(streamed, prompt.sources);

@@ -118,8 +118,6 @@ export interface PipelineLimits {
   maxHistoryTokens: number;
   maxConversations: number;
   conversationIdleMs: number;
-  /** Passages shown by an extractive answer. */
-  extractivePassages: number;
   /** Backend requests in flight at once. */
   maxInFlight: number;
   /** Callers allowed to wait for a slot; beyond it they get a BusyError at once. */
