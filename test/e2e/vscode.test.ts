@@ -693,10 +693,13 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       ['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${ROOT}`],
       ['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${path.join(ROOT, 'test', 'e2e', 'lmProvider')}`],
     ]);
+    // A folder of its own: the main window's extension host holds the shared workspace's index.
+    const folder = path.join(scratch, 'native-chat');
+    cpSync(path.join(ROOT, 'examples', 'docs'), folder, { recursive: true });
     const window = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const shot = (name: string) => window.screenshot({ path: path.join(RESULTS, `e2e-native-${name}.png`) });
     try {
-      await window.goto(`${url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`);
+      await window.goto(`${url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(payload)}`);
       await window.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
       await window.locator('.activitybar [aria-label^="Docent"]').first().waitFor({ timeout: 60_000 });
       // Configure Backend → Editor model → the test model: the choice lands in the Remote (machine) settings.
@@ -734,7 +737,7 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       await anchor.click();
       await window.locator(`.tab.active[aria-label*="${path.basename(cited)}"]`).first().waitFor({ timeout: 20_000 });
       // The anchor selects the cited lines whole: the cursor ends after the last cited line, and the count covers them all.
-      const lines = readFileSync(path.join(workspace, cited), 'utf8').split('\n');
+      const lines = readFileSync(path.join(folder, cited), 'utf8').split('\n');
       const selected = lines.slice(Number(start) - 1, Number(end)).join('\n').length;
       const position = window.locator('#status\\.editor\\.selection');
       const expected = `Ln ${end}, Col ${lines[Number(end) - 1]!.length + 1} (${selected} selected)`;
