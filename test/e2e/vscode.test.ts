@@ -222,7 +222,11 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
     await page.keyboard.press('Enter');
     const turn = chat.locator('.turn').last();
     await turn.locator('.selection-note').waitFor({ timeout: 30_000 });
-    assert.match(await turn.locator('.question').innerText(), /Explain this/);
+    // The chat shows where the selection is; the search runs on the selection's own terms.
+    assert.match(await turn.locator('.selection-note').innerText(), /Selection from [\w./-]+:\d+-\d+ /);
+    const question = await turn.locator('.question').innerText();
+    assert.doesNotMatch(question, /Explain this/);
+    assert.ok(question.split(/\s+/).length >= 3, `the query carries the selection's terms: ${question}`);
     await turn.locator('.answer[aria-busy="false"]').waitFor({ timeout: 120_000 });
   });
 
