@@ -348,14 +348,6 @@ export class KeywordIndex {
     const { accumulator: scores, seen } = this;
     const { alive, lengthOfSlot } = this;
     const touched: number[] = [];
-    const score = (slot: number, tf: number, queryWeight: number): void => {
-      const saturated = (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengthOfSlot[slot]!) / averageLength));
-      if (seen[slot] === 0) {
-        seen[slot] = 1;
-        touched.push(slot);
-      }
-      scores[slot] += queryWeight * saturated;
-    };
     for (const [term, queryCount] of queryTerms) {
       const found = this.lookup(term);
       if (found.frequency === 0) continue;
@@ -368,7 +360,14 @@ export class KeywordIndex {
         const { base } = part;
         for (let i = t === 0 ? 0 : postingEnds[t - 1]!, end = postingEnds[t]!; i < end; i++) {
           const slot = base + docs[i]!;
-          if (alive[slot] !== 0) score(slot, tfs[i]!, queryWeight);
+          if (alive[slot] === 0) continue;
+          const tf = tfs[i]!;
+          const saturated = (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengthOfSlot[slot]!) / averageLength));
+          if (seen[slot] === 0) {
+            seen[slot] = 1;
+            touched.push(slot);
+          }
+          scores[slot] += queryWeight * saturated;
         }
       }
       const list = found.list;
@@ -376,7 +375,14 @@ export class KeywordIndex {
         const { slots, tfs, start } = list;
         for (let i = start, end = start + list.used; i < end; i++) {
           const slot = slots[i]!;
-          if (alive[slot] !== 0) score(slot, tfs[i]!, queryWeight);
+          if (alive[slot] === 0) continue;
+          const tf = tfs[i]!;
+          const saturated = (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengthOfSlot[slot]!) / averageLength));
+          if (seen[slot] === 0) {
+            seen[slot] = 1;
+            touched.push(slot);
+          }
+          scores[slot] += queryWeight * saturated;
         }
       }
     }
