@@ -45,14 +45,14 @@ import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
 import { keywordFieldsOf, pageKeywordFieldsOf } from './chunkText.js';
-import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, keywordDocument, sumStatistics, type KeywordDocument, type KeywordIndexOptions, type KeywordStatistics } from './search/keywordIndex.js';
+import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, freezeDocuments, keywordDocument, sumStatistics, type KeywordDocument, type KeywordIndexOptions, type KeywordStatistics } from './search/keywordIndex.js';
 import type { Chunk, EmbedderRuntime } from './types.js';
 import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
-import { decodeSegment, encodeSegment, mergeSegments, type PageDocument, type Segment } from './storeSegment.js';
+import { decodeSegment, encodeSegment, mergeSegments, passageAt, passageRecords, type PassageRecords, type Segment } from './storeSegment.js';
 import { ExactVectorIndex, type VectorSearchHit } from './vectorIndex.js';
 
 
-export const STORE_FORMAT_VERSION = 3;
+export const STORE_FORMAT_VERSION = 4;
 const MANIFEST = 'manifest.json';
 
 export interface CatalogEntry {
@@ -155,7 +155,7 @@ async function makeStoreFolder(dir: string): Promise<void> {
 
 /** The searchable structures of every segment (and the writer's uncommitted changes). */
 interface Contents {
-  chunks: Map<number, Chunk>;
+  chunks: Passages;
   keyword: KeywordIndex;
   /** Whole-file BM25F: page-level evidence that a passage's page is about the question. */
   fileKeyword: KeywordIndex;
@@ -194,17 +194,74 @@ class Pending {
       let row = 0;
       for (const file of files) for (const vector of file.vectors ?? []) vectors.set(vector, row++ * dimensions);
     }
+    const paged = files.filter((file) => file.page);
     return {
       firstChunkId: this.firstChunkId,
       firstFileId: this.firstFileId,
       dimensions,
-      chunks,
-      keyword: files.flatMap((file) => file.keyword),
+      passages: passageRecords(chunks),
+      keyword: freezeDocuments(
+        chunks.map((chunk) => chunk.id),
+        files.flatMap((file) => file.keyword),
+      ),
       vectors,
-      pages: files.flatMap((file): PageDocument[] => (file.page ? [{ fileId: file.fileId, document: file.page }] : [])),
+      pages: freezeDocuments(
+        paged.map((file) => file.fileId),
+        paged.map((file) => file.page!),
+      ),
       removedChunks: this.removedChunks,
       removedFiles: this.removedFiles,
     };
+  }
+}
+
+/**
+ * The live passages: those of segments stay JSON records until asked for (then parsed once);
+ * those added in memory are kept as they came. Iterates in the order passages were added.
+ */
+class Passages {
+  private readonly onDisk = new Map<number, [records: PassageRecords, index: number]>();
+  private readonly parsed = new Map<number, Chunk>();
+  private readonly inMemory = new Map<number, Chunk>();
+
+  get size(): number {
+    return this.onDisk.size + this.inMemory.size;
+  }
+
+  has(id: number): boolean {
+    return this.onDisk.has(id) || this.inMemory.has(id);
+  }
+
+  addRecords(ids: Int32Array, records: PassageRecords): void {
+    ids.forEach((id, i) => this.onDisk.set(id, [records, i]));
+  }
+
+  get(id: number): Chunk | undefined {
+    const added = this.inMemory.get(id);
+    if (added) return added;
+    let chunk = this.parsed.get(id);
+    if (!chunk) {
+      const located = this.onDisk.get(id);
+      if (!located) return undefined;
+      this.parsed.set(id, (chunk = passageAt(...located)));
+    }
+    return chunk;
+  }
+
+  set(chunk: Chunk): void {
+    this.delete(chunk.id);
+    this.inMemory.set(chunk.id, chunk);
+  }
+
+  delete(id: number): void {
+    this.onDisk.delete(id);
+    this.parsed.delete(id);
+    this.inMemory.delete(id);
+  }
+
+  *values(): IterableIterator<Chunk> {
+    for (const id of this.onDisk.keys()) yield this.get(id)!;
+    yield* this.inMemory.values();
   }
 }
 
@@ -487,7 +544,7 @@ export class DocStore {
       let segment: Segment | undefined;
       if (this.rewriteAll) {
         segments = [];
-        segment = segmentOf(this.loaded(), dimensions);
+        segment = this.everything(this.loaded(), dimensions);
       } else if (!this.pending.empty) {
         segment = this.pending.toSegment(dimensions);
       }
@@ -497,7 +554,7 @@ export class DocStore {
           segment = mergeSegments(decodeSegment(readVerified(this.dir, previous, segments.pop()!)), segment);
           bytes = encodeSegment(segment);
         }
-        if (segment.chunks.length > 0 || segment.removedChunks.length > 0 || segment.pages.length > 0 || segment.removedFiles.length > 0) {
+        if (segment.keyword.ids.length > 0 || segment.removedChunks.length > 0 || segment.pages.ids.length > 0 || segment.removedFiles.length > 0) {
           const name = `segment-${generation}.bin`;
           await write(name, bytes);
           segments.push(name);
@@ -533,6 +590,18 @@ export class DocStore {
     }
     this.contents = undefined;
     this.pending = new Pending(manifest.nextChunkId, manifest.nextFileId);
+  }
+
+  /** Every live passage (on disk and pending) as one segment, with the current vectors. */
+  private everything(contents: Contents, dimensions: number): Segment {
+    const stripped = (segment: Segment): Segment => ({ ...segment, dimensions: 0, vectors: new Float32Array(0) });
+    let all = stripped(this.pending.toSegment(0));
+    for (const name of [...this.manifest.segments].reverse()) {
+      all = mergeSegments(stripped(decodeOrCorrupt(this.dir, name, readVerified(this.dir, this.manifest, name))), all);
+    }
+    const vectors = new Float32Array(all.keyword.ids.length * dimensions);
+    if (contents.vectors) all.keyword.ids.forEach((id, i) => vectors.set(contents.vectors!.vectorOf(id)!, i * dimensions));
+    return { ...all, firstChunkId: 0, firstFileId: 0, dimensions, vectors, removedChunks: [], removedFiles: [] };
   }
 
   private loaded(): Contents {
@@ -593,38 +662,36 @@ function emptyManifest(keywordOptions: KeywordIndexOptions): Manifest {
   };
 }
 
-/** The live passages of `segments` (oldest first; each one's tombstones remove from those before it), indexed at once. */
+/** The live passages of `segments` (oldest first; each one's tombstones remove from those before it), searchable as they are. */
 function buildContents(manifest: Manifest, segments: Segment[]): Contents {
-  const chunks = new Map<number, Chunk>();
-  const keyword = new Map<number, KeywordDocument>();
-  const vectors = new Map<number, Float32Array>();
-  const pages = new Map<number, KeywordDocument>();
-  for (const segment of segments) {
-    for (const id of segment.removedChunks) {
-      chunks.delete(id);
-      keyword.delete(id);
-      vectors.delete(id);
-    }
-    for (const id of segment.removedFiles) pages.delete(id);
-    const { dimensions } = segment;
-    segment.chunks.forEach((chunk, i) => {
-      chunks.set(chunk.id, chunk);
-      keyword.set(chunk.id, segment.keyword[i]!);
-      if (dimensions > 0) vectors.set(chunk.id, segment.vectors.subarray(i * dimensions, (i + 1) * dimensions));
-    });
-    for (const page of segment.pages) pages.set(page.fileId, page.document);
-  }
-  let vectorIndex: ExactVectorIndex | null = null;
-  if (manifest.embedder) {
-    vectorIndex = new ExactVectorIndex(manifest.embedder.dimensions, Math.max(1024, vectors.size));
-    for (const [id, vector] of vectors) vectorIndex.upsert(id, vector);
-  }
-  return {
+  const chunks = new Passages();
+  for (const segment of segments) chunks.addRecords(segment.keyword.ids, segment.passages);
+  const contents: Contents = {
     chunks,
-    keyword: KeywordIndex.build(manifest.keywordOptions, keyword),
-    fileKeyword: KeywordIndex.build(manifest.keywordOptions, pages),
-    vectors: vectorIndex,
+    keyword: KeywordIndex.ofParts(
+      manifest.keywordOptions,
+      segments.map((segment) => segment.keyword),
+    ),
+    fileKeyword: KeywordIndex.ofParts(
+      manifest.keywordOptions,
+      segments.map((segment) => segment.pages),
+    ),
+    vectors: null,
   };
+  // Ids never repeat across segments, so every tombstone can be applied once all are in.
+  for (const segment of segments) removeFromContents(contents, segment.removedChunks, segment.removedFiles);
+  if (manifest.embedder) {
+    const live = chunks.size;
+    contents.vectors = new ExactVectorIndex(manifest.embedder.dimensions, Math.max(1024, live));
+    for (const segment of segments) {
+      const { dimensions } = segment;
+      if (dimensions === 0) continue;
+      segment.keyword.ids.forEach((id, i) => {
+        if (chunks.has(id)) contents.vectors!.upsert(id, segment.vectors.subarray(i * dimensions, (i + 1) * dimensions));
+      });
+    }
+  }
+  return contents;
 }
 
 function removeFromContents(contents: Contents, chunkIds: readonly number[], fileIds: readonly number[]): void {
@@ -638,32 +705,12 @@ function removeFromContents(contents: Contents, chunkIds: readonly number[], fil
 
 function addToContents(contents: Contents, file: PendingFile): void {
   file.chunks.forEach((chunk, i) => {
-    contents.chunks.set(chunk.id, chunk);
+    contents.chunks.set(chunk);
     contents.keyword.addDocument(chunk.id, file.keyword[i]!);
     const vector = file.vectors?.[i];
     if (contents.vectors && vector) contents.vectors.upsert(chunk.id, vector);
   });
   if (file.page) contents.fileKeyword.addDocument(file.fileId, file.page);
-}
-
-/** Everything in `contents` as one segment. */
-function segmentOf(contents: Contents, dimensions: number): Segment {
-  const chunks = [...contents.chunks.values()].sort((a, b) => a.id - b.id);
-  const vectors = new Float32Array(chunks.length * dimensions);
-  if (contents.vectors) chunks.forEach((chunk, i) => vectors.set(contents.vectors!.vectorOf(chunk.id)!, i * dimensions));
-  const pages: PageDocument[] = [];
-  for (const fileId of contents.fileKeyword.ids()) pages.push({ fileId, document: contents.fileKeyword.document(fileId)! });
-  return {
-    firstChunkId: 0,
-    firstFileId: 0,
-    dimensions,
-    chunks,
-    keyword: chunks.map((chunk) => contents.keyword.document(chunk.id)!),
-    vectors,
-    pages,
-    removedChunks: [],
-    removedFiles: [],
-  };
 }
 
 function textBytesOf(chunks: readonly Chunk[]): number {

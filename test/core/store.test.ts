@@ -8,7 +8,8 @@ import { HashingEmbedder } from '../../src/core/embedding/hashingEmbedder.js';
 import { indexFolder } from '../../src/core/indexer.js';
 import { HybridRetriever } from '../../src/core/search/hybrid.js';
 import { DocStore, StoreError } from '../../src/core/store.js';
-import { decodeSegment, encodeSegment } from '../../src/core/storeSegment.js';
+import { freezeDocuments } from '../../src/core/search/keywordIndex.js';
+import { decodeSegment, encodeSegment, mergeSegments, passageAt, passageRecords } from '../../src/core/storeSegment.js';
 import { CLI_PATH, runDocent } from '../support/cli.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
 
@@ -118,11 +119,14 @@ test('integrityProblems names a generation whose structures disagree', async () 
   // A segment that lost one passage (its keyword document and vector too), checksummed by the (buggy) writer that wrote it.
   const manifest = JSON.parse(await fs.readFile(path.join(storeDir, 'manifest.json'), 'utf8'));
   const segment = decodeSegment(await fs.readFile(path.join(storeDir, manifest.segments[0])));
-  const chunks = segment.chunks;
-  const shorter = { ...segment, chunks: chunks.slice(1), keyword: segment.keyword.slice(1), vectors: segment.vectors.slice(segment.dimensions) };
+  const lost = passageAt(segment.passages, 0);
+  // Merged with a segment whose only content is the first passage's tombstone: that passage's record, postings and vector go.
+  const nothing = freezeDocuments([], []);
+  const tombstone = { ...segment, firstChunkId: lost.id, firstFileId: Number.MAX_SAFE_INTEGER, passages: passageRecords([]), keyword: nothing, pages: nothing, vectors: new Float32Array(0), removedChunks: [lost.id], removedFiles: [] };
+  const shorter = mergeSegments(segment, tombstone);
   await rewriteSealed(storeDir, manifest.segments[0], encodeSegment(shorter));
   const problems = (await DocStore.open(storeDir)).integrityProblems();
-  assert.ok(problems.some((problem) => problem.includes(chunks[0]!.path) && /missing/.test(problem)), problems.join('; '));
+  assert.ok(problems.some((problem) => problem.includes(lost.path) && /missing/.test(problem)), problems.join('; '));
   assert.ok(problems.some((problem) => /cataloged chunks for/.test(problem)), problems.join('; '));
 });
 

@@ -2,8 +2,9 @@
  * BM25F keyword index over chunks. Title and heading terms are folded into the chunk's term
  * frequencies with field weights BEFORE saturation (BM25F), which ranks documentation better
  * than scoring fields separately and summing (MiniSearch's approach): see BENCHMARKS.md.
- * Supports incremental add/remove. A store keeps each document's weighted terms
- * (`keywordDocument`), from which the postings are rebuilt on load: much faster than re-tokenising.
+ * A store keeps each segment's postings inverted and frozen (`FrozenPostings`: typed arrays
+ * a reader uses as views of the file it read, with no per-document work); an index searches
+ * those parts plus documents added in memory since (incremental add/remove).
  */
 import { keywordTokens } from './tokenize.js';
 
@@ -56,9 +57,148 @@ export function keywordDocument(fields: KeywordFields, options: KeywordIndexOpti
 }
 
 /**
- * One term's postings: entries [start, start + used) of parallel typed arrays of document slots
- * and weighted term frequencies. A built index's terms share two arrays (one allocation for all
- * terms); a term that grows later moves to arrays of its own.
+ * The postings of a fixed set of documents, inverted, as flat typed arrays (a store segment's
+ * on-disk layout). Terms are sorted by their UTF-8 bytes so a lookup is a binary search on the
+ * bytes: nothing is decoded or hashed when a part is loaded.
+ */
+export interface FrozenPostings {
+  /** Document id of each local document. */
+  ids: Int32Array;
+  /** Body length of each local document. */
+  lengths: Uint32Array;
+  /** Every term's UTF-8 bytes, concatenated in sorted order; term t ends at termEnds[t]. */
+  termBytes: Uint8Array;
+  termEnds: Uint32Array;
+  /** Term t's postings are entries [postingEnds[t - 1] ?? 0, postingEnds[t]) of docs / tfs. */
+  postingEnds: Uint32Array;
+  /** Local document of each posting, ascending within a term. */
+  docs: Uint32Array;
+  /** Weighted term frequency of each posting: float32 when every weight is exact in it. */
+  tfs: Float32Array | Float64Array;
+}
+
+const utf8 = new TextEncoder();
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+function termOf(part: FrozenPostings, t: number): Uint8Array {
+  return part.termBytes.subarray(t === 0 ? 0 : part.termEnds[t - 1]!, part.termEnds[t]!);
+}
+
+/** Term `t`'s posting range, or -1 when the part lacks the term. */
+function findTerm(part: FrozenPostings, term: Uint8Array): number {
+  let low = 0;
+  let high = part.termEnds.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const order = compareBytes(termOf(part, middle), term);
+    if (order === 0) return middle;
+    if (order < 0) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
+}
+
+/** Builds the inverted arrays from per-term posting lists already in local-document order. */
+function freeze(ids: Int32Array, lengths: Uint32Array, terms: { bytes: Uint8Array; docs: number[]; tfs: number[] }[]): FrozenPostings {
+  terms.sort((a, b) => compareBytes(a.bytes, b.bytes));
+  let termLength = 0;
+  let postings = 0;
+  let exact = true;
+  for (const term of terms) {
+    termLength += term.bytes.length;
+    postings += term.docs.length;
+    for (const tf of term.tfs) if (Math.fround(tf) !== tf) exact = false;
+  }
+  const termBytes = new Uint8Array(termLength);
+  const termEnds = new Uint32Array(terms.length);
+  const postingEnds = new Uint32Array(terms.length);
+  const docs = new Uint32Array(postings);
+  const tfs = exact ? new Float32Array(postings) : new Float64Array(postings);
+  let byteAt = 0;
+  let postingAt = 0;
+  terms.forEach((term, t) => {
+    termBytes.set(term.bytes, byteAt);
+    termEnds[t] = byteAt += term.bytes.length;
+    docs.set(term.docs, postingAt);
+    tfs.set(term.tfs, postingAt);
+    postingEnds[t] = postingAt += term.docs.length;
+  });
+  return { ids, lengths, termBytes, termEnds, postingEnds, docs, tfs };
+}
+
+/** `documents` (with their ids) as one frozen part. */
+export function freezeDocuments(ids: readonly number[], documents: readonly KeywordDocument[]): FrozenPostings {
+  const byTerm = new Map<string, { bytes: Uint8Array; docs: number[]; tfs: number[] }>();
+  documents.forEach((document, local) => {
+    for (let i = 0; i < document.terms.length; i++) {
+      const term = document.terms[i]!;
+      let list = byTerm.get(term);
+      if (!list) byTerm.set(term, (list = { bytes: utf8.encode(term), docs: [], tfs: [] }));
+      list.docs.push(local);
+      list.tfs.push(document.weights[i]!);
+    }
+  });
+  return freeze(Int32Array.from(ids), Uint32Array.from(documents, (document) => document.length), [...byTerm.values()]);
+}
+
+/** `older` without the documents `keepOlder` rejects, followed by `newer`, as one part. */
+export function mergeFrozen(older: FrozenPostings, keepOlder: (id: number) => boolean, newer: FrozenPostings): FrozenPostings {
+  const remap = new Int32Array(older.ids.length).fill(-1);
+  const ids: number[] = [];
+  const lengths: number[] = [];
+  older.ids.forEach((id, local) => {
+    if (!keepOlder(id)) return;
+    remap[local] = ids.length;
+    ids.push(id);
+    lengths.push(older.lengths[local]!);
+  });
+  const offset = ids.length;
+  ids.push(...newer.ids);
+  lengths.push(...newer.lengths);
+  const terms: { bytes: Uint8Array; docs: number[]; tfs: number[] }[] = [];
+  let a = 0;
+  let b = 0;
+  const olderTerms = older.termEnds.length;
+  const newerTerms = newer.termEnds.length;
+  while (a < olderTerms || b < newerTerms) {
+    const order = a === olderTerms ? 1 : b === newerTerms ? -1 : compareBytes(termOf(older, a), termOf(newer, b));
+    const entry = { bytes: order <= 0 ? termOf(older, a) : termOf(newer, b), docs: [] as number[], tfs: [] as number[] };
+    if (order <= 0) {
+      for (let i = a === 0 ? 0 : older.postingEnds[a - 1]!; i < older.postingEnds[a]!; i++) {
+        const local = remap[older.docs[i]!]!;
+        if (local < 0) continue;
+        entry.docs.push(local);
+        entry.tfs.push(older.tfs[i]!);
+      }
+      a++;
+    }
+    if (order >= 0) {
+      for (let i = b === 0 ? 0 : newer.postingEnds[b - 1]!; i < newer.postingEnds[b]!; i++) {
+        entry.docs.push(offset + newer.docs[i]!);
+        entry.tfs.push(newer.tfs[i]!);
+      }
+      b++;
+    }
+    if (entry.docs.length > 0) terms.push(entry);
+  }
+  return freeze(Int32Array.from(ids), Uint32Array.from(lengths), terms);
+}
+
+/** A frozen part inside an index: its documents hold slots [base, base + ids.length). */
+interface Part {
+  postings: FrozenPostings;
+  base: number;
+  /** Dead postings per term (removed documents'); undefined while none are dead; recounted when stale. */
+  dead: Uint32Array | undefined;
+  stale: boolean;
+}
+
+/**
+ * One term's postings among the documents added in memory: entries [start, start + used) of
+ * parallel typed arrays of document slots and weighted term frequencies.
  */
 interface Postings {
   slots: Int32Array;
@@ -73,13 +213,19 @@ interface Postings {
 }
 
 /**
- * Documents live in SLOTS (dense indexes into typed arrays); a removed document's slot is marked
- * dead and skipped until the index compacts. Scoring adds into one reusable accumulator per
- * slot and keeps the best `limit` in a bounded heap, so a query allocates almost nothing.
- * Scores are summed in the same order as a per-document map would (query terms in order), so
- * rankings do not depend on the layout.
+ * Documents live in SLOTS (dense indexes into typed arrays): the frozen parts' first, then those
+ * added in memory; a removed document's slot is marked dead and skipped (in-memory slots are
+ * reclaimed when the index compacts). Scoring adds into one reusable accumulator per slot and
+ * keeps the best `limit` in a bounded heap, so a query allocates almost nothing. Scores are
+ * summed in the same order as a per-document map would (query terms in order), so rankings do
+ * not depend on the layout.
  */
 export class KeywordIndex {
+  private readonly parts: Part[] = [];
+  /** Slots [0, partSlots) belong to the parts. */
+  private partSlots = 0;
+  private partLive = 0;
+  /** The in-memory documents (the parts' are not kept as objects). */
   private readonly docs = new Map<number, KeywordDocument>();
   private readonly slotOf = new Map<number, number>();
   private readonly postings = new Map<string, Postings>();
@@ -93,8 +239,30 @@ export class KeywordIndex {
 
   constructor(readonly options: KeywordIndexOptions = DEFAULT_KEYWORD_OPTIONS) {}
 
+  /** An index of frozen parts (a store's segments, oldest first); ids must not repeat across them. */
+  static ofParts(options: KeywordIndexOptions, frozen: readonly FrozenPostings[]): KeywordIndex {
+    const index = new KeywordIndex(options);
+    const total = frozen.reduce((sum, part) => sum + part.ids.length, 0);
+    const capacity = Math.max(1024, total);
+    index.idOfSlot = new Float64Array(capacity);
+    index.lengthOfSlot = new Float64Array(capacity);
+    index.alive = new Uint8Array(capacity);
+    for (const postings of frozen) {
+      const base = index.slots;
+      index.parts.push({ postings, base, dead: undefined, stale: false });
+      index.idOfSlot.set(postings.ids, base);
+      index.lengthOfSlot.set(postings.lengths, base);
+      index.alive.fill(1, base, base + postings.ids.length);
+      postings.ids.forEach((id, local) => index.slotOf.set(id, base + local));
+      for (const length of postings.lengths) index.totalLength += length;
+      index.slots += postings.ids.length;
+    }
+    index.partSlots = index.partLive = index.slots;
+    return index;
+  }
+
   get size(): number {
-    return this.docs.size;
+    return this.partLive + this.docs.size;
   }
 
   add(id: number, fields: KeywordFields): void {
@@ -103,7 +271,7 @@ export class KeywordIndex {
 
   /** Adds a document made by `keywordDocument` (with this index's options), replacing one under `id`. */
   addDocument(id: number, entry: KeywordDocument): void {
-    if (this.docs.has(id)) this.remove(id);
+    if (this.slotOf.has(id)) this.remove(id);
     this.docs.set(id, entry);
     this.totalLength += entry.length;
     if (this.slots === this.alive.length) this.growSlots();
@@ -130,58 +298,34 @@ export class KeywordIndex {
     }
   }
 
-  /** An index of `documents` at once: each term's postings allocated at their final size (the store's load path). */
-  static build(options: KeywordIndexOptions, documents: ReadonlyMap<number, KeywordDocument>): KeywordIndex {
-    const index = new KeywordIndex(options);
-    const counts = new Map<string, number>();
-    for (const entry of documents.values()) for (const term of entry.terms) counts.set(term, (counts.get(term) ?? 0) + 1);
-    let total = 0;
-    for (const count of counts.values()) total += count;
-    const slots = new Int32Array(total);
-    const tfs = new Float64Array(total);
-    let start = 0;
-    for (const [term, count] of counts) {
-      index.postings.set(term, { slots, tfs, start, used: 0, end: start + count, live: 0 });
-      start += count;
-    }
-    const capacity = Math.max(1024, documents.size);
-    index.idOfSlot = new Float64Array(capacity);
-    index.lengthOfSlot = new Float64Array(capacity);
-    index.alive = new Uint8Array(capacity);
-    for (const [id, entry] of documents) index.addDocument(id, entry);
-    return index;
-  }
-
-  document(id: number): Readonly<KeywordDocument> | undefined {
-    return this.docs.get(id);
-  }
-
-  ids(): IterableIterator<number> {
-    return this.docs.keys();
-  }
-
   remove(id: number): boolean {
-    const entry = this.docs.get(id);
-    if (!entry) return false;
-    const slot = this.slotOf.get(id)!;
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return false;
     this.alive[slot] = 0;
+    this.slotOf.delete(id);
+    this.totalLength -= this.lengthOfSlot[slot]!;
+    if (slot < this.partSlots) {
+      // A frozen part keeps no per-document terms: its dead counts are recounted at the next query.
+      this.partLive--;
+      this.parts.find((part) => slot < part.base + part.postings.ids.length)!.stale = true;
+      return true;
+    }
+    const entry = this.docs.get(id)!;
     for (const term of entry.terms) {
       const list = this.postings.get(term)!;
       if (--list.live === 0) this.postings.delete(term);
     }
-    this.totalLength -= entry.length;
     this.docs.delete(id);
-    this.slotOf.delete(id);
     // Dead slots cost scan time: rebuild once they are as many as the live ones.
-    if (this.slots - this.docs.size > Math.max(1024, this.docs.size)) this.compact();
+    if (this.slots - this.partSlots - this.docs.size > Math.max(1024, this.docs.size)) this.compact();
     return true;
   }
 
   /** This index's statistics for the query's terms. */
   statistics(query: string): KeywordStatistics {
     const documentFrequency = new Map<string, number>();
-    for (const term of new Set(keywordTokens(query))) documentFrequency.set(term, this.postings.get(term)?.live ?? 0);
-    return { documents: this.docs.size, documentFrequency };
+    for (const term of new Set(keywordTokens(query))) documentFrequency.set(term, this.lookup(term).frequency);
+    return { documents: this.size, documentFrequency };
   }
 
   /**
@@ -192,9 +336,10 @@ export class KeywordIndex {
   search(query: string, limit: number, collection?: KeywordStatistics): { id: number; score: number }[] {
     const queryTerms = new Map<string, number>();
     for (const term of keywordTokens(query)) queryTerms.set(term, (queryTerms.get(term) ?? 0) + 1);
-    if (this.docs.size === 0 || queryTerms.size === 0 || limit <= 0) return [];
-    const count = collection?.documents ?? this.docs.size;
-    const averageLength = this.totalLength / this.docs.size;
+    const size = this.size;
+    if (size === 0 || queryTerms.size === 0 || limit <= 0) return [];
+    const count = collection?.documents ?? size;
+    const averageLength = this.totalLength / size;
     const { k1, b } = this.options;
     if (this.accumulator.length < this.slots) {
       this.accumulator = new Float64Array(this.alive.length);
@@ -204,24 +349,41 @@ export class KeywordIndex {
     const { alive, lengthOfSlot } = this;
     const touched: number[] = [];
     for (const [term, queryCount] of queryTerms) {
-      const list = this.postings.get(term);
-      if (!list) continue;
-      const frequency = collection?.documentFrequency.get(term) ?? list.live;
+      const found = this.lookup(term);
+      if (found.frequency === 0) continue;
+      const frequency = collection?.documentFrequency.get(term) ?? found.frequency;
       const idf = Math.log(1 + (count - frequency + 0.5) / (frequency + 0.5));
       // A term repeated in the question ("index ... indexes") should not count double.
       const queryWeight = idf * (1 + Math.log(queryCount));
-      const { slots, tfs, start } = list;
-      const end = start + list.used;
-      for (let i = start; i < end; i++) {
-        const slot = slots[i]!;
-        if (alive[slot] === 0) continue;
-        const tf = tfs[i]!;
-        const saturated = (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengthOfSlot[slot]!) / averageLength));
-        if (seen[slot] === 0) {
-          seen[slot] = 1;
-          touched.push(slot);
+      for (const [part, t] of found.ranges) {
+        const { docs, tfs, postingEnds } = part.postings;
+        const { base } = part;
+        for (let i = t === 0 ? 0 : postingEnds[t - 1]!, end = postingEnds[t]!; i < end; i++) {
+          const slot = base + docs[i]!;
+          if (alive[slot] === 0) continue;
+          const tf = tfs[i]!;
+          const saturated = (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengthOfSlot[slot]!) / averageLength));
+          if (seen[slot] === 0) {
+            seen[slot] = 1;
+            touched.push(slot);
+          }
+          scores[slot] += queryWeight * saturated;
         }
-        scores[slot] += queryWeight * saturated;
+      }
+      const list = found.list;
+      if (list) {
+        const { slots, tfs, start } = list;
+        for (let i = start, end = start + list.used; i < end; i++) {
+          const slot = slots[i]!;
+          if (alive[slot] === 0) continue;
+          const tf = tfs[i]!;
+          const saturated = (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengthOfSlot[slot]!) / averageLength));
+          if (seen[slot] === 0) {
+            seen[slot] = 1;
+            touched.push(slot);
+          }
+          scores[slot] += queryWeight * saturated;
+        }
       }
     }
     const best = new BestSlots(Math.min(limit, touched.length), scores, this.idOfSlot);
@@ -232,6 +394,36 @@ export class KeywordIndex {
       seen[slot] = 0;
     }
     return hits;
+  }
+
+  /** Where `term` is (each part's term number and the in-memory list) and its live document frequency. */
+  private lookup(term: string): { ranges: [Part, number][]; list: Postings | undefined; frequency: number } {
+    const list = this.postings.get(term);
+    let frequency = list?.live ?? 0;
+    const ranges: [Part, number][] = [];
+    if (this.parts.length > 0) {
+      const bytes = utf8.encode(term);
+      for (const part of this.parts) {
+        const t = findTerm(part.postings, bytes);
+        if (t < 0) continue;
+        ranges.push([part, t]);
+        const dead = this.deadCounts(part);
+        frequency += part.postings.postingEnds[t]! - (t === 0 ? 0 : part.postings.postingEnds[t - 1]!) - (dead?.[t] ?? 0);
+      }
+    }
+    return { ranges, list, frequency };
+  }
+
+  private deadCounts(part: Part): Uint32Array | undefined {
+    if (!part.stale) return part.dead;
+    const { docs, postingEnds } = part.postings;
+    const dead = new Uint32Array(postingEnds.length);
+    for (let t = 0, i = 0; t < postingEnds.length; t++) {
+      for (const end = postingEnds[t]!; i < end; i++) if (this.alive[part.base + docs[i]!] === 0) dead[t]!++;
+    }
+    part.dead = dead;
+    part.stale = false;
+    return dead;
   }
 
   private growSlots(): void {
@@ -247,18 +439,20 @@ export class KeywordIndex {
     this.alive = alive;
   }
 
+  /** Rebuilds the in-memory documents' slots and postings; the parts' slots stay. */
   private compact(): void {
     const docs = [...this.docs];
+    for (const [id, entry] of docs) {
+      this.slotOf.delete(id);
+      this.totalLength -= entry.length;
+    }
     this.docs.clear();
-    this.slotOf.clear();
     this.postings.clear();
-    this.slots = 0;
-    this.totalLength = 0;
-    this.alive.fill(0);
+    this.alive.fill(0, this.partSlots, this.slots);
+    this.slots = this.partSlots;
     for (const [id, entry] of docs) this.addDocument(id, entry);
   }
 }
-
 /** The best `capacity` slots by score (ties: lower id first), as a heap with the worst kept slot at the root. */
 class BestSlots {
   private readonly heap: Int32Array;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KeywordIndex, sumStatistics } from '../../../src/core/search/keywordIndex.js';
+import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, freezeDocuments, keywordDocument, mergeFrozen, sumStatistics } from '../../../src/core/search/keywordIndex.js';
 import { identifierParts, keywordTokens } from '../../../src/core/search/tokenize.js';
 
 test('identifier-aware tokens: camelCase, snake_case and dotted names yield the whole and the parts', () => {
@@ -31,18 +31,52 @@ test('title and heading terms outrank a passing mention in a long body', () => {
 
 test('remove and re-add keep statistics consistent; documents copied into another index search the same', () => {
   const index = new KeywordIndex();
-  index.add(1, { title: 'A', headings: '', body: 'alpha beta gamma' });
-  index.add(2, { title: 'B', headings: '', body: 'beta delta' });
-  index.add(3, { title: 'C', headings: '', body: 'gamma epsilon' });
+  const fields = { 1: { title: 'A', headings: '', body: 'alpha beta gamma' }, 2: { title: 'B', headings: '', body: 'beta delta' }, 3: { title: 'C', headings: '', body: 'gamma epsilon' } };
+  for (const [id, value] of Object.entries(fields)) index.add(Number(id), value);
   assert.equal(index.remove(2), true);
   assert.equal(index.remove(2), false);
   assert.deepEqual(index.search('delta', 10), []);
   index.add(1, { title: 'A', headings: '', body: 'zeta only now' });
   assert.deepEqual(index.search('alpha', 10), [], 'an updated chunk forgets its old terms');
   const copy = new KeywordIndex();
-  for (const id of [1, 3]) copy.addDocument(id, JSON.parse(JSON.stringify(index.document(id))));
-  assert.equal(index.document(2), undefined);
+  copy.addDocument(1, JSON.parse(JSON.stringify(keywordDocument({ title: 'A', headings: '', body: 'zeta only now' }))));
+  copy.addDocument(3, JSON.parse(JSON.stringify(keywordDocument(fields[3]))));
   for (const query of ['zeta', 'gamma epsilon', 'a', 'nothing']) assert.deepEqual(copy.search(query, 10), index.search(query, 10));
+});
+
+test('frozen parts (a store\'s segments) with removals and in-memory additions search exactly like one plain index', () => {
+  let seed = 11;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'replica', 'vacuum', 'index', 'backup', 'quota', 'route', 'shard', 'token', 'wal_level', 'süß'];
+  const documentOf = () => keywordDocument({ title: words[Math.floor(random() * words.length)]!, headings: '', body: Array.from({ length: 1 + Math.floor(random() * 20) }, () => words[Math.floor(random() * words.length)]).join(' ') });
+  const plain = new KeywordIndex();
+  const parts = [0, 1, 2].map((p) => {
+    const ids = Array.from({ length: 300 }, (_, i) => p * 1000 + i);
+    const documents = ids.map(() => documentOf());
+    ids.forEach((id, i) => plain.addDocument(id, documents[i]!));
+    return { ids, documents };
+  });
+  // The middle part as two parts merged, its first 50 documents dropped on the way.
+  const merged = mergeFrozen(freezeDocuments(parts[1]!.ids.slice(0, 150), parts[1]!.documents.slice(0, 150)), (id) => id >= 1050, freezeDocuments(parts[1]!.ids.slice(150), parts[1]!.documents.slice(150)));
+  for (let id = 1000; id < 1050; id++) plain.remove(id);
+  const frozen = KeywordIndex.ofParts(DEFAULT_KEYWORD_OPTIONS, [freezeDocuments(parts[0]!.ids, parts[0]!.documents), merged, freezeDocuments(parts[2]!.ids, parts[2]!.documents)]);
+  for (let step = 0; step < 400; step++) {
+    const id = Math.floor(random() * 3000);
+    if (random() < 0.5) {
+      assert.equal(frozen.remove(id), plain.remove(id));
+    } else {
+      const document = documentOf();
+      frozen.addDocument(id, document);
+      plain.addDocument(id, document);
+    }
+    if (step % 50 === 0 || step === 399) {
+      assert.equal(frozen.size, plain.size);
+      for (const query of ['alpha', 'replica vacuum wal_level', 'index index backup süß', 'nothing here']) {
+        assert.deepEqual(frozen.statistics(query), plain.statistics(query));
+        for (const limit of [1, 10, 5000]) assert.deepEqual(frozen.search(query, limit), plain.search(query, limit), `${query} @${limit} step ${step}`);
+      }
+    }
+  }
 });
 
 test('summed collection statistics score each index as if all documents were in one', () => {
