@@ -348,6 +348,15 @@ export class KeywordIndex {
     const { accumulator: scores, seen } = this;
     const { alive, lengthOfSlot } = this;
     const touched: number[] = [];
+    const add = (slot: number, tf: number, queryWeight: number): void => {
+      if (alive[slot] === 0) return;
+      const saturated = (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengthOfSlot[slot]!) / averageLength));
+      if (seen[slot] === 0) {
+        seen[slot] = 1;
+        touched.push(slot);
+      }
+      scores[slot] += queryWeight * saturated;
+    };
     for (const [term, queryCount] of queryTerms) {
       const found = this.lookup(term);
       if (found.frequency === 0) continue;
@@ -359,30 +368,14 @@ export class KeywordIndex {
         const { docs, tfs, postingEnds } = part.postings;
         const { base } = part;
         for (let i = t === 0 ? 0 : postingEnds[t - 1]!, end = postingEnds[t]!; i < end; i++) {
-          const slot = base + docs[i]!;
-          if (alive[slot] === 0) continue;
-          const tf = tfs[i]!;
-          const saturated = (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengthOfSlot[slot]!) / averageLength));
-          if (seen[slot] === 0) {
-            seen[slot] = 1;
-            touched.push(slot);
-          }
-          scores[slot] += queryWeight * saturated;
+          add(base + docs[i]!, tfs[i]!, queryWeight);
         }
       }
       const list = found.list;
       if (list) {
         const { slots, tfs, start } = list;
         for (let i = start, end = start + list.used; i < end; i++) {
-          const slot = slots[i]!;
-          if (alive[slot] === 0) continue;
-          const tf = tfs[i]!;
-          const saturated = (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengthOfSlot[slot]!) / averageLength));
-          if (seen[slot] === 0) {
-            seen[slot] = 1;
-            touched.push(slot);
-          }
-          scores[slot] += queryWeight * saturated;
+          add(slots[i]!, tfs[i]!, queryWeight);
         }
       }
     }
