@@ -3,6 +3,7 @@ import { boundText, MAX_PASSAGE_CHARS } from '../bounds.js';
 import type { RetrievalHit } from '../types.js';
 import { truncateToTokens } from './tokenBudget.js';
 import type { Citation, EditorSelection, TokenCounter, Turn } from './types.js';
+import { escapeControlCharacters } from '../terminalText.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -42,8 +43,9 @@ export function citationFromHit(hit: RetrievalHit, n: number): Citation {
   return citation;
 }
 
+/** A source's one-line label; control characters in its file name are shown as `\xNN` (a label reaches terminals and chat as is). */
 export function sourceLabel(source: Citation): string {
-  return `[${source.n}] ${source.path}:${source.startLine}-${source.endLine}${source.heading ? ` (${source.heading})` : ''}`;
+  return `[${source.n}] ${escapeControlCharacters(source.path)}:${source.startLine}-${source.endLine}${source.heading ? ` (${source.heading})` : ''}`;
 }
 
 /** The most recent turns within `maxTurns` question/answer pairs and `maxTokens`, oldest first. */

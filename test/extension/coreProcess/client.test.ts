@@ -104,7 +104,7 @@ test('backend editor: a refused model degrades to the passages with its reason; 
     assert.match(refused.degradedReason ?? '', /may not use the editor's model yet/);
 
     const cancel = new AbortController();
-    const asking = client.ask({ question: 'hold on: which command rotates the keys?' }, handlers([]), cancel.signal);
+    const asking = client.ask({ question: 'hold on: how often do I rotate the quokka signing keys, and with which command?' }, handlers([]), cancel.signal);
     await waitUntil('the model to be asked', () => hold !== undefined, 20_000);
     cancel.abort();
     await assert.rejects(asking, (error: unknown) => error instanceof AskFailure && error.reason === 'aborted');
