@@ -2,6 +2,7 @@
  * The search query for Explain Selection, built from the selected text itself: docs describe a
  * function by its name and its words, never by "this python from src/x.py".
  */
+import { identifierParts } from '../search/tokenize.js';
 
 /** What the editor knows about a selection; `symbol` is the innermost enclosing symbol's name. */
 export interface SelectionContext {
@@ -25,15 +26,6 @@ const NOISE = new Set(
 
 const MAX_TERMS = 24;
 
-/** Splits `parseArgs`, `parse_args` and `HTTPServer` into their words. */
-function identifierWords(identifier: string): string[] {
-  return identifier
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .split(/[_\s]+/)
-    .filter((w) => w.length > 1);
-}
-
 /** Distinct terms in first-seen order, noise dropped; identifiers keep their own spelling too. */
 function terms(text: string, splitIdentifiers: boolean): string[] {
   const seen = new Set<string>();
@@ -46,7 +38,7 @@ function terms(text: string, splitIdentifiers: boolean): string[] {
   };
   for (const token of text.match(/[\p{L}_][\p{L}\p{N}_]*/gu) ?? []) {
     add(token);
-    if (splitIdentifiers) for (const word of identifierWords(token)) add(word.toLowerCase());
+    if (splitIdentifiers) for (const word of identifierParts(token)) add(word.toLowerCase());
   }
   return out;
 }
