@@ -413,6 +413,7 @@ function answerJson(answer: WorkspaceAnswer) {
     ...(answer.searchedQuery !== undefined ? { searchedQuery: answer.searchedQuery } : {}),
     found: answer.suggestions === undefined,
     ...(answer.suggestions ? { suggestions: answer.suggestions } : {}),
+    ...(answer.partialIndex ? { partialIndex: answer.partialIndex } : {}),
     timings: answer.timings,
   };
 }

@@ -103,6 +103,7 @@ export function createDocsMcpServer(workspace: Workspace, version: string): McpS
         mode: z.enum(['generated', 'extractive', 'retrieval-only']),
         degradedReason: z.string().optional(),
         citations: z.array(z.object({ n: z.number().int(), path: z.string(), startLine: z.number().int(), endLine: z.number().int(), heading: z.string().optional() })),
+        partialIndex: z.object({ state: z.enum(['indexing', 'paused', 'stopped']), filesIndexed: z.number().int(), filesTotal: z.number().int().optional() }).optional(),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
@@ -135,6 +136,7 @@ function answerStructure(answer: WorkspaceAnswer) {
     mode: answer.mode,
     ...(answer.degradedReason ? { degradedReason: answer.degradedReason } : {}),
     citations: answer.citations.map(({ n, path, startLine, endLine, heading }) => ({ n, path, startLine, endLine, ...(heading ? { heading } : {}) })),
+    ...(answer.partialIndex ? { partialIndex: answer.partialIndex } : {}),
   };
 }
 

@@ -22,6 +22,8 @@ export interface IndexProgress {
   phase: 'discovering' | 'indexing' | 'committing' | 'done';
   filesDone: number;
   filesTotal: number;
+  /** Files of `filesTotal` the store holds as they are now: unchanged ones from the start, the others once reached. */
+  filesCurrent: number;
   currentFile?: string;
 }
 
@@ -88,7 +90,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
     }
   }
 
-  onProgress?.({ phase: 'discovering', filesDone: 0, filesTotal: 0 });
+  onProgress?.({ phase: 'discovering', filesDone: 0, filesTotal: 0, filesCurrent: 0 });
   const discovery = await discoverFiles(root, { ...options.discovery, signal });
   const skippedByReason: Record<string, number> = { ...discovery.skippedByReason };
   const skipped: IndexReport['skipped'] = [...discovery.skipped];
@@ -108,15 +110,22 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   let sinceCheckpoint = filesDeleted;
   let checkpointAt = performance.now();
   const total = discovery.files.length;
+  const unchangedStat = (file: (typeof discovery.files)[number]) => {
+    const known = store.file(file.path);
+    return known !== undefined && known.size === file.size && known.mtimeMs === file.mtimeMs;
+  };
+  let current = discovery.files.filter(unchangedStat).length;
   for (let done = 0; done < total; done++) {
     signal?.throwIfAborted();
     const file = discovery.files[done]!;
-    onProgress?.({ phase: 'indexing', filesDone: done, filesTotal: total, currentFile: file.path });
-    const known = store.file(file.path);
-    if (known && known.size === file.size && known.mtimeMs === file.mtimeMs) {
+    onProgress?.({ phase: 'indexing', filesDone: done, filesTotal: total, filesCurrent: current, currentFile: file.path });
+    if (unchangedStat(file)) {
       filesUnchanged++;
       continue;
     }
+    const known = store.file(file.path);
+    // Counted from the next event on, which comes once this file is done.
+    current++;
     const read = await readTextFile(file, options.discovery?.maxFileBytes);
     if ('skip' in read) {
       skippedByReason[read.skip] = (skippedByReason[read.skip] ?? 0) + 1;
@@ -151,7 +160,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
     chunksAdded += chunks.length;
     sinceCheckpoint++;
     if (sinceCheckpoint >= checkpointFiles || store.uncommittedBytes >= CHECKPOINT_BYTES || performance.now() - checkpointAt >= CHECKPOINT_MS) {
-      onProgress?.({ phase: 'committing', filesDone: done + 1, filesTotal: total });
+      onProgress?.({ phase: 'committing', filesDone: done + 1, filesTotal: total, filesCurrent: current });
       await store.commit();
       sinceCheckpoint = 0;
       checkpointAt = performance.now();
@@ -163,10 +172,10 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   if (sinceCheckpoint > 0 || reembedded || store.generation === 0 || leftAtCheckpoint || (runtime && !store.lastIndex?.runtime)) {
     // commit() makes the next generation.
     store.lastIndex = { finishedAt: new Date().toISOString(), seconds: (performance.now() - started) / 1000, runtime, generation: store.generation + 1 };
-    onProgress?.({ phase: 'committing', filesDone: total, filesTotal: total });
+    onProgress?.({ phase: 'committing', filesDone: total, filesTotal: total, filesCurrent: total });
     await store.commit();
   }
-  onProgress?.({ phase: 'done', filesDone: total, filesTotal: total });
+  onProgress?.({ phase: 'done', filesDone: total, filesTotal: total, filesCurrent: total });
   const filesSkipped = Object.values(skippedByReason).reduce((sum, count) => sum + count, 0);
   return {
     filesIndexed,

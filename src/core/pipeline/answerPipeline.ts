@@ -31,6 +31,7 @@ import type {
   ChatBackend,
   EditorSelection,
   MetricsSnapshot,
+  PartialIndex,
   PipelineLimits,
   PipelineLogger,
   PipelineTimeouts,
@@ -113,6 +114,7 @@ export class AnswerPipeline {
   private readonly sharedCache: RedisSecondLevel | undefined;
   private readonly cacheFile: AnswerCacheFile | undefined;
   private readonly stats: PipelineMetrics;
+  private readonly partialIndex: (() => PartialIndex | undefined) | undefined;
   private singleFlightJoins = 0;
   private singleFlightRuns = 0;
   private warnedEmbedderMismatch = false;
@@ -121,6 +123,7 @@ export class AnswerPipeline {
     this.stats = options.metrics ?? new PipelineMetrics();
     this.retriever = options.retriever;
     this.embedder = options.embedder;
+    this.partialIndex = options.partialIndex;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     const cache = options.cacheOptions ?? {};
@@ -305,7 +308,8 @@ export class AnswerPipeline {
   private fromCache(question: Question): Produced | undefined {
     const entry = this.answers.get(question.key);
     if (!entry) {
-      const negative = this.negatives.get(question.key);
+      // "Nothing found" may be found in the files an unfinished index run has not reached yet.
+      const negative = this.partialIndex?.() ? undefined : this.negatives.get(question.key);
       if (!negative) return undefined;
       if (negative.generation === this.retriever.generation) return { answer: nothingFoundAnswer(true, negative.suggestions), query: question.text };
       this.negatives.demoteHit(question.key);
@@ -398,16 +402,24 @@ export class AnswerPipeline {
       }
       const query = question.history.length > 0 ? await stage('rewrite', () => this.rewrite(question, signal)) : question.text;
       const generation = this.retriever.generation;
+      const partial = this.partialIndex?.();
       const hits = await this.retrieve(query, question.k, signal, timings, emit);
       const sourceHashes = this.hashesOf(hits);
-      // A retrieval that raced an index change is answered but never cached.
-      const cacheable = this.cacheOptions.enabled && this.retriever.generation === generation;
+      // A retrieval that raced an index change, or ran on an index still being built, is answered but never cached.
+      const cacheable = this.cacheOptions.enabled && this.retriever.generation === generation && !partial;
       const sources = hits.map((hit, i) => citationFromHit(hit, i + 1));
       // What an answer without a model shows: the question's `k` passages, several pages before more of one.
       const shownPassages = () => chooseExtractivePassages(sources, hits.map((hit) => hit.confidence ?? 1), question.k, CONFIDENCE_FLOOR);
       if (hits.length > 0) emit({ type: 'passages', citations: sources });
+      // Said first, before any text of the answer, and kept at its top.
+      const notice = partial ? partialIndexNotice(partial) : '';
+      if (notice) emit({ type: 'token', text: notice });
       const finish = (answer: Answer): Produced => {
         answer.timings = { ...timings, ...answer.timings };
+        if (partial) {
+          answer.answer = notice + answer.answer;
+          answer.partialIndex = partial;
+        }
         emit({ type: 'sources', citations: answer.citations });
         return { answer, query };
       };
@@ -636,6 +648,20 @@ export class AnswerPipeline {
 function nothingFoundAnswer(cached: boolean, suggestions: string[]): Answer {
   const text = suggestions.length === 0 ? NOTHING_FOUND_ANSWER : `${NOTHING_FOUND_ANSWER}\n\nClosest topics in your docs:\n${suggestions.map((s) => `- ${s}`).join('\n')}`;
   return { answer: text, citations: [], cached, degraded: false, mode: 'retrieval-only', suggestions, timings: {} };
+}
+
+/** The first paragraph of an answer made while the index does not cover the workspace. */
+function partialIndexNotice({ state, filesIndexed, filesTotal }: PartialIndex): string {
+  const count = (n: number) => n.toLocaleString('en-US');
+  const files = filesTotal === undefined ? `${count(filesIndexed)} files` : `${count(filesIndexed)} of ${count(filesTotal)} files`;
+  const what =
+    state === 'indexing'
+      ? `Indexing is in progress: ${files} indexed so far${filesTotal === undefined ? ' (still listing the workspace)' : ''}`
+      : state === 'paused'
+        ? `Indexing is paused: ${files} indexed`
+        : `The index is incomplete: its last run stopped at ${files}`;
+  const next = state === 'paused' ? ' Resume indexing for a complete answer.' : state === 'stopped' ? ' Reindex for a complete answer.' : '';
+  return `⚠ ${what} — this answer may miss pages.${next}\n\n`;
 }
 
 const MAX_SUGGESTIONS = 5;

@@ -67,6 +67,16 @@ export interface DegradedCause {
   status?: number;
 }
 
+/** How much of the workspace the index covered when an answer was made, if not all of it. */
+export interface PartialIndex {
+  /** An index run is still going, is paused, or stopped before it finished (cancelled, killed). */
+  state: 'indexing' | 'paused' | 'stopped';
+  /** Files searchable as they are now: unchanged ones and those the run has reached. */
+  filesIndexed: number;
+  /** Files found in the workspace; absent until a run has listed them. */
+  filesTotal?: number;
+}
+
 export interface Answer {
   answer: string;
   citations: Citation[];
@@ -85,6 +95,8 @@ export interface Answer {
    * rewritten to (front ends show it as "Searched: …" when it differs from the question).
    */
   searchedQuery?: string;
+  /** Present when the index did not cover the workspace yet: the answer says so at its top and is never cached. */
+  partialIndex?: PartialIndex;
   /** Milliseconds per stage that ran. */
   timings: Partial<Record<Stage, number>>;
 }
@@ -198,6 +210,8 @@ export interface AnswerPipelineOptions {
   timeouts?: Partial<PipelineTimeouts>;
   tokenCounter?: TokenCounter;
   logger?: PipelineLogger;
+  /** What the index does not cover yet, asked per question (undefined: all of it). */
+  partialIndex?: () => PartialIndex | undefined;
   /** Counters and latency histograms to carry on with (a pipeline rebuilt by new settings keeps its history). */
   metrics?: PipelineMetrics;
 }

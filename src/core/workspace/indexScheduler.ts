@@ -54,6 +54,11 @@ export class IndexScheduler {
     return this.paused;
   }
 
+  /** A run is going (or unwinding after a pause or cancel). */
+  get isRunning(): boolean {
+    return this.current !== undefined;
+  }
+
   /**
    * Indexes these folders (all when absent) in the next run. Settles, after the run's end was
    * reported, with its reports, or rejects with its error, or an AbortError when it is cancelled

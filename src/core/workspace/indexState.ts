@@ -3,6 +3,7 @@
  * webview's protocol can build on them.
  */
 import type { EmbedderRuntime } from '../types.js';
+import type { PartialIndex } from '../pipeline/types.js';
 
 /** Files, passages and where embeddings run, summed over the workspace's folders. */
 export interface IndexTotals {
@@ -18,4 +19,6 @@ export interface IndexState extends IndexTotals {
   /** 0-100 over all folders of the current run. */
   percent: number;
   message?: string;
+  /** While the index does not cover the workspace: how much of it is indexed (what answers say too). */
+  partial?: PartialIndex;
 }

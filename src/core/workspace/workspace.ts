@@ -17,7 +17,7 @@ import { AnswerPipeline } from '../pipeline/answerPipeline.js';
 import { withServedModel } from '../pipeline/backend.js';
 import { citationFromHit } from '../pipeline/prompt.js';
 import { exampleQuestions } from './exampleQuestions.js';
-import type { Answer, AnswerEvent, AnswerRequest, Citation, LocatedCitation, MetricsSnapshot } from '../pipeline/types.js';
+import type { Answer, AnswerEvent, AnswerRequest, Citation, LocatedCitation, MetricsSnapshot, PartialIndex } from '../pipeline/types.js';
 import { DEFAULT_FUSION, HybridRetriever } from '../search/hybrid.js';
 import { MultiFolderRetriever } from '../search/multiFolderRetriever.js';
 import { DocStore, type EmbedderInfo, type LastIndexRun } from '../store.js';
@@ -90,6 +90,8 @@ export class Workspace {
   private opened: Promise<Opened> | undefined;
   private readonly scheduler: IndexScheduler;
   private lastProgressAt = 0;
+  /** Folders whose index run has listed their files but not finished (going, paused or stopped): how far it got. */
+  private readonly unfinished = new Map<string, { filesCurrent: number; filesTotal: number }>();
 
   constructor(
     options: WorkspaceOptions,
@@ -127,7 +129,10 @@ export class Workspace {
     const old = this.opened;
     if (reopen) {
       // The old stores' run must have stopped (and finished any commit) before new stores open the same folders.
-      this.opened = this.scheduler.stop().then(() => this.openAll(options));
+      this.opened = this.scheduler.stop().then(() => {
+        this.unfinished.clear();
+        return this.openAll(options);
+      });
     } else {
       this.opened = old.then(async (opened) => ({ ...opened, options, pipeline: await this.createPipeline(options, opened, opened.pipeline), answering: new Set() }));
     }
@@ -331,7 +336,7 @@ export class Workspace {
   }
 
   /** `previous`: the pipeline being replaced, whose metrics the new one continues (Show Metrics survives a settings change). */
-  private async createPipeline(options: WorkspaceOptions, parts: Pick<Opened, 'retriever' | 'embedder'>, previous?: AnswerPipeline): Promise<AnswerPipeline> {
+  private async createPipeline(options: WorkspaceOptions, parts: Pick<Opened, 'retriever' | 'embedder' | 'stores'>, previous?: AnswerPipeline): Promise<AnswerPipeline> {
     const answers = options.answers ?? {};
     const persistentBytes = answers.persistentCacheBytes ?? DEFAULT_PERSISTENT_CACHE_BYTES;
     const first = options.folders[0];
@@ -352,6 +357,7 @@ export class Workspace {
       limits: answers.limits,
       cacheOptions: { ...answers.cache, persistent },
       timeouts: answers.timeouts,
+      partialIndex: () => this.partialIndex(parts.stores),
       logger: {
         info: (message) => this.emit({ type: 'log', level: 'info', message }),
         warn: (message) => this.emit({ type: 'log', level: 'warn', message }),
@@ -377,7 +383,7 @@ export class Workspace {
     const list = folders.map((folder) => folder.name).join(', ');
     this.emit({ type: 'log', level: 'info', message: `indexing ${list} (embeddings: ${opened.embedder?.id ?? 'none, keyword search only'})` });
     // Shown at once: discovery and the model's first load can take a while on a busy machine.
-    this.emit({ type: 'indexState', state: { state: 'indexing', percent: 0, ...totalsOf(opened) } });
+    this.emit({ type: 'indexState', state: { state: 'indexing', percent: 0, ...totalsOf(opened), ...this.partialOf(opened) } });
     const indexing = opened.options.indexing ?? {};
     const include = (indexing.include ?? []).filter((entry) => {
       const refused = refusedIncludeEntry(entry);
@@ -402,14 +408,16 @@ export class Workspace {
         signal,
         onSkip: (path, reason, detail) => this.emit({ type: 'fileSkipped', folder: folder.name, path, reason, detail }),
         onProgress: (progress) => {
+          if (progress.phase !== 'discovering') this.unfinished.set(folder.name, { filesCurrent: progress.filesCurrent, filesTotal: progress.filesTotal });
           this.emit({ type: 'fileProgress', folder: folder.name, progress });
           const now = Date.now();
           if (now - this.lastProgressAt < PROGRESS_INTERVAL_MS && progress.phase === 'indexing') return;
           this.lastProgressAt = now;
           const fraction = progress.filesTotal === 0 ? 0 : progress.filesDone / progress.filesTotal;
-          this.emit({ type: 'indexState', state: { state: 'indexing', percent: Math.floor(((i + fraction) / folders.length) * 100), ...totalsOf(opened) } });
+          this.emit({ type: 'indexState', state: { state: 'indexing', percent: Math.floor(((i + fraction) / folders.length) * 100), ...totalsOf(opened), ...this.partialOf(opened) } });
         },
       });
+      this.unfinished.delete(folder.name);
       reports.push({ folder: folder.name, report });
     }
     const totals = totalsOf(opened);
@@ -419,8 +427,34 @@ export class Workspace {
 
   private async reportEnd(end: IndexRunEnd): Promise<void> {
     const opened = await this.opened?.catch(() => undefined);
-    const state: IndexState = { state: end, percent: end === 'ready' ? 100 : 0, ...(opened ? totalsOf(opened) : { files: 0, chunks: 0 }) };
+    const state: IndexState = { state: end, percent: end === 'ready' ? 100 : 0, ...(opened ? { ...totalsOf(opened), ...this.partialOf(opened) } : { files: 0, chunks: 0 }) };
     this.emit({ type: 'indexState', state });
+  }
+
+  private partialOf(opened: Opened): { partial?: PartialIndex } {
+    const partial = this.partialIndex(opened.stores);
+    return partial ? { partial } : {};
+  }
+
+  /**
+   * How much of the workspace the stores cover, when not all of it: a folder counts as covered
+   * once its last run finished; one whose run stopped partway (or was never run) as far as it got.
+   */
+  private partialIndex(stores: Map<string, DocStore>): PartialIndex | undefined {
+    let filesIndexed = 0;
+    let filesTotal: number | undefined = 0;
+    let partial = false;
+    for (const [name, store] of stores) {
+      const run = this.unfinished.get(name);
+      const finished = !run && store.generation > 0 && incompleteness(store).incomplete === undefined;
+      filesIndexed += run ? run.filesCurrent : store.fileCount;
+      // A store a run left partway through knows its files but not how many the folder holds.
+      if (filesTotal !== undefined) filesTotal = run ? filesTotal + run.filesTotal : finished ? filesTotal + store.fileCount : undefined;
+      partial ||= run ? run.filesCurrent < run.filesTotal : !finished;
+    }
+    if (!partial) return undefined;
+    const state = this.scheduler.isPaused ? 'paused' : this.scheduler.isRunning ? 'indexing' : 'stopped';
+    return { state, filesIndexed, ...(filesTotal !== undefined ? { filesTotal } : {}) };
   }
 }
 
