@@ -72,6 +72,8 @@ class ChatApp {
 
   private readonly title = element('div', { class: 'conversation-title', id: 'conversation-title' });
   private readonly notice = element('div', { class: 'notice', id: 'privacy-notice' });
+  /** Index progress (and Pause/Resume) above the conversation, with or without turns. */
+  private readonly indexBar = element('div', { class: 'index-bar', id: 'index-bar' });
   /** The one scrolling region: the toolbar above and the composer below it always stay in view. */
   private readonly scroller = element('div', { class: 'scroller', id: 'scroller' });
   private readonly log = element('div', { class: 'log', role: 'log', 'aria-label': 'Conversation' });
@@ -122,7 +124,7 @@ class ChatApp {
     actions.append(this.stop, this.send);
     composer.append(this.queuedNote, this.input, actions);
     this.scroller.append(this.notice, this.empty, this.log);
-    root.append(toolbar, this.scroller, this.status, composer);
+    root.append(toolbar, this.indexBar, this.scroller, this.status, composer);
     window.addEventListener('message', (event: MessageEvent<unknown>) => {
       // Anything else (stale dialects, other frames' messages) is dropped unseen.
       if (isHostToWebview(event.data)) this.receive(event.data);
@@ -213,6 +215,13 @@ class ChatApp {
       case 'focusInput':
         this.input.focus();
         return;
+      case 'partialIndex': {
+        const turn = this.turn(message.id);
+        if (!turn) return;
+        turn.partialIndex = message.partial;
+        this.scheduleRender(turn.id);
+        return;
+      }
     }
     this.renderChrome();
     this.sendQueued();
@@ -317,18 +326,45 @@ class ChatApp {
       this.notice.append(document.createTextNode('No answer model is configured: Docent shows the most relevant passages. '));
       this.notice.append(button(FIX_LABELS.configureBackend, () => vscode.postMessage({ type: 'fix', action: 'configureBackend' }), { class: 'link', id: 'configure-backend' }));
     }
+    this.renderIndexBar();
     this.empty.hidden = this.turns.length > 0;
     if (this.turns.length === 0) this.renderEmpty();
   }
 
+  /** Shown while a run indexes or is paused, and while the index covers only part of the workspace. */
+  private renderIndexBar(): void {
+    const { state, percent, partial } = this.index;
+    const count = (n: number) => n.toLocaleString('en-US');
+    const covered = partial && (partial.filesTotal === undefined ? `${count(partial.filesIndexed)} files` : `${count(partial.filesIndexed)} of ${count(partial.filesTotal)} files`);
+    const missing = partial ? ' — answers may miss pages' : '';
+    this.indexBar.replaceChildren();
+    this.indexBar.hidden = !(state === 'indexing' || state === 'paused' || partial);
+    this.indexBar.className = `index-bar ${state}${partial ? ' partial' : ''}`;
+    if (this.indexBar.hidden) return;
+    const text = element('span', { class: 'index-bar-text' });
+    if (state === 'indexing') {
+      text.textContent = `${covered ? `Indexing: ${covered}` : 'Updating the index'} (${percent ?? 0}%)${missing}`;
+      const meter = element('div', { class: 'index-meter', role: 'progressbar', 'aria-label': 'Indexing', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(percent ?? 0) });
+      const fill = element('div', { class: 'index-meter-fill' });
+      fill.style.width = `${percent ?? 0}%`;
+      meter.append(fill);
+      this.indexBar.append(text, button('Pause', () => vscode.postMessage({ type: 'indexing', action: 'pause' }), { class: 'link', 'data-action': 'pauseIndexing' }), meter);
+    } else if (state === 'paused') {
+      text.textContent = covered ? `Indexing paused at ${covered}${missing}.` : 'Indexing paused: changes to your docs are not indexed.';
+      this.indexBar.append(text, button('Resume', () => vscode.postMessage({ type: 'indexing', action: 'resume' }), { class: 'link', 'data-action': 'resumeIndexing' }));
+    } else {
+      text.textContent = `Index incomplete: ${covered}${missing}.`;
+      this.indexBar.append(text, button(FIX_LABELS.reindex, () => vscode.postMessage({ type: 'fix', action: 'reindex' }), { class: 'link', 'data-action': 'reindex' }));
+    }
+  }
+
   private renderEmpty(): void {
     const index = this.index;
+    // Progress and Pause/Resume are in the index bar above, as when the conversation has turns.
     const status =
-      index.state === 'indexing'
-        ? `Indexing your docs… ${index.percent ?? 0}% (${index.files} files so far)`
-        : index.state === 'paused'
-          ? `Indexing paused at ${index.files} files.`
-          : index.state === 'error'
+      index.state === 'indexing' || index.state === 'paused'
+        ? undefined
+        : index.state === 'error'
             ? `Indexing failed: ${index.message ?? 'unknown error'}`
             : index.state === 'restricted'
               ? (index.message ?? 'Restricted mode.')
@@ -341,7 +377,7 @@ class ChatApp {
       item.append(button(example, () => vscode.postMessage({ type: 'ask', question: example }), { class: 'example' }));
       list.append(item);
     }
-    this.empty.replaceChildren(element('h2', {}, 'Ask your documentation'), element('p', { class: 'index-status' }, status), list);
+    this.empty.replaceChildren(element('h2', {}, 'Ask your documentation'), ...(status === undefined ? [] : [element('p', { class: 'index-status' }, status)]), list);
     if (index.state === 'error') this.empty.append(button(FIX_LABELS.reindex, () => vscode.postMessage({ type: 'fix', action: 'reindex' })));
   }
 
@@ -365,6 +401,8 @@ class ChatApp {
     const waiting = turn.state === 'streaming' && !turn.answer;
     if (waiting) answer.append(element('div', { class: 'progress' }, this.progress.get(turn.id) ?? '…'));
     else answer.innerHTML = renderMarkdown(turn.answer);
+    // Its first paragraph is the notice saying how much of the workspace was indexed.
+    if (turn.partialIndex && !waiting) answer.firstElementChild?.classList.add('index-notice');
     linkCitations(answer, turn.citations);
     if (turn.state !== 'streaming') addCodeActions(answer);
 

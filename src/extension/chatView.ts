@@ -187,6 +187,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
             turn.passages = citations;
             this.post({ type: 'passages', id, citations });
           },
+          onPartialIndex: (partial) => {
+            turn.partialIndex = partial;
+            this.post({ type: 'partialIndex', id, partial });
+          },
           onToken: (text) => {
             turn.answer += text;
             this.post({ type: 'delta', id, text });
@@ -255,6 +259,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         return this.insertAtCursor(message.text);
       case 'fix':
         return this.fix(message.action);
+      case 'indexing':
+        await vscode.commands.executeCommand(message.action === 'pause' ? 'docent.pauseIndexing' : 'docent.resumeIndexing');
+        return;
     }
   }
 

@@ -122,7 +122,14 @@ export class Indexing implements vscode.Disposable {
     if (!vscode.workspace.isTrusted && !state) return { state: 'restricted', files: 0, chunks: 0, message: 'Restricted mode: Docent indexes and answers, but starts no local server.' };
     if (!state) return { state: 'idle', files: 0, chunks: 0 };
     const shown = state.state === 'cancelled' ? 'ready' : state.state;
-    return { state: shown, files: state.files, chunks: state.chunks, ...(shown === 'indexing' ? { percent: state.percent } : {}), ...(state.message ? { message: state.message } : {}) };
+    return {
+      state: shown,
+      files: state.files,
+      chunks: state.chunks,
+      ...(shown === 'indexing' ? { percent: state.percent } : {}),
+      ...(state.message ? { message: state.message } : {}),
+      ...(state.partial ? { partial: state.partial } : {}),
+    };
   }
 
   /** Watches the workspace and starts the first run once the editor has been idle for a moment. */

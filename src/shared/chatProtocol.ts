@@ -5,7 +5,7 @@
  * and the browser bundle, so it imports neither Node nor vscode; answers, citations and index
  * states are core's own types (imported for their shape only).
  */
-import type { AnswerMode, LocatedCitation } from '../core/pipeline/types.js';
+import type { AnswerMode, LocatedCitation, PartialIndex } from '../core/pipeline/types.js';
 import type { IndexState } from '../core/workspace/indexState.js';
 import { isArrayOf, isLine, isObject, isOneOf, isOptionalString, isString, MAX_QUESTION } from './validate.js';
 
@@ -25,6 +25,8 @@ export interface ChatTurn {
   citations: LocatedCitation[];
   /** Every passage retrieval found for the question, numbered as the prompt numbers them ("Used N passages"). */
   passages?: LocatedCitation[];
+  /** Answered while the index did not cover the workspace (the answer's first paragraph says how much it did). */
+  partialIndex?: PartialIndex;
   /** Set when the answer finished; absent while it streams. */
   state: 'streaming' | 'done' | 'stopped' | 'error';
   mode?: AnswerMode;
@@ -36,7 +38,7 @@ export interface ChatTurn {
 }
 
 /** The index as the chat view shows it: the workspace's state, or why there is none yet. */
-export interface IndexStatus extends Pick<IndexState, 'files' | 'chunks' | 'message'> {
+export interface IndexStatus extends Pick<IndexState, 'files' | 'chunks' | 'message' | 'partial'> {
   state: Exclude<IndexState['state'], 'cancelled'> | 'idle' | 'restricted';
   /** 0-100 while indexing. */
   percent?: number;
@@ -64,6 +66,8 @@ export type HostToWebview =
   | { type: 'done'; id: string; mode: AnswerMode; degradedReason?: string; actions?: FixAction[] }
   | { type: 'stopped'; id: string }
   | { type: 'failed'; id: string; error: string; actions: FixAction[] }
+  /** Before the answer's first token: it is made while the index does not cover the workspace. */
+  | { type: 'partialIndex'; id: string; partial: PartialIndex }
   /** Open Chat / the focus keybinding: put the caret in the question box. */
   | { type: 'focusInput' };
 
@@ -79,7 +83,9 @@ export type WebviewToHost =
   | { type: 'copy'; text: string }
   /** Insert at Cursor: the text goes into the editor the user last worked in. */
   | { type: 'insert'; text: string }
-  | { type: 'fix'; action: FixAction };
+  | { type: 'fix'; action: FixAction }
+  /** The index bar's Pause and Resume buttons. */
+  | { type: 'indexing'; action: 'pause' | 'resume' };
 
 const FIX_ACTIONS: readonly FixAction[] = ['setApiKey', 'configureEndpoint', 'configureBackend', 'openTimeoutSetting', 'showLog', 'retry', 'startLocalServer', 'reindex'];
 const PROGRESS_STEPS: readonly ProgressStep[] = ['searching', 'waiting'];
@@ -87,6 +93,8 @@ const MODES: readonly AnswerMode[] = ['generated', 'extractive', 'retrieval-only
 const TURN_STATES: readonly ChatTurn['state'][] = ['streaming', 'done', 'stopped', 'error'];
 const INDEX_STATES: readonly IndexStatus['state'][] = ['idle', 'indexing', 'paused', 'ready', 'error', 'restricted'];
 const BACKENDS: readonly BackendInfo['kind'][] = ['local', 'remote', 'editor', 'none'];
+const PARTIAL_STATES: readonly PartialIndex['state'][] = ['indexing', 'paused', 'stopped'];
+const INDEXING_ACTIONS = ['pause', 'resume'] as const;
 
 function isActions(value: unknown): value is FixAction[] {
   return isArrayOf(value, (item): item is FixAction => isOneOf(FIX_ACTIONS, item));
@@ -127,6 +135,7 @@ export function isChatTurn(value: unknown): value is ChatTurn {
     isString(value.answer) &&
     isCitations(value.citations) &&
     (value.passages === undefined || isCitations(value.passages)) &&
+    (value.partialIndex === undefined || isPartialIndex(value.partialIndex)) &&
     isOneOf(TURN_STATES, value.state) &&
     (value.mode === undefined || isOneOf(MODES, value.mode)) &&
     isOptionalString(value.degradedReason) &&
@@ -137,6 +146,14 @@ export function isChatTurn(value: unknown): value is ChatTurn {
   );
 }
 
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function isPartialIndex(value: unknown): value is PartialIndex {
+  return isObject(value) && isOneOf(PARTIAL_STATES, value.state) && isCount(value.filesIndexed) && (value.filesTotal === undefined || isCount(value.filesTotal));
+}
+
 function isIndexStatus(value: unknown): value is IndexStatus {
   return (
     isObject(value) &&
@@ -144,7 +161,8 @@ function isIndexStatus(value: unknown): value is IndexStatus {
     (value.percent === undefined || (typeof value.percent === 'number' && value.percent >= 0 && value.percent <= 100)) &&
     typeof value.files === 'number' &&
     typeof value.chunks === 'number' &&
-    isOptionalString(value.message)
+    isOptionalString(value.message) &&
+    (value.partial === undefined || isPartialIndex(value.partial))
   );
 }
 
@@ -188,6 +206,8 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
       return isString(value.id, 100);
     case 'failed':
       return isString(value.id, 100) && isString(value.error, 10_000) && isActions(value.actions);
+    case 'partialIndex':
+      return isString(value.id, 100) && isPartialIndex(value.partial);
     case 'focusInput':
       return true;
     default:
@@ -220,6 +240,8 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
       return isString(value.text);
     case 'fix':
       return isOneOf(FIX_ACTIONS, value.action);
+    case 'indexing':
+      return isOneOf(INDEXING_ACTIONS, value.action);
     default:
       return false;
   }

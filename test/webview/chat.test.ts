@@ -438,6 +438,41 @@ describe('chat webview in Chromium', { skip }, () => {
     await hostSends({ type: 'done', id: 't3r', mode: 'retrieval-only' });
   });
 
+  test('with turns on screen the index bar shows progress with Pause and Resume; a partial answer shows its notice as one', async () => {
+    const bar = page.locator('#index-bar');
+    assert.ok((await page.locator('.turn').count()) > 0, 'the conversation has turns');
+    assert.equal(await bar.isVisible(), false, 'no bar while the index is ready');
+    const partial = { state: 'indexing' as const, filesIndexed: 1312, filesTotal: 4204 };
+    await hostSends({ type: 'index', index: { state: 'indexing', percent: 31, files: 1312, chunks: 9000, partial } });
+    assert.equal(await bar.locator('.index-bar-text').innerText(), 'Indexing: 1,312 of 4,204 files (31%) — answers may miss pages');
+    assert.equal(await bar.locator('[role="progressbar"]').getAttribute('aria-valuenow'), '31');
+    await clearSent();
+    await bar.locator('button[data-action="pauseIndexing"]').click();
+    assert.deepEqual(await sent(), [{ type: 'indexing', action: 'pause' }]);
+    await hostSends({ type: 'index', index: { state: 'paused', files: 1312, chunks: 9000, partial: { ...partial, state: 'paused' } } });
+    assert.equal(await bar.locator('.index-bar-text').innerText(), 'Indexing paused at 1,312 of 4,204 files — answers may miss pages.');
+    await hostSends({ type: 'index', index: { state: 'paused', files: 1312, chunks: 9000, partial: { state: 'paused', filesIndexed: -1 } } });
+    await hostSends({ type: 'partialIndex', id: 'tpi', partial: { state: 'bogus', filesIndexed: 3 } } as Record<string, unknown>);
+    assert.equal(await bar.locator('.index-bar-text').innerText(), 'Indexing paused at 1,312 of 4,204 files — answers may miss pages.', 'an invalid index status is ignored');
+
+    await hostSends({ type: 'turnStarted', turn: { id: 'tpi', question: 'Where is the rota kept?', answer: '', citations: [], state: 'streaming' } });
+    await hostSends({ type: 'partialIndex', id: 'tpi', partial: { ...partial, state: 'paused' } });
+    const notice = '⚠ Indexing is paused: 1,312 of 4,204 files indexed — this answer may miss pages. Resume indexing for a complete answer.';
+    await hostSends({ type: 'delta', id: 'tpi', text: `${notice}\n\n` });
+    await hostSends({ type: 'delta', id: 'tpi', text: 'The rota is in the binder.' });
+    await hostSends({ type: 'done', id: 'tpi', mode: 'generated' });
+    await nextFrame();
+    const turn = page.locator('[data-turn="tpi"]');
+    assert.equal(await turn.locator('.answer .index-notice').innerText(), notice);
+    assert.equal(await turn.locator('.answer p').nth(1).evaluate((node) => node.classList.contains('index-notice')), false, 'only the notice is marked');
+    await page.screenshot({ path: path.join(ROOT, 'test-results', 'webview-index-bar.png') });
+    await clearSent();
+    await bar.locator('button[data-action="resumeIndexing"]').click();
+    assert.deepEqual(await sent(), [{ type: 'indexing', action: 'resume' }]);
+    await hostSends({ type: 'index', index: { state: 'ready', files: 4204, chunks: 30000 } });
+    assert.equal(await bar.isVisible(), false, 'the bar goes once the index is complete');
+  });
+
   test('new chat and past chats: the host opens another conversation with its title; no CSP violations and no page errors', async () => {
     await clearSent();
     await page.locator('#new-chat').click();

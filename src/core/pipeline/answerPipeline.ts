@@ -413,7 +413,10 @@ export class AnswerPipeline {
       if (hits.length > 0) emit({ type: 'passages', citations: sources });
       // Said first, before any text of the answer, and kept at its top.
       const notice = partial ? partialIndexNotice(partial) : '';
-      if (notice) emit({ type: 'token', text: notice });
+      if (partial) {
+        emit({ type: 'partialIndex', partial });
+        emit({ type: 'token', text: notice });
+      }
       const finish = (answer: Answer): Produced => {
         answer.timings = { ...timings, ...answer.timings };
         if (partial) {

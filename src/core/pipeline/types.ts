@@ -109,6 +109,8 @@ export interface Answer {
 export type AnswerEvent =
   | { type: 'token'; text: string }
   | { type: 'passages'; citations: Citation[] }
+  /** Before the first token of an answer made while the index does not cover the workspace (its notice comes first). */
+  | { type: 'partialIndex'; partial: PartialIndex }
   | { type: 'sources'; citations: Citation[] }
   | { type: 'status'; stage: Stage };
 

@@ -5,7 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import type { AnswerMode, DegradedCause, LocatedCitation, MetricsSnapshot, Stage } from '../../core/pipeline/types.js';
+import type { AnswerMode, DegradedCause, LocatedCitation, MetricsSnapshot, PartialIndex, Stage } from '../../core/pipeline/types.js';
 import type { IndexState, IndexTotals } from '../../core/workspace/indexState.js';
 import type { WorkspaceOptions } from '../../core/workspace/options.js';
 import type { AskFailureReason, AskParams, CoreProcessToHost, GenerateReply, GenerateRequest, HostToCoreProcess } from './protocol.js';
@@ -16,6 +16,8 @@ export interface AskHandlers {
   /** Optional: a front end that shows progress. */
   onStage?(stage: Stage): void;
   onPassages?(citations: LocatedCitation[]): void;
+  /** The answer is made while the index does not cover the workspace (its text says so first). */
+  onPartialIndex?(partial: PartialIndex): void;
 }
 
 export interface AskOutcome {
@@ -261,6 +263,8 @@ export class CoreProcessClient {
         return this.asks.get(message.id)?.handlers.onStage?.(message.stage);
       case 'passages':
         return this.asks.get(message.id)?.handlers.onPassages?.(message.citations);
+      case 'partialIndex':
+        return this.asks.get(message.id)?.handlers.onPartialIndex?.(message.partial);
       case 'answered': {
         const pending = this.asks.get(message.id);
         this.asks.delete(message.id);

@@ -92,6 +92,7 @@ class CoreProcess {
         if (event.type === 'token') send({ type: 'token', id, text: event.text });
         else if (event.type === 'sources' || event.type === 'passages') send({ type: event.type, id, citations: event.citations });
         else if (event.type === 'status') send({ type: 'stage', id, stage: event.stage });
+        else if (event.type === 'partialIndex') send({ type: 'partialIndex', id, partial: event.partial });
       });
       send({
         type: 'answered',

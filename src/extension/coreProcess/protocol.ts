@@ -7,7 +7,7 @@
  */
 import type { BackendFailureKind } from '../../core/pipeline/errors.js';
 import type { ChatMessage } from '../../core/pipeline/prompt.js';
-import type { AnswerMode, AnswerRequest, DegradedCause, LocatedCitation, MetricsSnapshot, Stage } from '../../core/pipeline/types.js';
+import type { AnswerMode, AnswerRequest, DegradedCause, LocatedCitation, MetricsSnapshot, PartialIndex, Stage } from '../../core/pipeline/types.js';
 import type { IndexState, IndexTotals } from '../../core/workspace/indexState.js';
 import type { WorkspaceOptions } from '../../core/workspace/options.js';
 
@@ -50,6 +50,8 @@ export type CoreProcessToHost =
   | { type: 'stage'; id: string; stage: Stage }
   /** What retrieval found, as soon as it exists (before the backend is asked). */
   | { type: 'passages'; id: string; citations: LocatedCitation[] }
+  /** The answer is made while the index does not cover the workspace. */
+  | { type: 'partialIndex'; id: string; partial: PartialIndex }
   | { type: 'token'; id: string; text: string }
   | { type: 'sources'; id: string; citations: LocatedCitation[] }
   | { type: 'answered'; id: string; mode: AnswerMode; degradedReason?: string; degradedCause?: DegradedCause }
