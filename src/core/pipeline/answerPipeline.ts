@@ -70,7 +70,7 @@ export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
 };
 
 /** Bump when the key layout or cached entry shape changes. */
-const CACHE_KEY_VERSION = 2;
+const CACHE_KEY_VERSION = 3;
 const NEGATIVE_CACHE_MAX_ENTRIES = 1_000;
 const REWRITE_MAX_TOKENS = 64;
 
@@ -78,6 +78,7 @@ interface Question {
   text: string;
   history: Turn[];
   selection: EditorSelection | undefined;
+  searchQuery: string | undefined;
   k: number;
   key: string;
   /** The request's own backend, else the configured one; undefined: retrieval-only. */
@@ -278,6 +279,7 @@ export class AnswerPipeline {
     const stored = request.history ?? (request.conversationId !== undefined ? this.conversations.turns(request.conversationId) : []);
     const history = boundHistory(stored, this.limits.maxHistoryTurns, this.limits.maxHistoryTokens, this.counter);
     const selection = request.selection;
+    const searchQuery = request.searchQuery === undefined ? undefined : tidyQuestion(request.searchQuery) || undefined;
     const backend = request.backend ?? this.backend;
     // The index generation is deliberately NOT in the key: every save in the editor bumps it, so
     // keying on it would empty the whole cache on each save of any file. Instead each entry
@@ -293,9 +295,10 @@ export class AnswerPipeline {
       this.limits.maxAnswerTokens,
       normaliseQuestion(text),
       history.map((turn) => [turn.role, turn.content]),
-      selection ? [selection.path, selection.languageId, selection.text] : null,
+      selection ? [selection.path, selection.startLine, selection.endLine, selection.languageId, selection.text] : null,
+      searchQuery ?? null,
     ]);
-    return { text, history, selection, k, key, backend, startedAt };
+    return { text, history, selection, searchQuery, k, key, backend, startedAt };
   }
 
   /**
@@ -307,7 +310,7 @@ export class AnswerPipeline {
     if (!entry) {
       const negative = this.negatives.get(question.key);
       if (!negative) return undefined;
-      if (negative.generation === this.retriever.generation) return { answer: nothingFoundAnswer(true, negative.suggestions), query: question.text };
+      if (negative.generation === this.retriever.generation) return { answer: nothingFoundAnswer(true, negative.suggestions), query: question.searchQuery ?? question.text };
       this.negatives.demoteHit(question.key);
       return undefined;
     }
@@ -396,7 +399,7 @@ export class AnswerPipeline {
         shared.answer.timings = timings;
         return shared;
       }
-      const query = question.history.length > 0 ? await stage('rewrite', () => this.rewrite(question, signal)) : question.text;
+      const query = question.searchQuery ?? (question.history.length > 0 ? await stage('rewrite', () => this.rewrite(question, signal)) : question.text);
       const generation = this.retriever.generation;
       const hits = await this.retrieve(query, question.k, signal, timings, emit);
       const sourceHashes = this.hashesOf(hits);
@@ -432,7 +435,7 @@ export class AnswerPipeline {
 
       const prompt = await stage('prompt', async () =>
         buildPrompt({
-          question: query === question.text ? question.text : `${question.text}\n(Standalone form: ${query})`,
+          question: query === question.text || query === question.searchQuery ? question.text : `${question.text}\n(Standalone form: ${query})`,
           history: question.history,
           selection: question.selection,
           hits,

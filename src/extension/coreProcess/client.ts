@@ -22,6 +22,8 @@ export interface AskOutcome {
   mode: AnswerMode;
   degradedReason?: string;
   degradedCause?: DegradedCause;
+  /** The query retrieval ran with (a rewritten follow-up, Explain Selection's terms). */
+  searchedQuery?: string;
 }
 
 export class AskFailure extends Error {
@@ -268,6 +270,7 @@ export class CoreProcessClient {
           mode: message.mode,
           ...(message.degradedReason ? { degradedReason: message.degradedReason } : {}),
           ...(message.degradedCause ? { degradedCause: message.degradedCause } : {}),
+          ...(message.searchedQuery !== undefined ? { searchedQuery: message.searchedQuery } : {}),
         });
       }
       case 'askFailed': {

@@ -99,6 +99,7 @@ class CoreProcess {
         mode: answer.mode,
         ...(answer.degradedReason ? { degradedReason: answer.degradedReason } : {}),
         ...(answer.degradedCause ? { degradedCause: answer.degradedCause } : {}),
+        ...(answer.searchedQuery !== undefined ? { searchedQuery: answer.searchedQuery } : {}),
       });
     } catch (error) {
       const reason = (error as Error).name === 'AbortError' ? 'aborted' : error instanceof BusyError ? 'busy' : 'error';
