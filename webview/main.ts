@@ -199,7 +199,7 @@ class ChatApp {
         return;
       }
       case 'done':
-        this.finish(message.id, { state: 'done', mode: message.mode, degradedReason: message.degradedReason, actions: message.actions, searchedQuery: message.searchedQuery });
+        this.finish(message.id, { state: 'done', mode: message.mode, degradedReason: message.degradedReason, actions: message.actions, searchedQuery: message.searchedQuery, suggestions: message.suggestions });
         this.announce(message.degradedReason ? 'Answer complete (extractive).' : 'Answer complete.');
         break;
       case 'stopped':
@@ -372,6 +372,7 @@ class ChatApp {
     if (waiting) answer.append(element('div', { class: 'progress' }, this.progress.get(turn.id) ?? '…'));
     else answer.innerHTML = renderMarkdown(turn.answer);
     linkCitations(answer, turn.citations);
+    if (turn.suggestions) linkSuggestions(answer, turn.suggestions);
     if (turn.state !== 'streaming') addCodeActions(answer);
 
     const parts: HTMLElement[] = [question];
@@ -603,6 +604,15 @@ function addCodeActions(root: HTMLElement): void {
     const block = element('div', { class: 'code-block' });
     pre.replaceWith(block);
     block.append(bar, pre);
+  }
+}
+
+/** The not-found answer's list of closest headings: each item asks about that heading. */
+function linkSuggestions(root: HTMLElement, suggestions: string[]): void {
+  for (const item of Array.from(root.querySelectorAll('li'))) {
+    const heading = item.textContent?.trim() ?? '';
+    if (!suggestions.includes(heading)) continue;
+    item.replaceChildren(button(heading, () => vscode.postMessage({ type: 'ask', question: heading }), { class: 'link suggestion', title: 'Ask about this' }));
   }
 }
 

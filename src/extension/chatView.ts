@@ -206,6 +206,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       turn.state = 'done';
       turn.mode = outcome.mode;
       if (outcome.searchedQuery !== undefined) turn.searchedQuery = outcome.searchedQuery;
+      if (outcome.suggestions) turn.suggestions = outcome.suggestions;
       if (outcome.degradedReason) {
         const advice = adviceFor(outcome.degradedCause, this.host.adviceContext());
         turn.degradedReason = `${outcome.degradedReason.replace(/\.?$/, '.')}${advice.hint ? ` ${advice.hint}` : ''}`;
@@ -217,6 +218,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         mode: outcome.mode,
         ...(turn.degradedReason ? { degradedReason: turn.degradedReason, actions: turn.actions } : {}),
         ...(turn.searchedQuery !== undefined ? { searchedQuery: turn.searchedQuery } : {}),
+        ...(turn.suggestions ? { suggestions: turn.suggestions } : {}),
       });
     } catch (error) {
       if (error instanceof AskFailure && error.reason === 'aborted') {

@@ -35,6 +35,8 @@ export interface ChatTurn {
   selection?: { path: string; languageId: string; startLine?: number; endLine?: number };
   /** The query retrieval ran with, when the answer says (the chat shows it where it differs from the question). */
   searchedQuery?: string;
+  /** Nothing in the docs answers: the closest headings, which the answer lists and a click asks about. */
+  suggestions?: string[];
 }
 
 /** The index as the chat view shows it: the workspace's state, or why there is none yet. */
@@ -63,7 +65,7 @@ export type HostToWebview =
   | { type: 'passages'; id: string; citations: LocatedCitation[] }
   | { type: 'delta'; id: string; text: string }
   | { type: 'sources'; id: string; citations: LocatedCitation[] }
-  | { type: 'done'; id: string; mode: AnswerMode; degradedReason?: string; actions?: FixAction[]; searchedQuery?: string }
+  | { type: 'done'; id: string; mode: AnswerMode; degradedReason?: string; actions?: FixAction[]; searchedQuery?: string; suggestions?: string[] }
   | { type: 'stopped'; id: string }
   | { type: 'failed'; id: string; error: string; actions: FixAction[] }
   /** Open Chat / the focus keybinding: put the caret in the question box. */
@@ -135,7 +137,8 @@ export function isChatTurn(value: unknown): value is ChatTurn {
     isOptionalString(value.error) &&
     (value.actions === undefined || isActions(value.actions)) &&
     (value.selection === undefined || isTurnSelection(value.selection)) &&
-    isOptionalQuery(value.searchedQuery)
+    isOptionalQuery(value.searchedQuery) &&
+    isOptionalSuggestions(value.suggestions)
   );
 }
 
@@ -147,6 +150,10 @@ function isTurnSelection(value: unknown): value is NonNullable<ChatTurn['selecti
 
 function isOptionalQuery(value: unknown): boolean {
   return value === undefined || isString(value, MAX_QUESTION * 4);
+}
+
+function isOptionalSuggestions(value: unknown): boolean {
+  return value === undefined || isArrayOf(value, (item): item is string => isString(item, 1000));
 }
 
 function isIndexStatus(value: unknown): value is IndexStatus {
@@ -195,7 +202,8 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
         isOneOf(MODES, value.mode) &&
         isOptionalString(value.degradedReason) &&
         (value.actions === undefined || isActions(value.actions)) &&
-        isOptionalQuery(value.searchedQuery)
+        isOptionalQuery(value.searchedQuery) &&
+        isOptionalSuggestions(value.suggestions)
       );
     case 'stopped':
       return isString(value.id, 100);

@@ -358,6 +358,21 @@ describe('chat webview in Chromium', { skip }, () => {
     assert.equal(isHostToWebview({ type: 'done', id: 'ts', mode: 'generated', searchedQuery: 42 }), false);
   });
 
+  test('"nothing in your docs answers this": each closest heading is a button that asks about it', async () => {
+    await hostSends({ type: 'turnStarted', turn: { id: 'tn', question: 'How do I bake sourdough bread?', answer: '', citations: [], state: 'streaming' } });
+    const suggestions = ['Runbook: rotating API signing keys › Scheduled rotation', 'FAQ'];
+    await hostSends({ type: 'delta', id: 'tn', text: `Nothing in your docs answers this.\n\nClosest topics in your docs:\n${suggestions.map((s) => `- ${s}`).join('\n')}` });
+    await hostSends({ type: 'sources', id: 'tn', citations: [] });
+    await hostSends({ type: 'done', id: 'tn', mode: 'retrieval-only', suggestions });
+    await nextFrame();
+    const buttons = page.locator('[data-turn="tn"] .answer li button.suggestion');
+    assert.deepEqual(await buttons.allInnerTexts(), suggestions);
+    await clearSent();
+    await buttons.first().click();
+    assert.deepEqual(await sent(), [{ type: 'ask', question: suggestions[0] }]);
+    assert.equal(isHostToWebview({ type: 'done', id: 'tn', mode: 'retrieval-only', suggestions: [7] }), false);
+  });
+
   test('errors offer their fixes, degraded answers are marked', async () => {
     await hostSends({ type: 'turnStarted', turn: { id: 't3', question: 'Q3', answer: '', citations: [], state: 'streaming' } });
     await hostSends({ type: 'failed', id: 't3', error: '401 Unauthorized', actions: ['setApiKey', 'configureEndpoint', 'retry'] });

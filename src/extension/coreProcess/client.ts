@@ -24,6 +24,8 @@ export interface AskOutcome {
   degradedCause?: DegradedCause;
   /** The query retrieval ran with (a rewritten follow-up, Explain Selection's terms). */
   searchedQuery?: string;
+  /** Nothing in the docs answers: the closest headings, to ask about instead. */
+  suggestions?: string[];
 }
 
 export class AskFailure extends Error {
@@ -271,6 +273,7 @@ export class CoreProcessClient {
           ...(message.degradedReason ? { degradedReason: message.degradedReason } : {}),
           ...(message.degradedCause ? { degradedCause: message.degradedCause } : {}),
           ...(message.searchedQuery !== undefined ? { searchedQuery: message.searchedQuery } : {}),
+          ...(message.suggestions ? { suggestions: message.suggestions } : {}),
         });
       }
       case 'askFailed': {

@@ -100,6 +100,7 @@ class CoreProcess {
         ...(answer.degradedReason ? { degradedReason: answer.degradedReason } : {}),
         ...(answer.degradedCause ? { degradedCause: answer.degradedCause } : {}),
         ...(answer.searchedQuery !== undefined ? { searchedQuery: answer.searchedQuery } : {}),
+        ...(answer.suggestions ? { suggestions: answer.suggestions } : {}),
       });
     } catch (error) {
       const reason = (error as Error).name === 'AbortError' ? 'aborted' : error instanceof BusyError ? 'busy' : 'error';

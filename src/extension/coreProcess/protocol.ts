@@ -52,7 +52,7 @@ export type CoreProcessToHost =
   | { type: 'passages'; id: string; citations: LocatedCitation[] }
   | { type: 'token'; id: string; text: string }
   | { type: 'sources'; id: string; citations: LocatedCitation[] }
-  | { type: 'answered'; id: string; mode: AnswerMode; degradedReason?: string; degradedCause?: DegradedCause; searchedQuery?: string }
+  | { type: 'answered'; id: string; mode: AnswerMode; degradedReason?: string; degradedCause?: DegradedCause; searchedQuery?: string; suggestions?: string[] }
   | { type: 'askFailed'; id: string; message: string; reason: AskFailureReason }
   | { type: 'searched'; id: string; passages?: LocatedCitation[]; error?: string }
   | { type: 'metrics'; id: string; metrics: MetricsSnapshot | null; totals: IndexTotals }
