@@ -394,7 +394,8 @@ class ChatApp {
     if (sources.length > 0) parts.push(this.sources(sources));
     const cited = new Set(turn.citations.map((citation) => citation.n));
     const passages = turn.passages ?? (turn.state === 'streaming' ? [] : turn.citations);
-    const others = passages.filter((passage) => !cited.has(passage.n));
+    // A "nothing answers this" turn offers headings instead: the passages under the floor are no answer.
+    const others = turn.suggestions ? [] : passages.filter((passage) => !cited.has(passage.n));
     if (others.length > 0) parts.push(this.passageList(turn, others, others.length < passages.length, waiting));
     if (turn.state !== 'streaming' && turn.answer) {
       const footer = element('div', { class: 'turn-actions' });

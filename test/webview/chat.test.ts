@@ -361,12 +361,14 @@ describe('chat webview in Chromium', { skip }, () => {
   test('"nothing in your docs answers this": each closest heading is a button that asks about it', async () => {
     await hostSends({ type: 'turnStarted', turn: { id: 'tn', question: 'How do I bake sourdough bread?', answer: '', citations: [], state: 'streaming' } });
     const suggestions = ['Runbook: rotating API signing keys › Scheduled rotation', 'FAQ'];
+    await hostSends({ type: 'passages', id: 'tn', citations: [{ n: 1, folder: '', path: 'runbooks/keys.md', startLine: 1, endLine: 3, text: 'Rotate keys.' }] });
     await hostSends({ type: 'delta', id: 'tn', text: `Nothing in your docs answers this.\n\nClosest topics in your docs:\n${suggestions.map((s) => `- ${s}`).join('\n')}` });
     await hostSends({ type: 'sources', id: 'tn', citations: [] });
     await hostSends({ type: 'done', id: 'tn', mode: 'retrieval-only', suggestions });
     await nextFrame();
     const buttons = page.locator('[data-turn="tn"] .answer li button.suggestion');
     assert.deepEqual(await buttons.allInnerTexts(), suggestions);
+    assert.equal(await page.locator('[data-turn="tn"] details.passages, [data-turn="tn"] .sources').count(), 0, 'the passages under the floor are not listed as if they answered');
     await clearSent();
     await buttons.first().click();
     assert.deepEqual(await sent(), [{ type: 'ask', question: suggestions[0] }]);
