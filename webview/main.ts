@@ -201,7 +201,7 @@ class ChatApp {
         return;
       }
       case 'done':
-        this.finish(message.id, { state: 'done', mode: message.mode, degradedReason: message.degradedReason, actions: message.actions });
+        this.finish(message.id, { state: 'done', mode: message.mode, degradedReason: message.degradedReason, actions: message.actions, searchedQuery: message.searchedQuery, suggestions: message.suggestions });
         this.announce(message.degradedReason ? 'Answer complete (extractive).' : 'Answer complete.');
         break;
       case 'stopped':
@@ -390,7 +390,13 @@ class ChatApp {
     }
     const question = element('div', { class: 'question' });
     question.append(element('span', { class: 'sr-only' }, 'You asked: '), document.createTextNode(turn.question));
-    if (turn.selection) question.append(element('div', { class: 'selection-note' }, `Selection from ${turn.selection.path} (${turn.selection.languageId})`));
+    if (turn.selection) {
+      const { path, startLine, endLine, languageId } = turn.selection;
+      question.append(element('div', { class: 'selection-note' }, `Selection from ${path}${startLine === undefined ? '' : `:${startLine}-${endLine}`} (${languageId})`));
+    }
+    if (turn.searchedQuery && normalised(turn.searchedQuery) !== normalised(turn.question)) {
+      question.append(element('div', { class: 'searched-note', title: 'The query Docent searched your docs with' }, `Searched: ${turn.searchedQuery}`));
+    }
 
     const answer = element('div', {
       class: 'answer markdown',
@@ -404,6 +410,7 @@ class ChatApp {
     // Its first paragraph is the notice saying how much of the workspace was indexed.
     if (turn.partialIndex && !waiting) answer.firstElementChild?.classList.add('index-notice');
     linkCitations(answer, turn.citations);
+    if (turn.suggestions) linkSuggestions(answer, turn.suggestions);
     if (turn.state !== 'streaming') addCodeActions(answer);
 
     const parts: HTMLElement[] = [question];
@@ -420,9 +427,14 @@ class ChatApp {
       parts.push(error);
     }
     if (turn.state === 'stopped') parts.push(element('div', { class: 'stopped' }, 'Stopped.'));
-    if (turn.citations.length > 0) parts.push(this.sources(turn.citations));
+    // Passages the answer quotes under their own [n] label (retrieval-only and extractive answers) are not listed again.
+    const sources = turn.citations.filter((citation) => !quotes(turn.answer, citation));
+    if (sources.length > 0) parts.push(this.sources(sources));
+    const cited = new Set(turn.citations.map((citation) => citation.n));
     const passages = turn.passages ?? (turn.state === 'streaming' ? [] : turn.citations);
-    if (passages.length > 0) parts.push(this.passageList(turn, passages, waiting));
+    // A "nothing answers this" turn offers headings instead: the passages under the floor are no answer.
+    const others = turn.suggestions ? [] : passages.filter((passage) => !cited.has(passage.n));
+    if (others.length > 0) parts.push(this.passageList(turn, others, others.length < passages.length, waiting));
     if (turn.state !== 'streaming' && turn.answer) {
       const footer = element('div', { class: 'turn-actions' });
       footer.append(button('Copy', () => vscode.postMessage({ type: 'copy', text: turn.answer }), { 'aria-label': 'Copy the answer' }));
@@ -443,12 +455,17 @@ class ChatApp {
     this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
-  /** Every passage the answer was given, cited or not: shown as soon as retrieval found them. */
-  private passageList(turn: ChatTurn, passages: LocatedCitation[], waiting: boolean): HTMLElement {
+  /**
+   * The passages retrieval found, shown as soon as it found them; once the answer cites some
+   * (`more`), only the others, as the citations already show theirs.
+   */
+  private passageList(turn: ChatTurn, passages: LocatedCitation[], more: boolean, waiting: boolean): HTMLElement {
     const details = element('details', { class: 'passages' });
     details.open = this.passagesOpen.get(turn.id) ?? waiting;
-    const count = `${passages.length} passage${passages.length === 1 ? '' : 's'}`;
-    details.append(element('summary', {}, turn.state === 'streaming' ? `Found ${count}` : `Used ${count}`));
+    const count = `${passages.length}${more ? ' more' : ''} passage${passages.length === 1 ? '' : 's'}`;
+    // Without a model nothing "used" the passages an answer does not quote: they were found.
+    const found = turn.state === 'streaming' || turn.mode === 'retrieval-only';
+    details.append(element('summary', {}, found ? `Found ${count}` : `Used ${count}`));
     // Setting `open` above fires a toggle event too; only the reader's own toggles are remembered.
     const initial = details.open;
     details.addEventListener('toggle', () => {
@@ -488,6 +505,18 @@ class ChatApp {
     }
     return list;
   }
+}
+
+/** Questions that differ only in spacing or case are the same search. */
+function normalised(text: string): string {
+  return text.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** Whether the answer quotes the passage under its label line (`[n] path:start-end …`, core's sourceLabel). */
+function quotes(answer: string, citation: LocatedCitation): boolean {
+  const label = `[${citation.n}] `;
+  const lines = `${citation.path}:${citation.startLine}-${citation.endLine}`;
+  return answer.split('\n').some((line) => line.startsWith(label) && line.includes(lines));
 }
 
 /** `folder: path:start-end`, the folder only in multi-root workspaces (where the engine names it). */
@@ -614,6 +643,15 @@ function addCodeActions(root: HTMLElement): void {
     const block = element('div', { class: 'code-block' });
     pre.replaceWith(block);
     block.append(bar, pre);
+  }
+}
+
+/** The not-found answer's list of closest headings: each item asks about that heading. */
+function linkSuggestions(root: HTMLElement, suggestions: string[]): void {
+  for (const item of Array.from(root.querySelectorAll('li'))) {
+    const heading = item.textContent?.trim() ?? '';
+    if (!suggestions.includes(heading)) continue;
+    item.replaceChildren(button(heading, () => vscode.postMessage({ type: 'ask', question: heading }), { class: 'link suggestion', title: 'Ask about this' }));
   }
 }
 

@@ -9,6 +9,7 @@ import type { LocatedCitation, Turn } from '../core/pipeline/types.js';
 import { citationLabel, citationLocation } from './citationLocation.js';
 import { AskFailure, type CoreProcessClient } from './coreProcess/client.js';
 import type { AskParams } from './coreProcess/protocol.js';
+import { explainRequest } from './explainSelection.js';
 import { backendKind } from './settings.js';
 
 /** The participant's id in package.json's chatParticipants. */
@@ -35,7 +36,7 @@ async function answer(
   stream: vscode.ChatResponseStream,
   token: vscode.CancellationToken,
 ): Promise<DocentChatResult> {
-  const params = questionOf(request, context);
+  const params = await questionOf(request, context);
   if (!params) {
     stream.markdown('Select the code or text to explain in an editor first, then ask `@docent /explain` again.');
     return {};
@@ -68,18 +69,15 @@ function chatModelFor(request: vscode.ChatRequest): string | undefined {
 }
 
 /** The request as the core process takes it; undefined for `/explain` without a selection. */
-function questionOf(request: vscode.ChatRequest, context: vscode.ChatContext): AskParams | undefined {
+async function questionOf(request: vscode.ChatRequest, context: vscode.ChatContext): Promise<AskParams | undefined> {
   const history = historyOf(context);
   if (request.command !== 'explain') return { question: request.prompt, history };
   const editor = vscode.window.activeTextEditor;
   if (!editor || editor.selection.isEmpty) return undefined;
-  const file = vscode.workspace.asRelativePath(editor.document.uri);
-  const languageId = editor.document.languageId;
-  return {
-    question: request.prompt.trim() || `Explain this ${languageId} from ${file}.`,
-    history,
-    selection: { text: editor.document.getText(editor.selection), languageId, path: file },
-  };
+  const explain = await explainRequest(editor);
+  // A question of the user's own is searched as asked; without one, the selection's terms are.
+  const prompt = request.prompt.trim();
+  return prompt ? { question: prompt, history, selection: explain.selection } : { ...explain, history };
 }
 
 /** This participant's earlier turns of the conversation, oldest first. */

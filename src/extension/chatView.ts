@@ -23,6 +23,9 @@ import { openSettings } from './settings.js';
 import { newNonce, webviewHtml } from './webviewHtml.js';
 
 export const CHAT_VIEW_ID = 'docent.chat';
+/** What a question carries besides its text and history. */
+type AskContext = Pick<AskParams, 'selection' | 'searchQuery'>;
+
 /** Turns sent as history with a follow-up question; the pipeline trims further to its token budget. */
 const HISTORY_TURNS = 6;
 
@@ -48,7 +51,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private view: vscode.WebviewView | undefined;
   private readonly conversations: Conversations;
   private readonly running = new Map<string, AbortController>();
-  private readonly selections = new Map<string, AskParams['selection']>();
+  /** What a turn asked besides its question (Explain Selection's selection and search), for Retry. */
+  private readonly contexts = new Map<string, AskContext>();
   private nextTurn = Date.now();
   /** The webview said `ready` (its script runs and listens). */
   private ready = false;
@@ -130,17 +134,18 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   /** Asks in the current conversation; `replaces` (Retry) puts the new turn where that one was. */
-  async ask(question: string, selection?: AskParams['selection'], replaces?: string): Promise<void> {
+  async ask(question: string, context: AskContext = {}, replaces?: string): Promise<void> {
     const id = `t${this.nextTurn++}`;
+    const { selection } = context;
     const turn: ChatTurn = {
       id,
       question,
       answer: '',
       citations: [],
       state: 'streaming',
-      ...(selection ? { selection: { path: selection.path, languageId: selection.languageId } } : {}),
+      ...(selection ? { selection: { path: selection.path, languageId: selection.languageId, startLine: selection.startLine, endLine: selection.endLine } } : {}),
     };
-    if (selection) this.selections.set(id, selection);
+    if (selection || context.searchQuery !== undefined) this.contexts.set(id, context);
     const earlier = replaces === undefined ? this.turns : this.turns.slice(0, Math.max(0, this.turns.findIndex((candidate) => candidate.id === replaces)));
     const history = earlier
       .filter((earlier) => earlier.state === 'done')
@@ -152,7 +157,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const replaced = replaces === undefined ? -1 : this.turns.findIndex((earlier) => earlier.id === replaces && earlier.state !== 'streaming');
     if (replaced >= 0) {
       this.turns.splice(replaced, 1, turn);
-      this.selections.delete(replaces!);
+      this.contexts.delete(replaces!);
     } else this.turns.push(turn);
     this.conversations.touched(turn);
     this.post({ type: 'turnStarted', turn, ...(replaced >= 0 ? { replaces } : {}) });
@@ -180,7 +185,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     };
     try {
       const outcome = await this.host.core().ask(
-        { question, history, ...(selection ? { selection } : {}) },
+        { question, history, ...context },
         {
           onStage: progress,
           onPassages: (citations) => {
@@ -204,12 +209,21 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       );
       turn.state = 'done';
       turn.mode = outcome.mode;
+      if (outcome.searchedQuery !== undefined) turn.searchedQuery = outcome.searchedQuery;
+      if (outcome.suggestions) turn.suggestions = outcome.suggestions;
       if (outcome.degradedReason) {
         const advice = adviceFor(outcome.degradedCause, this.host.adviceContext());
         turn.degradedReason = `${outcome.degradedReason.replace(/\.?$/, '.')}${advice.hint ? ` ${advice.hint}` : ''}`;
         turn.actions = advice.actions;
       }
-      this.post({ type: 'done', id, mode: outcome.mode, ...(turn.degradedReason ? { degradedReason: turn.degradedReason, actions: turn.actions } : {}) });
+      this.post({
+        type: 'done',
+        id,
+        mode: outcome.mode,
+        ...(turn.degradedReason ? { degradedReason: turn.degradedReason, actions: turn.actions } : {}),
+        ...(turn.searchedQuery !== undefined ? { searchedQuery: turn.searchedQuery } : {}),
+        ...(turn.suggestions ? { suggestions: turn.suggestions } : {}),
+      });
     } catch (error) {
       if (error instanceof AskFailure && error.reason === 'aborted') {
         turn.state = 'stopped';
@@ -242,7 +256,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         return;
       case 'retry': {
         const turn = this.turns.find((candidate) => candidate.id === message.id);
-        if (turn) return this.ask(turn.question, this.selections.get(turn.id), turn.id);
+        if (turn) return this.ask(turn.question, this.contexts.get(turn.id), turn.id);
         return;
       }
       case 'newChat':
@@ -277,7 +291,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     };
     if (action === 'retry') {
       const last = [...this.turns].reverse().find((turn) => turn.state !== 'streaming');
-      if (last) await this.ask(last.question, this.selections.get(last.id), last.id);
+      if (last) await this.ask(last.question, this.contexts.get(last.id), last.id);
       return;
     }
     await commands[action]();

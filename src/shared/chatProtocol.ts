@@ -33,8 +33,12 @@ export interface ChatTurn {
   degradedReason?: string;
   error?: string;
   actions?: FixAction[];
-  /** Explain Selection: the file and language the selection came from. */
-  selection?: { path: string; languageId: string };
+  /** Explain Selection: the file, lines and language the selection came from (turns stored before lines existed have none). */
+  selection?: { path: string; languageId: string; startLine?: number; endLine?: number };
+  /** The query retrieval ran with, when the answer says (the chat shows it where it differs from the question). */
+  searchedQuery?: string;
+  /** Nothing in the docs answers: the closest headings, which the answer lists and a click asks about. */
+  suggestions?: string[];
 }
 
 /** The index as the chat view shows it: the workspace's state, or why there is none yet. */
@@ -63,7 +67,7 @@ export type HostToWebview =
   | { type: 'passages'; id: string; citations: LocatedCitation[] }
   | { type: 'delta'; id: string; text: string }
   | { type: 'sources'; id: string; citations: LocatedCitation[] }
-  | { type: 'done'; id: string; mode: AnswerMode; degradedReason?: string; actions?: FixAction[] }
+  | { type: 'done'; id: string; mode: AnswerMode; degradedReason?: string; actions?: FixAction[]; searchedQuery?: string; suggestions?: string[] }
   | { type: 'stopped'; id: string }
   | { type: 'failed'; id: string; error: string; actions: FixAction[] }
   /** Before the answer's first token: it is made while the index does not cover the workspace. */
@@ -141,8 +145,9 @@ export function isChatTurn(value: unknown): value is ChatTurn {
     isOptionalString(value.degradedReason) &&
     isOptionalString(value.error) &&
     (value.actions === undefined || isActions(value.actions)) &&
-    (value.selection === undefined ||
-      (isObject(value.selection) && isString(value.selection.path, 4096) && isString(value.selection.languageId, 100)))
+    (value.selection === undefined || isTurnSelection(value.selection)) &&
+    isOptionalQuery(value.searchedQuery) &&
+    isOptionalSuggestions(value.suggestions)
   );
 }
 
@@ -152,6 +157,20 @@ function isCount(value: unknown): value is number {
 
 function isPartialIndex(value: unknown): value is PartialIndex {
   return isObject(value) && isOneOf(PARTIAL_STATES, value.state) && isCount(value.filesIndexed) && (value.filesTotal === undefined || isCount(value.filesTotal));
+}
+
+function isTurnSelection(value: unknown): value is NonNullable<ChatTurn['selection']> {
+  if (!isObject(value) || !isString(value.path, 4096) || !isString(value.languageId, 100)) return false;
+  if (value.startLine === undefined && value.endLine === undefined) return true;
+  return isLine(value.startLine) && isLine(value.endLine) && value.endLine >= value.startLine;
+}
+
+function isOptionalQuery(value: unknown): boolean {
+  return value === undefined || isString(value, MAX_QUESTION * 4);
+}
+
+function isOptionalSuggestions(value: unknown): boolean {
+  return value === undefined || isArrayOf(value, (item): item is string => isString(item, 1000));
 }
 
 function isIndexStatus(value: unknown): value is IndexStatus {
@@ -200,7 +219,9 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
         isString(value.id, 100) &&
         isOneOf(MODES, value.mode) &&
         isOptionalString(value.degradedReason) &&
-        (value.actions === undefined || isActions(value.actions))
+        (value.actions === undefined || isActions(value.actions)) &&
+        isOptionalQuery(value.searchedQuery) &&
+        isOptionalSuggestions(value.suggestions)
       );
     case 'stopped':
       return isString(value.id, 100);

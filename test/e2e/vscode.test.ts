@@ -77,6 +77,8 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'package.mjs'), '--target', 'linux-x64', '--no-build'], { stdio: ['ignore', 'ignore', 'inherit'] });
     }
     cpSync(path.join(ROOT, 'examples', 'docs'), workspace, { recursive: true });
+    // A function and the page that describes it in other words, for Explain Selection.
+    cpSync(path.join(__dirname, 'fixtures', 'explain'), workspace, { recursive: true });
     hub = await startHub(writeBertModelFolder(path.join(scratch, 'hub-model')), HUB_REPO);
     const env = {
       ...process.env,
@@ -187,19 +189,29 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
     return turn;
   }
 
-  test('the chat view streams an answer whose citation opens the right file', async () => {
+  /** Path and lines of the `[n]` button `cite` (its accessible name says them). */
+  async function citedLines(cite: Locator): Promise<{ file: string; startLine: number; endLine: number }> {
+    const described = /^Source \d+: (.+), lines (\d+) to (\d+)$/.exec((await cite.getAttribute('aria-label')) ?? '');
+    assert.ok(described, `a citation names its lines: ${await cite.getAttribute('aria-label')}`);
+    return { file: described[1]!, startLine: Number(described[2]), endLine: Number(described[3]) };
+  }
+
+  test('the chat view streams an answer; clicking [1] opens the file and selects exactly the cited lines', async () => {
     await page.locator('.activitybar [aria-label^="Docent"]').first().click();
     chat = await chatFrame();
     await chat.fill('#question', 'How do I rotate the API signing keys?');
     await chat.press('#question', 'Enter');
     const turn = chat.locator('.turn').last();
     await turn.locator('.answer[aria-busy="false"]').waitFor({ timeout: 120_000 });
-    assert.ok((await turn.locator('.answer').innerText()).length > 20, 'an answer was streamed');
-    const cite = turn.locator('.sources button.cite').first();
+    const text = await turn.locator('.answer').innerText();
+    assert.ok(text.length > 20, 'an answer was streamed');
+    const cite = turn.locator('.answer button.cite[data-cite="1"]').first();
     await cite.waitFor();
-    const label = await cite.innerText();
+    const { file, startLine, endLine } = await citedLines(cite);
+    const label = `${file}:${startLine}-${endLine}`;
     assert.match(label, /^[\w./-]+\.\w+:\d+-\d+$/, 'a single-folder workspace labels sources by path and lines, without a folder name');
-    const file = path.basename(label.split(':').slice(-2)[0]!.trim());
+    assert.ok(text.includes(`[1] ${label}`), `the retrieval-only answer quotes [1] under its label:\n${text.slice(0, 300)}`);
+    assert.equal(await turn.locator('.sources').count(), 0, 'no Sources list repeats the passages the answer quotes');
     // Hovering shows the cited passage in the editor's hover style.
     await cite.hover();
     const preview = chat.locator('#citation-preview');
@@ -208,7 +220,18 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
     assert.ok((await preview.locator('.preview-text').innerText()).length > 20, 'the preview shows the passage');
     await page.screenshot({ path: path.join(RESULTS, 'e2e-citation-preview.png') });
     await cite.click();
-    await page.locator(`.tab.active[aria-label*="${file}"], .tab.active:has-text("${file}")`).first().waitFor({ timeout: 20_000 });
+    await page.locator(`.tab.active[aria-label*="${path.basename(file)}"], .tab.active:has-text("${path.basename(file)}")`).first().waitFor({ timeout: 20_000 });
+    // The selection is lines startLine..endLine, whole: the caret at the end of the last line, and
+    // every character from the first line's start selected (the status bar counts them).
+    const lines = readFileSync(path.join(workspace, file), 'utf8').split('\n');
+    const selected = lines.slice(startLine - 1, endLine).join('\n').length;
+    const expected = `Ln ${endLine}, Col ${lines[endLine - 1]!.length + 1} (${selected} selected)`;
+    const position = page.locator('[id="status.editor.selection"]');
+    await waitUntil(`the status bar to say ${expected}`, async () => (await position.innerText().catch(() => '')).trim() === expected, 20_000).catch(async (error: Error) => {
+      throw new Error(`${error.message}; it says "${await position.innerText().catch(() => '?')}"`);
+    });
+    await page.mouse.move(700, 600);
+    await preview.waitFor({ state: 'hidden', timeout: 10_000 });
     await page.screenshot({ path: path.join(RESULTS, 'e2e-chat.png') });
     // The README's screenshot is refreshed on request only: a test run must not change tracked files.
     if (process.env.DOCENT_UPDATE_SCREENSHOT === '1') copyFileSync(path.join(RESULTS, 'e2e-chat.png'), path.join(ROOT, 'media', 'screenshot-chat.png'));
@@ -217,17 +240,58 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
   test('Explain Selection sends the selection and the answer streams into the chat view', async () => {
     await page.locator('.monaco-editor .view-lines').first().click();
     await page.keyboard.press('Control+A');
-    await page.keyboard.press('F1');
-    await page.keyboard.type('Docent: Explain Selection');
-    await page.keyboard.press('Enter');
+    await runCommand('Docent: Explain Selection');
     const turn = chat.locator('.turn').last();
     await turn.locator('.selection-note').waitFor({ timeout: 30_000 });
     // The chat shows where the selection is; the search runs on the selection's own terms.
-    assert.match(await turn.locator('.selection-note').innerText(), /Selection from [\w./-]+:\d+-\d+ /);
-    const question = await turn.locator('.question').innerText();
-    assert.doesNotMatch(question, /Explain this/);
-    assert.ok(question.split(/\s+/).length >= 3, `the query carries the selection's terms: ${question}`);
+    assert.match(await turn.locator('.selection-note').innerText(), /^Selection from [\w./-]+\.md:1-\d+ \(markdown\)$/);
     await turn.locator('.answer[aria-busy="false"]').waitFor({ timeout: 120_000 });
+    assert.doesNotMatch(await turn.locator('.question').innerText(), /Explain this/);
+    const searched = (await turn.locator('.searched-note').innerText()).replace(/^Searched: /, '');
+    assert.ok(searched.split(/\s+/).length >= 3, `the search carries the selection's terms: ${searched}`);
+  });
+
+  test("Explain Selection on a function cites that function's docs", async () => {
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').fill('src/panels.ts');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'panels.ts' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.tab.active:has-text("panels.ts")').waitFor({ timeout: 20_000 });
+    // Lines 8-14: bucketWidthSeconds, from its signature to its closing brace.
+    await page.keyboard.press('Control+G');
+    await page.keyboard.type('8');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 7; i++) await page.keyboard.press('Shift+ArrowDown');
+    await runCommand('Docent: Explain Selection');
+    const turn = chat.locator('.turn').last();
+    await turn.locator('.selection-note', { hasText: 'src/panels.ts' }).waitFor({ timeout: 30_000 });
+    assert.equal(await turn.locator('.selection-note').innerText(), 'Selection from src/panels.ts:8-14 (typescript)');
+    await turn.locator('.answer[aria-busy="false"]').waitFor({ timeout: 120_000 });
+    const searched = await turn.locator('.searched-note').innerText();
+    assert.match(searched, /^Searched: .*\bbucket\b/i, 'the search splits the identifiers into words');
+    const top = await citedLines(turn.locator('.answer button.cite').first());
+    const answer = await turn.locator('.answer').innerText();
+    await page.screenshot({ path: path.join(RESULTS, 'e2e-explain-function.png') });
+    assert.equal(top.file, 'guides/panel-resolution.md', `the top citation is the page that describes the function:\n${answer.slice(0, 600)}`);
+    const section = readFileSync(path.join(workspace, top.file), 'utf8').split('\n').slice(top.startLine - 1, top.endLine).join('\n');
+    assert.match(section, /draws at most 300 points/, `[1] is the "Bucket width" section: ${top.startLine}-${top.endLine}`);
+  });
+
+  test('a "not found" answer says so and offers the closest headings, each a question to ask', async () => {
+    const turn = await ask('How do I bake sourdough bread?');
+    const answer = turn.locator('.answer');
+    assert.match(await answer.innerText(), /^Nothing in your docs answers this\.\s+Closest topics in your docs:/);
+    assert.equal(await turn.locator('button.cite').count(), 0, 'nothing is cited, and no passage is listed as if it answered');
+    const suggestions = answer.locator('li button.suggestion');
+    assert.ok((await suggestions.count()) >= 1, 'the closest headings are offered');
+    await page.screenshot({ path: path.join(RESULTS, 'e2e-not-found.png') });
+    const heading = await suggestions.first().innerText();
+    await suggestions.first().click();
+    const asked = chat.locator('.turn', { has: chat.locator('.question', { hasText: heading }) }).last();
+    await asked.locator('.answer[aria-busy="false"]').waitFor({ timeout: 120_000 });
+    assert.ok((await asked.locator('.answer button.cite').count()) >= 1, `asking about "${heading}" finds it`);
   });
 
   test('the status bar shows latency and hit ratio after answers', async () => {

@@ -34,4 +34,19 @@ describe('stored chat turns', () => {
     const citation = { n: 1, folder: '', path: 'a.md', startLine: 1, endLine: 2, text: 'p'.repeat(MAX_PASSAGE_CHARS) };
     assert.equal(isHostToWebview({ type: 'sources', id: 't1', citations: Array.from({ length: 50 }, (_, i) => ({ ...citation, n: i + 1 })) }), true);
   });
+
+  test("a selection stored with its lines packed into its path (older versions) loads with a line range of its own", () => {
+    const base: ChatTurn = { id: 't2', question: 'Explain the selected code', answer: 'It parses [1].', citations: [], state: 'done', mode: 'retrieval-only' };
+    const old = { ...base, selection: { path: 'src/time/parse.ts:10-24', languageId: 'typescript' } };
+    assert.equal(isHostToWebview(init([old])), true, 'the old shape still validates');
+    const loaded = storedTurn(old);
+    assert.deepEqual(loaded.selection, { path: 'src/time/parse.ts', languageId: 'typescript', startLine: 10, endLine: 24 });
+    assert.equal(isHostToWebview(init([loaded])), true);
+    // Already split, a path without a range, or a range that is not one: kept as it is.
+    const current = { ...base, selection: { path: 'notes:1-2.md', languageId: 'markdown', startLine: 3, endLine: 4 } };
+    assert.deepEqual(storedTurn(current).selection, current.selection);
+    assert.deepEqual(storedTurn({ ...base, selection: { path: 'src/a.ts', languageId: 'typescript' } }).selection, { path: 'src/a.ts', languageId: 'typescript' });
+    assert.deepEqual(storedTurn({ ...base, selection: { path: 'src/a.ts:9-3', languageId: 'typescript' } }).selection, { path: 'src/a.ts:9-3', languageId: 'typescript' });
+    assert.equal(isHostToWebview(init([{ ...base, selection: { path: 'src/a.ts', languageId: 'typescript', startLine: 5, endLine: 2 } }])), false, 'an inverted range is refused');
+  });
 });

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { webviewHtml } from '../../src/extension/webviewHtml.js';
-import type { HostToWebview, WebviewToHost } from '../../src/shared/chatProtocol.js';
+import { isHostToWebview, type HostToWebview, type WebviewToHost } from '../../src/shared/chatProtocol.js';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './chromium.js';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -297,6 +297,82 @@ describe('chat webview in Chromium', { skip }, () => {
     await nextFrame();
     assert.equal(await list.evaluate((node) => (node as HTMLDetailsElement).open), true, "the reader's choice survives a re-render");
     assert.equal(await list.locator('li').count(), 2);
+  });
+
+  test('a retrieval-only answer quotes its passages once: no Sources list repeats them, [n] opens the lines, passages not quoted stay listed', async () => {
+    const passages = [
+      { n: 1, folder: '', path: 'ops/backups.md', startLine: 3, endLine: 9, heading: 'Backups › Restore', text: 'Restore with pg_restore.' },
+      { n: 2, folder: '', path: 'ops/disaster.md', startLine: 1, endLine: 4, text: 'Disaster recovery.' },
+      { n: 3, folder: '', path: 'ops/old.md', startLine: 20, endLine: 22, text: 'Unrelated.' },
+    ];
+    await hostSends({ type: 'turnStarted', turn: { id: 'tr', question: 'and how are they restored?', answer: '', citations: [], state: 'streaming' } });
+    await hostSends({ type: 'passages', id: 'tr', citations: passages });
+    const answer = 'Most relevant passages (no answer backend is configured):\n\n[1] ops/backups.md:3-9 (Backups › Restore)\n> Restore with pg_restore.\n\nRestore with pg_restore.\n\n[2] ops/disaster.md:1-4\nDisaster recovery.';
+    await hostSends({ type: 'delta', id: 'tr', text: answer });
+    await hostSends({ type: 'sources', id: 'tr', citations: passages.slice(0, 2) });
+    await hostSends({ type: 'done', id: 'tr', mode: 'retrieval-only', searchedQuery: 'How are backups restored?' });
+    await nextFrame();
+    const turn = page.locator('[data-turn="tr"]');
+    assert.equal(await turn.locator('.sources').count(), 0, 'the quoted passages are not listed a second time');
+    assert.deepEqual(await turn.locator('.answer button.cite').allInnerTexts(), ['[1]', '[2]']);
+    await clearSent();
+    await turn.locator('.answer button.cite[data-cite="2"]').click();
+    assert.deepEqual(await sent(), [{ type: 'openCitation', folder: '', path: 'ops/disaster.md', startLine: 1, endLine: 4 }]);
+    const rest = turn.locator('details.passages');
+    assert.equal(await rest.locator('summary').innerText(), 'Found 1 more passage');
+    assert.deepEqual(await rest.locator('button.cite').allTextContents(), ['ops/old.md:20-22'], 'folded, the one not quoted');
+    // The rewritten follow-up is what was searched: shown under the question.
+    assert.equal(await turn.locator('.question .searched-note').innerText(), 'Searched: How are backups restored?');
+  });
+
+  test('a generated answer lists its cited sources once and only the other passages under "Used"', async () => {
+    const passages = [
+      { n: 1, folder: '', path: 'ops/backups.md', startLine: 3, endLine: 9, text: 'Restore with pg_restore.' },
+      { n: 2, folder: '', path: 'ops/disaster.md', startLine: 1, endLine: 4, text: 'Disaster recovery.' },
+    ];
+    await hostSends({ type: 'turnStarted', turn: { id: 'tg', question: 'How are backups restored?', answer: '', citations: [], state: 'streaming' } });
+    await hostSends({ type: 'passages', id: 'tg', citations: passages });
+    await hostSends({ type: 'delta', id: 'tg', text: 'Use pg_restore [1].' });
+    await hostSends({ type: 'sources', id: 'tg', citations: passages.slice(0, 1) });
+    await hostSends({ type: 'done', id: 'tg', mode: 'generated', searchedQuery: 'how are  backups restored?' });
+    await nextFrame();
+    const turn = page.locator('[data-turn="tg"]');
+    assert.deepEqual(await turn.locator('.sources button.cite').allInnerTexts(), ['ops/backups.md:3-9']);
+    assert.equal(await turn.locator('details.passages summary').innerText(), 'Used 1 more passage');
+    assert.deepEqual(await turn.locator('details.passages button.cite').allTextContents(), ['ops/disaster.md:1-4']);
+    assert.equal(await turn.locator('.searched-note').count(), 0, 'no note when the search was the question itself');
+  });
+
+  test('Explain Selection: the turn shows the file and lines of the selection and the terms searched', async () => {
+    await hostSends({
+      type: 'turnStarted',
+      turn: { id: 'ts', question: 'Explain the selected code', answer: '', citations: [], state: 'streaming', selection: { path: 'src/time.ts', languageId: 'typescript', startLine: 10, endLine: 24 } },
+    });
+    await hostSends({ type: 'delta', id: 'ts', text: 'Nothing in your docs answers this.' });
+    await hostSends({ type: 'done', id: 'ts', mode: 'retrieval-only', searchedQuery: 'parseDuration parse duration' });
+    await nextFrame();
+    const question = page.locator('[data-turn="ts"] .question');
+    assert.equal(await question.locator('.selection-note').innerText(), 'Selection from src/time.ts:10-24 (typescript)');
+    assert.equal(await question.locator('.searched-note').innerText(), 'Searched: parseDuration parse duration');
+    // A hostile peer's searched query is refused like any other malformed message.
+    assert.equal(isHostToWebview({ type: 'done', id: 'ts', mode: 'generated', searchedQuery: 42 }), false);
+  });
+
+  test('"nothing in your docs answers this": each closest heading is a button that asks about it', async () => {
+    await hostSends({ type: 'turnStarted', turn: { id: 'tn', question: 'How do I bake sourdough bread?', answer: '', citations: [], state: 'streaming' } });
+    const suggestions = ['Runbook: rotating API signing keys › Scheduled rotation', 'FAQ'];
+    await hostSends({ type: 'passages', id: 'tn', citations: [{ n: 1, folder: '', path: 'runbooks/keys.md', startLine: 1, endLine: 3, text: 'Rotate keys.' }] });
+    await hostSends({ type: 'delta', id: 'tn', text: `Nothing in your docs answers this.\n\nClosest topics in your docs:\n${suggestions.map((s) => `- ${s}`).join('\n')}` });
+    await hostSends({ type: 'sources', id: 'tn', citations: [] });
+    await hostSends({ type: 'done', id: 'tn', mode: 'retrieval-only', suggestions });
+    await nextFrame();
+    const buttons = page.locator('[data-turn="tn"] .answer li button.suggestion');
+    assert.deepEqual(await buttons.allInnerTexts(), suggestions);
+    assert.equal(await page.locator('[data-turn="tn"] details.passages, [data-turn="tn"] .sources').count(), 0, 'the passages under the floor are not listed as if they answered');
+    await clearSent();
+    await buttons.first().click();
+    assert.deepEqual(await sent(), [{ type: 'ask', question: suggestions[0] }]);
+    assert.equal(isHostToWebview({ type: 'done', id: 'tn', mode: 'retrieval-only', suggestions: [7] }), false);
   });
 
   test('errors offer their fixes, degraded answers are marked', async () => {

@@ -71,7 +71,7 @@ export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
 };
 
 /** Bump when the key layout or cached entry shape changes. */
-const CACHE_KEY_VERSION = 2;
+const CACHE_KEY_VERSION = 3;
 const NEGATIVE_CACHE_MAX_ENTRIES = 1_000;
 const REWRITE_MAX_TOKENS = 64;
 
@@ -79,6 +79,7 @@ interface Question {
   text: string;
   history: Turn[];
   selection: EditorSelection | undefined;
+  searchQuery: string | undefined;
   k: number;
   key: string;
   /** The request's own backend, else the configured one; undefined: retrieval-only. */
@@ -281,6 +282,7 @@ export class AnswerPipeline {
     const stored = request.history ?? (request.conversationId !== undefined ? this.conversations.turns(request.conversationId) : []);
     const history = boundHistory(stored, this.limits.maxHistoryTurns, this.limits.maxHistoryTokens, this.counter);
     const selection = request.selection;
+    const searchQuery = request.searchQuery === undefined ? undefined : tidyQuestion(request.searchQuery) || undefined;
     const backend = request.backend ?? this.backend;
     // The index generation is deliberately NOT in the key: every save in the editor bumps it, so
     // keying on it would empty the whole cache on each save of any file. Instead each entry
@@ -296,9 +298,10 @@ export class AnswerPipeline {
       this.limits.maxAnswerTokens,
       normaliseQuestion(text),
       history.map((turn) => [turn.role, turn.content]),
-      selection ? [selection.path, selection.languageId, selection.text] : null,
+      selection ? [selection.path, selection.startLine, selection.endLine, selection.languageId, selection.text] : null,
+      searchQuery ?? null,
     ]);
-    return { text, history, selection, k, key, backend, startedAt };
+    return { text, history, selection, searchQuery, k, key, backend, startedAt };
   }
 
   /**
@@ -311,7 +314,7 @@ export class AnswerPipeline {
       // "Nothing found" may be found in the files an unfinished index run has not reached yet.
       const negative = this.partialIndex?.() ? undefined : this.negatives.get(question.key);
       if (!negative) return undefined;
-      if (negative.generation === this.retriever.generation) return { answer: nothingFoundAnswer(true, negative.suggestions), query: question.text };
+      if (negative.generation === this.retriever.generation) return { answer: nothingFoundAnswer(true, negative.suggestions), query: question.searchQuery ?? question.text };
       this.negatives.demoteHit(question.key);
       return undefined;
     }
@@ -400,7 +403,7 @@ export class AnswerPipeline {
         shared.answer.timings = timings;
         return shared;
       }
-      const query = question.history.length > 0 ? await stage('rewrite', () => this.rewrite(question, signal)) : question.text;
+      const query = question.searchQuery ?? (question.history.length > 0 ? await stage('rewrite', () => this.rewrite(question, signal)) : question.text);
       const generation = this.retriever.generation;
       const partial = this.partialIndex?.();
       const hits = await this.retrieve(query, question.k, signal, timings, emit);
@@ -447,7 +450,7 @@ export class AnswerPipeline {
 
       const prompt = await stage('prompt', async () =>
         buildPrompt({
-          question: query === question.text ? question.text : `${question.text}\n(Standalone form: ${query})`,
+          question: query === question.text || query === question.searchQuery ? question.text : `${question.text}\n(Standalone form: ${query})`,
           history: question.history,
           selection: question.selection,
           hits,

@@ -80,8 +80,8 @@ export function buildPrompt(input: {
   // and history share what is left before the sources take the rest.
   let selectionBlock = '';
   if (input.selection && input.selection.text.trim()) {
-    const { path, languageId, text } = input.selection;
-    const header = `Selected in the editor (${path}, ${languageId}):\n`;
+    const { path, startLine, endLine, languageId, text } = input.selection;
+    const header = `Selected in the editor (${path}:${startLine}-${endLine}, ${languageId}):\n`;
     const budget = Math.floor(maxPromptTokens / 8) - counter.count(header) - counter.count('<selection>\n\n</selection>\n\n');
     const body = truncateToTokens(text, budget, counter);
     if (body) selectionBlock = `${header}<selection>\n${quoted(body)}\n</selection>\n\n`;

@@ -13,6 +13,9 @@ export interface EditorSelection {
   text: string;
   languageId: string;
   path: string;
+  /** The selected lines, 1-based and inclusive. */
+  startLine: number;
+  endLine: number;
 }
 
 export interface AnswerRequest {
@@ -21,6 +24,8 @@ export interface AnswerRequest {
   history?: Turn[];
   conversationId?: string;
   selection?: EditorSelection;
+  /** Searched instead of the question, never rewritten (Explain Selection searches with the selection's terms). */
+  searchQuery?: string;
   k?: number;
   signal?: AbortSignal;
   /** Answers this request instead of the configured backend (@docent answers with the model picked in the editor's chat). */

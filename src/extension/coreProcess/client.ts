@@ -24,6 +24,10 @@ export interface AskOutcome {
   mode: AnswerMode;
   degradedReason?: string;
   degradedCause?: DegradedCause;
+  /** The query retrieval ran with (a rewritten follow-up, Explain Selection's terms). */
+  searchedQuery?: string;
+  /** Nothing in the docs answers: the closest headings, to ask about instead. */
+  suggestions?: string[];
 }
 
 export class AskFailure extends Error {
@@ -272,6 +276,8 @@ export class CoreProcessClient {
           mode: message.mode,
           ...(message.degradedReason ? { degradedReason: message.degradedReason } : {}),
           ...(message.degradedCause ? { degradedCause: message.degradedCause } : {}),
+          ...(message.searchedQuery !== undefined ? { searchedQuery: message.searchedQuery } : {}),
+          ...(message.suggestions ? { suggestions: message.suggestions } : {}),
         });
       }
       case 'askFailed': {

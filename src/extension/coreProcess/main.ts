@@ -100,6 +100,8 @@ class CoreProcess {
         mode: answer.mode,
         ...(answer.degradedReason ? { degradedReason: answer.degradedReason } : {}),
         ...(answer.degradedCause ? { degradedCause: answer.degradedCause } : {}),
+        ...(answer.searchedQuery !== undefined ? { searchedQuery: answer.searchedQuery } : {}),
+        ...(answer.suggestions ? { suggestions: answer.suggestions } : {}),
       });
     } catch (error) {
       const reason = (error as Error).name === 'AbortError' ? 'aborted' : error instanceof BusyError ? 'busy' : 'error';

@@ -12,7 +12,7 @@ import type { IndexState, IndexTotals } from '../../core/workspace/indexState.js
 import type { WorkspaceOptions } from '../../core/workspace/options.js';
 
 /** A question as the chat sends it; the rest of AnswerRequest stays in the core process. */
-export type AskParams = Pick<AnswerRequest, 'question' | 'history' | 'selection'>;
+export type AskParams = Pick<AnswerRequest, 'question' | 'history' | 'selection' | 'searchQuery'>;
 
 export type AskFailureReason = 'aborted' | 'busy' | 'error';
 
@@ -54,7 +54,7 @@ export type CoreProcessToHost =
   | { type: 'partialIndex'; id: string; partial: PartialIndex }
   | { type: 'token'; id: string; text: string }
   | { type: 'sources'; id: string; citations: LocatedCitation[] }
-  | { type: 'answered'; id: string; mode: AnswerMode; degradedReason?: string; degradedCause?: DegradedCause }
+  | { type: 'answered'; id: string; mode: AnswerMode; degradedReason?: string; degradedCause?: DegradedCause; searchedQuery?: string; suggestions?: string[] }
   | { type: 'askFailed'; id: string; message: string; reason: AskFailureReason }
   | { type: 'searched'; id: string; passages?: LocatedCitation[]; error?: string }
   | { type: 'metrics'; id: string; metrics: MetricsSnapshot | null; totals: IndexTotals }

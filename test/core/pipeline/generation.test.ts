@@ -76,14 +76,35 @@ describe('streamed generation through the openai client', () => {
     assert.ok(strictBody.messages.reduce((sum, message) => sum + message.content.length, 0) <= 1200);
   });
 
-  test('carries the editor selection in the prompt, and a different selection is a different answer', async () => {
+  test('carries the editor selection with its lines in the prompt, and a different selection is a different answer', async () => {
     const { pipeline } = makePipeline({ baseURL: server.baseURL });
-    const selection = { text: 'const replica_backup = true;', languageId: 'typescript', path: 'src/backup.ts' };
+    const selection = { text: 'const replica_backup = true;', languageId: 'typescript', path: 'src/backup.ts', startLine: 12, endLine: 14 };
     await pipeline.ask({ question: 'What does this backup setting do?', selection });
-    assert.match(server.streamRequests.at(-1)!.body.messages.at(-1)!.content, /Selected in the editor \(src\/backup\.ts, typescript\)[\s\S]*replica_backup = true/);
+    assert.match(server.streamRequests.at(-1)!.body.messages.at(-1)!.content, /Selected in the editor \(src\/backup\.ts:12-14, typescript\)[\s\S]*replica_backup = true/);
     const again = await pipeline.ask({ question: 'What does this backup setting do?', selection });
     assert.equal(again.cached, true);
     const other = await pipeline.ask({ question: 'What does this backup setting do?', selection: { ...selection, text: 'retention: 14' } });
     assert.equal(other.cached, false);
+    const moved = await pipeline.ask({ question: 'What does this backup setting do?', selection: { ...selection, startLine: 40, endLine: 42 } });
+    assert.equal(moved.cached, false, 'the lines are part of what the model is told');
+  });
+
+  test("a search query (Explain Selection's terms) is searched as given, even after earlier turns; the model gets the question", async () => {
+    const { pipeline, retriever } = makePipeline({ baseURL: server.baseURL });
+    const selection = { text: 'if (config.replica_backup) takeBackup(standby);', languageId: 'typescript', path: 'src/backup.ts', startLine: 3, endLine: 3 };
+    const history = [
+      { role: 'user' as const, content: 'How do I rotate the API signing keys?' },
+      { role: 'assistant' as const, content: 'With docent-keys rotate [1].' },
+    ];
+    const searchQuery = 'replica_backup replica backup standby';
+    const answer = await pipeline.ask({ question: 'Explain the selected code', history, selection, searchQuery });
+    assert.equal(retriever.searches.at(-1)!.query, searchQuery, 'no follow-up rewrite of the given query');
+    assert.equal(answer.searchedQuery, searchQuery);
+    assert.equal(answer.citations[0]?.path, 'ops/backups.md');
+    const prompt = server.streamRequests.at(-1)!.body.messages.at(-1)!.content;
+    assert.match(prompt, /Question: Explain the selected code$/, 'the question as asked, without a "standalone form"');
+    const other = await pipeline.ask({ question: 'Explain the selected code', history, selection, searchQuery: 'signing keys' });
+    assert.equal(other.cached, false, 'another search is another answer');
+    assert.equal(other.searchedQuery, 'signing keys');
   });
 });
