@@ -141,6 +141,10 @@ export function freezeDocuments(ids: readonly number[], documents: readonly Keyw
   const terms: string[] = [];
   const counts: number[] = [];
   let postings = 0;
+  for (const document of documents) postings += document.terms.length;
+  /** The term number of each posting, in document order. */
+  const termOfPosting = new Uint32Array(postings);
+  let p = 0;
   for (const document of documents) {
     for (const term of document.terms) {
       let t = termNumber.get(term);
@@ -150,8 +154,8 @@ export function freezeDocuments(ids: readonly number[], documents: readonly Keyw
         counts.push(0);
       }
       counts[t]!++;
+      termOfPosting[p++] = t;
     }
-    postings += document.terms.length;
   }
   const order = Array.from(terms.keys());
   if (terms.some((term) => ABOVE_SURROGATES.test(term))) {
@@ -175,11 +179,12 @@ export function freezeDocuments(ids: readonly number[], documents: readonly Keyw
   order.forEach((t, rank) => utf8.encodeInto(terms[t]!, termBytes.subarray(rank === 0 ? 0 : termEnds[rank - 1]!)));
   const docs = new Uint32Array(postings);
   const weights = new Float64Array(postings);
+  p = 0;
   documents.forEach((document, local) => {
-    for (let i = 0; i < document.terms.length; i++) {
-      const slot = cursor[termNumber.get(document.terms[i]!)!]!++;
+    for (const weight of document.weights) {
+      const slot = cursor[termOfPosting[p++]!]!++;
       docs[slot] = local;
-      weights[slot] = document.weights[i]!;
+      weights[slot] = weight;
     }
   });
   const tfs = exactInFloat32(weights) ? Float32Array.from(weights) : weights;
