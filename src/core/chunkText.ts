@@ -3,7 +3,7 @@
  * heading path and the body as separate BM25F fields (per passage and per whole page), the
  * embedder sees them joined into one text. Search reads the same text to spot near duplicates.
  */
-import type { KeywordFields } from './search/keywordIndex.js';
+import type { FieldTerms, KeywordFields } from './search/keywordIndex.js';
 import type { Chunk } from './types.js';
 
 /** The heading path without a leading copy of the title (most documents open with an H1 = title). */
@@ -17,11 +17,21 @@ export function keywordFieldsOf(chunk: Chunk): KeywordFields {
   return { title: chunk.title, headings: headings.join(' '), body: chunk.text };
 }
 
-/** A whole file as one keyword document: title once, each heading once, all passage text. */
-export function pageKeywordFieldsOf(chunks: Chunk[]): KeywordFields {
+/**
+ * A whole file as one keyword document: the title once, each heading term once, all passage
+ * text; made from its passages' terms (no term spans the line break between two passages, so
+ * this is what tokenizing their joined text gives).
+ */
+export function pageFieldTerms(passages: readonly FieldTerms[]): FieldTerms {
+  const body = new Map<string, number>();
   const headings = new Set<string>();
-  for (const chunk of chunks) for (const heading of keywordFieldsOf(chunk).headings.split(' ')) headings.add(heading);
-  return { title: chunks[0]!.title, headings: [...headings].join(' '), body: chunks.map((chunk) => chunk.text).join('\n') };
+  let length = 0;
+  for (const passage of passages) {
+    for (const [term, count] of passage.body) body.set(term, (body.get(term) ?? 0) + count);
+    for (const term of passage.headings) headings.add(term);
+    length += passage.length;
+  }
+  return { body, length, title: passages[0]!.title, headings };
 }
 
 /** What the embedder sees: the document title and heading path give a passage its context. */

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { chunkDocument, DEFAULT_CHUNKING, type ChunkingOptions } from './chunker.js';
 import { embeddingTextOf } from './chunkText.js';
-import { discoverFiles, readTextFile, type DiscoveryOptions, type SkipReason } from './discovery.js';
+import { discoverFiles, readTextFile, type DiscoveredFile, type DiscoveryOptions, type SkipReason } from './discovery.js';
 import { parseDocument } from './parse/parseDocument.js';
 import type { DocStore } from './store.js';
 import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
@@ -17,6 +17,8 @@ import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
  */
 const CHECKPOINT_BYTES = 8 * 1024 * 1024;
 const CHECKPOINT_MS = 10_000;
+/** Files read ahead of the one being parsed: their reads wait on the disk while this thread parses. */
+const READ_AHEAD = 8;
 
 export interface IndexProgress {
   phase: 'discovering' | 'indexing' | 'committing' | 'done';
@@ -110,23 +112,34 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   let sinceCheckpoint = filesDeleted;
   let checkpointAt = performance.now();
   const total = discovery.files.length;
-  const unchangedStat = (file: (typeof discovery.files)[number]) => {
+  const statUnchanged = (file: DiscoveredFile): boolean => {
     const known = store.file(file.path);
     return known !== undefined && known.size === file.size && known.mtimeMs === file.mtimeMs;
   };
-  let current = discovery.files.filter(unchangedStat).length;
+  let current = discovery.files.filter(statUnchanged).length;
+  const reads = new Map<number, ReturnType<typeof readTextFile>>();
+  let readFrom = 0;
   for (let done = 0; done < total; done++) {
     signal?.throwIfAborted();
     const file = discovery.files[done]!;
     onProgress?.({ phase: 'indexing', filesDone: done, filesTotal: total, filesCurrent: current, currentFile: file.path });
-    if (unchangedStat(file)) {
+    const known = store.file(file.path);
+    if (statUnchanged(file)) {
       filesUnchanged++;
       continue;
     }
-    const known = store.file(file.path);
     // Counted from the next event on, which comes once this file is done.
     current++;
-    const read = await readTextFile(file, options.discovery?.maxFileBytes);
+    for (readFrom = Math.max(readFrom, done); readFrom < total && reads.size < READ_AHEAD; readFrom++) {
+      const next = discovery.files[readFrom]!;
+      if (statUnchanged(next)) continue;
+      const reading = readTextFile(next, options.discovery?.maxFileBytes);
+      // An aborted run leaves reads nobody awaits.
+      reading.catch(() => undefined);
+      reads.set(readFrom, reading);
+    }
+    const read = await (reads.get(done) ?? readTextFile(file, options.discovery?.maxFileBytes));
+    reads.delete(done);
     if ('skip' in read) {
       skippedByReason[read.skip] = (skippedByReason[read.skip] ?? 0) + 1;
       skipped.push({ path: file.path, reason: read.skip, detail: read.detail });

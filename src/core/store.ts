@@ -44,8 +44,8 @@ import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
-import { keywordFieldsOf, pageKeywordFieldsOf } from './chunkText.js';
-import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, freezeDocuments, keywordDocument, sumStatistics, type KeywordDocument, type KeywordIndexOptions, type KeywordStatistics } from './search/keywordIndex.js';
+import { keywordFieldsOf, pageFieldTerms } from './chunkText.js';
+import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, fieldTerms, foldedDocument, freezeDocuments, sumStatistics, type KeywordDocument, type KeywordIndexOptions, type KeywordStatistics } from './search/keywordIndex.js';
 import type { Chunk, EmbedderRuntime } from './types.js';
 import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
 import { decodeSegment, encodeSegment, mergeSegments, passageAt, passageRecords, type PassageRecords, type Segment } from './storeSegment.js';
@@ -506,12 +506,13 @@ export class DocStore {
     if (embedder && chunks.length > 0 && vectors?.length !== chunks.length) throw new Error(`${relativePath}: ${chunks.length} chunks need as many vectors from ${embedder.id}`);
     const options = this.manifest.keywordOptions;
     const fileId = this.manifest.nextFileId++;
+    const terms = chunks.map((chunk) => fieldTerms(keywordFieldsOf(chunk)));
     const pendingFile: PendingFile = {
       fileId,
       chunks,
-      keyword: chunks.map((chunk) => keywordDocument(keywordFieldsOf(chunk), options)),
+      keyword: terms.map((passage) => foldedDocument(passage, options)),
       vectors: embedder ? vectors : null,
-      page: chunks.length > 0 ? keywordDocument(pageKeywordFieldsOf(chunks), options) : null,
+      page: chunks.length > 0 ? foldedDocument(pageFieldTerms(terms), options) : null,
     };
     this.pending.files.set(relativePath, pendingFile);
     this.pending.textBytes += textBytesOf(chunks);

@@ -46,14 +46,36 @@ export interface KeywordDocument {
   length: number;
 }
 
-export function keywordDocument(fields: KeywordFields, options: KeywordIndexOptions = DEFAULT_KEYWORD_OPTIONS): KeywordDocument {
-  const weighted = new Map<string, number>();
+/**
+ * A document's terms per field before BM25F folds them into weights: what a page's document is
+ * summed from (its passages' terms), so indexing tokenizes each passage once.
+ */
+export interface FieldTerms {
+  /** Body term → occurrences, in first-occurrence order. */
+  body: Map<string, number>;
+  /** Body tokens, duplicates counted. */
+  length: number;
+  title: Set<string>;
+  headings: Set<string>;
+}
+
+export function fieldTerms(fields: KeywordFields): FieldTerms {
+  const body = new Map<string, number>();
   const bodyTokens = keywordTokens(fields.body);
-  for (const term of bodyTokens) weighted.set(term, (weighted.get(term) ?? 0) + 1);
-  // Each distinct title/heading term counts once per field: long heading paths must not swamp the body.
-  for (const term of new Set(keywordTokens(fields.title))) weighted.set(term, (weighted.get(term) ?? 0) + options.titleWeight);
-  for (const term of new Set(keywordTokens(fields.headings))) weighted.set(term, (weighted.get(term) ?? 0) + options.headingWeight);
-  return { terms: [...weighted.keys()], weights: [...weighted.values()], length: Math.max(1, bodyTokens.length) };
+  for (const term of bodyTokens) body.set(term, (body.get(term) ?? 0) + 1);
+  return { body, length: bodyTokens.length, title: new Set(keywordTokens(fields.title)), headings: new Set(keywordTokens(fields.headings)) };
+}
+
+/** Folds the fields into one document: each distinct title/heading term counts once per field, so long heading paths do not swamp the body. */
+export function foldedDocument(terms: FieldTerms, options: KeywordIndexOptions = DEFAULT_KEYWORD_OPTIONS): KeywordDocument {
+  const weighted = new Map(terms.body);
+  for (const term of terms.title) weighted.set(term, (weighted.get(term) ?? 0) + options.titleWeight);
+  for (const term of terms.headings) weighted.set(term, (weighted.get(term) ?? 0) + options.headingWeight);
+  return { terms: [...weighted.keys()], weights: [...weighted.values()], length: Math.max(1, terms.length) };
+}
+
+export function keywordDocument(fields: KeywordFields, options: KeywordIndexOptions = DEFAULT_KEYWORD_OPTIONS): KeywordDocument {
+  return foldedDocument(fieldTerms(fields), options);
 }
 
 /**
@@ -101,90 +123,153 @@ function findTerm(part: FrozenPostings, term: Uint8Array): number {
   return -1;
 }
 
-/** Builds the inverted arrays from per-term posting lists already in local-document order. */
-function freeze(ids: Int32Array, lengths: Uint32Array, terms: { bytes: Uint8Array; docs: number[]; tfs: number[] }[]): FrozenPostings {
-  terms.sort((a, b) => compareBytes(a.bytes, b.bytes));
-  let termLength = 0;
+/** Whether every weight is exact in float32 (then the part stores float32 term frequencies). */
+function exactInFloat32(values: Float64Array): boolean {
+  for (const value of values) if (Math.fround(value) !== value) return false;
+  return true;
+}
+
+/** UTF-16 order is UTF-8 byte order except where a surrogate meets a unit above it: those terms compare as bytes. */
+const ABOVE_SURROGATES = /[\ud800-\uffff]/;
+
+/**
+ * `documents` (with their ids) as one frozen part: the postings are counted per term first and
+ * then written straight into the typed arrays (no per-term lists to grow and copy).
+ */
+export function freezeDocuments(ids: readonly number[], documents: readonly KeywordDocument[]): FrozenPostings {
+  const termNumber = new Map<string, number>();
+  const terms: string[] = [];
+  const counts: number[] = [];
   let postings = 0;
-  let exact = true;
-  for (const term of terms) {
-    termLength += term.bytes.length;
-    postings += term.docs.length;
-    for (const tf of term.tfs) if (Math.fround(tf) !== tf) exact = false;
+  for (const document of documents) postings += document.terms.length;
+  /** The term number of each posting, in document order. */
+  const termOfPosting = new Uint32Array(postings);
+  let p = 0;
+  for (const document of documents) {
+    for (const term of document.terms) {
+      let t = termNumber.get(term);
+      if (t === undefined) {
+        termNumber.set(term, (t = terms.length));
+        terms.push(term);
+        counts.push(0);
+      }
+      counts[t]!++;
+      termOfPosting[p++] = t;
+    }
   }
-  const termBytes = new Uint8Array(termLength);
+  const order = Array.from(terms.keys());
+  if (terms.some((term) => ABOVE_SURROGATES.test(term))) {
+    const bytes = terms.map((term) => utf8.encode(term));
+    order.sort((a, b) => compareBytes(bytes[a]!, bytes[b]!));
+  } else {
+    order.sort((a, b) => (terms[a]! < terms[b]! ? -1 : 1));
+  }
   const termEnds = new Uint32Array(terms.length);
   const postingEnds = new Uint32Array(terms.length);
-  const docs = new Uint32Array(postings);
-  const tfs = exact ? new Float32Array(postings) : new Float64Array(postings);
-  let byteAt = 0;
-  let postingAt = 0;
-  terms.forEach((term, t) => {
-    termBytes.set(term.bytes, byteAt);
-    termEnds[t] = byteAt += term.bytes.length;
-    docs.set(term.docs, postingAt);
-    tfs.set(term.tfs, postingAt);
-    postingEnds[t] = postingAt += term.docs.length;
+  /** Where the next posting of term number t goes. */
+  const cursor = new Uint32Array(terms.length);
+  let termLength = 0;
+  let at = 0;
+  order.forEach((t, rank) => {
+    termEnds[rank] = termLength += Buffer.byteLength(terms[t]!);
+    cursor[t] = at;
+    postingEnds[rank] = at += counts[t]!;
   });
-  return { ids, lengths, termBytes, termEnds, postingEnds, docs, tfs };
-}
-
-/** `documents` (with their ids) as one frozen part. */
-export function freezeDocuments(ids: readonly number[], documents: readonly KeywordDocument[]): FrozenPostings {
-  const byTerm = new Map<string, { bytes: Uint8Array; docs: number[]; tfs: number[] }>();
+  const termBytes = new Uint8Array(termLength);
+  order.forEach((t, rank) => utf8.encodeInto(terms[t]!, termBytes.subarray(rank === 0 ? 0 : termEnds[rank - 1]!)));
+  const docs = new Uint32Array(postings);
+  const weights = new Float64Array(postings);
+  p = 0;
   documents.forEach((document, local) => {
-    for (let i = 0; i < document.terms.length; i++) {
-      const term = document.terms[i]!;
-      let list = byTerm.get(term);
-      if (!list) byTerm.set(term, (list = { bytes: utf8.encode(term), docs: [], tfs: [] }));
-      list.docs.push(local);
-      list.tfs.push(document.weights[i]!);
+    for (const weight of document.weights) {
+      const slot = cursor[termOfPosting[p++]!]!++;
+      docs[slot] = local;
+      weights[slot] = weight;
     }
   });
-  return freeze(Int32Array.from(ids), Uint32Array.from(documents, (document) => document.length), [...byTerm.values()]);
+  const tfs = exactInFloat32(weights) ? Float32Array.from(weights) : weights;
+  return { ids: Int32Array.from(ids), lengths: Uint32Array.from(documents, (document) => document.length), termBytes, termEnds, postingEnds, docs, tfs };
 }
 
-/** `older` without the documents `keepOlder` rejects, followed by `newer`, as one part. */
+/** Byte order of term `a` of part `x` and term `b` of part `y`, read in place. */
+function compareTerms(x: FrozenPostings, a: number, y: FrozenPostings, b: number): number {
+  let i = a === 0 ? 0 : x.termEnds[a - 1]!;
+  let j = b === 0 ? 0 : y.termEnds[b - 1]!;
+  const iEnd = x.termEnds[a]!;
+  const jEnd = y.termEnds[b]!;
+  for (; i < iEnd && j < jEnd; i++, j++) {
+    const difference = x.termBytes[i]! - y.termBytes[j]!;
+    if (difference !== 0) return difference;
+  }
+  return iEnd - i - (jEnd - j);
+}
+
+/**
+ * `older` without the documents `keepOlder` rejects, followed by `newer`, as one part. Written
+ * in one pass into arrays sized for both parts (a merge drops only postings), then trimmed.
+ */
 export function mergeFrozen(older: FrozenPostings, keepOlder: (id: number) => boolean, newer: FrozenPostings): FrozenPostings {
   const remap = new Int32Array(older.ids.length).fill(-1);
-  const ids: number[] = [];
-  const lengths: number[] = [];
+  let kept = 0;
   older.ids.forEach((id, local) => {
-    if (!keepOlder(id)) return;
-    remap[local] = ids.length;
-    ids.push(id);
-    lengths.push(older.lengths[local]!);
+    if (keepOlder(id)) remap[local] = kept++;
   });
-  const offset = ids.length;
-  ids.push(...newer.ids);
-  lengths.push(...newer.lengths);
-  const terms: { bytes: Uint8Array; docs: number[]; tfs: number[] }[] = [];
-  let a = 0;
-  let b = 0;
+  const ids = new Int32Array(kept + newer.ids.length);
+  const lengths = new Uint32Array(kept + newer.ids.length);
+  older.ids.forEach((id, local) => {
+    const to = remap[local]!;
+    if (to < 0) return;
+    ids[to] = id;
+    lengths[to] = older.lengths[local]!;
+  });
+  ids.set(newer.ids, kept);
+  lengths.set(newer.lengths, kept);
   const olderTerms = older.termEnds.length;
   const newerTerms = newer.termEnds.length;
+  const termBytes = new Uint8Array(older.termBytes.length + newer.termBytes.length);
+  const termEnds = new Uint32Array(olderTerms + newerTerms);
+  const postingEnds = new Uint32Array(olderTerms + newerTerms);
+  const docs = new Uint32Array(older.docs.length + newer.docs.length);
+  const tfs = older.tfs instanceof Float64Array || newer.tfs instanceof Float64Array ? new Float64Array(docs.length) : new Float32Array(docs.length);
+  let terms = 0;
+  let byteAt = 0;
+  let postingAt = 0;
+  let a = 0;
+  let b = 0;
   while (a < olderTerms || b < newerTerms) {
-    const order = a === olderTerms ? 1 : b === newerTerms ? -1 : compareBytes(termOf(older, a), termOf(newer, b));
-    const entry = { bytes: order <= 0 ? termOf(older, a) : termOf(newer, b), docs: [] as number[], tfs: [] as number[] };
+    const order = a === olderTerms ? 1 : b === newerTerms ? -1 : compareTerms(older, a, newer, b);
+    const from = postingAt;
+    const bytes = order <= 0 ? termOf(older, a) : termOf(newer, b);
     if (order <= 0) {
-      for (let i = a === 0 ? 0 : older.postingEnds[a - 1]!; i < older.postingEnds[a]!; i++) {
+      for (let i = a === 0 ? 0 : older.postingEnds[a - 1]!, end = older.postingEnds[a]!; i < end; i++) {
         const local = remap[older.docs[i]!]!;
         if (local < 0) continue;
-        entry.docs.push(local);
-        entry.tfs.push(older.tfs[i]!);
+        docs[postingAt] = local;
+        tfs[postingAt++] = older.tfs[i]!;
       }
       a++;
     }
     if (order >= 0) {
-      for (let i = b === 0 ? 0 : newer.postingEnds[b - 1]!; i < newer.postingEnds[b]!; i++) {
-        entry.docs.push(offset + newer.docs[i]!);
-        entry.tfs.push(newer.tfs[i]!);
+      for (let i = b === 0 ? 0 : newer.postingEnds[b - 1]!, end = newer.postingEnds[b]!; i < end; i++) {
+        docs[postingAt] = kept + newer.docs[i]!;
+        tfs[postingAt++] = newer.tfs[i]!;
       }
       b++;
     }
-    if (entry.docs.length > 0) terms.push(entry);
+    if (postingAt === from) continue;
+    termBytes.set(bytes, byteAt);
+    termEnds[terms] = byteAt += bytes.length;
+    postingEnds[terms++] = postingAt;
   }
-  return freeze(Int32Array.from(ids), Uint32Array.from(lengths), terms);
+  return {
+    ids,
+    lengths,
+    termBytes: termBytes.subarray(0, byteAt),
+    termEnds: termEnds.subarray(0, terms),
+    postingEnds: postingEnds.subarray(0, terms),
+    docs: docs.subarray(0, postingAt),
+    tfs: tfs.subarray(0, postingAt),
+  };
 }
 
 /** A frozen part inside an index: its documents hold slots [base, base + ids.length). */

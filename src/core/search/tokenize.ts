@@ -16,8 +16,6 @@ const STOP_WORDS = new Set(
   ).split(' '),
 );
 
-/** Runs of letters/digits joined by identifier punctuation: foo_bar, a.b.c, x-y, Foo::bar. */
-const COMPOUND = /[\p{L}\p{N}]+(?:(?:[_.\-]|::)[\p{L}\p{N}]+)*/gu;
 const CAMEL_BOUNDARY = /(?<=[\p{Ll}\p{N}])(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})/u;
 /** A plain word (no separator, no capital after the first letter) has no camel boundary: one part. */
 const PLAIN_WORD = /^\p{Lu}?[\p{Ll}\p{N}]*$/u;
@@ -48,21 +46,78 @@ export function identifierParts(compound: string): string[] {
   return parts;
 }
 
-/** Tokens of `text` for the keyword index, in order, duplicates kept (term frequency matters). */
+/** Tokens of one compound: a pure function of it, so each distinct compound is split and stemmed once. */
+const compoundCache = new Map<string, readonly string[]>();
+
+function compoundTokens(compound: string): readonly string[] {
+  let tokens = compoundCache.get(compound);
+  if (tokens !== undefined) return tokens;
+  const made: string[] = [];
+  const parts = identifierParts(compound);
+  if (parts.length > 1) {
+    // The whole name keeps exact-identifier lookups precise; parts make it findable in prose.
+    const whole = compound.toLowerCase();
+    if (whole.length <= 64) made.push(whole);
+  }
+  for (const part of parts) {
+    const term = normaliseTerm(part);
+    if (term !== undefined && term.length <= 40) made.push(term);
+  }
+  tokens = made;
+  if (compoundCache.size < 200_000) compoundCache.set(compound, tokens);
+  return tokens;
+}
+
+const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
+/** Per BMP code unit: 0 not yet known, 1 a letter or digit, 2 neither. */
+const bmpClass = new Uint8Array(0x10000);
+for (let c = 0; c < 128; c++) bmpClass[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 1 : 2;
+
+/** Code units of the letter or digit (\p{L}, \p{N}) at `i`: 1 or 2 (astral), 0 when there is none. */
+function wordCharAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff) {
+    const low = text.charCodeAt(i + 1);
+    if (low >= 0xdc00 && low <= 0xdfff) return LETTER_OR_DIGIT.test(text.slice(i, i + 2)) ? 2 : 0;
+  }
+  let kind = bmpClass[c]!;
+  if (kind === 0) bmpClass[c] = kind = LETTER_OR_DIGIT.test(String.fromCharCode(c)) ? 1 : 2;
+  return kind === 1 ? 1 : 0;
+}
+
+/** Code units of the identifier separator (`_`, `.`, `-`, `::`) at `i` when a letter or digit follows it, else 0. */
+function separatorAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  const width = c === 95 || c === 46 || c === 45 ? 1 : c === 58 && text.charCodeAt(i + 1) === 58 ? 2 : 0;
+  return width > 0 && i + width < text.length && wordCharAt(text, i + width) > 0 ? width : 0;
+}
+
+/**
+ * Tokens of `text` for the keyword index, in order, duplicates kept (term frequency matters).
+ * Compounds are runs of letters/digits joined by identifier punctuation (foo_bar, a.b.c, x-y,
+ * Foo::bar: the regex `[\p{L}\p{N}]+(?:(?:[_.\-]|::)[\p{L}\p{N}]+)*`), scanned by hand because
+ * indexing tokenizes every passage and the regex's match objects cost more than the scan.
+ */
 export function keywordTokens(text: string): string[] {
   const tokens: string[] = [];
-  for (const match of text.matchAll(COMPOUND)) {
-    const compound = match[0];
-    const parts = identifierParts(compound);
-    if (parts.length > 1) {
-      // The whole name keeps exact-identifier lookups precise; parts make it findable in prose.
-      const whole = compound.toLowerCase();
-      if (whole.length <= 64) tokens.push(whole);
+  const length = text.length;
+  let i = 0;
+  while (i < length) {
+    let width = wordCharAt(text, i);
+    if (width === 0) {
+      i++;
+      continue;
     }
-    for (const part of parts) {
-      const term = normaliseTerm(part);
-      if (term !== undefined && term.length <= 40) tokens.push(term);
+    const start = i;
+    for (;;) {
+      i += width;
+      while (i < length && (width = wordCharAt(text, i)) > 0) i += width;
+      const separator = separatorAt(text, i);
+      if (separator === 0) break;
+      i += separator;
+      width = wordCharAt(text, i);
     }
+    for (const token of compoundTokens(text.slice(start, i))) tokens.push(token);
   }
   return tokens;
 }

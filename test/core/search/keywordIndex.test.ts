@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, freezeDocuments, keywordDocument, mergeFrozen, sumStatistics } from '../../../src/core/search/keywordIndex.js';
+import { pageFieldTerms } from '../../../src/core/chunkText.js';
+import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, fieldTerms, foldedDocument, freezeDocuments, keywordDocument, mergeFrozen, sumStatistics } from '../../../src/core/search/keywordIndex.js';
 import { identifierParts, keywordTokens } from '../../../src/core/search/tokenize.js';
 
 test('identifier-aware tokens: camelCase, snake_case and dotted names yield the whole and the parts', () => {
@@ -12,6 +13,35 @@ test('identifier-aware tokens: camelCase, snake_case and dotted names yield the 
     assert.ok(tokens.includes(expected), `missing ${expected} in ${tokens.join(' ')}`);
   }
   assert.ok(!tokens.includes('then') && !tokens.includes('with'), 'stop words are dropped');
+});
+
+/** Random text from pieces that sit on compound boundaries: separators, astral letters, lone surrogates, non-letters. */
+function trickyText(random: () => number, pieces: number): string {
+  const alphabet = ['a', 'Bc', 'z9', '0', '_', '.', '-', ':', '::', ' ', '\n', 'é', 'ß', 'Ж', '中', '\u00a0', '𝔘', '😀', '\ud800', '\udc00', 'ǅ', '٣', 'Ⅻ', 'ａｂ', 'fooBar', 'HTTPServer', 'the'];
+  return Array.from({ length: pieces }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+}
+
+test('the hand-written scanner cuts compounds exactly where the compound regex does', () => {
+  const compound = /[\p{L}\p{N}]+(?:(?:[_.\-]|::)[\p{L}\p{N}]+)*/gu;
+  let seed = 5;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let n = 0; n < 20_000; n++) {
+    const text = trickyText(random, Math.floor(random() * 12));
+    const byRegex = [...text.matchAll(compound)].flatMap((match) => keywordTokens(match[0]));
+    assert.deepEqual(keywordTokens(text), byRegex, JSON.stringify(text));
+  }
+});
+
+test('a page\'s keyword document summed from its passages\' terms equals tokenizing their joined text', () => {
+  let seed = 9;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let n = 0; n < 300; n++) {
+    const passages = Array.from({ length: 1 + Math.floor(random() * 4) }, () => ({ title: 'Page title.x', headings: trickyText(random, 4), body: trickyText(random, 20) }));
+    const joined = { title: passages[0]!.title, headings: passages.map((passage) => passage.headings).join(' '), body: passages.map((passage) => passage.body).join('\n') };
+    const sorted = (document: ReturnType<typeof keywordDocument>) => ({ length: document.length, terms: document.terms.map((term, i) => `${term}:${document.weights[i]}`).sort() });
+    const summed = foldedDocument(pageFieldTerms(passages.map((passage) => fieldTerms(passage))));
+    assert.deepEqual(sorted(summed), sorted(keywordDocument(joined)), JSON.stringify(passages));
+  }
 });
 
 test('stemming makes inflections meet: "rotating keys" finds "rotate the key"', () => {
@@ -47,7 +77,8 @@ test('remove and re-add keep statistics consistent; documents copied into anothe
 test('frozen parts (a store\'s segments) with removals and in-memory additions search exactly like one plain index', () => {
   let seed = 11;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const words = ['alpha', 'beta', 'gamma', 'delta', 'replica', 'vacuum', 'index', 'backup', 'quota', 'route', 'shard', 'token', 'wal_level', 'süß'];
+  // Fullwidth (U+FF41) and astral (U+1D518) letters: UTF-16 and UTF-8 order them differently, and lookups search bytes.
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'replica', 'vacuum', 'index', 'backup', 'quota', 'route', 'shard', 'token', 'wal_level', 'süß', 'ａｂ', '𝔘𝔘'];
   const documentOf = () => keywordDocument({ title: words[Math.floor(random() * words.length)]!, headings: '', body: Array.from({ length: 1 + Math.floor(random() * 20) }, () => words[Math.floor(random() * words.length)]).join(' ') });
   const plain = new KeywordIndex();
   const parts = [0, 1, 2].map((p) => {
@@ -71,7 +102,7 @@ test('frozen parts (a store\'s segments) with removals and in-memory additions s
     }
     if (step % 50 === 0 || step === 399) {
       assert.equal(frozen.size, plain.size);
-      for (const query of ['alpha', 'replica vacuum wal_level', 'index index backup süß', 'nothing here']) {
+      for (const query of ['alpha', 'replica vacuum wal_level', 'index index backup süß', 'ａｂ 𝔘𝔘', '𝔘𝔘', 'nothing here']) {
         assert.deepEqual(frozen.statistics(query), plain.statistics(query));
         for (const limit of [1, 10, 5000]) assert.deepEqual(frozen.search(query, limit), plain.search(query, limit), `${query} @${limit} step ${step}`);
       }
