@@ -160,6 +160,11 @@ export class DecoderRuntime {
       disposeBlock(state.cache);
       this.sequences.delete(id);
     }
+    // The decode batch's cache would otherwise stay (on the device, with a GPU) until the next request.
+    if (this.batch && this.batch.ids.every((id) => !this.sequences.has(id))) {
+      disposeBlock(this.batch.cache);
+      this.batch = undefined;
+    }
   }
 
   /**

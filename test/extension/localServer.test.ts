@@ -4,11 +4,11 @@
  * kill it, and must come back on its own, with a growing backoff, until it is stopped.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { LocalServer, MAX_FAILED_STARTS, type LocalServerEvents } from '../../src/extension/localServer.js';
+import { LocalServer, MAX_FAILED_STARTS, serveEnvironment, type LocalServerEvents } from '../../src/extension/localServer.js';
 import { CLI_PATH } from '../support/cli.js';
 import { writeDecoderFolder } from '../support/decoderModel.js';
 import { waitUntil } from '../support/waitUntil.js';
@@ -67,6 +67,25 @@ describe('LocalServer restarts a crashed docent serve with backoff', { skip, tim
     } finally {
       server.stop();
     }
+  });
+
+  // bench:soak measured RSS growth over 2,000 requests with and without these two settings.
+  test('the server runs with two malloc arenas and 2 MB V8 semi-spaces; a MALLOC_ARENA_MAX of the user wins', { skip: process.platform === 'linux' ? false : 'reads /proc/<pid>' }, async () => {
+    let ready = 0;
+    const events: LocalServerEvents = { stateChanged: () => {}, ready: () => ready++, crashed: () => {}, gaveUp: () => assert.fail('the server did not start') };
+    const server = new LocalServer(path.dirname(CLI_PATH), { info: () => {}, warn: () => {} }, events);
+    try {
+      server.start(modelDir, 20_000 + Math.floor(Math.random() * 20_000));
+      await waitUntil('the server to start', () => ready === 1);
+      const environment = readFileSync(`/proc/${server.pid}/environ`, 'utf8').split('\0');
+      const argv = readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0');
+      assert.ok(environment.includes(`MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? '2'}`), 'the arena cap is in the server environment');
+      assert.ok(argv.indexOf('--max-semi-space-size=2') >= 1 && argv.indexOf('--max-semi-space-size=2') < argv.findIndex((arg) => arg.endsWith('cli.js')), 'the V8 flag comes before the script, where node reads it');
+    } finally {
+      server.stop();
+    }
+    assert.equal(serveEnvironment({ MALLOC_ARENA_MAX: '4', PATH: '/bin' }).MALLOC_ARENA_MAX, '4');
+    assert.equal(serveEnvironment({ PATH: '/bin' }).MALLOC_ARENA_MAX, '2');
   });
 
   test('a server that cannot start (wrong model folder) is tried a few times, then given up with its own message as the cause', async () => {
