@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { LocatedCitation, Turn } from '../core/pipeline/types.js';
-import { citationLabel, citationLocation } from './citationLocation.js';
+import { citationLabel, citationLocation, selectingUri } from './citationLocation.js';
 import { AskFailure, type CoreProcessClient } from './coreProcess/client.js';
 import type { AskParams } from './coreProcess/protocol.js';
 import { backendKind } from './settings.js';
@@ -19,8 +19,8 @@ interface DocentChatResult extends vscode.ChatResult {
   metadata?: { headings: string[] };
 }
 
-export function registerChatParticipant(extension: vscode.ExtensionContext, core: () => CoreProcessClient): vscode.Disposable {
-  const participant = vscode.chat.createChatParticipant(PARTICIPANT_ID, (request, context, stream, token) => answer(core(), request, context, stream, token));
+export function registerChatParticipant(extension: vscode.ExtensionContext, core: () => CoreProcessClient, log: vscode.LogOutputChannel): vscode.Disposable {
+  const participant = vscode.chat.createChatParticipant(PARTICIPANT_ID, (request, context, stream, token) => answer(core(), log, request, context, stream, token));
   participant.iconPath = vscode.Uri.joinPath(extension.extensionUri, 'media', 'icon.png');
   participant.followupProvider = {
     provideFollowups: (result: DocentChatResult) => (result.metadata?.headings ?? []).map((heading) => ({ prompt: `Tell me more about ${heading}`, label: `More about ${heading}` })),
@@ -30,6 +30,7 @@ export function registerChatParticipant(extension: vscode.ExtensionContext, core
 
 async function answer(
   core: CoreProcessClient,
+  log: vscode.LogOutputChannel,
   request: vscode.ChatRequest,
   context: vscode.ChatContext,
   stream: vscode.ChatResponseStream,
@@ -43,9 +44,12 @@ async function answer(
   const cancel = new AbortController();
   const cancelled = token.onCancellationRequested(() => cancel.abort());
   stream.progress('Searching the docs…');
+  const model = chatModelFor(request);
+  // Which model answers, for a user who wonders why the chat's model picker did or did not matter.
+  log.info(`@docent${request.command ? ` /${request.command}` : ''}: answering with ${model ? `the chat's model ${model}` : `the configured backend (${backendKind()})`}`);
   let citations: LocatedCitation[] = [];
   try {
-    const outcome = await core.ask(params, { onToken: (text) => stream.markdown(text), onSources: (sources) => (citations = sources) }, cancel.signal, chatModelFor(request));
+    const outcome = await core.ask(params, { onToken: (text) => stream.markdown(text), onSources: (sources) => (citations = sources) }, cancel.signal, model);
     if (outcome.degradedReason) stream.markdown(`\n\n_${outcome.degradedReason}_`);
   } catch (error) {
     if (error instanceof AskFailure && error.reason === 'aborted') return {};
@@ -102,8 +106,9 @@ function writeSources(stream: vscode.ChatResponseStream, citations: LocatedCitat
   stream.markdown('\n\n**Sources**');
   for (const { citation, location } of located) {
     stream.markdown(`\n\n[${citation.n}] `);
-    stream.anchor(location, citationLabel(citation));
-    if (citation.heading) stream.markdown(` — ${citation.heading}`);
+    // A Uri anchor shows the file's name only: the lines follow it as text.
+    stream.anchor(selectingUri(location), citationLabel(citation));
+    stream.markdown(` lines ${citation.startLine}–${citation.endLine}${citation.folder ? ` (${citation.folder})` : ''}${citation.heading ? ` — ${citation.heading}` : ''}`);
     stream.reference(location);
   }
 }
