@@ -16,7 +16,8 @@ export const PARTICIPANT_ID = 'docent.docent';
 const FOLLOW_UPS = 2;
 
 interface DocentChatResult extends vscode.ChatResult {
-  metadata?: { headings: string[] };
+  /** `answer`: the answer's text without its Sources list, the turn as later questions' history sees it. */
+  metadata?: { headings: string[]; answer: string };
 }
 
 export function registerChatParticipant(extension: vscode.ExtensionContext, core: () => CoreProcessClient, log: vscode.LogOutputChannel): vscode.Disposable {
@@ -48,9 +49,14 @@ async function answer(
   // Which model answers, for a user who wonders why the chat's model picker did or did not matter.
   log.info(`@docent${request.command ? ` /${request.command}` : ''}: answering with ${model ? `the chat's model ${model}` : `the configured backend (${backendKind()})`}`);
   let citations: LocatedCitation[] = [];
+  let answerText = '';
+  const write = (text: string) => {
+    answerText += text;
+    stream.markdown(text);
+  };
   try {
-    const outcome = await core.ask(params, { onToken: (text) => stream.markdown(text), onSources: (sources) => (citations = sources) }, cancel.signal, model);
-    if (outcome.degradedReason) stream.markdown(`\n\n_${outcome.degradedReason}_`);
+    const outcome = await core.ask(params, { onToken: write, onSources: (sources) => (citations = sources) }, cancel.signal, model);
+    if (outcome.degradedReason) write(`\n\n_${outcome.degradedReason}_`);
   } catch (error) {
     if (error instanceof AskFailure && error.reason === 'aborted') return {};
     return { errorDetails: { message: error instanceof AskFailure && error.reason === 'busy' ? 'Docent is answering other questions; ask again in a moment.' : (error as Error).message } };
@@ -59,7 +65,7 @@ async function answer(
   }
   writeSources(stream, citations);
   const headings = [...new Set(citations.flatMap((citation) => (citation.heading ? [citation.heading.split(' › ').at(-1)!] : [])))];
-  return { metadata: { headings: headings.slice(0, FOLLOW_UPS) } };
+  return { metadata: { headings: headings.slice(0, FOLLOW_UPS), answer: answerText } };
 }
 
 /**
@@ -91,7 +97,8 @@ function historyOf(context: vscode.ChatContext): Turn[] {
   return context.history.flatMap((turn): Turn[] => {
     if (turn.participant !== PARTICIPANT_ID) return [];
     if (turn instanceof vscode.ChatRequestTurn) return [{ role: 'user', content: turn.prompt }];
-    const content = turn.response.map((part) => (part instanceof vscode.ChatResponseMarkdownPart ? part.value.value : '')).join('');
+    // The answer alone: the Sources list's anchors are not text, so its markdown would read "[1]  lines 37–40".
+    const content = (turn.result as DocentChatResult).metadata?.answer ?? '';
     return content ? [{ role: 'assistant', content }] : [];
   });
 }

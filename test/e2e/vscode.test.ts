@@ -714,6 +714,8 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       await runCommand('Docent: Configure Backend', window);
       await quickInput.locator('.monaco-list-row', { hasText: 'Editor model' }).waitFor({ timeout: 10_000 });
       await shot('1-configure-backend');
+      // "None" leaves Docent's own chat with passages, but @docent still answers with the chat's model.
+      assert.match(await quickInput.locator('.monaco-list-row', { hasText: 'None' }).first().innerText(), /@docent answers with the editor chat's model/);
       await quickInput.locator('input').fill('Editor model');
       await window.keyboard.press('Enter');
       await quickInput.locator('.monaco-list-row', { hasText: 'Docent test model' }).waitFor({ timeout: 20_000 });
@@ -779,7 +781,8 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       await shot('7-explained');
       const explanation = await explained.innerText();
       assert.match(windowLog(), /@docent \/explain: answering with the chat's model docent-test-model/);
-      // The selection reached the model with its file, and the answer cites the docs.
+      // The selection reached the model with its file, next to the sources Docent found for it.
+      assert.match(explanation, /The test model read the source \S+:\d+-\d+/, `the explanation's sources reached the model: ${explanation}`);
       assert(explanation.includes(`the selection from ${cited} starting "${lines[Number(start) - 1]}"`), `the model saw the selection: ${explanation}`);
       assert.match(explanation, /Sources/, `Docent's sources follow the explanation: ${explanation}`);
     } catch (error) {

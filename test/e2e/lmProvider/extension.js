@@ -28,7 +28,8 @@ exports.activate = function activate(context) {
       async provideLanguageModelChatResponse(_model, messages, _options, progress) {
         const prompt = messages.map((message) => message.content.map((part) => (part instanceof vscode.LanguageModelTextPart ? part.value : '')).join('')).join('\n');
         requests.push(prompt);
-        const source = /\[1\] ([^\n]+)/.exec(prompt);
+        // Source [1]'s label, the line above its quote (earlier turns' answers in the history cite [1] too).
+        const source = /\[1\] ([^\n]+)\n<source n="1">/.exec(prompt);
         // An editor selection in the prompt (Explain): its file and first line, so a test sees it reached the model.
         const selection = /Selected in the editor \(([^,]+),[^)]*\):\n<selection>\n([^\n]*)/.exec(prompt);
         const explained = selection ? ` and the selection from ${selection[1]} starting "${selection[2]}"` : '';
