@@ -18,7 +18,7 @@ export function registerChatIntegrations(ctx: Ctx): string[] {
     registered.push('tool');
   }
   if (typeof vscode.chat?.createChatParticipant === 'function') {
-    ctx.own(registerChatParticipant(ctx.extension, core));
+    ctx.own(registerChatParticipant(ctx.extension, core, ctx.log));
     registered.push('participant');
   }
   const mcp = registerMcpProvider(ctx.extension, (message) => ctx.log.info(message));

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { LocatedCitation, Turn } from '../core/pipeline/types.js';
-import { citationLabel, citationLocation } from './citationLocation.js';
+import { citationLabel, citationLocation, selectingUri } from './citationLocation.js';
 import { AskFailure, type CoreProcessClient } from './coreProcess/client.js';
 import type { AskParams } from './coreProcess/protocol.js';
 import { explainRequest } from './explainSelection.js';
@@ -17,11 +17,12 @@ export const PARTICIPANT_ID = 'docent.docent';
 const FOLLOW_UPS = 2;
 
 interface DocentChatResult extends vscode.ChatResult {
-  metadata?: { headings: string[] };
+  /** `answer`: the answer's text without its Sources list, the turn as later questions' history sees it. */
+  metadata?: { headings: string[]; answer: string };
 }
 
-export function registerChatParticipant(extension: vscode.ExtensionContext, core: () => CoreProcessClient): vscode.Disposable {
-  const participant = vscode.chat.createChatParticipant(PARTICIPANT_ID, (request, context, stream, token) => answer(core(), request, context, stream, token));
+export function registerChatParticipant(extension: vscode.ExtensionContext, core: () => CoreProcessClient, log: vscode.LogOutputChannel): vscode.Disposable {
+  const participant = vscode.chat.createChatParticipant(PARTICIPANT_ID, (request, context, stream, token) => answer(core(), log, request, context, stream, token));
   participant.iconPath = vscode.Uri.joinPath(extension.extensionUri, 'media', 'icon.png');
   participant.followupProvider = {
     provideFollowups: (result: DocentChatResult) => (result.metadata?.headings ?? []).map((heading) => ({ prompt: `Tell me more about ${heading}`, label: `More about ${heading}` })),
@@ -31,6 +32,7 @@ export function registerChatParticipant(extension: vscode.ExtensionContext, core
 
 async function answer(
   core: CoreProcessClient,
+  log: vscode.LogOutputChannel,
   request: vscode.ChatRequest,
   context: vscode.ChatContext,
   stream: vscode.ChatResponseStream,
@@ -44,10 +46,18 @@ async function answer(
   const cancel = new AbortController();
   const cancelled = token.onCancellationRequested(() => cancel.abort());
   stream.progress('Searching the docs…');
+  const model = chatModelFor(request);
+  // Which model answers, for a user who wonders why the chat's model picker did or did not matter.
+  log.info(`@docent${request.command ? ` /${request.command}` : ''}: answering with ${model ? `the chat's model ${model}` : `the configured backend (${backendKind()})`}`);
   let citations: LocatedCitation[] = [];
+  let answerText = '';
+  const write = (text: string) => {
+    answerText += text;
+    stream.markdown(text);
+  };
   try {
-    const outcome = await core.ask(params, { onToken: (text) => stream.markdown(text), onSources: (sources) => (citations = sources) }, cancel.signal, chatModelFor(request));
-    if (outcome.degradedReason) stream.markdown(`\n\n_${outcome.degradedReason}_`);
+    const outcome = await core.ask(params, { onToken: write, onSources: (sources) => (citations = sources) }, cancel.signal, model);
+    if (outcome.degradedReason) write(`\n\n_${outcome.degradedReason}_`);
   } catch (error) {
     if (error instanceof AskFailure && error.reason === 'aborted') return {};
     return { errorDetails: { message: error instanceof AskFailure && error.reason === 'busy' ? 'Docent is answering other questions; ask again in a moment.' : (error as Error).message } };
@@ -56,7 +66,7 @@ async function answer(
   }
   writeSources(stream, citations);
   const headings = [...new Set(citations.flatMap((citation) => (citation.heading ? [citation.heading.split(' › ').at(-1)!] : [])))];
-  return { metadata: { headings: headings.slice(0, FOLLOW_UPS) } };
+  return { metadata: { headings: headings.slice(0, FOLLOW_UPS), answer: answerText } };
 }
 
 /**
@@ -85,7 +95,8 @@ function historyOf(context: vscode.ChatContext): Turn[] {
   return context.history.flatMap((turn): Turn[] => {
     if (turn.participant !== PARTICIPANT_ID) return [];
     if (turn instanceof vscode.ChatRequestTurn) return [{ role: 'user', content: turn.prompt }];
-    const content = turn.response.map((part) => (part instanceof vscode.ChatResponseMarkdownPart ? part.value.value : '')).join('');
+    // The answer alone: the Sources list's anchors are not text, so its markdown would read "[1]  lines 37–40".
+    const content = (turn.result as DocentChatResult).metadata?.answer ?? '';
     return content ? [{ role: 'assistant', content }] : [];
   });
 }
@@ -100,8 +111,9 @@ function writeSources(stream: vscode.ChatResponseStream, citations: LocatedCitat
   stream.markdown('\n\n**Sources**');
   for (const { citation, location } of located) {
     stream.markdown(`\n\n[${citation.n}] `);
-    stream.anchor(location, citationLabel(citation));
-    if (citation.heading) stream.markdown(` — ${citation.heading}`);
+    // A Uri anchor shows the file's name only: the lines follow it as text.
+    stream.anchor(selectingUri(location), citationLabel(citation));
+    stream.markdown(` lines ${citation.startLine}–${citation.endLine}${citation.folder ? ` (${citation.folder})` : ''}${citation.heading ? ` — ${citation.heading}` : ''}`);
     stream.reference(location);
   }
 }

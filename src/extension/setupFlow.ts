@@ -27,7 +27,7 @@ const BACKENDS: { backend: BackendKind; label: string; detail: string }[] = [
   { backend: 'remote', label: '$(cloud) Remote endpoint', detail: 'An OpenAI-compatible server (vLLM, llama.cpp, a hosted API). Your questions and passages are sent there.' },
   { backend: 'local', label: '$(server-process) Local server', detail: 'docent serve on this machine, with a model folder. Nothing leaves the machine.' },
   { backend: 'editor', label: '$(sparkle) Editor model', detail: "A chat model the editor provides (GitHub Copilot or another extension). Your questions and passages go to that model's provider." },
-  { backend: 'none', label: '$(book) None', detail: 'No answer model: Docent shows the most relevant passages.' },
+  { backend: 'none', label: '$(book) None', detail: "No answer model: Docent's chat shows the passages; @docent answers with the editor chat's model." },
 ];
 
 type Step<T> = T | undefined;
@@ -63,7 +63,7 @@ export async function configureBackend(host: SetupHost): Promise<void> {
       return;
     case 'none':
       await write('backend', 'none');
-      void vscode.window.showInformationMessage(`Docent answers with passages only (saved in ${where()}).`);
+      void vscode.window.showInformationMessage(`Docent's chat answers with the passages alone; @docent in the editor's chat uses the model picked there (saved in ${where()}).`);
       return;
   }
 }

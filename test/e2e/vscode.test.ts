@@ -756,7 +756,7 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
   });
 
   // The native chat UI of VS Code 1.104, driven as a user drives it: a window with the test model's extension (test/e2e/lmProvider).
-  test('Configure Backend offers the editor\'s models and saves the one picked as the editor backend', { skip: !NEWER_HOST && 'the native chat needs VS Code 1.104 (DOCENT_E2E_NEWER_HOST=1)' }, async () => {
+  test('@docent in the workbench chat: Configure Backend picks the editor model, the answer cites the exact lines, and its anchor selects them', { skip: !NEWER_HOST && 'the native chat needs VS Code 1.104 (DOCENT_E2E_NEWER_HOST=1)' }, async () => {
     const payload = JSON.stringify([
       ['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${ROOT}`],
       ['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${path.join(ROOT, 'test', 'e2e', 'lmProvider')}`],
@@ -766,15 +766,20 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
     cpSync(path.join(ROOT, 'examples', 'docs'), folder, { recursive: true });
     const window = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const shot = (name: string) => window.screenshot({ path: path.join(RESULTS, `e2e-native-${name}.png`) });
+    // This window's Docent log: the one that indexes its folder (the main window's log may appear later than this window opens).
+    const windowLog = () => docentLogFiles().map((file) => readFileSync(file, 'utf8')).find((log) => log.includes('indexing native-chat')) ?? '(no Docent log for this window)';
     try {
-      await window.goto(`${url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(payload)}`);
-      await window.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      // On a loaded machine the page's load event alone can take over 30 s; the workbench is what counts.
+      await window.goto(`${url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(payload)}`, { waitUntil: 'commit' });
+      await window.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
       await window.locator('.activitybar [aria-label^="Docent"]').first().waitFor({ timeout: 60_000 });
       // Configure Backend → Editor model → the test model: the choice lands in the Remote (machine) settings.
       const quickInput = window.locator('.quick-input-widget');
       await runCommand('Docent: Configure Backend', window);
       await quickInput.locator('.monaco-list-row', { hasText: 'Editor model' }).waitFor({ timeout: 10_000 });
       await shot('1-configure-backend');
+      // "None" leaves Docent's own chat with passages, but @docent still answers with the chat's model.
+      assert.match(await quickInput.locator('.monaco-list-row', { hasText: 'None' }).first().innerText(), /@docent answers with the editor chat's model/);
       await quickInput.locator('input').fill('Editor model');
       await window.keyboard.press('Enter');
       await quickInput.locator('.monaco-list-row', { hasText: 'Docent test model' }).waitFor({ timeout: 20_000 });
@@ -782,6 +787,68 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       await window.keyboard.press('Enter');
       await waitUntil('Configure Backend to save backend "editor"', () => settingsFilesWith('docent.backend')[0]?.value === 'editor', 15_000);
       assert.equal(settingsFilesWith('docent.editor.model')[0]?.value, 'docent-test-model');
+
+      await window.keyboard.press('Control+Alt+I');
+      // The chat input is a Monaco editor: click its text area, then type as a user does.
+      const input = window.locator('.interactive-input-part .monaco-editor .view-lines').first();
+      await input.waitFor({ timeout: 30_000 });
+      await shot('3-chat-open');
+      await input.click();
+      await window.keyboard.type('@docent how do I rotate the API signing keys?');
+      await shot('4-typed');
+      await window.keyboard.press('Enter');
+      const response = window.locator('.interactive-item-container.interactive-response').last();
+      await response
+        .locator('.chat-inline-anchor-widget')
+        .first()
+        .waitFor({ timeout: 120_000 })
+        .catch(async (error: Error) => {
+          throw new Error(`${error.message}\nthe response: ${await response.innerText({ timeout: 1000 }).catch(() => '(none)')}\n${docentLogs()}`);
+        });
+      await shot('5-answered');
+      const text = await response.innerText();
+      // The handler answered with the model the chat request carries (the test model, the editor's default).
+      assert.match(windowLog(), /@docent: answering with the chat's model docent-test-model/);
+      // The test model answers from Docent's first numbered source and cites it as [1].
+      const read = /The test model read the source (\S+):(\d+)-(\d+)/.exec(text);
+      assert(read, `the model's answer streamed into the chat: ${text}`);
+      const [, cited, start, end] = read as unknown as [string, string, string, string];
+      assert.match(text, /Sources/, `Docent's sources follow the answer: ${text}`);
+      const anchor = response.locator('.chat-inline-anchor-widget', { hasText: path.basename(cited) }).first();
+      assert.match(await anchor.innerText(), new RegExp(path.basename(cited).replace('.', '\\.')), `[1]'s anchor names ${cited}: ${text}`);
+      await anchor.click();
+      await window.locator(`.tab.active[aria-label*="${path.basename(cited)}"]`).first().waitFor({ timeout: 20_000 });
+      // The anchor selects the cited lines whole: the cursor ends after the last cited line, and the count covers them all.
+      const lines = readFileSync(path.join(folder, cited), 'utf8').split('\n');
+      const selected = lines.slice(Number(start) - 1, Number(end)).join('\n').length;
+      const position = window.locator('#status\\.editor\\.selection');
+      const expected = `Ln ${end}, Col ${lines[Number(end) - 1]!.length + 1} (${selected} selected)`;
+      await waitUntil(`the status bar to show ${expected}`, async () => (await position.innerText().catch(() => '')).trim() === expected, 20_000).catch(async (error: Error) => {
+        throw new Error(`${error.message}; it shows "${await position.innerText().catch(() => '?')}"`);
+      });
+      await shot('6-anchor-opened');
+
+      // `/explain` explains the editor's selection (the lines the anchor selected) with the docs.
+      await input.click();
+      await window.keyboard.press('Control+A');
+      await window.keyboard.type('@docent /explain ');
+      await window.keyboard.press('Escape');
+      await window.keyboard.press('Enter');
+      const explained = window.locator('.interactive-item-container.interactive-response').nth(1);
+      await explained
+        .locator('.chat-inline-anchor-widget')
+        .first()
+        .waitFor({ timeout: 120_000 })
+        .catch(async (error: Error) => {
+          throw new Error(`${error.message}\nthe response: ${await explained.innerText({ timeout: 1000 }).catch(() => '(none)')}\n${docentLogs()}`);
+        });
+      await shot('7-explained');
+      const explanation = await explained.innerText();
+      assert.match(windowLog(), /@docent \/explain: answering with the chat's model docent-test-model/);
+      // The selection reached the model with its file, next to the sources Docent found for it.
+      assert.match(explanation, /The test model read the source \S+:\d+-\d+/, `the explanation's sources reached the model: ${explanation}`);
+      assert(explanation.includes(`the selection from ${cited} starting "${lines[Number(start) - 1]}"`), `the model saw the selection: ${explanation}`);
+      assert.match(explanation, /Sources/, `Docent's sources follow the explanation: ${explanation}`);
     } catch (error) {
       await shot('failed');
       throw error;

@@ -3,7 +3,21 @@
 // model's text streamed back. It records what it was asked in its exports.
 const vscode = require('vscode');
 
-const MODEL = { id: 'docent-test-model', name: 'Docent test model', family: 'docent-test', version: '1', maxInputTokens: 100000, maxOutputTokens: 2000, capabilities: {} };
+// isDefault and isUserSelectable (read by VS Code 1.104 though still in the chatProvider proposal), as
+// Copilot's default model sets them: a chat request with no model picked in the Chat view runs on the
+// default model, and 1.104's extension host looks for one without end when no model is marked default
+// (getDefaultLanguageModel retries itself), so no participant's handler would ever be called.
+const MODEL = {
+  id: 'docent-test-model',
+  name: 'Docent test model',
+  family: 'docent-test',
+  version: '1',
+  maxInputTokens: 100000,
+  maxOutputTokens: 2000,
+  capabilities: {},
+  isDefault: true,
+  isUserSelectable: true,
+};
 
 exports.activate = function activate(context) {
   const requests = [];
@@ -14,8 +28,12 @@ exports.activate = function activate(context) {
       async provideLanguageModelChatResponse(_model, messages, _options, progress) {
         const prompt = messages.map((message) => message.content.map((part) => (part instanceof vscode.LanguageModelTextPart ? part.value : '')).join('')).join('\n');
         requests.push(prompt);
-        const source = /\[1\] ([^\n]+)/.exec(prompt);
-        for (const text of ['The test model read ', source ? `the source ${source[1]}` : 'no sources', ' and answers from it [1].']) {
+        // Source [1]'s label, the line above its quote (earlier turns' answers in the history cite [1] too).
+        const source = /\[1\] ([^\n]+)\n<source n="1">/.exec(prompt);
+        // An editor selection in the prompt (Explain): its file and first line, so a test sees it reached the model.
+        const selection = /Selected in the editor \(([^,]+),[^)]*\):\n<selection>\n([^\n]*)/.exec(prompt);
+        const explained = selection ? ` and the selection from ${selection[1]} starting "${selection[2]}"` : '';
+        for (const text of ['The test model read ', source ? `the source ${source[1]}` : 'no sources', explained, ' and answers from it [1].']) {
           progress.report(new vscode.LanguageModelTextPart(text));
         }
       },
