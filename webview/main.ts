@@ -73,7 +73,13 @@ class ChatApp {
   private readonly title = element('div', { class: 'conversation-title', id: 'conversation-title' });
   private readonly notice = element('div', { class: 'notice', id: 'privacy-notice' });
   /** Index progress (and Pause/Resume) above the conversation, with or without turns. */
-  private readonly indexBar = element('div', { class: 'index-bar', id: 'index-bar' });
+  private readonly indexBar = element('div', { class: 'index-bar', id: 'index-bar', hidden: '' });
+  private readonly indexBarText = element('span', { class: 'index-bar-text' });
+  private readonly pauseIndexing = button('Pause', () => vscode.postMessage({ type: 'indexing', action: 'pause' }), { class: 'link', 'data-action': 'pauseIndexing' });
+  private readonly resumeIndexing = button('Resume', () => vscode.postMessage({ type: 'indexing', action: 'resume' }), { class: 'link', 'data-action': 'resumeIndexing' });
+  private readonly reindex = button(FIX_LABELS.reindex, () => vscode.postMessage({ type: 'fix', action: 'reindex' }), { class: 'link', 'data-action': 'reindex' });
+  private readonly indexMeter = element('div', { class: 'index-meter', role: 'progressbar', 'aria-label': 'Indexing', 'aria-valuemin': '0', 'aria-valuemax': '100' });
+  private readonly indexMeterFill = element('div', { class: 'index-meter-fill' });
   /** The one scrolling region: the toolbar above and the composer below it always stay in view. */
   private readonly scroller = element('div', { class: 'scroller', id: 'scroller' });
   private readonly log = element('div', { class: 'log', role: 'log', 'aria-label': 'Conversation' });
@@ -124,6 +130,8 @@ class ChatApp {
     actions.append(this.stop, this.send);
     composer.append(this.queuedNote, this.input, actions);
     this.scroller.append(this.notice, this.empty, this.log);
+    this.indexMeter.append(this.indexMeterFill);
+    this.indexBar.append(this.indexBarText, this.pauseIndexing, this.resumeIndexing, this.reindex, this.indexMeter);
     root.append(toolbar, this.indexBar, this.scroller, this.status, composer);
     window.addEventListener('message', (event: MessageEvent<unknown>) => {
       // Anything else (stale dialects, other frames' messages) is dropped unseen.
@@ -331,31 +339,34 @@ class ChatApp {
     if (this.turns.length === 0) this.renderEmpty();
   }
 
-  /** Shown while a run indexes or is paused, and while the index covers only part of the workspace. */
+  /**
+   * Shown while a run indexes or is paused, and while the index covers only part of the
+   * workspace. Updated in place (several times a second while indexing), so its buttons stay
+   * the same elements under the pointer.
+   */
   private renderIndexBar(): void {
-    const { state, percent, partial } = this.index;
+    const { state, percent = 0, partial } = this.index;
+    const bar = this.indexBar;
+    bar.hidden = !(state === 'indexing' || state === 'paused' || partial);
+    bar.className = `index-bar ${state}${partial ? ' partial' : ''}`;
+    if (bar.hidden) return;
     const count = (n: number) => n.toLocaleString('en-US');
     const covered = partial && (partial.filesTotal === undefined ? `${count(partial.filesIndexed)} files` : `${count(partial.filesIndexed)} of ${count(partial.filesTotal)} files`);
     const missing = partial ? ' — answers may miss pages' : '';
-    this.indexBar.replaceChildren();
-    this.indexBar.hidden = !(state === 'indexing' || state === 'paused' || partial);
-    this.indexBar.className = `index-bar ${state}${partial ? ' partial' : ''}`;
-    if (this.indexBar.hidden) return;
-    const text = element('span', { class: 'index-bar-text' });
-    if (state === 'indexing') {
-      text.textContent = `${covered ? `Indexing: ${covered}` : 'Updating the index'} (${percent ?? 0}%)${missing}`;
-      const meter = element('div', { class: 'index-meter', role: 'progressbar', 'aria-label': 'Indexing', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(percent ?? 0) });
-      const fill = element('div', { class: 'index-meter-fill' });
-      fill.style.width = `${percent ?? 0}%`;
-      meter.append(fill);
-      this.indexBar.append(text, button('Pause', () => vscode.postMessage({ type: 'indexing', action: 'pause' }), { class: 'link', 'data-action': 'pauseIndexing' }), meter);
-    } else if (state === 'paused') {
-      text.textContent = covered ? `Indexing paused at ${covered}${missing}.` : 'Indexing paused: changes to your docs are not indexed.';
-      this.indexBar.append(text, button('Resume', () => vscode.postMessage({ type: 'indexing', action: 'resume' }), { class: 'link', 'data-action': 'resumeIndexing' }));
-    } else {
-      text.textContent = `Index incomplete: ${covered}${missing}.`;
-      this.indexBar.append(text, button(FIX_LABELS.reindex, () => vscode.postMessage({ type: 'fix', action: 'reindex' }), { class: 'link', 'data-action': 'reindex' }));
-    }
+    this.indexBarText.textContent =
+      state === 'indexing'
+        ? `${covered ? `Indexing: ${covered}` : 'Updating the index'} (${percent}%)${missing}`
+        : state === 'paused'
+          ? covered
+            ? `Indexing paused at ${covered}${missing}.`
+            : 'Indexing paused: changes to your docs are not indexed.'
+          : `Index incomplete: ${covered}${missing}.`;
+    this.pauseIndexing.hidden = state !== 'indexing';
+    this.resumeIndexing.hidden = state !== 'paused';
+    this.reindex.hidden = state === 'indexing' || state === 'paused';
+    this.indexMeter.hidden = state !== 'indexing';
+    this.indexMeter.setAttribute('aria-valuenow', String(percent));
+    this.indexMeterFill.style.width = `${percent}%`;
   }
 
   private renderEmpty(): void {

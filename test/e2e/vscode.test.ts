@@ -429,6 +429,69 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
     await chat.locator('#privacy-notice:not(.remote)').waitFor({ timeout: 30_000 });
   });
 
+  test('a question while indexing is paused says the index is partial; after indexing it is answered in full, not from the cache', async () => {
+    const rota = 'Where is the wombat escalation rota kept?';
+    const bulk = path.join(workspace, 'bulk-pages');
+    const oncall = path.join(workspace, 'zz-oncall');
+    const bar = chat.locator('#index-bar');
+    const finishedRuns = () => (docentLogs().match(/\bindexed workspace: \d+ files/g) ?? []).length;
+    // The same question twice: wait on the turn this ask adds, not on the last one with its text.
+    const askAgain = async (question: string) => {
+      const turn = chat.locator('.turn').nth(await chat.locator('.turn').count());
+      await chat.fill('#question', question);
+      await chat.press('#question', 'Enter');
+      await turn.locator('.answer[aria-busy="false"]').waitFor({ timeout: 120_000 });
+      return turn;
+    };
+    // 2,000 pages take many seconds to index, so Pause lands while the run is partway; the page
+    // that answers sorts after them, so the run has not reached it when it is paused.
+    for (let i = 0; i < 2000; i++) {
+      const dir = path.join(bulk, `part-${String(Math.floor(i / 100)).padStart(2, '0')}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, `page-${i}.md`), `# Service ${i} limits\n\nService number${i} allows ${i % 50} requests per second.\n\n## Raising the limit\n\nFile a ticket with quota${i}.\n`);
+    }
+    mkdirSync(oncall, { recursive: true });
+    writeFileSync(path.join(oncall, 'wombat-rota.md'), '# Wombat escalation rota\n\nThe wombat escalation rota is kept in the quokka binder on the third floor.\n');
+    try {
+      // The conversation has turns, and the index bar still shows the run with Pause.
+      assert.ok((await chat.locator('.turn').count()) > 0);
+      await bar.locator('button[data-action="pauseIndexing"]').waitFor({ timeout: 60_000 });
+      await chat.locator('#index-bar.partial .index-bar-text', { hasText: /^Indexing: [\d,]+ of [\d,]+ files/ }).waitFor({ timeout: 60_000 });
+      await bar.locator('button[data-action="pauseIndexing"]').click();
+      const paused = chat.locator('#index-bar.paused.partial .index-bar-text');
+      await paused.waitFor({ timeout: 30_000 }).catch(async (error: Error) => {
+        throw new Error(`${error.message}\nindex bar: ${await bar.innerText().catch(() => '(none)')}\n${docentLogs()}`);
+      });
+      const [, indexed, total] = /^Indexing paused at ([\d,]+) of ([\d,]+) files — answers may miss pages\.$/.exec(await paused.innerText()) ?? [];
+      assert.ok(indexed && total && Number(indexed.replace(/,/g, '')) < Number(total.replace(/,/g, '')), `paused partway: ${await paused.innerText()}`);
+
+      const partial = await askAgain(rota);
+      const notice = partial.locator('.answer .index-notice');
+      await notice.waitFor({ timeout: 10_000 });
+      assert.equal(await notice.innerText(), `⚠ Indexing is paused: ${indexed} of ${total} files indexed — this answer may miss pages. Resume indexing for a complete answer.`);
+      assert.equal(await partial.locator('button.cite', { hasText: 'wombat-rota.md' }).count(), 0, 'the page the run has not reached is not cited');
+      await page.screenshot({ path: path.join(RESULTS, 'e2e-index-partial.png') });
+
+      const runs = finishedRuns();
+      await bar.locator('button[data-action="resumeIndexing"]').click();
+      await waitUntil('the resumed run to finish', async () => finishedRuns() > runs, 120_000);
+      await bar.waitFor({ state: 'hidden', timeout: 30_000 });
+      const full = await askAgain(rota);
+      const answer = await full.locator('.answer').innerText();
+      assert.doesNotMatch(answer, /Indexing is|may miss pages/, 'the partial answer was not cached');
+      assert.equal(await full.locator('.answer .index-notice').count(), 0);
+      assert.ok((await full.locator('button.cite', { hasText: 'zz-oncall/wombat-rota.md' }).count()) > 0, `the complete index cites the rota page:\n${answer}`);
+      await page.screenshot({ path: path.join(RESULTS, 'e2e-index-complete.png') });
+    } finally {
+      // Later tests ask about the examples' own docs: the bulk pages go, and their removal is indexed.
+      const runs = finishedRuns();
+      await bar.locator('button[data-action="resumeIndexing"]').click({ timeout: 1000 }).catch(() => undefined);
+      rmSync(bulk, { recursive: true, force: true });
+      rmSync(oncall, { recursive: true, force: true });
+      await waitUntil('the removal to be indexed', async () => finishedRuns() > runs, 120_000);
+    }
+  });
+
   test('Open Chat focuses the question box, and Ctrl+Alt+D does from the editor', async () => {
     const focusedId = () => chat.evaluate(() => (document.hasFocus() ? (document.activeElement?.id ?? '') : '(frame not focused)'));
     await page.locator('.monaco-editor .view-lines').first().click();

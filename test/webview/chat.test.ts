@@ -522,6 +522,13 @@ describe('chat webview in Chromium', { skip }, () => {
     await hostSends({ type: 'index', index: { state: 'indexing', percent: 31, files: 1312, chunks: 9000, partial } });
     assert.equal(await bar.locator('.index-bar-text').innerText(), 'Indexing: 1,312 of 4,204 files (31%) — answers may miss pages');
     assert.equal(await bar.locator('[role="progressbar"]').getAttribute('aria-valuenow'), '31');
+    // Updated in place: the button under the pointer survives the next progress update.
+    const pause = bar.locator('button[data-action="pauseIndexing"]');
+    await pause.evaluate((node) => node.setAttribute('data-seen', '1'));
+    await hostSends({ type: 'index', index: { state: 'indexing', percent: 32, files: 1400, chunks: 9500, partial: { ...partial, filesIndexed: 1400 } } });
+    assert.equal(await bar.locator('.index-bar-text').innerText(), 'Indexing: 1,400 of 4,204 files (32%) — answers may miss pages');
+    assert.equal(await pause.getAttribute('data-seen'), '1');
+    assert.equal(await bar.locator('button[data-action="resumeIndexing"]').isVisible(), false);
     await clearSent();
     await bar.locator('button[data-action="pauseIndexing"]').click();
     assert.deepEqual(await sent(), [{ type: 'indexing', action: 'pause' }]);
