@@ -421,6 +421,7 @@ class ChatApp {
     // Its first paragraph is the notice saying how much of the workspace was indexed.
     if (turn.partialIndex && !waiting) answer.firstElementChild?.classList.add('index-notice');
     linkCitations(answer, turn.citations);
+    markSourceLabels(answer);
     if (turn.suggestions) linkSuggestions(answer, turn.suggestions);
     if (turn.state !== 'streaming') addCodeActions(answer);
 
@@ -654,6 +655,14 @@ function addCodeActions(root: HTMLElement): void {
     const block = element('div', { class: 'code-block' });
     pre.replaceWith(block);
     block.append(bar, pre);
+  }
+}
+
+/** The label paragraph (`[n] path:lines (heading)`) above each passage a retrieval-only or extractive answer quotes, styled as its caption. */
+function markSourceLabels(root: HTMLElement): void {
+  for (const paragraph of Array.from(root.querySelectorAll('p'))) {
+    const citation = citationOf.get(paragraph.firstElementChild as HTMLElement);
+    if (citation && quotes(paragraph.textContent ?? '', citation)) paragraph.classList.add('source-label');
   }
 }
 

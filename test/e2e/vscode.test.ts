@@ -252,31 +252,39 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
   });
 
   test("Explain Selection on a function cites that function's docs", async () => {
-    await page.locator('.monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+P');
-    await page.locator('.quick-input-widget input').fill('src/panels.ts');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'panels.ts' }).first().waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Enter');
-    await page.locator('.tab.active:has-text("panels.ts")').waitFor({ timeout: 20_000 });
-    // Lines 8-14: bucketWidthSeconds, from its signature to its closing brace.
-    await page.keyboard.press('Control+G');
-    await page.keyboard.type('8');
-    await page.keyboard.press('Enter');
-    await page.keyboard.press('Home');
-    for (let i = 0; i < 7; i++) await page.keyboard.press('Shift+ArrowDown');
-    await runCommand('Docent: Explain Selection');
-    const turn = chat.locator('.turn').last();
-    await turn.locator('.selection-note', { hasText: 'src/panels.ts' }).waitFor({ timeout: 30_000 });
-    assert.equal(await turn.locator('.selection-note').innerText(), 'Selection from src/panels.ts:8-14 (typescript)');
-    await turn.locator('.answer[aria-busy="false"]').waitFor({ timeout: 120_000 });
-    const searched = await turn.locator('.searched-note').innerText();
-    assert.match(searched, /^Searched: .*\bbucket\b/i, 'the search splits the identifiers into words');
-    const top = await citedLines(turn.locator('.answer button.cite').first());
-    const answer = await turn.locator('.answer').innerText();
-    await page.screenshot({ path: path.join(RESULTS, 'e2e-explain-function.png') });
-    assert.equal(top.file, 'guides/panel-resolution.md', `the top citation is the page that describes the function:\n${answer.slice(0, 600)}`);
-    const section = readFileSync(path.join(workspace, top.file), 'utf8').split('\n').slice(top.startLine - 1, top.endLine).join('\n');
-    assert.match(section, /draws at most 300 points/, `[1] is the "Bucket width" section: ${top.startLine}-${top.endLine}`);
+    const quickInput = page.locator('.quick-input-widget input');
+    try {
+      await page.locator('.monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+P');
+      await quickInput.fill('src/panels.ts');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'panels.ts' }).first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      await page.locator('.tab.active:has-text("panels.ts")').waitFor({ timeout: 20_000 });
+      // Lines 8-14: bucketWidthSeconds, from its signature to its closing brace.
+      await page.keyboard.press('Control+G');
+      await quickInput.fill(':8');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Home');
+      for (let i = 0; i < 7; i++) await page.keyboard.press('Shift+ArrowDown');
+      const position = page.locator('[id="status.editor.selection"]');
+      await waitUntil('the function to be selected', async () => /^Ln 15, Col 1 \(\d+ selected\)$/.test((await position.innerText().catch(() => '')).trim()), 10_000);
+      await runCommand('Docent: Explain Selection');
+      const turn = chat.locator('.turn').last();
+      await turn.locator('.selection-note', { hasText: 'src/panels.ts' }).waitFor({ timeout: 30_000 });
+      assert.equal(await turn.locator('.selection-note').innerText(), 'Selection from src/panels.ts:8-14 (typescript)');
+      await turn.locator('.answer[aria-busy="false"]').waitFor({ timeout: 120_000 });
+      const searched = await turn.locator('.searched-note').innerText();
+      assert.match(searched, /^Searched: .*\bbucket\b/i, 'the search splits the identifiers into words');
+      const top = await citedLines(turn.locator('.answer button.cite').first());
+      const answer = await turn.locator('.answer').innerText();
+      await page.screenshot({ path: path.join(RESULTS, 'e2e-explain-function.png') });
+      assert.equal(top.file, 'guides/panel-resolution.md', `the top citation is the page that describes the function:\n${answer.slice(0, 600)}`);
+      const section = readFileSync(path.join(workspace, top.file), 'utf8').split('\n').slice(top.startLine - 1, top.endLine).join('\n');
+      assert.match(section, /draws at most 300 points/, `[1] is the "Bucket width" section: ${top.startLine}-${top.endLine}`);
+    } catch (error) {
+      await page.screenshot({ path: path.join(RESULTS, 'e2e-explain-function-failed.png') });
+      throw error;
+    }
   });
 
   test('a "not found" answer says so and offers the closest headings, each a question to ask', async () => {

@@ -307,7 +307,7 @@ describe('chat webview in Chromium', { skip }, () => {
     ];
     await hostSends({ type: 'turnStarted', turn: { id: 'tr', question: 'and how are they restored?', answer: '', citations: [], state: 'streaming' } });
     await hostSends({ type: 'passages', id: 'tr', citations: passages });
-    const answer = 'Most relevant passages (no answer backend is configured):\n\n[1] ops/backups.md:3-9 (Backups › Restore)\n> Restore with pg_restore.\n\nRestore with pg_restore.\n\n[2] ops/disaster.md:1-4\nDisaster recovery.';
+    const answer = 'Most relevant passages (no answer backend is configured):\n\n[1] ops/backups.md:3-9 (Backups › Restore)\n\n> Restore with pg_restore.\n\nRestore with pg_restore.\n\n[2] ops/disaster.md:1-4\n\nDisaster recovery.';
     await hostSends({ type: 'delta', id: 'tr', text: answer });
     await hostSends({ type: 'sources', id: 'tr', citations: passages.slice(0, 2) });
     await hostSends({ type: 'done', id: 'tr', mode: 'retrieval-only', searchedQuery: 'How are backups restored?' });
@@ -315,6 +315,7 @@ describe('chat webview in Chromium', { skip }, () => {
     const turn = page.locator('[data-turn="tr"]');
     assert.equal(await turn.locator('.sources').count(), 0, 'the quoted passages are not listed a second time');
     assert.deepEqual(await turn.locator('.answer button.cite').allInnerTexts(), ['[1]', '[2]']);
+    assert.deepEqual(await turn.locator('.answer p.source-label').allInnerTexts(), ['[1] ops/backups.md:3-9 (Backups › Restore)', '[2] ops/disaster.md:1-4'], 'each label is the caption of its passage');
     await clearSent();
     await turn.locator('.answer button.cite[data-cite="2"]').click();
     assert.deepEqual(await sent(), [{ type: 'openCitation', folder: '', path: 'ops/disaster.md', startLine: 1, endLine: 4 }]);

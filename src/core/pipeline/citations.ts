@@ -50,7 +50,8 @@ export function chooseExtractivePassages<T extends Citation>(sources: readonly T
  */
 export function extractiveBody(query: string, sources: readonly Citation[]): string {
   const terms = new Set(keywordTokens(query));
-  return sources.map((source) => `${sourceLabel(source)}\n${focusedExcerpt(source.text, terms)}`).join('\n\n');
+  // The label is a paragraph of its own: the excerpt's first prose line would otherwise run on after it.
+  return sources.map((source) => `${sourceLabel(source)}\n\n${focusedExcerpt(source.text, terms)}`).join('\n\n');
 }
 
 function focusedExcerpt(text: string, terms: ReadonlySet<string>): string {

@@ -14,7 +14,7 @@ test('extractive: the answering sentence comes first, code stays fenced, lines a
     'Other text follows here.',
   ].join('\n');
   const body = extractiveBody('How do I read lines from a file?', [citation(1, 'tutorial/inputoutput.html', text)]);
-  assert.match(body, /^\[1\] tutorial\/inputoutput\.html:1-9\n> For reading lines from a file, you can loop over the file object\./);
+  assert.match(body, /^\[1\] tutorial\/inputoutput\.html:1-9\n\n> For reading lines from a file, you can loop over the file object\./);
   assert.match(body, /```\nfor line in f:\n {4}print\(line, end=""\)\n```/);
   assert.match(body, /Files are objects with many methods\. {2}\nFor reading lines/, 'separate lines stay separate');
   const long = `${'word '.repeat(400)}answer here.`;

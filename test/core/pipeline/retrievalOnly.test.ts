@@ -16,7 +16,7 @@ describe('retrieval-only mode, embeddings and negative caching', () => {
     assert.equal(answer.citations.length, 2, 'the two passages that match');
     assert.equal(answer.citations[0]!.path, 'security/keys.md');
     assert.equal(answer.citations[0]!.heading, 'Rotating signing keys');
-    assert.match(answer.answer, /^Most relevant passages \(no answer backend is configured\):\n\n\[1\] security\/keys\.md:1-10 \(Rotating signing keys\)\nRotate the API signing keys/);
+    assert.match(answer.answer, /^Most relevant passages \(no answer backend is configured\):\n\n\[1\] security\/keys\.md:1-10 \(Rotating signing keys\)\n\nRotate the API signing keys/);
     assert.equal(seen.streamedText(), answer.answer);
     assert.ok(seen.events.some((event) => event.type === 'status' && event.stage === 'retrieve'));
     assert.equal((await pipeline.ask({ question: 'how do i rotate the API signing keys' })).cached, true);
