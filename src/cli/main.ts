@@ -6,7 +6,6 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { pullModel, defaultModelCacheDir } from '../core/embedding/pullModel.js';
 import type { IndexReport } from '../core/indexer.js';
 import { describeDevice } from '../core/onnx/session.js';
 import { StoreError } from '../core/store.js';
@@ -17,8 +16,6 @@ import { Workspace, type WorkspaceAnswer } from '../core/workspace/workspace.js'
 import { escapeControlCharacters, stripTerminalControls, TerminalTextStream } from '../core/terminalText.js';
 import { backendFlags, deviceFlag, deviceIdFlag, integerFlag, modeFlag, parseFlags, UsageError, wantsHelp } from './args.js';
 import { commandHelp, isCommandName, topLevelHelp, type CommandName } from './help.js';
-import { runMcpCommand } from './mcpCommand.js';
-import { runServeCommand } from './serveCommand.js';
 import { docentVersion } from './version.js';
 
 export interface CliIo {
@@ -72,7 +69,8 @@ export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): P
   }
 }
 
-function runCommand(command: CommandName, args: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
+/** Commands load their heavy parts (MCP SDK, generation engine, model download) themselves: a cold `docent query` compiles none of them. */
+async function runCommand(command: CommandName, args: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
   switch (command) {
     case 'index':
       return indexCommand(args, io, signal);
@@ -85,9 +83,9 @@ function runCommand(command: CommandName, args: string[], io: CliIo, signal?: Ab
     case 'model':
       return modelCommand(args, io, signal);
     case 'mcp':
-      return runMcpCommand(args, io, signal);
+      return (await import('./mcpCommand.js')).runMcpCommand(args, io, signal);
     case 'serve':
-      return runServeCommand(args, { stdout: { write: (text: string) => (io.stdout(text), true) }, stderr: { write: (text: string) => (io.stderr(text), true) } });
+      return (await import('./serveCommand.js')).runServeCommand(args, { stdout: { write: (text: string) => (io.stdout(text), true) }, stderr: { write: (text: string) => (io.stderr(text), true) } });
   }
 }
 
@@ -345,6 +343,7 @@ async function modelCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   const { values, positionals } = parseFlags(rest, { cache: { type: 'string' }, revision: { type: 'string' }, endpoint: { type: 'string' } });
   if (positionals.length !== 1) throw new UsageError('model pull takes exactly one Hugging Face repo id, e.g. sentence-transformers/all-MiniLM-L6-v2');
   const progress = io.progress;
+  const { pullModel, defaultModelCacheDir } = await import('../core/embedding/pullModel.js');
   let folder: string;
   try {
     folder = await pullModel(positionals[0]!, {

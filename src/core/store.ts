@@ -10,7 +10,11 @@
  *
  * Opening reads the manifest and the catalog only; the segments are read (and verified) the
  * first time passages, keyword or vector search are needed, so a re-index that finds nothing
- * changed never reads them.
+ * changed never reads them. A store opened to search (not `create`) reads a segment in parts:
+ * its header, ids, lengths and term dictionaries first, then each query's term postings, its
+ * hits' passages, and the vectors only for a search that uses them; the manifest lists a
+ * SHA-256 per 256 KiB block of each segment (storeBlocks.ts) and every block is verified when
+ * first read, so no byte is used unverified. A writer reads and verifies whole segments.
  *
  * Safety beside other processes: one writer at a time holds `writer.lock` (see storeLock.ts);
  * only it deletes, and only names of the store's own patterns: files no longer named by the
@@ -27,6 +31,8 @@
  * - `fileCount`, `chunkCount`: from the catalog; O(1). `vectorCount`: O(1) once loaded.
  * - `file(path)`: the catalog entry of an indexed file (hash, size, mtime, chunk ids); O(1).
  * - `filePaths()`: every indexed path, in no particular order; O(files).
+ * - `chunkPath(id)`: the path of a passage's file, from the catalog (no passage is read); O(1)
+ *   after an O(chunks) first call.
  * - `chunk(id)`: one passage; O(1). `allChunks()`: every passage, lazily; O(chunks).
  * - `keywordStatistics(query)`: document frequencies of the query's terms in the passage and
  *   page indexes, to sum across stores searched together; O(query terms).
@@ -44,11 +50,13 @@ import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
+import { IdTable } from './idTable.js';
 import { keywordFieldsOf, pageFieldTerms } from './chunkText.js';
 import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, fieldTerms, foldedDocument, freezeDocuments, sumStatistics, type KeywordDocument, type KeywordIndexOptions, type KeywordStatistics } from './search/keywordIndex.js';
 import type { Chunk, EmbedderRuntime } from './types.js';
 import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
-import { decodeSegment, encodeSegment, mergeSegments, passageAt, passageRecords, type PassageRecords, type Segment } from './storeSegment.js';
+import { BlockReadError, blockDigests, blocksMatch, VerifiedFile } from './storeBlocks.js';
+import { bufferBytes, decodeSegment, encodeSegment, mergeSegments, openSegment, passageRecords, type Segment, type SegmentBytes, type SegmentView } from './storeSegment.js';
 import { ExactVectorIndex, type VectorSearchHit } from './vectorIndex.js';
 
 
@@ -101,10 +109,8 @@ interface Manifest {
   sha256: string;
 }
 
-interface FileChecksum {
-  bytes: number;
-  sha256: string;
-}
+/** A segment's checksum is one digest per block (read in parts); other files' is one digest (read whole). */
+type FileChecksum = { bytes: number; sha256: string } | { bytes: number; blocks: string };
 
 /** Names the store writes (older formats' too); nothing else in its folder is ever deleted. */
 const STORE_FILE = /^(?:catalog|segment|chunks|keyword|filekeyword|vectors)-\d+\.(?:json|bin|hnsw)(?:\.meta\.json)?$/;
@@ -159,7 +165,9 @@ interface Contents {
   keyword: KeywordIndex;
   /** Whole-file BM25F: page-level evidence that a passage's page is about the question. */
   fileKeyword: KeywordIndex;
-  vectors: ExactVectorIndex | null;
+  /** Undefined until first needed in a store read in parts (no writer changes them there). */
+  vectors: ExactVectorIndex | null | undefined;
+  segments: SegmentView[];
 }
 
 interface PendingFile {
@@ -220,9 +228,14 @@ class Pending {
  * those added in memory are kept as they came. Iterates in the order passages were added.
  */
 class Passages {
-  private readonly onDisk = new Map<number, [records: PassageRecords, index: number]>();
+  private readonly segments: SegmentView[] = [];
+  /** Where segment i's passages start in the order of all segments' passages. */
+  private readonly starts: number[] = [];
+  /** Each live on-disk passage's place in that order. */
+  private readonly onDisk = new IdTable();
   private readonly parsed = new Map<number, Chunk>();
   private readonly inMemory = new Map<number, Chunk>();
+  private total = 0;
 
   get size(): number {
     return this.onDisk.size + this.inMemory.size;
@@ -232,8 +245,12 @@ class Passages {
     return this.onDisk.has(id) || this.inMemory.has(id);
   }
 
-  addRecords(ids: Int32Array, records: PassageRecords): void {
-    ids.forEach((id, i) => this.onDisk.set(id, [records, i]));
+  addSegment(segment: SegmentView): void {
+    this.segments.push(segment);
+    this.starts.push(this.total);
+    const ids = segment.chunkIds;
+    for (let i = 0; i < ids.length; i++) this.onDisk.set(ids[i]!, this.total + i);
+    this.total += ids.length;
   }
 
   get(id: number): Chunk | undefined {
@@ -241,9 +258,11 @@ class Passages {
     if (added) return added;
     let chunk = this.parsed.get(id);
     if (!chunk) {
-      const located = this.onDisk.get(id);
-      if (!located) return undefined;
-      this.parsed.set(id, (chunk = passageAt(...located)));
+      const at = this.onDisk.get(id);
+      if (at === undefined) return undefined;
+      let segment = this.segments.length - 1;
+      while (this.starts[segment]! > at) segment--;
+      this.parsed.set(id, (chunk = this.segments[segment]!.passage(at - this.starts[segment]!)));
     }
     return chunk;
   }
@@ -260,7 +279,9 @@ class Passages {
   }
 
   *values(): IterableIterator<Chunk> {
-    for (const id of this.onDisk.keys()) yield this.get(id)!;
+    for (const [segment, { chunkIds }] of this.segments.entries()) {
+      for (let i = 0; i < chunkIds.length; i++) if (this.onDisk.get(chunkIds[i]!) === this.starts[segment]! + i) yield this.get(chunkIds[i]!)!;
+    }
     yield* this.inMemory.values();
   }
 }
@@ -268,6 +289,8 @@ class Passages {
 export class DocStore {
   /** Page-level keyword hits name files by id; search answers with paths. */
   private readonly pathByFileId = new Map<number, string>();
+  /** Each cataloged chunk's file id, made from the catalog when first asked (ranking asks for a thousand passages' paths per query). */
+  private fileIdByChunkId: IdTable | undefined;
   private manifest!: Manifest;
   private catalog!: Map<string, CatalogEntry>;
   private catalogChunks = 0;
@@ -278,11 +301,15 @@ export class DocStore {
   /** Files of the manifest the last commit replaced: a reader may still be loading them. */
   private replacedFiles: string[] = [];
   private lock: WriterLock | undefined;
+  /** Segment files read in parts, open while their contents are in use. */
+  private files: VerifiedFile[] = [];
 
   private constructor(
     readonly dir: string,
     manifest: Manifest,
     catalog: Map<string, CatalogEntry>,
+    /** Opened to search: segments are read in parts (until the store is locked for writing). */
+    private readInParts: boolean,
     /** Said once when this store replaces one an older Docent wrote (it is rebuilt by the next index run). */
     readonly notice?: string,
   ) {
@@ -315,7 +342,7 @@ export class DocStore {
   }
 
   get vectorCount(): number {
-    return this.loaded().vectors?.size ?? 0;
+    return this.vectorIndex()?.size ?? 0;
   }
 
   file(relativePath: string): Readonly<CatalogEntry> | undefined {
@@ -324,6 +351,15 @@ export class DocStore {
 
   filePaths(): string[] {
     return [...this.catalog.keys()];
+  }
+
+  chunkPath(id: number): string | undefined {
+    if (!this.fileIdByChunkId) {
+      this.fileIdByChunkId = new IdTable();
+      for (const entry of this.catalog.values()) for (const chunkId of entry.chunkIds) this.fileIdByChunkId.set(chunkId, entry.fileId);
+    }
+    const fileId = this.fileIdByChunkId.get(id);
+    return fileId === undefined ? undefined : this.pathByFileId.get(fileId);
   }
 
   chunk(id: number): Readonly<Chunk> | undefined {
@@ -356,21 +392,28 @@ export class DocStore {
 
   /** Labels are chunk ids; empty without an embedder. */
   searchVectors(vector: Float32Array, limit: number): VectorSearchHit[] {
-    return this.loaded().vectors?.search(vector, limit) ?? [];
+    return this.vectorIndex()?.search(vector, limit) ?? [];
   }
 
   vectorOf(id: number): Float32Array | undefined {
-    return this.loaded().vectors?.vectorOf(id);
+    return this.vectorIndex()?.vectorOf(id);
   }
 
-  /** Reads and verifies every segment now rather than at the first search (a StoreError when one is damaged). */
+  /** Reads what every search needs now rather than at the first one (a StoreError when it is damaged). */
   load(): void {
     this.loaded();
   }
 
+  /** Reads and verifies every byte of the generation, as `docent info` reports it (a StoreError naming the damaged file). */
+  verify(): void {
+    this.loaded();
+    for (const file of this.files) guarded(this.dir, path.basename(file.path), file).read(0, file.length);
+  }
+
   /** What does not add up between catalog, chunks, keyword and vector indexes; empty when consistent. */
   integrityProblems(): string[] {
-    const { chunks, keyword, fileKeyword, vectors } = this.loaded();
+    const { chunks, keyword, fileKeyword } = this.loaded();
+    const vectors = this.vectorIndex();
     const problems: string[] = [];
     if (keyword.size !== chunks.size) problems.push(`${keyword.size} keyword passages for ${chunks.size} chunks`);
     if (vectors && vectors.size !== chunks.size) problems.push(`${vectors.size} vectors for ${chunks.size} chunks`);
@@ -408,10 +451,10 @@ export class DocStore {
           throw new StoreError(older ? `${older}; run "docent index <folder> --store ${dir}" to rebuild it` : `no Docent store at ${dir} (run "docent index <folder> --store ${dir}" first)`);
         }
         await makeStoreFolder(dir);
-        return new DocStore(dir, emptyManifest(keywordOptions ?? DEFAULT_KEYWORD_OPTIONS), new Map(), older && `${older}: rebuilding it`);
+        return new DocStore(dir, emptyManifest(keywordOptions ?? DEFAULT_KEYWORD_OPTIONS), new Map(), false, older && `${older}: rebuilding it`);
       }
       try {
-        return new DocStore(dir, manifest, readCatalog(dir, manifest));
+        return new DocStore(dir, manifest, readCatalog(dir, manifest), !create);
       } catch (error) {
         // A writer replaced this generation while we read it (and swept the one before): read the new one.
         if (attempt < 5 && safeGeneration(dir) !== manifest.generation) continue;
@@ -434,6 +477,11 @@ export class DocStore {
       throw new StoreError(`Docent store at ${this.dir} is being written by process ${lock.heldBy} (wait for that index run to finish)`);
     }
     this.lock = lock;
+    if (this.readInParts) {
+      // A writer reads whole segments: its contents change and outlive the files a merge replaces.
+      this.readInParts = false;
+      this.forgetContents();
+    }
     try {
       const onDisk = readManifest(this.dir);
       if (onDisk?.format === STORE_FORMAT_VERSION && onDisk.generation !== this.manifest.generation) this.adopt(onDisk, readCatalog(this.dir, onDisk));
@@ -496,6 +544,7 @@ export class DocStore {
     }
     if (this.contents) removeFromContents(this.contents, entry.chunkIds, [entry.fileId]);
     this.pathByFileId.delete(entry.fileId);
+    for (const id of entry.chunkIds) this.fileIdByChunkId?.delete(id);
     this.catalog.delete(relativePath);
     this.catalogChunks -= entry.chunkIds.length;
   }
@@ -518,6 +567,7 @@ export class DocStore {
     this.pending.textBytes += textBytesOf(chunks);
     if (this.contents) addToContents(this.contents, pendingFile);
     this.pathByFileId.set(fileId, relativePath);
+    for (const chunk of chunks) this.fileIdByChunkId?.set(chunk.id, fileId);
     this.catalog.set(relativePath, { ...entry, fileId, chunkIds: chunks.map((chunk) => chunk.id) });
     this.catalogChunks += chunks.length;
   }
@@ -535,10 +585,10 @@ export class DocStore {
     const dimensions = previous.embedder?.dimensions ?? 0;
     const checksums: Record<string, FileChecksum> = {};
     const written: string[] = [];
-    const write = async (file: string, bytes: Buffer): Promise<void> => {
+    const write = async (file: string, bytes: Buffer, inBlocks = false): Promise<void> => {
       written.push(file);
       await writeFileAtomic(path.join(this.dir, file), bytes);
-      checksums[file] = checksumOf(bytes);
+      checksums[file] = inBlocks ? { bytes: bytes.length, blocks: blockDigests(bytes) } : checksumOf(bytes);
     };
     try {
       let segments = [...previous.segments];
@@ -557,7 +607,7 @@ export class DocStore {
         }
         if (segment.keyword.ids.length > 0 || segment.removedChunks.length > 0 || segment.pages.ids.length > 0 || segment.removedFiles.length > 0) {
           const name = `segment-${generation}.bin`;
-          await write(name, bytes);
+          await write(name, bytes, true);
           segments.push(name);
         }
       }
@@ -585,12 +635,52 @@ export class DocStore {
     this.catalog = catalog;
     this.catalogChunks = 0;
     this.pathByFileId.clear();
+    this.fileIdByChunkId = undefined;
+    this.forgetContents();
     for (const [relativePath, entry] of catalog) {
       this.pathByFileId.set(entry.fileId, relativePath);
       this.catalogChunks += entry.chunkIds.length;
     }
-    this.contents = undefined;
     this.pending = new Pending(manifest.nextChunkId, manifest.nextFileId);
+  }
+
+  private forgetContents(): void {
+    this.contents = undefined;
+    for (const file of this.files.splice(0)) file.close();
+  }
+
+  /** The vector index, made when first needed in a store read in parts. */
+  private vectorIndex(): ExactVectorIndex | null {
+    const contents = this.loaded();
+    contents.vectors ??= vectorsOf(this.manifest, contents);
+    return contents.vectors;
+  }
+
+  /** One segment of the current generation, read in parts when it has block checksums and this store only searches. */
+  private segmentView(name: string): SegmentView {
+    const checksum = this.manifest.checksums[name];
+    if (!this.readInParts || !checksum || !('blocks' in checksum)) {
+      const bytes = readVerified(this.dir, this.manifest, name);
+      try {
+        return openSegment(bufferBytes(bytes));
+      } catch (error) {
+        throw corrupt(this.dir, `${name}: ${errorMessage(error)}`);
+      }
+    }
+    let file: VerifiedFile;
+    try {
+      file = new VerifiedFile(path.join(this.dir, name), checksum.bytes, checksum.blocks);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw corrupt(this.dir, `${name} is missing`);
+      throw storeErrorOf(this.dir, name, error);
+    }
+    this.files.push(file);
+    const bytes = guarded(this.dir, name, file);
+    try {
+      return guardedView(this.dir, name, openSegment(bytes));
+    } catch (error) {
+      throw storeErrorOf(this.dir, name, error);
+    }
   }
 
   /** Every live passage (on disk and pending) as one segment, with the current vectors. */
@@ -613,9 +703,11 @@ export class DocStore {
   private loadContents(): Contents {
     for (let attempt = 1; ; attempt++) {
       try {
+        this.forgetContents();
         const contents = buildContents(
           this.manifest,
-          this.manifest.segments.map((name) => decodeOrCorrupt(this.dir, name, readVerified(this.dir, this.manifest, name))),
+          this.manifest.segments.map((name) => this.segmentView(name)),
+          !this.readInParts,
         );
         removeFromContents(contents, this.pending.removedChunks, this.pending.removedFiles);
         for (const file of this.pending.files.values()) addToContents(contents, file);
@@ -663,10 +755,13 @@ function emptyManifest(keywordOptions: KeywordIndexOptions): Manifest {
   };
 }
 
-/** The live passages of `segments` (oldest first; each one's tombstones remove from those before it), searchable as they are. */
-function buildContents(manifest: Manifest, segments: Segment[]): Contents {
+/**
+ * The live passages of `segments` (oldest first; each one's tombstones remove from those before
+ * it), searchable as they are; their vectors now (`withVectors`) or when first needed.
+ */
+function buildContents(manifest: Manifest, segments: SegmentView[], withVectors: boolean): Contents {
   const chunks = new Passages();
-  for (const segment of segments) chunks.addRecords(segment.keyword.ids, segment.passages);
+  for (const segment of segments) chunks.addSegment(segment);
   const contents: Contents = {
     chunks,
     keyword: KeywordIndex.ofParts(
@@ -678,21 +773,28 @@ function buildContents(manifest: Manifest, segments: Segment[]): Contents {
       segments.map((segment) => segment.pages),
     ),
     vectors: null,
+    segments,
   };
   // Ids never repeat across segments, so every tombstone can be applied once all are in.
   for (const segment of segments) removeFromContents(contents, segment.removedChunks, segment.removedFiles);
-  if (manifest.embedder) {
-    const live = chunks.size;
-    contents.vectors = new ExactVectorIndex(manifest.embedder.dimensions, Math.max(1024, live));
-    for (const segment of segments) {
-      const { dimensions } = segment;
-      if (dimensions === 0) continue;
-      segment.keyword.ids.forEach((id, i) => {
-        if (chunks.has(id)) contents.vectors!.upsert(id, segment.vectors.subarray(i * dimensions, (i + 1) * dimensions));
-      });
-    }
-  }
+  contents.vectors = withVectors ? vectorsOf(manifest, contents) : undefined;
   return contents;
+}
+
+/** The vectors of the live passages of `contents.segments`; null without an embedder. */
+function vectorsOf(manifest: Manifest, contents: Contents): ExactVectorIndex | null {
+  if (!manifest.embedder) return null;
+  const { chunks } = contents;
+  const vectors = new ExactVectorIndex(manifest.embedder.dimensions, Math.max(1024, chunks.size));
+  for (const segment of contents.segments) {
+    const { dimensions } = segment;
+    if (dimensions === 0) continue;
+    const rows = segment.vectors();
+    segment.chunkIds.forEach((id, i) => {
+      if (chunks.has(id)) vectors.upsert(id, rows.subarray(i * dimensions, (i + 1) * dimensions));
+    });
+  }
+  return vectors;
 }
 
 function removeFromContents(contents: Contents, chunkIds: readonly number[], fileIds: readonly number[]): void {
@@ -732,9 +834,51 @@ function readVerified(dir: string, manifest: Manifest, file: string): Buffer {
     throw new StoreError(`cannot read Docent store at ${dir}: ${describeIoError(error)}`);
   }
   const expected = manifest.checksums[file];
-  const actual = checksumOf(bytes);
-  if (!expected || expected.bytes !== actual.bytes || expected.sha256 !== actual.sha256) throw corrupt(dir, `${file} does not match its checksum`);
+  const matches = expected !== undefined && expected.bytes === bytes.length && ('blocks' in expected ? blocksMatch(bytes, expected.blocks) : expected.sha256 === checksumOf(bytes).sha256);
+  if (!matches) throw corrupt(dir, `${file} does not match its checksum`);
   return bytes;
+}
+
+/** A StoreError for what went wrong reading `file` in parts: damage is "corrupt", a refused read an I/O error. */
+function storeErrorOf(dir: string, file: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  if (error instanceof BlockReadError && !error.damaged) return new StoreError(`cannot read Docent store at ${dir}: ${describeIoError(error.cause ?? error)}`);
+  if (error instanceof BlockReadError) return corrupt(dir, `${file} does not match its checksum (${error.message})`);
+  return corrupt(dir, `${file}: ${errorMessage(error)}`);
+}
+
+/** `file`'s verified reads, failing as StoreErrors. */
+function guarded(dir: string, name: string, file: VerifiedFile): SegmentBytes {
+  return {
+    length: file.length,
+    read: (offset, length) => {
+      try {
+        return file.read(offset, length);
+      } catch (error) {
+        throw storeErrorOf(dir, name, error);
+      }
+    },
+  };
+}
+
+/** A segment read in parts whose later reads (passages, postings, vectors) fail as StoreErrors too. */
+function guardedView(dir: string, name: string, view: SegmentView): SegmentView {
+  const guard =
+    <A extends unknown[], R>(read: (...args: A) => R) =>
+    (...args: A): R => {
+      try {
+        return read(...args);
+      } catch (error) {
+        throw storeErrorOf(dir, name, error);
+      }
+    };
+  return {
+    ...view,
+    passage: guard(view.passage),
+    vectors: guard(view.vectors),
+    keyword: { ...view.keyword, termPostings: guard(view.keyword.termPostings) },
+    pages: { ...view.pages, termPostings: guard(view.pages.termPostings) },
+  };
 }
 
 function decodeOrCorrupt(dir: string, file: string, bytes: Buffer): Segment {
@@ -791,7 +935,7 @@ function sealManifest(manifest: Manifest): Manifest {
   return { ...content, sha256: createHash('sha256').update(JSON.stringify(content)).digest('hex') };
 }
 
-function checksumOf(bytes: Buffer): FileChecksum {
+function checksumOf(bytes: Buffer): { bytes: number; sha256: string } {
   return { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 

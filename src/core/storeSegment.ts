@@ -11,7 +11,7 @@
  * postings (FrozenPostings, little-endian typed arrays) and the float32 vectors. Decoding makes
  * views of the file's bytes, nothing more: a passage's JSON is parsed when it is asked for.
  */
-import { mergeFrozen, type FrozenPostings } from './search/keywordIndex.js';
+import { mergeFrozen, type FrozenPostings, type PostingsSource } from './search/keywordIndex.js';
 import type { Chunk } from './types.js';
 
 const decoder = new TextDecoder();
@@ -62,11 +62,6 @@ export function passageRecords(chunks: readonly Chunk[]): PassageRecords {
   return { bytes: Buffer.concat(encoded), ends };
 }
 
-export function passageAt(records: PassageRecords, i: number): Chunk {
-  const start = i === 0 ? 0 : records.ends[i - 1]!;
-  return JSON.parse(decoder.decode(records.bytes.subarray(start, records.ends[i]!))) as Chunk;
-}
-
 function sectionsOf(segment: Segment): ArrayBufferView[] {
   const postings = (part: FrozenPostings) => POSTING_SECTIONS.map((name) => part[name]);
   return [segment.passages.bytes, segment.passages.ends, ...postings(segment.keyword), ...postings(segment.pages), segment.vectors];
@@ -100,22 +95,75 @@ export function encodeSegment(segment: Segment): Buffer {
 
 type TypedArrayOf = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayBufferView & { length: number };
 
+/**
+ * Where a segment's bytes come from: a buffer in memory, or a file a reader reads (and verifies)
+ * in parts. `read` returns a view whose byteOffset keeps the file offset's alignment modulo 8.
+ */
+export interface SegmentBytes {
+  readonly length: number;
+  read(offset: number, length: number): Uint8Array;
+}
+
+/** A whole segment in memory as SegmentBytes (copied once when it does not start 8-aligned). */
+export function bufferBytes(bytes: Uint8Array): SegmentBytes {
+  // Typed views need their element alignment: a buffer that does not start 8-aligned is copied once.
+  const aligned = bytes.byteOffset % 8 === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
+  return { length: aligned.length, read: (offset, length) => aligned.subarray(offset, offset + length) };
+}
+
+/** A segment as a reader searches it: ids, lengths and term dictionaries read at open, passages, postings and vectors when asked for. */
+export interface SegmentView {
+  firstChunkId: number;
+  firstFileId: number;
+  dimensions: number;
+  removedChunks: number[];
+  removedFiles: number[];
+  /** Chunk ids of the passages (the keyword postings' ids). */
+  chunkIds: Int32Array;
+  passage(i: number): Chunk;
+  keyword: PostingsSource;
+  pages: PostingsSource;
+  /** `passages × dimensions` values, or empty. */
+  vectors(): Float32Array;
+}
+
+interface Section {
+  offset: number;
+  length: number;
+}
+
+/** The header and where each section lies; throws (a plain Error saying what is wrong) when they do not fit `bytes`. */
+function layoutOf(bytes: SegmentBytes): { header: SegmentHeader; sections: Section[] } {
+  if (bytes.length < MAGIC.length + 4) throw new Error('not a Docent segment');
+  const head = bytes.read(0, MAGIC.length + 4);
+  if (!Buffer.from(head.buffer, head.byteOffset, MAGIC.length).equals(MAGIC)) throw new Error('not a Docent segment');
+  const textLength = Buffer.from(head.buffer, head.byteOffset, head.length).readUInt32LE(MAGIC.length);
+  if (MAGIC.length + 4 + textLength > bytes.length) throw new Error('segment is truncated');
+  const header = JSON.parse(decoder.decode(bytes.read(MAGIC.length + 4, textLength))) as SegmentHeader;
+  let at = align8(MAGIC.length + 4 + textLength);
+  const sections = header.sections.map((length) => {
+    if (!Number.isInteger(length) || length < 0) throw new Error('segment sections disagree');
+    const section = { offset: at, length };
+    at = align8(at + length);
+    return section;
+  });
+  if (sections.length !== 2 + 2 * POSTING_SECTIONS.length + 1 || at !== bytes.length) throw new Error('segment sections disagree');
+  return { header, sections };
+}
+
+function typed<T extends ArrayBufferView>(bytes: Uint8Array, type: TypedArrayOf, width: number): T {
+  if (bytes.length % width !== 0) throw new Error('segment sections disagree');
+  return new type(bytes.buffer, bytes.byteOffset, bytes.length / width) as unknown as T;
+}
+
 /** Throws (a plain Error saying what is wrong) when `bytes` is not a whole segment. */
 export function decodeSegment(bytes: Buffer): Segment {
-  if (bytes.length < MAGIC.length + 4 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not a Docent segment');
-  const textLength = bytes.readUInt32LE(MAGIC.length);
-  if (MAGIC.length + 4 + textLength > bytes.length) throw new Error('segment is truncated');
-  const header = JSON.parse(bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + textLength).toString('utf8')) as SegmentHeader;
-  // Typed views need their element alignment: a buffer that does not start 8-aligned is copied once.
-  const aligned = bytes.byteOffset % 8 === 0 ? bytes : Buffer.from(Uint8Array.prototype.slice.call(bytes));
-  let at = align8(MAGIC.length + 4 + textLength);
+  const source = bufferBytes(bytes);
+  const { header, sections } = layoutOf(source);
   let section = 0;
   const next = <T extends ArrayBufferView>(type: TypedArrayOf, width: number): T => {
-    const length = header.sections[section++];
-    if (length === undefined || length % width !== 0 || at + length > aligned.length) throw new Error('segment sections disagree');
-    const view = new type(aligned.buffer, aligned.byteOffset + at, length / width) as unknown as T;
-    at = align8(at + length);
-    return view;
+    const { offset, length } = sections[section++]!;
+    return typed<T>(source.read(offset, length), type, width);
   };
   const postings = (wide: boolean): FrozenPostings => ({
     ids: next(Int32Array, 4),
@@ -130,12 +178,98 @@ export function decodeSegment(bytes: Buffer): Segment {
   const keyword = postings(header.wideTfs[0]);
   const pages = postings(header.wideTfs[1]);
   const vectors = next<Float32Array>(Float32Array, 4);
-  const count = passages.ends.length;
-  if (at !== aligned.length || keyword.ids.length !== count || vectors.length !== count * header.dimensions) throw new Error('segment sections disagree');
-  for (const part of [keyword, pages]) {
-    if (part.lengths.length !== part.ids.length || part.termEnds.length !== part.postingEnds.length || part.docs.length !== part.tfs.length) throw new Error('segment postings disagree');
-  }
+  checkCounts(header, passages.ends.length, passages.bytes.length, passages.ends, [shapeOf(keyword), shapeOf(pages)], vectors.length);
   return { ...header, passages, keyword, pages, vectors };
+}
+
+/** What a part's arrays must agree on: counts, and posting and term ranges that end where their sections do. */
+interface PartShape {
+  ids: Int32Array;
+  lengths: Uint32Array;
+  termBytes: Uint8Array;
+  termEnds: Uint32Array;
+  postingEnds: Uint32Array;
+  docs: number;
+  tfs: number;
+}
+
+function shapeOf(part: FrozenPostings): PartShape {
+  return { ...part, docs: part.docs.length, tfs: part.tfs.length };
+}
+
+function checkCounts(header: SegmentHeader, passages: number, passageBytes: number, ends: Uint32Array, parts: PartShape[], vectors: number): void {
+  if (ends.length !== passages || (ends.at(-1) ?? 0) !== passageBytes || parts[0]!.ids.length !== passages || vectors !== passages * header.dimensions) {
+    throw new Error('segment sections disagree');
+  }
+  for (const part of parts) {
+    if (part.lengths.length !== part.ids.length || part.termEnds.length !== part.postingEnds.length || part.docs !== part.tfs) throw new Error('segment postings disagree');
+    // A reader reads postings and terms by these ranges: they must end where their sections do.
+    if ((part.postingEnds.at(-1) ?? 0) !== part.docs || (part.termEnds.at(-1) ?? 0) !== part.termBytes.length) throw new Error('segment postings disagree');
+  }
+}
+
+/**
+ * A segment read in parts: the header, passage ends, ids, lengths and term dictionaries now;
+ * a passage, a term's postings or the vectors when asked for. Throws (a plain Error) when the
+ * layout does not add up; `bytes` decides what a damaged part does when read.
+ */
+export function openSegment(bytes: SegmentBytes): SegmentView {
+  const { header, sections } = layoutOf(bytes);
+  let section = 0;
+  const take = (): Section => sections[section++]!;
+  const read = <T extends ArrayBufferView>({ offset, length }: Section, type: TypedArrayOf, width: number): T => typed<T>(bytes.read(offset, length), type, width);
+  const passageBytes = take();
+  const ends = read<Uint32Array>(take(), Uint32Array, 4);
+  const shapes: PartShape[] = [];
+  const postings = (wide: boolean): PostingsSource => {
+    const ids = read<Int32Array>(take(), Int32Array, 4);
+    const lengths = read<Uint32Array>(take(), Uint32Array, 4);
+    const termBytes = read<Uint8Array>(take(), Uint8Array, 1);
+    const termEnds = read<Uint32Array>(take(), Uint32Array, 4);
+    const postingEnds = read<Uint32Array>(take(), Uint32Array, 4);
+    const docs = take();
+    const tfs = take();
+    const tfWidth = wide ? 8 : 4;
+    if (docs.length % 4 !== 0 || tfs.length % tfWidth !== 0) throw new Error('segment sections disagree');
+    shapes.push({ ids, lengths, termBytes, termEnds, postingEnds, docs: docs.length / 4, tfs: tfs.length / tfWidth });
+    return {
+      ids,
+      lengths,
+      termBytes,
+      termEnds,
+      postingEnds,
+      termPostings: (t) => {
+        const start = t === 0 ? 0 : postingEnds[t - 1]!;
+        const count = postingEnds[t]! - start;
+        if (count < 0) throw new Error('segment postings disagree');
+        return {
+          docs: read<Uint32Array>({ offset: docs.offset + 4 * start, length: 4 * count }, Uint32Array, 4),
+          tfs: read<Float32Array | Float64Array>({ offset: tfs.offset + tfWidth * start, length: tfWidth * count }, wide ? Float64Array : Float32Array, tfWidth),
+        };
+      },
+    };
+  };
+  const keyword = postings(header.wideTfs[0]);
+  const pages = postings(header.wideTfs[1]);
+  const vectors = take();
+  if (vectors.length % 4 !== 0) throw new Error('segment sections disagree');
+  checkCounts(header, ends.length, passageBytes.length, ends, shapes, vectors.length / 4);
+  return {
+    firstChunkId: header.firstChunkId,
+    firstFileId: header.firstFileId,
+    dimensions: header.dimensions,
+    removedChunks: header.removedChunks,
+    removedFiles: header.removedFiles,
+    chunkIds: keyword.ids,
+    passage: (i) => {
+      const start = i === 0 ? 0 : ends[i - 1]!;
+      if (ends[i]! < start) throw new Error('segment passages disagree');
+      return JSON.parse(decoder.decode(bytes.read(passageBytes.offset + start, ends[i]! - start))) as Chunk;
+    },
+    keyword,
+    pages,
+    vectors: () => read<Float32Array>(vectors, Float32Array, 4),
+  };
 }
 
 /** `older` and the segment right after it as one segment. */

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { HierarchicalNSW } from 'hnswlib-node';
+import type { HierarchicalNSW } from 'hnswlib-node';
 import { commitTempFile, tempPathFor, writeFileAtomic } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
 
@@ -70,6 +70,11 @@ export function metadataPathFor(indexPath: string): string {
   return `${indexPath}.meta.json`;
 }
 
+/** hnswlib's native addon, loaded by the first HNSW index: a store searched exactly never loads it. */
+function hnswlib(): typeof import('hnswlib-node') {
+  return require('hnswlib-node') as typeof import('hnswlib-node');
+}
+
 const METADATA_FORMAT = 'docent-hnsw';
 const METADATA_VERSION = 1;
 /** hnswlib-node passes labels through Uint32. */
@@ -118,7 +123,7 @@ export class HnswVectorIndex implements VectorIndex {
     assertPositiveInteger(efConstruction, 'efConstruction');
     assertPositiveInteger(efSearch, 'efSearch');
     assertPositiveInteger(initialCapacity, 'initialCapacity');
-    const index = new HierarchicalNSW('cosine', dimensions);
+    const index = new (hnswlib().HierarchicalNSW)('cosine', dimensions);
     index.initIndex({ maxElements: initialCapacity, m: M, efConstruction, allowReplaceDeleted: true });
     return new HnswVectorIndex(dimensions, index, efSearch, 0);
   }
@@ -149,7 +154,7 @@ export class HnswVectorIndex implements VectorIndex {
     if ((await sha256OfFile(path)) !== metadata.sha256) {
       throw new VectorIndexFileError(`Vector index ${path} is corrupt: its checksum does not match ${metadataPathFor(path)}`, 'corrupt');
     }
-    const index = new HierarchicalNSW('cosine', dimensions);
+    const index = new (hnswlib().HierarchicalNSW)('cosine', dimensions);
     try {
       await index.readIndex(path, true);
     } catch (error) {

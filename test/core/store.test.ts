@@ -9,7 +9,8 @@ import { indexFolder } from '../../src/core/indexer.js';
 import { HybridRetriever } from '../../src/core/search/hybrid.js';
 import { DocStore, StoreError } from '../../src/core/store.js';
 import { freezeDocuments } from '../../src/core/search/keywordIndex.js';
-import { decodeSegment, encodeSegment, mergeSegments, passageAt, passageRecords } from '../../src/core/storeSegment.js';
+import { BLOCK_BYTES } from '../../src/core/storeBlocks.js';
+import { bufferBytes, decodeSegment, encodeSegment, mergeSegments, openSegment, passageRecords } from '../../src/core/storeSegment.js';
 import { CLI_PATH, runDocent } from '../support/cli.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
 
@@ -118,8 +119,9 @@ test('integrityProblems names a generation whose structures disagree', async () 
   assert.deepEqual((await DocStore.open(storeDir)).integrityProblems(), []);
   // A segment that lost one passage (its keyword document and vector too), checksummed by the (buggy) writer that wrote it.
   const manifest = JSON.parse(await fs.readFile(path.join(storeDir, 'manifest.json'), 'utf8'));
-  const segment = decodeSegment(await fs.readFile(path.join(storeDir, manifest.segments[0])));
-  const lost = passageAt(segment.passages, 0);
+  const bytes = await fs.readFile(path.join(storeDir, manifest.segments[0]));
+  const segment = decodeSegment(bytes);
+  const lost = openSegment(bufferBytes(bytes)).passage(0);
   // Merged with a segment whose only content is the first passage's tombstone: that passage's record, postings and vector go.
   const nothing = freezeDocuments([], []);
   const tombstone = { ...segment, firstChunkId: lost.id, firstFileId: Number.MAX_SAFE_INTEGER, passages: passageRecords([]), keyword: nothing, pages: nothing, vectors: new Float32Array(0), removedChunks: [lost.id], removedFiles: [] };
@@ -174,6 +176,55 @@ test('every store file damaged at several offsets is detected, in one line namin
     }
   }
   if (existsSync(CLI_PATH)) assert.equal(cliChecked, files.length);
+});
+
+test('a store opened to search verifies each block it reads: damage elsewhere is harmless, damage in a hit is one line and never its text; info checks every block', async (t) => {
+  const docs = await makeTempDir('docs');
+  const storeDir = await makeTempDir('store');
+  await writeTree(docs, generatedPages(1000));
+  await indexFolder(docs, await DocStore.open(storeDir, { create: true }), {});
+  const manifest = JSON.parse(await fs.readFile(path.join(storeDir, 'manifest.json'), 'utf8'));
+  const [name] = manifest.segments as string[];
+  assert.ok(typeof manifest.checksums[name!].blocks === 'string', 'segments are checksummed per block');
+  const bytes = await fs.readFile(path.join(storeDir, name!));
+  assert.ok(bytes.length > 3 * BLOCK_BYTES, `the segment spans several blocks: ${bytes.length} bytes`);
+  // Where each passage's JSON record lies in the file (the passages section is the first).
+  const segment = decodeSegment(bytes);
+  const recordAt = (i: number): number => segment.passages.bytes.byteOffset - bytes.byteOffset + (i === 0 ? 0 : segment.passages.ends[i - 1]!);
+  const blockOf = (offset: number): number => Math.floor(offset / BLOCK_BYTES);
+  const ids = [...segment.keyword.ids];
+  // A passage wholly in block 1, which holds passages only (block 0 holds the header and is read at open).
+  assert.ok(recordAt(ids.length) > 2 * BLOCK_BYTES, 'the passages fill the first two blocks');
+  const target = ids.findIndex((_, i) => blockOf(recordAt(i)) === 1 && blockOf(recordAt(i + 1) - 1) === 1);
+  const elsewhere = ids.findIndex((_, i) => blockOf(recordAt(i)) === 2 && blockOf(recordAt(i + 1) - 1) === 2 && recordAt(i + 1) <= recordAt(ids.length));
+  assert.ok(target > 0 && elsewhere > 0);
+  const reference = await DocStore.open(storeDir);
+  const page = /page-(\d+)\.md$/.exec(reference.chunk(ids[target]!)!.path)![1];
+  const query = `limit${page} E${1000 + Number(page)}`;
+  const [hit] = reference.searchPassages(query, 1);
+  assert.equal(hit!.id, ids[target], 'the query finds the passage that will be damaged');
+  const damagedAt = recordAt(target) + 20;
+  const damaged = Buffer.from(bytes);
+  damaged[damagedAt] = damaged[damagedAt]! ^ 0x5a;
+  await fs.writeFile(path.join(storeDir, name!), damaged);
+
+  const store = await DocStore.open(storeDir);
+  store.load();
+  assert.deepEqual(store.searchPassages(query, 1), [hit], 'postings in undamaged blocks still search');
+  assert.deepEqual(store.chunk(ids[elsewhere]!), reference.chunk(ids[elsewhere]!), 'a passage in another block reads as it was');
+  assert.throws(
+    () => store.chunk(hit!.id),
+    (error: unknown) => error instanceof StoreError && new RegExp(`^corrupt Docent store at .*: ${name} does not match its checksum`).test(error.message) && !error.message.includes('\n'),
+  );
+  await assert.rejects(new HybridRetriever(store, undefined).search(query, { k: 3 }), StoreError);
+  assert.throws(() => store.verify(), StoreError);
+  if (!existsSync(CLI_PATH)) return t.skip('dist/cli.js not built: run "npm run build" (npm test does)');
+  for (const args of [['query', query], ['info']]) {
+    const run = await runDocent([...args, '--store', storeDir]);
+    assert.equal(run.code, 2, `${args[0]}: ${run.stderr}`);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /^docent: corrupt Docent store at .*does not match its checksum.*\n$/);
+  }
 });
 
 test('a second writer is refused while the first holds the lock; a lock left by a dead process is taken over', async () => {

@@ -19,7 +19,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { cpuNodeShare, probeSession, type Placement } from './placement.js';
 import { errorMessage } from '../errorMessage.js';
 
@@ -171,10 +171,18 @@ export interface PreparedModel {
  * creates the runtime environment.
  */
 let nativeLogQuieted = false;
-function quietNativeLog(): void {
+function quietNativeLog(runtime: typeof ort): void {
   if (nativeLogQuieted) return;
-  ort.env.logLevel = 'fatal';
+  runtime.env.logLevel = 'fatal';
   nativeLogQuieted = true;
+}
+
+/**
+ * The native runtime, loaded by the first session: it takes ~100 ms to load, and a process that
+ * imports this module only for its device names and errors (the CLI's main thread) never runs a model.
+ */
+function onnxRuntime(): typeof ort {
+  return require('onnxruntime-node') as typeof ort;
 }
 
 /**
@@ -187,7 +195,8 @@ export async function createSession(
   device: DeviceChoice | DeviceRequest,
   options: SessionOptions | ((provider: string) => SessionOptions) = {},
 ): Promise<CreatedSession> {
-  quietNativeLog();
+  const runtime = onnxRuntime();
+  quietNativeLog(runtime);
   const request: DeviceRequest = typeof device === 'string' ? { choice: device } : device;
   const source: ModelSource | undefined = typeof model === 'string' ? { path: model } : model instanceof Uint8Array ? undefined : model;
   const fallbackReasons: string[] = [];
@@ -211,7 +220,7 @@ export async function createSession(
     try {
       const sessionOptions = { ...providerOptions, executionProviders: [config] };
       const chosen = prepared ? (prepared.bytes ?? prepared.path) : model;
-      const session = typeof chosen === 'string' ? await ort.InferenceSession.create(chosen, sessionOptions) : await ort.InferenceSession.create(chosen as Uint8Array, sessionOptions);
+      const session = typeof chosen === 'string' ? await runtime.InferenceSession.create(chosen, sessionOptions) : await runtime.InferenceSession.create(chosen as Uint8Array, sessionOptions);
       const active: ActiveDevice = { provider, kind: provider === 'cpu' ? 'cpu' : 'gpu', fallbackReasons };
       if (typeof config !== 'string') active.deviceId = config.deviceId;
       if (placement) active.placement = placement;

@@ -105,7 +105,8 @@ export class HybridRetriever implements Retriever {
       });
     };
     let queryVector: Float32Array | undefined;
-    if (store.vectorCount > 0 && (vectorWeight > 0 || pageDenseWeight > 0)) {
+    // Weights first: a keyword search never reads the vectors.
+    if ((vectorWeight > 0 || pageDenseWeight > 0) && store.vectorCount > 0) {
       queryVector = options.queryVector;
       if (!queryVector && this.embedder && this.embedder.id === store.embedder?.id) {
         [queryVector] = await this.embedder.embed([query], options.signal);
@@ -158,7 +159,7 @@ export class HybridRetriever implements Retriever {
       for (const page of pages) pageScore.set(page.path, page.score / bestPage);
     }
     const scored = passages.map((hit) => {
-      const path = store.chunk(hit.id)?.path;
+      const path = store.chunkPath(hit.id);
       const page = path === undefined ? 0 : (pageScore.get(path) ?? 0);
       return { id: hit.id, score: hit.score / best + fusion.fileWeight * page, bm25f: hit.score, page };
     });
@@ -179,7 +180,7 @@ export class HybridRetriever implements Retriever {
     const { fusion, store } = this;
     if (queryVector.length !== store.embedder?.dimensions) return;
     const head = ranked.slice(0, fusion.pageDenseCandidates);
-    const pathOf = (id: number): string => store.chunk(id)?.path ?? '';
+    const pathOf = (id: number): string => store.chunkPath(id) ?? '';
     const pageCosine = new Map<string, number>();
     for (const hit of head) {
       const path = pathOf(hit.id);

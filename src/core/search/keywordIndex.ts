@@ -4,8 +4,10 @@
  * than scoring fields separately and summing (MiniSearch's approach): see BENCHMARKS.md.
  * A store keeps each segment's postings inverted and frozen (`FrozenPostings`: typed arrays
  * a reader uses as views of the file it read, with no per-document work); an index searches
- * those parts plus documents added in memory since (incremental add/remove).
+ * those parts (`PostingsSource`: a reader fetches only the query terms' postings) plus
+ * documents added in memory since (incremental add/remove).
  */
+import { IdTable } from '../idTable.js';
 import { keywordTokens } from './tokenize.js';
 
 export interface KeywordFields {
@@ -99,18 +101,39 @@ export interface FrozenPostings {
   tfs: Float32Array | Float64Array;
 }
 
+/**
+ * A frozen part as an index searches it: its documents and term dictionary at hand, each term's
+ * postings fetched when a query needs them (a store reader reads just those bytes of a segment).
+ */
+export interface PostingsSource extends Omit<FrozenPostings, 'docs' | 'tfs'> {
+  /** Term t's postings: local documents ascending, with their weighted term frequencies. */
+  termPostings(t: number): Pick<FrozenPostings, 'docs' | 'tfs'>;
+}
+
+/** A part whose postings are all in memory, as a source. */
+export function frozenSource(part: FrozenPostings): PostingsSource {
+  const { docs, tfs, ...dictionary } = part;
+  return {
+    ...dictionary,
+    termPostings: (t) => {
+      const start = t === 0 ? 0 : part.postingEnds[t - 1]!;
+      return { docs: docs.subarray(start, part.postingEnds[t]!), tfs: tfs.subarray(start, part.postingEnds[t]!) };
+    },
+  };
+}
+
 const utf8 = new TextEncoder();
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
 }
 
-function termOf(part: FrozenPostings, t: number): Uint8Array {
+function termOf(part: Pick<FrozenPostings, 'termBytes' | 'termEnds'>, t: number): Uint8Array {
   return part.termBytes.subarray(t === 0 ? 0 : part.termEnds[t - 1]!, part.termEnds[t]!);
 }
 
 /** Term `t`'s posting range, or -1 when the part lacks the term. */
-function findTerm(part: FrozenPostings, term: Uint8Array): number {
+function findTerm(part: Pick<FrozenPostings, 'termBytes' | 'termEnds'>, term: Uint8Array): number {
   let low = 0;
   let high = part.termEnds.length - 1;
   while (low <= high) {
@@ -274,11 +297,12 @@ export function mergeFrozen(older: FrozenPostings, keepOlder: (id: number) => bo
 
 /** A frozen part inside an index: its documents hold slots [base, base + ids.length). */
 interface Part {
-  postings: FrozenPostings;
+  postings: PostingsSource;
   base: number;
-  /** Dead postings per term (removed documents'); undefined while none are dead; recounted when stale. */
-  dead: Uint32Array | undefined;
-  stale: boolean;
+  /** Documents of the part removed so far. */
+  removed: number;
+  /** Dead postings (removed documents') of the terms counted since the last removal. */
+  dead: Map<number, number>;
 }
 
 /**
@@ -312,7 +336,7 @@ export class KeywordIndex {
   private partLive = 0;
   /** The in-memory documents (the parts' are not kept as objects). */
   private readonly docs = new Map<number, KeywordDocument>();
-  private readonly slotOf = new Map<number, number>();
+  private readonly slotOf = new IdTable();
   private readonly postings = new Map<string, Postings>();
   private idOfSlot = new Float64Array(1024);
   private lengthOfSlot = new Float64Array(1024);
@@ -325,7 +349,7 @@ export class KeywordIndex {
   constructor(readonly options: KeywordIndexOptions = DEFAULT_KEYWORD_OPTIONS) {}
 
   /** An index of frozen parts (a store's segments, oldest first); ids must not repeat across them. */
-  static ofParts(options: KeywordIndexOptions, frozen: readonly FrozenPostings[]): KeywordIndex {
+  static ofParts(options: KeywordIndexOptions, frozen: readonly PostingsSource[]): KeywordIndex {
     const index = new KeywordIndex(options);
     const total = frozen.reduce((sum, part) => sum + part.ids.length, 0);
     const capacity = Math.max(1024, total);
@@ -334,11 +358,11 @@ export class KeywordIndex {
     index.alive = new Uint8Array(capacity);
     for (const postings of frozen) {
       const base = index.slots;
-      index.parts.push({ postings, base, dead: undefined, stale: false });
+      index.parts.push({ postings, base, removed: 0, dead: new Map() });
       index.idOfSlot.set(postings.ids, base);
       index.lengthOfSlot.set(postings.lengths, base);
       index.alive.fill(1, base, base + postings.ids.length);
-      postings.ids.forEach((id, local) => index.slotOf.set(id, base + local));
+      for (let local = 0; local < postings.ids.length; local++) index.slotOf.set(postings.ids[local]!, base + local);
       for (const length of postings.lengths) index.totalLength += length;
       index.slots += postings.ids.length;
     }
@@ -390,9 +414,11 @@ export class KeywordIndex {
     this.slotOf.delete(id);
     this.totalLength -= this.lengthOfSlot[slot]!;
     if (slot < this.partSlots) {
-      // A frozen part keeps no per-document terms: its dead counts are recounted at the next query.
+      // A frozen part keeps no per-document terms: its dead counts are recounted per term when next asked for.
       this.partLive--;
-      this.parts.find((part) => slot < part.base + part.postings.ids.length)!.stale = true;
+      const part = this.parts.find((candidate) => slot < candidate.base + candidate.postings.ids.length)!;
+      part.removed++;
+      part.dead.clear();
       return true;
     }
     const entry = this.docs.get(id)!;
@@ -450,9 +476,9 @@ export class KeywordIndex {
       // A term repeated in the question ("index ... indexes") should not count double.
       const queryWeight = idf * (1 + Math.log(queryCount));
       for (const [part, t] of found.ranges) {
-        const { docs, tfs, postingEnds } = part.postings;
+        const { docs, tfs } = part.postings.termPostings(t);
         const { base } = part;
-        for (let i = t === 0 ? 0 : postingEnds[t - 1]!, end = postingEnds[t]!; i < end; i++) {
+        for (let i = 0, end = docs.length; i < end; i++) {
           add(base + docs[i]!, tfs[i]!, queryWeight);
         }
       }
@@ -485,22 +511,21 @@ export class KeywordIndex {
         const t = findTerm(part.postings, bytes);
         if (t < 0) continue;
         ranges.push([part, t]);
-        const dead = this.deadCounts(part);
-        frequency += part.postings.postingEnds[t]! - (t === 0 ? 0 : part.postings.postingEnds[t - 1]!) - (dead?.[t] ?? 0);
+        frequency += part.postings.postingEnds[t]! - (t === 0 ? 0 : part.postings.postingEnds[t - 1]!) - this.deadCount(part, t);
       }
     }
     return { ranges, list, frequency };
   }
 
-  private deadCounts(part: Part): Uint32Array | undefined {
-    if (!part.stale) return part.dead;
-    const { docs, postingEnds } = part.postings;
-    const dead = new Uint32Array(postingEnds.length);
-    for (let t = 0, i = 0; t < postingEnds.length; t++) {
-      for (const end = postingEnds[t]!; i < end; i++) if (this.alive[part.base + docs[i]!] === 0) dead[t]!++;
+  /** Removed documents among term t's postings in `part` (none while the part has all its documents). */
+  private deadCount(part: Part, t: number): number {
+    if (part.removed === 0) return 0;
+    let dead = part.dead.get(t);
+    if (dead === undefined) {
+      dead = 0;
+      for (const local of part.postings.termPostings(t).docs) if (this.alive[part.base + local] === 0) dead++;
+      part.dead.set(t, dead);
     }
-    part.dead = dead;
-    part.stale = false;
     return dead;
   }
 

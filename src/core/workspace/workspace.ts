@@ -6,15 +6,14 @@
  * process, `docent serve` and the benchmarks are thin adapters over it.
  *
  * Everything is opened on first use (or by `open()`), so a long-lived front end can create a
- * workspace at once and pay for models and stores only when it indexes or answers.
+ * workspace at once and pay for models and stores only when it indexes or answers. The indexer
+ * and the answer pipeline are loaded by the first index run and the first answer: a process
+ * that only searches (`docent query`) never loads them, their parsers or their HTTP clients.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_EXCLUDES, refusedIncludeEntry } from '../discovery.js';
-import { indexFolder } from '../indexer.js';
 import { ANSWER_CACHE_FILE } from '../pipeline/answerCacheFile.js';
-import { AnswerPipeline } from '../pipeline/answerPipeline.js';
-import { withServedModel } from '../pipeline/backend.js';
+import type { AnswerPipeline } from '../pipeline/answerPipeline.js';
 import { citationFromHit } from '../pipeline/prompt.js';
 import { exampleQuestions } from './exampleQuestions.js';
 import type { Answer, AnswerEvent, AnswerRequest, Citation, LocatedCitation, MetricsSnapshot, PartialIndex } from '../pipeline/types.js';
@@ -80,7 +79,7 @@ interface Opened {
   ownsEmbedder: boolean;
   stores: Map<string, DocStore>;
   retriever: MultiFolderRetriever;
-  pipeline: AnswerPipeline;
+  pipeline: Lazy<AnswerPipeline>;
   /** Answers running on this pipeline: a reconfiguration disposes it only after they end. */
   answering: Set<Promise<unknown>>;
 }
@@ -134,7 +133,13 @@ export class Workspace {
         return this.openAll(options);
       });
     } else {
-      this.opened = old.then(async (opened) => ({ ...opened, options, pipeline: await this.createPipeline(options, opened, opened.pipeline), answering: new Set() }));
+      this.opened = old.then(async (opened) => {
+        const previous = await opened.pipeline.made?.catch(() => undefined);
+        const pipeline = new Lazy(() => this.createPipeline(options, opened, previous));
+        // A pipeline in use is replaced at once, as its metrics continue in the new one.
+        if (previous) await pipeline.get();
+        return { ...opened, options, pipeline, answering: new Set() };
+      });
     }
     const replaced = await old.catch(() => undefined);
     await this.retire(replaced, reopen);
@@ -194,7 +199,8 @@ export class Workspace {
       await this.index().catch(() => undefined);
     }
     const locate = (citation: Citation): LocatedCitation => locatedCitation(opened.retriever, citation);
-    const answering = opened.pipeline.ask(
+    const pipeline = await opened.pipeline.get();
+    const answering = pipeline.ask(
       request,
       onEvent && ((event) => onEvent(event.type === 'sources' || event.type === 'passages' ? { type: event.type, citations: event.citations.map(locate) } : event)),
     );
@@ -212,13 +218,16 @@ export class Workspace {
   /** The pipeline's metrics (null until the workspace is open) and the index totals. */
   async metrics(): Promise<{ metrics: MetricsSnapshot | null; totals: IndexTotals }> {
     const opened = await this.opened?.catch(() => undefined);
-    return { metrics: opened?.pipeline.metrics() ?? null, totals: opened ? totalsOf(opened) : { files: 0, chunks: 0 } };
+    const pipeline = await opened?.pipeline.get().catch(() => undefined);
+    return { metrics: pipeline?.metrics() ?? null, totals: opened ? totalsOf(opened) : { files: 0, chunks: 0 } };
   }
 
   async storeInfo(): Promise<StoreInfo[]> {
     const opened = await this.ensureOpened();
     return opened.options.folders.map((folder) => {
       const store = opened.stores.get(folder.name)!;
+      // A search reads (and verifies) only the parts it needs; describing a store checks all of it.
+      store.verify();
       return {
         folder: folder.name,
         dir: store.dir,
@@ -284,7 +293,7 @@ export class Workspace {
   }
 
   clearCache(): void {
-    void this.opened?.then((opened) => opened.pipeline.clearCache(), () => undefined);
+    void this.opened?.then((opened) => opened.pipeline.get()).then((pipeline) => pipeline.clearCache(), () => undefined);
   }
 
   /** Stops indexing, lets answers in flight finish, and releases the pipeline and the embedder. */
@@ -332,11 +341,12 @@ export class Workspace {
       options.folders.map((folder) => ({ name: folder.name, retriever: new HybridRetriever(stores.get(folder.name)!, embedder, fusion) })),
     );
     const partial = { options, embedder, embedderSpec: resolved?.spec, ownsEmbedder: !injected, stores, retriever };
-    return { ...partial, pipeline: await this.createPipeline(options, partial), answering: new Set() };
+    return { ...partial, pipeline: new Lazy(() => this.createPipeline(options, partial)), answering: new Set() };
   }
 
   /** `previous`: the pipeline being replaced, whose metrics the new one continues (Show Metrics survives a settings change). */
   private async createPipeline(options: WorkspaceOptions, parts: Pick<Opened, 'retriever' | 'embedder' | 'stores'>, previous?: AnswerPipeline): Promise<AnswerPipeline> {
+    const [{ AnswerPipeline }, { withServedModel }] = await Promise.all([import('../pipeline/answerPipeline.js'), import('../pipeline/backend.js')]);
     const answers = options.answers ?? {};
     const persistentBytes = answers.persistentCacheBytes ?? DEFAULT_PERSISTENT_CACHE_BYTES;
     const first = options.folders[0];
@@ -371,12 +381,13 @@ export class Workspace {
   private async retire(opened: Opened | undefined, embedderToo: boolean): Promise<void> {
     if (!opened) return;
     await Promise.allSettled([...opened.answering]);
-    await opened.pipeline.dispose();
+    await (await opened.pipeline.made?.catch(() => undefined))?.dispose();
     if (embedderToo && opened.ownsEmbedder) await opened.embedder?.dispose();
   }
 
   private async runIndex(take: () => string[], signal: AbortSignal): Promise<FolderIndexReport[]> {
     const opened = await this.ensureOpened();
+    const [{ indexFolder }, { DEFAULT_EXCLUDES, refusedIncludeEntry }] = await Promise.all([import('../indexer.js'), import('../discovery.js')]);
     const startedAt = Date.now();
     const names = new Set(take());
     const folders = opened.options.folders.filter((folder) => names.has(folder.name));
@@ -455,6 +466,18 @@ export class Workspace {
     if (!partial) return undefined;
     const state = this.scheduler.isPaused ? 'paused' : this.scheduler.isRunning ? 'indexing' : 'stopped';
     return { state, filesIndexed, ...(filesTotal !== undefined ? { filesTotal } : {}) };
+  }
+}
+
+/** A value made on its first `get()`; `made` is undefined until then. */
+class Lazy<T> {
+  made: Promise<T> | undefined;
+
+  constructor(private readonly make: () => Promise<T>) {}
+
+  get(): Promise<T> {
+    this.made ??= this.make();
+    return this.made;
   }
 }
 

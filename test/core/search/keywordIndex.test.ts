@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pageFieldTerms } from '../../../src/core/chunkText.js';
-import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, fieldTerms, foldedDocument, freezeDocuments, keywordDocument, mergeFrozen, sumStatistics } from '../../../src/core/search/keywordIndex.js';
+import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, fieldTerms, foldedDocument, freezeDocuments, frozenSource, keywordDocument, mergeFrozen, sumStatistics } from '../../../src/core/search/keywordIndex.js';
 import { identifierParts, keywordTokens } from '../../../src/core/search/tokenize.js';
 
 test('identifier-aware tokens: camelCase, snake_case and dotted names yield the whole and the parts', () => {
@@ -90,7 +90,7 @@ test('frozen parts (a store\'s segments) with removals and in-memory additions s
   // The middle part as two parts merged, its first 50 documents dropped on the way.
   const merged = mergeFrozen(freezeDocuments(parts[1]!.ids.slice(0, 150), parts[1]!.documents.slice(0, 150)), (id) => id >= 1050, freezeDocuments(parts[1]!.ids.slice(150), parts[1]!.documents.slice(150)));
   for (let id = 1000; id < 1050; id++) plain.remove(id);
-  const frozen = KeywordIndex.ofParts(DEFAULT_KEYWORD_OPTIONS, [freezeDocuments(parts[0]!.ids, parts[0]!.documents), merged, freezeDocuments(parts[2]!.ids, parts[2]!.documents)]);
+  const frozen = KeywordIndex.ofParts(DEFAULT_KEYWORD_OPTIONS, [freezeDocuments(parts[0]!.ids, parts[0]!.documents), merged, freezeDocuments(parts[2]!.ids, parts[2]!.documents)].map(frozenSource));
   for (let step = 0; step < 400; step++) {
     const id = Math.floor(random() * 3000);
     if (random() < 0.5) {

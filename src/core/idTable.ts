@@ -1,0 +1,54 @@
+/**
+ * A map from chunk or file ids to non-negative integers, kept in a typed array indexed by id:
+ * ids come from counters that start at 1, and opening a store fills one entry per passage
+ * (~100k), which costs a Map tens of milliseconds and megabytes of garbage. Ids outside the
+ * array's range (never made by a store) go to a Map.
+ */
+const DIRECT_LIMIT = 1 << 24;
+
+export class IdTable {
+  /** value + 1 per id; 0 = absent. */
+  private direct = new Int32Array(0);
+  private readonly others = new Map<number, number>();
+  private count = 0;
+
+  get size(): number {
+    return this.count + this.others.size;
+  }
+
+  get(id: number): number | undefined {
+    if (!isDirect(id)) return this.others.get(id);
+    const stored = id < this.direct.length ? this.direct[id]! : 0;
+    return stored === 0 ? undefined : stored - 1;
+  }
+
+  has(id: number): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  set(id: number, value: number): void {
+    if (!isDirect(id)) {
+      this.others.set(id, value);
+      return;
+    }
+    if (id >= this.direct.length) {
+      const grown = new Int32Array(Math.min(DIRECT_LIMIT, Math.max(1024, id + 1, this.direct.length * 2)));
+      grown.set(this.direct);
+      this.direct = grown;
+    }
+    if (this.direct[id] === 0) this.count++;
+    this.direct[id] = value + 1;
+  }
+
+  delete(id: number): boolean {
+    if (!isDirect(id)) return this.others.delete(id);
+    if (id >= this.direct.length || this.direct[id] === 0) return false;
+    this.direct[id] = 0;
+    this.count--;
+    return true;
+  }
+}
+
+function isDirect(id: number): boolean {
+  return Number.isInteger(id) && id >= 0 && id < DIRECT_LIMIT;
+}
