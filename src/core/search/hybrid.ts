@@ -55,7 +55,7 @@ export const DEFAULT_FUSION: FusionOptions = {
   keywordWeight: 1,
   vectorWeight: 0.1,
   candidates: 100,
-  fileWeight: 0.5,
+  fileWeight: 0.3,
   pageDenseWeight: 0.1,
   pageDenseCandidates: 20,
   duplicateThreshold: 0.8,

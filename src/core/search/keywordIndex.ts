@@ -23,7 +23,12 @@ export interface KeywordIndexOptions {
   headingWeight: number;
 }
 
-export const DEFAULT_KEYWORD_OPTIONS: KeywordIndexOptions = { k1: 1.2, b: 0.75, titleWeight: 2, headingWeight: 2 };
+/**
+ * b 0.5 (not the textbook 0.75): documentation passages and pages vary widely in length and a long
+ * reference page is long because it covers more, so it is normalised less; chosen on the five dev
+ * sets together with fusion's page-evidence weight (BENCHMARKS.md, keyword-side grid).
+ */
+export const DEFAULT_KEYWORD_OPTIONS: KeywordIndexOptions = { k1: 1.2, b: 0.5, titleWeight: 2, headingWeight: 2 };
 
 /**
  * What BM25's IDF reads from a collection, for one query's terms. Indexes searched together (the

@@ -147,7 +147,8 @@ test('the typed-array scorer ranks exactly like plain BM25F over maps, through r
       const idf = Math.log(1 + (docs.length - holders.length + 0.5) / (holders.length + 0.5));
       for (const [id, doc] of holders) {
         const tf = doc.terms.get(term)!;
-        const saturated = (tf * 2.2) / (tf + 1.2 * (1 - 0.75 + (0.75 * doc.length) / averageLength));
+        const { k1, b } = DEFAULT_KEYWORD_OPTIONS;
+        const saturated = (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * doc.length) / averageLength));
         scores.set(id, (scores.get(id) ?? 0) + idf * (1 + Math.log(queryCount)) * saturated);
       }
     }
