@@ -213,7 +213,8 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   if (values.batch !== undefined && !values.batch.trim()) throw new UsageError('--batch needs a file name, or - for stdin');
 
   // No embedder named: query vectors come from the model the store was built with.
-  return withWorkspace({ folders: [storeFolder(values.store)], device, deviceId }, async (workspace) => {
+  // One query (or a batch, one at a time) needs one embedding worker, started by the first embed.
+  return withWorkspace({ folders: [storeFolder(values.store)], device, deviceId, embeddingWorkers: 1 }, async (workspace) => {
     const run = async (text: string): Promise<{ hits: RetrievalHit[]; tookMs: number }> => {
       const started = performance.now();
       const hits = await workspace.search(text, { k, signal, mode, explain });

@@ -341,7 +341,9 @@ export class KeywordIndex {
   private partLive = 0;
   /** The in-memory documents (the parts' are not kept as objects). */
   private readonly docs = new Map<number, KeywordDocument>();
-  private readonly slotOf = new IdTable();
+  private readonly slotTable = new IdTable();
+  /** Whether the parts' documents are in `slotTable` yet: a search never needs them, only a change does. */
+  private partsIndexed = false;
   private readonly postings = new Map<string, Postings>();
   private idOfSlot = new Float64Array(1024);
   private lengthOfSlot = new Float64Array(1024);
@@ -367,7 +369,6 @@ export class KeywordIndex {
       index.idOfSlot.set(postings.ids, base);
       index.lengthOfSlot.set(postings.lengths, base);
       index.alive.fill(1, base, base + postings.ids.length);
-      for (let local = 0; local < postings.ids.length; local++) index.slotOf.set(postings.ids[local]!, base + local);
       for (const length of postings.lengths) index.totalLength += length;
       index.slots += postings.ids.length;
     }
@@ -385,12 +386,12 @@ export class KeywordIndex {
 
   /** Adds a document made by `keywordDocument` (with this index's options), replacing one under `id`. */
   addDocument(id: number, entry: KeywordDocument): void {
-    if (this.slotOf.has(id)) this.remove(id);
+    if (this.slotOf().has(id)) this.remove(id);
     this.docs.set(id, entry);
     this.totalLength += entry.length;
     if (this.slots === this.alive.length) this.growSlots();
     const slot = this.slots++;
-    this.slotOf.set(id, slot);
+    this.slotOf().set(id, slot);
     this.idOfSlot[slot] = id;
     this.lengthOfSlot[slot] = entry.length;
     this.alive[slot] = 1;
@@ -413,10 +414,10 @@ export class KeywordIndex {
   }
 
   remove(id: number): boolean {
-    const slot = this.slotOf.get(id);
+    const slot = this.slotOf().get(id);
     if (slot === undefined) return false;
     this.alive[slot] = 0;
-    this.slotOf.delete(id);
+    this.slotOf().delete(id);
     this.totalLength -= this.lengthOfSlot[slot]!;
     if (slot < this.partSlots) {
       // A frozen part keeps no per-document terms: its dead counts are recounted per term when next asked for.
@@ -435,6 +436,17 @@ export class KeywordIndex {
     // Dead slots cost scan time: rebuild once they are as many as the live ones.
     if (this.slots - this.partSlots - this.docs.size > Math.max(1024, this.docs.size)) this.compact();
     return true;
+  }
+
+  /** The slot of each live document, the parts' entered on first use. */
+  private slotOf(): IdTable {
+    if (!this.partsIndexed) {
+      this.partsIndexed = true;
+      for (const { postings, base } of this.parts) {
+        for (let local = 0; local < postings.ids.length; local++) if (this.alive[base + local] === 1) this.slotTable.set(postings.ids[local]!, base + local);
+      }
+    }
+    return this.slotTable;
   }
 
   /** This index's statistics for the query's terms. */
@@ -551,7 +563,7 @@ export class KeywordIndex {
   private compact(): void {
     const docs = [...this.docs];
     for (const [id, entry] of docs) {
-      this.slotOf.delete(id);
+      this.slotOf().delete(id);
       this.totalLength -= entry.length;
     }
     this.docs.clear();
