@@ -5,6 +5,7 @@
  * section) are collapsed so the k results say k different things.
  */
 import type { CollectionStatistics, DocStore } from '../store.js';
+import type { KeywordStatistics } from './keywordIndex.js';
 import type { Embedder, RetrievalHit, Retriever, ScoreParts, SearchMode } from '../types.js';
 import { passageConfidence, passageTerms, queryTerms } from './confidence.js';
 
@@ -43,6 +44,13 @@ export interface FusionOptions {
   pageDenseCandidates: number;
   /** Word-shingle Jaccard similarity at or above which two passages count as duplicates. */
   duplicateThreshold: number;
+  /**
+   * Passages and pages BM25F's IDF assumes beyond the indexed ones, none holding the query's
+   * terms: in a dozen-file workspace a term in half the pages would otherwise look common and
+   * weigh almost nothing; in a large one these few change little (BENCHMARKS.md).
+   */
+  backgroundPassages: number;
+  backgroundPages: number;
 }
 
 /**
@@ -59,6 +67,8 @@ export const DEFAULT_FUSION: FusionOptions = {
   pageDenseWeight: 0.1,
   pageDenseCandidates: 20,
   duplicateThreshold: 0.8,
+  backgroundPassages: 1000,
+  backgroundPages: 50,
 };
 
 export class HybridRetriever implements Retriever {
@@ -149,12 +159,13 @@ export class HybridRetriever implements Retriever {
   ): { ids: number[]; bestScore: number } {
     const { fusion, store } = this;
     // Read deep: page evidence can lift a passage from far down the passage-only ranking.
-    const passages = store.searchPassages(query, Math.max(1000, fusion.candidates), collection?.passages);
+    const statistics = collection ?? store.keywordStatistics(query);
+    const passages = store.searchPassages(query, Math.max(1000, fusion.candidates), withBackground(statistics.passages, fusion.backgroundPassages));
     if (passages.length === 0) return { ids: [], bestScore: 0 };
     const best = passages[0]!.score;
     const pageScore = new Map<string, number>();
     if (fusion.fileWeight > 0) {
-      const pages = store.searchPages(query, 1000, collection?.pages);
+      const pages = store.searchPages(query, 1000, withBackground(statistics.pages, fusion.backgroundPages));
       const bestPage = pages[0]?.score ?? 1;
       for (const page of pages) pageScore.set(page.path, page.score / bestPage);
     }
@@ -208,6 +219,10 @@ export class HybridRetriever implements Retriever {
     head.sort((a, b) => b.score - a.score || a.id - b.id);
     ranked.splice(0, head.length, ...head);
   }
+}
+
+function withBackground(statistics: KeywordStatistics, documents: number): KeywordStatistics {
+  return { documents: statistics.documents + documents, documentFrequency: statistics.documentFrequency };
 }
 
 function cosineOf(query: Float32Array, vector: Float32Array | undefined): number {

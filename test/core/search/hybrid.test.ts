@@ -129,3 +129,19 @@ test('modes: keyword reads BM25F only, dense the vector index only, hybrid both;
 
   await assert.rejects(new HybridRetriever(modes, undefined).search('widget settings', { k: 5, mode: 'dense' }), /dense search needs the embedding model/);
 });
+
+test('background documents: a tiny workspace scores its terms with the IDF of a larger collection, ranking unchanged when passages match alike', async () => {
+  const folder = await makeTempDir('tiny-workspace');
+  await fs.writeFile(path.join(folder, 'a.md'), '# Retries\n\nThe daemon retries a plugin request for thirty seconds.\n');
+  await fs.writeFile(path.join(folder, 'b.md'), '# Logging\n\nThe daemon hands each container log to the plugin.\n');
+  const tiny = await DocStore.open(await makeTempDir('tiny-store'), { create: true });
+  await indexFolder(folder, tiny, {});
+  const search = (backgroundPassages: number, backgroundPages: number) =>
+    new HybridRetriever(tiny, undefined, { ...DEFAULT_FUSION, backgroundPassages, backgroundPages }).keywordRanking('daemon plugin request retries');
+  const local = search(0, 0);
+  const background = search(DEFAULT_FUSION.backgroundPassages, DEFAULT_FUSION.backgroundPages);
+  // "daemon" and "plugin" are in every passage: on local statistics alone they weigh almost nothing.
+  assert.ok(background.bestScore > 2 * local.bestScore, `${background.bestScore} vs ${local.bestScore}`);
+  assert.deepEqual(background.ids.map((id) => tiny.chunk(id)!.path)[0], 'a.md');
+  assert.deepEqual(local.ids.map((id) => tiny.chunk(id)!.path)[0], 'a.md');
+});
