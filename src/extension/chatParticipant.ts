@@ -9,6 +9,7 @@ import type { LocatedCitation, Turn } from '../core/pipeline/types.js';
 import { citationLabel, citationLocation, selectingUri } from './citationLocation.js';
 import { AskFailure, type CoreProcessClient } from './coreProcess/client.js';
 import type { AskParams } from './coreProcess/protocol.js';
+import { selectionQuestion } from './editorSelection.js';
 import { backendKind } from './settings.js';
 
 /** The participant's id in package.json's chatParticipants. */
@@ -37,7 +38,7 @@ async function answer(
   stream: vscode.ChatResponseStream,
   token: vscode.CancellationToken,
 ): Promise<DocentChatResult> {
-  const params = questionOf(request, context);
+  const params = await questionOf(request, context);
   if (!params) {
     stream.markdown('Select the code or text to explain in an editor first, then ask `@docent /explain` again.');
     return {};
@@ -77,19 +78,16 @@ function chatModelFor(request: vscode.ChatRequest): string | undefined {
   return kind === 'editor' || kind === 'none' ? request.model?.id : undefined;
 }
 
-/** The request as the core process takes it; undefined for `/explain` without a selection. */
-function questionOf(request: vscode.ChatRequest, context: vscode.ChatContext): AskParams | undefined {
+/**
+ * The request as the core process takes it; undefined for `/explain` without a selection. `/explain`
+ * searches with the user's words, or else the selection's own terms, as Explain Selection does.
+ */
+async function questionOf(request: vscode.ChatRequest, context: vscode.ChatContext): Promise<AskParams | undefined> {
   const history = historyOf(context);
   if (request.command !== 'explain') return { question: request.prompt, history };
-  const editor = vscode.window.activeTextEditor;
-  if (!editor || editor.selection.isEmpty) return undefined;
-  const file = vscode.workspace.asRelativePath(editor.document.uri);
-  const languageId = editor.document.languageId;
-  return {
-    question: request.prompt.trim() || `Explain this ${languageId} from ${file}.`,
-    history,
-    selection: { text: editor.document.getText(editor.selection), languageId, path: file },
-  };
+  const asked = await selectionQuestion(vscode.window.activeTextEditor);
+  if (!asked) return undefined;
+  return { question: request.prompt.trim() || asked.query, history, selection: asked.selection };
 }
 
 /** This participant's earlier turns of the conversation, oldest first. */

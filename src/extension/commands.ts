@@ -4,9 +4,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isProseLanguage, selectionQuery } from '../core/pipeline/selectionQuery.js';
 import type { Ctx } from './ctx.js';
 import { chooseEditorModel as pickEditorModel } from './editorModels.js';
+import { selectionQuestion } from './editorSelection.js';
 import { configureBackend as runSetup } from './setupFlow.js';
 
 export type Command = (ctx: Ctx) => (...args: unknown[]) => unknown;
@@ -25,38 +25,15 @@ const showConversations: Command = (ctx) => async () => {
   await ctx.chat.showConversations();
 };
 
-/** The name of the innermost document symbol around `position`, when a symbol provider knows one. */
-async function enclosingSymbol(uri: vscode.Uri, position: vscode.Position): Promise<string | undefined> {
-  const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[] | undefined>('vscode.executeDocumentSymbolProvider', uri).then(
-    (found) => found,
-    () => undefined,
-  );
-  let name: string | undefined;
-  let level = Array.isArray(symbols) ? symbols : [];
-  for (;;) {
-    const inner = level.find((symbol) => symbol.range?.contains(position));
-    if (!inner) return name;
-    name = inner.name;
-    level = inner.children ?? [];
-  }
-}
-
 const explainSelection: Command = (ctx) => async () => {
-  const editor = vscode.window.activeTextEditor;
-  if (!editor || editor.selection.isEmpty) {
+  const asked = await selectionQuestion(vscode.window.activeTextEditor);
+  if (!asked) {
     void vscode.window.showInformationMessage('Select some text to explain first.');
     return;
   }
-  const { document, selection } = editor;
-  const text = document.getText(selection);
-  const languageId = document.languageId;
-  const symbol = isProseLanguage(languageId) ? undefined : await enclosingSymbol(document.uri, selection.start);
-  const lastLine = selection.end.character === 0 && selection.end.line > selection.start.line ? selection.end.line : selection.end.line + 1;
   // The chat shows the selection's file:lines; the search runs on the selection's own terms.
-  const where = `${vscode.workspace.asRelativePath(document.uri)}:${selection.start.line + 1}-${lastLine}`;
-  const query = selectionQuery({ text, languageId, symbol }) || text.trim().slice(0, 200);
   await ctx.chat.reveal();
-  await ctx.chat.ask(query, { text, languageId, path: where });
+  await ctx.chat.ask(asked.query, asked.selection);
 };
 
 const reindex: Command = (ctx) => () => ctx.indexing.reindexWithProgress();

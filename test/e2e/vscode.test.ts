@@ -781,10 +781,13 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       await shot('7-explained');
       const explanation = await explained.innerText();
       assert.match(windowLog(), /@docent \/explain: answering with the chat's model docent-test-model/);
-      // The selection reached the model with its file, next to the sources Docent found for it.
+      // The selection reached the model with its file:lines, next to the sources its own terms found (its file among them).
       assert.match(explanation, /The test model read the source \S+:\d+-\d+/, `the explanation's sources reached the model: ${explanation}`);
-      assert(explanation.includes(`the selection from ${cited} starting "${lines[Number(start) - 1]}"`), `the model saw the selection: ${explanation}`);
+      assert(explanation.includes(`the selection from ${cited}:${start}-${end} starting "${lines[Number(start) - 1]}"`), `the model saw the selection: ${explanation}`);
       assert.match(explanation, /Sources/, `Docent's sources follow the explanation: ${explanation}`);
+      await explained.locator('.chat-inline-anchor-widget', { hasText: path.basename(cited) }).first().waitFor({ timeout: 5_000 }).catch(() => {
+        throw new Error(`the selection's terms found its own file: ${explanation}`);
+      });
     } catch (error) {
       await shot('failed');
       throw error;
