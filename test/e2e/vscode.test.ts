@@ -703,6 +703,15 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
     const window = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const shot = (name: string) => window.screenshot({ path: path.join(RESULTS, `e2e-native-${name}.png`) });
     // This window's Docent log: the one that indexes its folder (the main window's log may appear later than this window opens).
+    // A response is answered once Docent's sources (anchors) show; a hang reports what the chat and the logs show.
+    const answered = (response: Locator) =>
+      response
+        .locator('.chat-inline-anchor-widget')
+        .first()
+        .waitFor({ timeout: 120_000 })
+        .catch(async (error: Error) => {
+          throw new Error(`${error.message}\nthe response: ${await response.innerText({ timeout: 1000 }).catch(() => '(none)')}\n${docentLogs()}`);
+        });
     const windowLog = () => docentLogFiles().map((file) => readFileSync(file, 'utf8')).find((log) => log.includes('indexing native-chat')) ?? '(no Docent log for this window)';
     try {
       // On a loaded machine the page's load event alone can take over 30 s; the workbench is what counts.
@@ -734,13 +743,7 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       await shot('4-typed');
       await window.keyboard.press('Enter');
       const response = window.locator('.interactive-item-container.interactive-response').last();
-      await response
-        .locator('.chat-inline-anchor-widget')
-        .first()
-        .waitFor({ timeout: 120_000 })
-        .catch(async (error: Error) => {
-          throw new Error(`${error.message}\nthe response: ${await response.innerText({ timeout: 1000 }).catch(() => '(none)')}\n${docentLogs()}`);
-        });
+      await answered(response);
       await shot('5-answered');
       const text = await response.innerText();
       // The handler answered with the model the chat request carries (the test model, the editor's default).
@@ -771,13 +774,7 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       await window.keyboard.press('Escape');
       await window.keyboard.press('Enter');
       const explained = window.locator('.interactive-item-container.interactive-response').nth(1);
-      await explained
-        .locator('.chat-inline-anchor-widget')
-        .first()
-        .waitFor({ timeout: 120_000 })
-        .catch(async (error: Error) => {
-          throw new Error(`${error.message}\nthe response: ${await explained.innerText({ timeout: 1000 }).catch(() => '(none)')}\n${docentLogs()}`);
-        });
+      await answered(explained);
       await shot('7-explained');
       const explanation = await explained.innerText();
       assert.match(windowLog(), /@docent \/explain: answering with the chat's model docent-test-model/);
