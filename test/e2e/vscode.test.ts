@@ -838,6 +838,15 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
     const window = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const shot = (name: string) => window.screenshot({ path: path.join(RESULTS, `e2e-native-${name}.png`) });
     // This window's Docent log: the one that indexes its folder (the main window's log may appear later than this window opens).
+    // A response is answered once Docent's sources (anchors) show; a hang reports what the chat and the logs show.
+    const answered = (response: Locator) =>
+      response
+        .locator('.chat-inline-anchor-widget')
+        .first()
+        .waitFor({ timeout: 120_000 })
+        .catch(async (error: Error) => {
+          throw new Error(`${error.message}\nthe response: ${await response.innerText({ timeout: 1000 }).catch(() => '(none)')}\n${docentLogs()}`);
+        });
     const windowLog = () => docentLogFiles().map((file) => readFileSync(file, 'utf8')).find((log) => log.includes('indexing native-chat')) ?? '(no Docent log for this window)';
     try {
       // On a loaded machine the page's load event alone can take over 30 s; the workbench is what counts.
@@ -869,13 +878,7 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       await shot('4-typed');
       await window.keyboard.press('Enter');
       const response = window.locator('.interactive-item-container.interactive-response').last();
-      await response
-        .locator('.chat-inline-anchor-widget')
-        .first()
-        .waitFor({ timeout: 120_000 })
-        .catch(async (error: Error) => {
-          throw new Error(`${error.message}\nthe response: ${await response.innerText({ timeout: 1000 }).catch(() => '(none)')}\n${docentLogs()}`);
-        });
+      await answered(response);
       await shot('5-answered');
       const text = await response.innerText();
       // The handler answered with the model the chat request carries (the test model, the editor's default).
@@ -906,20 +909,17 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       await window.keyboard.press('Escape');
       await window.keyboard.press('Enter');
       const explained = window.locator('.interactive-item-container.interactive-response').nth(1);
-      await explained
-        .locator('.chat-inline-anchor-widget')
-        .first()
-        .waitFor({ timeout: 120_000 })
-        .catch(async (error: Error) => {
-          throw new Error(`${error.message}\nthe response: ${await explained.innerText({ timeout: 1000 }).catch(() => '(none)')}\n${docentLogs()}`);
-        });
+      await answered(explained);
       await shot('7-explained');
       const explanation = await explained.innerText();
       assert.match(windowLog(), /@docent \/explain: answering with the chat's model docent-test-model/);
-      // The selection reached the model with its file, next to the sources Docent found for it.
+      // The selection reached the model with its file:lines, next to the sources its own terms found (its file among them).
       assert.match(explanation, /The test model read the source \S+:\d+-\d+/, `the explanation's sources reached the model: ${explanation}`);
-      assert(explanation.includes(`the selection from ${cited} starting "${lines[Number(start) - 1]}"`), `the model saw the selection: ${explanation}`);
+      assert(explanation.includes(`the selection from ${cited}:${start}-${end} starting "${lines[Number(start) - 1]}"`), `the model saw the selection: ${explanation}`);
       assert.match(explanation, /Sources/, `Docent's sources follow the explanation: ${explanation}`);
+      await explained.locator('.chat-inline-anchor-widget', { hasText: path.basename(cited) }).first().waitFor({ timeout: 5_000 }).catch(() => {
+        throw new Error(`the selection's terms found its own file: ${explanation}`);
+      });
     } catch (error) {
       await shot('failed');
       throw error;

@@ -19,6 +19,8 @@ const MODEL = {
   isUserSelectable: true,
 };
 
+const textOf = (message) => message.content.map((part) => (part instanceof vscode.LanguageModelTextPart ? part.value : '')).join('');
+
 exports.activate = function activate(context) {
   const requests = [];
   context.subscriptions.push(
@@ -26,8 +28,13 @@ exports.activate = function activate(context) {
       provideLanguageModelChatInformation: () => [MODEL],
       provideTokenCount: (_model, text) => Math.ceil((typeof text === 'string' ? text : JSON.stringify(text)).length / 4),
       async provideLanguageModelChatResponse(_model, messages, _options, progress) {
-        const prompt = messages.map((message) => message.content.map((part) => (part instanceof vscode.LanguageModelTextPart ? part.value : '')).join('')).join('\n');
+        const prompt = messages.map(textOf).join('\n');
         requests.push(prompt);
+        // A request without sources is Docent's follow-up rewrite: the last message, the question, stands alone as it is.
+        if (!prompt.includes('<source n="1">')) {
+          progress.report(new vscode.LanguageModelTextPart(textOf(messages.at(-1))));
+          return;
+        }
         // Source [1]'s label, the line above its quote (earlier turns' answers in the history cite [1] too).
         const source = /\[1\] ([^\n]+)\n<source n="1">/.exec(prompt);
         // An editor selection in the prompt (Explain): its file and first line, so a test sees it reached the model.
