@@ -111,7 +111,9 @@ export async function run(): Promise<void> {
     const folder = vscode.workspace.workspaceFolders![0]!.uri;
     const lines = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder, first[1]!))).split('\n');
     const cited = lines.slice(Number(first[2]) - 1, Number(first[3])).join('\n');
-    assert(cited.includes(first[4]!.trim().slice(0, 24)), `the passage's first line lies within ${first[1]}:${first[2]}-${first[3]}`);
+    // Passage text drops inline markup (`code`, emphasis), so both sides are compared without it.
+    const plain = (markdown: string) => markdown.replace(/[`*_]/g, '');
+    assert(plain(cited).includes(plain(first[4]!.trim()).slice(0, 24)), `the passage's first line lies within ${first[1]}:${first[2]}-${first[3]}`);
     let refused = '';
     await Promise.resolve(vscode.lm.invokeTool('docent_searchDocs', { input: { k: 3 }, toolInvocationToken: undefined })).catch((error: Error) => (refused = error.message));
     assert(/needs "query"/.test(refused), `a call without a query is refused with a reason, got "${refused}"`);

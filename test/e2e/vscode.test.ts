@@ -379,7 +379,7 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
     assert.equal(await chat.locator('.turn').count(), before);
     assert.match(await chat.locator('.turn .question').first().innerText(), /How do I rotate the API signing keys\?/);
     assert.equal(await chat.locator('.turn .answer').first().innerText(), firstAnswer);
-    assert.ok((await chat.locator('.turn').first().locator('.sources button.cite').count()) > 0, 'the restored answer keeps its citations');
+    assert.ok((await chat.locator('.turn').first().locator('.answer button.cite').count()) > 0, 'the restored answer keeps its citations');
   });
 
   test('a remote backend streams a generated answer, names its host, and degrades visibly when it fails', async () => {
@@ -477,7 +477,7 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       const notice = partial.locator('.answer .index-notice');
       await notice.waitFor({ timeout: 10_000 });
       assert.equal(await notice.innerText(), `⚠ Indexing is paused: ${indexed} of ${total} files indexed — this answer may miss pages. Resume indexing for a complete answer.`);
-      assert.equal(await partial.locator('button.cite', { hasText: 'wombat-rota.md' }).count(), 0, 'the page the run has not reached is not cited');
+      assert.doesNotMatch(await partial.locator('.answer').innerText(), /wombat-rota\.md/, 'the page the run has not reached is not cited');
       await page.screenshot({ path: path.join(RESULTS, 'e2e-index-partial.png') });
 
       const runs = finishedRuns();
@@ -488,7 +488,9 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       const answer = await full.locator('.answer').innerText();
       assert.doesNotMatch(answer, /Indexing is|may miss pages/, 'the partial answer was not cached');
       assert.equal(await full.locator('.answer .index-notice').count(), 0);
-      assert.ok((await full.locator('button.cite', { hasText: 'zz-oncall/wombat-rota.md' }).count()) > 0, `the complete index cites the rota page:\n${answer}`);
+      // A retrieval-only answer quotes each passage under its `[n] path:lines` label, whose [n] is the button.
+      assert.match(answer, /^\[\d+\] zz-oncall\/wombat-rota\.md:\d+-\d+/m, 'the complete index cites the rota page');
+      assert.ok((await full.locator('.answer button.cite').count()) > 0, `the rota page's citation is a button:\n${answer}`);
       await page.screenshot({ path: path.join(RESULTS, 'e2e-index-complete.png') });
     } finally {
       // Later tests ask about the examples' own docs: the bulk pages go, and their removal is indexed.
@@ -533,7 +535,9 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       await page.screenshot({ path: path.join(RESULTS, 'e2e-slow-backend.png') });
       await turn.locator('.answer[aria-busy="false"]').waitFor({ timeout: 60_000 });
       assert.equal(await turn.locator('.degraded').count(), 0, 'a 60 s first-token timeout waited for the slow model');
-      assert.match(await turn.locator('details.passages summary').innerText(), /^Used \d+ passages?$/);
+      // Once the answer cites passages, its Sources list shows them and the collapsed list only the others (none when all are cited).
+      assert.ok((await turn.locator('.sources button.cite').count()) > 0, 'the answer lists the passages it cites');
+      if ((await turn.locator('details.passages').count()) > 0) assert.match(await turn.locator('details.passages summary').innerText(), /^Used \d+ more passages?$/);
 
       // No model name: an error that says so, never a quiet passages-only answer.
       writeMachineSettings({ 'docent.backend': 'remote', 'docent.remote.baseUrl': stub.baseURL });
@@ -639,9 +643,10 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       const insert = turn.locator('.code-block button[data-action="insert-code"]');
       await insert.waitFor({ timeout: 10_000 });
       await insert.click();
-      await page.locator('.monaco-editor .view-lines', { hasText: 'docent-keys rotate --all' }).first().waitFor({ timeout: 10_000 });
+      const inserted = page.locator('.monaco-editor .view-lines', { hasText: 'docent-keys rotate --all' }).first();
+      await inserted.waitFor({ timeout: 10_000 });
       // The editor renders spaces as no-break spaces.
-      assert.match((await page.locator('.monaco-editor.focused .view-lines').first().innerText()).replace(/\u00a0/g, ' '), /before: docent-keys rotate --all/);
+      assert.match((await inserted.innerText()).replace(/\u00a0/g, ' '), /before: docent-keys rotate --all/);
       await page.screenshot({ path: path.join(RESULTS, 'e2e-insert-at-cursor.png') });
       await page.keyboard.press('Control+KeyZ');
       await runCommand('View: Revert and Close Editor');
@@ -745,7 +750,7 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
     const turn = await ask('How do I rotate the API signing keys?');
     // The sources list is drawn on the frame after the answer ends.
     await turn
-      .locator('.sources button.cite')
+      .locator('.answer button.cite')
       .first()
       .waitFor({ timeout: 10_000 })
       .catch(async (error: Error) => {
@@ -806,12 +811,12 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
           throw new Error(`${error.message}\nindex status: ${await multiChat.locator('.index-status').innerText({ timeout: 1000 }).catch(() => '(none)')}\n${docentLogs()}`);
         });
       const turn = await ask('When does the quokka ledger reconciliation job run?', multiChat);
-      const cite = turn.locator('.sources button.cite', { hasText: /^platform-notes: billing\/ledger-reconciliation\.md:\d+-\d+$/ }).first();
+      const cite = turn.locator('.answer button.cite[data-cite="1"]').first();
       await cite.waitFor({ timeout: 10_000 }).catch(async (error: Error) => {
         throw new Error(`${error.message}\nthe turn:\n${await turn.innerText()}`);
       });
       // Folders are merged on one relevance scale: the folder that answers is source [1], though listed second.
-      assert.match(await turn.locator('.sources button.cite').first().innerText(), /^platform-notes: billing\/ledger-reconciliation\.md:/);
+      assert.match(await cite.getAttribute('aria-label') ?? '', /^Source 1: platform-notes, billing\/ledger-reconciliation\.md, lines \d+ to \d+$/);
       await cite.click();
       await window.locator('.tab.active', { hasText: 'ledger-reconciliation.md' }).waitFor({ timeout: 20_000 });
       // The editor shows the second folder's file: its breadcrumbs start at that folder, and its text is the cited passage.
