@@ -187,27 +187,15 @@ class ChatApp {
         this.announce(message.text);
         this.scheduleRender(message.id);
         return;
-      case 'passages': {
-        const turn = this.turn(message.id);
-        if (!turn) return;
-        turn.passages = message.citations;
-        this.scheduleRender(turn.id);
+      case 'passages':
+        this.updateTurn(message.id, (turn) => (turn.passages = message.citations));
         return;
-      }
-      case 'delta': {
-        const turn = this.turn(message.id);
-        if (!turn) return;
-        turn.answer += message.text;
-        this.scheduleRender(turn.id);
+      case 'delta':
+        this.updateTurn(message.id, (turn) => (turn.answer += message.text));
         return;
-      }
-      case 'sources': {
-        const turn = this.turn(message.id);
-        if (!turn) return;
-        turn.citations = message.citations;
-        this.scheduleRender(turn.id);
+      case 'sources':
+        this.updateTurn(message.id, (turn) => (turn.citations = message.citations));
         return;
-      }
       case 'done':
         this.finish(message.id, { state: 'done', mode: message.mode, degradedReason: message.degradedReason, actions: message.actions, searchedQuery: message.searchedQuery, suggestions: message.suggestions });
         this.announce(message.degradedReason ? 'Answer complete (extractive).' : 'Answer complete.');
@@ -223,13 +211,9 @@ class ChatApp {
       case 'focusInput':
         this.input.focus();
         return;
-      case 'partialIndex': {
-        const turn = this.turn(message.id);
-        if (!turn) return;
-        turn.partialIndex = message.partial;
-        this.scheduleRender(turn.id);
+      case 'partialIndex':
+        this.updateTurn(message.id, (turn) => (turn.partialIndex = message.partial));
         return;
-      }
     }
     this.renderChrome();
     this.sendQueued();
@@ -237,6 +221,14 @@ class ChatApp {
 
   private turn(id: string): ChatTurn | undefined {
     return this.turns.find((turn) => turn.id === id);
+  }
+
+  /** A streamed change to one turn (ignored once the turn is gone), drawn on the next frame. */
+  private updateTurn(id: string, change: (turn: ChatTurn) => void): void {
+    const turn = this.turn(id);
+    if (!turn) return;
+    change(turn);
+    this.scheduleRender(turn.id);
   }
 
   private streamingTurn(): ChatTurn | undefined {
