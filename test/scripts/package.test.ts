@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
@@ -22,6 +22,10 @@ test('the VSIX carries the bundles, the runtime packages and their licences, and
   for (const required of ['extension/package.json', 'extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt', 'extension/media/screenshot-chat.png', 'extension/dist/extension.js', 'extension/dist/coreProcess.js', 'extension/dist/cli.js', 'extension/dist/models/glove-sif-100d/model.onnx', 'extension/node_modules/hnswlib-node/build/Release/addon.node', 'extension/node_modules/hnswlib-node/lib/index.js']) {
     assert.ok(files.includes(required), `${required} is in the VSIX`);
   }
+  // dist/cli.js only starts dist/cli.mjs, which imports its cli-*.mjs chunks on demand: a missing chunk breaks one command only.
+  const cliModules = readdirSync(join(ROOT, 'dist')).filter((name) => /^cli(-.+)?\.mjs$/.test(name));
+  assert.ok(cliModules.includes('cli.mjs') && cliModules.length > 1, `the CLI's ESM modules: ${cliModules.join(', ')}`);
+  for (const module of cliModules) assert.ok(files.includes(`extension/dist/${module}`), `dist/${module} is in the VSIX`);
   const leftovers = files.filter((file) => /(^|\/)\.[^/]|config\.gypi$|Makefile$|\.mk$|\.map$|\.d\.ts$|\.tmp-|(^|\/)(src|deps|test)\/|node_modules\/[^/]+\/(README|CHANGELOG|History)/i.test(file));
   assert.deepEqual(leftovers, [], 'nothing that only builds, documents or tests a dependency');
   const readme = execFileSync('unzip', ['-p', vsix, 'extension/readme.md'], { encoding: 'utf8' });
