@@ -56,7 +56,7 @@ import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, fieldTerms, foldedDocument, free
 import type { Chunk, EmbedderRuntime } from './types.js';
 import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
 import { BlockReadError, blockDigests, blocksMatch, VerifiedFile } from './storeBlocks.js';
-import { bufferBytes, decodeSegment, encodeSegment, mergeSegments, openSegment, passageRecords, type Segment, type SegmentBytes, type SegmentView } from './storeSegment.js';
+import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentPieces, type Segment, type SegmentBytes, type SegmentToWrite, type SegmentView } from './storeSegment.js';
 import { ExactVectorIndex, type VectorSearchHit } from './vectorIndex.js';
 
 
@@ -585,31 +585,38 @@ export class DocStore {
     const dimensions = previous.embedder?.dimensions ?? 0;
     const checksums: Record<string, FileChecksum> = {};
     const written: string[] = [];
-    const write = async (file: string, bytes: Buffer, inBlocks = false): Promise<void> => {
+    const write = async (file: string, bytes: Buffer): Promise<void> => {
       written.push(file);
       await writeFileAtomic(path.join(this.dir, file), bytes);
-      checksums[file] = inBlocks ? { bytes: bytes.length, blocks: blockDigests(bytes) } : checksumOf(bytes);
+      checksums[file] = checksumOf(bytes);
     };
     try {
       let segments = [...previous.segments];
-      let segment: Segment | undefined;
+      let segment: SegmentToWrite | undefined;
       if (this.rewriteAll) {
         segments = [];
         segment = this.everything(this.loaded(), dimensions);
       } else if (!this.pending.empty) {
-        segment = this.pending.toSegment(dimensions);
+        const added = this.pending.toSegment(dimensions);
+        segment = mergeSegments([added]);
+        // Merged with the segments before it while it is at least half the size of the last: sizes
+        // add up to a bound (tombstones only shrink a merge), so the merge is chosen before it is made.
+        let bytes = byteLength(segmentPieces(segment));
+        const merged: string[] = [];
+        while (segments.length > 0 && bytes * 2 >= previous.checksums[segments.at(-1)!]!.bytes) {
+          merged.unshift(segments.pop()!);
+          bytes += previous.checksums[merged[0]!]!.bytes;
+        }
+        // All of them at once: each passage record is copied once, from its segment's bytes into the new file.
+        if (merged.length > 0) segment = mergeSegments([...merged.map((name) => decodeOrCorrupt(this.dir, name, readVerified(this.dir, previous, name))), added]);
       }
-      if (segment) {
-        let bytes = encodeSegment(segment);
-        while (segments.length > 0 && bytes.length * 2 >= previous.checksums[segments.at(-1)!]!.bytes) {
-          segment = mergeSegments(decodeSegment(readVerified(this.dir, previous, segments.pop()!)), segment);
-          bytes = encodeSegment(segment);
-        }
-        if (segment.keyword.ids.length > 0 || segment.removedChunks.length > 0 || segment.pages.ids.length > 0 || segment.removedFiles.length > 0) {
-          const name = `segment-${generation}.bin`;
-          await write(name, bytes, true);
-          segments.push(name);
-        }
+      if (segment && (segment.keyword.ids.length > 0 || segment.removedChunks.length > 0 || segment.pages.ids.length > 0 || segment.removedFiles.length > 0)) {
+        const name = `segment-${generation}.bin`;
+        const pieces = segmentPieces(segment);
+        written.push(name);
+        await writeFileAtomic(path.join(this.dir, name), pieces);
+        checksums[name] = { bytes: byteLength(pieces), blocks: blockDigests(pieces) };
+        segments.push(name);
       }
       for (const name of segments) checksums[name] ??= previous.checksums[name]!;
       const catalog = `catalog-${generation}.json`;
@@ -684,15 +691,9 @@ export class DocStore {
   }
 
   /** Every live passage (on disk and pending) as one segment, with the current vectors. */
-  private everything(contents: Contents, dimensions: number): Segment {
-    const stripped = (segment: Segment): Segment => ({ ...segment, dimensions: 0, vectors: new Float32Array(0) });
-    let all = stripped(this.pending.toSegment(0));
-    for (const name of [...this.manifest.segments].reverse()) {
-      all = mergeSegments(stripped(decodeOrCorrupt(this.dir, name, readVerified(this.dir, this.manifest, name))), all);
-    }
-    const vectors = new Float32Array(all.keyword.ids.length * dimensions);
-    if (contents.vectors) all.keyword.ids.forEach((id, i) => vectors.set(contents.vectors!.vectorOf(id)!, i * dimensions));
-    return { ...all, firstChunkId: 0, firstFileId: 0, dimensions, vectors, removedChunks: [], removedFiles: [] };
+  private everything(contents: Contents, dimensions: number): SegmentToWrite {
+    const segments = this.manifest.segments.map((name) => decodeOrCorrupt(this.dir, name, readVerified(this.dir, this.manifest, name)));
+    return mergeSegments([...segments, this.pending.toSegment(0)], { dimensions, of: (id) => contents.vectors!.vectorOf(id)! });
   }
 
   private loaded(): Contents {
@@ -814,6 +815,10 @@ function addToContents(contents: Contents, file: PendingFile): void {
     if (contents.vectors && vector) contents.vectors.upsert(chunk.id, vector);
   });
   if (file.page) contents.fileKeyword.addDocument(file.fileId, file.page);
+}
+
+function byteLength(pieces: readonly Uint8Array[]): number {
+  return pieces.reduce((sum, piece) => sum + piece.length, 0);
 }
 
 function textBytesOf(chunks: readonly Chunk[]): number {

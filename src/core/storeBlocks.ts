@@ -15,16 +15,32 @@ function digestOf(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
 }
 
-/** The block digests of `bytes`, concatenated, in base64 (what the manifest records). */
-export function blockDigests(bytes: Uint8Array): string {
-  const digests = Buffer.alloc(Math.ceil(bytes.length / BLOCK_BYTES) * DIGEST_BYTES);
-  for (let block = 0, at = 0; at < bytes.length; block++, at += BLOCK_BYTES) digestOf(bytes.subarray(at, at + BLOCK_BYTES)).copy(digests, block * DIGEST_BYTES);
-  return digests.toString('base64');
+/** The block digests of `pieces` written one after another, concatenated, in base64 (what the manifest records). */
+export function blockDigests(pieces: readonly Uint8Array[]): string {
+  const digests: Buffer[] = [];
+  let hash = createHash('sha256');
+  /** Bytes of the current block hashed so far. */
+  let filled = 0;
+  for (const piece of pieces) {
+    for (let at = 0; at < piece.length; ) {
+      const take = Math.min(BLOCK_BYTES - filled, piece.length - at);
+      hash.update(piece.subarray(at, at + take));
+      at += take;
+      filled += take;
+      if (filled === BLOCK_BYTES) {
+        digests.push(hash.digest());
+        hash = createHash('sha256');
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) digests.push(hash.digest());
+  return Buffer.concat(digests).toString('base64');
 }
 
 /** Whether every block of `bytes` matches `digests` (and there are as many). */
 export function blocksMatch(bytes: Uint8Array, digests: string): boolean {
-  return blockDigests(bytes) === digests;
+  return blockDigests([bytes]) === digests;
 }
 
 /** Why a verified read failed: the file does not match its checksums, or the system refused to read it. */

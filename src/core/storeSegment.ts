@@ -2,8 +2,8 @@
  * One segment of a store: what one checkpoint added (passages, their keyword postings and
  * vectors, the added files' page postings) and what it removed from older segments
  * (tombstones). Chunk and file ids only grow, so every id a segment adds is at least its
- * `firstChunkId` / `firstFileId` and every id it removes is below them: merging two adjacent
- * segments applies exactly the newer one's tombstones that point into the older one.
+ * `firstChunkId` / `firstFileId` and every id it removes is below them: merging adjacent segments
+ * applies exactly the newer ones' tombstones that point into the oldest one's ids or above.
  *
  * File layout: MAGIC, a little-endian uint32 byte length, that many bytes of JSON (ids, counts,
  * tombstones and each section's byte length), then the sections, each starting at a multiple
@@ -62,35 +62,43 @@ export function passageRecords(chunks: readonly Chunk[]): PassageRecords {
   return { bytes: Buffer.concat(encoded), ends };
 }
 
-function sectionsOf(segment: Segment): ArrayBufferView[] {
-  const postings = (part: FrozenPostings) => POSTING_SECTIONS.map((name) => part[name]);
-  return [segment.passages.bytes, segment.passages.ends, ...postings(segment.keyword), ...postings(segment.pages), segment.vectors];
+/** A segment as it is written: its passage records may be pieces of other segments' bytes (a merge copies none). */
+export interface SegmentToWrite extends Omit<Segment, 'passages'> {
+  passages: { pieces: Uint8Array[]; ends: Uint32Array };
 }
 
-export function encodeSegment(segment: Segment): Buffer {
-  const sections = sectionsOf(segment);
+const ZEROS = new Uint8Array(8);
+
+/** The file's bytes in order (header, then each section padded to a multiple of 8), to be written one after another. */
+export function segmentPieces(segment: SegmentToWrite): Uint8Array[] {
+  const postings = (part: FrozenPostings) => POSTING_SECTIONS.map((name) => [asBytes(part[name])]);
+  const sections = [segment.passages.pieces, [asBytes(segment.passages.ends)], ...postings(segment.keyword), ...postings(segment.pages), [asBytes(segment.vectors)]];
+  const sectionLength = (pieces: Uint8Array[]) => pieces.reduce((sum, piece) => sum + piece.length, 0);
   const header: SegmentHeader = {
     firstChunkId: segment.firstChunkId,
     firstFileId: segment.firstFileId,
     dimensions: segment.dimensions,
     removedChunks: segment.removedChunks,
     removedFiles: segment.removedFiles,
-    sections: sections.map((section) => section.byteLength),
+    sections: sections.map(sectionLength),
     wideTfs: [segment.keyword.tfs instanceof Float64Array, segment.pages.tfs instanceof Float64Array],
   };
   const text = Buffer.from(JSON.stringify(header));
-  let at = align8(MAGIC.length + 4 + text.length);
-  const offsets = sections.map((section) => {
-    const offset = at;
-    at = align8(at + section.byteLength);
-    return offset;
-  });
-  const bytes = Buffer.alloc(at);
-  MAGIC.copy(bytes, 0);
-  bytes.writeUInt32LE(text.length, MAGIC.length);
-  text.copy(bytes, MAGIC.length + 4);
-  sections.forEach((section, i) => bytes.set(new Uint8Array(section.buffer, section.byteOffset, section.byteLength), offsets[i]));
-  return bytes;
+  const head = Buffer.alloc(align8(MAGIC.length + 4 + text.length));
+  MAGIC.copy(head, 0);
+  head.writeUInt32LE(text.length, MAGIC.length);
+  text.copy(head, MAGIC.length + 4);
+  const pieces: Uint8Array[] = [head];
+  for (const section of sections) {
+    pieces.push(...section.filter((piece) => piece.length > 0));
+    const length = sectionLength(section);
+    if (length % 8 !== 0) pieces.push(ZEROS.subarray(0, 8 - (length % 8)));
+  }
+  return pieces;
+}
+
+function asBytes(view: ArrayBufferView): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
 type TypedArrayOf = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayBufferView & { length: number };
@@ -272,39 +280,60 @@ export function openSegment(bytes: SegmentBytes): SegmentView {
   };
 }
 
-/** `older` and the segment right after it as one segment. */
-export function mergeSegments(older: Segment, newer: Segment): Segment {
-  if (older.dimensions !== newer.dimensions) throw new Error(`cannot merge segments of ${older.dimensions} and ${newer.dimensions} dimensions`);
-  const removedChunks = new Set(newer.removedChunks.filter((id) => id >= older.firstChunkId));
-  const removedFiles = new Set(newer.removedFiles.filter((id) => id >= older.firstFileId));
-  const { dimensions } = older;
-  const kept: number[] = [];
-  older.keyword.ids.forEach((id, i) => {
-    if (!removedChunks.has(id)) kept.push(i);
-  });
-  const vectors = new Float32Array((kept.length + newer.keyword.ids.length) * dimensions);
-  kept.forEach((row, i) => vectors.set(older.vectors.subarray(row * dimensions, (row + 1) * dimensions), i * dimensions));
-  vectors.set(newer.vectors, kept.length * dimensions);
-  const records: Uint8Array[] = [];
-  const ends = new Uint32Array(kept.length + newer.passages.ends.length);
+/**
+ * `segments` (adjacent, oldest first) as one segment: each one's tombstones that point into the
+ * ones before it are applied, the rest carried. Passage records stay where they are (pieces of
+ * the inputs), postings are merged in one pass. With `vectors`, the result holds those instead
+ * of the inputs' (another embedder) and is the store's only segment: no tombstones.
+ */
+export function mergeSegments(segments: readonly Segment[], vectors?: { dimensions: number; of: (id: number) => Float32Array }): SegmentToWrite {
+  const first = segments[0]!;
+  const dimensions = vectors?.dimensions ?? first.dimensions;
+  if (!vectors && segments.some((segment) => segment.dimensions !== dimensions)) throw new Error(`cannot merge segments of ${dimensions} and other dimensions`);
+  const inside = (ids: number[], from: number, into: boolean) => ids.filter((id) => id >= from === into);
+  const removedChunks = new Set(segments.flatMap((segment) => inside(segment.removedChunks, first.firstChunkId, true)));
+  const removedFiles = new Set(segments.flatMap((segment) => inside(segment.removedFiles, first.firstFileId, true)));
+  const keyword = mergeFrozen(
+    segments.map((segment) => segment.keyword),
+    (id) => !removedChunks.has(id),
+  );
+  const rows = new Float32Array(keyword.ids.length * dimensions);
+  const pieces: Uint8Array[] = [];
+  const ends = new Uint32Array(keyword.ids.length);
+  let row = 0;
   let at = 0;
-  kept.forEach((row, i) => {
-    const start = row === 0 ? 0 : older.passages.ends[row - 1]!;
-    records.push(older.passages.bytes.subarray(start, older.passages.ends[row]!));
-    ends[i] = at += older.passages.ends[row]! - start;
-  });
-  records.push(newer.passages.bytes);
-  newer.passages.ends.forEach((end, i) => (ends[kept.length + i] = at + end));
+  for (const segment of segments) {
+    const { bytes, ends: segmentEnds } = segment.passages;
+    /** Start of the run of kept records not yet taken as a piece. */
+    let runStart = 0;
+    for (let i = 0; i < segment.keyword.ids.length; i++) {
+      const start = i === 0 ? 0 : segmentEnds[i - 1]!;
+      const id = segment.keyword.ids[i]!;
+      if (removedChunks.has(id)) {
+        if (start > runStart) pieces.push(bytes.subarray(runStart, start));
+        runStart = segmentEnds[i]!;
+        continue;
+      }
+      ends[row] = at += segmentEnds[i]! - start;
+      if (dimensions > 0) rows.set(vectors ? vectors.of(id) : segment.vectors.subarray(i * dimensions, (i + 1) * dimensions), row * dimensions);
+      row++;
+    }
+    const total = segmentEnds.at(-1) ?? 0;
+    if (total > runStart) pieces.push(bytes.subarray(runStart, total));
+  }
   return {
-    firstChunkId: older.firstChunkId,
-    firstFileId: older.firstFileId,
+    firstChunkId: vectors ? 0 : first.firstChunkId,
+    firstFileId: vectors ? 0 : first.firstFileId,
     dimensions,
-    passages: { bytes: Buffer.concat(records), ends },
-    keyword: mergeFrozen(older.keyword, (id) => !removedChunks.has(id), newer.keyword),
-    vectors,
-    pages: mergeFrozen(older.pages, (id) => !removedFiles.has(id), newer.pages),
-    removedChunks: [...older.removedChunks, ...newer.removedChunks.filter((id) => id < older.firstChunkId)],
-    removedFiles: [...older.removedFiles, ...newer.removedFiles.filter((id) => id < older.firstFileId)],
+    passages: { pieces, ends },
+    keyword,
+    vectors: rows,
+    pages: mergeFrozen(
+      segments.map((segment) => segment.pages),
+      (id) => !removedFiles.has(id),
+    ),
+    removedChunks: vectors ? [] : segments.flatMap((segment) => inside(segment.removedChunks, first.firstChunkId, false)),
+    removedFiles: vectors ? [] : segments.flatMap((segment) => inside(segment.removedFiles, first.firstFileId, false)),
   };
 }
 

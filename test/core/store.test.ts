@@ -10,7 +10,7 @@ import { HybridRetriever } from '../../src/core/search/hybrid.js';
 import { DocStore, StoreError } from '../../src/core/store.js';
 import { freezeDocuments } from '../../src/core/search/keywordIndex.js';
 import { BLOCK_BYTES } from '../../src/core/storeBlocks.js';
-import { bufferBytes, decodeSegment, encodeSegment, mergeSegments, openSegment, passageRecords } from '../../src/core/storeSegment.js';
+import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentPieces } from '../../src/core/storeSegment.js';
 import { CLI_PATH, runDocent } from '../support/cli.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
 
@@ -125,8 +125,8 @@ test('integrityProblems names a generation whose structures disagree', async () 
   // Merged with a segment whose only content is the first passage's tombstone: that passage's record, postings and vector go.
   const nothing = freezeDocuments([], []);
   const tombstone = { ...segment, firstChunkId: lost.id, firstFileId: Number.MAX_SAFE_INTEGER, passages: passageRecords([]), keyword: nothing, pages: nothing, vectors: new Float32Array(0), removedChunks: [lost.id], removedFiles: [] };
-  const shorter = mergeSegments(segment, tombstone);
-  await rewriteSealed(storeDir, manifest.segments[0], encodeSegment(shorter));
+  const shorter = mergeSegments([segment, tombstone]);
+  await rewriteSealed(storeDir, manifest.segments[0], Buffer.concat(segmentPieces(shorter)));
   const problems = (await DocStore.open(storeDir)).integrityProblems();
   assert.ok(problems.some((problem) => problem.includes(lost.path) && /missing/.test(problem)), problems.join('; '));
   assert.ok(problems.some((problem) => /cataloged chunks for/.test(problem)), problems.join('; '));

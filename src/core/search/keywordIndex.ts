@@ -233,56 +233,74 @@ function compareTerms(x: FrozenPostings, a: number, y: FrozenPostings, b: number
 }
 
 /**
- * `older` without the documents `keepOlder` rejects, followed by `newer`, as one part. Written
- * in one pass into arrays sized for both parts (a merge drops only postings), then trimmed.
+ * `parts` (oldest first) without the documents `keep` rejects, as one part: one pass over the
+ * parts' sorted terms at once, written into arrays sized for all of them (a merge drops only
+ * postings), then trimmed. Merging every part at once rewrites each posting once, where merging
+ * pairs in a chain would copy the older ones again at each step.
  */
-export function mergeFrozen(older: FrozenPostings, keepOlder: (id: number) => boolean, newer: FrozenPostings): FrozenPostings {
-  const remap = new Int32Array(older.ids.length).fill(-1);
+export function mergeFrozen(parts: readonly FrozenPostings[], keep: (id: number) => boolean): FrozenPostings {
+  let documents = 0;
+  let postings = 0;
+  let termBytesLength = 0;
+  let termCount = 0;
+  for (const part of parts) {
+    documents += part.ids.length;
+    postings += part.docs.length;
+    termBytesLength += part.termBytes.length;
+    termCount += part.termEnds.length;
+  }
+  const ids = new Int32Array(documents);
+  const lengths = new Uint32Array(documents);
+  /** Each part's local document → merged local document, or -1 when dropped. */
+  const remaps = parts.map((part) => {
+    const remap = new Int32Array(part.ids.length);
+    part.ids.forEach((id, local) => (remap[local] = keep(id) ? documents : -1));
+    return remap;
+  });
   let kept = 0;
-  older.ids.forEach((id, local) => {
-    if (keepOlder(id)) remap[local] = kept++;
+  parts.forEach((part, p) => {
+    const remap = remaps[p]!;
+    for (let local = 0; local < remap.length; local++) {
+      if (remap[local]! < 0) continue;
+      remap[local] = kept;
+      ids[kept] = part.ids[local]!;
+      lengths[kept++] = part.lengths[local]!;
+    }
   });
-  const ids = new Int32Array(kept + newer.ids.length);
-  const lengths = new Uint32Array(kept + newer.ids.length);
-  older.ids.forEach((id, local) => {
-    const to = remap[local]!;
-    if (to < 0) return;
-    ids[to] = id;
-    lengths[to] = older.lengths[local]!;
-  });
-  ids.set(newer.ids, kept);
-  lengths.set(newer.lengths, kept);
-  const olderTerms = older.termEnds.length;
-  const newerTerms = newer.termEnds.length;
-  const termBytes = new Uint8Array(older.termBytes.length + newer.termBytes.length);
-  const termEnds = new Uint32Array(olderTerms + newerTerms);
-  const postingEnds = new Uint32Array(olderTerms + newerTerms);
-  const docs = new Uint32Array(older.docs.length + newer.docs.length);
-  const tfs = older.tfs instanceof Float64Array || newer.tfs instanceof Float64Array ? new Float64Array(docs.length) : new Float32Array(docs.length);
+  const termBytes = new Uint8Array(termBytesLength);
+  const termEnds = new Uint32Array(termCount);
+  const postingEnds = new Uint32Array(termCount);
+  const docs = new Uint32Array(postings);
+  const tfs = parts.some((part) => part.tfs instanceof Float64Array) ? new Float64Array(postings) : new Float32Array(postings);
+  /** The next term of each part. */
+  const cursors = new Uint32Array(parts.length);
+  /** The parts whose next term is the smallest. */
+  const smallest: number[] = [];
   let terms = 0;
   let byteAt = 0;
   let postingAt = 0;
-  let a = 0;
-  let b = 0;
-  while (a < olderTerms || b < newerTerms) {
-    const order = a === olderTerms ? 1 : b === newerTerms ? -1 : compareTerms(older, a, newer, b);
+  for (;;) {
+    smallest.length = 0;
+    for (let p = 0; p < parts.length; p++) {
+      if (cursors[p]! === parts[p]!.termEnds.length) continue;
+      const order = smallest.length === 0 ? -1 : compareTerms(parts[p]!, cursors[p]!, parts[smallest[0]!]!, cursors[smallest[0]!]!);
+      if (order < 0) smallest.length = 0;
+      if (order <= 0) smallest.push(p);
+    }
+    if (smallest.length === 0) break;
     const from = postingAt;
-    const bytes = order <= 0 ? termOf(older, a) : termOf(newer, b);
-    if (order <= 0) {
-      for (let i = a === 0 ? 0 : older.postingEnds[a - 1]!, end = older.postingEnds[a]!; i < end; i++) {
-        const local = remap[older.docs[i]!]!;
+    const bytes = termOf(parts[smallest[0]!]!, cursors[smallest[0]!]!);
+    // Ascending parts in order of age: their merged documents ascend too.
+    for (const p of smallest) {
+      const part = parts[p]!;
+      const remap = remaps[p]!;
+      const t = cursors[p]!++;
+      for (let i = t === 0 ? 0 : part.postingEnds[t - 1]!, end = part.postingEnds[t]!; i < end; i++) {
+        const local = remap[part.docs[i]!]!;
         if (local < 0) continue;
         docs[postingAt] = local;
-        tfs[postingAt++] = older.tfs[i]!;
+        tfs[postingAt++] = part.tfs[i]!;
       }
-      a++;
-    }
-    if (order >= 0) {
-      for (let i = b === 0 ? 0 : newer.postingEnds[b - 1]!, end = newer.postingEnds[b]!; i < end; i++) {
-        docs[postingAt] = kept + newer.docs[i]!;
-        tfs[postingAt++] = newer.tfs[i]!;
-      }
-      b++;
     }
     if (postingAt === from) continue;
     termBytes.set(bytes, byteAt);
@@ -290,8 +308,8 @@ export function mergeFrozen(older: FrozenPostings, keepOlder: (id: number) => bo
     postingEnds[terms++] = postingAt;
   }
   return {
-    ids,
-    lengths,
+    ids: ids.subarray(0, kept),
+    lengths: lengths.subarray(0, kept),
     termBytes: termBytes.subarray(0, byteAt),
     termEnds: termEnds.subarray(0, terms),
     postingEnds: postingEnds.subarray(0, terms),

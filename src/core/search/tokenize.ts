@@ -20,18 +20,12 @@ const CAMEL_BOUNDARY = /(?<=[\p{Ll}\p{N}])(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})
 /** A plain word (no separator, no capital after the first letter) has no camel boundary: one part. */
 const PLAIN_WORD = /^\p{Lu}?[\p{Ll}\p{N}]*$/u;
 
-/** Word as written → its term ('' for a stop word): queries tokenize every passage they return. */
-const termCache = new Map<string, string>();
-
+/** A word's term, or undefined for a stop word. */
 export function normaliseTerm(word: string): string | undefined {
-  let term = termCache.get(word);
-  if (term === undefined) {
-    const lower = word.toLowerCase();
-    // Stemming code-like tokens (digits, very short words) does more harm than good.
-    term = STOP_WORDS.has(lower) ? '' : /\d/.test(lower) || lower.length <= 3 ? lower : stemmer(lower);
-    if (termCache.size < 200_000) termCache.set(word, term);
-  }
-  return term === '' ? undefined : term;
+  const lower = word.toLowerCase();
+  if (STOP_WORDS.has(lower)) return undefined;
+  // Stemming code-like tokens (digits, very short words) does more harm than good.
+  return /\d/.test(lower) || lower.length <= 3 ? lower : stemmer(lower);
 }
 
 /** Splits one compound identifier into the words a person would type. */
@@ -46,8 +40,22 @@ export function identifierParts(compound: string): string[] {
   return parts;
 }
 
-/** Tokens of one compound: a pure function of it, so each distinct compound is split and stemmed once. */
+/**
+ * Tokens of one compound: a pure function of it, so each distinct compound is split and stemmed
+ * once (indexing and every query's passages go through here; one cache, keyed by compound).
+ */
 const compoundCache = new Map<string, readonly string[]>();
+const COMPOUND_CACHE_SIZE = 200_000;
+
+/**
+ * A copy of `text` that holds no reference to a larger string: a substring (a compound sliced
+ * out of a passage) keeps the whole passage alive, and the cache would hold every passage it
+ * ever saw. A round trip through UTF-8 bytes makes a flat string of its own (compounds hold no
+ * lone surrogates, so it is the same text).
+ */
+function detached(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
 
 function compoundTokens(compound: string): readonly string[] {
   let tokens = compoundCache.get(compound);
@@ -63,9 +71,8 @@ function compoundTokens(compound: string): readonly string[] {
     const term = normaliseTerm(part);
     if (term !== undefined && term.length <= 40) made.push(term);
   }
-  tokens = made;
-  if (compoundCache.size < 200_000) compoundCache.set(compound, tokens);
-  return tokens;
+  if (compoundCache.size < COMPOUND_CACHE_SIZE) compoundCache.set(detached(compound), (tokens = made.map(detached)));
+  return tokens ?? made;
 }
 
 const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;

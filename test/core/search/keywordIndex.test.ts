@@ -87,8 +87,8 @@ test('frozen parts (a store\'s segments) with removals and in-memory additions s
     ids.forEach((id, i) => plain.addDocument(id, documents[i]!));
     return { ids, documents };
   });
-  // The middle part as two parts merged, its first 50 documents dropped on the way.
-  const merged = mergeFrozen(freezeDocuments(parts[1]!.ids.slice(0, 150), parts[1]!.documents.slice(0, 150)), (id) => id >= 1050, freezeDocuments(parts[1]!.ids.slice(150), parts[1]!.documents.slice(150)));
+  // The middle part as three parts merged, its first 50 documents dropped on the way.
+  const merged = mergeFrozen([freezeDocuments(parts[1]!.ids.slice(0, 150), parts[1]!.documents.slice(0, 150)), freezeDocuments(parts[1]!.ids.slice(150, 220), parts[1]!.documents.slice(150, 220)), freezeDocuments(parts[1]!.ids.slice(220), parts[1]!.documents.slice(220))], (id) => id >= 1050);
   for (let id = 1000; id < 1050; id++) plain.remove(id);
   const frozen = KeywordIndex.ofParts(DEFAULT_KEYWORD_OPTIONS, [freezeDocuments(parts[0]!.ids, parts[0]!.documents), merged, freezeDocuments(parts[2]!.ids, parts[2]!.documents)].map(frozenSource));
   for (let step = 0; step < 400; step++) {
