@@ -242,7 +242,7 @@ class Passages {
     this.segments.push(segment);
     this.starts.push(this.total);
     const ids = segment.chunkIds;
-    for (let i = 0; i < ids.length; i++) this.onDisk.set(ids[i]!, this.total + i);
+    this.onDisk.setAll(ids, this.total);
     this.total += ids.length;
   }
 

@@ -132,7 +132,9 @@ export class Catalog {
   private rowOfFile: IdTable | undefined;
   /** As entries: each file id's path; made when first asked. */
   private pathOfFileId: Map<number, string> | undefined;
-  /** Each cataloged chunk's file id, made when first asked (ranking asks for a thousand passages' files per query). */
+  /** Flat: each chunk id's place in the chunk ids, made when first asked (ranking asks for a thousand passages' files per query). */
+  private placeOfChunk: IdTable | undefined;
+  /** As entries: each cataloged chunk's file id, made when first asked. */
   private fileOfChunkId: IdTable | undefined;
 
   private constructor(entries: Map<string, CatalogEntry> | undefined, flat: FlatCatalog | undefined) {
@@ -199,18 +201,24 @@ export class Catalog {
 
   /** The id of the file a cataloged chunk belongs to. */
   fileOf(chunkId: number): number | undefined {
-    if (!this.fileOfChunkId) {
-      const table = new IdTable();
-      const { flat } = this;
-      if (flat) {
-        for (let row = 0, at = 0; row < flat.fileIds.length; row++) {
-          const fileId = flat.fileIds[row]!;
-          for (const end = flat.chunkEnds[row]!; at < end; at++) table.set(flat.chunkIds[at]!, fileId);
-        }
-      } else {
-        for (const entry of this.entries!.values()) for (const id of entry.chunkIds) table.set(id, entry.fileId);
+    const { flat } = this;
+    if (flat) {
+      if (!this.placeOfChunk) (this.placeOfChunk = new IdTable()).setAll(flat.chunkIds, 0);
+      const place = this.placeOfChunk.get(chunkId);
+      if (place === undefined) return undefined;
+      // The row whose chunk range holds `place`: the first whose end is past it.
+      let low = 0;
+      let high = flat.chunkEnds.length - 1;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (flat.chunkEnds[middle]! > place) high = middle;
+        else low = middle + 1;
       }
-      this.fileOfChunkId = table;
+      return flat.fileIds[low];
+    }
+    if (!this.fileOfChunkId) {
+      this.fileOfChunkId = new IdTable();
+      for (const entry of this.entries!.values()) for (const id of entry.chunkIds) this.fileOfChunkId.set(id, entry.fileId);
     }
     return this.fileOfChunkId.get(chunkId);
   }
@@ -262,6 +270,7 @@ export class Catalog {
       this.entries = entries;
       this.flat = undefined;
       this.rowOfFile = undefined;
+      this.placeOfChunk = undefined;
     }
     return this.entries!;
   }
