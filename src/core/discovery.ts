@@ -3,7 +3,7 @@
  * .ignore files at every level plus exclude globs, never throws for a bad
  * entry, and records why every entry it does not return was skipped.
  */
-import { constants as fsConstants, type Dirent, type Stats } from 'node:fs';
+import { constants as fsConstants, statSync, type Dirent, type Stats } from 'node:fs';
 import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -190,6 +190,8 @@ type EntryKind = 'file' | 'directory' | 'symlink' | 'special' | 'unknown';
 class DiscoveryWalk {
   private readonly includedExtensions: Set<string>;
   private readonly excludeRules: Matcher;
+  /** The exclude rules a file's own path can match (see the constructor). */
+  private readonly fileExcludeRules: Matcher;
   private readonly secretRules: Matcher | undefined;
   /** Real path of the root: every followed link must resolve to it or below it. */
   private rootRealPath = '';
@@ -209,9 +211,15 @@ class DiscoveryWalk {
   constructor(options: DiscoveryOptions) {
     const include = options.include ?? [...DOC_EXTENSIONS, ...CODE_EXTENSIONS];
     this.includedExtensions = new Set(include.map((extension) => extension.replace(/^\./, '').toLowerCase()));
-    this.excludeRules = ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(
-      excludePatterns(options.exclude ?? DEFAULT_EXCLUDES),
-    );
+    const excludes = excludePatterns(options.exclude ?? DEFAULT_EXCLUDES);
+    this.excludeRules = ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(excludes);
+    // A directory-only pattern ('node_modules/') never matches a file's path, and the walk tested
+    // the file's folders with every rule on the way in: without negations (where a later rule
+    // could undo an earlier one) a file needs only the other patterns, a quarter of the defaults,
+    // and testing every rule was a fifth of a re-index that finds nothing changed.
+    this.fileExcludeRules = excludes.some(({ pattern }) => pattern.startsWith('!'))
+      ? this.excludeRules
+      : ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(excludes.filter(({ pattern }) => !pattern.endsWith('/')));
     this.secretRules = options.allowSecretFiles
       ? undefined
       : ignore({ ignorecase: true }).add(SECRET_FILE_PATTERNS.map((pattern) => ({ pattern, mark: `secret file pattern: ${pattern} (docent.index.allowSecretFiles lifts it)` })));
@@ -417,7 +425,10 @@ class DiscoveryWalk {
       return;
     }
     try {
-      stats ??= await this.limitFsCall(() => stat(absolutePath));
+      // Synchronous: a promise per file through the thread pool cost ~0.4 s of CPU on 8k files (a
+      // re-index that finds nothing changed is mostly this walk); a local stat takes microseconds,
+      // and src/core runs off the extension host.
+      stats ??= statSync(absolutePath);
     } catch (error) {
       this.skips.add({ path: relativePath, ...skipForFsError(error) });
       return;
@@ -463,7 +474,7 @@ class DiscoveryWalk {
       this.skips.add({ path: testedPath, reason: 'ignored', detail: ignored.rule?.mark });
       return true;
     }
-    const excluded = this.excludeRules.test(testedPath);
+    const excluded = (testedPath.endsWith('/') ? this.excludeRules : this.fileExcludeRules).test(testedPath);
     if (excluded.ignored) {
       this.skips.add({ path: testedPath, reason: 'excluded', detail: excluded.rule?.mark });
       return true;

@@ -31,13 +31,35 @@ export class IdTable {
       this.others.set(id, value);
       return;
     }
-    if (id >= this.direct.length) {
-      const grown = new Int32Array(Math.min(DIRECT_LIMIT, Math.max(1024, id + 1, this.direct.length * 2)));
-      grown.set(this.direct);
-      this.direct = grown;
-    }
+    if (id >= this.direct.length) this.grow(id);
     if (this.direct[id] === 0) this.count++;
     this.direct[id] = value + 1;
+  }
+
+  /** Sets ids[i] to first + i for every i: one pass without a call per id (a store opens ~100k). */
+  setAll(ids: ArrayLike<number>, first: number): void {
+    let top = -1;
+    for (let i = 0; i < ids.length; i++) if (ids[i]! > top) top = ids[i]!;
+    if (!isDirect(top) || ids.length === 0) {
+      for (let i = 0; i < ids.length; i++) this.set(ids[i]!, first + i);
+      return;
+    }
+    if (top >= this.direct.length) this.grow(top);
+    const { direct } = this;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id < 0) this.set(id, first + i);
+      else {
+        if (direct[id] === 0) this.count++;
+        direct[id] = first + i + 1;
+      }
+    }
+  }
+
+  private grow(id: number): void {
+    const grown = new Int32Array(Math.min(DIRECT_LIMIT, Math.max(1024, id + 1, this.direct.length * 2)));
+    grown.set(this.direct);
+    this.direct = grown;
   }
 
   delete(id: number): boolean {

@@ -50,12 +50,13 @@ import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
-import { IdTable } from './idTable.js';
 import { keywordFieldsOf, pageFieldTerms } from './chunkText.js';
 import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, fieldTerms, foldedDocument, freezeDocuments, sumStatistics, type KeywordDocument, type KeywordIndexOptions, type KeywordStatistics } from './search/keywordIndex.js';
 import type { Chunk, EmbedderRuntime } from './types.js';
 import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
 import { BlockReadError, blockDigests, blocksMatch, VerifiedFile } from './storeBlocks.js';
+import { IdTable } from './idTable.js';
+import { Catalog, type CatalogEntry } from './storeCatalog.js';
 import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentPieces, type Segment, type SegmentBytes, type SegmentToWrite, type SegmentView } from './storeSegment.js';
 import { ExactVectorIndex, type VectorSearchHit } from './vectorIndex.js';
 
@@ -63,15 +64,7 @@ import { ExactVectorIndex, type VectorSearchHit } from './vectorIndex.js';
 export const STORE_FORMAT_VERSION = 4;
 const MANIFEST = 'manifest.json';
 
-export interface CatalogEntry {
-  /** sha256 of the file's bytes. */
-  hash: string;
-  size: number;
-  mtimeMs: number;
-  /** Key of the file in the file-level keyword index. */
-  fileId: number;
-  chunkIds: number[];
-}
+export type { CatalogEntry } from './storeCatalog.js';
 
 export interface EmbedderInfo {
   id: string;
@@ -249,7 +242,7 @@ class Passages {
     this.segments.push(segment);
     this.starts.push(this.total);
     const ids = segment.chunkIds;
-    for (let i = 0; i < ids.length; i++) this.onDisk.set(ids[i]!, this.total + i);
+    this.onDisk.setAll(ids, this.total);
     this.total += ids.length;
   }
 
@@ -287,13 +280,8 @@ class Passages {
 }
 
 export class DocStore {
-  /** Page-level keyword hits name files by id; search answers with paths. */
-  private readonly pathByFileId = new Map<number, string>();
-  /** Each cataloged chunk's file id, made from the catalog when first asked (ranking asks for a thousand passages' paths per query). */
-  private fileIdByChunkId: IdTable | undefined;
   private manifest!: Manifest;
-  private catalog!: Map<string, CatalogEntry>;
-  private catalogChunks = 0;
+  private catalog!: Catalog;
   private contents: Contents | undefined;
   private pending!: Pending;
   /** Set when every vector changed (another embedder): the next commit writes one segment of everything. */
@@ -307,7 +295,7 @@ export class DocStore {
   private constructor(
     readonly dir: string,
     manifest: Manifest,
-    catalog: Map<string, CatalogEntry>,
+    catalog: Catalog,
     /** Opened to search: segments are read in parts (until the store is locked for writing). */
     private readInParts: boolean,
     /** Said once when this store replaces one an older Docent wrote (it is rebuilt by the next index run). */
@@ -338,7 +326,7 @@ export class DocStore {
   }
 
   get chunkCount(): number {
-    return this.catalogChunks;
+    return this.catalog.chunkCount;
   }
 
   get vectorCount(): number {
@@ -350,16 +338,12 @@ export class DocStore {
   }
 
   filePaths(): string[] {
-    return [...this.catalog.keys()];
+    return this.catalog.paths();
   }
 
   chunkPath(id: number): string | undefined {
-    if (!this.fileIdByChunkId) {
-      this.fileIdByChunkId = new IdTable();
-      for (const entry of this.catalog.values()) for (const chunkId of entry.chunkIds) this.fileIdByChunkId.set(chunkId, entry.fileId);
-    }
-    const fileId = this.fileIdByChunkId.get(id);
-    return fileId === undefined ? undefined : this.pathByFileId.get(fileId);
+    const fileId = this.catalog.fileOf(id);
+    return fileId === undefined ? undefined : this.catalog.pathOf(fileId);
   }
 
   chunk(id: number): Readonly<Chunk> | undefined {
@@ -385,7 +369,7 @@ export class DocStore {
     return this.loaded()
       .fileKeyword.search(query, limit, statistics)
       .flatMap((hit) => {
-        const relativePath = this.pathByFileId.get(hit.id);
+        const relativePath = this.catalog.pathOf(hit.id);
         return relativePath === undefined ? [] : [{ path: relativePath, score: hit.score }];
       });
   }
@@ -419,7 +403,7 @@ export class DocStore {
     if (vectors && vectors.size !== chunks.size) problems.push(`${vectors.size} vectors for ${chunks.size} chunks`);
     let cataloged = 0;
     let pages = 0;
-    for (const [relativePath, entry] of this.catalog) {
+    for (const [relativePath, entry] of this.catalog.all()) {
       cataloged += entry.chunkIds.length;
       if (entry.chunkIds.length > 0) pages++;
       const missing = entry.chunkIds.filter((id) => chunks.get(id)?.path !== relativePath);
@@ -451,7 +435,7 @@ export class DocStore {
           throw new StoreError(older ? `${older}; run "docent index <folder> --store ${dir}" to rebuild it` : `no Docent store at ${dir} (run "docent index <folder> --store ${dir}" first)`);
         }
         await makeStoreFolder(dir);
-        return new DocStore(dir, emptyManifest(keywordOptions ?? DEFAULT_KEYWORD_OPTIONS), new Map(), false, older && `${older}: rebuilding it`);
+        return new DocStore(dir, emptyManifest(keywordOptions ?? DEFAULT_KEYWORD_OPTIONS), Catalog.empty(), false, older && `${older}: rebuilding it`);
       }
       try {
         return new DocStore(dir, manifest, readCatalog(dir, manifest), !create);
@@ -543,10 +527,7 @@ export class DocStore {
       this.pending.removedFiles.push(entry.fileId);
     }
     if (this.contents) removeFromContents(this.contents, entry.chunkIds, [entry.fileId]);
-    this.pathByFileId.delete(entry.fileId);
-    for (const id of entry.chunkIds) this.fileIdByChunkId?.delete(id);
     this.catalog.delete(relativePath);
-    this.catalogChunks -= entry.chunkIds.length;
   }
 
   /** Adds a file's chunks (its old chunks must have been removed). Vectors align with chunks; required when the store has an embedder. */
@@ -566,10 +547,7 @@ export class DocStore {
     this.pending.files.set(relativePath, pendingFile);
     this.pending.textBytes += textBytesOf(chunks);
     if (this.contents) addToContents(this.contents, pendingFile);
-    this.pathByFileId.set(fileId, relativePath);
-    for (const chunk of chunks) this.fileIdByChunkId?.set(chunk.id, fileId);
     this.catalog.set(relativePath, { ...entry, fileId, chunkIds: chunks.map((chunk) => chunk.id) });
-    this.catalogChunks += chunks.length;
   }
 
   /**
@@ -619,8 +597,8 @@ export class DocStore {
         segments.push(name);
       }
       for (const name of segments) checksums[name] ??= previous.checksums[name]!;
-      const catalog = `catalog-${generation}.json`;
-      await write(catalog, Buffer.from(JSON.stringify(Object.fromEntries(this.catalog))));
+      const catalog = `catalog-${generation}.bin`;
+      await write(catalog, this.catalog.encode());
       const manifest = sealManifest({ ...previous, format: STORE_FORMAT_VERSION, generation, catalog, segments, checksums, updatedAt: new Date().toISOString() });
       await writeFileAtomic(path.join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2));
       this.manifest = manifest;
@@ -637,17 +615,10 @@ export class DocStore {
     await this.sweep();
   }
 
-  private adopt(manifest: Manifest, catalog: Map<string, CatalogEntry>): void {
+  private adopt(manifest: Manifest, catalog: Catalog): void {
     this.manifest = manifest;
     this.catalog = catalog;
-    this.catalogChunks = 0;
-    this.pathByFileId.clear();
-    this.fileIdByChunkId = undefined;
     this.forgetContents();
-    for (const [relativePath, entry] of catalog) {
-      this.pathByFileId.set(entry.fileId, relativePath);
-      this.catalogChunks += entry.chunkIds.length;
-    }
     this.pending = new Pending(manifest.nextChunkId, manifest.nextFileId);
   }
 
@@ -894,13 +865,21 @@ function decodeOrCorrupt(dir: string, file: string, bytes: Buffer): Segment {
   }
 }
 
-function readCatalog(dir: string, manifest: Manifest): Map<string, CatalogEntry> {
-  if (!manifest.catalog) return new Map();
+function readCatalog(dir: string, manifest: Manifest): Catalog {
+  if (!manifest.catalog) return Catalog.empty();
   const bytes = readVerified(dir, manifest, manifest.catalog);
+  // Stores written before the binary catalog name a JSON one; their next commit writes a binary one.
+  if (manifest.catalog.endsWith('.json')) {
+    try {
+      return Catalog.of(new Map(Object.entries(JSON.parse(bytes.toString('utf8')) as Record<string, CatalogEntry>)));
+    } catch {
+      throw corrupt(dir, `${manifest.catalog} is not valid JSON`);
+    }
+  }
   try {
-    return new Map(Object.entries(JSON.parse(bytes.toString('utf8')) as Record<string, CatalogEntry>));
-  } catch {
-    throw corrupt(dir, `${manifest.catalog} is not valid JSON`);
+    return Catalog.decode(bytes);
+  } catch (error) {
+    throw corrupt(dir, `${manifest.catalog}: ${errorMessage(error)}`);
   }
 }
 

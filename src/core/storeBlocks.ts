@@ -87,14 +87,14 @@ export class VerifiedFile implements SegmentBytes {
     if (offset < 0 || length < 0 || offset + length > this.length) throw new BlockReadError(`a read of ${length} bytes at ${offset} is outside the file`, true);
     const first = Math.floor(offset / BLOCK_BYTES);
     const last = Math.max(first, Math.ceil((offset + length) / BLOCK_BYTES) - 1);
-    if (first === last) {
-      const start = offset - first * BLOCK_BYTES;
-      return this.block(first).subarray(start, start + length);
-    }
+    this.fetch(first, last);
+    const start = this.blocks.get(first)!;
+    // Blocks read together lie side by side in one buffer: a range over them is a view, not a copy.
+    if (this.adjacent(first, last)) return new Uint8Array(start.buffer, start.byteOffset + offset - first * BLOCK_BYTES, length);
     // Blocks start at multiples of 8 in the file, so a copy at offset 0 keeps the view's alignment.
     const bytes = new Uint8Array(length);
     for (let block = first, at = 0; block <= last; block++) {
-      const data = this.block(block);
+      const data = this.blocks.get(block)!;
       const from = block === first ? offset - first * BLOCK_BYTES : 0;
       const to = Math.min(data.length, offset + length - block * BLOCK_BYTES);
       bytes.set(data.subarray(from, to), at);
@@ -108,25 +108,48 @@ export class VerifiedFile implements SegmentBytes {
     this.fd = undefined;
   }
 
-  private block(block: number): Uint8Array {
-    let data = this.blocks.get(block);
-    if (data) return data;
+  /** Reads and verifies the blocks of [first, last] not read yet, each run of them with one system call. */
+  private fetch(first: number, last: number): void {
+    for (let block = first; block <= last; block++) {
+      if (this.blocks.has(block)) continue;
+      let end = block;
+      while (end < last && !this.blocks.has(end + 1)) end++;
+      this.readRun(block, end);
+      block = end;
+    }
+  }
+
+  private readRun(first: number, last: number): void {
     if (this.fd === undefined) throw new BlockReadError('the file was closed', false);
-    const size = Math.min(BLOCK_BYTES, this.length - block * BLOCK_BYTES);
-    data = new Uint8Array(size);
+    const from = first * BLOCK_BYTES;
+    const size = Math.min(this.length, (last + 1) * BLOCK_BYTES) - from;
+    // Not zero-filled (every byte is read or the read fails); its own memory, so offset 0 is 8-aligned.
+    const data = Buffer.allocUnsafeSlow(size);
     let read = 0;
     try {
       while (read < size) {
-        const got = readSync(this.fd, data, read, size - read, block * BLOCK_BYTES + read);
+        const got = readSync(this.fd, data, read, size - read, from + read);
         if (got === 0) break;
         read += got;
       }
     } catch (error) {
       throw new BlockReadError((error as Error).message, false, { cause: error });
     }
-    if (read < size) throw new BlockReadError(`it ends inside block ${block}`, true);
-    if (!digestOf(data).equals(this.digests.subarray(block * DIGEST_BYTES, (block + 1) * DIGEST_BYTES))) throw new BlockReadError(`block ${block} does not match its checksum`, true);
-    this.blocks.set(block, data);
-    return data;
+    if (read < size) throw new BlockReadError(`it ends inside block ${first + Math.floor(read / BLOCK_BYTES)}`, true);
+    for (let block = first; block <= last; block++) {
+      const at = (block - first) * BLOCK_BYTES;
+      const view = data.subarray(at, Math.min(size, at + BLOCK_BYTES));
+      if (!digestOf(view).equals(this.digests.subarray(block * DIGEST_BYTES, (block + 1) * DIGEST_BYTES))) throw new BlockReadError(`block ${block} does not match its checksum`, true);
+      this.blocks.set(block, view);
+    }
+  }
+
+  private adjacent(first: number, last: number): boolean {
+    for (let block = first; block < last; block++) {
+      const a = this.blocks.get(block)!;
+      const b = this.blocks.get(block + 1)!;
+      if (a.buffer !== b.buffer || a.byteOffset + a.length !== b.byteOffset) return false;
+    }
+    return true;
   }
 }

@@ -223,6 +223,12 @@ function checkCounts(header: SegmentHeader, passages: number, passageBytes: numb
  */
 export function openSegment(bytes: SegmentBytes): SegmentView {
   const { header, sections } = layoutOf(bytes);
+  // What is read now lies in two runs (passage ends to the passages' dictionary, the pages' ids to
+  // their dictionary): each read at once, so a file read in blocks reads it in one call and the
+  // sections are views of it rather than copies.
+  const span = (from: number, to: number) => bytes.read(sections[from]!.offset, sections[to]!.offset + sections[to]!.length - sections[from]!.offset);
+  span(1, 1 + POSTING_SECTIONS.length - 2);
+  span(2 + POSTING_SECTIONS.length, 2 * POSTING_SECTIONS.length - 1);
   let section = 0;
   const take = (): Section => sections[section++]!;
   const read = <T extends ArrayBufferView>({ offset, length }: Section, type: TypedArrayOf, width: number): T => typed<T>(bytes.read(offset, length), type, width);

@@ -141,7 +141,7 @@ test('every store file damaged at several offsets is detected, in one line namin
   const files = (await fs.readdir(storeDir)).sort();
   assert.deepEqual(
     files.map((file) => file.replace(/-\d+\./, '-N.')),
-    ['catalog-N.json', 'manifest.json', 'segment-N.bin'],
+    ['catalog-N.bin', 'manifest.json', 'segment-N.bin'],
   );
   let cliChecked = 0;
   for (const file of files) {
@@ -282,6 +282,40 @@ test('an older store format is rebuilt by the next index run with a one-line not
   assert.match(index.stderr, /^docent: Docent store at .* was written by an older Docent \(format 1\): rebuilding it\n/);
   assert.deepEqual(contentSignature(await DocStore.open(storeDir)), contentSignature(await freshIndex(docs)));
   assert.equal(existsSync(path.join(storeDir, 'catalog-4.json')), false, 'the old generation is swept');
+});
+
+test('a store whose catalog is JSON (written before the binary catalog) searches the same, and its next commit writes a binary catalog', async () => {
+  const docs = await makeTempDir('docs');
+  const storeDir = await makeTempDir('store');
+  await writeTree(docs, generatedPages(20));
+  const embedder = new HashingEmbedder();
+  await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder });
+  const binary = await DocStore.open(storeDir);
+  const query = 'page 7 retention';
+  const expected = { passages: binary.searchPassages(query, 20).map((hit) => [hit.id, binary.chunkPath(hit.id)]), pages: binary.searchPages(query, 20), files: binary.filePaths().sort() };
+  assert.ok(expected.passages.length > 0 && expected.pages.length > 0, 'the query finds passages and pages');
+  // The same generation with the catalog as the older writer wrote it: a JSON object by path.
+  const manifestPath = path.join(storeDir, 'manifest.json');
+  const { sha256: _old, ...manifest } = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
+  const json = Buffer.from(JSON.stringify(Object.fromEntries(binary.filePaths().map((file) => [file, binary.file(file)]))));
+  const oldName = (manifest.catalog as string).replace(/\.bin$/, '.json');
+  delete manifest.checksums[manifest.catalog];
+  manifest.catalog = oldName;
+  manifest.checksums[oldName] = { bytes: json.length, sha256: createHash('sha256').update(json).digest('hex') };
+  await fs.writeFile(path.join(storeDir, oldName), json);
+  await fs.writeFile(manifestPath, JSON.stringify({ ...manifest, sha256: createHash('sha256').update(JSON.stringify(manifest)).digest('hex') }));
+  const old = await DocStore.open(storeDir);
+  assert.deepEqual(
+    { passages: old.searchPassages(query, 20).map((hit) => [hit.id, old.chunkPath(hit.id)]), pages: old.searchPages(query, 20), files: old.filePaths().sort() },
+    expected,
+  );
+  assert.deepEqual(old.integrityProblems(), []);
+  await fs.appendFile(path.join(docs, 'section-1/page-1.md'), '\n## Retention\n\nKeep the quokka logs.\n');
+  await indexFolder(docs, await DocStore.open(storeDir), { embedder });
+  const after = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
+  assert.match(after.catalog, /^catalog-\d+\.bin$/);
+  assert.equal(existsSync(path.join(storeDir, oldName)), true, 'the replaced generation stays for readers still loading it');
+  assert.deepEqual(contentSignature(await loaded(storeDir)), contentSignature(await freshIndex(docs)));
 });
 
 async function segmentsOf(storeDir: string): Promise<{ name: string; bytes: number }[]> {

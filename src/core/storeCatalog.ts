@@ -1,0 +1,277 @@
+/**
+ * The catalog of a store: every indexed file's hash, size, mtime, file id and chunk ids. On
+ * disk (`catalog-N.bin`) it is flat little-endian arrays, so opening one is a few views of the
+ * bytes read: a query asks only which file a hit's passage or page belongs to, and a JSON
+ * catalog cost a cold query ~20 ms to parse and as much again to index by chunk. Entries are
+ * made into objects only when something asks for them by path or changes them (the indexer).
+ *
+ * File layout: MAGIC, uint32 file count, uint32 chunk count, then sections each starting at a
+ * multiple of 8: sizes and mtimes (float64), file ids (int32), where each file's chunk ids end
+ * (uint32) and the chunk ids (int32), where each path and each hash ends (uint32), and the
+ * paths' and hashes' UTF-8 bytes.
+ */
+import { IdTable } from './idTable.js';
+
+export interface CatalogEntry {
+  /** sha256 of the file's bytes. */
+  hash: string;
+  size: number;
+  mtimeMs: number;
+  /** Key of the file in the file-level keyword index. */
+  fileId: number;
+  chunkIds: number[];
+}
+
+const MAGIC = Buffer.from('DOCCAT\u0000\u0001', 'latin1');
+const HEADER_BYTES = MAGIC.length + 8;
+const decoder = new TextDecoder();
+
+/** The catalog's arrays as views of its file. */
+interface FlatCatalog {
+  sizes: Float64Array;
+  mtimes: Float64Array;
+  fileIds: Int32Array;
+  chunkEnds: Uint32Array;
+  chunkIds: Int32Array;
+  pathEnds: Uint32Array;
+  hashEnds: Uint32Array;
+  pathBytes: Uint8Array;
+  hashBytes: Uint8Array;
+}
+
+function align8(offset: number): number {
+  return (offset + 7) & ~7;
+}
+
+function textAt(bytes: Uint8Array, ends: Uint32Array, i: number): string {
+  return decoder.decode(bytes.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!));
+}
+
+export function encodeCatalog(entries: Iterable<[string, CatalogEntry]>): Buffer {
+  const list = [...entries];
+  const paths = list.map(([relativePath]) => Buffer.from(relativePath));
+  const hashes = list.map(([, entry]) => Buffer.from(entry.hash));
+  const chunks = list.reduce((sum, [, entry]) => sum + entry.chunkIds.length, 0);
+  const n = list.length;
+  const ends = (parts: Buffer[]) => {
+    const out = new Uint32Array(parts.length);
+    let at = 0;
+    parts.forEach((part, i) => (out[i] = at += part.length));
+    return out;
+  };
+  const chunkEnds = new Uint32Array(n);
+  const chunkIds = new Int32Array(chunks);
+  let at = 0;
+  list.forEach(([, entry], i) => {
+    chunkIds.set(entry.chunkIds, at);
+    chunkEnds[i] = at += entry.chunkIds.length;
+  });
+  const sections: ArrayBufferView[] = [
+    Float64Array.from(list, ([, entry]) => entry.size),
+    Float64Array.from(list, ([, entry]) => entry.mtimeMs),
+    Int32Array.from(list, ([, entry]) => entry.fileId),
+    chunkEnds,
+    chunkIds,
+    ends(paths),
+    ends(hashes),
+    Buffer.concat(paths),
+    Buffer.concat(hashes),
+  ];
+  let size = HEADER_BYTES;
+  const offsets = sections.map((section) => {
+    const offset = size;
+    size = align8(size + section.byteLength);
+    return offset;
+  });
+  const bytes = Buffer.alloc(size);
+  MAGIC.copy(bytes, 0);
+  bytes.writeUInt32LE(n, MAGIC.length);
+  bytes.writeUInt32LE(chunks, MAGIC.length + 4);
+  sections.forEach((section, i) => bytes.set(new Uint8Array(section.buffer, section.byteOffset, section.byteLength), offsets[i]));
+  return bytes;
+}
+
+/** Throws (a plain Error saying what is wrong) when `bytes` is not a whole catalog. */
+function decodeCatalog(bytes: Uint8Array): FlatCatalog {
+  // Typed views need their element alignment: bytes that do not start 8-aligned are copied once.
+  const data = bytes.byteOffset % 8 === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
+  const head = Buffer.from(data.buffer, data.byteOffset, Math.min(data.length, HEADER_BYTES));
+  if (head.length < HEADER_BYTES || !head.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not a Docent catalog');
+  const n = head.readUInt32LE(MAGIC.length);
+  const chunks = head.readUInt32LE(MAGIC.length + 4);
+  let at = HEADER_BYTES;
+  const take = <T>(type: new (buffer: ArrayBufferLike, offset: number, length: number) => T, width: number, length: number): T => {
+    if (at + width * length > data.length) throw new Error('catalog is truncated');
+    const view = new type(data.buffer, data.byteOffset + at, length);
+    at = align8(at + width * length);
+    return view;
+  };
+  const sizes = take(Float64Array, 8, n);
+  const mtimes = take(Float64Array, 8, n);
+  const fileIds = take(Int32Array, 4, n);
+  const chunkEnds = take(Uint32Array, 4, n);
+  const chunkIds = take(Int32Array, 4, chunks);
+  const pathEnds = take(Uint32Array, 4, n);
+  const hashEnds = take(Uint32Array, 4, n);
+  const pathBytes = take(Uint8Array, 1, pathEnds[n - 1] ?? 0);
+  const hashBytes = take(Uint8Array, 1, hashEnds[n - 1] ?? 0);
+  if (at !== data.length || (chunkEnds[n - 1] ?? 0) !== chunks) throw new Error('catalog sections disagree');
+  for (const ends of [chunkEnds, pathEnds, hashEnds]) for (let i = 1; i < n; i++) if (ends[i]! < ends[i - 1]!) throw new Error('catalog sections disagree');
+  return { sizes, mtimes, fileIds, chunkEnds, chunkIds, pathEnds, hashEnds, pathBytes, hashBytes };
+}
+
+/**
+ * The indexed files, by path. Read from a catalog file it stays flat until an entry is asked for
+ * by path or changed; the lookups a search makes (a passage's or a page's file) never need that.
+ */
+export class Catalog {
+  private entries: Map<string, CatalogEntry> | undefined;
+  private flat: FlatCatalog | undefined;
+  private chunks = 0;
+  /** Flat: each file id's row; made when first asked. */
+  private rowOfFile: IdTable | undefined;
+  /** As entries: each file id's path; made when first asked. */
+  private pathOfFileId: Map<number, string> | undefined;
+  /** Flat: each chunk id's place in the chunk ids, made when first asked (ranking asks for a thousand passages' files per query). */
+  private placeOfChunk: IdTable | undefined;
+  /** As entries: each cataloged chunk's file id, made when first asked. */
+  private fileOfChunkId: IdTable | undefined;
+
+  private constructor(entries: Map<string, CatalogEntry> | undefined, flat: FlatCatalog | undefined) {
+    this.entries = entries;
+    this.flat = flat;
+    if (flat) this.chunks = flat.chunkIds.length;
+    else for (const entry of entries!.values()) this.chunks += entry.chunkIds.length;
+  }
+
+  static empty(): Catalog {
+    return new Catalog(new Map(), undefined);
+  }
+
+  /** A catalog file's contents; throws (a plain Error) when they do not add up. */
+  static decode(bytes: Uint8Array): Catalog {
+    return new Catalog(undefined, decodeCatalog(bytes));
+  }
+
+  /** The entries of an older store's JSON catalog. */
+  static of(entries: Map<string, CatalogEntry>): Catalog {
+    return new Catalog(entries, undefined);
+  }
+
+  get size(): number {
+    return this.flat ? this.flat.fileIds.length : this.entries!.size;
+  }
+
+  get chunkCount(): number {
+    return this.chunks;
+  }
+
+  get(relativePath: string): CatalogEntry | undefined {
+    return this.asEntries().get(relativePath);
+  }
+
+  paths(): string[] {
+    const { flat } = this;
+    if (!flat) return [...this.entries!.keys()];
+    return Array.from(flat.fileIds, (_, row) => textAt(flat.pathBytes, flat.pathEnds, row));
+  }
+
+  /** Every entry, in catalog order. */
+  all(): IterableIterator<[string, CatalogEntry]> {
+    return this.asEntries().entries();
+  }
+
+  /** The path of the file with this id. */
+  pathOf(fileId: number): string | undefined {
+    const { flat } = this;
+    if (flat) {
+      if (!this.rowOfFile) {
+        this.rowOfFile = new IdTable();
+        for (let row = 0; row < flat.fileIds.length; row++) this.rowOfFile.set(flat.fileIds[row]!, row);
+      }
+      const row = this.rowOfFile.get(fileId);
+      return row === undefined ? undefined : textAt(flat.pathBytes, flat.pathEnds, row);
+    }
+    if (!this.pathOfFileId) {
+      this.pathOfFileId = new Map();
+      for (const [relativePath, entry] of this.entries!) this.pathOfFileId.set(entry.fileId, relativePath);
+    }
+    return this.pathOfFileId.get(fileId);
+  }
+
+  /** The id of the file a cataloged chunk belongs to. */
+  fileOf(chunkId: number): number | undefined {
+    const { flat } = this;
+    if (flat) {
+      if (!this.placeOfChunk) (this.placeOfChunk = new IdTable()).setAll(flat.chunkIds, 0);
+      const place = this.placeOfChunk.get(chunkId);
+      if (place === undefined) return undefined;
+      // The row whose chunk range holds `place`: the first whose end is past it.
+      let low = 0;
+      let high = flat.chunkEnds.length - 1;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (flat.chunkEnds[middle]! > place) high = middle;
+        else low = middle + 1;
+      }
+      return flat.fileIds[low];
+    }
+    if (!this.fileOfChunkId) {
+      this.fileOfChunkId = new IdTable();
+      for (const entry of this.entries!.values()) for (const id of entry.chunkIds) this.fileOfChunkId.set(id, entry.fileId);
+    }
+    return this.fileOfChunkId.get(chunkId);
+  }
+
+  set(relativePath: string, entry: CatalogEntry): void {
+    const entries = this.asEntries();
+    const old = entries.get(relativePath);
+    if (old) this.forget(relativePath, old);
+    entries.set(relativePath, entry);
+    this.chunks += entry.chunkIds.length;
+    this.pathOfFileId?.set(entry.fileId, relativePath);
+    for (const id of entry.chunkIds) this.fileOfChunkId?.set(id, entry.fileId);
+  }
+
+  delete(relativePath: string): void {
+    const entries = this.asEntries();
+    const old = entries.get(relativePath);
+    if (!old) return;
+    this.forget(relativePath, old);
+    entries.delete(relativePath);
+  }
+
+  encode(): Buffer {
+    return encodeCatalog(this.asEntries());
+  }
+
+  private forget(relativePath: string, entry: CatalogEntry): void {
+    this.chunks -= entry.chunkIds.length;
+    if (this.pathOfFileId?.get(entry.fileId) === relativePath) this.pathOfFileId.delete(entry.fileId);
+    for (const id of entry.chunkIds) if (this.fileOfChunkId?.get(id) === entry.fileId) this.fileOfChunkId.delete(id);
+  }
+
+  /** The entries as objects by path (made from the flat arrays once). */
+  private asEntries(): Map<string, CatalogEntry> {
+    const { flat } = this;
+    if (flat) {
+      const entries = new Map<string, CatalogEntry>();
+      for (let row = 0, at = 0; row < flat.fileIds.length; row++) {
+        const end = flat.chunkEnds[row]!;
+        entries.set(textAt(flat.pathBytes, flat.pathEnds, row), {
+          hash: textAt(flat.hashBytes, flat.hashEnds, row),
+          size: flat.sizes[row]!,
+          mtimeMs: flat.mtimes[row]!,
+          fileId: flat.fileIds[row]!,
+          chunkIds: Array.from(flat.chunkIds.subarray(at, end)),
+        });
+        at = end;
+      }
+      this.entries = entries;
+      this.flat = undefined;
+      this.rowOfFile = undefined;
+      this.placeOfChunk = undefined;
+    }
+    return this.entries!;
+  }
+}
