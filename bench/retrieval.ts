@@ -9,7 +9,9 @@
  *
  * Flags: --embedder <choice> (default: the shipped default model), --sets a,b (a subset, for
  * quick looks; defaults are chosen on all five), --study (one-change ablations), --grid (fusion
- * weights crossed, each searched on the one index per set: fusion is query-time only).
+ * weights crossed, each searched on the one index per set: fusion is query-time only), --misses
+ * (each question Docent's default hybrid does not rank first: its rank, the relevant files and the
+ * first three files it returned, to study the method's failures rather than tune to them).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -80,6 +82,8 @@ interface SystemResult {
   mrrAt10: number;
   /** Per question: rank of the first relevant file (0: not in the first 10). */
   ranks: number[];
+  /** Per question: the first files returned (the --misses dump). */
+  rankings: string[][];
   indexSeconds: number;
   queryP50Ms: number;
   queryP99Ms: number;
@@ -201,6 +205,7 @@ export async function evaluateDocent(
       recallAt5: scores.recallAt5,
       mrrAt10: scores.mrrAt10,
       ranks: scores.ranks,
+      rankings,
       indexSeconds,
       queryP50Ms: percentile(latencies, 50),
       queryP99Ms: percentile(latencies, 99),
@@ -272,6 +277,7 @@ async function evaluateBaselines(set: EvalSet): Promise<SystemResult[]> {
       recallAt5: scores.recallAt5,
       mrrAt10: scores.mrrAt10,
       ranks: scores.ranks,
+      rankings,
       indexSeconds,
       queryP50Ms: percentile(latencies, 50),
       queryP99Ms: percentile(latencies, 99),
@@ -303,6 +309,15 @@ export function summarise(results: SystemResult[], setNames: string[]): { system
   });
 }
 
+/** One line per question `results` (one per set, in set order) did not rank first. */
+function formatMisses(sets: EvalSet[], results: SystemResult[]): string {
+  const rows = results.flatMap((result) => {
+    const questions = sets.find((set) => set.name === result.set)!.workspaces.flatMap((part) => part.questions);
+    return result.ranks.flatMap((rank, i) => (rank === 1 ? [] : [[result.set, rank === 0 ? '>10' : String(rank), questions[i]!.q, questions[i]!.rel.join(' '), result.rankings[i]!.slice(0, 3).join(' ')]]));
+  });
+  return formatTable(['set', 'rank', 'question', 'relevant', 'first three files'], rows);
+}
+
 export async function runBench(): Promise<unknown> {
   const argv = process.argv;
   const setNames = (flagValue(argv, '--sets') ?? EVAL_SET_NAMES.join(',')).split(',').filter(Boolean);
@@ -326,6 +341,7 @@ export async function runBench(): Promise<unknown> {
     if (study) for (const variant of studyVariants(embedder)) results.push(...(await evaluateDocent(set, variant)));
   }
   await embedder?.dispose();
+  if (argv.includes('--misses')) console.log(`\n${formatMisses(sets, results.filter((result) => result.system === (embedder ? `${label} hybrid` : `${label} keyword only`)))}`);
   const rows = results.map((r) => [
     r.set,
     r.system,

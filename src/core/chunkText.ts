@@ -14,7 +14,7 @@ function headingsBelowTitle(chunk: { title: string; headingPath: string[] }): st
 /** A passage as one keyword document. */
 export function keywordFieldsOf(chunk: Chunk): KeywordFields {
   const headings = headingsBelowTitle(chunk);
-  return { title: chunk.title, headings: headings.join(' '), body: chunk.text };
+  return { title: chunk.title, headings: headings.at(-1) ?? '', parentHeadings: headings.slice(0, -1).join(' '), body: chunk.text };
 }
 
 /**
@@ -29,9 +29,10 @@ export function pageFieldTerms(passages: readonly FieldTerms[]): FieldTerms {
   for (const passage of passages) {
     for (const [term, count] of passage.body) body.set(term, (body.get(term) ?? 0) + count);
     for (const term of passage.headings) headings.add(term);
+    for (const term of passage.parentHeadings) headings.add(term);
     length += passage.length;
   }
-  return { body, length, title: passages[0]!.title, headings };
+  return { body, length, title: passages[0]!.title, headings, parentHeadings: new Set() };
 }
 
 /** What the embedder sees: the document title and heading path give a passage its context. */

@@ -51,6 +51,11 @@ export interface FusionOptions {
    */
   backgroundPassages: number;
   backgroundPages: number;
+  /**
+   * Multiplier of a release-notes page's keyword scores (changelog, what's new, release-N) when
+   * the question is not about versions: such pages mention every feature in passing.
+   */
+  releaseNotesWeight: number;
 }
 
 /**
@@ -69,6 +74,7 @@ export const DEFAULT_FUSION: FusionOptions = {
   duplicateThreshold: 0.8,
   backgroundPassages: 1000,
   backgroundPages: 50,
+  releaseNotesWeight: 0.5,
 };
 
 export class HybridRetriever implements Retriever {
@@ -169,10 +175,12 @@ export class HybridRetriever implements Retriever {
       const bestPage = pages[0]?.score ?? 1;
       for (const page of pages) pageScore.set(page.path, page.score / bestPage);
     }
+    const demote = fusion.releaseNotesWeight !== 1 && !VERSION_QUESTION.test(query);
     const scored = passages.map((hit) => {
       const path = store.chunkPath(hit.id);
       const page = path === undefined ? 0 : (pageScore.get(path) ?? 0);
-      return { id: hit.id, score: hit.score / best + fusion.fileWeight * page, bm25f: hit.score, page };
+      const prior = demote && path !== undefined && RELEASE_NOTES_PATH.test(path) ? fusion.releaseNotesWeight : 1;
+      return { id: hit.id, score: prior * (hit.score / best + fusion.fileWeight * page), bm25f: hit.score, page };
     });
     scored.sort((a, b) => b.score - a.score || a.id - b.id);
     if (explain) {
@@ -220,6 +228,11 @@ export class HybridRetriever implements Retriever {
     ranked.splice(0, head.length, ...head);
   }
 }
+
+/** Release notes by file name: a changelog/news/what's-new file or folder, or release-<version>. */
+const RELEASE_NOTES_PATH = /(?:^|[\/_.-])(?:whats-?new|changelog|changes|news|history|release-?notes?|release-\d[\d.-]*)(?:[\/_.-]|$)/i;
+/** A question about versions or changes, which release notes do answer. */
+const VERSION_QUESTION = /\d|\b(?:new|newer|changed?|changes|changelog|releases?|released|version|versions|deprecated|deprecation|added|removed|upgrade|upgrading|migrate|migrating|migration|since|introduced)\b/i;
 
 function withBackground(statistics: KeywordStatistics, documents: number): KeywordStatistics {
   return { documents: statistics.documents + documents, documentFrequency: statistics.documentFrequency };

@@ -12,7 +12,10 @@ import { keywordTokens } from './tokenize.js';
 
 export interface KeywordFields {
   title: string;
+  /** The passage's own section heading (a page: all its headings). */
   headings: string;
+  /** The headings of the sections around the passage's own. */
+  parentHeadings?: string;
   body: string;
 }
 
@@ -21,14 +24,18 @@ export interface KeywordIndexOptions {
   b: number;
   titleWeight: number;
   headingWeight: number;
+  /** Absent in stores written before it existed: they weigh enclosing headings like their own. */
+  parentHeadingWeight?: number;
 }
 
 /**
+ * Enclosing sections' headings weigh 1.5, the passage's own 2: a sub-step gets less from a heading
+ * the question names than that heading's own section does (five-set study, BENCHMARKS.md).
  * b 0.5 (not the textbook 0.75): documentation passages and pages vary widely in length and a long
  * reference page is long because it covers more, so it is normalised less; chosen on the five dev
  * sets together with fusion's page-evidence weight (BENCHMARKS.md, keyword-side grid).
  */
-export const DEFAULT_KEYWORD_OPTIONS: KeywordIndexOptions = { k1: 1.2, b: 0.5, titleWeight: 2, headingWeight: 2 };
+export const DEFAULT_KEYWORD_OPTIONS: KeywordIndexOptions = { k1: 1.2, b: 0.5, titleWeight: 2, headingWeight: 2, parentHeadingWeight: 1.5 };
 
 /**
  * What BM25's IDF reads from a collection, for one query's terms. Indexes searched together (the
@@ -64,13 +71,16 @@ export interface FieldTerms {
   length: number;
   title: Set<string>;
   headings: Set<string>;
+  parentHeadings: Set<string>;
 }
 
 export function fieldTerms(fields: KeywordFields): FieldTerms {
   const body = new Map<string, number>();
   const bodyTokens = keywordTokens(fields.body);
   for (const term of bodyTokens) body.set(term, (body.get(term) ?? 0) + 1);
-  return { body, length: bodyTokens.length, title: new Set(keywordTokens(fields.title)), headings: new Set(keywordTokens(fields.headings)) };
+  const headings = new Set(keywordTokens(fields.headings));
+  const parentHeadings = new Set(keywordTokens(fields.parentHeadings ?? '').filter((term) => !headings.has(term)));
+  return { body, length: bodyTokens.length, title: new Set(keywordTokens(fields.title)), headings, parentHeadings };
 }
 
 /** Folds the fields into one document: each distinct title/heading term counts once per field, so long heading paths do not swamp the body. */
@@ -78,6 +88,8 @@ export function foldedDocument(terms: FieldTerms, options: KeywordIndexOptions =
   const weighted = new Map(terms.body);
   for (const term of terms.title) weighted.set(term, (weighted.get(term) ?? 0) + options.titleWeight);
   for (const term of terms.headings) weighted.set(term, (weighted.get(term) ?? 0) + options.headingWeight);
+  const parentWeight = options.parentHeadingWeight ?? options.headingWeight;
+  for (const term of terms.parentHeadings) weighted.set(term, (weighted.get(term) ?? 0) + parentWeight);
   return { terms: [...weighted.keys()], weights: [...weighted.values()], length: Math.max(1, terms.length) };
 }
 

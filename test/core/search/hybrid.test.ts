@@ -145,3 +145,17 @@ test('background documents: a tiny workspace scores its terms with the IDF of a 
   assert.deepEqual(background.ids.map((id) => tiny.chunk(id)!.path)[0], 'a.md');
   assert.deepEqual(local.ids.map((id) => tiny.chunk(id)!.path)[0], 'a.md');
 });
+
+test('release notes rank below the page they summarise unless the question is about versions', async () => {
+  const folder = await makeTempDir('release-notes');
+  await fs.mkdir(path.join(folder, 'whatsnew'));
+  await fs.writeFile(path.join(folder, 'whatsnew', '2.4.md'), '# Version 2.4\n\nThe worker pool now starts its threads lazily, and worker pool threads are named.\n');
+  await fs.writeFile(path.join(folder, 'pool.md'), '# Tasks\n\nA worker pool runs tasks on several threads.\n');
+  const notes = await DocStore.open(await makeTempDir('release-notes-store'), { create: true });
+  await indexFolder(folder, notes, {});
+  const first = (query: string, releaseNotesWeight: number) =>
+    notes.chunk(new HybridRetriever(notes, undefined, { ...DEFAULT_FUSION, releaseNotesWeight }).keywordRanking(query).ids[0]!)!.path;
+  assert.equal(first('worker pool threads', 1), 'whatsnew/2.4.md', 'without the prior the notes repeat the words and win');
+  assert.equal(first('worker pool threads', DEFAULT_FUSION.releaseNotesWeight), 'pool.md');
+  assert.equal(first('what changed in the worker pool threads', DEFAULT_FUSION.releaseNotesWeight), 'whatsnew/2.4.md', 'a question about changes keeps them');
+});

@@ -36,8 +36,9 @@ test('a page\'s keyword document summed from its passages\' terms equals tokeniz
   let seed = 9;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   for (let n = 0; n < 300; n++) {
-    const passages = Array.from({ length: 1 + Math.floor(random() * 4) }, () => ({ title: 'Page title.x', headings: trickyText(random, 4), body: trickyText(random, 20) }));
-    const joined = { title: passages[0]!.title, headings: passages.map((passage) => passage.headings).join(' '), body: passages.map((passage) => passage.body).join('\n') };
+    const passages = Array.from({ length: 1 + Math.floor(random() * 4) }, () => ({ title: 'Page title.x', headings: trickyText(random, 2), parentHeadings: trickyText(random, 3), body: trickyText(random, 20) }));
+    // A page weighs every heading alike, its passages' own and enclosing ones.
+    const joined = { title: passages[0]!.title, headings: passages.map((passage) => `${passage.headings} ${passage.parentHeadings}`).join(' '), body: passages.map((passage) => passage.body).join('\n') };
     const sorted = (document: ReturnType<typeof keywordDocument>) => ({ length: document.length, terms: document.terms.map((term, i) => `${term}:${document.weights[i]}`).sort() });
     const summed = foldedDocument(pageFieldTerms(passages.map((passage) => fieldTerms(passage))));
     assert.deepEqual(sorted(summed), sorted(keywordDocument(joined)), JSON.stringify(passages));
@@ -57,6 +58,17 @@ test('title and heading terms outrank a passing mention in a long body', () => {
   index.add(1, { title: 'Ingestion API', headings: 'Errors', body: `${filler} retention is mentioned once here.` });
   index.add(2, { title: 'Retention policies', headings: 'Retention › Defaults', body: `Events are kept for a configured period. ${filler}` });
   assert.equal(index.search('retention', 10)[0]!.id, 2);
+});
+
+test('a passage\'s own section heading outweighs the enclosing sections\' headings; stores without the option weigh them alike', () => {
+  const index = new KeywordIndex();
+  const body = 'Clients move to the secondary secret.';
+  index.add(1, { title: 'Runbook', headings: 'Step 4: clean up', parentHeadings: 'Scheduled rotation', body });
+  index.add(2, { title: 'Runbook', headings: 'Scheduled rotation', parentHeadings: '', body });
+  assert.deepEqual(index.search('rotation', 10).map((hit) => hit.id), [2, 1]);
+  const older = { ...DEFAULT_KEYWORD_OPTIONS, parentHeadingWeight: undefined };
+  const weights = (fields: Parameters<typeof keywordDocument>[0]) => keywordDocument(fields, older).weights;
+  assert.deepEqual(weights({ title: '', headings: 'clean', parentHeadings: 'rotation', body: '' }), [older.headingWeight, older.headingWeight]);
 });
 
 test('remove and re-add keep statistics consistent; documents copied into another index search the same', () => {
