@@ -9,7 +9,7 @@ import { indexFolder } from '../../src/core/indexer.js';
 import { HybridRetriever } from '../../src/core/search/hybrid.js';
 import { DocStore, StoreError } from '../../src/core/store.js';
 import { freezeDocuments } from '../../src/core/search/keywordIndex.js';
-import { BLOCK_BYTES } from '../../src/core/storeBlocks.js';
+import { BLOCK_BYTES, blockDigests } from '../../src/core/storeBlocks.js';
 import { bufferBytes, decodeSegment, encodeSegment, mergeSegments, openSegment, passageRecords } from '../../src/core/storeSegment.js';
 import { CLI_PATH, runDocent } from '../support/cli.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
@@ -195,12 +195,16 @@ test('a store opened to search verifies each block it reads: damage elsewhere is
   const ids = [...segment.keyword.ids];
   // A passage wholly in block 1, which holds passages only (block 0 holds the header and is read at open).
   assert.ok(recordAt(ids.length) > 2 * BLOCK_BYTES, 'the passages fill the first two blocks');
-  const target = ids.findIndex((_, i) => blockOf(recordAt(i)) === 1 && blockOf(recordAt(i + 1) - 1) === 1);
+  const reference = await DocStore.open(storeDir);
+  const queryFor = (i: number): string => {
+    const page = /page-(\d+)\.md$/.exec(reference.chunk(ids[i]!)!.path)![1];
+    return `limit${page} E${1000 + Number(page)}`;
+  };
+  // One its page's query finds first (a page has several passages).
+  const target = ids.findIndex((_, i) => blockOf(recordAt(i)) === 1 && blockOf(recordAt(i + 1) - 1) === 1 && reference.searchPassages(queryFor(i), 1)[0]?.id === ids[i]);
   const elsewhere = ids.findIndex((_, i) => blockOf(recordAt(i)) === 2 && blockOf(recordAt(i + 1) - 1) === 2 && recordAt(i + 1) <= recordAt(ids.length));
   assert.ok(target > 0 && elsewhere > 0);
-  const reference = await DocStore.open(storeDir);
-  const page = /page-(\d+)\.md$/.exec(reference.chunk(ids[target]!)!.path)![1];
-  const query = `limit${page} E${1000 + Number(page)}`;
+  const query = queryFor(target);
   const [hit] = reference.searchPassages(query, 1);
   assert.equal(hit!.id, ids[target], 'the query finds the passage that will be damaged');
   const damagedAt = recordAt(target) + 20;
@@ -315,6 +319,33 @@ test('a store whose catalog is JSON (written before the binary catalog) searches
   const after = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
   assert.match(after.catalog, /^catalog-\d+\.bin$/);
   assert.equal(existsSync(path.join(storeDir, oldName)), true, 'the replaced generation stays for readers still loading it');
+  assert.deepEqual(contentSignature(await loaded(storeDir)), contentSignature(await freshIndex(docs)));
+});
+
+test('a store whose segments were checksummed in 256 KiB blocks (before 64 KiB) is read in parts, verified, and rewritten by a writer', async () => {
+  const docs = await makeTempDir('docs');
+  const storeDir = await makeTempDir('store');
+  await writeTree(docs, generatedPages(300));
+  await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder: new HashingEmbedder() });
+  const manifestPath = path.join(storeDir, 'manifest.json');
+  const { sha256: _old, ...manifest } = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
+  const [name] = manifest.segments as string[];
+  const bytes = await fs.readFile(path.join(storeDir, name!));
+  assert.ok(bytes.length > 2 * 256 * 1024, `the segment spans several old blocks: ${bytes.length} bytes`);
+  const reference = await DocStore.open(storeDir);
+  const query = 'page 42 retention';
+  const expected = reference.searchPassages(query, 10).map((hit) => reference.chunk(hit.id));
+  assert.ok(expected.length > 0);
+  manifest.checksums[name!] = { bytes: bytes.length, blocks: blockDigests(bytes, 256 * 1024) };
+  await fs.writeFile(manifestPath, JSON.stringify({ ...manifest, sha256: createHash('sha256').update(JSON.stringify(manifest)).digest('hex') }));
+  const old = await DocStore.open(storeDir);
+  assert.deepEqual(
+    old.searchPassages(query, 10).map((hit) => old.chunk(hit.id)),
+    expected,
+  );
+  old.verify();
+  // Dropping the embedder rewrites every passage: the writer reads the old segment whole and checks it against its old blocks.
+  await indexFolder(docs, await DocStore.open(storeDir), {});
   assert.deepEqual(contentSignature(await loaded(storeDir)), contentSignature(await freshIndex(docs)));
 });
 
