@@ -288,12 +288,18 @@ test('an older store format is rebuilt by the next index run with a one-line not
   assert.equal(existsSync(path.join(storeDir, 'catalog-4.json')), false, 'the old generation is swept');
 });
 
-test('a store whose catalog is JSON (written before the binary catalog) searches the same, and its next commit writes a binary catalog', async () => {
+/** `pages` generated pages indexed with the hashing embedder into a new store. */
+async function indexedPages(pages: number): Promise<{ docs: string; storeDir: string; embedder: HashingEmbedder }> {
   const docs = await makeTempDir('docs');
   const storeDir = await makeTempDir('store');
-  await writeTree(docs, generatedPages(20));
+  await writeTree(docs, generatedPages(pages));
   const embedder = new HashingEmbedder();
   await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder });
+  return { docs, storeDir, embedder };
+}
+
+test('a store whose catalog is JSON (written before the binary catalog) searches the same, and its next commit writes a binary catalog', async () => {
+  const { docs, storeDir, embedder } = await indexedPages(20);
   const binary = await DocStore.open(storeDir);
   const query = 'page 7 retention';
   const expected = { passages: binary.searchPassages(query, 20).map((hit) => [hit.id, binary.chunkPath(hit.id)]), pages: binary.searchPages(query, 20), files: binary.filePaths().sort() };
@@ -323,10 +329,7 @@ test('a store whose catalog is JSON (written before the binary catalog) searches
 });
 
 test('a store whose segments were checksummed in 256 KiB blocks (before 64 KiB) is read in parts, verified, and rewritten by a writer', async () => {
-  const docs = await makeTempDir('docs');
-  const storeDir = await makeTempDir('store');
-  await writeTree(docs, generatedPages(300));
-  await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder: new HashingEmbedder() });
+  const { docs, storeDir } = await indexedPages(300);
   const manifestPath = path.join(storeDir, 'manifest.json');
   const { sha256: _old, ...manifest } = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
   const [name] = manifest.segments as string[];
@@ -355,11 +358,7 @@ async function segmentsOf(storeDir: string): Promise<{ name: string; bytes: numb
 }
 
 test('a checkpoint writes only what changed, and a re-index that finds nothing changed reads only the catalog', async () => {
-  const docs = await makeTempDir('docs');
-  const storeDir = await makeTempDir('store');
-  await writeTree(docs, generatedPages(200));
-  const embedder = new HashingEmbedder();
-  await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder });
+  const { docs, storeDir, embedder } = await indexedPages(200);
   const [first] = await segmentsOf(storeDir);
   await fs.appendFile(path.join(docs, 'section-3/page-3.md'), '\n## Escalation\n\nPage the quokka team.\n');
   await indexFolder(docs, await DocStore.open(storeDir), { embedder });
