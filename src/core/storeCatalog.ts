@@ -136,8 +136,9 @@ export class Catalog {
   private entries: Map<string, CatalogEntry> | undefined;
   private flat: FlatCatalog | undefined;
   private chunks = 0;
-  /** Flat: each file id's row; made when first asked. */
+  /** Flat: each file id's row, and each row's path once decoded; made when first asked. */
   private rowOfFile: IdTable | undefined;
+  private pathOfRow: (string | undefined)[] | undefined;
   /** As entries: each file id's path; made when first asked. */
   private pathOfFileId: Map<number, string> | undefined;
   /** Flat: each chunk id's place in the chunk ids, made when first asked (ranking asks for a thousand passages' files per query). */
@@ -198,7 +199,10 @@ export class Catalog {
         for (let row = 0; row < flat.fileIds.length; row++) this.rowOfFile.set(flat.fileIds[row]!, row);
       }
       const row = this.rowOfFile.get(fileId);
-      return row === undefined ? undefined : textAt(flat.pathBytes, flat.pathEnds, row);
+      if (row === undefined) return undefined;
+      // Decoded once: ranking asks for a thousand passages' paths per query.
+      this.pathOfRow ??= new Array<string | undefined>(flat.fileIds.length);
+      return (this.pathOfRow[row] ??= textAt(flat.pathBytes, flat.pathEnds, row));
     }
     if (!this.pathOfFileId) {
       this.pathOfFileId = new Map();
@@ -278,6 +282,7 @@ export class Catalog {
       this.entries = entries;
       this.flat = undefined;
       this.rowOfFile = undefined;
+      this.pathOfRow = undefined;
       this.placeOfChunk = undefined;
     }
     return this.entries!;

@@ -615,7 +615,9 @@ class BestSlots {
   }
 
   sorted(): number[] {
-    return Array.from(this.heap.subarray(0, this.count)).sort((a, b) => (this.worse(a, b) ? 1 : this.worse(b, a) ? -1 : 0));
+    const { scores, ids } = this;
+    // worse() as one subtraction each: a query sorts a thousand hits, twice.
+    return Array.from(this.heap.subarray(0, this.count)).sort((a, b) => scores[b]! - scores[a]! || ids[a]! - ids[b]!);
   }
 
   /** Whether slot `a` ranks below slot `b`. */
