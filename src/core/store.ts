@@ -13,7 +13,7 @@
  * changed never reads them. A store opened to search (not `create`) reads a segment in parts:
  * its header, ids, lengths and term dictionaries first, then each query's term postings, its
  * hits' passages, and the vectors only for a search that uses them; the manifest lists a
- * SHA-256 per 256 KiB block of each segment (storeBlocks.ts) and every block is verified when
+ * SHA-256 per 64 KiB block of each segment (storeBlocks.ts) and every block is verified when
  * first read, so no byte is used unverified. A writer reads and verifies whole segments.
  *
  * Safety beside other processes: one writer at a time holds `writer.lock` (see storeLock.ts);

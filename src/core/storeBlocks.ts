@@ -8,26 +8,38 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { SegmentBytes } from './storeSegment.js';
 
-export const BLOCK_BYTES = 256 * 1024;
+/**
+ * 64 KiB: a cold query reads each query term's postings and each hit's passage as whole blocks,
+ * and at 256 KiB those reads were a third of the bytes it read and hashed.
+ */
+export const BLOCK_BYTES = 64 * 1024;
+/** Block sizes stores have been written with: a file's is the one its digest count fits (an older store's 256 KiB). */
+const WRITTEN_BLOCK_BYTES = [BLOCK_BYTES, 256 * 1024];
 const DIGEST_BYTES = 32;
+
+/** The block size `count` digests of a `length`-byte file were made with; undefined when none fits. */
+function blockBytesOf(length: number, count: number): number | undefined {
+  // Sizes 4× apart cannot give the same count above one block, so at most one fits (any does for one block).
+  return WRITTEN_BLOCK_BYTES.find((size) => Math.ceil(length / size) === count);
+}
 
 function digestOf(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
 }
 
 /** The block digests of `pieces` written one after another, concatenated, in base64 (what the manifest records). */
-export function blockDigests(pieces: readonly Uint8Array[]): string {
+export function blockDigests(pieces: readonly Uint8Array[], blockBytes = BLOCK_BYTES): string {
   const digests: Buffer[] = [];
   let hash = createHash('sha256');
   /** Bytes of the current block hashed so far. */
   let filled = 0;
   for (const piece of pieces) {
     for (let at = 0; at < piece.length; ) {
-      const take = Math.min(BLOCK_BYTES - filled, piece.length - at);
+      const take = Math.min(blockBytes - filled, piece.length - at);
       hash.update(piece.subarray(at, at + take));
       at += take;
       filled += take;
-      if (filled === BLOCK_BYTES) {
+      if (filled === blockBytes) {
         digests.push(hash.digest());
         hash = createHash('sha256');
         filled = 0;
@@ -38,9 +50,10 @@ export function blockDigests(pieces: readonly Uint8Array[]): string {
   return Buffer.concat(digests).toString('base64');
 }
 
-/** Whether every block of `bytes` matches `digests` (and there are as many). */
+/** Whether every block of `bytes` matches `digests` (and there are as many), in the block size they were made with. */
 export function blocksMatch(bytes: Uint8Array, digests: string): boolean {
-  return blockDigests([bytes]) === digests;
+  const blockBytes = blockBytesOf(bytes.length, Buffer.from(digests, 'base64').length / DIGEST_BYTES);
+  return blockBytes !== undefined && blockDigests([bytes], blockBytes) === digests;
 }
 
 /** Why a verified read failed: the file does not match its checksums, or the system refused to read it. */
@@ -62,6 +75,7 @@ export class BlockReadError extends Error {
 export class VerifiedFile implements SegmentBytes {
   private readonly blocks = new Map<number, Uint8Array>();
   private readonly digests: Buffer;
+  private readonly blockBytes: number;
   private fd: number | undefined;
 
   /** Opens `path`; throws ENOENT and other system errors as they are, a damaged BlockReadError when its size is not `bytes`. */
@@ -71,7 +85,9 @@ export class VerifiedFile implements SegmentBytes {
     digests: string,
   ) {
     this.digests = Buffer.from(digests, 'base64');
-    if (this.digests.length !== Math.ceil(length / BLOCK_BYTES) * DIGEST_BYTES) throw new BlockReadError(`the manifest's block checksums do not fit ${length} bytes`, true);
+    const blockBytes = this.digests.length % DIGEST_BYTES === 0 ? blockBytesOf(length, this.digests.length / DIGEST_BYTES) : undefined;
+    if (blockBytes === undefined) throw new BlockReadError(`the manifest's block checksums do not fit ${length} bytes`, true);
+    this.blockBytes = blockBytes;
     const fd = openSync(path, 'r');
     try {
       const size = fstatSync(fd).size;
@@ -85,18 +101,18 @@ export class VerifiedFile implements SegmentBytes {
 
   read(offset: number, length: number): Uint8Array {
     if (offset < 0 || length < 0 || offset + length > this.length) throw new BlockReadError(`a read of ${length} bytes at ${offset} is outside the file`, true);
-    const first = Math.floor(offset / BLOCK_BYTES);
-    const last = Math.max(first, Math.ceil((offset + length) / BLOCK_BYTES) - 1);
+    const first = Math.floor(offset / this.blockBytes);
+    const last = Math.max(first, Math.ceil((offset + length) / this.blockBytes) - 1);
     this.fetch(first, last);
     const start = this.blocks.get(first)!;
     // Blocks read together lie side by side in one buffer: a range over them is a view, not a copy.
-    if (this.adjacent(first, last)) return new Uint8Array(start.buffer, start.byteOffset + offset - first * BLOCK_BYTES, length);
+    if (this.adjacent(first, last)) return new Uint8Array(start.buffer, start.byteOffset + offset - first * this.blockBytes, length);
     // Blocks start at multiples of 8 in the file, so a copy at offset 0 keeps the view's alignment.
     const bytes = new Uint8Array(length);
     for (let block = first, at = 0; block <= last; block++) {
       const data = this.blocks.get(block)!;
-      const from = block === first ? offset - first * BLOCK_BYTES : 0;
-      const to = Math.min(data.length, offset + length - block * BLOCK_BYTES);
+      const from = block === first ? offset - first * this.blockBytes : 0;
+      const to = Math.min(data.length, offset + length - block * this.blockBytes);
       bytes.set(data.subarray(from, to), at);
       at += to - from;
     }
@@ -121,8 +137,8 @@ export class VerifiedFile implements SegmentBytes {
 
   private readRun(first: number, last: number): void {
     if (this.fd === undefined) throw new BlockReadError('the file was closed', false);
-    const from = first * BLOCK_BYTES;
-    const size = Math.min(this.length, (last + 1) * BLOCK_BYTES) - from;
+    const from = first * this.blockBytes;
+    const size = Math.min(this.length, (last + 1) * this.blockBytes) - from;
     // Not zero-filled (every byte is read or the read fails); its own memory, so offset 0 is 8-aligned.
     const data = Buffer.allocUnsafeSlow(size);
     let read = 0;
@@ -135,10 +151,10 @@ export class VerifiedFile implements SegmentBytes {
     } catch (error) {
       throw new BlockReadError((error as Error).message, false, { cause: error });
     }
-    if (read < size) throw new BlockReadError(`it ends inside block ${first + Math.floor(read / BLOCK_BYTES)}`, true);
+    if (read < size) throw new BlockReadError(`it ends inside block ${first + Math.floor(read / this.blockBytes)}`, true);
     for (let block = first; block <= last; block++) {
-      const at = (block - first) * BLOCK_BYTES;
-      const view = data.subarray(at, Math.min(size, at + BLOCK_BYTES));
+      const at = (block - first) * this.blockBytes;
+      const view = data.subarray(at, Math.min(size, at + this.blockBytes));
       if (!digestOf(view).equals(this.digests.subarray(block * DIGEST_BYTES, (block + 1) * DIGEST_BYTES))) throw new BlockReadError(`block ${block} does not match its checksum`, true);
       this.blocks.set(block, view);
     }

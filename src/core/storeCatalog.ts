@@ -47,47 +47,63 @@ function textAt(bytes: Uint8Array, ends: Uint32Array, i: number): string {
   return decoder.decode(bytes.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!));
 }
 
-export function encodeCatalog(entries: Iterable<[string, CatalogEntry]>): Buffer {
+/** Where each section starts (in FlatCatalog's order) and the file's size, for these counts; writing and reading share it. */
+function layoutOf(files: number, chunks: number, pathLength: number, hashLength: number): { offsets: number[]; size: number } {
+  const sections: [width: number, count: number][] = [[8, files], [8, files], [4, files], [4, files], [4, chunks], [4, files], [4, files], [1, pathLength], [1, hashLength]];
+  let at = HEADER_BYTES;
+  const offsets = sections.map(([width, count]) => {
+    const offset = at;
+    at = align8(at + width * count);
+    return offset;
+  });
+  return { offsets, size: at };
+}
+
+/** The sections of a catalog laid out by `layoutOf` in `data` (8-aligned), as views. */
+function viewsOf(data: Uint8Array, files: number, chunks: number, pathLength: number, hashLength: number): FlatCatalog {
+  const { offsets } = layoutOf(files, chunks, pathLength, hashLength);
+  const view = <T>(type: new (buffer: ArrayBufferLike, offset: number, length: number) => T, section: number, length: number): T => new type(data.buffer, data.byteOffset + offsets[section]!, length);
+  return {
+    sizes: view(Float64Array, 0, files),
+    mtimes: view(Float64Array, 1, files),
+    fileIds: view(Int32Array, 2, files),
+    chunkEnds: view(Uint32Array, 3, files),
+    chunkIds: view(Int32Array, 4, chunks),
+    pathEnds: view(Uint32Array, 5, files),
+    hashEnds: view(Uint32Array, 6, files),
+    pathBytes: view(Uint8Array, 7, pathLength),
+    hashBytes: view(Uint8Array, 8, hashLength),
+  };
+}
+
+/** The entries as a catalog file: its arrays are filled in place in the file's buffer. */
+function encodeCatalog(entries: Iterable<[string, CatalogEntry]>): Buffer {
   const list = [...entries];
   const paths = list.map(([relativePath]) => Buffer.from(relativePath));
   const hashes = list.map(([, entry]) => Buffer.from(entry.hash));
+  const files = list.length;
   const chunks = list.reduce((sum, [, entry]) => sum + entry.chunkIds.length, 0);
-  const n = list.length;
-  const ends = (parts: Buffer[]) => {
-    const out = new Uint32Array(parts.length);
-    let at = 0;
-    parts.forEach((part, i) => (out[i] = at += part.length));
-    return out;
-  };
-  const chunkEnds = new Uint32Array(n);
-  const chunkIds = new Int32Array(chunks);
-  let at = 0;
-  list.forEach(([, entry], i) => {
-    chunkIds.set(entry.chunkIds, at);
-    chunkEnds[i] = at += entry.chunkIds.length;
-  });
-  const sections: ArrayBufferView[] = [
-    Float64Array.from(list, ([, entry]) => entry.size),
-    Float64Array.from(list, ([, entry]) => entry.mtimeMs),
-    Int32Array.from(list, ([, entry]) => entry.fileId),
-    chunkEnds,
-    chunkIds,
-    ends(paths),
-    ends(hashes),
-    Buffer.concat(paths),
-    Buffer.concat(hashes),
-  ];
-  let size = HEADER_BYTES;
-  const offsets = sections.map((section) => {
-    const offset = size;
-    size = align8(size + section.byteLength);
-    return offset;
-  });
-  const bytes = Buffer.alloc(size);
+  const pathLength = paths.reduce((sum, bytes) => sum + bytes.length, 0);
+  const hashLength = hashes.reduce((sum, bytes) => sum + bytes.length, 0);
+  const bytes = Buffer.alloc(layoutOf(files, chunks, pathLength, hashLength).size);
   MAGIC.copy(bytes, 0);
-  bytes.writeUInt32LE(n, MAGIC.length);
+  bytes.writeUInt32LE(files, MAGIC.length);
   bytes.writeUInt32LE(chunks, MAGIC.length + 4);
-  sections.forEach((section, i) => bytes.set(new Uint8Array(section.buffer, section.byteOffset, section.byteLength), offsets[i]));
+  const flat = viewsOf(bytes, files, chunks, pathLength, hashLength);
+  let chunkAt = 0;
+  let pathAt = 0;
+  let hashAt = 0;
+  list.forEach(([, entry], i) => {
+    flat.sizes[i] = entry.size;
+    flat.mtimes[i] = entry.mtimeMs;
+    flat.fileIds[i] = entry.fileId;
+    flat.chunkIds.set(entry.chunkIds, chunkAt);
+    flat.chunkEnds[i] = chunkAt += entry.chunkIds.length;
+    flat.pathBytes.set(paths[i]!, pathAt);
+    flat.pathEnds[i] = pathAt += paths[i]!.length;
+    flat.hashBytes.set(hashes[i]!, hashAt);
+    flat.hashEnds[i] = hashAt += hashes[i]!.length;
+  });
   return bytes;
 }
 
@@ -97,27 +113,19 @@ function decodeCatalog(bytes: Uint8Array): FlatCatalog {
   const data = bytes.byteOffset % 8 === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
   const head = Buffer.from(data.buffer, data.byteOffset, Math.min(data.length, HEADER_BYTES));
   if (head.length < HEADER_BYTES || !head.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not a Docent catalog');
-  const n = head.readUInt32LE(MAGIC.length);
+  const files = head.readUInt32LE(MAGIC.length);
   const chunks = head.readUInt32LE(MAGIC.length + 4);
-  let at = HEADER_BYTES;
-  const take = <T>(type: new (buffer: ArrayBufferLike, offset: number, length: number) => T, width: number, length: number): T => {
-    if (at + width * length > data.length) throw new Error('catalog is truncated');
-    const view = new type(data.buffer, data.byteOffset + at, length);
-    at = align8(at + width * length);
-    return view;
-  };
-  const sizes = take(Float64Array, 8, n);
-  const mtimes = take(Float64Array, 8, n);
-  const fileIds = take(Int32Array, 4, n);
-  const chunkEnds = take(Uint32Array, 4, n);
-  const chunkIds = take(Int32Array, 4, chunks);
-  const pathEnds = take(Uint32Array, 4, n);
-  const hashEnds = take(Uint32Array, 4, n);
-  const pathBytes = take(Uint8Array, 1, pathEnds[n - 1] ?? 0);
-  const hashBytes = take(Uint8Array, 1, hashEnds[n - 1] ?? 0);
-  if (at !== data.length || (chunkEnds[n - 1] ?? 0) !== chunks) throw new Error('catalog sections disagree');
-  for (const ends of [chunkEnds, pathEnds, hashEnds]) for (let i = 1; i < n; i++) if (ends[i]! < ends[i - 1]!) throw new Error('catalog sections disagree');
-  return { sizes, mtimes, fileIds, chunkEnds, chunkIds, pathEnds, hashEnds, pathBytes, hashBytes };
+  // The text lengths are the last path and hash ends, whose place does not depend on them.
+  const counted = layoutOf(files, chunks, 0, 0);
+  if (counted.size > data.length) throw new Error('catalog is truncated');
+  const { pathEnds, hashEnds } = viewsOf(data, files, chunks, 0, 0);
+  const pathLength = pathEnds[files - 1] ?? 0;
+  const hashLength = hashEnds[files - 1] ?? 0;
+  if (layoutOf(files, chunks, pathLength, hashLength).size !== data.length) throw new Error('catalog sections disagree');
+  const flat = viewsOf(data, files, chunks, pathLength, hashLength);
+  if ((flat.chunkEnds[files - 1] ?? 0) !== chunks) throw new Error('catalog sections disagree');
+  for (const ends of [flat.chunkEnds, flat.pathEnds, flat.hashEnds]) for (let i = 1; i < files; i++) if (ends[i]! < ends[i - 1]!) throw new Error('catalog sections disagree');
+  return flat;
 }
 
 /**
@@ -128,8 +136,9 @@ export class Catalog {
   private entries: Map<string, CatalogEntry> | undefined;
   private flat: FlatCatalog | undefined;
   private chunks = 0;
-  /** Flat: each file id's row; made when first asked. */
+  /** Flat: each file id's row, and each row's path once decoded; made when first asked. */
   private rowOfFile: IdTable | undefined;
+  private pathOfRow: (string | undefined)[] | undefined;
   /** As entries: each file id's path; made when first asked. */
   private pathOfFileId: Map<number, string> | undefined;
   /** Flat: each chunk id's place in the chunk ids, made when first asked (ranking asks for a thousand passages' files per query). */
@@ -190,7 +199,10 @@ export class Catalog {
         for (let row = 0; row < flat.fileIds.length; row++) this.rowOfFile.set(flat.fileIds[row]!, row);
       }
       const row = this.rowOfFile.get(fileId);
-      return row === undefined ? undefined : textAt(flat.pathBytes, flat.pathEnds, row);
+      if (row === undefined) return undefined;
+      // Decoded once: ranking asks for a thousand passages' paths per query.
+      this.pathOfRow ??= new Array<string | undefined>(flat.fileIds.length);
+      return (this.pathOfRow[row] ??= textAt(flat.pathBytes, flat.pathEnds, row));
     }
     if (!this.pathOfFileId) {
       this.pathOfFileId = new Map();
@@ -270,6 +282,7 @@ export class Catalog {
       this.entries = entries;
       this.flat = undefined;
       this.rowOfFile = undefined;
+      this.pathOfRow = undefined;
       this.placeOfChunk = undefined;
     }
     return this.entries!;

@@ -9,7 +9,7 @@ import { indexFolder } from '../../src/core/indexer.js';
 import { HybridRetriever } from '../../src/core/search/hybrid.js';
 import { DocStore, StoreError } from '../../src/core/store.js';
 import { freezeDocuments } from '../../src/core/search/keywordIndex.js';
-import { BLOCK_BYTES } from '../../src/core/storeBlocks.js';
+import { BLOCK_BYTES, blockDigests } from '../../src/core/storeBlocks.js';
 import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentPieces } from '../../src/core/storeSegment.js';
 import { CLI_PATH, runDocent } from '../support/cli.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
@@ -195,12 +195,16 @@ test('a store opened to search verifies each block it reads: damage elsewhere is
   const ids = [...segment.keyword.ids];
   // A passage wholly in block 1, which holds passages only (block 0 holds the header and is read at open).
   assert.ok(recordAt(ids.length) > 2 * BLOCK_BYTES, 'the passages fill the first two blocks');
-  const target = ids.findIndex((_, i) => blockOf(recordAt(i)) === 1 && blockOf(recordAt(i + 1) - 1) === 1);
+  const reference = await DocStore.open(storeDir);
+  const queryFor = (i: number): string => {
+    const page = /page-(\d+)\.md$/.exec(reference.chunk(ids[i]!)!.path)![1];
+    return `limit${page} E${1000 + Number(page)}`;
+  };
+  // One its page's query finds first (a page has several passages).
+  const target = ids.findIndex((_, i) => blockOf(recordAt(i)) === 1 && blockOf(recordAt(i + 1) - 1) === 1 && reference.searchPassages(queryFor(i), 1)[0]?.id === ids[i]);
   const elsewhere = ids.findIndex((_, i) => blockOf(recordAt(i)) === 2 && blockOf(recordAt(i + 1) - 1) === 2 && recordAt(i + 1) <= recordAt(ids.length));
   assert.ok(target > 0 && elsewhere > 0);
-  const reference = await DocStore.open(storeDir);
-  const page = /page-(\d+)\.md$/.exec(reference.chunk(ids[target]!)!.path)![1];
-  const query = `limit${page} E${1000 + Number(page)}`;
+  const query = queryFor(target);
   const [hit] = reference.searchPassages(query, 1);
   assert.equal(hit!.id, ids[target], 'the query finds the passage that will be damaged');
   const damagedAt = recordAt(target) + 20;
@@ -284,12 +288,18 @@ test('an older store format is rebuilt by the next index run with a one-line not
   assert.equal(existsSync(path.join(storeDir, 'catalog-4.json')), false, 'the old generation is swept');
 });
 
-test('a store whose catalog is JSON (written before the binary catalog) searches the same, and its next commit writes a binary catalog', async () => {
+/** `pages` generated pages indexed with the hashing embedder into a new store. */
+async function indexedPages(pages: number): Promise<{ docs: string; storeDir: string; embedder: HashingEmbedder }> {
   const docs = await makeTempDir('docs');
   const storeDir = await makeTempDir('store');
-  await writeTree(docs, generatedPages(20));
+  await writeTree(docs, generatedPages(pages));
   const embedder = new HashingEmbedder();
   await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder });
+  return { docs, storeDir, embedder };
+}
+
+test('a store whose catalog is JSON (written before the binary catalog) searches the same, and its next commit writes a binary catalog', async () => {
+  const { docs, storeDir, embedder } = await indexedPages(20);
   const binary = await DocStore.open(storeDir);
   const query = 'page 7 retention';
   const expected = { passages: binary.searchPassages(query, 20).map((hit) => [hit.id, binary.chunkPath(hit.id)]), pages: binary.searchPages(query, 20), files: binary.filePaths().sort() };
@@ -318,17 +328,37 @@ test('a store whose catalog is JSON (written before the binary catalog) searches
   assert.deepEqual(contentSignature(await loaded(storeDir)), contentSignature(await freshIndex(docs)));
 });
 
+test('a store whose segments were checksummed in 256 KiB blocks (before 64 KiB) is read in parts, verified, and rewritten by a writer', async () => {
+  const { docs, storeDir } = await indexedPages(300);
+  const manifestPath = path.join(storeDir, 'manifest.json');
+  const { sha256: _old, ...manifest } = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
+  const [name] = manifest.segments as string[];
+  const bytes = await fs.readFile(path.join(storeDir, name!));
+  assert.ok(bytes.length > 2 * 256 * 1024, `the segment spans several old blocks: ${bytes.length} bytes`);
+  const reference = await DocStore.open(storeDir);
+  const query = 'page 42 retention';
+  const expected = reference.searchPassages(query, 10).map((hit) => reference.chunk(hit.id));
+  assert.ok(expected.length > 0);
+  manifest.checksums[name!] = { bytes: bytes.length, blocks: blockDigests([bytes], 256 * 1024) };
+  await fs.writeFile(manifestPath, JSON.stringify({ ...manifest, sha256: createHash('sha256').update(JSON.stringify(manifest)).digest('hex') }));
+  const old = await DocStore.open(storeDir);
+  assert.deepEqual(
+    old.searchPassages(query, 10).map((hit) => old.chunk(hit.id)),
+    expected,
+  );
+  old.verify();
+  // Dropping the embedder rewrites every passage: the writer reads the old segment whole and checks it against its old blocks.
+  await indexFolder(docs, await DocStore.open(storeDir), {});
+  assert.deepEqual(contentSignature(await loaded(storeDir)), contentSignature(await freshIndex(docs)));
+});
+
 async function segmentsOf(storeDir: string): Promise<{ name: string; bytes: number }[]> {
   const manifest = JSON.parse(await fs.readFile(path.join(storeDir, 'manifest.json'), 'utf8'));
   return (manifest.segments as string[]).map((name) => ({ name, bytes: manifest.checksums[name].bytes }));
 }
 
 test('a checkpoint writes only what changed, and a re-index that finds nothing changed reads only the catalog', async () => {
-  const docs = await makeTempDir('docs');
-  const storeDir = await makeTempDir('store');
-  await writeTree(docs, generatedPages(200));
-  const embedder = new HashingEmbedder();
-  await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder });
+  const { docs, storeDir, embedder } = await indexedPages(200);
   const [first] = await segmentsOf(storeDir);
   await fs.appendFile(path.join(docs, 'section-3/page-3.md'), '\n## Escalation\n\nPage the quokka team.\n');
   await indexFolder(docs, await DocStore.open(storeDir), { embedder });

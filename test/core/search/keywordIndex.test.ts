@@ -86,6 +86,22 @@ test('remove and re-add keep statistics consistent; documents copied into anothe
   for (const query of ['zeta', 'gamma epsilon', 'a', 'nothing']) assert.deepEqual(copy.search(query, 10), index.search(query, 10));
 });
 
+test('statistics and search right after each change reflect it, whatever was looked up before', () => {
+  const doc = (body: string) => keywordDocument({ title: '', headings: '', body });
+  const index = KeywordIndex.ofParts(DEFAULT_KEYWORD_OPTIONS, [frozenSource(freezeDocuments([1, 2], [doc('alpha beta'), doc('alpha')]))]);
+  const frequency = (word: string) => [...index.statistics(word).documentFrequency.values()][0];
+  const ids = (word: string) => index.search(word, 10).map((hit) => hit.id);
+  assert.deepEqual([frequency('alpha'), frequency('beta'), ids('beta')], [2, 1, [1]]);
+  index.remove(1);
+  assert.deepEqual([frequency('alpha'), frequency('beta'), ids('beta')], [1, 0, []], 'a removal in a frozen part');
+  index.addDocument(3, doc('alpha beta'));
+  assert.deepEqual([frequency('alpha'), frequency('beta'), ids('beta')], [2, 1, [3]], 'a term new in memory');
+  index.addDocument(4, doc('beta'));
+  assert.deepEqual([frequency('beta'), ids('beta').sort()], [2, [3, 4]], 'a term already in memory');
+  index.remove(3);
+  assert.deepEqual([frequency('alpha'), frequency('beta'), ids('beta')], [1, 1, [4]], 'a removal in memory');
+});
+
 test('frozen parts (a store\'s segments) with removals and in-memory additions search exactly like one plain index', () => {
   let seed = 11;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
