@@ -15,32 +15,40 @@ function digestOf(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
 }
 
-/** The block digests of `pieces` written one after another, concatenated, in base64 (what the manifest records). */
-export function blockDigests(pieces: readonly Uint8Array[]): string {
-  const digests: Buffer[] = [];
-  let hash = createHash('sha256');
+/** Block digests of a file's bytes as they are written, piece by piece: the file need never be in one buffer. */
+export class BlockDigester {
+  private readonly digests: Buffer[] = [];
+  private hash = createHash('sha256');
   /** Bytes of the current block hashed so far. */
-  let filled = 0;
-  for (const piece of pieces) {
+  private filled = 0;
+
+  update(piece: Uint8Array): void {
     for (let at = 0; at < piece.length; ) {
-      const take = Math.min(BLOCK_BYTES - filled, piece.length - at);
-      hash.update(piece.subarray(at, at + take));
+      const take = Math.min(BLOCK_BYTES - this.filled, piece.length - at);
+      this.hash.update(piece.subarray(at, at + take));
       at += take;
-      filled += take;
-      if (filled === BLOCK_BYTES) {
-        digests.push(hash.digest());
-        hash = createHash('sha256');
-        filled = 0;
+      this.filled += take;
+      if (this.filled === BLOCK_BYTES) {
+        this.digests.push(this.hash.digest());
+        this.hash = createHash('sha256');
+        this.filled = 0;
       }
     }
   }
-  if (filled > 0) digests.push(hash.digest());
-  return Buffer.concat(digests).toString('base64');
+
+  /** The digests, concatenated, in base64 (what the manifest records). */
+  finish(): string {
+    if (this.filled > 0) this.digests.push(this.hash.digest());
+    this.filled = 0;
+    return Buffer.concat(this.digests).toString('base64');
+  }
 }
 
 /** Whether every block of `bytes` matches `digests` (and there are as many). */
 export function blocksMatch(bytes: Uint8Array, digests: string): boolean {
-  return blockDigests([bytes]) === digests;
+  const digester = new BlockDigester();
+  digester.update(bytes);
+  return digester.finish() === digests;
 }
 
 /** Why a verified read failed: the file does not match its checksums, or the system refused to read it. */
@@ -56,8 +64,10 @@ export class BlockReadError extends Error {
 }
 
 /**
- * A store file read in verified blocks, each read (and hashed) once. The descriptor stays open,
- * so the reader keeps its generation's bytes even after a writer sweeps the file.
+ * A store file read in verified blocks, each read (and hashed) once, or (`keepBlocks` false, a
+ * merge streaming a segment into a new one) each time it is read and then let go. The
+ * descriptor stays open, so the reader keeps its generation's bytes even after a writer sweeps
+ * the file.
  */
 export class VerifiedFile implements SegmentBytes {
   private readonly blocks = new Map<number, Uint8Array>();
@@ -69,6 +79,7 @@ export class VerifiedFile implements SegmentBytes {
     readonly path: string,
     readonly length: number,
     digests: string,
+    private readonly keepBlocks = true,
   ) {
     this.digests = Buffer.from(digests, 'base64');
     if (this.digests.length !== Math.ceil(length / BLOCK_BYTES) * DIGEST_BYTES) throw new BlockReadError(`the manifest's block checksums do not fit ${length} bytes`, true);
@@ -126,7 +137,7 @@ export class VerifiedFile implements SegmentBytes {
     }
     if (read < size) throw new BlockReadError(`it ends inside block ${block}`, true);
     if (!digestOf(data).equals(this.digests.subarray(block * DIGEST_BYTES, (block + 1) * DIGEST_BYTES))) throw new BlockReadError(`block ${block} does not match its checksum`, true);
-    this.blocks.set(block, data);
+    if (this.keepBlocks) this.blocks.set(block, data);
     return data;
   }
 }
