@@ -549,13 +549,15 @@ export class DocStore {
     this.catalogChunks -= entry.chunkIds.length;
   }
 
-  /** Adds a file's chunks (its old chunks must have been removed). Vectors align with chunks; required when the store has an embedder. */
-  addFile(relativePath: string, entry: Omit<CatalogEntry, 'chunkIds' | 'fileId'>, chunks: Chunk[], vectors: Float32Array[] | null): void {
+  /**
+   * Adds a file's chunks (its old chunks must have been removed). Vectors align with chunks;
+   * required when the store has an embedder. `terms` (each chunk's keyword terms) when already made.
+   */
+  addFile(relativePath: string, entry: Omit<CatalogEntry, 'chunkIds' | 'fileId'>, chunks: Chunk[], vectors: Float32Array[] | null, terms = chunks.map((chunk) => fieldTerms(keywordFieldsOf(chunk)))): void {
     const embedder = this.manifest.embedder;
     if (embedder && chunks.length > 0 && vectors?.length !== chunks.length) throw new Error(`${relativePath}: ${chunks.length} chunks need as many vectors from ${embedder.id}`);
     const options = this.manifest.keywordOptions;
     const fileId = this.manifest.nextFileId++;
-    const terms = chunks.map((chunk) => fieldTerms(keywordFieldsOf(chunk)));
     const pendingFile: PendingFile = {
       fileId,
       chunks,
