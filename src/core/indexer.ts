@@ -15,7 +15,7 @@ import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
  * A checkpoint is due after this much new passage text or this long: a commit writes only the
  * new segment and the catalog, so an interrupted run loses at most this much work.
  */
-const CHECKPOINT_BYTES = 8 * 1024 * 1024;
+const CHECKPOINT_BYTES = 4 * 1024 * 1024;
 const CHECKPOINT_MS = 10_000;
 /** Files read (and handed to the parser) ahead of the one being added: they wait on the disk and the parse worker meanwhile. */
 const READ_AHEAD = 8;
