@@ -6,7 +6,6 @@
 import { Worker } from 'node:worker_threads';
 import { chunkDocument, type ChunkDraft, type ChunkingOptions } from './chunker.js';
 import { keywordFieldsOf } from './chunkText.js';
-import { errorMessage } from './errorMessage.js';
 import { parseDocument } from './parse/parseDocument.js';
 import { fieldTerms, type FieldTerms } from './search/keywordIndex.js';
 import { workerEntry } from './workerScript.js';
@@ -24,7 +23,7 @@ export function parseFile(relativePath: string, text: string, chunking: Chunking
 }
 
 export interface FileParser {
-  /** Resolves in any order; a worker that fails rejects every file it holds. */
+  /** Resolves in any order. */
   parse(relativePath: string, text: string): Promise<ParsedFile>;
   close(): Promise<void>;
 }
@@ -45,37 +44,43 @@ export interface ParseResponse {
   parsed: ParsedFile;
 }
 
-const WORKER_YOUNG_MB = 8;
+/**
+ * The worker's heap: its garbage is short-lived and its live set small (the tokenizer's cache,
+ * one file), and what V8 would let it grow to adds to the run's peak memory.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 160 };
 
-/** Parses in one worker thread (dist/parseWorker.js), in the order files are sent. */
+/**
+ * Parses in one worker thread (dist/parseWorker.js), in the order files are sent. Should the
+ * worker fail (out of its heap on some huge file), what it held and all later files are parsed
+ * on the calling thread: the run goes on.
+ */
 export function workerParser(chunking: ChunkingOptions): FileParser {
   const { script, execArgv } = workerEntry(__dirname, 'parseWorker');
-  // A small young generation: the worker's garbage is short-lived, and its heap adds to the run's peak memory.
-  const worker = new Worker(script, { workerData: chunking, execArgv, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
-  const waiting = new Map<number, { resolve: (parsed: ParsedFile) => void; reject: (error: Error) => void }>();
-  let failure: Error | undefined;
-  const failAll = (error: Error) => {
-    failure ??= error;
-    for (const { reject } of waiting.values()) reject(failure);
+  const worker = new Worker(script, { workerData: chunking, execArgv, resourceLimits: WORKER_LIMITS });
+  const waiting = new Map<number, { request: ParseRequest; resolve: (parsed: ParsedFile) => void }>();
+  let failed = false;
+  const failOver = () => {
+    failed = true;
+    for (const { request, resolve } of waiting.values()) resolve(parseFile(request.path, request.text, chunking));
     waiting.clear();
   };
   worker.on('message', ({ job, parsed }: ParseResponse) => {
     waiting.get(job)?.resolve(parsed);
     waiting.delete(job);
   });
-  worker.on('error', (error) => failAll(new Error(`the parse worker failed: ${errorMessage(error)}`)));
-  worker.on('exit', (code) => failAll(new Error(`the parse worker exited with code ${code}`)));
+  worker.on('error', failOver);
+  worker.on('exit', failOver);
   let jobs = 0;
   return {
     parse: (relativePath, text) =>
-      new Promise((resolve, reject) => {
-        if (failure) return reject(failure);
-        const job = jobs++;
-        waiting.set(job, { resolve, reject });
-        worker.postMessage({ job, path: relativePath, text } satisfies ParseRequest);
+      new Promise((resolve) => {
+        if (failed) return resolve(parseFile(relativePath, text, chunking));
+        const request = { job: jobs++, path: relativePath, text };
+        waiting.set(request.job, { request, resolve });
+        worker.postMessage(request satisfies ParseRequest);
       }),
     close: async () => {
-      failure ??= new Error('the parse worker was closed');
       await worker.terminate();
     },
   };
