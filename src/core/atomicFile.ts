@@ -34,16 +34,16 @@ export async function commitTempFile(tempPath: string, path: string): Promise<vo
 }
 
 /**
- * Atomically replaces `path` with `data`, or with `pieces` one after another (the file's bytes
- * never need to be in one buffer); see the module comment for the guarantees.
+ * Atomically replaces `path` with `data`: a string, bytes, or pieces of bytes written one after
+ * another (the file need never be in one buffer); see the module comment for the guarantees.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<Uint8Array>): Promise<void> {
   const tempPath = tempPathFor(path);
   try {
     // 'wx': never write through a stale temp file or a symlink planted at the temp name.
     const file = await open(tempPath, 'wx');
     try {
-      if (!Array.isArray(data)) await file.writeFile(data as string | Uint8Array);
+      if (typeof data === 'string' || data instanceof Uint8Array) await file.writeFile(data);
       else for (const piece of data) for (let at = 0; at < piece.length; ) at += (await file.write(piece, at, piece.length - at)).bytesWritten;
     } finally {
       await file.close();

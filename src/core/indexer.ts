@@ -4,10 +4,10 @@
  * interrupted run keeps what it finished and the next run picks up the rest.
  */
 import { createHash } from 'node:crypto';
-import { chunkDocument, DEFAULT_CHUNKING, type ChunkingOptions } from './chunker.js';
+import { DEFAULT_CHUNKING, type ChunkingOptions } from './chunker.js';
 import { embeddingTextOf } from './chunkText.js';
 import { discoverFiles, readTextFile, type DiscoveredFile, type DiscoveryOptions, type SkipReason } from './discovery.js';
-import { parseDocument } from './parse/parseDocument.js';
+import { inlineParser, workerParser, type FileParser, type ParsedFile } from './fileParser.js';
 import type { DocStore } from './store.js';
 import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
 
@@ -15,10 +15,15 @@ import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
  * A checkpoint is due after this much new passage text or this long: a commit writes only the
  * new segment and the catalog, so an interrupted run loses at most this much work.
  */
-const CHECKPOINT_BYTES = 8 * 1024 * 1024;
+const CHECKPOINT_BYTES = 4 * 1024 * 1024;
 const CHECKPOINT_MS = 10_000;
-/** Files read ahead of the one being parsed: their reads wait on the disk while this thread parses. */
+/** Files read (and handed to the parser) ahead of the one being added: they wait on the disk and the parse worker meanwhile. */
 const READ_AHEAD = 8;
+/** From this many files to parse on, a worker thread parses them (below it, its start-up costs more than it saves). */
+const WORKER_FILES = 64;
+
+/** A file read ahead: why it is skipped, or its hash and (when its content changed) its parse. */
+type Prepared = { skip: SkipReason; detail: string } | { hash: string; parsed?: Promise<ParsedFile> };
 
 export interface IndexProgress {
   phase: 'discovering' | 'indexing' | 'committing' | 'done';
@@ -117,67 +122,78 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
     return known !== undefined && known.size === file.size && known.mtimeMs === file.mtimeMs;
   };
   let current = discovery.files.filter(statUnchanged).length;
-  const reads = new Map<number, ReturnType<typeof readTextFile>>();
-  let readFrom = 0;
-  for (let done = 0; done < total; done++) {
-    signal?.throwIfAborted();
-    const file = discovery.files[done]!;
-    onProgress?.({ phase: 'indexing', filesDone: done, filesTotal: total, filesCurrent: current, currentFile: file.path });
-    const known = store.file(file.path);
-    if (statUnchanged(file)) {
-      filesUnchanged++;
-      continue;
-    }
-    // Counted from the next event on, which comes once this file is done.
-    current++;
-    for (readFrom = Math.max(readFrom, done); readFrom < total && reads.size < READ_AHEAD; readFrom++) {
-      const next = discovery.files[readFrom]!;
-      if (statUnchanged(next)) continue;
-      const reading = readTextFile(next, options.discovery?.maxFileBytes);
-      // An aborted run leaves reads nobody awaits.
-      reading.catch(() => undefined);
-      reads.set(readFrom, reading);
-    }
-    const read = await (reads.get(done) ?? readTextFile(file, options.discovery?.maxFileBytes));
-    reads.delete(done);
-    if ('skip' in read) {
-      skippedByReason[read.skip] = (skippedByReason[read.skip] ?? 0) + 1;
-      skipped.push({ path: file.path, reason: read.skip, detail: read.detail });
-      options.onSkip?.(file.path, read.skip, read.detail);
-      if (known) store.removeFile(file.path);
-      continue;
-    }
+  const parser: FileParser = total - current >= WORKER_FILES ? workerParser(chunking) : inlineParser(chunking);
+  const prepare = async (file: DiscoveredFile): Promise<Prepared> => {
+    const read = await readTextFile(file, options.discovery?.maxFileBytes);
+    if ('skip' in read) return read;
     const hash = createHash('sha256').update(read.text).digest('hex');
-    if (known && known.hash === hash) {
-      store.touchFile(file.path, { size: file.size, mtimeMs: file.mtimeMs });
-      filesUnchanged++;
-      continue;
+    // Unchanged content is not parsed (a file's catalog entry changes only at its own turn).
+    if (store.file(file.path)?.hash === hash) return { hash };
+    const parsed = parser.parse(file.path, read.text);
+    // An aborted run leaves parses nobody awaits.
+    parsed.catch(() => undefined);
+    return { hash, parsed };
+  };
+  const reads = new Map<number, Promise<Prepared>>();
+  let readFrom = 0;
+  try {
+    for (let done = 0; done < total; done++) {
+      signal?.throwIfAborted();
+      const file = discovery.files[done]!;
+      onProgress?.({ phase: 'indexing', filesDone: done, filesTotal: total, filesCurrent: current, currentFile: file.path });
+      const known = store.file(file.path);
+      if (statUnchanged(file)) {
+        filesUnchanged++;
+        continue;
+      }
+      // Counted from the next event on, which comes once this file is done.
+      current++;
+      for (readFrom = Math.max(readFrom, done); readFrom < total && reads.size < READ_AHEAD; readFrom++) {
+        const next = discovery.files[readFrom]!;
+        if (statUnchanged(next)) continue;
+        const reading = prepare(next);
+        // An aborted run leaves reads nobody awaits.
+        reading.catch(() => undefined);
+        reads.set(readFrom, reading);
+      }
+      const prepared = await (reads.get(done) ?? prepare(file));
+      reads.delete(done);
+      if ('skip' in prepared) {
+        skippedByReason[prepared.skip] = (skippedByReason[prepared.skip] ?? 0) + 1;
+        skipped.push({ path: file.path, reason: prepared.skip, detail: prepared.detail });
+        options.onSkip?.(file.path, prepared.skip, prepared.detail);
+        if (known) store.removeFile(file.path);
+        continue;
+      }
+      const { hash } = prepared;
+      if (!prepared.parsed) {
+        store.touchFile(file.path, { size: file.size, mtimeMs: file.mtimeMs });
+        filesUnchanged++;
+        continue;
+      }
+      const parsed = await prepared.parsed;
+      if ('error' in parsed) {
+        skippedByReason['parse-error'] = (skippedByReason['parse-error'] ?? 0) + 1;
+        skipped.push({ path: file.path, reason: 'parse-error', detail: parsed.error });
+        options.onSkip?.(file.path, 'parse-error', parsed.error);
+        continue;
+      }
+      const chunks: Chunk[] = parsed.drafts.map((draft) => ({ id: store.nextChunkId(), path: file.path, ...draft }));
+      const vectors = embedder && chunks.length > 0 ? await embedder.embed(chunks.map(embeddingTextOf), signal) : null;
+      store.removeFile(file.path);
+      store.addFile(file.path, { hash, size: file.size, mtimeMs: file.mtimeMs }, chunks, vectors, parsed.terms);
+      filesIndexed++;
+      chunksAdded += chunks.length;
+      sinceCheckpoint++;
+      if (sinceCheckpoint >= checkpointFiles || store.uncommittedBytes >= CHECKPOINT_BYTES || performance.now() - checkpointAt >= CHECKPOINT_MS) {
+        onProgress?.({ phase: 'committing', filesDone: done + 1, filesTotal: total, filesCurrent: current });
+        await store.commit();
+        sinceCheckpoint = 0;
+        checkpointAt = performance.now();
+      }
     }
-    let chunks: Chunk[];
-    try {
-      chunks = chunkDocument(parseDocument(file.path, read.text), chunking).map((draft) => ({
-        id: store.nextChunkId(),
-        path: file.path,
-        ...draft,
-      }));
-    } catch (error) {
-      skippedByReason['parse-error'] = (skippedByReason['parse-error'] ?? 0) + 1;
-      skipped.push({ path: file.path, reason: 'parse-error', detail: (error as Error).message });
-      options.onSkip?.(file.path, 'parse-error', (error as Error).message);
-      continue;
-    }
-    const vectors = embedder && chunks.length > 0 ? await embedder.embed(chunks.map(embeddingTextOf), signal) : null;
-    store.removeFile(file.path);
-    store.addFile(file.path, { hash, size: file.size, mtimeMs: file.mtimeMs }, chunks, vectors);
-    filesIndexed++;
-    chunksAdded += chunks.length;
-    sinceCheckpoint++;
-    if (sinceCheckpoint >= checkpointFiles || store.uncommittedBytes >= CHECKPOINT_BYTES || performance.now() - checkpointAt >= CHECKPOINT_MS) {
-      onProgress?.({ phase: 'committing', filesDone: done + 1, filesTotal: total, filesCurrent: current });
-      await store.commit();
-      sinceCheckpoint = 0;
-      checkpointAt = performance.now();
-    }
+  } finally {
+    await parser.close();
   }
   const runtime = embedder?.runtime?.();
   // A store left at a checkpoint of an unfinished run is committed again, so that it reads as complete.

@@ -54,10 +54,10 @@ import { keywordFieldsOf, pageFieldTerms } from './chunkText.js';
 import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, fieldTerms, foldedDocument, freezeDocuments, sumStatistics, type KeywordDocument, type KeywordIndexOptions, type KeywordStatistics } from './search/keywordIndex.js';
 import type { Chunk, EmbedderRuntime } from './types.js';
 import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
-import { BlockReadError, blockDigests, blocksMatch, VerifiedFile } from './storeBlocks.js';
+import { BlockDigester, BlockReadError, blocksMatch, VerifiedFile } from './storeBlocks.js';
 import { IdTable } from './idTable.js';
 import { Catalog, type CatalogEntry } from './storeCatalog.js';
-import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentPieces, type Segment, type SegmentBytes, type SegmentToWrite, type SegmentView } from './storeSegment.js';
+import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentFile, type Segment, type SegmentBytes, type SegmentToWrite, type SegmentView } from './storeSegment.js';
 import { ExactVectorIndex, type VectorSearchHit } from './vectorIndex.js';
 
 
@@ -530,13 +530,15 @@ export class DocStore {
     this.catalog.delete(relativePath);
   }
 
-  /** Adds a file's chunks (its old chunks must have been removed). Vectors align with chunks; required when the store has an embedder. */
-  addFile(relativePath: string, entry: Omit<CatalogEntry, 'chunkIds' | 'fileId'>, chunks: Chunk[], vectors: Float32Array[] | null): void {
+  /**
+   * Adds a file's chunks (its old chunks must have been removed). Vectors align with chunks;
+   * required when the store has an embedder. `terms` (each chunk's keyword terms) when already made.
+   */
+  addFile(relativePath: string, entry: Omit<CatalogEntry, 'chunkIds' | 'fileId'>, chunks: Chunk[], vectors: Float32Array[] | null, terms = chunks.map((chunk) => fieldTerms(keywordFieldsOf(chunk)))): void {
     const embedder = this.manifest.embedder;
     if (embedder && chunks.length > 0 && vectors?.length !== chunks.length) throw new Error(`${relativePath}: ${chunks.length} chunks need as many vectors from ${embedder.id}`);
     const options = this.manifest.keywordOptions;
     const fileId = this.manifest.nextFileId++;
-    const terms = chunks.map((chunk) => fieldTerms(keywordFieldsOf(chunk)));
     const pendingFile: PendingFile = {
       fileId,
       chunks,
@@ -563,6 +565,8 @@ export class DocStore {
     const dimensions = previous.embedder?.dimensions ?? 0;
     const checksums: Record<string, FileChecksum> = {};
     const written: string[] = [];
+    /** Segments being merged, read block by block as the new one is written. */
+    const merging: VerifiedFile[] = [];
     const write = async (file: string, bytes: Buffer): Promise<void> => {
       written.push(file);
       await writeFileAtomic(path.join(this.dir, file), bytes);
@@ -573,27 +577,34 @@ export class DocStore {
       let segment: SegmentToWrite | undefined;
       if (this.rewriteAll) {
         segments = [];
-        segment = this.everything(this.loaded(), dimensions);
+        segment = this.everything(this.loaded(), dimensions, merging);
       } else if (!this.pending.empty) {
         const added = this.pending.toSegment(dimensions);
         segment = mergeSegments([added]);
         // Merged with the segments before it while it is at least half the size of the last: sizes
         // add up to a bound (tombstones only shrink a merge), so the merge is chosen before it is made.
-        let bytes = byteLength(segmentPieces(segment));
+        let bytes = segmentFile(segment).length;
         const merged: string[] = [];
         while (segments.length > 0 && bytes * 2 >= previous.checksums[segments.at(-1)!]!.bytes) {
           merged.unshift(segments.pop()!);
           bytes += previous.checksums[merged[0]!]!.bytes;
         }
-        // All of them at once: each passage record is copied once, from its segment's bytes into the new file.
-        if (merged.length > 0) segment = mergeSegments([...merged.map((name) => decodeOrCorrupt(this.dir, name, readVerified(this.dir, previous, name))), added]);
+        // All of them at once: each passage record is copied once, from its segment's file into the new one.
+        if (merged.length > 0) segment = mergeSegments([...merged.map((name) => this.segmentToMerge(previous, name, merging)), added]);
       }
       if (segment && (segment.keyword.ids.length > 0 || segment.removedChunks.length > 0 || segment.pages.ids.length > 0 || segment.removedFiles.length > 0)) {
         const name = `segment-${generation}.bin`;
-        const pieces = segmentPieces(segment);
+        const file = segmentFile(segment);
+        const digester = new BlockDigester();
+        const pieces = function* () {
+          for (const piece of file.pieces()) {
+            digester.update(piece);
+            yield piece;
+          }
+        };
         written.push(name);
-        await writeFileAtomic(path.join(this.dir, name), pieces);
-        checksums[name] = { bytes: byteLength(pieces), blocks: blockDigests(pieces) };
+        await writeFileAtomic(path.join(this.dir, name), pieces());
+        checksums[name] = { bytes: file.length, blocks: digester.finish() };
         segments.push(name);
       }
       for (const name of segments) checksums[name] ??= previous.checksums[name]!;
@@ -611,6 +622,8 @@ export class DocStore {
         await Promise.all(written.map((file) => fs.rm(path.join(this.dir, file), { force: true }).catch(() => undefined)));
       }
       throw new StoreError(`cannot write Docent store at ${this.dir}: ${describeIoError(error)}; its previous index (generation ${previous.generation}) is intact`);
+    } finally {
+      for (const file of merging) file.close();
     }
     await this.sweep();
   }
@@ -661,9 +674,32 @@ export class DocStore {
     }
   }
 
+  /**
+   * Segment `name` of `manifest` to merge into a new one: all of it in memory but its passage
+   * records, which are read (and verified) block by block as the new segment is written; its
+   * file is added to `open`, to close once written.
+   */
+  private segmentToMerge(manifest: Manifest, name: string, open: VerifiedFile[]): Segment {
+    const checksum = manifest.checksums[name];
+    if (!checksum || !('blocks' in checksum)) return decodeOrCorrupt(this.dir, name, bufferBytes(readVerified(this.dir, manifest, name)));
+    let file: VerifiedFile;
+    try {
+      file = new VerifiedFile(path.join(this.dir, name), checksum.bytes, checksum.blocks, false);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw corrupt(this.dir, `${name} is missing`);
+      throw storeErrorOf(this.dir, name, error);
+    }
+    open.push(file);
+    try {
+      return decodeSegment(guarded(this.dir, name, file));
+    } catch (error) {
+      throw storeErrorOf(this.dir, name, error);
+    }
+  }
+
   /** Every live passage (on disk and pending) as one segment, with the current vectors. */
-  private everything(contents: Contents, dimensions: number): SegmentToWrite {
-    const segments = this.manifest.segments.map((name) => decodeOrCorrupt(this.dir, name, readVerified(this.dir, this.manifest, name)));
+  private everything(contents: Contents, dimensions: number, open: VerifiedFile[]): SegmentToWrite {
+    const segments = this.manifest.segments.map((name) => this.segmentToMerge(this.manifest, name, open));
     return mergeSegments([...segments, this.pending.toSegment(0)], { dimensions, of: (id) => contents.vectors!.vectorOf(id)! });
   }
 
@@ -788,10 +824,6 @@ function addToContents(contents: Contents, file: PendingFile): void {
   if (file.page) contents.fileKeyword.addDocument(file.fileId, file.page);
 }
 
-function byteLength(pieces: readonly Uint8Array[]): number {
-  return pieces.reduce((sum, piece) => sum + piece.length, 0);
-}
-
 function textBytesOf(chunks: readonly Chunk[]): number {
   return chunks.reduce((sum, chunk) => sum + chunk.text.length, 0);
 }
@@ -857,7 +889,7 @@ function guardedView(dir: string, name: string, view: SegmentView): SegmentView 
   };
 }
 
-function decodeOrCorrupt(dir: string, file: string, bytes: Buffer): Segment {
+function decodeOrCorrupt(dir: string, file: string, bytes: SegmentBytes): Segment {
   try {
     return decodeSegment(bytes);
   } catch (error) {

@@ -27,33 +27,44 @@ function digestOf(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
 }
 
-/** The block digests of `pieces` written one after another, concatenated, in base64 (what the manifest records). */
-export function blockDigests(pieces: readonly Uint8Array[], blockBytes = BLOCK_BYTES): string {
-  const digests: Buffer[] = [];
-  let hash = createHash('sha256');
+/** Block digests of a file's bytes as they are written, piece by piece: the file need never be in one buffer. */
+export class BlockDigester {
+  private readonly digests: Buffer[] = [];
+  private hash = createHash('sha256');
   /** Bytes of the current block hashed so far. */
-  let filled = 0;
-  for (const piece of pieces) {
+  private filled = 0;
+
+  constructor(private readonly blockBytes = BLOCK_BYTES) {}
+
+  update(piece: Uint8Array): void {
     for (let at = 0; at < piece.length; ) {
-      const take = Math.min(blockBytes - filled, piece.length - at);
-      hash.update(piece.subarray(at, at + take));
+      const take = Math.min(this.blockBytes - this.filled, piece.length - at);
+      this.hash.update(piece.subarray(at, at + take));
       at += take;
-      filled += take;
-      if (filled === blockBytes) {
-        digests.push(hash.digest());
-        hash = createHash('sha256');
-        filled = 0;
+      this.filled += take;
+      if (this.filled === this.blockBytes) {
+        this.digests.push(this.hash.digest());
+        this.hash = createHash('sha256');
+        this.filled = 0;
       }
     }
   }
-  if (filled > 0) digests.push(hash.digest());
-  return Buffer.concat(digests).toString('base64');
+
+  /** The digests, concatenated, in base64 (what the manifest records). */
+  finish(): string {
+    if (this.filled > 0) this.digests.push(this.hash.digest());
+    this.filled = 0;
+    return Buffer.concat(this.digests).toString('base64');
+  }
 }
 
 /** Whether every block of `bytes` matches `digests` (and there are as many), in the block size they were made with. */
 export function blocksMatch(bytes: Uint8Array, digests: string): boolean {
   const blockBytes = blockBytesOf(bytes.length, Buffer.from(digests, 'base64').length / DIGEST_BYTES);
-  return blockBytes !== undefined && blockDigests([bytes], blockBytes) === digests;
+  if (blockBytes === undefined) return false;
+  const digester = new BlockDigester(blockBytes);
+  digester.update(bytes);
+  return digester.finish() === digests;
 }
 
 /** Why a verified read failed: the file does not match its checksums, or the system refused to read it. */
@@ -69,8 +80,10 @@ export class BlockReadError extends Error {
 }
 
 /**
- * A store file read in verified blocks, each read (and hashed) once. The descriptor stays open,
- * so the reader keeps its generation's bytes even after a writer sweeps the file.
+ * A store file read in verified blocks, each read (and hashed) once, or (`keepBlocks` false, a
+ * merge streaming a segment into a new one) each time it is read and then let go. The
+ * descriptor stays open, so the reader keeps its generation's bytes even after a writer sweeps
+ * the file.
  */
 export class VerifiedFile implements SegmentBytes {
   private readonly blocks = new Map<number, Uint8Array>();
@@ -83,6 +96,7 @@ export class VerifiedFile implements SegmentBytes {
     readonly path: string,
     readonly length: number,
     digests: string,
+    private readonly keepBlocks = true,
   ) {
     this.digests = Buffer.from(digests, 'base64');
     const blockBytes = this.digests.length % DIGEST_BYTES === 0 ? blockBytesOf(length, this.digests.length / DIGEST_BYTES) : undefined;
@@ -103,6 +117,10 @@ export class VerifiedFile implements SegmentBytes {
     if (offset < 0 || length < 0 || offset + length > this.length) throw new BlockReadError(`a read of ${length} bytes at ${offset} is outside the file`, true);
     const first = Math.floor(offset / this.blockBytes);
     const last = Math.max(first, Math.ceil((offset + length) / this.blockBytes) - 1);
+    if (!this.keepBlocks) {
+      const from = offset - first * this.blockBytes;
+      return this.readRun(first, last).subarray(from, from + length);
+    }
     this.fetch(first, last);
     const start = this.blocks.get(first)!;
     // Blocks read together lie side by side in one buffer: a range over them is a view, not a copy.
@@ -135,7 +153,8 @@ export class VerifiedFile implements SegmentBytes {
     }
   }
 
-  private readRun(first: number, last: number): void {
+  /** Reads and verifies blocks [first, last] with one system call; keeps them unless `keepBlocks` is false. */
+  private readRun(first: number, last: number): Buffer {
     if (this.fd === undefined) throw new BlockReadError('the file was closed', false);
     const from = first * this.blockBytes;
     const size = Math.min(this.length, (last + 1) * this.blockBytes) - from;
@@ -156,8 +175,9 @@ export class VerifiedFile implements SegmentBytes {
       const at = (block - first) * this.blockBytes;
       const view = data.subarray(at, Math.min(size, at + this.blockBytes));
       if (!digestOf(view).equals(this.digests.subarray(block * DIGEST_BYTES, (block + 1) * DIGEST_BYTES))) throw new BlockReadError(`block ${block} does not match its checksum`, true);
-      this.blocks.set(block, view);
+      if (this.keepBlocks) this.blocks.set(block, view);
     }
+    return data;
   }
 
   private adjacent(first: number, last: number): boolean {

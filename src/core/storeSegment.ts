@@ -19,9 +19,10 @@ const MAGIC = Buffer.from('DOCSEG\u0000\u0002', 'latin1');
 
 /** The passages of a segment as JSON records, aligned with its keyword postings' ids. */
 export interface PassageRecords {
-  /** UTF-8 JSON of each passage, concatenated; passage i ends at ends[i]. */
-  bytes: Uint8Array;
+  /** Passage i's UTF-8 JSON is bytes [ends[i - 1] ?? 0, ends[i]) of the records, concatenated. */
   ends: Uint32Array;
+  /** Bytes [start, end) of the records (in memory, or read from the segment's file when asked for). */
+  read(start: number, end: number): Uint8Array;
 }
 
 export interface Segment {
@@ -59,28 +60,38 @@ export function passageRecords(chunks: readonly Chunk[]): PassageRecords {
   const ends = new Uint32Array(encoded.length);
   let at = 0;
   encoded.forEach((bytes, i) => (ends[i] = at += bytes.length));
-  return { bytes: Buffer.concat(encoded), ends };
+  const bytes = Buffer.concat(encoded);
+  return { ends, read: (start, end) => bytes.subarray(start, end) };
 }
 
-/** A segment as it is written: its passage records may be pieces of other segments' bytes (a merge copies none). */
+/** Records [start, end) of a segment's passages, to be copied as they are. */
+interface PassageRun {
+  records: PassageRecords;
+  start: number;
+  end: number;
+}
+
+/** A segment as it is written: its passage records are runs of other segments' records (a merge copies them only into the file). */
 export interface SegmentToWrite extends Omit<Segment, 'passages'> {
-  passages: { pieces: Uint8Array[]; ends: Uint32Array };
+  passages: { ends: Uint32Array; runs: PassageRun[] };
 }
 
 const ZEROS = new Uint8Array(8);
+/** Records are read from their segment and written this much at a time. */
+const COPY_BYTES = 4 * 1024 * 1024;
 
-/** The file's bytes in order (header, then each section padded to a multiple of 8), to be written one after another. */
-export function segmentPieces(segment: SegmentToWrite): Uint8Array[] {
-  const postings = (part: FrozenPostings) => POSTING_SECTIONS.map((name) => [asBytes(part[name])]);
-  const sections = [segment.passages.pieces, [asBytes(segment.passages.ends)], ...postings(segment.keyword), ...postings(segment.pages), [asBytes(segment.vectors)]];
-  const sectionLength = (pieces: Uint8Array[]) => pieces.reduce((sum, piece) => sum + piece.length, 0);
+/** A segment's file: its length, and its bytes in order (header, then each section padded to a multiple of 8) to write one after another. */
+export function segmentFile(segment: SegmentToWrite): { length: number; pieces(): Generator<Uint8Array> } {
+  const postings = (part: FrozenPostings) => POSTING_SECTIONS.map((name) => asBytes(part[name]));
+  const arrays = [asBytes(segment.passages.ends), ...postings(segment.keyword), ...postings(segment.pages), asBytes(segment.vectors)];
+  const passageBytes = segment.passages.runs.reduce((sum, run) => sum + run.end - run.start, 0);
   const header: SegmentHeader = {
     firstChunkId: segment.firstChunkId,
     firstFileId: segment.firstFileId,
     dimensions: segment.dimensions,
     removedChunks: segment.removedChunks,
     removedFiles: segment.removedFiles,
-    sections: sections.map(sectionLength),
+    sections: [passageBytes, ...arrays.map((array) => array.length)],
     wideTfs: [segment.keyword.tfs instanceof Float64Array, segment.pages.tfs instanceof Float64Array],
   };
   const text = Buffer.from(JSON.stringify(header));
@@ -88,13 +99,21 @@ export function segmentPieces(segment: SegmentToWrite): Uint8Array[] {
   MAGIC.copy(head, 0);
   head.writeUInt32LE(text.length, MAGIC.length);
   text.copy(head, MAGIC.length + 4);
-  const pieces: Uint8Array[] = [head];
-  for (const section of sections) {
-    pieces.push(...section.filter((piece) => piece.length > 0));
-    const length = sectionLength(section);
-    if (length % 8 !== 0) pieces.push(ZEROS.subarray(0, 8 - (length % 8)));
-  }
-  return pieces;
+  const padding = (length: number) => ZEROS.subarray(0, align8(length) - length);
+  return {
+    length: head.length + header.sections.reduce((sum, length) => sum + align8(length), 0),
+    *pieces() {
+      yield head;
+      for (const { records, start, end } of segment.passages.runs) {
+        for (let at = start; at < end; at += COPY_BYTES) yield records.read(at, Math.min(end, at + COPY_BYTES));
+      }
+      yield padding(passageBytes);
+      for (const array of arrays) {
+        yield array;
+        yield padding(array.length);
+      }
+    },
+  };
 }
 
 function asBytes(view: ArrayBufferView): Uint8Array {
@@ -164,14 +183,17 @@ function typed<T extends ArrayBufferView>(bytes: Uint8Array, type: TypedArrayOf,
   return new type(bytes.buffer, bytes.byteOffset, bytes.length / width) as unknown as T;
 }
 
-/** Throws (a plain Error saying what is wrong) when `bytes` is not a whole segment. */
-export function decodeSegment(bytes: Buffer): Segment {
-  const source = bufferBytes(bytes);
-  const { header, sections } = layoutOf(source);
+/**
+ * A segment whole in memory but its passage records, which are read from `bytes` when asked
+ * for (a merge streams them into the new file). Throws (a plain Error saying what is wrong)
+ * when the layout does not add up; `bytes` decides what a damaged part does when read.
+ */
+export function decodeSegment(bytes: SegmentBytes): Segment {
+  const { header, sections } = layoutOf(bytes);
   let section = 0;
   const next = <T extends ArrayBufferView>(type: TypedArrayOf, width: number): T => {
     const { offset, length } = sections[section++]!;
-    return typed<T>(source.read(offset, length), type, width);
+    return typed<T>(bytes.read(offset, length), type, width);
   };
   const postings = (wide: boolean): FrozenPostings => ({
     ids: next(Int32Array, 4),
@@ -182,11 +204,13 @@ export function decodeSegment(bytes: Buffer): Segment {
     docs: next(Uint32Array, 4),
     tfs: wide ? next(Float64Array, 8) : next(Float32Array, 4),
   });
-  const passages = { bytes: next<Uint8Array>(Uint8Array, 1), ends: next<Uint32Array>(Uint32Array, 4) };
+  const records = sections[section++]!;
+  const ends = next<Uint32Array>(Uint32Array, 4);
   const keyword = postings(header.wideTfs[0]);
   const pages = postings(header.wideTfs[1]);
   const vectors = next<Float32Array>(Float32Array, 4);
-  checkCounts(header, passages.ends.length, passages.bytes.length, passages.ends, [shapeOf(keyword), shapeOf(pages)], vectors.length);
+  checkCounts(header, ends.length, records.length, ends, [shapeOf(keyword), shapeOf(pages)], vectors.length);
+  const passages: PassageRecords = { ends, read: (start, end) => bytes.read(records.offset + start, end - start) };
   return { ...header, passages, keyword, pages, vectors };
 }
 
@@ -288,8 +312,8 @@ export function openSegment(bytes: SegmentBytes): SegmentView {
 
 /**
  * `segments` (adjacent, oldest first) as one segment: each one's tombstones that point into the
- * ones before it are applied, the rest carried. Passage records stay where they are (pieces of
- * the inputs), postings are merged in one pass. With `vectors`, the result holds those instead
+ * ones before it are applied, the rest carried. Passage records stay where they are (runs of
+ * the inputs' records, read when the result is written), postings are merged in one pass. With `vectors`, the result holds those instead
  * of the inputs' (another embedder) and is the store's only segment: no tombstones.
  */
 export function mergeSegments(segments: readonly Segment[], vectors?: { dimensions: number; of: (id: number) => Float32Array }): SegmentToWrite {
@@ -304,19 +328,20 @@ export function mergeSegments(segments: readonly Segment[], vectors?: { dimensio
     (id) => !removedChunks.has(id),
   );
   const rows = new Float32Array(keyword.ids.length * dimensions);
-  const pieces: Uint8Array[] = [];
+  const runs: PassageRun[] = [];
   const ends = new Uint32Array(keyword.ids.length);
   let row = 0;
   let at = 0;
   for (const segment of segments) {
-    const { bytes, ends: segmentEnds } = segment.passages;
-    /** Start of the run of kept records not yet taken as a piece. */
+    const records = segment.passages;
+    const segmentEnds = records.ends;
+    /** Start of the run of kept records not yet taken. */
     let runStart = 0;
     for (let i = 0; i < segment.keyword.ids.length; i++) {
       const start = i === 0 ? 0 : segmentEnds[i - 1]!;
       const id = segment.keyword.ids[i]!;
       if (removedChunks.has(id)) {
-        if (start > runStart) pieces.push(bytes.subarray(runStart, start));
+        if (start > runStart) runs.push({ records, start: runStart, end: start });
         runStart = segmentEnds[i]!;
         continue;
       }
@@ -325,13 +350,13 @@ export function mergeSegments(segments: readonly Segment[], vectors?: { dimensio
       row++;
     }
     const total = segmentEnds.at(-1) ?? 0;
-    if (total > runStart) pieces.push(bytes.subarray(runStart, total));
+    if (total > runStart) runs.push({ records, start: runStart, end: total });
   }
   return {
     firstChunkId: vectors ? 0 : first.firstChunkId,
     firstFileId: vectors ? 0 : first.firstFileId,
     dimensions,
-    passages: { pieces, ends },
+    passages: { runs, ends },
     keyword,
     vectors: rows,
     pages: mergeFrozen(

@@ -9,8 +9,8 @@ import { indexFolder } from '../../src/core/indexer.js';
 import { HybridRetriever } from '../../src/core/search/hybrid.js';
 import { DocStore, StoreError } from '../../src/core/store.js';
 import { freezeDocuments } from '../../src/core/search/keywordIndex.js';
-import { BLOCK_BYTES, blockDigests } from '../../src/core/storeBlocks.js';
-import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentPieces } from '../../src/core/storeSegment.js';
+import { BLOCK_BYTES, BlockDigester } from '../../src/core/storeBlocks.js';
+import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentFile } from '../../src/core/storeSegment.js';
 import { CLI_PATH, runDocent } from '../support/cli.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
 
@@ -120,13 +120,13 @@ test('integrityProblems names a generation whose structures disagree', async () 
   // A segment that lost one passage (its keyword document and vector too), checksummed by the (buggy) writer that wrote it.
   const manifest = JSON.parse(await fs.readFile(path.join(storeDir, 'manifest.json'), 'utf8'));
   const bytes = await fs.readFile(path.join(storeDir, manifest.segments[0]));
-  const segment = decodeSegment(bytes);
+  const segment = decodeSegment(bufferBytes(bytes));
   const lost = openSegment(bufferBytes(bytes)).passage(0);
   // Merged with a segment whose only content is the first passage's tombstone: that passage's record, postings and vector go.
   const nothing = freezeDocuments([], []);
   const tombstone = { ...segment, firstChunkId: lost.id, firstFileId: Number.MAX_SAFE_INTEGER, passages: passageRecords([]), keyword: nothing, pages: nothing, vectors: new Float32Array(0), removedChunks: [lost.id], removedFiles: [] };
   const shorter = mergeSegments([segment, tombstone]);
-  await rewriteSealed(storeDir, manifest.segments[0], Buffer.concat(segmentPieces(shorter)));
+  await rewriteSealed(storeDir, manifest.segments[0], Buffer.concat([...segmentFile(shorter).pieces()]));
   const problems = (await DocStore.open(storeDir)).integrityProblems();
   assert.ok(problems.some((problem) => problem.includes(lost.path) && /missing/.test(problem)), problems.join('; '));
   assert.ok(problems.some((problem) => /cataloged chunks for/.test(problem)), problems.join('; '));
@@ -189,8 +189,9 @@ test('a store opened to search verifies each block it reads: damage elsewhere is
   const bytes = await fs.readFile(path.join(storeDir, name!));
   assert.ok(bytes.length > 3 * BLOCK_BYTES, `the segment spans several blocks: ${bytes.length} bytes`);
   // Where each passage's JSON record lies in the file (the passages section is the first).
-  const segment = decodeSegment(bytes);
-  const recordAt = (i: number): number => segment.passages.bytes.byteOffset - bytes.byteOffset + (i === 0 ? 0 : segment.passages.ends[i - 1]!);
+  const source = bufferBytes(bytes);
+  const segment = decodeSegment(source);
+  const recordAt = (i: number): number => segment.passages.read(0, 0).byteOffset - source.read(0, 0).byteOffset + (i === 0 ? 0 : segment.passages.ends[i - 1]!);
   const blockOf = (offset: number): number => Math.floor(offset / BLOCK_BYTES);
   const ids = [...segment.keyword.ids];
   // A passage wholly in block 1, which holds passages only (block 0 holds the header and is read at open).
@@ -339,7 +340,9 @@ test('a store whose segments were checksummed in 256 KiB blocks (before 64 KiB) 
   const query = 'page 42 retention';
   const expected = reference.searchPassages(query, 10).map((hit) => reference.chunk(hit.id));
   assert.ok(expected.length > 0);
-  manifest.checksums[name!] = { bytes: bytes.length, blocks: blockDigests([bytes], 256 * 1024) };
+  const oldBlocks = new BlockDigester(256 * 1024);
+  oldBlocks.update(bytes);
+  manifest.checksums[name!] = { bytes: bytes.length, blocks: oldBlocks.finish() };
   await fs.writeFile(manifestPath, JSON.stringify({ ...manifest, sha256: createHash('sha256').update(JSON.stringify(manifest)).digest('hex') }));
   const old = await DocStore.open(storeDir);
   assert.deepEqual(

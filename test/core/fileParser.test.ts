@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_CHUNKING } from '../../src/core/chunker.js';
+import { inlineParser, parseFile, workerParser } from '../../src/core/fileParser.js';
+import { indexFolder } from '../../src/core/indexer.js';
+import { DocStore } from '../../src/core/store.js';
+import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
+
+const FILES: Record<string, string> = {
+  ...generatedPages(6),
+  'guide.html': '<html><head><title>Guide</title></head><body><h1>Setup</h1><p>Run <code>make_install</code> twice.</p><h2>Tuning</h2><p>Set maxBatchBytes.</p></body></html>',
+  'notes.rst': 'Notes\n=====\n\nThe ``pg_dump`` tool\n--------------------\n\nDumps one database.\n',
+  'empty.md': '',
+};
+
+test('the parse worker gives exactly what parsing on the calling thread gives; once it is gone, files are parsed on the calling thread', async () => {
+  const worker = workerParser(DEFAULT_CHUNKING);
+  const inline = inlineParser(DEFAULT_CHUNKING);
+  try {
+    const entries = Object.entries(FILES);
+    // All sent at once: each answer must come back to the file that asked for it.
+    const [fromWorker, fromInline] = await Promise.all([worker, inline].map((parser) => Promise.all(entries.map(([file, text]) => parser.parse(file, text)))));
+    assert.deepEqual(fromWorker, fromInline);
+    assert.deepEqual(fromWorker, entries.map(([file, text]) => parseFile(file, text, DEFAULT_CHUNKING)));
+    const guide = fromWorker[entries.findIndex(([file]) => file === 'guide.html')]!;
+    assert.ok('drafts' in guide && guide.drafts.length > 0 && guide.terms.length === guide.drafts.length);
+    assert.ok(guide.terms.some((terms) => terms.body.has('make_install')), 'terms are made in the worker');
+  } finally {
+    await worker.close();
+    await inline.close();
+  }
+  // A worker that exited (here: closed; in a run: out of its heap) no longer answers: the parser does not stall.
+  assert.deepEqual(await worker.parse('a.md', '# A\n\nText.'), parseFile('a.md', '# A\n\nText.', DEFAULT_CHUNKING));
+});
+
+test('an index run parsed by the worker holds exactly what one parsed on the calling thread holds', async () => {
+  const docs = await makeTempDir('docs');
+  // Enough files that the indexer parses them in a worker.
+  const files = generatedPages(120);
+  await writeTree(docs, files);
+  const store = await DocStore.open(await makeTempDir('store'), { create: true });
+  const report = await indexFolder(docs, store, {});
+  assert.equal(report.filesIndexed, 120);
+  const expected = Object.entries(files)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .flatMap(([file, text]) => {
+      const parsed = parseFile(file, text, DEFAULT_CHUNKING);
+      assert.ok('drafts' in parsed);
+      return parsed.drafts.map((draft) => JSON.stringify({ path: file, ...draft }));
+    });
+  const stored = [...store.allChunks()].map(({ id: _id, ...chunk }) => JSON.stringify(chunk));
+  assert.deepEqual(stored.sort(), expected.sort());
+  assert.deepEqual(store.integrityProblems(), []);
+});
