@@ -379,13 +379,13 @@ export class ExactVectorIndex implements VectorIndex {
     const best = new TopK(count);
     const { rows, dimensions, size } = this;
     const pair = new Float64Array(2);
-    let row = 0;
-    for (; row + 1 < size; row += 2) {
-      dotPair(rows, row * dimensions, unitQuery, dimensions, pair);
+    for (let row = 0; row < size; row += 2) {
+      // An odd last row is scored twice over (pairs with itself).
+      const second = Math.min(row + 1, size - 1);
+      dotPair(rows, row * dimensions, second * dimensions, unitQuery, dimensions, pair);
       best.offer(pair[0]!, row);
-      best.offer(pair[1]!, row + 1);
+      if (second !== row) best.offer(pair[1]!, second);
     }
-    if (row < size) best.offer(dot(rows, row * dimensions, unitQuery, dimensions), row);
     return best
       .drain()
       .map(({ score, row }) => ({ label: this.labelOfRow[row]!, score }))
@@ -402,39 +402,15 @@ export class ExactVectorIndex implements VectorIndex {
   }
 }
 
-function dot(rows: Float32Array, offset: number, query: Float32Array, dimensions: number): number {
-  // Four independent sums let the CPU overlap the multiply-adds.
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  const unrolledEnd = dimensions - (dimensions % 4);
-  let i = 0;
-  for (let j = offset; i < unrolledEnd; i += 4, j += 4) {
-    s0 += rows[j]! * query[i]!;
-    s1 += rows[j + 1]! * query[i + 1]!;
-    s2 += rows[j + 2]! * query[i + 2]!;
-    s3 += rows[j + 3]! * query[i + 3]!;
-  }
-  for (; i < dimensions; i++) s0 += rows[offset + i]! * query[i]!;
-  return s0 + s1 + s2 + s3;
-}
-
 /**
- * `dot` of the two rows at `offset` and `offset + dimensions` into `out`, each summed exactly as
- * `dot` sums it (same scores bit for bit), with each query value loaded once for both.
+ * The query's dot products with the rows at offsets `offset` and `next`, into `out`: each query
+ * value is loaded once for both rows, and four independent sums per row let the CPU overlap the
+ * multiply-adds.
  */
-function dotPair(rows: Float32Array, offset: number, query: Float32Array, dimensions: number, out: Float64Array): void {
-  let a0 = 0;
-  let a1 = 0;
-  let a2 = 0;
-  let a3 = 0;
-  let b0 = 0;
-  let b1 = 0;
-  let b2 = 0;
-  let b3 = 0;
+function dotPair(rows: Float32Array, offset: number, next: number, query: Float32Array, dimensions: number, out: Float64Array): void {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  let b0 = 0, b1 = 0, b2 = 0, b3 = 0;
   const unrolledEnd = dimensions - (dimensions % 4);
-  const next = offset + dimensions;
   let i = 0;
   for (; i < unrolledEnd; i += 4) {
     const q0 = query[i]!;
