@@ -1,10 +1,13 @@
 /**
- * HNSW vs exact cosine search on clustered synthetic embeddings: recall@10, query latency,
- * build time, memory. Exact and HNSW queries are interleaved one query at a time so that load
- * from other processes on this shared machine hits both sides alike; read the ratios, not the
- * absolute numbers.
+ * HNSW vs exact cosine search: recall, query latency, build time, memory. Exact and HNSW
+ * queries are interleaved one query at a time so that load from other processes on this shared
+ * machine hits both sides alike; read the ratios, not the absolute numbers.
  *
- *   node --import tsx bench/ann.ts [--sizes 10000,100000] [--queries 500]
+ * Data: clustered synthetic embeddings (recall@10), or with `--store` a Docent store's real
+ * passage vectors (recall@100, the depth fusion reads): queries are passages held out of the
+ * index, sizes are the first N of the rest in a seeded shuffle (capped at what the store holds).
+ *
+ *   node --import tsx bench/run.ts ann [--sizes 10000,100000] [--queries 500] [--store DIR]
  */
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -12,12 +15,24 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ExactVectorIndex, HnswVectorIndex, metadataPathFor } from '../src/core/vectorIndex.js';
 import { seededRandom } from '../src/core/seededRandom.js';
+import { DocStore } from '../src/core/store.js';
 
 export interface AnnBenchOptions {
   sizes?: number[];
   queries?: number;
+  /** A Docent store whose passage vectors are the data (default: synthetic clusters). */
+  store?: string;
   /** Where the JSON results go. */
   outFile?: string;
+}
+
+/** What one size is measured on: `count` data rows and the query rows, `dimensions` wide. */
+interface AnnData {
+  dimensions: number;
+  points: Pick<ClusteredVectors, 'count' | 'row'>;
+  queries: Pick<ClusteredVectors, 'count' | 'row'>;
+  k: number;
+  efs: number[];
 }
 
 export interface ClusteredVectors {
@@ -63,7 +78,8 @@ export function clusteredVectors(options: {
 
 interface EfResult {
   efSearch: number;
-  recallAt10: number;
+  /** Share of the exact top k that HNSW returns (k: 10 synthetic, 100 real). */
+  recall: number;
   p50Ms: number;
   p99Ms: number;
   /** Exact p50 / this p50, from the same interleaved run. */
@@ -73,6 +89,7 @@ interface EfResult {
 interface SizeResult {
   count: number;
   dimensions: number;
+  k: number;
   exact: { buildMs: number; p50Ms: number; p99Ms: number; memoryBytes: number };
   hnsw: {
     M: number;
@@ -89,46 +106,72 @@ interface SizeResult {
 const DIMENSIONS = 384;
 const CLUSTERS = 100;
 const NOISE = 1;
-const K = 10;
 const M = 16;
 const EF_CONSTRUCTION = 200;
-const SEARCH_EFS = [10, 32, 64, 128];
+const SYNTHETIC = { k: 10, efs: [10, 32, 64, 128] };
+/** Fusion reads the vector ranking 100 deep (DEFAULT_FUSION.candidates). */
+const REAL = { k: 100, efs: [100, 200, 400, 800] };
 
 export async function runBench(options: AnnBenchOptions = {}): Promise<unknown> {
-  const { sizes = [10_000, 100_000], queries = 500, outFile = join(__dirname, 'results', 'ann.json') } = options;
+  const { queries = 500, outFile = join(__dirname, 'results', 'ann.json') } = options;
+  const real = options.store ? await storeVectors(options.store, queries) : undefined;
+  const sizes = options.sizes ?? (real ? [10_000, 30_000, 100_000] : [10_000, 100_000]);
   const results: SizeResult[] = [];
-  for (const count of sizes) {
-    console.error(`[ann] N=${count}: generating data`);
-    results.push(await benchOneSize(count, queries));
+  for (const count of real ? [...new Set(sizes.map((size) => Math.min(size, real.points.count)))] : sizes) {
+    console.error(`[ann] N=${count}: ${real ? 'store vectors' : 'generating data'}`);
+    results.push(await benchOneSize(count, real ? { ...REAL, ...real, points: { count, row: real.points.row } } : syntheticData(count, queries)));
   }
   const report = {
     benchmark: 'ann',
     date: new Date().toISOString(),
     machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown' },
-    data: { kind: 'clustered-gaussian', dimensions: DIMENSIONS, clusters: CLUSTERS, noise: NOISE, queries, k: K },
+    data: real
+      ? { kind: 'store', store: options.store, dimensions: real.dimensions, queries: real.queries.count, k: REAL.k }
+      : { kind: 'clustered-gaussian', dimensions: DIMENSIONS, clusters: CLUSTERS, noise: NOISE, queries, k: SYNTHETIC.k },
     results,
   };
-  console.log(formatTable(results, queries));
+  console.log(formatTable(results, real ? `${real.dimensions}-d passage vectors of ${options.store}, ${real.queries.count} held-out passages as queries, k=${REAL.k}` : `${DIMENSIONS}-d, ${CLUSTERS} clusters, ${queries} queries, k=${SYNTHETIC.k}`));
   await mkdir(dirname(outFile), { recursive: true });
   await writeFile(outFile, JSON.stringify(report, null, 2));
   console.log(`\nJSON: ${outFile}`);
   return report;
 }
 
-async function benchOneSize(count: number, queryCount: number): Promise<SizeResult> {
+function syntheticData(count: number, queries: number): AnnData {
   const shape = { dimensions: DIMENSIONS, clusters: CLUSTERS, noise: NOISE, clusterSeed: 1 };
-  const points = clusteredVectors({ ...shape, count, pointSeed: 2 });
-  const queries = clusteredVectors({ ...shape, count: queryCount, pointSeed: 3 });
+  return { ...SYNTHETIC, dimensions: DIMENSIONS, points: clusteredVectors({ ...shape, count, pointSeed: 2 }), queries: clusteredVectors({ ...shape, count: queries, pointSeed: 3 }) };
+}
 
+/** A store's passage vectors in a seeded shuffle: the first `queries` are the queries, the rest the data. */
+async function storeVectors(dir: string, queries: number): Promise<Pick<AnnData, 'dimensions' | 'points' | 'queries'>> {
+  const store = await DocStore.open(dir);
+  const dimensions = store.embedder?.dimensions;
+  if (!dimensions) throw new Error(`${dir} has no vectors (indexed with --embedder none)`);
+  const ids = [...store.allChunks()].map((chunk) => chunk.id);
+  const random = seededRandom(7);
+  for (let i = ids.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+  }
+  const rows = new Float32Array(ids.length * dimensions);
+  ids.forEach((id, i) => rows.set(store.vectorOf(id)!, i * dimensions));
+  const held = Math.min(queries, Math.floor(ids.length / 10));
+  const row = (offset: number) => (i: number) => rows.subarray((offset + i) * dimensions, (offset + i + 1) * dimensions);
+  return { dimensions, queries: { count: held, row: row(0) }, points: { count: ids.length - held, row: row(held) } };
+}
+
+async function benchOneSize(count: number, data: AnnData): Promise<SizeResult> {
+  const { dimensions, points, queries, k, efs } = data;
+  const queryCount = queries.count;
   let started = performance.now();
-  const exact = new ExactVectorIndex(DIMENSIONS, count);
+  const exact = new ExactVectorIndex(dimensions, count);
   for (let i = 0; i < count; i++) exact.upsert(i, points.row(i));
   const exactBuildMs = performance.now() - started;
 
   console.error(`[ann] N=${count}: building HNSW (M=${M}, efConstruction=${EF_CONSTRUCTION}, one thread)`);
   const rssBefore = process.memoryUsage().rss;
   started = performance.now();
-  const hnsw = HnswVectorIndex.create(DIMENSIONS, { M, efConstruction: EF_CONSTRUCTION, initialCapacity: count });
+  const hnsw = HnswVectorIndex.create(dimensions, { M, efConstruction: EF_CONSTRUCTION, initialCapacity: count });
   for (let i = 0; i < count; i++) {
     hnsw.upsert(i, points.row(i));
     if ((i + 1) % 20_000 === 0) console.error(`[ann]   ${i + 1}/${count} after ${((performance.now() - started) / 1000).toFixed(0)} s`);
@@ -143,27 +186,27 @@ async function benchOneSize(count: number, queryCount: number): Promise<SizeResu
   const saveMs = performance.now() - started;
   const fileBytes = (await stat(indexPath)).size + (await stat(metadataPathFor(indexPath))).size;
   started = performance.now();
-  await HnswVectorIndex.load(indexPath, DIMENSIONS);
+  await HnswVectorIndex.load(indexPath, dimensions);
   const loadMs = performance.now() - started;
   await rm(directory, { recursive: true, force: true });
 
   console.error(`[ann] N=${count}: ${queryCount} queries, exact and HNSW interleaved`);
   // Warm up the JIT and caches on both sides before timing.
   for (let q = 0; q < Math.min(20, queryCount); q++) {
-    exact.search(queries.row(q), K);
-    for (const ef of SEARCH_EFS) hnsw.search(queries.row(q), K, ef);
+    exact.search(queries.row(q), k);
+    for (const ef of efs) hnsw.search(queries.row(q), k, ef);
   }
   const exactTimes: number[] = [];
-  const efTimes = SEARCH_EFS.map(() => [] as number[]);
-  const efHits = SEARCH_EFS.map(() => 0);
+  const efTimes = efs.map(() => [] as number[]);
+  const efHits = efs.map(() => 0);
   for (let q = 0; q < queryCount; q++) {
     const query = queries.row(q);
     let t = performance.now();
-    const truth = new Set(exact.search(query, K).map((hit) => hit.label));
+    const truth = new Set(exact.search(query, k).map((hit) => hit.label));
     exactTimes.push(performance.now() - t);
-    SEARCH_EFS.forEach((ef, e) => {
+    efs.forEach((ef, e) => {
       t = performance.now();
-      const hits = hnsw.search(query, K, ef);
+      const hits = hnsw.search(query, k, ef);
       efTimes[e]!.push(performance.now() - t);
       efHits[e]! += hits.filter((hit) => truth.has(hit.label)).length;
     });
@@ -171,8 +214,9 @@ async function benchOneSize(count: number, queryCount: number): Promise<SizeResu
   const exactP50 = percentile(exactTimes, 50);
   return {
     count,
-    dimensions: DIMENSIONS,
-    exact: { buildMs: exactBuildMs, p50Ms: exactP50, p99Ms: percentile(exactTimes, 99), memoryBytes: count * DIMENSIONS * 4 },
+    dimensions,
+    k,
+    exact: { buildMs: exactBuildMs, p50Ms: exactP50, p99Ms: percentile(exactTimes, 99), memoryBytes: count * dimensions * 4 },
     hnsw: {
       M,
       efConstruction: EF_CONSTRUCTION,
@@ -181,16 +225,16 @@ async function benchOneSize(count: number, queryCount: number): Promise<SizeResu
       fileBytes,
       saveMs,
       loadMs,
-      bySearchEf: SEARCH_EFS.map((efSearch, e) => {
+      bySearchEf: efs.map((efSearch, e) => {
         const p50Ms = percentile(efTimes[e]!, 50);
-        return { efSearch, recallAt10: efHits[e]! / (queryCount * K), p50Ms, p99Ms: percentile(efTimes[e]!, 99), speedupVsExact: exactP50 / p50Ms };
+        return { efSearch, recall: efHits[e]! / (queryCount * Math.min(k, count)), p50Ms, p99Ms: percentile(efTimes[e]!, 99), speedupVsExact: exactP50 / p50Ms };
       }),
     },
   };
 }
 
-function formatTable(results: SizeResult[], queryCount: number): string {
-  const header = ['N', 'method', 'recall@10', 'p50 ms', 'p99 ms', 'speed-up', 'build s', 'memory'];
+function formatTable(results: SizeResult[], data: string): string {
+  const header = ['N', 'method', `recall@${results[0]?.k ?? 10}`, 'p50 ms', 'p99 ms', 'speed-up', 'build s', 'memory'];
   const rows: string[][] = [];
   for (const { count, exact, hnsw } of results) {
     rows.push([String(count), 'exact', '1.000', exact.p50Ms.toFixed(3), exact.p99Ms.toFixed(3), '1.0x', (exact.buildMs / 1000).toFixed(1), `${mib(exact.memoryBytes)} (vectors)`]);
@@ -198,7 +242,7 @@ function formatTable(results: SizeResult[], queryCount: number): string {
       rows.push([
         String(count),
         `hnsw ef=${ef.efSearch}`,
-        ef.recallAt10.toFixed(3),
+        ef.recall.toFixed(3),
         ef.p50Ms.toFixed(3),
         ef.p99Ms.toFixed(3),
         `${ef.speedupVsExact.toFixed(1)}x`,
@@ -213,7 +257,7 @@ function formatTable(results: SizeResult[], queryCount: number): string {
     ({ count, hnsw }) => `N=${count}: HNSW M=${hnsw.M} efConstruction=${hnsw.efConstruction}; save ${hnsw.saveMs.toFixed(0)} ms, load (with checksum) ${hnsw.loadMs.toFixed(0)} ms`,
   );
   return [
-    `ANN benchmark: ${DIMENSIONS}-d, ${CLUSTERS} clusters, ${queryCount} queries, k=${K}, ${cpus().length} CPUs (shared)`,
+    `ANN benchmark: ${data}, ${cpus().length} CPUs (shared)`,
     line(header),
     line(widths.map((width) => '-'.repeat(width))),
     ...rows.map(line),
@@ -259,8 +303,13 @@ function parseQueries(argv: string[]): number | undefined {
   return queries;
 }
 
+export function optionsFromArgv(argv: string[]): AnnBenchOptions {
+  const at = argv.indexOf('--store');
+  return { sizes: parseSizes(argv), queries: parseQueries(argv), store: at === -1 ? undefined : argv[at + 1] };
+}
+
 if (process.argv[1]?.endsWith('ann.ts')) {
-  runBench({ sizes: parseSizes(process.argv), queries: parseQueries(process.argv) }).catch((error: unknown) => {
+  runBench(optionsFromArgv(process.argv)).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });

@@ -3,19 +3,20 @@
  * model: the model is a table lookup, so tokenising is most of its cost. Only letter/digit runs
  * become tokens (punctuation carries nothing a bag of tokens can use); identifiers are split at
  * camelCase boundaries first (`readFileSync` → read, file, sync), then lowercased, accents
- * stripped, and each word is cut greedily into the longest vocabulary pieces. Words are cached.
+ * stripped, and each word is cut greedily into the longest vocabulary pieces. Runs are cached.
  */
+import { wordCharAt } from '../search/tokenize.js';
 import { PADDING_ID } from './wordTokenizer.js';
 
 const MAX_WORD_CHARS = 100;
 const WORD_CACHE_LIMIT = 200_000;
-const RUN = /[\p{L}\p{N}]+/gu;
 const CAMEL_PIECE = /\p{Lu}+(?!\p{Ll})|\p{Lu}?\p{Ll}+|\p{N}+|[^\p{Lu}\p{Ll}\p{N}]+/gu;
 
 export class WordPieceTokenizer {
   private readonly ids = new Map<string, number>();
   private readonly continuations = new Map<string, number>();
   private readonly unknownId: number;
+  /** Letter/digit run → its ids (camel split and pieces): most runs of a text are words seen before. */
   private readonly cache = new Map<string, readonly number[]>();
   private readonly longestPiece: number;
 
@@ -35,24 +36,39 @@ export class WordPieceTokenizer {
   /** Token ids of `text`, at most `maxLength`. */
   encode(text: string, maxLength: number): number[] {
     const out: number[] = [];
-    for (const [run] of text.matchAll(RUN)) {
-      if (out.length >= maxLength) break;
-      // All-lowercase or all-uppercase runs are one word; mixed case is split at its humps.
-      const pieces = /\p{Ll}/u.test(run) && /\p{Lu}/u.test(run) ? (run.match(CAMEL_PIECE) ?? [run]) : [run];
-      for (const piece of pieces) {
-        for (const id of this.word(piece)) {
-          if (out.length >= maxLength) break;
-          out.push(id);
-        }
+    const length = text.length;
+    let i = 0;
+    // Runs of letters/digits (the regex [\p{L}\p{N}]+), scanned by hand: no match objects per word.
+    while (i < length && out.length < maxLength) {
+      let width = wordCharAt(text, i);
+      if (width === 0) {
+        i++;
+        continue;
+      }
+      const start = i;
+      do i += width;
+      while (i < length && (width = wordCharAt(text, i)) > 0);
+      for (const id of this.run(text.slice(start, i))) {
+        if (out.length >= maxLength) break;
+        out.push(id);
       }
     }
     return out;
   }
 
-  /** The vocabulary pieces of one word (lowercased, accents stripped); [UNK] when it cannot be cut. */
-  private word(raw: string): readonly number[] {
-    const cached = this.cache.get(raw);
+  /** The ids of one letter/digit run. */
+  private run(run: string): readonly number[] {
+    const cached = this.cache.get(run);
     if (cached) return cached;
+    // All-lowercase or all-uppercase runs are one word; mixed case is split at its humps.
+    const pieces = /\p{Ll}/u.test(run) && /\p{Lu}/u.test(run) ? (run.match(CAMEL_PIECE) ?? [run]) : [run];
+    const ids = pieces.length === 1 ? this.word(pieces[0]!) : pieces.flatMap((piece) => this.word(piece));
+    if (this.cache.size < WORD_CACHE_LIMIT) this.cache.set(run, ids);
+    return ids;
+  }
+
+  /** The vocabulary pieces of one word (lowercased, accents stripped); [UNK] when it cannot be cut. */
+  private word(raw: string): number[] {
     let word = raw.toLowerCase();
     // eslint-disable-next-line no-control-regex
     if (/[^\u0000-\u007f]/.test(word)) word = word.normalize('NFD').replace(/\p{M}/gu, '');
@@ -77,7 +93,6 @@ export class WordPieceTokenizer {
         start = end;
       }
     }
-    if (this.cache.size < WORD_CACHE_LIMIT) this.cache.set(raw, pieces);
     return pieces;
   }
 }

@@ -7,7 +7,7 @@
 import type { CollectionStatistics, DocStore } from '../store.js';
 import type { KeywordStatistics } from './keywordIndex.js';
 import type { Embedder, RetrievalHit, Retriever, ScoreParts, SearchMode } from '../types.js';
-import { passageConfidence, passageTerms, queryTerms } from './confidence.js';
+import { passageConfidence, passageTerms, queryTerms, type QueryTerms } from './confidence.js';
 
 export interface HybridSearchOptions {
   k: number;
@@ -139,12 +139,12 @@ export class HybridRetriever implements Retriever {
       addRanking(vectorHits.map((hit) => hit.label), vectorWeight, 'vectorRank');
     }
     const ranked = [...fused].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    const hits = collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold);
+    const terms = queryTerms(query, options.collection?.pages ?? store.keywordStatistics(query).pages);
+    const hits = collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold, terms);
     // Fused scores are rank-based; relevance puts lists from different indexes on one scale.
     // Dense-only lists have no keyword score: their cosine stands in.
     const top = hits[0]?.score ?? 0;
     const scale = useKeyword ? keyword.bestScore : hits[0] && queryVector ? Math.max(0, cosineOf(queryVector, store.vectorOf(hits[0].chunk.id))) : 0;
-    const terms = queryTerms(query, options.collection?.pages ?? store.keywordStatistics(query).pages);
     return hits.map(({ terms: passage, ...hit }) => {
       const relevance = top > 0 ? (hit.score / top) * scale : 0;
       const confidence = passageConfidence(terms, passage);
@@ -255,45 +255,75 @@ function cosine(a: Float32Array, b: Float32Array): number {
 }
 
 /**
- * The first `k` of `ranked` that are no near-copy of a better one, each with its passage terms
- * (tokenized once: the duplicate check and confidence both read them).
+ * The first `k` of `ranked` that are no near-copy of a better one, each with the query terms its
+ * passage holds (one tokenizing pass feeds both the duplicate check and confidence).
  */
-function collapseDuplicates(ranked: [number, number][], store: DocStore, k: number, threshold: number): (RetrievalHit & { terms: Set<string> })[] {
-  const kept: { hit: RetrievalHit & { terms: Set<string> }; shingles: Set<number> }[] = [];
-  const wordIds = new Map<string, number>();
+function collapseDuplicates(
+  ranked: [number, number][],
+  store: DocStore,
+  k: number,
+  threshold: number,
+  query: QueryTerms,
+): (RetrievalHit & { terms: Set<string> })[] {
+  const kept: { hit: RetrievalHit & { terms: Set<string> }; shingles: Float64Array }[] = [];
+  // The query's terms take word ids [0, terms): a passage token's id says whether confidence counts it.
+  const wordIds = new Map<string, number>(query.terms.map(({ term }, i) => [term, i]));
   for (const [id, score] of ranked) {
     const chunk = store.chunk(id);
     if (!chunk) continue;
-    const tokens = passageTerms(chunk);
-    const shingles = shinglesOf(tokens, wordIds);
+    const words = wordIdsOf(passageTerms(chunk), wordIds);
+    const shingles = shinglesOf(words);
     if (kept.some((other) => jaccardAtLeast(shingles, other.shingles, threshold))) continue;
-    kept.push({ hit: { chunk, score, terms: new Set(tokens) }, shingles });
+    const terms = new Set<string>();
+    for (const word of words) if (word < query.terms.length) terms.add(query.terms[word]!.term);
+    kept.push({ hit: { chunk, score, terms }, shingles });
     if (kept.length >= k) break;
   }
   return kept.map((entry) => entry.hit);
 }
 
-/** Word 3-shingles as numbers (word ids from `wordIds`, shared by one query's passages). */
-function shinglesOf(words: string[], wordIds: Map<string, number>): Set<number> {
-  const ids = words.map((word) => {
-    let wordId = wordIds.get(word);
-    if (wordId === undefined) wordIds.set(word, (wordId = wordIds.size));
-    return wordId;
-  });
-  const shingles = new Set<number>();
-  // Exact while ids stay below 2^17 (a query's passages hold far fewer distinct words).
-  for (let i = 0; i + 3 <= ids.length; i++) shingles.add((ids[i]! * 131_072 + ids[i + 1]!) * 131_072 + ids[i + 2]!);
-  // Under three words: the words themselves, as one negative key.
-  if (shingles.size === 0) shingles.add(-1 - ((ids.length > 0 ? ids[0]! + 1 : 0) * 131_072 + (ids.length > 1 ? ids[1]! + 1 : 0)));
-  return shingles;
+/** Each word's id in `wordIds` (shared by one query's passages), new words added. */
+function wordIdsOf(words: string[], wordIds: Map<string, number>): Int32Array {
+  const ids = new Int32Array(words.length);
+  for (let i = 0; i < words.length; i++) {
+    let wordId = wordIds.get(words[i]!);
+    if (wordId === undefined) wordIds.set(words[i]!, (wordId = wordIds.size));
+    ids[i] = wordId;
+  }
+  return ids;
 }
 
-function jaccardAtLeast(a: Set<number>, b: Set<number>, threshold: number): boolean {
-  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+/**
+ * Word 3-shingles as numbers, sorted and distinct: a typed array, not a Set, so a passage's few
+ * hundred shingles cost no per-entry allocation and two passages compare by one merge.
+ */
+function shinglesOf(ids: Int32Array): Float64Array {
+  if (ids.length < 3) {
+    // Under three words: the words themselves, as one negative key.
+    return Float64Array.of(-1 - ((ids.length > 0 ? ids[0]! + 1 : 0) * 131_072 + (ids.length > 1 ? ids[1]! + 1 : 0)));
+  }
+  const all = new Float64Array(ids.length - 2);
+  // Exact while ids stay below 2^17 (a query's passages hold far fewer distinct words).
+  for (let i = 0; i < all.length; i++) all[i] = (ids[i]! * 131_072 + ids[i + 1]!) * 131_072 + ids[i + 2]!;
+  all.sort();
+  let distinct = 1;
+  for (let i = 1; i < all.length; i++) if (all[i] !== all[distinct - 1]) all[distinct++] = all[i]!;
+  return all.subarray(0, distinct);
+}
+
+/** Whether the Jaccard similarity of two sorted distinct shingle lists is at least `threshold`. */
+function jaccardAtLeast(a: Float64Array, b: Float64Array, threshold: number): boolean {
+  const [small, large] = a.length <= b.length ? [a, b] : [b, a];
   // Jaccard ≥ t needs shared ≥ t(|a| + |b|) / (1 + t): stop once too many of `small` are missing.
-  const needed = (threshold * (a.size + b.size)) / (1 + threshold);
-  let missesLeft = small.size - needed;
+  const needed = (threshold * (a.length + b.length)) / (1 + threshold);
+  let missesLeft = small.length - needed;
   if (missesLeft < 0) return false;
-  for (const item of small) if (!large.has(item) && --missesLeft < 0) return false;
+  let j = 0;
+  for (let i = 0; i < small.length; i++) {
+    const item = small[i]!;
+    while (j < large.length && large[j]! < item) j++;
+    if (j < large.length && large[j] === item) j++;
+    else if (--missesLeft < 0) return false;
+  }
   return true;
 }

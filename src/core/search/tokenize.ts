@@ -81,7 +81,7 @@ const bmpClass = new Uint8Array(0x10000);
 for (let c = 0; c < 128; c++) bmpClass[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 1 : 2;
 
 /** Code units of the letter or digit (\p{L}, \p{N}) at `i`: 1 or 2 (astral), 0 when there is none. */
-function wordCharAt(text: string, i: number): number {
+export function wordCharAt(text: string, i: number): number {
   const c = text.charCodeAt(i);
   if (c >= 0xd800 && c <= 0xdbff) {
     const low = text.charCodeAt(i + 1);
