@@ -5,9 +5,9 @@
  * adapted model folder, which `bench/run.ts retrieval --sets SET --embedder DIR` then measures.
  * It reads only the documents, never questions.
  *   node --import tsx scripts/train-embedder/adapt.ts --model models/docent-static-256d \
- *     --docs .cache/postgres-docs --seconds 10 --out /tmp/adapted-postgres [--learning-rate X]
+ *     --docs .cache/postgres-docs --seconds 10 --out /tmp/adapted-postgres [--epochs N] [--learning-rate X]
+ * Training stops after --epochs passes over the folder's pairs or --seconds, whichever comes first.
  */
-import { join } from 'node:path';
 import { WordPieceTokenizer } from '../../src/core/embedding/wordPieceTokenizer.js';
 import { seededRandom } from '../../src/core/seededRandom.js';
 import { pairsOfPackage, shuffle } from './corpus.js';
@@ -28,7 +28,7 @@ function main(): void {
   const seconds = Number(flag('--seconds', '10'));
   const config: TrainerConfig = {
     dimensions: 256,
-    epochs: 1,
+    epochs: Number(flag('--epochs', '1')),
     batchSize: 64,
     learningRate: Number(flag('--learning-rate', '0.003')),
     weightLearningRate: 0.0005,
@@ -48,8 +48,9 @@ function main(): void {
   const prepared = (Date.now() - started) / 1000;
   let steps = 0;
   let loss = 0;
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline && encoded.length >= 8) {
+  const trainStarted = Date.now();
+  const deadline = trainStarted + seconds * 1000;
+  for (let epoch = 0; epoch < config.epochs && Date.now() < deadline && encoded.length >= 8; epoch++) {
     const order = shuffle([...encoded.keys()], random);
     for (let start = 0; start < order.length && Date.now() < deadline; start += config.batchSize) {
       const batch = order.slice(start, start + config.batchSize).map((index) => {
@@ -66,9 +67,9 @@ function main(): void {
   const id = writeModelFolder(model, vocabulary, out, {
     source: `${modelDir} adapted for ${seconds} s on ${encoded.length} pairs of ${docs} (scripts/train-embedder/adapt.ts)`,
     buildKey: 'adapted',
-    training: { config, docs, pairs: encoded.length, steps, seconds, prepareSeconds: prepared, meanLoss: loss / Math.max(1, steps) },
+    training: { config, docs, pairs: encoded.length, steps, secondsLimit: seconds, trainSeconds: (Date.now() - trainStarted) / 1000, prepareSeconds: prepared, meanLoss: loss / Math.max(1, steps) },
   });
-  console.log(`adapt: ${encoded.length} pairs (prepared in ${prepared.toFixed(1)} s), ${steps} steps, mean loss ${(loss / Math.max(1, steps)).toFixed(3)} → ${id} in ${join(out)}`);
+  console.log(`adapt: ${encoded.length} pairs (prepared in ${prepared.toFixed(1)} s), ${steps} steps in ${((Date.now() - trainStarted) / 1000).toFixed(1)} s, mean loss ${(loss / Math.max(1, steps)).toFixed(3)} → ${id} in ${out}`);
 }
 
 main();
