@@ -7,7 +7,7 @@ import type { FieldTerms, KeywordFields } from './search/keywordIndex.js';
 import type { Chunk } from './types.js';
 
 /** The heading path without a leading copy of the title (most documents open with an H1 = title). */
-function headingsBelowTitle(chunk: { title: string; headingPath: string[] }): string[] {
+export function headingsBelowTitle(chunk: { title: string; headingPath: string[] }): string[] {
   return chunk.headingPath[0] === chunk.title ? chunk.headingPath.slice(1) : chunk.headingPath;
 }
 

@@ -8,6 +8,8 @@ import type { CollectionStatistics, DocStore } from '../store.js';
 import type { KeywordStatistics } from './keywordIndex.js';
 import type { Embedder, RetrievalHit, Retriever, ScoreParts, SearchMode } from '../types.js';
 import { passageConfidence, passageTerms, queryTerms, type QueryTerms } from './confidence.js';
+import { keywordTokens } from './tokenize.js';
+import { headingsBelowTitle } from '../chunkText.js';
 
 export interface HybridSearchOptions {
   k: number;
@@ -140,7 +142,7 @@ export class HybridRetriever implements Retriever {
     }
     const ranked = [...fused].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const terms = queryTerms(query, options.collection?.pages ?? store.keywordStatistics(query).pages);
-    const hits = collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold, terms);
+    const hits = ownSectionsFirst(collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold, terms), terms);
     // Fused scores are rank-based; relevance puts lists from different indexes on one scale.
     // Dense-only lists have no keyword score: their cosine stands in.
     const top = hits[0]?.score ?? 0;
@@ -280,6 +282,37 @@ function collapseDuplicates(
     if (kept.length >= k) break;
   }
   return kept.map((entry) => entry.hit);
+}
+
+/**
+ * Within each file, the passages whose own section heading names more of the question's terms
+ * (IDF-weighted) come first, fused order breaking ties: a page's passages all carry its title,
+ * so without this a sub-step can open before the section the question asks about. Passages only
+ * trade places with their own file's, and each place keeps its score: the files' order stays.
+ */
+function ownSectionsFirst<T extends RetrievalHit>(hits: T[], query: QueryTerms): T[] {
+  const weightOf = new Map(query.terms.map(({ term, weight }) => [term, weight]));
+  const headingMatch = (hit: T): number => {
+    let sum = 0;
+    for (const term of new Set(keywordTokens(headingsBelowTitle(hit.chunk).at(-1) ?? ''))) sum += weightOf.get(term) ?? 0;
+    return sum;
+  };
+  const byFile = new Map<string, { hit: T; match: number; order: number }[]>();
+  hits.forEach((hit, order) => {
+    const list = byFile.get(hit.chunk.path) ?? [];
+    if (list.length === 0) byFile.set(hit.chunk.path, list);
+    list.push({ hit, match: headingMatch(hit), order });
+  });
+  const result = [...hits];
+  for (const list of byFile.values()) {
+    if (list.length < 2) continue;
+    const sorted = [...list].sort((a, b) => b.match - a.match || a.order - b.order);
+    sorted.forEach((entry, i) => {
+      const slot = list[i]!.order;
+      result[slot] = { ...entry.hit, score: hits[slot]!.score };
+    });
+  }
+  return result;
 }
 
 /** Each word's id in `wordIds` (shared by one query's passages), new words added. */

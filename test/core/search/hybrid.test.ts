@@ -159,3 +159,22 @@ test('release notes rank below the page they summarise unless the question is ab
   assert.equal(first('worker pool threads', DEFAULT_FUSION.releaseNotesWeight), 'pool.md');
   assert.equal(first('what changed in the worker pool threads', DEFAULT_FUSION.releaseNotesWeight), 'whatsnew/2.4.md', 'a question about changes keeps them');
 });
+
+test('within a file the passage whose own heading names the question opens first; the files keep their order and the scores stay sorted', async () => {
+  const folder = await makeTempDir('own-sections');
+  await fs.writeFile(
+    path.join(folder, 'a.md'),
+    '# Widget guide\n\n## Resize widgets\n\nDrag the corner handle; the layout reflows around it.\n\n### Step 2: clean up\n\nAfter you resize a widget, resize each widget inside it and delete the widget cache.\n',
+  );
+  await fs.writeFile(path.join(folder, 'b.md'), '# Gadgets\n\nA gadget never needs a resize; widgets are mentioned here once.\n');
+  const sections = await DocStore.open(await makeTempDir('own-sections-store'), { create: true });
+  await indexFolder(folder, sections, {});
+  const retriever = new HybridRetriever(sections, undefined);
+  const query = 'resize widgets';
+  const keywordFirst = sections.chunk(retriever.keywordRanking(query).ids[0]!)!;
+  assert.deepEqual(keywordFirst.headingPath.at(-1), 'Step 2: clean up', 'BM25F alone prefers the sub-step that repeats the words');
+  const hits = await retriever.search(query, { k: 5, mode: 'keyword' });
+  assert.equal(hits[0]!.chunk.headingPath.at(-1), 'Resize widgets');
+  assert.deepEqual(distinctFiles(hits.map((hit) => hit.chunk.path)), ['a.md', 'b.md']);
+  for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1]!.score >= hits[i]!.score, 'scores stay sorted');
+});
