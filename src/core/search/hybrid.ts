@@ -7,7 +7,7 @@
 import type { CollectionStatistics, DocStore } from '../store.js';
 import type { KeywordStatistics } from './keywordIndex.js';
 import type { Embedder, RetrievalHit, Retriever, ScoreParts, SearchMode } from '../types.js';
-import { passageConfidence, passageTerms, queryTerms, type QueryTerms } from './confidence.js';
+import { CONFIDENCE_FLOOR, passageConfidence, passageTerms, queryTerms, type QueryTerms } from './confidence.js';
 import { keywordTokens } from './tokenize.js';
 import { headingsBelowTitle } from '../chunkText.js';
 
@@ -289,10 +289,13 @@ function collapseDuplicates(
  * (IDF-weighted) come first, fused order breaking ties: a page's passages all carry its title,
  * so without this a sub-step can open before the section the question asks about. Passages only
  * trade places with their own file's, and each place keeps its score: the files' order stays.
+ * A passage below the confidence floor is not moved up: an answer drops it, and its file's
+ * passage that does answer would then open below another file's.
  */
-function ownSectionsFirst<T extends RetrievalHit>(hits: T[], query: QueryTerms): T[] {
+function ownSectionsFirst<T extends RetrievalHit & { terms: Set<string> }>(hits: T[], query: QueryTerms): T[] {
   const weightOf = new Map(query.terms.map(({ term, weight }) => [term, weight]));
   const headingMatch = (hit: T): number => {
+    if (passageConfidence(query, hit.terms) < CONFIDENCE_FLOOR) return 0;
     let sum = 0;
     for (const term of new Set(keywordTokens(headingsBelowTitle(hit.chunk).at(-1) ?? ''))) sum += weightOf.get(term) ?? 0;
     return sum;
