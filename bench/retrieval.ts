@@ -375,7 +375,8 @@ export async function runBench(): Promise<unknown> {
     )}`,
   );
   const output = { embedder: choice, sets: sets.map((set) => set.name), results, summary, citations };
-  const suffix = [choice === 'default' ? '' : choice, setNames.length === EVAL_SET_NAMES.length ? '' : setNames.join('-')].filter(Boolean).join('-');
+  // A model given as a folder is named by its last part: the results file sits in bench/results.
+  const suffix = [choice === 'default' ? '' : path.basename(choice), setNames.length === EVAL_SET_NAMES.length ? '' : setNames.join('-')].filter(Boolean).join('-');
   await writeResults(suffix ? `retrieval-${suffix}` : 'retrieval', output);
   return output;
 }
