@@ -142,19 +142,22 @@ export class HybridRetriever implements Retriever {
     }
     const ranked = [...fused].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const terms = queryTerms(query, options.collection?.pages ?? store.keywordStatistics(query).pages);
-    const hits = ownSectionsFirst(collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold, terms), terms);
+    const collapsed = collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold, terms).map(({ terms: passage, ...hit }) => ({
+      ...hit,
+      confidence: passageConfidence(terms, passage),
+    }));
+    const hits = ownSectionsFirst(collapsed, terms);
     // Fused scores are rank-based; relevance puts lists from different indexes on one scale.
     // Dense-only lists have no keyword score: their cosine stands in.
     const top = hits[0]?.score ?? 0;
     const scale = useKeyword ? keyword.bestScore : hits[0] && queryVector ? Math.max(0, cosineOf(queryVector, store.vectorOf(hits[0].chunk.id))) : 0;
-    return hits.map(({ terms: passage, ...hit }) => {
+    return hits.map((hit) => {
       const relevance = top > 0 ? (hit.score / top) * scale : 0;
-      const confidence = passageConfidence(terms, passage);
-      if (!options.explain) return { ...hit, relevance, confidence };
+      if (!options.explain) return { ...hit, relevance };
       const explain = partsOf(hit.chunk.id);
       explain.fused = hit.score;
       if (queryVector) explain.denseCosine ??= cosineOf(queryVector, store.vectorOf(hit.chunk.id));
-      return { ...hit, relevance, confidence, explain };
+      return { ...hit, relevance, explain };
     });
   }
 
@@ -292,10 +295,10 @@ function collapseDuplicates(
  * A passage below the confidence floor is not moved up: an answer drops it, and its file's
  * passage that does answer would then open below another file's.
  */
-function ownSectionsFirst<T extends RetrievalHit & { terms: Set<string> }>(hits: T[], query: QueryTerms): T[] {
+function ownSectionsFirst<T extends RetrievalHit & { confidence: number }>(hits: T[], query: QueryTerms): T[] {
   const weightOf = new Map(query.terms.map(({ term, weight }) => [term, weight]));
   const headingMatch = (hit: T): number => {
-    if (passageConfidence(query, hit.terms) < CONFIDENCE_FLOOR) return 0;
+    if (hit.confidence < CONFIDENCE_FLOOR) return 0;
     let sum = 0;
     for (const term of new Set(keywordTokens(headingsBelowTitle(hit.chunk).at(-1) ?? ''))) sum += weightOf.get(term) ?? 0;
     return sum;
