@@ -58,7 +58,8 @@ import { BlockDigester, BlockReadError, blocksMatch, VerifiedFile } from './stor
 import { IdTable } from './idTable.js';
 import { Catalog, type CatalogEntry } from './storeCatalog.js';
 import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentFile, type Segment, type SegmentBytes, type SegmentToWrite, type SegmentView } from './storeSegment.js';
-import { ExactVectorIndex, type VectorSearchHit } from './vectorIndex.js';
+import { HNSW_BUILD, HNSW_MIN_VECTORS, StoreVectors, type VectorSource } from './storeVectors.js';
+import { HnswVectorIndex, VectorIndexFileError, type VectorSearchHit } from './vectorIndex.js';
 
 
 export const STORE_FORMAT_VERSION = 4;
@@ -95,6 +96,8 @@ interface Manifest {
   catalog: string;
   /** Oldest first. */
   segments: string[];
+  /** The HNSW graph file of each segment that has one (absent in stores written before graphs). */
+  graphs?: Record<string, string>;
   /** Every file the manifest names. */
   checksums: Record<string, FileChecksum>;
   updatedAt: string;
@@ -159,7 +162,7 @@ interface Contents {
   /** Whole-file BM25F: page-level evidence that a passage's page is about the question. */
   fileKeyword: KeywordIndex;
   /** Undefined until first needed in a store read in parts (no writer changes them there). */
-  vectors: ExactVectorIndex | null | undefined;
+  vectors: StoreVectors | null | undefined;
   segments: SegmentView[];
 }
 
@@ -291,6 +294,8 @@ export class DocStore {
   private lock: WriterLock | undefined;
   /** Segment files read in parts, open while their contents are in use. */
   private files: VerifiedFile[] = [];
+  /** Live vectors a segment needs for the final commit of an index run to give it an HNSW graph. */
+  private graphMinVectors = HNSW_MIN_VECTORS;
 
   private constructor(
     readonly dir: string,
@@ -392,6 +397,7 @@ export class DocStore {
   verify(): void {
     this.loaded();
     for (const file of this.files) guarded(this.dir, path.basename(file.path), file).read(0, file.length);
+    for (const graph of Object.values(this.manifest.graphs ?? {})) readVerified(this.dir, this.manifest, graph);
   }
 
   /** What does not add up between catalog, chunks, keyword and vector indexes; empty when consistent. */
@@ -426,7 +432,16 @@ export class DocStore {
    * set and none exists (or an older Docent wrote it: the empty store replaces it at its first
    * commit). Reads only.
    */
-  static async open(dir: string, { create = false, keywordOptions }: { create?: boolean; keywordOptions?: KeywordIndexOptions } = {}): Promise<DocStore> {
+  static async open(
+    dir: string,
+    { create = false, keywordOptions, graphMinVectors }: { create?: boolean; keywordOptions?: KeywordIndexOptions; /** Default HNSW_MIN_VECTORS (tests lower it). */ graphMinVectors?: number } = {},
+  ): Promise<DocStore> {
+    const store = await DocStore.openStore(dir, create, keywordOptions);
+    if (graphMinVectors !== undefined) store.graphMinVectors = graphMinVectors;
+    return store;
+  }
+
+  private static async openStore(dir: string, create: boolean, keywordOptions: KeywordIndexOptions | undefined): Promise<DocStore> {
     for (let attempt = 1; ; attempt++) {
       const manifest = readManifest(dir);
       if (manifest === undefined || manifest.format !== STORE_FORMAT_VERSION) {
@@ -497,7 +512,7 @@ export class DocStore {
     const contents = this.manifest.segments.length === 0 && this.pending.empty ? undefined : this.loaded();
     this.manifest.embedder = embedder;
     if (!contents) return;
-    contents.vectors = embedder ? new ExactVectorIndex(embedder.dimensions, Math.max(1024, contents.chunks.size)) : null;
+    contents.vectors = embedder ? StoreVectors.empty(embedder.dimensions, contents.chunks.size) : null;
     this.rewriteAll = true;
   }
 
@@ -607,15 +622,34 @@ export class DocStore {
         checksums[name] = { bytes: file.length, blocks: digester.finish() };
         segments.push(name);
       }
-      for (const name of segments) checksums[name] ??= previous.checksums[name]!;
+      const graphs: Record<string, string> = {};
+      for (const name of segments) {
+        checksums[name] ??= previous.checksums[name]!;
+        const graph = previous.graphs?.[name];
+        if (graph !== undefined) {
+          graphs[name] = graph;
+          checksums[graph] = previous.checksums[graph]!;
+        }
+      }
+      // The run's last commit (the indexer names its generation first): a checkpoint's large segment is likely merged again before the run ends.
+      if (dimensions > 0 && previous.lastIndex?.generation === generation) {
+        for (const [name, graph] of this.graphsToBuild(segments, graphs, segment)) {
+          const file = `vectors-${/\d+/.exec(name)![0]}.hnsw`;
+          written.push(file);
+          checksums[file] = await graph.save(path.join(this.dir, file));
+          graphs[name] = file;
+        }
+      }
       const catalog = `catalog-${generation}.bin`;
       await write(catalog, this.catalog.encode());
-      const manifest = sealManifest({ ...previous, format: STORE_FORMAT_VERSION, generation, catalog, segments, checksums, updatedAt: new Date().toISOString() });
+      const manifest = sealManifest({ ...previous, format: STORE_FORMAT_VERSION, generation, catalog, segments, graphs, checksums, updatedAt: new Date().toISOString() });
       await writeFileAtomic(path.join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2));
       this.manifest = manifest;
       this.replacedFiles = Object.keys(previous.checksums);
       this.pending = new Pending(manifest.nextChunkId, manifest.nextFileId);
       this.rewriteAll = false;
+      // Vectors in memory point at the old graphs (swept now) or miss the new ones: read them from the new generation when next needed.
+      if (JSON.stringify(graphs) !== JSON.stringify(previous.graphs ?? {})) this.forgetContents();
     } catch (error) {
       // Past the manifest's rename (a failed directory fsync) the new generation is current: keep it.
       if (safeGeneration(this.dir) !== generation) {
@@ -626,6 +660,33 @@ export class DocStore {
       for (const file of merging) file.close();
     }
     await this.sweep();
+  }
+
+  /**
+   * HNSW graphs for the segments of `segments` without one (`graphs`) that hold at least
+   * `graphMinVectors` live vectors: `written` (the commit's new segment, all live) or one of the
+   * current generation's.
+   */
+  private *graphsToBuild(segments: string[], graphs: Record<string, string>, written: SegmentToWrite | undefined): Generator<[string, HnswVectorIndex]> {
+    const dimensions = this.manifest.embedder!.dimensions;
+    const writtenName = written && segments.at(-1) === `segment-${this.manifest.generation + 1}.bin` ? segments.at(-1) : undefined;
+    for (const name of segments) {
+      if (graphs[name] !== undefined) continue;
+      if (name === writtenName) {
+        if (written!.keyword.ids.length >= this.graphMinVectors) yield [name, HnswVectorIndex.build(dimensions, written!.keyword.ids, written!.vectors, HNSW_BUILD)];
+        continue;
+      }
+      // Its vectors alone would take this many bytes: a smaller file cannot hold enough of them.
+      if (this.manifest.checksums[name]!.bytes < this.graphMinVectors * dimensions * 4) continue;
+      const contents = this.loaded();
+      const view = contents.segments[this.manifest.segments.indexOf(name)]!;
+      if (view.dimensions !== dimensions) continue;
+      const live = [...view.chunkIds.keys()].filter((i) => contents.chunks.has(view.chunkIds[i]!));
+      if (live.length < this.graphMinVectors) continue;
+      const rows = new Float32Array(live.length * dimensions);
+      live.forEach((row, i) => rows.set(view.vector(row), i * dimensions));
+      yield [name, HnswVectorIndex.build(dimensions, live.map((row) => view.chunkIds[row]!), rows, HNSW_BUILD)];
+    }
   }
 
   private adopt(manifest: Manifest, catalog: Catalog): void {
@@ -641,9 +702,9 @@ export class DocStore {
   }
 
   /** The vector index, made when first needed in a store read in parts. */
-  private vectorIndex(): ExactVectorIndex | null {
+  private vectorIndex(): StoreVectors | null {
     const contents = this.loaded();
-    contents.vectors ??= vectorsOf(this.manifest, contents);
+    contents.vectors ??= vectorsOf(this.dir, this.manifest, contents);
     return contents.vectors;
   }
 
@@ -713,6 +774,7 @@ export class DocStore {
       try {
         this.forgetContents();
         const contents = buildContents(
+          this.dir,
           this.manifest,
           this.manifest.segments.map((name) => this.segmentView(name)),
           !this.readInParts,
@@ -767,7 +829,7 @@ function emptyManifest(keywordOptions: KeywordIndexOptions): Manifest {
  * The live passages of `segments` (oldest first; each one's tombstones remove from those before
  * it), searchable as they are; their vectors now (`withVectors`) or when first needed.
  */
-function buildContents(manifest: Manifest, segments: SegmentView[], withVectors: boolean): Contents {
+function buildContents(dir: string, manifest: Manifest, segments: SegmentView[], withVectors: boolean): Contents {
   const chunks = new Passages();
   for (const segment of segments) chunks.addSegment(segment);
   const contents: Contents = {
@@ -785,24 +847,36 @@ function buildContents(manifest: Manifest, segments: SegmentView[], withVectors:
   };
   // Ids never repeat across segments, so every tombstone can be applied once all are in.
   for (const segment of segments) removeFromContents(contents, segment.removedChunks, segment.removedFiles);
-  contents.vectors = withVectors ? vectorsOf(manifest, contents) : undefined;
+  contents.vectors = withVectors ? vectorsOf(dir, manifest, contents) : undefined;
   return contents;
 }
 
-/** The vectors of the live passages of `contents.segments`; null without an embedder. */
-function vectorsOf(manifest: Manifest, contents: Contents): ExactVectorIndex | null {
-  if (!manifest.embedder) return null;
-  const { chunks } = contents;
-  const vectors = new ExactVectorIndex(manifest.embedder.dimensions, Math.max(1024, chunks.size));
-  for (const segment of contents.segments) {
-    const { dimensions } = segment;
-    if (dimensions === 0) continue;
-    const rows = segment.vectors();
-    segment.chunkIds.forEach((id, i) => {
-      if (chunks.has(id)) vectors.upsert(id, rows.subarray(i * dimensions, (i + 1) * dimensions));
-    });
+/** The vectors of the live passages of `contents.segments` (each segment's graph loaded when first searched); null without an embedder. */
+function vectorsOf(dir: string, manifest: Manifest, contents: Contents): StoreVectors | null {
+  const { embedder } = manifest;
+  if (!embedder) return null;
+  const sources: VectorSource[] = contents.segments.map((segment, i) => {
+    const graph = manifest.graphs?.[manifest.segments[i]!];
+    return graph === undefined || segment.dimensions !== embedder.dimensions ? { segment } : { segment, load: () => loadGraph(dir, manifest, graph, embedder.dimensions) };
+  });
+  return StoreVectors.of(embedder.dimensions, sources, (id) => contents.chunks.has(id));
+}
+
+/**
+ * Graph `file` of `manifest`, verified against its checksum; undefined when it is gone because a
+ * writer swept this generation since it was read (the segment's vectors, still open, are then
+ * searched exactly).
+ */
+function loadGraph(dir: string, manifest: Manifest, file: string, dimensions: number): HnswVectorIndex | undefined {
+  const checksum = manifest.checksums[file];
+  if (!checksum || !('sha256' in checksum)) throw corrupt(dir, `manifest.json has no checksum for ${file}`);
+  try {
+    return HnswVectorIndex.load(path.join(dir, file), dimensions, checksum);
+  } catch (error) {
+    if (!(error instanceof VectorIndexFileError)) throw new StoreError(`cannot read Docent store at ${dir}: ${describeIoError(error)}`);
+    if (error.problem === 'missing' && safeGeneration(dir) !== manifest.generation) return undefined;
+    throw corrupt(dir, error.problem === 'missing' ? `${file} is missing` : `${file} does not match its checksum`);
   }
-  return vectors;
 }
 
 function removeFromContents(contents: Contents, chunkIds: readonly number[], fileIds: readonly number[]): void {
@@ -884,6 +958,7 @@ function guardedView(dir: string, name: string, view: SegmentView): SegmentView 
     ...view,
     passage: guard(view.passage),
     vectors: guard(view.vectors),
+    vector: guard(view.vector),
     keyword: { ...view.keyword, termPostings: guard(view.keyword.termPostings) },
     pages: { ...view.pages, termPostings: guard(view.pages.termPostings) },
   };

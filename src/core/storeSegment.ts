@@ -152,6 +152,8 @@ export interface SegmentView {
   pages: PostingsSource;
   /** `passages × dimensions` values, or empty. */
   vectors(): Float32Array;
+  /** Passage i's vector alone (a read of its own bytes, not of all the vectors). */
+  vector(i: number): Float32Array;
 }
 
 interface Section {
@@ -307,6 +309,7 @@ export function openSegment(bytes: SegmentBytes): SegmentView {
     keyword,
     pages,
     vectors: () => read<Float32Array>(vectors, Float32Array, 4),
+    vector: (i) => read<Float32Array>({ offset: vectors.offset + 4 * header.dimensions * i, length: 4 * header.dimensions }, Float32Array, 4),
   };
 }
 

@@ -1,14 +1,15 @@
 /**
  * Nearest-neighbour indexes over unit-length embedding vectors, scored by cosine similarity.
- * `HnswVectorIndex` is the approximate index used for real corpora; `ExactVectorIndex` is the
- * brute-force baseline (ground truth in tests and benchmarks, and good enough for tiny corpora).
+ * `ExactVectorIndex` is brute force (a store's vectors below a measured size, and the ground
+ * truth in tests and benchmarks); `HnswVectorIndex` is the approximate graph a store keeps for a
+ * segment above that size (see storeVectors.ts).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, readFile, rm, stat, statfs } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { open, readFile, rm, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { HierarchicalNSW } from 'hnswlib-node';
-import { commitTempFile, tempPathFor, writeFileAtomic } from './atomicFile.js';
+import { commitTempFile, tempPathFor } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
 
 export interface VectorSearchHit {
@@ -38,21 +39,20 @@ export interface VectorIndex {
   vectorOf(label: number): Float32Array | undefined;
 }
 
-export interface HnswCreateOptions {
+export interface HnswBuildOptions {
   /** Graph out-degree; memory and build time grow with it. */
   M?: number;
   efConstruction?: number;
-  /** Default candidate-list size for `search`; raised to `k` when smaller. */
-  efSearch?: number;
-  initialCapacity?: number;
 }
 
-export interface HnswLoadOptions {
-  efSearch?: number;
+/** Size and SHA-256 of a saved graph file, as its owner records them to check the file on load. */
+export interface GraphFileChecksum {
+  bytes: number;
+  sha256: string;
 }
 
-/** Why a saved index could not be loaded; 'corrupt' and 'incompatible' call for a rebuild. */
-export type VectorIndexFileProblem = 'missing' | 'corrupt' | 'incompatible';
+/** Why a saved graph could not be loaded. */
+export type VectorIndexFileProblem = 'missing' | 'corrupt';
 
 export class VectorIndexFileError extends Error {
   constructor(
@@ -65,159 +65,103 @@ export class VectorIndexFileError extends Error {
   }
 }
 
-/** The sidecar written next to a saved HNSW index: labels, checksum and shape of the index file. */
-export function metadataPathFor(indexPath: string): string {
-  return `${indexPath}.meta.json`;
-}
-
 /** hnswlib's native addon, loaded by the first HNSW index: a store searched exactly never loads it. */
 function hnswlib(): typeof import('hnswlib-node') {
   return require('hnswlib-node') as typeof import('hnswlib-node');
 }
 
-const METADATA_FORMAT = 'docent-hnsw';
-const METADATA_VERSION = 1;
 /** hnswlib-node passes labels through Uint32. */
 const MAX_HNSW_LABEL = 0xffff_ffff;
 /** Bytes of the fixed header hnswlib's saveIndex writes before the element data. */
 const HNSW_HEADER_BYTES = 96;
 
-interface HnswFileMetadata {
-  format: typeof METADATA_FORMAT;
-  version: typeof METADATA_VERSION;
-  space: 'cosine';
-  dimensions: number;
-  byteLength: number;
-  sha256: string;
-  nextHandle: number;
-  /** Parallel arrays: live public label i is stored under hnswlib label handles[i]. */
-  labels: number[];
-  handles: number[];
-}
-
 /**
- * HNSW index (hnswlib, cosine space).
- *
- * Public labels are mapped to hnswlib labels ("handles") that are never reused. hnswlib's
- * replace-deleted insert takes over an arbitrary removed slot and silently drops that slot's old
- * label; with fresh handles the dropped label is always one nobody refers to any more, so a label
- * that is removed and added again can never end up stored twice.
+ * An HNSW graph (hnswlib, cosine space) built once from a set of labeled vectors, as a store
+ * segment's vectors are: it is never added to, only searched, saved, loaded and told which
+ * labels are gone (removed ones stay in the graph as waypoints but are never returned). The
+ * file is hnswlib's own format; labels are the caller's, stored in it as they are.
  */
-export class HnswVectorIndex implements VectorIndex {
-  private readonly handleOfLabel = new Map<number, number>();
-  private readonly labelOfHandle = new Map<number, number>();
+export class HnswVectorIndex {
+  private removed = 0;
   private appliedEf = -1;
-  private saving = false;
 
   private constructor(
     readonly dimensions: number,
     private readonly index: HierarchicalNSW,
-    readonly efSearch: number,
-    private nextHandle: number,
   ) {}
 
-  static create(dimensions: number, options: HnswCreateOptions = {}): HnswVectorIndex {
-    const { M = 16, efConstruction = 200, efSearch = 64, initialCapacity = 1024 } = options;
+  /** The graph of `rows` (`labels.length` rows of `dimensions` floats, back to back); row i is labeled `labels[i]`. */
+  static build(dimensions: number, labels: ArrayLike<number>, rows: Float32Array, options: HnswBuildOptions = {}): HnswVectorIndex {
+    const { M = 16, efConstruction = 200 } = options;
     assertPositiveInteger(dimensions, 'dimensions');
     assertPositiveInteger(M, 'M');
     assertPositiveInteger(efConstruction, 'efConstruction');
-    assertPositiveInteger(efSearch, 'efSearch');
-    assertPositiveInteger(initialCapacity, 'initialCapacity');
+    if (rows.length !== labels.length * dimensions) throw new Error(`${labels.length} labels need ${labels.length * dimensions} values, got ${rows.length}`);
+    // Validate everything first so a bad row never leaves a half-built graph behind.
+    for (let i = 0; i < labels.length; i++) {
+      if (!Number.isInteger(labels[i]) || labels[i]! < 0 || labels[i]! > MAX_HNSW_LABEL) throw new Error(`HNSW labels must be integers in [0, 2^32), got ${labels[i]}`);
+      assertVector(rows.subarray(i * dimensions, (i + 1) * dimensions), dimensions, `vector for label ${labels[i]}`);
+    }
     const index = new (hnswlib().HierarchicalNSW)('cosine', dimensions);
-    index.initIndex({ maxElements: initialCapacity, m: M, efConstruction, allowReplaceDeleted: true });
-    return new HnswVectorIndex(dimensions, index, efSearch, 0);
+    index.initIndex({ maxElements: Math.max(1, labels.length), m: M, efConstruction });
+    const point = new Array<number>(dimensions);
+    for (let i = 0; i < labels.length; i++) {
+      for (let d = 0; d < dimensions; d++) point[d] = rows[i * dimensions + d]!;
+      index.addPoint(point, labels[i]!);
+    }
+    return new HnswVectorIndex(dimensions, index);
   }
 
   /**
-   * Loads an index written by `save`. The file is checked against the sidecar's length and
-   * SHA-256 before hnswlib sees it: hnswlib rejects truncated files itself, but a same-length
-   * corruption loads "fine" and can then crash the process inside a search.
+   * Loads a graph written by `save`, checked against `expected` (its size and SHA-256) before
+   * hnswlib sees it: hnswlib rejects truncated files itself, but a same-length corruption loads
+   * "fine" and can then crash the process inside a search.
    */
-  static async load(path: string, dimensions: number, options: HnswLoadOptions = {}): Promise<HnswVectorIndex> {
-    const { efSearch = 64 } = options;
+  static load(path: string, dimensions: number, expected: GraphFileChecksum): HnswVectorIndex {
     assertPositiveInteger(dimensions, 'dimensions');
-    assertPositiveInteger(efSearch, 'efSearch');
-    const metadata = await readMetadata(path);
-    if (metadata.dimensions !== dimensions) {
-      throw new VectorIndexFileError(
-        `Vector index ${path} holds ${metadata.dimensions}-dimensional vectors, expected ${dimensions}`,
-        'incompatible',
-      );
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch (error) {
+      if (isMissingFile(error)) throw new VectorIndexFileError(`No vector index at ${path}`, 'missing', { cause: error });
+      throw error;
     }
-    const byteLength = await fileSize(path);
-    if (byteLength !== metadata.byteLength) {
-      throw new VectorIndexFileError(
-        `Vector index ${path} is truncated or was modified: ${byteLength} bytes, expected ${metadata.byteLength}`,
-        'corrupt',
-      );
+    if (bytes.length !== expected.bytes) {
+      throw new VectorIndexFileError(`Vector index ${path} is truncated or was modified: ${bytes.length} bytes, expected ${expected.bytes}`, 'corrupt');
     }
-    if ((await sha256OfFile(path)) !== metadata.sha256) {
-      throw new VectorIndexFileError(`Vector index ${path} is corrupt: its checksum does not match ${metadataPathFor(path)}`, 'corrupt');
-    }
+    if (createHash('sha256').update(bytes).digest('hex') !== expected.sha256) throw new VectorIndexFileError(`Vector index ${path} does not match its checksum`, 'corrupt');
     const index = new (hnswlib().HierarchicalNSW)('cosine', dimensions);
     try {
-      await index.readIndex(path, true);
+      index.readIndexSync(path);
     } catch (error) {
       throw new VectorIndexFileError(`Vector index ${path} could not be read: ${errorMessage(error)}`, 'corrupt', { cause: error });
     }
-    const loaded = new HnswVectorIndex(dimensions, index, efSearch, metadata.nextHandle);
-    metadata.labels.forEach((label, i) => loaded.remember(label, metadata.handles[i]!));
-    if (loaded.size > index.getCurrentCount()) {
-      throw new VectorIndexFileError(`Vector index ${path} lists more labels than the index file holds`, 'corrupt');
-    }
-    return loaded;
+    return new HnswVectorIndex(dimensions, index);
   }
 
+  /** Number of live (searchable) vectors. */
   get size(): number {
-    return this.handleOfLabel.size;
+    return this.index.getCurrentCount() - this.removed;
   }
 
-  /** Elements the index can hold before it has to grow; removed elements' slots count as free. */
-  get capacity(): number {
-    return this.index.getMaxElements();
+  /** Every label the graph was built with, removed ones included. */
+  labels(): number[] {
+    return this.index.getIdsList();
   }
 
-  has(label: number): boolean {
-    return this.handleOfLabel.has(label);
-  }
-
-  vectorOf(label: number): Float32Array | undefined {
-    const handle = this.handleOfLabel.get(label);
-    return handle === undefined ? undefined : Float32Array.from(this.index.getPoint(handle));
-  }
-
-  upsert(label: number, vector: Float32Array): void {
-    this.assertWritable();
-    assertLabel(label);
-    assertVector(vector, this.dimensions, `vector for label ${label}`);
-    if (!this.has(label)) this.reserve(1);
-    this.write(label, vector);
-  }
-
-  upsertMany(items: readonly LabeledVector[]): void {
-    this.assertWritable();
-    const newLabels = new Set<number>();
-    // Validate everything first so a bad item does not leave the batch half applied.
-    for (const { label, vector } of items) {
-      assertLabel(label);
-      assertVector(vector, this.dimensions, `vector for label ${label}`);
-      if (!this.has(label)) newLabels.add(label);
-    }
-    this.reserve(newLabels.size);
-    for (const { label, vector } of items) this.write(label, vector);
-  }
-
+  /** Returns false when `label` is not in the graph or was removed already. */
   remove(label: number): boolean {
-    this.assertWritable();
-    const handle = this.handleOfLabel.get(label);
-    if (handle === undefined) return false;
-    this.index.markDelete(handle);
-    this.handleOfLabel.delete(label);
-    this.labelOfHandle.delete(handle);
+    try {
+      this.index.markDelete(label);
+    } catch {
+      return false;
+    }
+    this.removed++;
     return true;
   }
 
-  search(query: Float32Array, k: number, efSearch: number = this.efSearch): VectorSearchHit[] {
+  /** Up to `k` live hits, best first; `efSearch` (the candidate list, raised to `k` when smaller) trades speed for recall. */
+  search(query: Float32Array, k: number, efSearch: number): VectorSearchHit[] {
     assertVector(query, this.dimensions, 'query vector');
     if (!Number.isInteger(k) || k < 0) throw new Error(`k must be a non-negative integer, got ${k}`);
     assertPositiveInteger(efSearch, 'efSearch');
@@ -229,71 +173,27 @@ export class HnswVectorIndex implements VectorIndex {
       this.appliedEf = ef;
     }
     const { neighbors, distances } = this.index.searchKnn(Array.from(query), count);
-    return neighbors.map((handle, i) => ({ label: this.labelOfHandle.get(handle)!, score: 1 - distances[i]! }));
+    return neighbors.map((label, i) => ({ label, score: 1 - distances[i]! }));
   }
 
   /**
-   * Writes the index to `path` and its sidecar to `metadataPathFor(path)`, each atomically.
-   * Searches may run meanwhile; changes throw until the returned promise settles.
+   * Writes the graph to `path` atomically and returns its size and SHA-256, for the caller to
+   * check it against on load.
    */
-  async save(path: string): Promise<void> {
-    this.assertWritable();
-    this.saving = true;
+  async save(path: string): Promise<GraphFileChecksum> {
+    // hnswlib's file keeps removal marks but nothing counts them on load: the owner re-applies its removals instead.
+    if (this.removed > 0) throw new Error('a graph is saved as built, before any removal');
     const tempPath = tempPathFor(path);
     try {
-      try {
-        await this.index.writeIndex(tempPath);
-        await assertCompleteHnswFile(tempPath, this.index.getCurrentCount());
-        const metadata: HnswFileMetadata = {
-          format: METADATA_FORMAT,
-          version: METADATA_VERSION,
-          space: 'cosine',
-          dimensions: this.dimensions,
-          byteLength: await fileSize(tempPath),
-          sha256: await sha256OfFile(tempPath),
-          nextHandle: this.nextHandle,
-          labels: [...this.handleOfLabel.keys()],
-          handles: [...this.handleOfLabel.values()],
-        };
-        await commitTempFile(tempPath, path);
-        // A crash between the two renames leaves a checksum mismatch, which load reports as corrupt.
-        await writeFileAtomic(metadataPathFor(path), JSON.stringify(metadata));
-      } finally {
-        await rm(tempPath, { force: true });
-      }
+      await this.index.writeIndex(tempPath);
+      await assertCompleteHnswFile(tempPath, this.index.getCurrentCount());
+      const bytes = await readFile(tempPath);
+      const checksum = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+      await commitTempFile(tempPath, path);
+      return checksum;
     } finally {
-      this.saving = false;
+      await rm(tempPath, { force: true });
     }
-  }
-
-  private write(label: number, vector: Float32Array): void {
-    const values = Array.from(vector);
-    const handle = this.handleOfLabel.get(label);
-    if (handle !== undefined) {
-      this.index.addPoint(values, handle, false);
-      return;
-    }
-    if (this.nextHandle > MAX_HNSW_LABEL) throw new Error('Vector index has used up its internal labels; rebuild it');
-    const fresh = this.nextHandle++;
-    // true: take over a removed element's slot when there is one, so churn does not grow the index.
-    this.index.addPoint(values, fresh, true);
-    this.remember(label, fresh);
-  }
-
-  private remember(label: number, handle: number): void {
-    this.handleOfLabel.set(label, handle);
-    this.labelOfHandle.set(handle, label);
-  }
-
-  /** Doubles capacity until `newLabels` more labels fit; removed elements' slots count as free. */
-  private reserve(newLabels: number): void {
-    let capacity = this.capacity;
-    while (capacity - this.size < newLabels) capacity *= 2;
-    if (capacity !== this.capacity) this.index.resizeIndex(capacity);
-  }
-
-  private assertWritable(): void {
-    if (this.saving) throw new Error('Vector index is being saved; wait for save() to finish before changing it');
   }
 }
 
@@ -500,52 +400,6 @@ function assertLabel(label: number): void {
 
 function assertPositiveInteger(value: number, name: string): void {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
-}
-
-async function readMetadata(indexPath: string): Promise<HnswFileMetadata> {
-  const path = metadataPathFor(indexPath);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (isMissingFile(error)) throw new VectorIndexFileError(`No vector index metadata at ${path}`, 'missing', { cause: error });
-    throw error;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new VectorIndexFileError(`Vector index metadata ${path} is not valid JSON`, 'corrupt', { cause: error });
-  }
-  const metadata = parsed as Partial<HnswFileMetadata> | null;
-  if (metadata?.format !== METADATA_FORMAT || metadata.version !== METADATA_VERSION || metadata.space !== 'cosine') {
-    throw new VectorIndexFileError(`${path} is not a version ${METADATA_VERSION} Docent vector index`, 'incompatible');
-  }
-  const wellFormed =
-    Number.isInteger(metadata.dimensions) &&
-    Number.isInteger(metadata.byteLength) &&
-    typeof metadata.sha256 === 'string' &&
-    Number.isInteger(metadata.nextHandle) &&
-    Array.isArray(metadata.labels) &&
-    Array.isArray(metadata.handles) &&
-    metadata.labels.length === metadata.handles.length;
-  if (!wellFormed) throw new VectorIndexFileError(`Vector index metadata ${path} is incomplete`, 'corrupt');
-  return metadata as HnswFileMetadata;
-}
-
-async function fileSize(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch (error) {
-    if (isMissingFile(error)) throw new VectorIndexFileError(`No vector index at ${path}`, 'missing', { cause: error });
-    throw error;
-  }
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /**

@@ -94,10 +94,13 @@ test('missing and corrupt stores fail with a clear StoreError', async () => {
   await assert.rejects(DocStore.open(storeDir), (error: unknown) => error instanceof StoreError && /manifest.json/.test(error.message));
 });
 
-/** Opens a store and reads all its segments (which opening alone does not). */
+/** Opens a store and reads all its segments (which opening alone does not), and its HNSW graphs with a dense search. */
 async function loaded(storeDir: string): Promise<DocStore> {
   const store = await DocStore.open(storeDir);
   store.integrityProblems();
+  const first = store.filePaths().flatMap((file) => store.file(file)!.chunkIds)[0];
+  const vector = first === undefined ? undefined : store.vectorOf(first);
+  if (vector) store.searchVectors(vector, 5);
   return store;
 }
 
@@ -136,12 +139,13 @@ test('every store file damaged at several offsets is detected, in one line namin
   const docs = await makeTempDir('docs');
   const storeDir = await makeTempDir('store');
   await writeTree(docs, generatedPages(12));
-  await indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder: new HashingEmbedder() });
+  // A lowered graph threshold, so that the store has an HNSW graph file; the hashing spec, so that `docent query` searches it.
+  await indexFolder(docs, await DocStore.open(storeDir, { create: true, graphMinVectors: 1 }), { embedder: new HashingEmbedder(), embedderSpec: 'hashing' });
   const reference = contentSignature(await DocStore.open(storeDir));
   const files = (await fs.readdir(storeDir)).sort();
   assert.deepEqual(
     files.map((file) => file.replace(/-\d+\./, '-N.')),
-    ['catalog-N.bin', 'manifest.json', 'segment-N.bin'],
+    ['catalog-N.bin', 'manifest.json', 'segment-N.bin', 'vectors-N.hnsw'],
   );
   let cliChecked = 0;
   for (const file of files) {
@@ -176,6 +180,95 @@ test('every store file damaged at several offsets is detected, in one line namin
     }
   }
   if (existsSync(CLI_PATH)) assert.equal(cliChecked, files.length);
+});
+
+async function manifestOf(storeDir: string): Promise<{ segments: string[]; graphs?: Record<string, string>; checksums: Record<string, { bytes: number }> }> {
+  return JSON.parse(await fs.readFile(path.join(storeDir, 'manifest.json'), 'utf8'));
+}
+
+/** A passage's place, the same in two stores of the same files (ids may differ). */
+function placeOf(store: DocStore, id: number): string {
+  const chunk = store.chunk(id)!;
+  return `${chunk.path}:${chunk.startLine}`;
+}
+
+/** The nearest passages of `graphed` and `exact` to every fifth passage's vector agree (as places, and their scores). */
+function assertSameNeighbours(graphed: DocStore, exact: DocStore, what: string): void {
+  const ids = [...exact.allChunks()].map((chunk) => chunk.id);
+  assert.equal(graphed.vectorCount, ids.length, what);
+  const byPlace = new Map([...graphed.allChunks()].map((chunk) => [`${chunk.path}:${chunk.startLine}`, chunk.id]));
+  let found = 0;
+  let wanted = 0;
+  for (const id of ids.filter((_, i) => i % 5 === 0)) {
+    const query = exact.vectorOf(id)!;
+    assert.deepEqual([...graphed.vectorOf(byPlace.get(placeOf(exact, id))!)!].map((value) => value.toFixed(5)), [...query].map((value) => value.toFixed(5)), `${what}: the stored vector`);
+    const truth = exact.searchVectors(query, 10);
+    const hits = graphed.searchVectors(query, 10);
+    // hnswlib computes in float32.
+    assert.ok(hits.length === truth.length && hits.every((hit, i) => Math.abs(hit.score - truth[i]!.score) < 1e-4), `${what}: scores of the ten nearest`);
+    const places = new Set(truth.map((hit) => placeOf(exact, hit.label)));
+    found += hits.filter((hit) => places.has(placeOf(graphed, hit.label))).length;
+    wanted += truth.length;
+  }
+  // Ties between equally near passages may be broken either way; otherwise the same passages.
+  assert.ok(found / wanted >= 0.97, `${what}: recall@10 ${found / wanted}`);
+}
+
+test('a segment above the graph threshold gets an HNSW graph in the manifest, searched like exact search; edits never return removed passages; merging rebuilds it', async () => {
+  const docs = await makeTempDir('docs');
+  await writeTree(docs, generatedPages(90));
+  const embedder = new HashingEmbedder();
+  const exactDir = await makeTempDir('exact-store');
+  const storeDir = await makeTempDir('graph-store');
+  await indexFolder(docs, await DocStore.open(exactDir, { create: true }), { embedder });
+  const writer = await DocStore.open(storeDir, { create: true, graphMinVectors: 40 });
+  await indexFolder(docs, writer, { embedder, checkpointFiles: 30 });
+  assert.equal((await manifestOf(exactDir)).graphs?.[(await manifestOf(exactDir)).segments[0]!], undefined, 'below the threshold: no graph');
+  let manifest = await manifestOf(storeDir);
+  const graphed = Object.entries(manifest.graphs ?? {});
+  assert.ok(graphed.length >= 1 && graphed.every(([segment, graph]) => manifest.segments.includes(segment) && /^vectors-\d+\.hnsw$/.test(graph) && manifest.checksums[graph]!.bytes > 0), JSON.stringify(manifest.graphs));
+  const firstGraphs = graphed.map(([, graph]) => graph);
+  assertSameNeighbours(await DocStore.open(storeDir), await DocStore.open(exactDir), 'reopened');
+  // The writer's own instance searches the new graphs as well.
+  assertSameNeighbours(writer, await DocStore.open(exactDir), 'writer');
+
+  // A keyword search never reads a graph: it works with the graph files destroyed; a dense one says the store is damaged.
+  const destroyed = await makeTempDir('destroyed');
+  for (const file of await fs.readdir(storeDir)) await fs.copyFile(path.join(storeDir, file), path.join(destroyed, file));
+  for (const graph of firstGraphs) await fs.writeFile(path.join(destroyed, graph), 'destroyed');
+  const reader = await DocStore.open(destroyed);
+  assert.ok(reader.searchPassages('replication', 5).length > 0);
+  assert.throws(
+    () => reader.searchVectors(reader.vectorOf([...reader.allChunks()][0]!.id)!, 5),
+    (error: unknown) => error instanceof StoreError && /^corrupt Docent store at .*: vectors-\d+\.hnsw does not match its checksum/.test(error.message) && !error.message.includes('\n'),
+  );
+
+  // Removed and edited files: the graph's segment stays, and its removed passages are never returned.
+  const removedStore = await DocStore.open(storeDir);
+  const removedIds = removedStore.file('section-0/page-7.md')!.chunkIds;
+  const removedVector = removedStore.vectorOf(removedIds[0]!)!;
+  await fs.rm(path.join(docs, 'section-0/page-7.md'));
+  await fs.appendFile(path.join(docs, 'section-1/page-8.md'), '\nA note about wombats.\n');
+  await indexFolder(docs, await DocStore.open(storeDir, { graphMinVectors: 40 }), { embedder });
+  await indexFolder(docs, await DocStore.open(exactDir), { embedder });
+  manifest = await manifestOf(storeDir);
+  assert.ok(firstGraphs.every((graph) => Object.values(manifest.graphs ?? {}).includes(graph)), 'a small change keeps the graphs');
+  const edited = await DocStore.open(storeDir);
+  assert.ok(!edited.searchVectors(removedVector, 20).some((hit) => removedIds.includes(hit.label)));
+  assertSameNeighbours(edited, await DocStore.open(exactDir), 'after edits');
+
+  // Enough new files that the new segment is merged into the old ones: one graph of all of them, the old graph files swept.
+  const beforeMerge = Object.values(manifest.graphs ?? {});
+  await writeTree(docs, generatedPages(200));
+  await indexFolder(docs, await DocStore.open(storeDir, { graphMinVectors: 40 }), { embedder });
+  await indexFolder(docs, await DocStore.open(exactDir), { embedder });
+  manifest = await manifestOf(storeDir);
+  assert.ok(Object.keys(manifest.graphs ?? {}).length >= 1 && Object.values(manifest.graphs ?? {}).every((graph) => !firstGraphs.includes(graph)), JSON.stringify(manifest.graphs));
+  const onDisk = await fs.readdir(storeDir);
+  // The replaced generation's graphs stay for readers still loading it, until the next commit.
+  const kept = new Set([...beforeMerge, ...Object.values(manifest.graphs ?? {})]);
+  assert.ok(onDisk.filter((file) => file.endsWith('.hnsw')).every((file) => kept.has(file)), onDisk.join(' '));
+  assertSameNeighbours(await DocStore.open(storeDir), await DocStore.open(exactDir), 'after a merge');
 });
 
 test('a store opened to search verifies each block it reads: damage elsewhere is harmless, damage in a hit is one line and never its text; info checks every block', async (t) => {

@@ -4,14 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { clusteredVectors, type ClusteredVectors } from '../../bench/ann.js';
-import {
-  ExactVectorIndex,
-  HnswVectorIndex,
-  metadataPathFor,
-  VectorIndexFileError,
-  type VectorIndex,
-  type VectorSearchHit,
-} from '../../src/core/vectorIndex.js';
+import { ExactVectorIndex, HnswVectorIndex, VectorIndexFileError, type VectorIndex, type VectorSearchHit } from '../../src/core/vectorIndex.js';
 
 const DIMENSIONS = 48;
 const shape = { dimensions: DIMENSIONS, clusters: 20, noise: 1, clusterSeed: 7 };
@@ -34,23 +27,6 @@ function range(count: number, start = 0): number[] {
   return Array.from({ length: count }, (_, i) => start + i);
 }
 
-function recallAt10(approximate: VectorIndex, exact: VectorIndex): number {
-  let found = 0;
-  for (let q = 0; q < queries.count; q++) {
-    const truth = new Set(exact.search(queries.row(q), 10).map((hit) => hit.label));
-    found += approximate.search(queries.row(q), 10).filter((hit) => truth.has(hit.label)).length;
-  }
-  return found / (queries.count * 10);
-}
-
-/** Every live label, via a search as wide as the index. */
-function searchableLabels(index: VectorIndex): number[] {
-  return index
-    .search(queries.row(0), index.size)
-    .map((hit) => hit.label)
-    .sort((a, b) => a - b);
-}
-
 function unit(values: number[]): Float32Array {
   const norm = Math.hypot(...values);
   return Float32Array.from(values, (value) => value / norm);
@@ -60,213 +36,159 @@ function assertBestFirst(hits: VectorSearchHit[]): void {
   for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1]!.score >= hits[i]!.score, 'hits are sorted best first');
 }
 
-describe('HnswVectorIndex', () => {
-  test('finds the same neighbours as exact search on clustered vectors', () => {
-    const hnsw = HnswVectorIndex.create(DIMENSIONS);
-    const exact = new ExactVectorIndex(DIMENSIONS);
-    hnsw.upsertMany(range(points.count).map((label) => ({ label, vector: points.row(label) })));
-    fill(exact, points, range(points.count));
-    assert.equal(hnsw.size, points.count);
+/** The graph of `points`' rows for `labels`, labeled as they are. */
+function graphOf(labels: number[], options = {}): HnswVectorIndex {
+  const rows = new Float32Array(labels.length * DIMENSIONS);
+  labels.forEach((label, i) => rows.set(points.row(label), i * DIMENSIONS));
+  return HnswVectorIndex.build(DIMENSIONS, labels, rows, options);
+}
 
-    assert.ok(recallAt10(hnsw, exact) >= 0.97);
-    const hits = hnsw.search(queries.row(0), 10);
+function hnswRecallAt10(graph: HnswVectorIndex, exact: ExactVectorIndex, efSearch: number): number {
+  let found = 0;
+  for (let q = 0; q < queries.count; q++) {
+    const truth = new Set(exact.search(queries.row(q), 10).map((hit) => hit.label));
+    found += graph.search(queries.row(q), 10, efSearch).filter((hit) => truth.has(hit.label)).length;
+  }
+  return found / (queries.count * 10);
+}
+
+describe('HnswVectorIndex', () => {
+  test('finds the same neighbours as exact search on clustered vectors, and more of them with a larger ef', () => {
+    const graph = graphOf(range(points.count));
+    const exact = new ExactVectorIndex(DIMENSIONS);
+    fill(exact, points, range(points.count));
+    assert.equal(graph.size, points.count);
+
+    assert.ok(hnswRecallAt10(graph, exact, 64) >= 0.97);
+    assert.ok(hnswRecallAt10(graph, exact, 200) >= hnswRecallAt10(graph, exact, 10));
+    const hits = graph.search(queries.row(0), 10, 64);
     const truth = exact.search(queries.row(0), 10);
     assertBestFirst(hits);
     assert.equal(hits[0]!.label, truth[0]!.label);
     assert.ok(Math.abs(hits[0]!.score - truth[0]!.score) < 1e-5, 'score is the cosine similarity');
     // A stored vector is its own best match with similarity 1.
-    const self = hnsw.search(points.row(123), 1)[0]!;
+    const self = graph.search(points.row(123), 1, 64)[0]!;
     assert.equal(self.label, 123);
     assert.ok(Math.abs(self.score - 1) < 1e-5);
   });
 
-  test('upsert of an existing label moves it instead of adding a second copy', () => {
-    const index = HnswVectorIndex.create(DIMENSIONS);
-    fill(index, points, range(200));
-    index.upsert(5, points.row(1500));
-    assert.equal(index.size, 200);
-    assert.equal(index.search(points.row(1500), 1)[0]!.label, 5);
-    assert.ok(!index.search(points.row(5), 10).some((hit) => hit.label === 5), 'old position no longer matches');
-    assert.deepEqual(searchableLabels(index), range(200));
+  test('keeps the labels it was built with, however large or sparse', () => {
+    const labels = [5, 1_000_003, 77, 2 ** 31 - 1];
+    const graph = graphOf([0, 1, 2, 3]);
+    const relabeled = HnswVectorIndex.build(DIMENSIONS, labels, Float32Array.from([0, 1, 2, 3].flatMap((label) => [...points.row(label)])));
+    assert.deepEqual(relabeled.labels().sort((a, b) => a - b), [...labels].sort((a, b) => a - b));
+    assert.equal(relabeled.search(points.row(2), 1, 10)[0]!.label, 77);
+    assert.equal(graph.search(points.row(2), 1, 10)[0]!.label, 2);
   });
 
-  test('remove hides a label, is a no-op for unknown labels, and a removed label can come back', () => {
-    const index = HnswVectorIndex.create(DIMENSIONS);
-    fill(index, points, range(100));
-    assert.equal(index.remove(42), true);
-    assert.equal(index.has(42), false);
-    assert.equal(index.size, 99);
-    assert.ok(!index.search(points.row(42), 99).some((hit) => hit.label === 42));
-    assert.equal(index.remove(42), false);
-    assert.equal(index.remove(123456), false);
-
-    index.upsert(42, points.row(42));
-    assert.equal(index.search(points.row(42), 1)[0]!.label, 42);
-    assert.deepEqual(searchableLabels(index), range(100));
+  test('remove hides a label from every search and is false for unknown or removed labels', () => {
+    const graph = graphOf(range(100));
+    assert.equal(graph.remove(42), true);
+    assert.equal(graph.size, 99);
+    assert.ok(!graph.search(points.row(42), 99, 100).some((hit) => hit.label === 42));
+    assert.deepEqual(
+      graph
+        .search(queries.row(0), 100, 100)
+        .map((hit) => hit.label)
+        .sort((a, b) => a - b),
+      range(100).filter((label) => label !== 42),
+    );
+    assert.equal(graph.remove(42), false);
+    assert.equal(graph.remove(123456), false);
   });
 
-  test('churn reuses removed slots: capacity stays put and no label is lost or duplicated', () => {
-    const index = HnswVectorIndex.create(DIMENSIONS, { initialCapacity: 64 });
-    const live = new Set(range(60));
-    fill(index, points, live);
-    let nextLabel = 60;
-    for (let round = 0; round < 150; round++) {
-      const victims = [...live].filter((_, i) => (i + round) % 6 === 0);
-      for (const label of victims) {
-        assert.equal(index.remove(label), true);
-        live.delete(label);
-      }
-      // One label removed this round comes back first, into some other label's slot: the case where
-      // slot reuse could leave a label stored twice or unreachable. The rest are new labels.
-      const comers = [victims[0]!, ...range(victims.length - 1, nextLabel)];
-      nextLabel += victims.length - 1;
-      for (const label of comers) {
-        index.upsert(label, points.row(label % points.count));
-        live.add(label);
-      }
-    }
-    assert.equal(index.capacity, 64);
-    assert.equal(index.size, 60);
-    assert.deepEqual(searchableLabels(index), [...live].sort((a, b) => a - b));
-    for (const label of live) assert.ok(index.has(label));
-    const probe = [...live][17]!;
-    assert.equal(index.search(points.row(probe % points.count), 1)[0]!.label, probe);
-  });
-
-  test('grows past its initial capacity by doubling', () => {
-    const index = HnswVectorIndex.create(DIMENSIONS, { initialCapacity: 16 });
-    fill(index, points, range(40));
-    assert.equal(index.capacity, 64);
-    index.upsertMany(range(300, 40).map((label) => ({ label, vector: points.row(label) })));
-    assert.equal(index.capacity, 512);
-    assert.equal(index.size, 340);
-    assert.deepEqual(searchableLabels(index), range(340));
-  });
-
-  test('handles an empty index, k larger than the index, and k = 0', () => {
-    const index = HnswVectorIndex.create(DIMENSIONS, { initialCapacity: 4 });
-    assert.deepEqual(index.search(queries.row(0), 10), []);
-    fill(index, points, [3, 4, 5]);
-    const hits = index.search(queries.row(0), 10, 1);
+  test('handles an empty graph, k larger than the graph, and k = 0', () => {
+    assert.deepEqual(graphOf([]).search(queries.row(0), 10, 10), []);
+    const graph = graphOf([3, 4, 5]);
+    const hits = graph.search(queries.row(0), 10, 1);
     assert.deepEqual(hits.map((hit) => hit.label).sort(), [3, 4, 5]);
     assertBestFirst(hits);
-    assert.deepEqual(index.search(queries.row(0), 0), []);
-    index.remove(3);
-    index.remove(4);
-    index.remove(5);
-    assert.deepEqual(index.search(queries.row(0), 10), []);
+    assert.deepEqual(graph.search(queries.row(0), 0, 10), []);
+    for (const label of [3, 4, 5]) graph.remove(label);
+    assert.deepEqual(graph.search(queries.row(0), 10, 10), []);
   });
 
-  test('save then load gives identical results, keeps removed slots reusable, and leaves no temp files', async () => {
-    const index = HnswVectorIndex.create(DIMENSIONS, { initialCapacity: 1000 });
-    fill(index, points, range(1000));
-    for (const label of range(50, 50)) index.remove(label);
-    index.upsert(7, points.row(2500));
+  test('save then load gives identical results, before and after the same removals, and leaves no temp files', async () => {
+    const graph = graphOf(range(1000));
     const path = join(directory, 'roundtrip.hnsw');
-    await index.save(path);
+    const checksum = await graph.save(path);
+    assert.equal(checksum.bytes, (await stat(path)).size);
 
-    const loaded = await HnswVectorIndex.load(path, DIMENSIONS);
+    const loaded = HnswVectorIndex.load(path, DIMENSIONS, checksum);
+    assert.equal(loaded.size, 1000);
+    assert.deepEqual(loaded.labels().sort((a, b) => a - b), range(1000));
+    for (let q = 0; q < queries.count; q++) assert.deepEqual(loaded.search(queries.row(q), 10, 64), graph.search(queries.row(q), 10, 64));
+    for (const label of range(50, 50)) assert.ok(graph.remove(label) && loaded.remove(label));
     assert.equal(loaded.size, 950);
-    assert.equal(loaded.capacity, 1000);
-    assert.equal(loaded.has(60), false);
-    assert.equal(loaded.has(7), true);
-    for (let q = 0; q < queries.count; q++) {
-      assert.deepEqual(loaded.search(queries.row(q), 10), index.search(queries.row(q), 10));
-    }
-
-    // Removed slots survive the round trip as free space, and a removed label can return.
-    fill(loaded, points, [...range(49, 2000), 60]);
-    assert.equal(loaded.capacity, 1000);
-    assert.equal(loaded.search(points.row(60), 1)[0]!.label, 60);
-
-    // Saving over an existing index replaces it.
-    await loaded.save(path);
-    assert.equal((await HnswVectorIndex.load(path, DIMENSIONS)).size, 1000);
-    assert.deepEqual((await readdir(directory)).filter((name) => name.startsWith('roundtrip')).sort(), ['roundtrip.hnsw', 'roundtrip.hnsw.meta.json']);
+    for (let q = 0; q < queries.count; q++) assert.deepEqual(loaded.search(queries.row(q), 10, 64), graph.search(queries.row(q), 10, 64));
+    assert.ok(!loaded.search(points.row(60), 10, 64).some((hit) => hit.label === 60));
+    await assert.rejects(graph.save(path), /saved as built/);
+    assert.deepEqual((await readdir(directory)).filter((name) => name.startsWith('roundtrip')), ['roundtrip.hnsw']);
   });
 
-  test('load rejects damaged, missing and mismatched files with a clear error', async () => {
-    const index = HnswVectorIndex.create(DIMENSIONS);
-    fill(index, points, range(300));
+  test('load rejects damaged and missing files with a clear error before hnswlib reads them', async () => {
     const path = join(directory, 'damaged.hnsw');
-    const save = async (): Promise<void> => index.save(path);
-    const problem = (kind: string, message: RegExp) => (error: unknown) =>
-      error instanceof VectorIndexFileError && error.problem === kind && message.test(error.message);
+    const checksum = await graphOf(range(300)).save(path);
+    const problem = (kind: string, message: RegExp) => (error: unknown) => error instanceof VectorIndexFileError && error.problem === kind && message.test(error.message);
+    const good = await readFile(path);
 
-    await save();
-    const { size } = await stat(path);
-    await truncate(path, size - 1000);
-    await assert.rejects(HnswVectorIndex.load(path, DIMENSIONS), problem('corrupt', /truncated or was modified/));
+    await truncate(path, good.length - 1000);
+    assert.throws(() => HnswVectorIndex.load(path, DIMENSIONS, checksum), problem('corrupt', /truncated or was modified/));
 
     // Same length, flipped bytes inside the graph: hnswlib itself would load this and may crash in a search.
-    await save();
-    const bytes = await readFile(path);
-    bytes.fill(0xff, 1500, 1564);
-    await writeFile(path, bytes);
-    await assert.rejects(HnswVectorIndex.load(path, DIMENSIONS), problem('corrupt', /checksum/));
+    const flipped = Buffer.from(good);
+    flipped.fill(0xff, 1500, 1564);
+    await writeFile(path, flipped);
+    assert.throws(() => HnswVectorIndex.load(path, DIMENSIONS, checksum), problem('corrupt', /checksum/));
 
-    await save();
-    await assert.rejects(HnswVectorIndex.load(path, DIMENSIONS + 1), problem('incompatible', new RegExp(`${DIMENSIONS}-dimensional.*expected ${DIMENSIONS + 1}`)));
-
-    await writeFile(metadataPathFor(path), '{"format":');
-    await assert.rejects(HnswVectorIndex.load(path, DIMENSIONS), problem('corrupt', /not valid JSON/));
-    await writeFile(metadataPathFor(path), '{"format":"something-else"}');
-    await assert.rejects(HnswVectorIndex.load(path, DIMENSIONS), problem('incompatible', /not a version 1/));
-    await rm(metadataPathFor(path));
-    await assert.rejects(HnswVectorIndex.load(path, DIMENSIONS), problem('missing', /metadata/));
-
-    await save();
     await rm(path);
-    await assert.rejects(HnswVectorIndex.load(path, DIMENSIONS), problem('missing', /No vector index/));
+    assert.throws(() => HnswVectorIndex.load(path, DIMENSIONS, checksum), problem('missing', /No vector index/));
   });
 
-  test('rejects changes while a save is in progress but keeps answering searches', async () => {
-    const index = HnswVectorIndex.create(DIMENSIONS);
-    fill(index, points, range(500));
-    const saving = index.save(join(directory, 'busy.hnsw'));
-    assert.throws(() => index.upsert(1, points.row(1)), /being saved/);
-    assert.throws(() => index.remove(1), /being saved/);
-    assert.equal(index.search(points.row(9), 1)[0]!.label, 9);
-    await saving;
-    assert.equal(index.remove(1), true);
+  test('build names the problem with a bad vector or label and builds nothing', () => {
+    const rows = (...vectors: number[][]) => Float32Array.from(vectors.flat());
+    assert.throws(() => HnswVectorIndex.build(4, [1, 2], rows([1, 0, 0, 0])), /2 labels need 8 values, got 4/);
+    assert.throws(() => HnswVectorIndex.build(4, [1, 2], rows([1, 0, 0, 0], [0, Number.NaN, 0, 0])), /vector for label 2: element 1 is NaN/);
+    assert.throws(() => HnswVectorIndex.build(4, [1, 2], rows([1, 0, 0, 0], [0, 0, 0, 0])), /all zeros/);
+    assert.throws(() => HnswVectorIndex.build(4, [1, 2.5], rows([1, 0, 0, 0], [0, 1, 0, 0])), /integers/);
+    const graph = HnswVectorIndex.build(4, [1], rows([1, 0, 0, 0]));
+    assert.throws(() => graph.search(new Float32Array(5).fill(1), 1, 10), /Dimension mismatch: query vector has 5 dimensions/);
+    assert.throws(() => graph.search(unit([1, 0, 0, 0]), -1, 10), /k must be/);
   });
 });
 
-describe('vector validation (both indexes)', () => {
-  for (const make of [() => HnswVectorIndex.create(4), () => new ExactVectorIndex(4)]) {
-    const index = make();
-    test(`${index.constructor.name} names the problem with a bad vector`, () => {
-      index.upsert(1, unit([1, 0, 0, 0]));
-      assert.throws(() => index.upsert(2, new Float32Array(3).fill(1)), /Dimension mismatch: vector for label 2 has 3 dimensions, the index has 4/);
-      assert.throws(() => index.search(new Float32Array(5).fill(1), 1), /Dimension mismatch: query vector has 5 dimensions/);
-      assert.throws(() => index.upsert(2, Float32Array.of(1, Number.NaN, 0, 0)), /element 1 is NaN/);
-      assert.throws(() => index.search(Float32Array.of(1, 0, Number.POSITIVE_INFINITY, 0), 1), /element 2 is Infinity/);
-      assert.throws(() => index.upsert(2, new Float32Array(4)), /all zeros/);
-      assert.throws(() => index.upsert(2.5, unit([1, 1, 0, 0])), /integers/);
-      assert.throws(() => index.search(unit([1, 0, 0, 0]), -1), /k must be/);
-      // A bad item anywhere in a batch leaves the index untouched.
-      const batch = [
-        { label: 10, vector: unit([0, 1, 0, 0]) },
-        { label: 11, vector: new Float32Array(2) },
-      ];
-      assert.throws(() => index.upsertMany(batch), /Dimension mismatch/);
-      assert.equal(index.size, 1);
-      assert.equal(index.has(10), false);
-    });
-  }
-  for (const make of [() => HnswVectorIndex.create(4), () => new ExactVectorIndex(4)]) {
-    const index = make();
-    test(`${index.constructor.name} returns a stored vector by label, unit length, and nothing once removed`, () => {
-      index.upsert(7, Float32Array.of(3, 4, 0, 0));
-      index.upsert(8, Float32Array.of(0, 0, 2, 0));
-      assert.deepEqual([...index.vectorOf(7)!].map((value) => Number(value.toFixed(6))), [0.6, 0.8, 0, 0]);
-      assert.deepEqual([...index.vectorOf(8)!], [0, 0, 1, 0]);
-      assert.equal(index.vectorOf(9), undefined);
-      index.remove(7);
-      assert.equal(index.vectorOf(7), undefined);
-      assert.deepEqual([...index.vectorOf(8)!], [0, 0, 1, 0], 'the other vector survives the removal');
-    });
-  }
+describe('ExactVectorIndex validation', () => {
+  test('names the problem with a bad vector', () => {
+    const index = new ExactVectorIndex(4);
+    index.upsert(1, unit([1, 0, 0, 0]));
+    assert.throws(() => index.upsert(2, new Float32Array(3).fill(1)), /Dimension mismatch: vector for label 2 has 3 dimensions, the index has 4/);
+    assert.throws(() => index.search(new Float32Array(5).fill(1), 1), /Dimension mismatch: query vector has 5 dimensions/);
+    assert.throws(() => index.upsert(2, Float32Array.of(1, Number.NaN, 0, 0)), /element 1 is NaN/);
+    assert.throws(() => index.search(Float32Array.of(1, 0, Number.POSITIVE_INFINITY, 0), 1), /element 2 is Infinity/);
+    assert.throws(() => index.upsert(2, new Float32Array(4)), /all zeros/);
+    assert.throws(() => index.upsert(2.5, unit([1, 1, 0, 0])), /integers/);
+    assert.throws(() => index.search(unit([1, 0, 0, 0]), -1), /k must be/);
+    // A bad item anywhere in a batch leaves the index untouched.
+    const batch = [
+      { label: 10, vector: unit([0, 1, 0, 0]) },
+      { label: 11, vector: new Float32Array(2) },
+    ];
+    assert.throws(() => index.upsertMany(batch), /Dimension mismatch/);
+    assert.equal(index.size, 1);
+    assert.equal(index.has(10), false);
+  });
+
+  test('returns a stored vector by label, unit length, and nothing once removed', () => {
+    const index = new ExactVectorIndex(4);
+    index.upsert(7, Float32Array.of(3, 4, 0, 0));
+    index.upsert(8, Float32Array.of(0, 0, 2, 0));
+    assert.deepEqual([...index.vectorOf(7)!].map((value) => Number(value.toFixed(6))), [0.6, 0.8, 0, 0]);
+    assert.deepEqual([...index.vectorOf(8)!], [0, 0, 1, 0]);
+    assert.equal(index.vectorOf(9), undefined);
+    index.remove(7);
+    assert.equal(index.vectorOf(7), undefined);
+    assert.deepEqual([...index.vectorOf(8)!], [0, 0, 1, 0], 'the other vector survives the removal');
+  });
 });
 
 describe('ExactVectorIndex', () => {
