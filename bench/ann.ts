@@ -11,7 +11,7 @@
  * (storeVectors.ts HNSW_BUILD), so the table says where exact search stops being the better
  * choice (HNSW_MIN_VECTORS) and which ef keeps recall@100 ≥ 0.97 (HNSW_EF_SEARCH).
  *
- *   node --import tsx bench/run.ts ann [--sizes 10000,100000] [--queries 500] [--store DIR]
+ *   node --import tsx bench/run.ts ann [--sizes 10000,100000] [--queries 500] [--store DIR[,DIR...]]
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ import { DocStore } from '../src/core/store.js';
 export interface AnnBenchOptions {
   sizes?: number[];
   queries?: number;
-  /** A Docent store whose passage vectors are the data (default: synthetic clusters). */
+  /** Docent stores (comma-separated) whose passage vectors are the data (default: synthetic clusters). */
   store?: string;
   /** Where the JSON results go. */
   outFile?: string;
@@ -154,30 +154,44 @@ function syntheticData(count: number, queries: number): AnnData {
   return { ...SYNTHETIC, dimensions: DIMENSIONS, points: clusteredVectors({ ...shape, count, pointSeed: 2 }), queries: clusteredVectors({ ...shape, count: queries, pointSeed: 3 }) };
 }
 
-/** A store's distinct passage vectors in a seeded shuffle: the first `queries` are the queries, the rest the data. */
-async function storeVectors(dir: string, queries: number): Promise<Pick<AnnData, 'dimensions' | 'points' | 'queries'> & { duplicates: number }> {
-  const store = await DocStore.open(dir);
-  const dimensions = store.embedder?.dimensions;
-  if (!dimensions) throw new Error(`${dir} has no vectors (indexed with --embedder none)`);
+/**
+ * The distinct passage vectors of the stores `dirs` (comma-separated: more passages than one
+ * corpus holds, all embedded by the same model) in a seeded shuffle: the first `queries` are the
+ * queries, the rest the data.
+ */
+async function storeVectors(dirs: string, queries: number): Promise<Pick<AnnData, 'dimensions' | 'points' | 'queries'> & { duplicates: number }> {
   const seen = new Set<string>();
-  const all = [...store.allChunks()].map((chunk) => chunk.id);
-  const ids = all.filter((id) => {
-    const vector = store.vectorOf(id)!;
-    const key = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64');
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-  const random = seededRandom(7);
-  for (let i = ids.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+  const vectors: Float32Array[] = [];
+  let dimensions: number | undefined;
+  let embedder: string | undefined;
+  let all = 0;
+  for (const dir of dirs.split(',')) {
+    const store = await DocStore.open(dir);
+    if (!store.embedder) throw new Error(`${dir} has no vectors (indexed with --embedder none)`);
+    if (embedder !== undefined && store.embedder.id !== embedder) throw new Error(`${dir}'s vectors come from ${store.embedder.id}, not ${embedder}`);
+    ({ id: embedder, dimensions } = store.embedder);
+    for (const file of store.filePaths()) {
+      for (const id of store.file(file)!.chunkIds) {
+        const vector = store.vectorOf(id)!;
+        all++;
+        const key = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64');
+        if (seen.has(key)) continue;
+        seen.add(key);
+        vectors.push(vector);
+      }
+    }
   }
-  const rows = new Float32Array(ids.length * dimensions);
-  ids.forEach((id, i) => rows.set(store.vectorOf(id)!, i * dimensions));
-  const held = Math.min(queries, Math.floor(ids.length / 10));
-  const row = (offset: number) => (i: number) => rows.subarray((offset + i) * dimensions, (offset + i + 1) * dimensions);
-  return { dimensions, duplicates: all.length - ids.length, queries: { count: held, row: row(0) }, points: { count: ids.length - held, row: row(held) } };
+  const random = seededRandom(7);
+  for (let i = vectors.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [vectors[i], vectors[j]] = [vectors[j]!, vectors[i]!];
+  }
+  const width = dimensions!;
+  const rows = new Float32Array(vectors.length * width);
+  vectors.forEach((vector, i) => rows.set(vector, i * width));
+  const held = Math.min(queries, Math.floor(vectors.length / 10));
+  const row = (offset: number) => (i: number) => rows.subarray((offset + i) * width, (offset + i + 1) * width);
+  return { dimensions: width, duplicates: all - vectors.length, queries: { count: held, row: row(0) }, points: { count: vectors.length - held, row: row(held) } };
 }
 
 async function benchOneSize(count: number, data: AnnData): Promise<SizeResult> {

@@ -12,9 +12,13 @@
  * first time passages, keyword or vector search are needed, so a re-index that finds nothing
  * changed never reads them. A store opened to search (not `create`) reads a segment in parts:
  * its header, ids, lengths and term dictionaries first, then each query's term postings, its
- * hits' passages, and the vectors only for a search that uses them; the manifest lists a
- * SHA-256 per 64 KiB block of each segment (storeBlocks.ts) and every block is verified when
- * first read, so no byte is used unverified. A writer reads and verifies whole segments.
+ * hits' passages, and the vectors only for a search that uses them. A segment with at least
+ * HNSW_MIN_VECTORS live vectors gets an HNSW graph file (`vectors-N.hnsw`) from the last commit
+ * of an index run (checkpoints do not build one: their segments are merged again soon), carried
+ * with its segment and dropped when the segment is merged; a query loads it at its first dense
+ * search (see storeVectors.ts). The manifest lists a SHA-256 per 64 KiB block of each segment
+ * (storeBlocks.ts) and every block is verified when first read, and one SHA-256 of each graph,
+ * checked before hnswlib reads it, so no byte is used unverified. A writer reads and verifies whole segments.
  *
  * Safety beside other processes: one writer at a time holds `writer.lock` (see storeLock.ts);
  * only it deletes, and only names of the store's own patterns: files no longer named by the
@@ -38,7 +42,8 @@
  *   page indexes, to sum across stores searched together; O(query terms).
  * - `searchPassages` / `searchPages`: BM25F over passages (chunk ids) and whole files (paths),
  *   best first; O(postings of the query's terms).
- * - `searchVectors(vector, k)`: nearest passages by cosine (exact); O(chunks × dimensions).
+ * - `searchVectors(vector, k)`: nearest passages by cosine: exact over segments without a graph
+ *   (O(their chunks × dimensions)), HNSW over each segment with one (O(log chunks) at ef 400).
  *   `vectorOf(id)`: a passage's stored unit vector; O(1).
  * - `integrityProblems()`: cross-checks the structures of the generation; O(chunks).
  * The writer's API (`lockForWriting`, `unlock`, `nextChunkId`, `resetVectors`, `setVector`,
