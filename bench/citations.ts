@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { parseDocument as parseHtmlDom, DomUtils } from 'htmlparser2';
 import { chunkDocument, DEFAULT_CHUNKING } from '../src/core/chunker.js';
 import { discoverFiles, readTextFile } from '../src/core/discovery.js';
-import { formatOf, parseDocument } from '../src/core/parse/parseDocument.js';
+import { formatOf } from '../src/core/parse/formats.js';
+import { parseDocument } from '../src/core/parse/parseDocument.js';
 import { splitLines } from '../src/core/parse/sections.js';
 
 /** How many words at each end of a passage must be found in its cited lines. */

@@ -8,7 +8,7 @@ import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/p
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import ignore from 'ignore';
-import { CODE_EXTENSIONS, DOC_EXTENSIONS } from './parse/parseDocument.js';
+import { CODE_EXTENSIONS, DOC_EXTENSIONS, extensionOf } from './parse/formats.js';
 import { ConcurrencyLimiter } from './concurrencyLimiter.js';
 import { errorMessage } from './errorMessage.js';
 import { generatedCopies } from './generatedPages.js';
@@ -158,8 +158,8 @@ interface DirectoryToWalk {
   /** '' for the root. */
   relativePath: string;
   realPath: string;
-  /** Rules of every ignore file from the root down to the parent, rebased to root-relative paths. */
-  ignoreRules: Matcher;
+  /** Rules of every ignore file from the root down to the parent, rebased to root-relative paths; undefined while there are none (most folders: no matcher to test). */
+  ignoreRules: Matcher | undefined;
 }
 
 /** Its real path is resolved only when its turn comes, after the real tree. */
@@ -180,7 +180,7 @@ export async function discoverFiles(root: string, options: DiscoveryOptions = {}
     absolutePath: rootPath,
     relativePath: '',
     realPath: await realpath(rootPath),
-    ignoreRules: ignore({ ignorecase: CASE_INSENSITIVE_FS }),
+    ignoreRules: undefined,
   });
   return walk.result();
 }
@@ -308,9 +308,12 @@ class DiscoveryWalk {
     const { rules, unreadableIgnoreFiles } = await this.loadIgnoreFiles(directory, entries);
     const scope: DirectoryToWalk = { ...directory, ignoreRules: rules };
 
+    // Entry paths by concatenation: path.join normalizes each one, a tenth of a no-change re-index.
+    const parent = { absolute: withTrailingSeparator(directory.absolutePath), real: withTrailingSeparator(directory.realPath) };
     const visits: Promise<void>[] = [];
     for (const entry of entries) {
-      visits.push(this.visitEntry(entry, scope, unreadableIgnoreFiles));
+      const visit = this.visitEntry(entry, scope, parent, unreadableIgnoreFiles);
+      if (visit) visits.push(visit);
       if (++this.entriesSinceYield >= ENTRIES_PER_YIELD) {
         this.entriesSinceYield = 0;
         await yieldToEventLoop();
@@ -324,7 +327,7 @@ class DiscoveryWalk {
   private async loadIgnoreFiles(
     directory: DirectoryToWalk,
     entries: Dirent[],
-  ): Promise<{ rules: Matcher; unreadableIgnoreFiles: Map<string, string> }> {
+  ): Promise<{ rules: Matcher | undefined; unreadableIgnoreFiles: Map<string, string> }> {
     const unreadableIgnoreFiles = new Map<string, string>();
     const ownPatterns: ignore.PatternParams[] = [];
     for (const name of IGNORE_FILE_NAMES) {
@@ -342,41 +345,54 @@ class DiscoveryWalk {
       ownPatterns.push(...rebaseIgnoreFile(content.toString('utf8'), directory.relativePath, relativePath));
     }
     if (ownPatterns.length === 0) return { rules: directory.ignoreRules, unreadableIgnoreFiles };
-    const rules = ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(directory.ignoreRules).add(ownPatterns);
+    const rules = ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(directory.ignoreRules ?? []).add(ownPatterns);
     return { rules, unreadableIgnoreFiles };
   }
 
-  private async visitEntry(
+  /**
+   * Files and directories as the directory listing says are handled here at once; only symbolic
+   * links, entries of unknown type and subdirectories return a promise (a promise per file was
+   * most of a no-change re-index's garbage).
+   */
+  private visitEntry(
     entry: Dirent,
     directory: DirectoryToWalk,
+    parent: { absolute: string; real: string },
     unreadableIgnoreFiles: Map<string, string>,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const relativePath = joinRelative(directory.relativePath, entry.name);
-    const absolutePath = path.join(directory.absolutePath, entry.name);
+    const absolutePath = parent.absolute + entry.name;
     if (entry.name === '.git') {
       const skippedPath = entry.isDirectory() ? `${relativePath}/` : relativePath;
       this.skips.add({ path: skippedPath, reason: 'excluded', detail: 'version-control metadata is never indexed' });
-      return;
+      return undefined;
     }
     const ignoreFileProblem = unreadableIgnoreFiles.get(entry.name);
     if (ignoreFileProblem !== undefined) {
       this.skips.add({ path: relativePath, reason: 'unreadable', detail: ignoreFileProblem });
-      return;
+      return undefined;
     }
+    const kind = direntKind(entry);
+    if (kind === 'symlink' || kind === 'unknown') return this.visitLinkOrUnknown(kind, relativePath, absolutePath, parent.real + entry.name, directory);
+    if (this.skipIfMatched(kind === 'directory' ? `${relativePath}/` : relativePath, directory.ignoreRules)) return undefined;
+    if (kind === 'directory') return this.walkRealSubdirectory({ absolutePath, relativePath, ignoreRules: directory.ignoreRules, realPath: parent.real + entry.name });
+    this.visitFile(kind, relativePath, absolutePath);
+    return undefined;
+  }
 
-    let kind = direntKind(entry);
+  private async visitLinkOrUnknown(kind: 'symlink' | 'unknown', relativePath: string, absolutePath: string, realPath: string, directory: DirectoryToWalk): Promise<void> {
     let stats: Stats | undefined;
+    let resolved: EntryKind = kind;
     if (kind === 'unknown') {
       // Some filesystems do not report entry types; ask for them.
       try {
-        kind = statsKind(await this.limitFsCall(() => lstat(absolutePath)));
+        resolved = statsKind(await this.limitFsCall(() => lstat(absolutePath)));
       } catch (error) {
         this.skips.add({ path: relativePath, ...skipForFsError(error) });
         return;
       }
     }
-
-    const isSymlink = kind === 'symlink';
+    const isSymlink = resolved === 'symlink';
     if (isSymlink) {
       // Matched as a file first: a rule that skips it needs no stat, and only dir-only rules remain once it proves a directory.
       if (this.skipIfMatched(relativePath, directory.ignoreRules)) return;
@@ -390,37 +406,38 @@ class DiscoveryWalk {
         this.skips.add({ path: relativePath, ...skipForFsError(error) });
         return;
       }
-      kind = statsKind(stats);
-      if (kind === 'directory' && this.skipIfMatched(`${relativePath}/`, directory.ignoreRules)) return;
-      if (kind !== 'directory') {
+      resolved = statsKind(stats);
+      if (resolved === 'directory' && this.skipIfMatched(`${relativePath}/`, directory.ignoreRules)) return;
+      if (resolved !== 'directory') {
         // A directory's real path is resolved when its turn comes (walkSymlinkedDirectory).
-        let realPath: string;
+        let linkTarget: string;
         try {
-          realPath = await this.limitFsCall(() => realpath(absolutePath));
+          linkTarget = await this.limitFsCall(() => realpath(absolutePath));
         } catch (error) {
           this.skips.add({ path: relativePath, ...skipForFsError(error) });
           return;
         }
-        if (this.skipIfOutside(relativePath, realPath)) return;
+        if (this.skipIfOutside(relativePath, linkTarget)) return;
       }
-    } else if (this.skipIfMatched(kind === 'directory' ? `${relativePath}/` : relativePath, directory.ignoreRules)) {
+    } else if (this.skipIfMatched(resolved === 'directory' ? `${relativePath}/` : relativePath, directory.ignoreRules)) {
       return;
     }
-
-    if (kind === 'directory') {
+    if (resolved === 'directory') {
       const subdirectory = { absolutePath, relativePath, ignoreRules: directory.ignoreRules };
-      if (isSymlink) {
-        this.deferredSymlinks.push(subdirectory);
-        return;
-      }
-      await this.walkRealSubdirectory({ ...subdirectory, realPath: path.join(directory.realPath, entry.name) });
+      if (isSymlink) this.deferredSymlinks.push(subdirectory);
+      else await this.walkRealSubdirectory({ ...subdirectory, realPath });
       return;
     }
+    this.visitFile(resolved, relativePath, absolutePath, stats);
+  }
+
+  /** A file (or what a link led to) that no rule skipped: kept unless its type, extension or size rules it out. */
+  private visitFile(kind: EntryKind, relativePath: string, absolutePath: string, stats?: Stats): void {
     if (kind !== 'file') {
       this.skips.add({ path: relativePath, reason: 'unreadable', detail: 'not a regular file (FIFO, socket or device)' });
       return;
     }
-    if (!this.includedExtensions.has(extensionOf(entry.name))) {
+    if (!this.includedExtensions.has(extensionOf(relativePath))) {
       this.skips.add({ path: relativePath, reason: 'unsupported' });
       return;
     }
@@ -463,14 +480,14 @@ class DiscoveryWalk {
   }
 
   /** `testedPath` ends with '/' for a directory, so dir-only patterns apply. */
-  private skipIfMatched(testedPath: string, ignoreRules: Matcher): boolean {
+  private skipIfMatched(testedPath: string, ignoreRules: Matcher | undefined): boolean {
     const secret = this.secretRules?.test(testedPath);
     if (secret?.ignored) {
       this.skips.add({ path: testedPath, reason: 'excluded', detail: secret.rule?.mark });
       return true;
     }
-    const ignored = ignoreRules.test(testedPath);
-    if (ignored.ignored) {
+    const ignored = ignoreRules?.test(testedPath);
+    if (ignored?.ignored) {
       this.skips.add({ path: testedPath, reason: 'ignored', detail: ignored.rule?.mark });
       return true;
     }
@@ -598,12 +615,12 @@ function describeWalked(relativePath: string): string {
   return relativePath === '' ? 'the root folder' : `${relativePath}/`;
 }
 
-function joinRelative(directory: string, name: string): string {
-  return directory === '' ? name : `${directory}/${name}`;
+function withTrailingSeparator(absolutePath: string): string {
+  return absolutePath.endsWith(path.sep) ? absolutePath : `${absolutePath}${path.sep}`;
 }
 
-function extensionOf(name: string): string {
-  return path.extname(name).slice(1).toLowerCase();
+function joinRelative(directory: string, name: string): string {
+  return directory === '' ? name : `${directory}/${name}`;
 }
 
 /** Code unit order: the same on every machine, unlike localeCompare. */

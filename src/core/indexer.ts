@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from './chunker.js';
 import { embeddingTextOf } from './chunkText.js';
 import { discoverFiles, readTextFile, type DiscoveredFile, type DiscoveryOptions, type SkipReason } from './discovery.js';
-import { inlineParser, workerParser, type FileParser, type ParsedFile } from './fileParser.js';
+import type { FileParser, ParsedFile } from './fileParser.js';
 import type { DocStore } from './store.js';
 import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
 
@@ -117,19 +117,20 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   let sinceCheckpoint = filesDeleted;
   let checkpointAt = performance.now();
   const total = discovery.files.length;
-  const statUnchanged = (file: DiscoveredFile): boolean => {
-    const known = store.file(file.path);
-    return known !== undefined && known.size === file.size && known.mtimeMs === file.mtimeMs;
-  };
+  const statUnchanged = (file: DiscoveredFile): boolean => store.hasFileStat(file.path, file.size, file.mtimeMs);
   let current = discovery.files.filter(statUnchanged).length;
-  const parser: FileParser = total - current >= WORKER_FILES ? workerParser(chunking) : inlineParser(chunking);
+  const inWorker = total - current >= WORKER_FILES;
+  // Loaded by the first file to parse: a run that finds nothing changed never loads the parsers.
+  let parser: Promise<FileParser> | undefined;
+  const parserOf = (): Promise<FileParser> =>
+    (parser ??= import('./fileParser.js').then(({ inlineParser, workerParser }) => (inWorker ? workerParser(chunking) : inlineParser(chunking))));
   const prepare = async (file: DiscoveredFile): Promise<Prepared> => {
     const read = await readTextFile(file, options.discovery?.maxFileBytes);
     if ('skip' in read) return read;
     const hash = createHash('sha256').update(read.text).digest('hex');
     // Unchanged content is not parsed (a file's catalog entry changes only at its own turn).
     if (store.file(file.path)?.hash === hash) return { hash };
-    const parsed = parser.parse(file.path, read.text);
+    const parsed = parserOf().then((loaded) => loaded.parse(file.path, read.text));
     // An aborted run leaves parses nobody awaits.
     parsed.catch(() => undefined);
     return { hash, parsed };
@@ -141,11 +142,11 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
       signal?.throwIfAborted();
       const file = discovery.files[done]!;
       onProgress?.({ phase: 'indexing', filesDone: done, filesTotal: total, filesCurrent: current, currentFile: file.path });
-      const known = store.file(file.path);
       if (statUnchanged(file)) {
         filesUnchanged++;
         continue;
       }
+      const known = store.file(file.path);
       // Counted from the next event on, which comes once this file is done.
       current++;
       for (readFrom = Math.max(readFrom, done); readFrom < total && reads.size < READ_AHEAD; readFrom++) {
@@ -193,7 +194,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
       }
     }
   } finally {
-    await parser.close();
+    await (await parser)?.close();
   }
   const runtime = embedder?.runtime?.();
   // A store left at a checkpoint of an unfinished run is committed again, so that it reads as complete.

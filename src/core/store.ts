@@ -34,6 +34,8 @@
  * - `generation`, `embedder`, `lastIndex`: the manifest's; O(1).
  * - `fileCount`, `chunkCount`: from the catalog; O(1). `vectorCount`: O(1) once loaded.
  * - `file(path)`: the catalog entry of an indexed file (hash, size, mtime, chunk ids); O(1).
+ * - `hasFileStat(path, size, mtimeMs)`: whether a file is indexed with this size and mtime; O(1)
+ *   (and unlike `file`, it makes no entry objects of a catalog read from disk).
  * - `filePaths()`: every indexed path, in no particular order; O(files).
  * - `chunkPath(id)`: the path of a passage's file, from the catalog (no passage is read); O(1)
  *   after an O(chunks) first call.
@@ -345,6 +347,10 @@ export class DocStore {
 
   file(relativePath: string): Readonly<CatalogEntry> | undefined {
     return this.catalog.get(relativePath);
+  }
+
+  hasFileStat(relativePath: string, size: number, mtimeMs: number): boolean {
+    return this.catalog.hasStat(relativePath, size, mtimeMs);
   }
 
   filePaths(): string[] {

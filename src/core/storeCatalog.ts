@@ -136,6 +136,8 @@ export class Catalog {
   private entries: Map<string, CatalogEntry> | undefined;
   private flat: FlatCatalog | undefined;
   private chunks = 0;
+  /** Flat: each path's row, made when first asked (a re-index compares every file's size and mtime). */
+  private rowOfPath: Map<string, number> | undefined;
   /** Flat: each file id's row, and each row's path once decoded; made when first asked. */
   private rowOfFile: IdTable | undefined;
   private pathOfRow: (string | undefined)[] | undefined;
@@ -182,7 +184,18 @@ export class Catalog {
   paths(): string[] {
     const { flat } = this;
     if (!flat) return [...this.entries!.keys()];
-    return Array.from(flat.fileIds, (_, row) => textAt(flat.pathBytes, flat.pathEnds, row));
+    return [...this.rowsByPath(flat).keys()];
+  }
+
+  /** Whether the file is cataloged with this size and mtime, without making entries of a flat catalog. */
+  hasStat(relativePath: string, size: number, mtimeMs: number): boolean {
+    const { flat } = this;
+    if (!flat) {
+      const entry = this.entries!.get(relativePath);
+      return entry !== undefined && entry.size === size && entry.mtimeMs === mtimeMs;
+    }
+    const row = this.rowsByPath(flat).get(relativePath);
+    return row !== undefined && flat.sizes[row] === size && flat.mtimes[row] === mtimeMs;
   }
 
   /** Every entry, in catalog order. */
@@ -263,14 +276,23 @@ export class Catalog {
     for (const id of entry.chunkIds) if (this.fileOfChunkId?.get(id) === entry.fileId) this.fileOfChunkId.delete(id);
   }
 
+  private rowsByPath(flat: FlatCatalog): Map<string, number> {
+    if (!this.rowOfPath) {
+      this.rowOfPath = new Map();
+      for (let row = 0; row < flat.fileIds.length; row++) this.rowOfPath.set(textAt(flat.pathBytes, flat.pathEnds, row), row);
+    }
+    return this.rowOfPath;
+  }
+
   /** The entries as objects by path (made from the flat arrays once). */
   private asEntries(): Map<string, CatalogEntry> {
     const { flat } = this;
     if (flat) {
       const entries = new Map<string, CatalogEntry>();
+      const paths = this.rowOfPath ? [...this.rowOfPath.keys()] : undefined;
       for (let row = 0, at = 0; row < flat.fileIds.length; row++) {
         const end = flat.chunkEnds[row]!;
-        entries.set(textAt(flat.pathBytes, flat.pathEnds, row), {
+        entries.set(paths?.[row] ?? textAt(flat.pathBytes, flat.pathEnds, row), {
           hash: textAt(flat.hashBytes, flat.hashEnds, row),
           size: flat.sizes[row]!,
           mtimeMs: flat.mtimes[row]!,
@@ -281,6 +303,7 @@ export class Catalog {
       }
       this.entries = entries;
       this.flat = undefined;
+      this.rowOfPath = undefined;
       this.rowOfFile = undefined;
       this.pathOfRow = undefined;
       this.placeOfChunk = undefined;

@@ -545,7 +545,8 @@ test('readers in a loop while another process indexes: no crash, no false "corru
   await writeTree(docs, generatedPages(900));
   const storeDir = await makeTempDir('busy-store');
   // A separate writer process that commits every 40 files, so readers meet many generations.
-  const writer = path.join(await makeTempDir('writer'), 'writer.mts');
+  // CommonJS (.ts, not .mts): tsx runs an ES module's TypeScript imports from data: URLs, where the indexer's lazy import('./fileParser.js') cannot resolve.
+  const writer = path.join(await makeTempDir('writer'), 'writer.ts');
   const source = (relative: string) => JSON.stringify(path.resolve(__dirname, relative));
   await fs.writeFile(
     writer,
@@ -553,7 +554,9 @@ test('readers in a loop while another process indexes: no crash, no false "corru
 import { indexFolder } from ${source('../../src/core/indexer.ts')};
 import { DocStore } from ${source('../../src/core/store.ts')};
 const [docs, storeDir] = process.argv.slice(2);
-indexFolder(docs, await DocStore.open(storeDir, { create: true }), { embedder: new HashingEmbedder(), checkpointFiles: 40 }).then(() => process.exit(0));
+void DocStore.open(storeDir, { create: true })
+  .then((store) => indexFolder(docs!, store, { embedder: new HashingEmbedder(), checkpointFiles: 40 }))
+  .then(() => process.exit(0));
 `,
   );
   const indexer = spawn(process.execPath, ['--import', 'tsx', writer, docs, storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CODE_EXTENSIONS, DOC_EXTENSIONS, formatOf, parseDocument } from '../../../src/core/parse/parseDocument.js';
+import { CODE_EXTENSIONS, DOC_EXTENSIONS, formatOf } from '../../../src/core/parse/formats.js';
+import { parseDocument } from '../../../src/core/parse/parseDocument.js';
 import { withoutSourceLines } from './support.js';
 
 test('formatOf: by extension, case-insensitive', () => {
