@@ -71,6 +71,26 @@ export class IdTable {
   }
 }
 
+/**
+ * The index of `id` in `ids` by binary search, or -1. A store writes a segment's and a catalog's
+ * ids in ascending order (they come from counters), so a reader finds an id without filling a
+ * table over all of them, a loop that cost a cold query more than its search. An index found is
+ * right whatever the order (ids do not repeat); -1 is certain only for ids in ascending order, so
+ * callers then fall back to an IdTable.
+ */
+export function sortedIndexOf(ids: ArrayLike<number>, id: number): number {
+  let low = 0;
+  let high = ids.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const at = ids[middle]!;
+    if (at === id) return middle;
+    if (at < id) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
+}
+
 function isDirect(id: number): boolean {
   return Number.isInteger(id) && id >= 0 && id < DIRECT_LIMIT;
 }

@@ -58,11 +58,11 @@ import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
 import { keywordFieldsOf, pageFieldTerms } from './chunkText.js';
-import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, fieldTerms, foldedDocument, freezeDocuments, sumStatistics, type KeywordDocument, type KeywordIndexOptions, type KeywordStatistics } from './search/keywordIndex.js';
+import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, fieldTerms, foldedDocument, freezeDocuments, sumStatistics, type KeywordDocument, type KeywordIndexOptions, type KeywordStatistics, type PostingsSource } from './search/keywordIndex.js';
 import type { Chunk, EmbedderRuntime } from './types.js';
 import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
 import { BlockDigester, BlockReadError, blocksMatch, VerifiedFile } from './storeBlocks.js';
-import { IdTable } from './idTable.js';
+import { IdTable, sortedIndexOf } from './idTable.js';
 import { Catalog, type CatalogEntry } from './storeCatalog.js';
 import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentFile, type Segment, type SegmentBytes, type SegmentToWrite, type SegmentView } from './storeSegment.js';
 import { HNSW_BUILD, HNSW_MIN_VECTORS, StoreVectors, type VectorSource } from './storeVectors.js';
@@ -229,31 +229,34 @@ class Pending {
 /**
  * The live passages: those of segments stay JSON records until asked for (then parsed once);
  * those added in memory are kept as they came. Iterates in the order passages were added.
+ * An on-disk passage is found by binary search of its segment's ids (see sortedIndexOf), so
+ * opening fills no table over every passage.
  */
 class Passages {
   private readonly segments: SegmentView[] = [];
   /** Where segment i's passages start in the order of all segments' passages. */
   private readonly starts: number[] = [];
-  /** Each live on-disk passage's place in that order. */
-  private readonly onDisk = new IdTable();
+  /** Each on-disk passage's place in that order, made only when a binary search misses (ids out of order). */
+  private places: IdTable | undefined;
+  /** On-disk passages removed since (tombstones, replaced files). */
+  private readonly removed = new IdTable();
   private readonly parsed = new Map<number, Chunk>();
   private readonly inMemory = new Map<number, Chunk>();
   private total = 0;
 
   get size(): number {
-    return this.onDisk.size + this.inMemory.size;
+    return this.total - this.removed.size + this.inMemory.size;
   }
 
   has(id: number): boolean {
-    return this.onDisk.has(id) || this.inMemory.has(id);
+    return this.inMemory.has(id) || this.place(id) !== undefined;
   }
 
   addSegment(segment: SegmentView): void {
     this.segments.push(segment);
     this.starts.push(this.total);
-    const ids = segment.chunkIds;
-    this.onDisk.setAll(ids, this.total);
-    this.total += ids.length;
+    this.places?.setAll(segment.chunkIds, this.total);
+    this.total += segment.chunkIds.length;
   }
 
   get(id: number): Chunk | undefined {
@@ -261,7 +264,7 @@ class Passages {
     if (added) return added;
     let chunk = this.parsed.get(id);
     if (!chunk) {
-      const at = this.onDisk.get(id);
+      const at = this.place(id);
       if (at === undefined) return undefined;
       let segment = this.segments.length - 1;
       while (this.starts[segment]! > at) segment--;
@@ -276,16 +279,31 @@ class Passages {
   }
 
   delete(id: number): void {
-    this.onDisk.delete(id);
+    // Ids are never reused: one added in memory is on no segment.
+    if (this.inMemory.delete(id)) return;
+    if (this.place(id) !== undefined) this.removed.set(id, 0);
     this.parsed.delete(id);
-    this.inMemory.delete(id);
   }
 
   *values(): IterableIterator<Chunk> {
-    for (const [segment, { chunkIds }] of this.segments.entries()) {
-      for (let i = 0; i < chunkIds.length; i++) if (this.onDisk.get(chunkIds[i]!) === this.starts[segment]! + i) yield this.get(chunkIds[i]!)!;
+    for (const { chunkIds } of this.segments) {
+      for (let i = 0; i < chunkIds.length; i++) if (!this.removed.has(chunkIds[i]!)) yield this.get(chunkIds[i]!)!;
     }
     yield* this.inMemory.values();
+  }
+
+  /** A live on-disk passage's place in the order of all segments' passages. */
+  private place(id: number): number | undefined {
+    if (this.removed.has(id)) return undefined;
+    if (!this.places) {
+      for (let segment = this.segments.length - 1; segment >= 0; segment--) {
+        const i = sortedIndexOf(this.segments[segment]!.chunkIds, id);
+        if (i >= 0) return this.starts[segment]! + i;
+      }
+      this.places = new IdTable();
+      this.segments.forEach((segment, i) => this.places!.setAll(segment.chunkIds, this.starts[i]!));
+    }
+    return this.places.get(id);
   }
 }
 
@@ -970,9 +988,13 @@ function guardedView(dir: string, name: string, view: SegmentView): SegmentView 
     passage: guard(view.passage),
     vectors: guard(view.vectors),
     vector: guard(view.vector),
-    keyword: { ...view.keyword, termPostings: guard(view.keyword.termPostings) },
-    pages: { ...view.pages, termPostings: guard(view.pages.termPostings) },
+    keyword: guardedPostings(view.keyword, guard),
+    pages: guardedPostings(view.pages, guard),
   };
+}
+
+function guardedPostings(postings: PostingsSource, guard: <A extends unknown[], R>(read: (...args: A) => R) => (...args: A) => R): PostingsSource {
+  return { ...postings, findTerm: guard(postings.findTerm), postingCount: guard(postings.postingCount), termPostings: guard(postings.termPostings) };
 }
 
 function decodeOrCorrupt(dir: string, file: string, bytes: SegmentBytes): Segment {

@@ -10,7 +10,7 @@
  * (uint32) and the chunk ids (int32), where each path and each hash ends (uint32), and the
  * paths' and hashes' UTF-8 bytes.
  */
-import { IdTable } from './idTable.js';
+import { IdTable, sortedIndexOf } from './idTable.js';
 
 export interface CatalogEntry {
   /** sha256 of the file's bytes. */
@@ -128,6 +128,18 @@ function decodeCatalog(bytes: Uint8Array): FlatCatalog {
   return flat;
 }
 
+/** The index of `id` in `ids`: by binary search (the writer's ids ascend), else from `table`. */
+function lookUp(ids: Int32Array, id: number, table: () => IdTable): number | undefined {
+  const i = sortedIndexOf(ids, id);
+  return i >= 0 ? i : table().get(id);
+}
+
+function tableOf(ids: Int32Array): IdTable {
+  const table = new IdTable();
+  table.setAll(ids, 0);
+  return table;
+}
+
 /**
  * The indexed files, by path. Read from a catalog file it stays flat until an entry is asked for
  * by path or changed; the lookups a search makes (a passage's or a page's file) never need that.
@@ -138,12 +150,12 @@ export class Catalog {
   private chunks = 0;
   /** Flat: each path's row, made when first asked (a re-index compares every file's size and mtime). */
   private rowOfPath: Map<string, number> | undefined;
-  /** Flat: each file id's row, and each row's path once decoded; made when first asked. */
+  /** Flat: each file id's row, made only when a binary search misses (ids out of order), and each row's path once decoded. */
   private rowOfFile: IdTable | undefined;
   private pathOfRow: (string | undefined)[] | undefined;
   /** As entries: each file id's path; made when first asked. */
   private pathOfFileId: Map<number, string> | undefined;
-  /** Flat: each chunk id's place in the chunk ids, made when first asked (ranking asks for a thousand passages' files per query). */
+  /** Flat: each chunk id's place in the chunk ids, made only when a binary search misses (ids out of order). */
   private placeOfChunk: IdTable | undefined;
   /** As entries: each cataloged chunk's file id, made when first asked. */
   private fileOfChunkId: IdTable | undefined;
@@ -207,11 +219,7 @@ export class Catalog {
   pathOf(fileId: number): string | undefined {
     const { flat } = this;
     if (flat) {
-      if (!this.rowOfFile) {
-        this.rowOfFile = new IdTable();
-        for (let row = 0; row < flat.fileIds.length; row++) this.rowOfFile.set(flat.fileIds[row]!, row);
-      }
-      const row = this.rowOfFile.get(fileId);
+      const row = lookUp(flat.fileIds, fileId, () => (this.rowOfFile ??= tableOf(flat.fileIds)));
       if (row === undefined) return undefined;
       // Decoded once: ranking asks for a thousand passages' paths per query.
       this.pathOfRow ??= new Array<string | undefined>(flat.fileIds.length);
@@ -228,8 +236,8 @@ export class Catalog {
   fileOf(chunkId: number): number | undefined {
     const { flat } = this;
     if (flat) {
-      if (!this.placeOfChunk) (this.placeOfChunk = new IdTable()).setAll(flat.chunkIds, 0);
-      const place = this.placeOfChunk.get(chunkId);
+      // Ranking asks for a thousand passages' files per query.
+      const place = lookUp(flat.chunkIds, chunkId, () => (this.placeOfChunk ??= tableOf(flat.chunkIds)));
       if (place === undefined) return undefined;
       // The row whose chunk range holds `place`: the first whose end is past it.
       let low = 0;

@@ -11,7 +11,7 @@
  * postings (FrozenPostings, little-endian typed arrays) and the float32 vectors. Decoding makes
  * views of the file's bytes, nothing more: a passage's JSON is parsed when it is asked for.
  */
-import { mergeFrozen, type FrozenPostings, type PostingsSource } from './search/keywordIndex.js';
+import { findTerm, mergeFrozen, type FrozenPostings, type PostingsSource } from './search/keywordIndex.js';
 import type { Chunk } from './types.js';
 
 const decoder = new TextDecoder();
@@ -211,80 +211,119 @@ export function decodeSegment(bytes: SegmentBytes): Segment {
   const keyword = postings(header.wideTfs[0]);
   const pages = postings(header.wideTfs[1]);
   const vectors = next<Float32Array>(Float32Array, 4);
-  checkCounts(header, ends.length, records.length, ends, [shapeOf(keyword), shapeOf(pages)], vectors.length);
+  checkCounts(header, { passages: ends.length, lastEnd: ends.at(-1) ?? 0, passageBytes: records.length }, [shapeOf(keyword), shapeOf(pages)], vectors.length);
   const passages: PassageRecords = { ends, read: (start, end) => bytes.read(records.offset + start, end - start) };
   return { ...header, passages, keyword, pages, vectors };
 }
 
-/** What a part's arrays must agree on: counts, and posting and term ranges that end where their sections do. */
+/** What a part's sections must agree on: counts, and posting and term ranges that end where their sections do. */
 interface PartShape {
   ids: Int32Array;
   lengths: Uint32Array;
-  termBytes: Uint8Array;
-  termEnds: Uint32Array;
-  postingEnds: Uint32Array;
+  /** Entries of the term ends and of the posting ends (one per term). */
+  terms: number;
+  postingTerms: number;
+  /** The last term's and the last posting range's ends (0 without terms). */
+  lastTermEnd: number;
+  lastPostingEnd: number;
+  termBytes: number;
   docs: number;
   tfs: number;
 }
 
 function shapeOf(part: FrozenPostings): PartShape {
-  return { ...part, docs: part.docs.length, tfs: part.tfs.length };
+  return {
+    ids: part.ids,
+    lengths: part.lengths,
+    terms: part.termEnds.length,
+    postingTerms: part.postingEnds.length,
+    lastTermEnd: part.termEnds.at(-1) ?? 0,
+    lastPostingEnd: part.postingEnds.at(-1) ?? 0,
+    termBytes: part.termBytes.length,
+    docs: part.docs.length,
+    tfs: part.tfs.length,
+  };
 }
 
-function checkCounts(header: SegmentHeader, passages: number, passageBytes: number, ends: Uint32Array, parts: PartShape[], vectors: number): void {
-  if (ends.length !== passages || (ends.at(-1) ?? 0) !== passageBytes || parts[0]!.ids.length !== passages || vectors !== passages * header.dimensions) {
+/** `passages`: their count, where the last one's record ends, and the records' bytes. */
+function checkCounts(header: SegmentHeader, passages: { passages: number; lastEnd: number; passageBytes: number }, parts: PartShape[], vectors: number): void {
+  if (passages.lastEnd !== passages.passageBytes || parts[0]!.ids.length !== passages.passages || vectors !== passages.passages * header.dimensions) {
     throw new Error('segment sections disagree');
   }
   for (const part of parts) {
-    if (part.lengths.length !== part.ids.length || part.termEnds.length !== part.postingEnds.length || part.docs !== part.tfs) throw new Error('segment postings disagree');
+    if (part.lengths.length !== part.ids.length || part.terms !== part.postingTerms || part.docs !== part.tfs) throw new Error('segment postings disagree');
     // A reader reads postings and terms by these ranges: they must end where their sections do.
-    if ((part.postingEnds.at(-1) ?? 0) !== part.docs || (part.termEnds.at(-1) ?? 0) !== part.termBytes.length) throw new Error('segment postings disagree');
+    if (part.lastPostingEnd !== part.docs || part.lastTermEnd !== part.termBytes) throw new Error('segment postings disagree');
   }
 }
 
 /**
- * A segment read in parts: the header, passage ends, ids, lengths and term dictionaries now;
- * a passage, a term's postings or the vectors when asked for. Throws (a plain Error) when the
- * layout does not add up; `bytes` decides what a damaged part does when read.
+ * A segment read in parts: the header, ids and lengths now; a passage, a term (by binary search
+ * of the dictionary, entry by entry), its postings or the vectors when asked for, so a query
+ * reads (and verifies) a few blocks of the dictionaries rather than all of them. Throws (a plain
+ * Error) when the layout does not add up; `bytes` decides what a damaged part does when read.
  */
 export function openSegment(bytes: SegmentBytes): SegmentView {
   const { header, sections } = layoutOf(bytes);
-  // What is read now lies in two runs (passage ends to the passages' dictionary, the pages' ids to
-  // their dictionary): each read at once, so a file read in blocks reads it in one call and the
-  // sections are views of it rather than copies.
+  // The ids and lengths of each part lie side by side: each pair is read at once, so a file read in
+  // blocks reads it in one call and the sections are views of it rather than copies.
   const span = (from: number, to: number) => bytes.read(sections[from]!.offset, sections[to]!.offset + sections[to]!.length - sections[from]!.offset);
-  span(1, 1 + POSTING_SECTIONS.length - 2);
-  span(2 + POSTING_SECTIONS.length, 2 * POSTING_SECTIONS.length - 1);
+  span(2, 3);
+  span(2 + POSTING_SECTIONS.length, 3 + POSTING_SECTIONS.length);
   let section = 0;
   const take = (): Section => sections[section++]!;
   const read = <T extends ArrayBufferView>({ offset, length }: Section, type: TypedArrayOf, width: number): T => typed<T>(bytes.read(offset, length), type, width);
+  /** Entry i of a uint32 section, or 0 for i = -1 (where the first range starts). */
+  const entry = ({ offset, length }: Section, i: number): number => {
+    if (i === -1) return 0;
+    if (i < 0 || 4 * i + 4 > length) throw new Error('segment sections disagree');
+    const at = bytes.read(offset + 4 * i, 4);
+    return (at[0]! | (at[1]! << 8) | (at[2]! << 16) | (at[3]! << 24)) >>> 0;
+  };
+  /** Range i of a section of ends (`ends`) within `within` bytes or entries; throws when it does not fit. */
+  const range = (ends: Section, i: number, within: number): [number, number] => {
+    const start = entry(ends, i - 1);
+    const end = entry(ends, i);
+    if (end < start || end > within) throw new Error('segment sections disagree');
+    return [start, end];
+  };
   const passageBytes = take();
-  const ends = read<Uint32Array>(take(), Uint32Array, 4);
+  const ends = take();
   const shapes: PartShape[] = [];
   const postings = (wide: boolean): PostingsSource => {
     const ids = read<Int32Array>(take(), Int32Array, 4);
     const lengths = read<Uint32Array>(take(), Uint32Array, 4);
-    const termBytes = read<Uint8Array>(take(), Uint8Array, 1);
-    const termEnds = read<Uint32Array>(take(), Uint32Array, 4);
-    const postingEnds = read<Uint32Array>(take(), Uint32Array, 4);
+    const termBytes = take();
+    const termEnds = take();
+    const postingEnds = take();
     const docs = take();
     const tfs = take();
     const tfWidth = wide ? 8 : 4;
-    if (docs.length % 4 !== 0 || tfs.length % tfWidth !== 0) throw new Error('segment sections disagree');
-    shapes.push({ ids, lengths, termBytes, termEnds, postingEnds, docs: docs.length / 4, tfs: tfs.length / tfWidth });
+    if (termEnds.length % 4 !== 0 || postingEnds.length % 4 !== 0 || docs.length % 4 !== 0 || tfs.length % tfWidth !== 0) throw new Error('segment sections disagree');
+    const terms = termEnds.length / 4;
+    const postingCount = docs.length / 4;
+    shapes.push({ ids, lengths, terms, postingTerms: postingEnds.length / 4, lastTermEnd: entry(termEnds, terms - 1), termBytes: termBytes.length, lastPostingEnd: entry(postingEnds, postingEnds.length / 4 - 1), docs: postingCount, tfs: tfs.length / tfWidth });
     return {
       ids,
       lengths,
-      termBytes,
-      termEnds,
-      postingEnds,
+      findTerm: (term) =>
+        findTerm(
+          terms,
+          (t) => {
+            const [start, end] = range(termEnds, t, termBytes.length);
+            return bytes.read(termBytes.offset + start, end - start);
+          },
+          term,
+        ),
+      postingCount: (t) => {
+        const [start, end] = range(postingEnds, t, postingCount);
+        return end - start;
+      },
       termPostings: (t) => {
-        const start = t === 0 ? 0 : postingEnds[t - 1]!;
-        const count = postingEnds[t]! - start;
-        if (count < 0) throw new Error('segment postings disagree');
+        const [start, end] = range(postingEnds, t, postingCount);
         return {
-          docs: read<Uint32Array>({ offset: docs.offset + 4 * start, length: 4 * count }, Uint32Array, 4),
-          tfs: read<Float32Array | Float64Array>({ offset: tfs.offset + tfWidth * start, length: tfWidth * count }, wide ? Float64Array : Float32Array, tfWidth),
+          docs: read<Uint32Array>({ offset: docs.offset + 4 * start, length: 4 * (end - start) }, Uint32Array, 4),
+          tfs: read<Float32Array | Float64Array>({ offset: tfs.offset + tfWidth * start, length: tfWidth * (end - start) }, wide ? Float64Array : Float32Array, tfWidth),
         };
       },
     };
@@ -292,8 +331,9 @@ export function openSegment(bytes: SegmentBytes): SegmentView {
   const keyword = postings(header.wideTfs[0]);
   const pages = postings(header.wideTfs[1]);
   const vectors = take();
-  if (vectors.length % 4 !== 0) throw new Error('segment sections disagree');
-  checkCounts(header, ends.length, passageBytes.length, ends, shapes, vectors.length / 4);
+  if (vectors.length % 4 !== 0 || ends.length % 4 !== 0) throw new Error('segment sections disagree');
+  const passages = ends.length / 4;
+  checkCounts(header, { passages, lastEnd: entry(ends, passages - 1), passageBytes: passageBytes.length }, shapes, vectors.length / 4);
   return {
     firstChunkId: header.firstChunkId,
     firstFileId: header.firstFileId,
@@ -302,9 +342,8 @@ export function openSegment(bytes: SegmentBytes): SegmentView {
     removedFiles: header.removedFiles,
     chunkIds: keyword.ids,
     passage: (i) => {
-      const start = i === 0 ? 0 : ends[i - 1]!;
-      if (ends[i]! < start) throw new Error('segment passages disagree');
-      return JSON.parse(decoder.decode(bytes.read(passageBytes.offset + start, ends[i]! - start))) as Chunk;
+      const [start, end] = range(ends, i, passageBytes.length);
+      return JSON.parse(decoder.decode(bytes.read(passageBytes.offset + start, end - start))) as Chunk;
     },
     keyword,
     pages,

@@ -7,7 +7,7 @@
  * those parts (`PostingsSource`: a reader fetches only the query terms' postings) plus
  * documents added in memory since (incremental add/remove).
  */
-import { IdTable } from '../idTable.js';
+import { IdTable, sortedIndexOf } from '../idTable.js';
 import { keywordTokens } from './tokenize.js';
 
 export interface KeywordFields {
@@ -119,23 +119,28 @@ export interface FrozenPostings {
 }
 
 /**
- * A frozen part as an index searches it: its documents and term dictionary at hand, each term's
- * postings fetched when a query needs them (a store reader reads just those bytes of a segment).
+ * A frozen part as an index searches it: its documents at hand, its term dictionary and each
+ * term's postings read when a query needs them (a store reader reads just those bytes of a
+ * segment: a binary search touches a few blocks of a dictionary of megabytes).
  */
-export interface PostingsSource extends Omit<FrozenPostings, 'docs' | 'tfs'> {
+export interface PostingsSource extends Pick<FrozenPostings, 'ids' | 'lengths'> {
+  /** Term `term`'s number (its UTF-8 bytes), or -1 when the part lacks it. */
+  findTerm(term: Uint8Array): number;
+  /** Documents holding term t. */
+  postingCount(t: number): number;
   /** Term t's postings: local documents ascending, with their weighted term frequencies. */
   termPostings(t: number): Pick<FrozenPostings, 'docs' | 'tfs'>;
 }
 
 /** A part whose postings are all in memory, as a source. */
 export function frozenSource(part: FrozenPostings): PostingsSource {
-  const { docs, tfs, ...dictionary } = part;
+  const start = (t: number) => (t === 0 ? 0 : part.postingEnds[t - 1]!);
   return {
-    ...dictionary,
-    termPostings: (t) => {
-      const start = t === 0 ? 0 : part.postingEnds[t - 1]!;
-      return { docs: docs.subarray(start, part.postingEnds[t]!), tfs: tfs.subarray(start, part.postingEnds[t]!) };
-    },
+    ids: part.ids,
+    lengths: part.lengths,
+    findTerm: (term) => findTerm(part.termEnds.length, (t) => termOf(part, t), term),
+    postingCount: (t) => part.postingEnds[t]! - start(t),
+    termPostings: (t) => ({ docs: part.docs.subarray(start(t), part.postingEnds[t]!), tfs: part.tfs.subarray(start(t), part.postingEnds[t]!) }),
   };
 }
 
@@ -149,13 +154,13 @@ function termOf(part: Pick<FrozenPostings, 'termBytes' | 'termEnds'>, t: number)
   return part.termBytes.subarray(t === 0 ? 0 : part.termEnds[t - 1]!, part.termEnds[t]!);
 }
 
-/** Term `t`'s posting range, or -1 when the part lacks the term. */
-function findTerm(part: Pick<FrozenPostings, 'termBytes' | 'termEnds'>, term: Uint8Array): number {
+/** The number of `term` in a sorted dictionary of `count` terms (`termAt` gives each one's bytes), or -1. */
+export function findTerm(count: number, termAt: (t: number) => Uint8Array, term: Uint8Array): number {
   let low = 0;
-  let high = part.termEnds.length - 1;
+  let high = count - 1;
   while (low <= high) {
     const middle = (low + high) >>> 1;
-    const order = compareBytes(termOf(part, middle), term);
+    const order = compareBytes(termAt(middle), term);
     if (order === 0) return middle;
     if (order < 0) low = middle + 1;
     else high = middle - 1;
@@ -378,8 +383,13 @@ export class KeywordIndex {
   private partLive = 0;
   /** The in-memory documents (the parts' are not kept as objects). */
   private readonly docs = new Map<number, KeywordDocument>();
+  /** The in-memory documents' slots, and the parts' once `partsIndexed`. */
   private readonly slotTable = new IdTable();
-  /** Whether the parts' documents are in `slotTable` yet: a search never needs them, only a change does. */
+  /**
+   * Whether the parts' documents are in `slotTable` yet: only when a lookup misses them all (an
+   * id not there, or parts whose ids are out of order); removing a part's documents (a reader
+   * applying tombstones) finds them by binary search.
+   */
   private partsIndexed = false;
   private readonly postings = new Map<string, Postings>();
   /** Terms looked up since the index last changed: a query looks each of its terms up three times (statistics twice, then the search). */
@@ -427,13 +437,13 @@ export class KeywordIndex {
 
   /** Adds a document made by `keywordDocument` (with this index's options), replacing one under `id`. */
   addDocument(id: number, entry: KeywordDocument): void {
-    if (this.slotOf().has(id)) this.remove(id);
+    if (this.slotOf(id) !== undefined) this.remove(id);
     this.found.clear();
     this.docs.set(id, entry);
     this.totalLength += entry.length;
     if (this.slots === this.alive.length) this.growSlots();
     const slot = this.slots++;
-    this.slotOf().set(id, slot);
+    this.slotTable.set(id, slot);
     this.idOfSlot[slot] = id;
     this.lengthOfSlot[slot] = entry.length;
     this.alive[slot] = 1;
@@ -456,11 +466,11 @@ export class KeywordIndex {
   }
 
   remove(id: number): boolean {
-    const slot = this.slotOf().get(id);
+    const slot = this.slotOf(id);
     if (slot === undefined) return false;
     this.found.clear();
     this.alive[slot] = 0;
-    this.slotOf().delete(id);
+    this.slotTable.delete(id);
     this.totalLength -= this.lengthOfSlot[slot]!;
     if (slot < this.partSlots) {
       // A frozen part keeps no per-document terms: its dead counts are recounted per term when next asked for.
@@ -481,15 +491,20 @@ export class KeywordIndex {
     return true;
   }
 
-  /** The slot of each live document, the parts' entered on first use. */
-  private slotOf(): IdTable {
-    if (!this.partsIndexed) {
-      this.partsIndexed = true;
-      for (const { postings, base } of this.parts) {
-        for (let local = 0; local < postings.ids.length; local++) if (this.alive[base + local] === 1) this.slotTable.set(postings.ids[local]!, base + local);
-      }
+  /** The slot of live document `id`. */
+  private slotOf(id: number): number | undefined {
+    const slot = this.slotTable.get(id);
+    if (slot !== undefined || this.partsIndexed) return slot;
+    for (const { postings, base } of this.parts) {
+      const local = sortedIndexOf(postings.ids, id);
+      if (local >= 0) return this.alive[base + local] === 1 ? base + local : undefined;
     }
-    return this.slotTable;
+    if (this.parts.length === 0) return undefined;
+    this.partsIndexed = true;
+    for (const { postings, base } of this.parts) {
+      for (let local = 0; local < postings.ids.length; local++) if (this.alive[base + local] === 1) this.slotTable.set(postings.ids[local]!, base + local);
+    }
+    return this.slotTable.get(id);
   }
 
   /** This index's statistics for the query's terms. */
@@ -570,10 +585,10 @@ export class KeywordIndex {
     if (this.parts.length > 0) {
       const bytes = utf8.encode(term);
       for (const part of this.parts) {
-        const t = findTerm(part.postings, bytes);
+        const t = part.postings.findTerm(bytes);
         if (t < 0) continue;
         ranges.push([part, t]);
-        frequency += part.postings.postingEnds[t]! - (t === 0 ? 0 : part.postings.postingEnds[t - 1]!) - this.deadCount(part, t);
+        frequency += part.postings.postingCount(t) - this.deadCount(part, t);
       }
     }
     const found = { ranges, list, frequency };
@@ -612,7 +627,7 @@ export class KeywordIndex {
   private compact(): void {
     const docs = [...this.docs];
     for (const [id, entry] of docs) {
-      this.slotOf().delete(id);
+      this.slotTable.delete(id);
       this.totalLength -= entry.length;
     }
     this.docs.clear();
