@@ -45,6 +45,8 @@ const BUILT_IN_ROWS = (Object.keys(BUILT_IN_MODELS) as BuiltInModel[]).map(
   (model) => [`${BUILT_IN_MODELS[model]}${model === DEFAULT_BUILT_IN ? ' (default)' : ''}`, model] as const,
 );
 const CONTINUE_PAUSE_MS = 10;
+/** Texts embedded before timing a built-in model (half per worker). */
+const WARM_UP_CHUNKS = 512;
 
 export async function runBench(options: EmbedBenchOptions = {}): Promise<unknown> {
   const chunks = loadChunks(options.corpusDir, options.chunks ?? 2048);
@@ -58,8 +60,9 @@ export async function runBench(options: EmbedBenchOptions = {}): Promise<unknown
     if (!options.bertOnly) {
       for (const [label, model] of BUILT_IN_ROWS) {
         for (const batch of batches) {
-          // One batch per worker (two) before the timing: each worker's first session run pays its own start-up.
-          rows.push(await measure(label, 'docent worker pool', batch, chunks, () => createDefaultEmbedder({ device: 'cpu', batchSize: batch, model }), undefined, 2 * batch));
+          // Start-up outside the timing: each worker's first session run, and its first few hundred
+          // texts, which run while V8 is still compiling the tokenizer (~100 ms per fresh worker here).
+          rows.push(await measure(label, 'docent worker pool', batch, chunks, () => createDefaultEmbedder({ device: 'cpu', batchSize: batch, model }), undefined, Math.max(2 * batch, WARM_UP_CHUNKS)));
         }
         // One at a time with a pause: 256 are plenty to time (2,048 would sleep 20 s).
         rows.push(await measureContinue(label, chunks.slice(0, 256), () => createDefaultEmbedder({ device: 'cpu', model })));

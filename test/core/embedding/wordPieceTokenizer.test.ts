@@ -22,6 +22,22 @@ test('WordPiece: longest vocabulary pieces with ## continuations, camelCase spli
   assert.deepEqual(tokenizer.encode('read read read', 2), [2, 2]);
 });
 
+test('WordPiece: a run seen before gives the same ids as in a fresh tokenizer, across cache growth, long runs and truncation', () => {
+  const vocabulary = ['[PAD]', '[UNK]', 'read', 'file', 'sync', 'max', '##s', ...Array.from({ length: 3000 }, (_, k) => `w${k}`), ...Array.from({ length: 100 }, (_, k) => `##${k}`)];
+  const shared = new WordPieceTokenizer(vocabulary);
+  // 6,000 distinct runs (the cache rehashes several times), mixed case, continuations, unknowns.
+  const texts = Array.from({ length: 600 }, (_, t) =>
+    Array.from({ length: 10 }, (_, k) => [`w${(t * 10 + k) % 3000}${k % 7}`, `readFileSync${t}`, `W${t}Files`, `zz${t}q${k}`][k % 4]).join(' ') + ` ${'w1'.repeat(40)} w${t % 3000} max`,
+  );
+  const first = texts.map((text) => shared.encode(text, 1000));
+  texts.forEach((text, index) => {
+    assert.deepEqual(first[index], new WordPieceTokenizer(vocabulary).encode(text, 1000), `text ${index} against a fresh tokenizer`);
+    assert.deepEqual(shared.encode(text, 1000), first[index], `text ${index} again`);
+    assert.deepEqual(shared.encode(text, 7), first[index]!.slice(0, 7), `text ${index} cut at 7 tokens`);
+  });
+  assert.deepEqual(shared.encode('readFileSync', 2).map((id) => vocabulary[id]), ['read', 'file'], 'a cached run is cut at maxLength too');
+});
+
 const MINILM_VOCAB = resolve(__dirname, '../../../../shared/models/minilm-tokenizer');
 
 test('WordPiece agrees with the Hugging Face tokenizer on the MiniLM vocabulary for plain words', (t) => {

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createDefaultEmbedder } from '../../../src/core/embedding/defaultEmbedder.js';
+import { onnx } from 'onnx-proto';
+import { builtInModelDir, createDefaultEmbedder } from '../../../src/core/embedding/defaultEmbedder.js';
 import { EmbeddingRunner } from '../../../src/core/embedding/embeddingRunner.js';
 import type { WordVectorManifest } from '../../../src/core/embedding/modelSpec.js';
 import { readEmbeddingModelFolder } from '../../../src/core/embedding/modelSpec.js';
 import type { OnnxEmbedder } from '../../../src/core/embedding/onnxEmbedder.js';
 import { buildWordVectorModel, sifWeight } from '../../../src/build/wordVectorModel.js';
+import { WordPieceTokenizer } from '../../../src/core/embedding/wordPieceTokenizer.js';
 import { IdentifierWordTokenizer } from '../../../src/core/embedding/wordTokenizer.js';
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, value, d) => sum + value * b[d]!, 0);
@@ -93,4 +95,41 @@ test('built-in static model (trained, committed under models/): checksums match,
   ]);
   assert.ok(dot(question!, related!) > dot(question!, unrelated!) + 0.2);
   assert.ok(dot(identifiers!, prose!) > dot(identifiers!, unrelated!));
+});
+
+test('static model: the bag-of-tokens graph gives the SIF-weighted sum of its int8 rows on real passages, in calls of many texts', async (t) => {
+  let dir: string;
+  try {
+    dir = builtInModelDir('static');
+  } catch (error) {
+    return t.skip(`static model not in dist (${(error as Error).message.slice(0, 80)}…); run npm run build`);
+  }
+  const spec = readEmbeddingModelFolder(dir);
+  assert.ok(spec.kind === 'word-vectors');
+  const initializer = (name: string) => {
+    const raw = onnx.ModelProto.decode(readFileSync(spec.modelPath)).graph!.initializer!.find((tensor) => tensor.name === name)!.rawData!;
+    return Uint8Array.from(raw).buffer;
+  };
+  const rows = new Int8Array(initializer('word_vectors_int8'));
+  const weights = new Float32Array(initializer('word_weights'));
+  const examples = join(__dirname, '..', '..', '..', 'examples', 'docs');
+  const passages = (readdirSync(examples, { recursive: true }) as string[])
+    .filter((file) => file.endsWith('.md'))
+    .sort()
+    .flatMap((file) => readFileSync(join(examples, file), 'utf8').split(/\n\s*\n/))
+    .slice(0, 120);
+  passages.push('', '!!! ---', passages[3]!);
+  // A small token budget: many model calls, each a bag of several texts sharing ids.
+  const runner = await EmbeddingRunner.create(spec, { device: 'cpu', maxBatchTokens: 400 });
+  t.after(() => runner.dispose());
+  const { vectors } = await runner.embed(passages);
+  const tokenizer = new WordPieceTokenizer(readFileSync(spec.vocabularyPath, 'utf8').split('\n'));
+  const D = spec.dimensions;
+  passages.forEach((passage, index) => {
+    const expected = new Float32Array(D);
+    for (const id of tokenizer.encode(passage, spec.maxLength)) for (let d = 0; d < D; d++) expected[d]! += weights[id]! * rows[id * D + d]!;
+    const norm = Math.hypot(...expected);
+    if (norm === 0) return assert.deepEqual(Array.from(vectors[index]!.slice(0, 2)), [1, 0], `passage ${index} has no known token: e0`);
+    assert.ok(dot(vectors[index]!, expected) / norm >= 0.9999, `passage ${index}: cosine ${dot(vectors[index]!, expected) / norm}`);
+  });
 });
