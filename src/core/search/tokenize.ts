@@ -5,6 +5,7 @@
  * Terms are lowercased and Porter-stemmed; English stop words are dropped.
  */
 import { stemmer } from 'stemmer';
+import { SpanCache, spanHash } from './spanCache.js';
 
 const STOP_WORDS = new Set(
   (
@@ -42,10 +43,11 @@ export function identifierParts(compound: string): string[] {
 
 /**
  * Tokens of one compound: a pure function of it, so each distinct compound is split and stemmed
- * once (indexing and every query's passages go through here; one cache, keyed by compound).
+ * once (indexing and every query's passages go through here; one cache, keyed by compound and
+ * looked up in place, spanCache.ts).
  */
-const compoundCache = new Map<string, readonly string[]>();
 const COMPOUND_CACHE_SIZE = 200_000;
+const compoundCache = new SpanCache<readonly string[]>(COMPOUND_CACHE_SIZE);
 
 /**
  * A copy of `text` that holds no reference to a larger string: a substring (a compound sliced
@@ -57,9 +59,12 @@ function detached(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
 }
 
-function compoundTokens(compound: string): readonly string[] {
-  let tokens = compoundCache.get(compound);
-  if (tokens !== undefined) return tokens;
+/** The tokens of the compound text[start, end). */
+function compoundTokens(text: string, start: number, end: number): readonly string[] {
+  const hash = spanHash(text, start, end);
+  const cached = compoundCache.get(text, start, end, hash);
+  if (cached !== undefined) return cached;
+  const compound = text.slice(start, end);
   const made: string[] = [];
   const parts = identifierParts(compound);
   if (parts.length > 1) {
@@ -71,8 +76,10 @@ function compoundTokens(compound: string): readonly string[] {
     const term = normaliseTerm(part);
     if (term !== undefined && term.length <= 40) made.push(term);
   }
-  if (compoundCache.size < COMPOUND_CACHE_SIZE) compoundCache.set(detached(compound), (tokens = made.map(detached)));
-  return tokens ?? made;
+  if (compoundCache.size >= COMPOUND_CACHE_SIZE) return made;
+  const tokens = made.map(detached);
+  compoundCache.set(text, start, end, hash, tokens);
+  return tokens;
 }
 
 const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
@@ -124,7 +131,7 @@ export function keywordTokens(text: string): string[] {
       i += separator;
       width = wordCharAt(text, i);
     }
-    for (const token of compoundTokens(text.slice(start, i))) tokens.push(token);
+    for (const token of compoundTokens(text, start, i)) tokens.push(token);
   }
   return tokens;
 }
