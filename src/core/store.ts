@@ -11,8 +11,9 @@
  * Opening reads the manifest and the catalog only; the segments are read (and verified) the
  * first time passages, keyword or vector search are needed, so a re-index that finds nothing
  * changed never reads them. A store opened to search (not `create`) reads a segment in parts:
- * its header, ids, lengths and term dictionaries first, then each query's term postings, its
- * hits' passages, and the vectors only for a search that uses them; the manifest lists a
+ * its header, ids and lengths first, then each query's terms (a binary search of the term
+ * dictionaries, entry by entry) and their postings, its hits' passages, and the vectors only for
+ * a search that uses them; the manifest lists a
  * SHA-256 per 64 KiB block of each segment (storeBlocks.ts) and every block is verified when
  * first read, so no byte is used unverified. A writer reads and verifies whole segments.
  *
@@ -31,9 +32,9 @@
  * - `fileCount`, `chunkCount`: from the catalog; O(1). `vectorCount`: O(1) once loaded.
  * - `file(path)`: the catalog entry of an indexed file (hash, size, mtime, chunk ids); O(1).
  * - `filePaths()`: every indexed path, in no particular order; O(files).
- * - `chunkPath(id)`: the path of a passage's file, from the catalog (no passage is read); O(1)
- *   after an O(chunks) first call.
- * - `chunk(id)`: one passage; O(1). `allChunks()`: every passage, lazily; O(chunks).
+ * - `chunkPath(id)`: the path of a passage's file, from the catalog (no passage is read);
+ *   O(log chunks) (O(1) after an O(chunks) table when the catalog's ids are out of order).
+ * - `chunk(id)`: one passage; O(log chunks) the first time. `allChunks()`: every passage, lazily; O(chunks).
  * - `keywordStatistics(query)`: document frequencies of the query's terms in the passage and
  *   page indexes, to sum across stores searched together; O(query terms).
  * - `searchPassages` / `searchPages`: BM25F over passages (chunk ids) and whole files (paths),

@@ -124,6 +124,8 @@ export interface FrozenPostings {
  * segment: a binary search touches a few blocks of a dictionary of megabytes).
  */
 export interface PostingsSource extends Pick<FrozenPostings, 'ids' | 'lengths'> {
+  /** The sum of `lengths`, when the part records it (segments written since it does). */
+  lengthTotal?: number;
   /** Term `term`'s number (its UTF-8 bytes), or -1 when the part lacks it. */
   findTerm(term: Uint8Array): number;
   /** Documents holding term t. */
@@ -166,6 +168,18 @@ export function findTerm(count: number, termAt: (t: number) => Uint8Array, term:
     else high = middle - 1;
   }
   return -1;
+}
+
+/**
+ * The sum of a part's document lengths (BM25's average length). A segment records it when written,
+ * as summing them at open is a loop over every passage that a cold query runs before the JIT has
+ * compiled it.
+ */
+export function lengthTotal(lengths: Uint32Array): number {
+  let total = 0;
+  // Indexed, not for-of: the same reason.
+  for (let i = 0; i < lengths.length; i++) total += lengths[i]!;
+  return total;
 }
 
 /** Whether every weight is exact in float32 (then the part stores float32 term frequencies). */
@@ -418,9 +432,7 @@ export class KeywordIndex {
       index.idOfSlot.set(postings.ids, base);
       index.lengthOfSlot.set(postings.lengths, base);
       index.alive.fill(1, base, base + postings.ids.length);
-      const { lengths } = postings;
-      // Indexed, not for-of: a cold query runs this once per passage, before the JIT has compiled it.
-      for (let i = 0; i < lengths.length; i++) index.totalLength += lengths[i]!;
+      index.totalLength += postings.lengthTotal ?? lengthTotal(postings.lengths);
       index.slots += postings.ids.length;
     }
     index.partSlots = index.partLive = index.slots;
