@@ -2,6 +2,7 @@
 // native addons (onnxruntime-node, hnswlib-node) must load their .node binaries from
 // node_modules, so they stay external.
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as esbuild from 'esbuild';
 
 const production = process.argv.includes('--production');
@@ -54,11 +55,18 @@ const cliEsm = {
   plugins: [
     {
       // Native addons stay in node_modules and load through require: Node's ESM loader cannot
-      // see the named exports of these CommonJS packages.
+      // see the named exports of these CommonJS packages. Node's own modules load through require
+      // too: importing one as ESM reads every export, which runs its lazy getters (node:crypto's
+      // loads webcrypto, node:fs's its promises and streams), modules a query never uses.
       name: 'native-addons-by-require',
       setup(build) {
+        const builtin = new RegExp(`^(${builtinModules.map((name) => `(node:)?${name.replace(/[/]/g, '\\/')}`).join('|')})$`);
         build.onResolve({ filter: /^(onnxruntime-node|hnswlib-node)$/ }, (args) =>
           args.namespace === 'native' ? { path: args.path, external: true } : { path: args.path, namespace: 'native' },
+        );
+        build.onResolve({ filter: builtin }, (args) =>
+          // A dynamic import() of a Node module stays one: it loads when called, and as ESM has its named exports.
+          args.namespace === 'native' || args.kind === 'dynamic-import' ? { path: args.path, external: true } : { path: args.path, namespace: 'native' },
         );
         build.onLoad({ filter: /.*/, namespace: 'native' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
       },
@@ -83,4 +91,9 @@ await Promise.all([
 ]);
 // The `docent` binary (package.json's bin; extension and tests run it too) is CommonJS, as the
 // package is not "type": "module"; it only starts the ESM CLI.
-writeFileSync('dist/cli.js', '#!/usr/bin/env node\n// Starts the docent CLI (dist/cli.mjs and its cli-*.mjs chunks; see esbuild.config.mjs).\nimport(\'./cli.mjs\');\n');
+// Node 20.19+ requires ES modules, reading their files synchronously: a cold query waits on ten
+// modules' reads rather than on import's forty thread-pool round trips. Older Nodes import.
+writeFileSync(
+  'dist/cli.js',
+  "#!/usr/bin/env node\n// Starts the docent CLI (dist/cli.mjs and its cli-*.mjs chunks; see esbuild.config.mjs).\nif (process.features.require_module) require('./cli.mjs');\nelse import('./cli.mjs');\n",
+);

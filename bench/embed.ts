@@ -12,7 +12,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BUILT_IN_MODELS, createDefaultEmbedder, DEFAULT_BUILT_IN, type BuiltInModel } from '../src/core/embedding/defaultEmbedder.js';
+import { BUILT_IN_MODELS, DEFAULT_BUILT_IN, type BuiltInModel } from '../src/core/embedding/builtInModels.js';
+import { createDefaultEmbedder } from '../src/core/embedding/defaultEmbedder.js';
 import { readEmbeddingModelFolder } from '../src/core/embedding/modelSpec.js';
 import { OnnxEmbedder } from '../src/core/embedding/onnxEmbedder.js';
 import { describeDevice, isDeviceChoice, type DeviceChoice } from '../src/core/onnx/session.js';

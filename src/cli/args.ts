@@ -3,7 +3,7 @@
  * by node:util's parseArgs, mistakes turned into one-line UsageErrors that name the flag.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DEVICE_CHOICES, isDeviceChoice, type DeviceChoice } from '../core/onnx/session.js';
+import { DEVICE_CHOICES, isDeviceChoice, type DeviceChoice } from '../core/onnx/deviceChoice.js';
 import type { BackendConfig } from '../core/pipeline/types.js';
 import { SEARCH_MODES, type SearchMode } from '../core/types.js';
 

@@ -2,8 +2,8 @@
  * What `docent --help` and `docent <command> --help` print: one entry per command, the same
  * shape for all of them (serve included), so every command documents its options and defaults.
  */
-import { DEVICE_CHOICES } from '../core/onnx/session.js';
-import { EMBEDDER_CHOICES } from '../core/workspace/embedderChoice.js';
+import { EMBEDDER_CHOICES } from '../core/embedding/builtInModels.js';
+import { DEVICE_CHOICES } from '../core/onnx/deviceChoice.js';
 
 interface OptionHelp {
   flag: string;

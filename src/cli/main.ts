@@ -5,12 +5,9 @@
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { IndexReport } from '../core/indexer.js';
-import { describeDevice } from '../core/onnx/session.js';
 import { StoreError } from '../core/store.js';
 import type { EmbedderRuntime, RetrievalHit, ScoreParts } from '../core/types.js';
-import { EmbedderChoiceError } from '../core/workspace/embedderChoice.js';
 import type { WorkspaceDependencies, WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
 import { Workspace, type WorkspaceAnswer } from '../core/workspace/workspace.js';
 import { escapeControlCharacters, stripTerminalControls, TerminalTextStream } from '../core/terminalText.js';
@@ -100,7 +97,8 @@ async function withWorkspace<T>(options: WorkspaceOptions, use: (workspace: Work
   try {
     workspace = await Workspace.open(options, dependencies);
   } catch (error) {
-    if (error instanceof EmbedderChoiceError) throw new UsageError(error.message);
+    // By name: embedderChoice.ts loads only with an embedder, which a keyword-only query never makes.
+    if ((error as Error).name === 'EmbedderChoiceError') throw new UsageError((error as Error).message);
     throw error;
   }
   try {
@@ -148,7 +146,7 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     },
   });
   progress?.('');
-  io.stdout(values.json ? `${JSON.stringify(report)}\n` : formatIndexReport(report, folder, values.verbose ?? false));
+  io.stdout(values.json ? `${JSON.stringify(report)}\n` : formatIndexReport(report, folder, report.embedderRuntime && (await deviceLine(report.embedderRuntime, values.verbose ?? false))));
   // Files left out by rule (ignore files, excludes, unsupported types) are counted, not listed.
   const skips = report.skipped.filter((skip) => !['ignored', 'excluded', 'unsupported'].includes(skip.reason));
   if (!values.json && skips.length > 0) {
@@ -168,11 +166,14 @@ async function existingFolder(given: string): Promise<string> {
 }
 
 /** "CPU" plainly; why faster devices were passed over only when asked (--verbose) — it is not an error. */
-function deviceLine(runtime: EmbedderRuntime, verbose: boolean): string {
+async function deviceLine(runtime: EmbedderRuntime, verbose: boolean): Promise<string> {
+  // Loaded here: the session code (and its child-process probes) is not needed to search.
+  const { describeDevice } = await import('../core/onnx/session.js');
   return describeDevice(verbose ? runtime : { ...runtime, fallbackReasons: [] });
 }
 
-function formatIndexReport(report: IndexReport, folder: string, verbose: boolean): string {
+/** `device`: the embedder's device line, when it has one. */
+function formatIndexReport(report: IndexReport, folder: string, device: string | undefined): string {
   const skipped = Object.entries(report.skippedByReason)
     .filter(([, count]) => count > 0)
     .map(([reason, count]) => `${reason} ${count}`)
@@ -184,7 +185,7 @@ function formatIndexReport(report: IndexReport, folder: string, verbose: boolean
     `  files skipped   ${report.filesSkipped}${skipped ? ` (${skipped})` : ''}\n` +
     `  embedder        ${report.embedder ? `${report.embedder.id} (${report.embedder.dimensions}-d)` : 'none (keyword only)'}\n` +
     (report.embedderRuntime
-      ? `  device          ${deviceLine(report.embedderRuntime, verbose)}, ${report.embedderRuntime.textsPerSecond.toFixed(0)} chunks/s\n`
+      ? `  device          ${device}, ${report.embedderRuntime.textsPerSecond.toFixed(0)} chunks/s\n`
       : '') +
     `  seconds         ${report.seconds.toFixed(2)}\n`
   );
@@ -228,6 +229,8 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
       });
       await opened;
       let first = true;
+      // Only a batch reads lines: a single query does not load node:readline.
+      const { createInterface } = await import('node:readline');
       for await (const line of createInterface({ input, crlfDelay: Infinity })) {
         const text = line.trim();
         if (!text) continue;
@@ -331,7 +334,7 @@ async function infoCommand(args: string[], io: CliIo): Promise<number> {
       `  status     ${status}\n` +
       `  files      ${info.files}\n  chunks     ${info.chunks}\n` +
       `  model      ${info.model ? `${info.model.id} (${info.model.dimensions}-d)` : 'none (keyword only)'}\n` +
-      `  device     ${runtime ? deviceLine(runtime, values.verbose ?? false) : 'unknown'}\n` +
+      `  device     ${runtime ? await deviceLine(runtime, values.verbose ?? false) : 'unknown'}\n` +
       `  embedding  ${info.embeddingChunksPerSecond ?? '?'} chunks/s at last index\n` +
       `  indexed    ${info.lastIndexed ?? 'never'}\n`,
   );

@@ -11,8 +11,9 @@
  * Opening reads the manifest and the catalog only; the segments are read (and verified) the
  * first time passages, keyword or vector search are needed, so a re-index that finds nothing
  * changed never reads them. A store opened to search (not `create`) reads a segment in parts:
- * its header, ids, lengths and term dictionaries first, then each query's term postings, its
- * hits' passages, and the vectors only for a search that uses them. A segment with at least
+ * its header, ids and lengths first, then each query's terms (a binary search of the term
+ * dictionaries, entry by entry) and their postings, its hits' passages, and the vectors only for
+ * a search that uses them. A segment with at least
  * HNSW_MIN_VECTORS live vectors gets an HNSW graph file (`vectors-N.hnsw`) from the last commit
  * of an index run (checkpoints do not build one: their segments are merged again soon), carried
  * with its segment and dropped when the segment is merged; a query loads it at its first dense
@@ -37,9 +38,9 @@
  * - `hasFileStat(path, size, mtimeMs)`: whether a file is indexed with this size and mtime; O(1)
  *   (and unlike `file`, it makes no entry objects of a catalog read from disk).
  * - `filePaths()`: every indexed path, in no particular order; O(files).
- * - `chunkPath(id)`: the path of a passage's file, from the catalog (no passage is read); O(1)
- *   after an O(chunks) first call.
- * - `chunk(id)`: one passage; O(1). `allChunks()`: every passage, lazily; O(chunks).
+ * - `chunkPath(id)`: the path of a passage's file, from the catalog (no passage is read);
+ *   O(log chunks) (O(1) after an O(chunks) table when the catalog's ids are out of order).
+ * - `chunk(id)`: one passage; O(log chunks) the first time. `allChunks()`: every passage, lazily; O(chunks).
  * - `keywordStatistics(query)`: document frequencies of the query's terms in the passage and
  *   page indexes, to sum across stores searched together; O(query terms).
  * - `searchPassages` / `searchPages`: BM25F over passages (chunk ids) and whole files (paths),

@@ -11,7 +11,7 @@
  * postings (FrozenPostings, little-endian typed arrays) and the float32 vectors. Decoding makes
  * views of the file's bytes, nothing more: a passage's JSON is parsed when it is asked for.
  */
-import { findTerm, mergeFrozen, type FrozenPostings, type PostingsSource } from './search/keywordIndex.js';
+import { findTerm, lengthTotal, mergeFrozen, termSamples, type FrozenPostings, type PostingsSource } from './search/keywordIndex.js';
 import type { Chunk } from './types.js';
 
 const decoder = new TextDecoder();
@@ -53,6 +53,10 @@ interface SegmentHeader {
   sections: number[];
   /** Whether each postings' tfs are float64 (passages, pages). */
   wideTfs: [boolean, boolean];
+  /** The sum of each postings' document lengths (passages, pages); absent in segments written before it. */
+  lengthTotals?: [number, number];
+  /** Each postings' termSamples (passages, pages); absent in segments written before them. */
+  termSamples?: [string[], string[]];
 }
 
 export function passageRecords(chunks: readonly Chunk[]): PassageRecords {
@@ -93,6 +97,8 @@ export function segmentFile(segment: SegmentToWrite): { length: number; pieces()
     removedFiles: segment.removedFiles,
     sections: [passageBytes, ...arrays.map((array) => array.length)],
     wideTfs: [segment.keyword.tfs instanceof Float64Array, segment.pages.tfs instanceof Float64Array],
+    lengthTotals: [lengthTotal(segment.keyword.lengths), lengthTotal(segment.pages.lengths)],
+    termSamples: [termSamples(segment.keyword), termSamples(segment.pages)],
   };
   const text = Buffer.from(JSON.stringify(header));
   const head = Buffer.alloc(align8(MAGIC.length + 4 + text.length));
@@ -290,7 +296,7 @@ export function openSegment(bytes: SegmentBytes): SegmentView {
   const passageBytes = take();
   const ends = take();
   const shapes: PartShape[] = [];
-  const postings = (wide: boolean): PostingsSource => {
+  const postings = (wide: boolean, recordedTotal: number | undefined, samples: unknown): PostingsSource => {
     const ids = read<Int32Array>(take(), Int32Array, 4);
     const lengths = read<Uint32Array>(take(), Uint32Array, 4);
     const termBytes = take();
@@ -302,10 +308,12 @@ export function openSegment(bytes: SegmentBytes): SegmentView {
     if (termEnds.length % 4 !== 0 || postingEnds.length % 4 !== 0 || docs.length % 4 !== 0 || tfs.length % tfWidth !== 0) throw new Error('segment sections disagree');
     const terms = termEnds.length / 4;
     const postingCount = docs.length / 4;
+    const termSampled = Array.isArray(samples) && samples.every((sample) => typeof sample === 'string') ? (samples as string[]) : undefined;
     shapes.push({ ids, lengths, terms, postingTerms: postingEnds.length / 4, lastTermEnd: entry(termEnds, terms - 1), termBytes: termBytes.length, lastPostingEnd: entry(postingEnds, postingEnds.length / 4 - 1), docs: postingCount, tfs: tfs.length / tfWidth });
     return {
       ids,
       lengths,
+      ...(Number.isSafeInteger(recordedTotal) && recordedTotal! >= 0 ? { lengthTotal: recordedTotal } : {}),
       findTerm: (term) =>
         findTerm(
           terms,
@@ -314,6 +322,7 @@ export function openSegment(bytes: SegmentBytes): SegmentView {
             return bytes.read(termBytes.offset + start, end - start);
           },
           term,
+          termSampled,
         ),
       postingCount: (t) => {
         const [start, end] = range(postingEnds, t, postingCount);
@@ -328,8 +337,8 @@ export function openSegment(bytes: SegmentBytes): SegmentView {
       },
     };
   };
-  const keyword = postings(header.wideTfs[0]);
-  const pages = postings(header.wideTfs[1]);
+  const keyword = postings(header.wideTfs[0], header.lengthTotals?.[0], header.termSamples?.[0]);
+  const pages = postings(header.wideTfs[1], header.lengthTotals?.[1], header.termSamples?.[1]);
   const vectors = take();
   if (vectors.length % 4 !== 0 || ends.length % 4 !== 0) throw new Error('segment sections disagree');
   const passages = ends.length / 4;

@@ -11,13 +11,7 @@ import { join } from 'node:path';
 import { readEmbeddingModelFolder, WORD_VECTOR_MANIFEST } from './modelSpec.js';
 import { OnnxEmbedder, type OnnxEmbedderOptions } from './onnxEmbedder.js';
 
-export const BUILT_IN_MODELS = { static: 'docent-static-256d', 'glove-sif': 'glove-sif-100d' } as const;
-export type BuiltInModel = keyof typeof BUILT_IN_MODELS;
-export const DEFAULT_BUILT_IN: BuiltInModel = 'glove-sif';
-
-export function isBuiltInModel(name: string): name is BuiltInModel {
-  return Object.hasOwn(BUILT_IN_MODELS, name);
-}
+import { BUILT_IN_MODELS, DEFAULT_BUILT_IN, type BuiltInModel } from './builtInModels.js';
 
 /** dist/models/<folder> beside the bundle, or under the repository's dist/ when run from source. */
 export function builtInModelDir(name: BuiltInModel = DEFAULT_BUILT_IN): string {

@@ -23,12 +23,9 @@ import type * as ort from 'onnxruntime-node';
 import { cpuNodeShare, probeSession, type Placement } from './placement.js';
 import { errorMessage } from '../errorMessage.js';
 
-export const DEVICE_CHOICES = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'] as const;
-export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
+import type { DeviceChoice } from './deviceChoice.js';
 
-export function isDeviceChoice(value: string): value is DeviceChoice {
-  return (DEVICE_CHOICES as readonly string[]).includes(value);
-}
+export { DEVICE_CHOICES, isDeviceChoice, type DeviceChoice } from './deviceChoice.js';
 
 export interface ActiveDevice {
   /** The execution provider the session runs on: 'cpu', 'cuda', 'webgpu', 'dml' or 'coreml'. */

@@ -124,6 +124,8 @@ export interface FrozenPostings {
  * segment: a binary search touches a few blocks of a dictionary of megabytes).
  */
 export interface PostingsSource extends Pick<FrozenPostings, 'ids' | 'lengths'> {
+  /** The sum of `lengths`, when the part records it (segments written since it does). */
+  lengthTotal?: number;
   /** Term `term`'s number (its UTF-8 bytes), or -1 when the part lacks it. */
   findTerm(term: Uint8Array): number;
   /** Documents holding term t. */
@@ -154,10 +156,46 @@ function termOf(part: Pick<FrozenPostings, 'termBytes' | 'termEnds'>, t: number)
   return part.termBytes.subarray(t === 0 ? 0 : part.termEnds[t - 1]!, part.termEnds[t]!);
 }
 
-/** The number of `term` in a sorted dictionary of `count` terms (`termAt` gives each one's bytes), or -1. */
-export function findTerm(count: number, termAt: (t: number) => Uint8Array, term: Uint8Array): number {
+/**
+ * A segment records every TERM_SAMPLE_EVERY-th term of each dictionary in its header (termSamples),
+ * so a lookup narrows to one run of terms in memory and then reads the entries of that run: about
+ * two blocks of the dictionary instead of one per halving.
+ */
+const TERM_SAMPLE_EVERY = 128;
+
+/** Terms 0, TERM_SAMPLE_EVERY, 2 × TERM_SAMPLE_EVERY, … of a part, each its UTF-8 bytes in base64. */
+export function termSamples(part: Pick<FrozenPostings, 'termBytes' | 'termEnds'>): string[] {
+  const samples: string[] = [];
+  for (let t = 0; t < part.termEnds.length; t += TERM_SAMPLE_EVERY) {
+    const bytes = termOf(part, t);
+    samples.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64'));
+  }
+  return samples;
+}
+
+/**
+ * The number of `term` in a sorted dictionary of `count` terms (`termAt` gives each one's bytes),
+ * or -1. `samples` (termSamples of the dictionary) are used when they fit it.
+ */
+export function findTerm(count: number, termAt: (t: number) => Uint8Array, term: Uint8Array, samples?: readonly string[]): number {
   let low = 0;
   let high = count - 1;
+  if (samples && samples.length === Math.ceil(count / TERM_SAMPLE_EVERY)) {
+    // The last sample at or below `term`: the term, if there, is in the run it starts.
+    let below = -1;
+    for (let first = 0, last = samples.length - 1; first <= last; ) {
+      const middle = (first + last) >>> 1;
+      const order = compareBytes(Buffer.from(samples[middle]!, 'base64'), term);
+      if (order === 0) return middle * TERM_SAMPLE_EVERY;
+      if (order < 0) {
+        below = middle;
+        first = middle + 1;
+      } else last = middle - 1;
+    }
+    if (below < 0) return -1;
+    low = below * TERM_SAMPLE_EVERY + 1;
+    high = Math.min(count, (below + 1) * TERM_SAMPLE_EVERY) - 1;
+  }
   while (low <= high) {
     const middle = (low + high) >>> 1;
     const order = compareBytes(termAt(middle), term);
@@ -166,6 +204,18 @@ export function findTerm(count: number, termAt: (t: number) => Uint8Array, term:
     else high = middle - 1;
   }
   return -1;
+}
+
+/**
+ * The sum of a part's document lengths (BM25's average length). A segment records it when written,
+ * as summing them at open is a loop over every passage that a cold query runs before the JIT has
+ * compiled it.
+ */
+export function lengthTotal(lengths: Uint32Array): number {
+  let total = 0;
+  // Indexed, not for-of: the same reason.
+  for (let i = 0; i < lengths.length; i++) total += lengths[i]!;
+  return total;
 }
 
 /** Whether every weight is exact in float32 (then the part stores float32 term frequencies). */
@@ -418,9 +468,7 @@ export class KeywordIndex {
       index.idOfSlot.set(postings.ids, base);
       index.lengthOfSlot.set(postings.lengths, base);
       index.alive.fill(1, base, base + postings.ids.length);
-      const { lengths } = postings;
-      // Indexed, not for-of: a cold query runs this once per passage, before the JIT has compiled it.
-      for (let i = 0; i < lengths.length; i++) index.totalLength += lengths[i]!;
+      index.totalLength += postings.lengthTotal ?? lengthTotal(postings.lengths);
       index.slots += postings.ids.length;
     }
     index.partSlots = index.partLive = index.slots;

@@ -6,14 +6,13 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { BUILT_IN_MODELS, createDefaultEmbedder, isBuiltInModel } from '../embedding/defaultEmbedder.js';
+import { EMBEDDER_CHOICES, isBuiltInModel } from '../embedding/builtInModels.js';
+import { createDefaultEmbedder } from '../embedding/defaultEmbedder.js';
 import { HashingEmbedder } from '../embedding/hashingEmbedder.js';
 import { readEmbeddingModelFolder } from '../embedding/modelSpec.js';
 import { OnnxEmbedder } from '../embedding/onnxEmbedder.js';
 import type { DeviceChoice } from '../onnx/session.js';
 import type { Embedder } from '../types.js';
-
-export const EMBEDDER_CHOICES = `default|${Object.keys(BUILT_IN_MODELS).join('|')}|hashing|none|<model folder>`;
 
 /** Where and how an ONNX embedder runs. */
 export interface EmbedderRuntimeOptions {

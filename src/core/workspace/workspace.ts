@@ -21,7 +21,7 @@ import { DEFAULT_FUSION, HybridRetriever } from '../search/hybrid.js';
 import { MultiFolderRetriever } from '../search/multiFolderRetriever.js';
 import { DocStore, type EmbedderInfo, type LastIndexRun } from '../store.js';
 import type { Chunk, Embedder, RetrievalHit, SearchMode } from '../types.js';
-import { resolveEmbedder } from './embedderChoice.js';
+import type { EmbedderRuntimeOptions, ResolvedEmbedder } from './embedderChoice.js';
 import { IndexScheduler, type IndexRunEnd } from './indexScheduler.js';
 import type { IndexState, IndexTotals } from './indexState.js';
 import type { FolderIndexReport, WorkspaceDependencies, WorkspaceEvent, WorkspaceOptions } from './options.js';
@@ -319,7 +319,7 @@ export class Workspace {
     const injected = this.dependencies.embedder;
     const runtime = { device: options.device, deviceId: options.deviceId, workers: options.embeddingWorkers };
     // A model named by the caller is checked before any store folder is created.
-    let resolved = injected || options.embedder === undefined ? undefined : resolveEmbedder(options.embedder, runtime);
+    let resolved = injected || options.embedder === undefined ? undefined : await embedderFor(options.embedder, runtime);
     const stores = new Map<string, DocStore>();
     try {
       for (const folder of options.folders) {
@@ -334,7 +334,7 @@ export class Workspace {
       throw error;
     }
     // Searching an existing index: query vectors must come from the model its vectors came from.
-    if (!injected && !resolved) resolved = resolveEmbedder(stores.get(options.folders[0]?.name ?? '')?.embedder?.spec ?? 'none', runtime);
+    if (!injected && !resolved) resolved = await embedderFor(stores.get(options.folders[0]?.name ?? '')?.embedder?.spec ?? 'none', runtime);
     const embedder = injected ?? resolved?.embedder;
     const fusion = { ...DEFAULT_FUSION, ...options.search?.fusion };
     const retriever = new MultiFolderRetriever(
@@ -496,6 +496,11 @@ function locatedCitation(retriever: MultiFolderRetriever, citation: Citation): L
 }
 
 /** The options the stores, the embedder and the retriever depend on: a change means reopening them. */
+/** The embedder `choice` names: the embedding modules (ONNX sessions, worker threads) load only for one, never for a keyword-only store. */
+async function embedderFor(choice: string, runtime: EmbedderRuntimeOptions): Promise<ResolvedEmbedder> {
+  return choice === 'none' ? { embedder: undefined, spec: choice } : (await import('./embedderChoice.js')).resolveEmbedder(choice, runtime);
+}
+
 function storeShaping(options: WorkspaceOptions): unknown[] {
   return [options.folders, options.createStores, options.embedder, options.device, options.deviceId, options.embeddingWorkers, options.search];
 }

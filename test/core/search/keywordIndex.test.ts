@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pageFieldTerms } from '../../../src/core/chunkText.js';
-import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, fieldTerms, foldedDocument, freezeDocuments, frozenSource, keywordDocument, mergeFrozen, sumStatistics } from '../../../src/core/search/keywordIndex.js';
+import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, fieldTerms, findTerm, foldedDocument, freezeDocuments, frozenSource, keywordDocument, mergeFrozen, sumStatistics, termSamples } from '../../../src/core/search/keywordIndex.js';
 import { identifierParts, keywordTokens } from '../../../src/core/search/tokenize.js';
 
 test('identifier-aware tokens: camelCase, snake_case and dotted names yield the whole and the parts', () => {
@@ -199,4 +199,23 @@ test('the typed-array scorer ranks exactly like plain BM25F over maps, through r
   for (const query of ['alpha', 'replica vacuum', 'index index backup', 'shard token quota route', 'nothing here']) {
     for (const limit of [1, 10, 5000]) assert.deepEqual(index.search(query, limit), referenceSearch(query, limit), `${query} @${limit}`);
   }
+});
+
+test('a dictionary lookup through its term samples finds every term at its number and no other', () => {
+  // 1,000 terms (several sample runs and a short last one), some outside ASCII, sorted by their bytes as a segment is.
+  const words = Array.from({ length: 1000 }, (_, i) => `w${(i * 7919) % 1000}${i % 9 === 0 ? 'é' : ''}${i % 13 === 0 ? '\u{1f600}' : ''}`);
+  const part = freezeDocuments([1], [{ terms: words, weights: words.map(() => 1), length: words.length }]);
+  const termAt = (t: number) => part.termBytes.subarray(t === 0 ? 0 : part.termEnds[t - 1]!, part.termEnds[t]!);
+  const count = part.termEnds.length;
+  const samples = termSamples(part);
+  const utf8 = new TextEncoder();
+  for (let t = 0; t < count; t++) {
+    assert.equal(findTerm(count, termAt, termAt(t), samples), t);
+    assert.equal(findTerm(count, termAt, termAt(t)), t);
+  }
+  for (const absent of ['', 'a', 'w', 'w1000', 'w99x', 'zzz', '\u{1f600}']) {
+    assert.equal(findTerm(count, termAt, utf8.encode(absent), samples), -1, absent);
+  }
+  // Samples that do not fit the dictionary are not used.
+  assert.equal(findTerm(count, termAt, termAt(500), samples.slice(1)), 500);
 });
