@@ -46,6 +46,13 @@ export const COMMAND_HELP = {
       { ...STORE, text: 'the store folder (the index on disk), created when missing; required' },
       { flag: '--include <glob>', text: 'index only files matching this gitignore-style glob (repeatable)' },
       { flag: '--exclude <glob>', text: 'leave out files matching this glob, besides the built-in excludes (repeatable)' },
+      {
+        flag: '--changed <path>',
+        text:
+          'only this path changed (a file created, modified or deleted, or a deleted folder; repeatable): judge, read and index it alone, ' +
+          'without walking the folder (as a file watcher or a save hook knows). The folder is walked after all when a path decides other ' +
+          "files' fate (a folder, an ignore file, a symbolic link, Sphinx source copies) or the last run did not finish",
+      },
       { flag: `--embedder <${EMBEDDER_CHOICES}>`, text: 'embedding model: default (built-in GloVe-SIF 100-d), static (built-in trained 256-d), glove-sif, hashing, none (keyword search only) or an ONNX sentence-transformers export', default: 'default' },
       DEVICE,
       DEVICE_ID,
@@ -53,7 +60,11 @@ export const COMMAND_HELP = {
       VERBOSE,
       HELP,
     ],
-    examples: ['docent index docs --store .docent', 'docent index . --store .docent --include "docs/**" --exclude "**/drafts/**"'],
+    examples: [
+      'docent index docs --store .docent',
+      'docent index . --store .docent --include "docs/**" --exclude "**/drafts/**"',
+      'docent index docs --store .docent --changed docs/setup.md --changed docs/old-page.md',
+    ],
   },
   query: {
     summary: 'print the passages that best match a query',

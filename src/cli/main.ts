@@ -118,6 +118,7 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     'device-id': { type: 'string' },
     include: { type: 'string', multiple: true },
     exclude: { type: 'string', multiple: true },
+    changed: { type: 'string', multiple: true },
   });
   if (positionals.length !== 1) throw new UsageError('index takes exactly one folder: docent index <folder> --store <dir>');
   for (const glob of [...(values.include ?? []), ...(values.exclude ?? [])]) {
@@ -125,6 +126,7 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   }
   if (!values.store) throw new UsageError('--store <dir> is required');
   const folder = await existingFolder(positionals[0]!);
+  const changed = values.changed?.map((given) => changedPath(given, folder));
   const device = deviceFlag(values.device);
   const deviceId = deviceIdFlag(values['device-id']);
   const progress = io.progress;
@@ -136,7 +138,9 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     deviceId,
     indexing: { includeGlobs: values.include, exclude: values.exclude },
   };
-  const report = await withWorkspace(options, async (workspace) => (await workspace.index(undefined, signal))[0]!.report, {
+  const name = options.folders[0]!.name;
+  const run = (workspace: Workspace) => (changed ? workspace.indexChanged(name, changed, signal) : workspace.index(undefined, signal));
+  const report = await withWorkspace(options, async (workspace) => (await run(workspace))[0]!.report, {
     sink: (event) => {
       if (event.type === 'log' && event.level === 'warn') io.stderr(`docent: ${escapeControlCharacters(event.message)}\n`);
       else if (event.type === 'fileProgress' && progress) {
@@ -153,6 +157,17 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
     io.stderr(skips.map((skip) => `skipped ${escapeControlCharacters(skip.path)}: ${skip.reason} (${escapeControlCharacters(skip.detail ?? '')})\n`).join(''));
   }
   return 0;
+}
+
+/** A --changed path, resolved from the working directory; it must lie inside the folder being indexed. */
+function changedPath(given: string, folder: string): string {
+  if (!given.trim()) throw new UsageError('--changed needs a path, e.g. --changed docs/setup.md');
+  const resolved = path.resolve(given);
+  const inside = path.relative(folder, resolved);
+  if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
+    throw new UsageError(`--changed ${given} is not inside ${folder}: give paths of files in the folder being indexed`);
+  }
+  return resolved;
 }
 
 /** The folder to index, resolved; a missing path or a file is a usage error that says what to give instead. */
@@ -187,6 +202,7 @@ function formatIndexReport(report: IndexReport, folder: string, device: string |
     (report.embedderRuntime
       ? `  device          ${device}, ${report.embedderRuntime.textsPerSecond.toFixed(0)} chunks/s\n`
       : '') +
+    (report.fullWalk ? `  walked          the whole folder: ${escapeControlCharacters(report.fullWalk)}\n` : '') +
     `  seconds         ${report.seconds.toFixed(2)}\n`
   );
 }

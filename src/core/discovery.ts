@@ -166,24 +166,66 @@ interface DirectoryToWalk {
 type SymlinkedDirectory = Omit<DirectoryToWalk, 'realPath'>;
 
 export async function discoverFiles(root: string, options: DiscoveryOptions = {}): Promise<DiscoveryResult> {
-  const { signal } = options;
-  signal?.throwIfAborted();
+  const rootDirectory = await rootToWalk(root, options);
+  const walk = new DiscoveryWalk(options);
+  await walk.run(rootDirectory);
+  return walk.result();
+}
+
+/** What the walk's rules say of some paths of a folder (discoverChangedPaths). */
+export interface ChangedPathsResult {
+  /** The paths that are files to index, as a walk of the whole folder would list them, sorted by path. */
+  files: DiscoveredFile[];
+  /** The other paths given: missing (deleted) or skipped (see `skipped`). */
+  gone: string[];
+  skipped: SkippedFile[];
+  skippedByReason: Record<SkipReason, number>;
+  /** Paths with a `_sources` folder beside one of their ancestors (or beside them): Sphinx output, where pages and their source copies decide each other's fate (generatedPages.ts). */
+  besideSphinxSources: Set<string>;
+}
+
+/**
+ * Applies the walk's rules to these root-relative paths only ('/' separators): every ignore file,
+ * exclude, include and secret rule on the way down to each, without listing the rest of the
+ * folder. Returns why the whole folder must be walked instead, when a path is a folder, an
+ * ignore file, or reached through a symbolic link (rules that relate a path to others).
+ */
+export async function discoverChangedPaths(root: string, relativePaths: readonly string[], options: DiscoveryOptions = {}): Promise<ChangedPathsResult | { fullWalk: string }> {
+  const rootDirectory = await rootToWalk(root, options);
+  const walk = new DiscoveryWalk(options);
+  const besideSphinxSources = new Set<string>();
+  const gone = new Set<string>();
+  for (const relativePath of new Set(relativePaths)) {
+    options.signal?.throwIfAborted();
+    const verdict = await walk.checkPath(rootDirectory, relativePath);
+    if (typeof verdict === 'object') return verdict;
+    if (verdict === 'gone') gone.add(relativePath);
+    else if (verdict === 'gone-beside-sources') {
+      gone.add(relativePath);
+      besideSphinxSources.add(relativePath);
+    } else if (verdict === 'file-beside-sources') besideSphinxSources.add(relativePath);
+  }
+  const result = walk.changedResult();
+  const kept = new Set(result.files.map((file) => file.path));
+  // Left out by the include globs.
+  for (const relativePath of relativePaths) if (!kept.has(relativePath)) gone.add(relativePath);
+  return { ...result, gone: [...gone], besideSphinxSources };
+}
+
+/** The root as the walk starts from it; a missing root, a file or a refused include entry throws. */
+async function rootToWalk(root: string, options: DiscoveryOptions): Promise<DirectoryToWalk> {
+  options.signal?.throwIfAborted();
   const rootPath = path.resolve(root);
   // A missing or unreadable root is the caller's error, not a skip.
   const rootStats = await stat(rootPath);
   if (!rootStats.isDirectory()) throw new Error(`Not a directory: ${rootPath}`);
   const refused = (options.include ?? []).map(refusedIncludeEntry).filter((problem) => problem !== undefined);
   if (refused.length > 0) throw new Error(refused.join('; '));
-
-  const walk = new DiscoveryWalk(options);
-  await walk.run({
-    absolutePath: rootPath,
-    relativePath: '',
-    realPath: await realpath(rootPath),
-    ignoreRules: undefined,
-  });
-  return walk.result();
+  return { absolutePath: rootPath, relativePath: '', realPath: await realpath(rootPath), ignoreRules: undefined };
 }
+
+/** What checkPath found: a file to index or gone (missing or skipped), and whether beside Sphinx sources; or why to walk the whole folder. */
+type PathVerdict = 'file' | 'file-beside-sources' | 'gone' | 'gone-beside-sources' | { fullWalk: string };
 
 type EntryKind = 'file' | 'directory' | 'symlink' | 'special' | 'unknown';
 
@@ -253,15 +295,7 @@ class DiscoveryWalk {
   }
 
   result(): DiscoveryResult {
-    let files = this.files;
-    if (this.includeRules) {
-      const rules = this.includeRules;
-      files = files.filter((file) => {
-        if (rules.ignores(file.path)) return true;
-        this.skips.add({ path: file.path, reason: 'excluded', detail: 'matches none of the include globs' });
-        return false;
-      });
-    }
+    const files = this.includedFiles();
     const generated = generatedCopies(files.map((file) => file.path));
     for (const skip of generated) this.skips.add(skip);
     const dropped = new Set(generated.map((skip) => skip.path));
@@ -270,6 +304,71 @@ class DiscoveryWalk {
       skipped: this.skips.entries(),
       skippedByReason: { ...this.skips.counts },
     };
+  }
+
+  /** The files checked by checkPath; generated copies are the caller's to judge (ChangedPathsResult.besideSphinxSources). */
+  changedResult(): Omit<ChangedPathsResult, 'gone' | 'besideSphinxSources'> {
+    return { files: this.includedFiles().sort(byPath), skipped: this.skips.entries(), skippedByReason: { ...this.skips.counts } };
+  }
+
+  /**
+   * One path, judged as the walk would reach it: each folder on the way is listed (for its
+   * ignore files and the next entry's type) and tested as visitEntry tests it, then the path itself.
+   */
+  async checkPath(root: DirectoryToWalk, relativePath: string): Promise<PathVerdict> {
+    this.rootRealPath = root.realPath;
+    const names = relativePath.split('/');
+    let directory = root;
+    let besideSources = false;
+    const gone = (): PathVerdict => (besideSources ? 'gone-beside-sources' : 'gone');
+    for (const [depth, name] of names.entries()) {
+      let entries: Dirent[];
+      try {
+        entries = await this.limitFsCall(() => readdir(directory.absolutePath, { withFileTypes: true }));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return gone();
+        if (directory.relativePath === '') throw error;
+        this.skips.add({ path: `${directory.relativePath}/`, ...skipForFsError(error) });
+        return gone();
+      }
+      besideSources ||= entries.some((entry) => entry.name.toLowerCase() === '_sources');
+      const { rules, unreadableIgnoreFiles } = await this.loadIgnoreFiles(directory, entries);
+      const entry = entries.find((candidate) => candidate.name === name);
+      if (!entry) return gone();
+      const kind = direntKind(entry);
+      const entryPath = joinRelative(directory.relativePath, name);
+      if (depth < names.length - 1) {
+        if (kind === 'symlink' || kind === 'unknown') return { fullWalk: `${entryPath} is a symbolic link (or of unknown type)` };
+        if (kind !== 'directory') return gone();
+        if (name === '.git') {
+          this.skips.add({ path: `${entryPath}/`, reason: 'excluded', detail: 'version-control metadata is never indexed' });
+          return gone();
+        }
+        if (this.skipIfMatched(`${entryPath}/`, rules)) return gone();
+        directory = { absolutePath: path.join(directory.absolutePath, name), relativePath: entryPath, realPath: path.join(directory.realPath, name), ignoreRules: rules };
+        continue;
+      }
+      if ((IGNORE_FILE_NAMES as readonly string[]).includes(name)) return { fullWalk: `${entryPath} is an ignore file` };
+      if (kind === 'directory' || kind === 'symlink' || kind === 'unknown') return { fullWalk: `${entryPath} is a folder or a symbolic link` };
+      const before = this.files.length;
+      const parent = { absolute: withTrailingSeparator(directory.absolutePath), real: withTrailingSeparator(directory.realPath) };
+      await this.visitEntry(entry, { ...directory, ignoreRules: rules }, parent, unreadableIgnoreFiles);
+      if (this.files.length === before) return gone();
+      return besideSources ? 'file-beside-sources' : 'file';
+    }
+    return gone();
+  }
+
+  /** The files found, less those the include globs leave out (recorded as skips). */
+  private includedFiles(): DiscoveredFile[] {
+    const rules = this.includeRules;
+    if (!rules) return this.files;
+    return this.files.filter((file) => {
+      if (rules.ignores(file.path)) return true;
+      this.skips.add({ path: file.path, reason: 'excluded', detail: 'matches none of the include globs' });
+      return false;
+    });
   }
 
   private async walkSymlinkedDirectory(link: SymlinkedDirectory): Promise<void> {

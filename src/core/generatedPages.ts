@@ -47,3 +47,11 @@ export function generatedCopies(paths: readonly string[]): GeneratedSkip[] {
   }
   return skips;
 }
+
+/**
+ * Whether a path's name is one whose presence decides another file's fate here (a Sphinx source
+ * copy or a generated page): an update of only some paths walks the whole folder for it.
+ */
+export function relatesGeneratedCopies(path: string): boolean {
+  return SPHINX_SOURCE_COPY.test(path) || SPHINX_GENERATED.test(path.slice(folderOf(path).length));
+}

@@ -4,9 +4,11 @@
  * interrupted run keeps what it finished and the next run picks up the rest.
  */
 import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from './chunker.js';
 import { embeddingTextOf } from './chunkText.js';
-import { discoverFiles, readTextFile, type DiscoveredFile, type DiscoveryOptions, type SkipReason } from './discovery.js';
+import { discoverChangedPaths, discoverFiles, readTextFile, type DiscoveredFile, type DiscoveryOptions, type DiscoveryResult, type SkipReason } from './discovery.js';
+import { relatesGeneratedCopies } from './generatedPages.js';
 import type { FileParser, ParsedFile } from './fileParser.js';
 import type { DocStore } from './store.js';
 import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
@@ -46,6 +48,13 @@ export interface IndexOptions {
   checkpointFiles?: number;
   /** Called for each file skipped at read or parse time, with the reason. */
   onSkip?: (path: string, reason: SkipReason | 'parse-error', detail: string) => void;
+  /**
+   * Only these paths changed (files created, modified or deleted, or deleted folders; absolute or
+   * relative to the root): they alone are judged by the discovery rules, read and indexed, with
+   * no walk of the folder. The whole folder is walked instead when a path's fate depends on other
+   * files (IndexReport.fullWalk says why). Paths outside the root are not the folder's: ignored.
+   */
+  changedPaths?: readonly string[];
 }
 
 export interface IndexReport {
@@ -64,6 +73,8 @@ export interface IndexReport {
   embedderRuntime?: EmbedderRuntime;
   reembedded: boolean;
   generation: number;
+  /** With `changedPaths`: why the whole folder was walked after all; absent when only those paths were judged. */
+  fullWalk?: string;
 }
 
 /** Holds the store's writer lock for the whole run (a StoreError when another process is writing it). */
@@ -98,17 +109,14 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   }
 
   onProgress?.({ phase: 'discovering', filesDone: 0, filesTotal: 0, filesCurrent: 0 });
-  const discovery = await discoverFiles(root, { ...options.discovery, signal });
+  const discovery = await filesToUpdate(root, store, options);
   const skippedByReason: Record<string, number> = { ...discovery.skippedByReason };
   const skipped: IndexReport['skipped'] = [...discovery.skipped];
-  const present = new Set(discovery.files.map((file) => file.path));
 
   let filesDeleted = 0;
-  for (const known of store.filePaths()) {
-    if (!present.has(known)) {
-      store.removeFile(known);
-      filesDeleted++;
-    }
+  for (const known of discovery.removed) {
+    store.removeFile(known);
+    filesDeleted++;
   }
 
   let filesIndexed = 0;
@@ -221,5 +229,60 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
     embedderRuntime: runtime,
     reembedded: reembedded && store.chunkCount > 0,
     generation: store.generation,
+    ...(discovery.fullWalk ? { fullWalk: discovery.fullWalk } : {}),
   };
+}
+
+/** The files to bring up to date and the indexed paths to drop: the whole folder's, or only the changed paths'. */
+async function filesToUpdate(root: string, store: DocStore, options: IndexOptions): Promise<DiscoveryResult & { removed: string[]; fullWalk?: string }> {
+  const discoveryOptions = { ...options.discovery, signal: options.signal };
+  let fullWalk: string | undefined;
+  if (options.changedPaths) {
+    const scope = changedScope(root, store, options.changedPaths);
+    const found = typeof scope === 'string' ? { fullWalk: scope } : await discoverChangedPaths(root, scope, discoveryOptions);
+    if ('fullWalk' in found) fullWalk = found.fullWalk;
+    else {
+      let indexedPaths: string[] | undefined;
+      const indexed = () => (indexedPaths ??= store.filePaths());
+      // A deleted folder: every indexed file under it goes too.
+      const removed = found.gone.flatMap((gone) => (store.file(gone) ? [gone] : indexed().filter((known) => known.startsWith(`${gone}/`))));
+      const discovered = new Set(found.files.map((file) => file.path));
+      fullWalk = generatedCopyChange([...found.files.map((file) => file.path), ...removed], (known) => (store.file(known) !== undefined) !== discovered.has(known), (known) =>
+        [...found.besideSphinxSources].some((beside) => known === beside || known.startsWith(`${beside}/`)),
+      );
+      if (!fullWalk) return { ...found, removed };
+    }
+  }
+  const discovery = await discoverFiles(root, discoveryOptions);
+  const present = new Set(discovery.files.map((file) => file.path));
+  return { ...discovery, removed: store.filePaths().filter((known) => !present.has(known)), ...(fullWalk ? { fullWalk } : {}) };
+}
+
+/** The changed paths relative to the root ('/' separators), or why the whole folder must be walked. */
+function changedScope(root: string, store: DocStore, changedPaths: readonly string[]): string[] | string {
+  const last = store.lastIndex;
+  if (store.generation === 0) return 'the folder was never indexed';
+  // A run that stopped after a checkpoint left files it had not reached: only a walk finds them.
+  if (!last || (last.generation !== undefined && last.generation !== store.generation)) return 'the last index run did not finish';
+  const relative: string[] = [];
+  for (const changed of changedPaths) {
+    const inside = path.relative(root, path.resolve(root, changed));
+    if (inside === '') return 'the folder itself changed';
+    if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) continue;
+    relative.push(inside.split(path.sep).join('/'));
+  }
+  return relative;
+}
+
+/**
+ * Why the paths judged change another file's fate through the generated-copy rules (a Sphinx
+ * source copy is dropped while its page is indexed; a Sphinx folder's index pages are dropped),
+ * which only a walk of the whole folder settles; undefined when they do not.
+ */
+function generatedCopyChange(paths: string[], presenceChanged: (path: string) => boolean, besideSphinxSources: (path: string) => boolean): string | undefined {
+  for (const changed of paths) {
+    if (relatesGeneratedCopies(changed)) return `${changed} is a Sphinx source copy or generated page`;
+    if (/\.html?$/i.test(changed) && presenceChanged(changed) && besideSphinxSources(changed)) return `${changed} came or went beside Sphinx source copies`;
+  }
+  return undefined;
 }

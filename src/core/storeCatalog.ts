@@ -76,15 +76,48 @@ function viewsOf(data: Uint8Array, files: number, chunks: number, pathLength: nu
   };
 }
 
-/** The entries as a catalog file: its arrays are filled in place in the file's buffer. */
-function encodeCatalog(entries: Iterable<[string, CatalogEntry]>): Buffer {
-  const list = [...entries];
-  const paths = list.map(([relativePath]) => Buffer.from(relativePath));
-  const hashes = list.map(([, entry]) => Buffer.from(entry.hash));
-  const files = list.length;
-  const chunks = list.reduce((sum, [, entry]) => sum + entry.chunkIds.length, 0);
-  const pathLength = paths.reduce((sum, bytes) => sum + bytes.length, 0);
-  const hashLength = hashes.reduce((sum, bytes) => sum + bytes.length, 0);
+function entryOfRow(flat: FlatCatalog, row: number): CatalogEntry {
+  return {
+    hash: textAt(flat.hashBytes, flat.hashEnds, row),
+    size: flat.sizes[row]!,
+    mtimeMs: flat.mtimes[row]!,
+    fileId: flat.fileIds[row]!,
+    chunkIds: Array.from(flat.chunkIds.subarray(row === 0 ? 0 : flat.chunkEnds[row - 1]!, flat.chunkEnds[row]!)),
+  };
+}
+
+/** One file's row as the encoder copies it: from an entry, or straight from the bytes of a catalog read. */
+interface Row {
+  size: number;
+  mtimeMs: number;
+  fileId: number;
+  chunkIds: ArrayLike<number>;
+  path: Uint8Array;
+  hash: Uint8Array;
+}
+
+function rowOfEntry(relativePath: string, entry: CatalogEntry): Row {
+  return { size: entry.size, mtimeMs: entry.mtimeMs, fileId: entry.fileId, chunkIds: entry.chunkIds, path: Buffer.from(relativePath), hash: Buffer.from(entry.hash) };
+}
+
+function rowOfFlat(flat: FlatCatalog, row: number): Row {
+  const span = (ends: Uint32Array) => [row === 0 ? 0 : ends[row - 1]!, ends[row]!] as const;
+  return {
+    size: flat.sizes[row]!,
+    mtimeMs: flat.mtimes[row]!,
+    fileId: flat.fileIds[row]!,
+    chunkIds: flat.chunkIds.subarray(...span(flat.chunkEnds)),
+    path: flat.pathBytes.subarray(...span(flat.pathEnds)),
+    hash: flat.hashBytes.subarray(...span(flat.hashEnds)),
+  };
+}
+
+/** The rows as a catalog file: its arrays are filled in place in the file's buffer. */
+function encodeCatalog(rows: Row[]): Buffer {
+  const files = rows.length;
+  const chunks = rows.reduce((sum, row) => sum + row.chunkIds.length, 0);
+  const pathLength = rows.reduce((sum, row) => sum + row.path.length, 0);
+  const hashLength = rows.reduce((sum, row) => sum + row.hash.length, 0);
   const bytes = Buffer.alloc(layoutOf(files, chunks, pathLength, hashLength).size);
   MAGIC.copy(bytes, 0);
   bytes.writeUInt32LE(files, MAGIC.length);
@@ -93,16 +126,16 @@ function encodeCatalog(entries: Iterable<[string, CatalogEntry]>): Buffer {
   let chunkAt = 0;
   let pathAt = 0;
   let hashAt = 0;
-  list.forEach(([, entry], i) => {
-    flat.sizes[i] = entry.size;
-    flat.mtimes[i] = entry.mtimeMs;
-    flat.fileIds[i] = entry.fileId;
-    flat.chunkIds.set(entry.chunkIds, chunkAt);
-    flat.chunkEnds[i] = chunkAt += entry.chunkIds.length;
-    flat.pathBytes.set(paths[i]!, pathAt);
-    flat.pathEnds[i] = pathAt += paths[i]!.length;
-    flat.hashBytes.set(hashes[i]!, hashAt);
-    flat.hashEnds[i] = hashAt += hashes[i]!.length;
+  rows.forEach((row, i) => {
+    flat.sizes[i] = row.size;
+    flat.mtimes[i] = row.mtimeMs;
+    flat.fileIds[i] = row.fileId;
+    flat.chunkIds.set(row.chunkIds, chunkAt);
+    flat.chunkEnds[i] = chunkAt += row.chunkIds.length;
+    flat.pathBytes.set(row.path, pathAt);
+    flat.pathEnds[i] = pathAt += row.path.length;
+    flat.hashBytes.set(row.hash, hashAt);
+    flat.hashEnds[i] = hashAt += row.hash.length;
   });
   return bytes;
 }
@@ -141,12 +174,17 @@ function tableOf(ids: Int32Array): IdTable {
 }
 
 /**
- * The indexed files, by path. Read from a catalog file it stays flat until an entry is asked for
- * by path or changed; the lookups a search makes (a passage's or a page's file) never need that.
+ * The indexed files, by path. Read from a catalog file it stays flat, with the entries changed
+ * since kept beside it, until something needs every entry as an object: the lookups a search
+ * makes (a passage's or a page's file) and an update of a few files (a lookup by path, a change,
+ * the next catalog file copied from the flat bytes) never do.
  */
 export class Catalog {
   private entries: Map<string, CatalogEntry> | undefined;
   private flat: FlatCatalog | undefined;
+  /** Flat: the entries changed since it was read (null: removed). */
+  private changed = new Map<string, CatalogEntry | null>();
+  private files = 0;
   private chunks = 0;
   /** Flat: each path's row, made when first asked (a re-index compares every file's size and mtime). */
   private rowOfPath: Map<string, number> | undefined;
@@ -163,6 +201,7 @@ export class Catalog {
   private constructor(entries: Map<string, CatalogEntry> | undefined, flat: FlatCatalog | undefined) {
     this.entries = entries;
     this.flat = flat;
+    this.files = flat ? flat.fileIds.length : entries!.size;
     if (flat) this.chunks = flat.chunkIds.length;
     else for (const entry of entries!.values()) this.chunks += entry.chunkIds.length;
   }
@@ -182,7 +221,7 @@ export class Catalog {
   }
 
   get size(): number {
-    return this.flat ? this.flat.fileIds.length : this.entries!.size;
+    return this.files;
   }
 
   get chunkCount(): number {
@@ -190,20 +229,27 @@ export class Catalog {
   }
 
   get(relativePath: string): CatalogEntry | undefined {
-    return this.asEntries().get(relativePath);
+    const { flat } = this;
+    if (!flat) return this.entries!.get(relativePath);
+    const changed = this.changed.get(relativePath);
+    if (changed !== undefined) return changed ?? undefined;
+    const row = this.rowsByPath(flat).get(relativePath);
+    return row === undefined ? undefined : entryOfRow(flat, row);
   }
 
   paths(): string[] {
     const { flat } = this;
     if (!flat) return [...this.entries!.keys()];
-    return [...this.rowsByPath(flat).keys()];
+    const paths = [...this.rowsByPath(flat).keys()].filter((relativePath) => !this.changed.has(relativePath));
+    for (const [relativePath, entry] of this.changed) if (entry) paths.push(relativePath);
+    return paths;
   }
 
   /** Whether the file is cataloged with this size and mtime, without making entries of a flat catalog. */
   hasStat(relativePath: string, size: number, mtimeMs: number): boolean {
     const { flat } = this;
-    if (!flat) {
-      const entry = this.entries!.get(relativePath);
+    if (!flat || this.changed.has(relativePath)) {
+      const entry = this.get(relativePath);
       return entry !== undefined && entry.size === size && entry.mtimeMs === mtimeMs;
     }
     const row = this.rowsByPath(flat).get(relativePath);
@@ -218,7 +264,7 @@ export class Catalog {
   /** The path of the file with this id. */
   pathOf(fileId: number): string | undefined {
     const { flat } = this;
-    if (flat) {
+    if (flat && this.changed.size === 0) {
       const row = lookUp(flat.fileIds, fileId, () => (this.rowOfFile ??= tableOf(flat.fileIds)));
       if (row === undefined) return undefined;
       // Decoded once: ranking asks for a thousand passages' paths per query.
@@ -227,7 +273,7 @@ export class Catalog {
     }
     if (!this.pathOfFileId) {
       this.pathOfFileId = new Map();
-      for (const [relativePath, entry] of this.entries!) this.pathOfFileId.set(entry.fileId, relativePath);
+      for (const [relativePath, entry] of this.asEntries()) this.pathOfFileId.set(entry.fileId, relativePath);
     }
     return this.pathOfFileId.get(fileId);
   }
@@ -235,7 +281,7 @@ export class Catalog {
   /** The id of the file a cataloged chunk belongs to. */
   fileOf(chunkId: number): number | undefined {
     const { flat } = this;
-    if (flat) {
+    if (flat && this.changed.size === 0) {
       // Ranking asks for a thousand passages' files per query.
       const place = lookUp(flat.chunkIds, chunkId, () => (this.placeOfChunk ??= tableOf(flat.chunkIds)));
       if (place === undefined) return undefined;
@@ -251,31 +297,38 @@ export class Catalog {
     }
     if (!this.fileOfChunkId) {
       this.fileOfChunkId = new IdTable();
-      for (const entry of this.entries!.values()) for (const id of entry.chunkIds) this.fileOfChunkId.set(id, entry.fileId);
+      for (const entry of this.asEntries().values()) for (const id of entry.chunkIds) this.fileOfChunkId.set(id, entry.fileId);
     }
     return this.fileOfChunkId.get(chunkId);
   }
 
   set(relativePath: string, entry: CatalogEntry): void {
-    const entries = this.asEntries();
-    const old = entries.get(relativePath);
+    const old = this.get(relativePath);
     if (old) this.forget(relativePath, old);
-    entries.set(relativePath, entry);
+    else this.files++;
+    if (this.flat) this.changed.set(relativePath, entry);
+    else this.entries!.set(relativePath, entry);
     this.chunks += entry.chunkIds.length;
     this.pathOfFileId?.set(entry.fileId, relativePath);
     for (const id of entry.chunkIds) this.fileOfChunkId?.set(id, entry.fileId);
   }
 
   delete(relativePath: string): void {
-    const entries = this.asEntries();
-    const old = entries.get(relativePath);
+    const old = this.get(relativePath);
     if (!old) return;
     this.forget(relativePath, old);
-    entries.delete(relativePath);
+    this.files--;
+    if (this.flat) this.changed.set(relativePath, null);
+    else this.entries!.delete(relativePath);
   }
 
   encode(): Buffer {
-    return encodeCatalog(this.asEntries());
+    const { flat } = this;
+    if (!flat) return encodeCatalog([...this.entries!].map(([relativePath, entry]) => rowOfEntry(relativePath, entry)));
+    const rows: Row[] = [];
+    for (const [relativePath, row] of this.rowsByPath(flat)) if (!this.changed.has(relativePath)) rows.push(rowOfFlat(flat, row));
+    for (const [relativePath, entry] of this.changed) if (entry) rows.push(rowOfEntry(relativePath, entry));
+    return encodeCatalog(rows);
   }
 
   private forget(relativePath: string, entry: CatalogEntry): void {
@@ -297,18 +350,9 @@ export class Catalog {
     const { flat } = this;
     if (flat) {
       const entries = new Map<string, CatalogEntry>();
-      const paths = this.rowOfPath ? [...this.rowOfPath.keys()] : undefined;
-      for (let row = 0, at = 0; row < flat.fileIds.length; row++) {
-        const end = flat.chunkEnds[row]!;
-        entries.set(paths?.[row] ?? textAt(flat.pathBytes, flat.pathEnds, row), {
-          hash: textAt(flat.hashBytes, flat.hashEnds, row),
-          size: flat.sizes[row]!,
-          mtimeMs: flat.mtimes[row]!,
-          fileId: flat.fileIds[row]!,
-          chunkIds: Array.from(flat.chunkIds.subarray(at, end)),
-        });
-        at = end;
-      }
+      for (const [relativePath, row] of this.rowsByPath(flat)) if (!this.changed.has(relativePath)) entries.set(relativePath, entryOfRow(flat, row));
+      for (const [relativePath, entry] of this.changed) if (entry) entries.set(relativePath, entry);
+      this.changed.clear();
       this.entries = entries;
       this.flat = undefined;
       this.rowOfPath = undefined;

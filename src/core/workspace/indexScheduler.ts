@@ -1,6 +1,7 @@
 /**
- * Runs a workspace's index runs one at a time. Requests name folders; they gather while a run is
- * busy and the next run takes them all. Pause stops the run and keeps what is pending (a paused
+ * Runs a workspace's index runs one at a time. Requests name folders (or some changed paths of a
+ * folder); they gather while a run is busy and the next run takes them all, a folder's whole
+ * walk covering its changed paths. Pause stops the run and keeps what is pending (a paused
  * run resumes where it stopped: committed checkpoints and unchanged files are not redone);
  * cancel stops it and forgets what is pending.
  */
@@ -8,15 +9,21 @@ import type { FolderIndexReport } from './options.js';
 
 export type IndexRunEnd = 'ready' | 'paused' | 'cancelled';
 
+/** A folder a run indexes: all of it, or (`changedPaths`) only the paths that changed. */
+export interface IndexTarget {
+  folder: string;
+  changedPaths?: string[];
+}
+
 /** What the scheduler runs; the workspace implements it. */
 export interface IndexRunner {
   /** Every folder's name, for a run that indexes everything. */
   folderNames(): string[];
   /**
-   * One run: called with `take`, which hands over (and clears) the pending folder names once the
+   * One run: called with `take`, which hands over (and clears) the pending folders once the
    * runner is ready to index them, and an abort signal for pause, cancel and reconfiguration.
    */
-  run(take: () => string[], signal: AbortSignal): Promise<FolderIndexReport[]>;
+  run(take: () => IndexTarget[], signal: AbortSignal): Promise<FolderIndexReport[]>;
   /** A run ended (or indexing was paused). */
   ended(end: IndexRunEnd): Promise<void>;
   failed(error: Error): void;
@@ -40,7 +47,8 @@ function waiters(): Waiters {
 const abortError = (): DOMException => new DOMException('Indexing was cancelled', 'AbortError');
 
 export class IndexScheduler {
-  private readonly pending = new Set<string>();
+  /** Pending folders: null for all of a folder, else its changed paths. */
+  private readonly pending = new Map<string, Set<string> | null>();
   /** Callers of the run that will take the pending folders. */
   private next: Waiters | undefined;
   private current: AbortController | undefined;
@@ -65,7 +73,19 @@ export class IndexScheduler {
    * or paused; a request made while paused waits for resume.
    */
   request(folders?: string[]): Promise<FolderIndexReport[]> {
-    for (const name of folders ?? this.runner.folderNames()) this.pending.add(name);
+    for (const name of folders ?? this.runner.folderNames()) this.pending.set(name, null);
+    return this.requested();
+  }
+
+  /** Indexes only these changed paths of a folder in the next run (unless it indexes all of the folder anyway). */
+  requestChanged(folder: string, paths: readonly string[]): Promise<FolderIndexReport[]> {
+    const pending = this.pending.get(folder);
+    if (pending === undefined) this.pending.set(folder, new Set(paths));
+    else if (pending !== null) for (const changed of paths) pending.add(changed);
+    return this.requested();
+  }
+
+  private requested(): Promise<FolderIndexReport[]> {
     const next = (this.next ??= waiters());
     this.start();
     return next.promise;
@@ -79,7 +99,7 @@ export class IndexScheduler {
 
   resume(): void {
     this.paused = false;
-    if (this.pending.size === 0) for (const name of this.runner.folderNames()) this.pending.add(name);
+    if (this.pending.size === 0) for (const name of this.runner.folderNames()) this.pending.set(name, null);
     this.start();
   }
 
@@ -109,9 +129,9 @@ export class IndexScheduler {
     this.stopped = new Promise((resolve) => (stop = resolve));
     let taken: Waiters | undefined;
     let tookFolders = false;
-    const take = (): string[] => {
+    const take = (): IndexTarget[] => {
       tookFolders = true;
-      const names = [...this.pending];
+      const names = [...this.pending].map(([folder, paths]) => (paths ? { folder, changedPaths: [...paths] } : { folder }));
       this.pending.clear();
       taken = this.next;
       this.next = undefined;
@@ -135,7 +155,7 @@ export class IndexScheduler {
         this.pending.clear();
       }
       if ((error as Error).name === 'AbortError') {
-        if (this.paused) for (const name of this.runner.folderNames()) this.pending.add(name);
+        if (this.paused) for (const name of this.runner.folderNames()) this.pending.set(name, null);
         await this.runner.ended(this.paused ? 'paused' : 'cancelled');
       } else {
         this.runner.failed(error as Error);

@@ -22,7 +22,7 @@ import { MultiFolderRetriever } from '../search/multiFolderRetriever.js';
 import { DocStore, type EmbedderInfo, type LastIndexRun } from '../store.js';
 import type { Chunk, Embedder, RetrievalHit, SearchMode } from '../types.js';
 import type { EmbedderRuntimeOptions, ResolvedEmbedder } from './embedderChoice.js';
-import { IndexScheduler, type IndexRunEnd } from './indexScheduler.js';
+import { IndexScheduler, type IndexRunEnd, type IndexTarget } from './indexScheduler.js';
 import type { IndexState, IndexTotals } from './indexState.js';
 import type { FolderIndexReport, WorkspaceDependencies, WorkspaceEvent, WorkspaceOptions } from './options.js';
 
@@ -158,6 +158,17 @@ export class Workspace {
   index(folders?: string[], signal?: AbortSignal): Promise<FolderIndexReport[]> {
     signal?.addEventListener('abort', () => this.scheduler.cancel(), { once: true });
     return this.scheduler.request(folders);
+  }
+
+  /**
+   * Brings only these paths of one folder up to date (files created, modified or deleted, or
+   * deleted folders; absolute or relative to its root), as a file watcher or an editor's save
+   * reports them: no walk of the rest of the folder (see IndexOptions.changedPaths). Through the
+   * scheduler, as `index`.
+   */
+  indexChanged(folder: string, paths: readonly string[], signal?: AbortSignal): Promise<FolderIndexReport[]> {
+    signal?.addEventListener('abort', () => this.scheduler.cancel(), { once: true });
+    return this.scheduler.requestChanged(folder, paths);
   }
 
   pauseIndexing(): void {
@@ -385,12 +396,12 @@ export class Workspace {
     if (embedderToo && opened.ownsEmbedder) await opened.embedder?.dispose();
   }
 
-  private async runIndex(take: () => string[], signal: AbortSignal): Promise<FolderIndexReport[]> {
+  private async runIndex(take: () => IndexTarget[], signal: AbortSignal): Promise<FolderIndexReport[]> {
     const opened = await this.ensureOpened();
     const [{ indexFolder }, { DEFAULT_EXCLUDES, refusedIncludeEntry }] = await Promise.all([import('../indexer.js'), import('../discovery.js')]);
     const startedAt = Date.now();
-    const names = new Set(take());
-    const folders = opened.options.folders.filter((folder) => names.has(folder.name));
+    const targets = new Map(take().map((target) => [target.folder, target.changedPaths]));
+    const folders = opened.options.folders.filter((folder) => targets.has(folder.name));
     const list = folders.map((folder) => folder.name).join(', ');
     this.emit({ type: 'log', level: 'info', message: `indexing ${list} (embeddings: ${opened.embedder?.id ?? 'none, keyword search only'})` });
     // Shown at once: discovery and the model's first load can take a while on a busy machine.
@@ -416,6 +427,7 @@ export class Workspace {
         },
         chunking: indexing.chunking,
         checkpointFiles: indexing.checkpointFiles,
+        changedPaths: targets.get(folder.name),
         signal,
         onSkip: (path, reason, detail) => this.emit({ type: 'fileSkipped', folder: folder.name, path, reason, detail }),
         onProgress: (progress) => {
