@@ -122,7 +122,8 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
     return known !== undefined && known.size === file.size && known.mtimeMs === file.mtimeMs;
   };
   let current = discovery.files.filter(statUnchanged).length;
-  const parser: FileParser = total - current >= WORKER_FILES ? workerParser(chunking) : inlineParser(chunking);
+  const parserOptions = { chunking, keyword: store.keywordOptions };
+  const parser: FileParser = total - current >= WORKER_FILES ? workerParser(parserOptions) : inlineParser(parserOptions);
   const prepare = async (file: DiscoveredFile): Promise<Prepared> => {
     const read = await readTextFile(file, options.discovery?.maxFileBytes);
     if ('skip' in read) return read;
@@ -181,7 +182,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
       const chunks: Chunk[] = parsed.drafts.map((draft) => ({ id: store.nextChunkId(), path: file.path, ...draft }));
       const vectors = embedder && chunks.length > 0 ? await embedder.embed(chunks.map(embeddingTextOf), signal) : null;
       store.removeFile(file.path);
-      store.addFile(file.path, { hash, size: file.size, mtimeMs: file.mtimeMs }, chunks, vectors, parsed.terms);
+      store.addFile(file.path, { hash, size: file.size, mtimeMs: file.mtimeMs }, chunks, vectors, parsed.keyword);
       filesIndexed++;
       chunksAdded += chunks.length;
       sinceCheckpoint++;

@@ -53,13 +53,20 @@ const COMPOUND_CACHE_SIZE = 200_000;
  * ever saw. A round trip through UTF-8 bytes makes a flat string of its own (compounds hold no
  * lone surrogates, so it is the same text).
  */
-function detached(text: string): string {
+export function detached(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 function compoundTokens(compound: string): readonly string[] {
   let tokens = compoundCache.get(compound);
   if (tokens !== undefined) return tokens;
+  const made = compoundTerms(compound);
+  if (compoundCache.size < COMPOUND_CACHE_SIZE) compoundCache.set(detached(compound), (tokens = made.map(detached)));
+  return tokens ?? made;
+}
+
+/** The terms of one compound (uncached: callers cache what they keep of it). */
+export function compoundTerms(compound: string): string[] {
   const made: string[] = [];
   const parts = identifierParts(compound);
   if (parts.length > 1) {
@@ -71,8 +78,7 @@ function compoundTokens(compound: string): readonly string[] {
     const term = normaliseTerm(part);
     if (term !== undefined && term.length <= 40) made.push(term);
   }
-  if (compoundCache.size < COMPOUND_CACHE_SIZE) compoundCache.set(detached(compound), (tokens = made.map(detached)));
-  return tokens ?? made;
+  return made;
 }
 
 const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
@@ -100,13 +106,12 @@ function separatorAt(text: string, i: number): number {
 }
 
 /**
- * Tokens of `text` for the keyword index, in order, duplicates kept (term frequency matters).
- * Compounds are runs of letters/digits joined by identifier punctuation (foo_bar, a.b.c, x-y,
- * Foo::bar: the regex `[\p{L}\p{N}]+(?:(?:[_.\-]|::)[\p{L}\p{N}]+)*`), scanned by hand because
- * indexing tokenizes every passage and the regex's match objects cost more than the scan.
+ * Calls `visit` with each compound of `text`, in order. Compounds are runs of letters/digits
+ * joined by identifier punctuation (foo_bar, a.b.c, x-y, Foo::bar: the regex
+ * `[\p{L}\p{N}]+(?:(?:[_.\-]|::)[\p{L}\p{N}]+)*`), scanned by hand because indexing scans every
+ * passage and the regex's match objects cost more than the scan.
  */
-export function keywordTokens(text: string): string[] {
-  const tokens: string[] = [];
+export function forEachCompound(text: string, visit: (compound: string) => void): void {
   const length = text.length;
   let i = 0;
   while (i < length) {
@@ -124,7 +129,15 @@ export function keywordTokens(text: string): string[] {
       i += separator;
       width = wordCharAt(text, i);
     }
-    for (const token of compoundTokens(text.slice(start, i))) tokens.push(token);
+    visit(text.slice(start, i));
   }
+}
+
+/** Tokens of `text` for the keyword index, in order, duplicates kept (term frequency matters). */
+export function keywordTokens(text: string): string[] {
+  const tokens: string[] = [];
+  forEachCompound(text, (compound) => {
+    for (const token of compoundTokens(compound)) tokens.push(token);
+  });
   return tokens;
 }
