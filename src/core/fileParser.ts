@@ -74,11 +74,27 @@ export function parseResponse(request: ParseRequest, options: ParserOptions, dic
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 160 };
 
 /**
- * Parses in one worker thread (dist/parseWorker.js), in the order files are sent. Should the
- * worker fail (out of its heap on some huge file), what it held and all later files are parsed
- * on the calling thread: the run goes on.
+ * Parses in `threads` worker threads (dist/parseWorker.js), each file sent to the one with the
+ * least text waiting. Should a worker fail (out of its heap on some huge file), what it held and
+ * all later files it would get are parsed on the calling thread: the run goes on.
  */
-export function workerParser(options: ParserOptions): FileParser {
+export function workerParser(options: ParserOptions, threads = 1): FileParser {
+  const workers = Array.from({ length: threads }, () => parseThread(options));
+  let jobs = 0;
+  return {
+    parse: (relativePath, text) => {
+      const request = { job: jobs++, path: relativePath, text };
+      const idle = workers.reduce((best, worker) => (worker.waitingChars < best.waitingChars ? worker : best));
+      return idle.parse(request);
+    },
+    close: async () => {
+      await Promise.all(workers.map((worker) => worker.close()));
+    },
+  };
+}
+
+/** One parse worker, and the calling thread once it has failed. */
+function parseThread(options: ParserOptions) {
   const { script, execArgv } = workerEntry(__dirname, 'parseWorker');
   const worker = new Worker(script, { workerData: options, execArgv, resourceLimits: WORKER_LIMITS });
   const waiting = new Map<number, { request: ParseRequest; resolve: (parsed: ParsedFile) => void }>();
@@ -87,33 +103,37 @@ export function workerParser(options: ParserOptions): FileParser {
   let inline: TermDictionary | undefined;
   const parseHere = (request: ParseRequest) => parseFile(request.path, request.text, options.chunking, (inline ??= new TermDictionary(options.keyword)));
   let failed = false;
-  const failOver = () => {
-    failed = true;
-    for (const { request, resolve } of waiting.values()) resolve(parseHere(request));
-    waiting.clear();
-  };
-  worker.on('message', ({ job, parsed, newTerms }: ParseResponse) => {
-    for (const term of newTerms) terms.push(term);
-    const waiter = waiting.get(job);
-    waiting.delete(job);
-    if (!waiter) return;
-    if ('error' in parsed) return waiter.resolve(parsed);
-    const { passages, page } = parsed.keyword;
-    waiter.resolve({ drafts: parsed.drafts, keyword: { passages: { ...passages, dictionary: terms }, page: { ...page, dictionary: terms } } });
-  });
-  worker.on('error', failOver);
-  worker.on('exit', failOver);
-  let jobs = 0;
-  return {
-    parse: (relativePath, text) =>
-      new Promise((resolve) => {
-        const request = { job: jobs++, path: relativePath, text };
+  const thread = {
+    /** Text sent and not answered yet. */
+    waitingChars: 0,
+    parse: (request: ParseRequest) =>
+      new Promise<ParsedFile>((resolve) => {
         if (failed) return resolve(parseHere(request));
         waiting.set(request.job, { request, resolve });
+        thread.waitingChars += request.text.length;
         worker.postMessage(request satisfies ParseRequest);
       }),
     close: async () => {
       await worker.terminate();
     },
   };
+  const failOver = () => {
+    failed = true;
+    for (const { request, resolve } of waiting.values()) resolve(parseHere(request));
+    waiting.clear();
+    thread.waitingChars = 0;
+  };
+  worker.on('message', ({ job, parsed, newTerms }: ParseResponse) => {
+    for (const term of newTerms) terms.push(term);
+    const waiter = waiting.get(job);
+    waiting.delete(job);
+    if (!waiter) return;
+    thread.waitingChars -= waiter.request.text.length;
+    if ('error' in parsed) return waiter.resolve(parsed);
+    const { passages, page } = parsed.keyword;
+    waiter.resolve({ drafts: parsed.drafts, keyword: { passages: { ...passages, dictionary: terms }, page: { ...page, dictionary: terms } } });
+  });
+  worker.on('error', failOver);
+  worker.on('exit', failOver);
+  return thread;
 }

@@ -4,6 +4,7 @@
  * interrupted run keeps what it finished and the next run picks up the rest.
  */
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from './chunker.js';
 import { embeddingTextOf } from './chunkText.js';
 import { discoverFiles, readTextFile, type DiscoveredFile, type DiscoveryOptions, type SkipReason } from './discovery.js';
@@ -18,9 +19,15 @@ import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
 const CHECKPOINT_BYTES = 4 * 1024 * 1024;
 const CHECKPOINT_MS = 10_000;
 /** Files read (and handed to the parser) ahead of the one being added: they wait on the disk and the parse worker meanwhile. */
-const READ_AHEAD = 8;
-/** From this many files to parse on, a worker thread parses them (below it, its start-up costs more than it saves). */
+const READ_AHEAD = 16;
+/** From this many files to parse on, worker threads parse them (below it, their start-up costs more than they save). */
 const WORKER_FILES = 64;
+/**
+ * Parse threads: parsing is most of a run's CPU and the indexer's own thread is idle half the
+ * time, so two keep two cores busy; more would add memory (each keeps a term dictionary) for
+ * cores a laptop does not have.
+ */
+const PARSE_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 
 /** A file read ahead: why it is skipped, or its hash and (when its content changed) its parse. */
 type Prepared = { skip: SkipReason; detail: string } | { hash: string; parsed?: Promise<ParsedFile> };
@@ -123,7 +130,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   };
   let current = discovery.files.filter(statUnchanged).length;
   const parserOptions = { chunking, keyword: store.keywordOptions };
-  const parser: FileParser = total - current >= WORKER_FILES ? workerParser(parserOptions) : inlineParser(parserOptions);
+  const parser: FileParser = total - current >= WORKER_FILES ? workerParser(parserOptions, PARSE_THREADS) : inlineParser(parserOptions);
   const prepare = async (file: DiscoveredFile): Promise<Prepared> => {
     const read = await readTextFile(file, options.discovery?.maxFileBytes);
     if ('skip' in read) return read;

@@ -23,8 +23,9 @@ function spelled(parsed: ParsedFile) {
   return { drafts: parsed.drafts, passages: parsed.drafts.map((_, i) => documentAt(passages, i)), page: page.lengths.length > 0 ? documentAt(page, 0) : null };
 }
 
-test('the parse worker gives exactly what parsing on the calling thread gives; once it is gone, files are parsed on the calling thread', async () => {
-  const worker = workerParser(OPTIONS);
+test('parse workers give exactly what parsing on the calling thread gives; once they are gone, files are parsed on the calling thread', async () => {
+  // Two threads, two dictionaries: each answer's term numbers must be read with its own thread's.
+  const worker = workerParser(OPTIONS, 2);
   const inline = inlineParser(OPTIONS);
   try {
     const entries = Object.entries(FILES);
@@ -45,7 +46,7 @@ test('the parse worker gives exactly what parsing on the calling thread gives; o
   assert.deepEqual(spelled(await worker.parse('a.md', '# A\n\nText.')), spelled(parseFile('a.md', '# A\n\nText.', DEFAULT_CHUNKING, new TermDictionary())));
 });
 
-test('an index run parsed by the worker holds exactly what one parsed on the calling thread holds', async () => {
+test('an index run parsed by the workers holds exactly what one parsed on the calling thread holds', async () => {
   const docs = await makeTempDir('docs');
   // Enough files that the indexer parses them in a worker.
   const files = generatedPages(120);

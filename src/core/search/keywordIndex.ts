@@ -345,14 +345,30 @@ function exactInFloat32(values: Float64Array): boolean {
   return true;
 }
 
-/** UTF-16 order is UTF-8 byte order except where a surrogate meets a unit above it: those terms compare as bytes. */
+/** UTF-16 order is UTF-8 byte order except where a surrogate meets a unit above it: those terms compare by code point. */
 const ABOVE_SURROGATES = /[\ud800-\uffff]/;
+
+/** Code point order, which is UTF-8 byte order (terms hold no lone surrogates). */
+function compareCodePoints(a: string, b: string): number {
+  for (let i = 0, n = Math.min(a.length, b.length); i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (U+D800–DFFF) stand for code points above every other unit (U+E000–FFFF).
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
 
 /**
  * The documents of `parts` in order (with their ids) as one frozen part: each dictionary's term
  * numbers are mapped to the part's through an array (a term is hashed once per dictionary, not
- * once per posting), the postings
- * counted per term first and then written straight into the typed arrays.
+ * once per posting), the postings counted per term first and then written straight into the
+ * typed arrays.
  */
 export function freezeDocuments(ids: ArrayLike<number>, parts: readonly KeywordDocuments[]): FrozenPostings {
   const terms: string[] = [];
@@ -390,13 +406,10 @@ export function freezeDocuments(ids: ArrayLike<number>, parts: readonly KeywordD
       termOfPosting[p++] = t;
     }
   }
-  const order = Array.from(terms.keys());
-  if (terms.some((term) => ABOVE_SURROGATES.test(term))) {
-    const bytes = terms.map((term) => utf8.encode(term));
-    order.sort((a, b) => compareBytes(bytes[a]!, bytes[b]!));
-  } else {
-    order.sort((a, b) => (terms[a]! < terms[b]! ? -1 : 1));
-  }
+  // The default sort compares strings natively (UTF-16 order), with no call per comparison.
+  const sorted = terms.slice().sort();
+  if (sorted.some((term) => ABOVE_SURROGATES.test(term))) sorted.sort(compareCodePoints);
+  const order = sorted.map((term) => numberOf.get(term)!);
   const termEnds = new Uint32Array(terms.length);
   const postingEnds = new Uint32Array(terms.length);
   /** Where the next posting of term number t goes. */
