@@ -4,6 +4,7 @@
  * interrupted run keeps what it finished and the next run picks up the rest.
  */
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from './chunker.js';
 import { embeddingTextOf } from './chunkText.js';
@@ -20,9 +21,15 @@ import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
 const CHECKPOINT_BYTES = 4 * 1024 * 1024;
 const CHECKPOINT_MS = 10_000;
 /** Files read (and handed to the parser) ahead of the one being added: they wait on the disk and the parse worker meanwhile. */
-const READ_AHEAD = 8;
-/** From this many files to parse on, a worker thread parses them (below it, its start-up costs more than it saves). */
+const READ_AHEAD = 16;
+/** From this many files to parse on, worker threads parse them (below it, their start-up costs more than they save). */
 const WORKER_FILES = 64;
+/**
+ * Parse threads: parsing is most of a run's CPU and the indexer's own thread is idle half the
+ * time, so two keep two cores busy; more would add memory (each keeps a term dictionary) for
+ * cores a laptop does not have.
+ */
+const PARSE_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 
 /** A file read ahead: why it is skipped, or its hash and (when its content changed) its parse. */
 type Prepared = { skip: SkipReason; detail: string } | { hash: string; parsed?: Promise<ParsedFile> };
@@ -127,11 +134,12 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   const total = discovery.files.length;
   const statUnchanged = (file: DiscoveredFile): boolean => store.hasFileStat(file.path, file.size, file.mtimeMs);
   let current = discovery.files.filter(statUnchanged).length;
+  const parserOptions = { chunking, keyword: store.keywordOptions };
   const inWorker = total - current >= WORKER_FILES;
   // Loaded by the first file to parse: a run that finds nothing changed never loads the parsers.
   let parser: Promise<FileParser> | undefined;
   const parserOf = (): Promise<FileParser> =>
-    (parser ??= import('./fileParser.js').then(({ inlineParser, workerParser }) => (inWorker ? workerParser(chunking) : inlineParser(chunking))));
+    (parser ??= import('./fileParser.js').then(({ inlineParser, workerParser }) => (inWorker ? workerParser(parserOptions, PARSE_THREADS) : inlineParser(parserOptions))));
   const prepare = async (file: DiscoveredFile): Promise<Prepared> => {
     const read = await readTextFile(file, options.discovery?.maxFileBytes);
     if ('skip' in read) return read;
@@ -190,7 +198,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
       const chunks: Chunk[] = parsed.drafts.map((draft) => ({ id: store.nextChunkId(), path: file.path, ...draft }));
       const vectors = embedder && chunks.length > 0 ? await embedder.embed(chunks.map(embeddingTextOf), signal) : null;
       store.removeFile(file.path);
-      store.addFile(file.path, { hash, size: file.size, mtimeMs: file.mtimeMs }, chunks, vectors, parsed.terms);
+      store.addFile(file.path, { hash, size: file.size, mtimeMs: file.mtimeMs }, chunks, vectors, parsed.keyword);
       filesIndexed++;
       chunksAdded += chunks.length;
       sinceCheckpoint++;

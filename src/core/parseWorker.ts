@@ -1,11 +1,15 @@
 /** Worker-thread entry point of workerParser (fileParser.ts). Bundled to dist/parseWorker.js. */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ChunkingOptions } from './chunker.js';
-import { parseFile, type ParseRequest, type ParseResponse } from './fileParser.js';
+import { parseResponse, type ParseRequest, type ParserOptions } from './fileParser.js';
+import { TermDictionary } from './search/keywordIndex.js';
 
 const port = parentPort!;
-const chunking = workerData as ChunkingOptions;
+const options = workerData as ParserOptions;
+const dictionary = new TermDictionary(options.keyword);
+let sentTerms = 0;
 
-port.on('message', ({ job, path, text }: ParseRequest) => {
-  port.postMessage({ job, parsed: parseFile(path, text, chunking) } satisfies ParseResponse);
+port.on('message', (request: ParseRequest) => {
+  const { response, transfer } = parseResponse(request, options, dictionary, sentTerms);
+  sentTerms = dictionary.terms.length;
+  port.postMessage(response, transfer);
 });

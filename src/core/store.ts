@@ -58,8 +58,8 @@ import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
-import { keywordFieldsOf, pageFieldTerms } from './chunkText.js';
-import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, fieldTerms, foldedDocument, freezeDocuments, sumStatistics, type KeywordDocument, type KeywordIndexOptions, type KeywordStatistics, type PostingsSource } from './search/keywordIndex.js';
+import { keywordFieldsOf } from './chunkText.js';
+import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, TermDictionary, documentAt, freezeDocuments, sumStatistics, type FileKeywords, type KeywordDocuments, type KeywordIndexOptions, type KeywordStatistics, type PostingsSource } from './search/keywordIndex.js';
 import type { Chunk, EmbedderRuntime } from './types.js';
 import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
 import { BlockDigester, BlockReadError, blocksMatch, VerifiedFile } from './storeBlocks.js';
@@ -177,9 +177,11 @@ interface Contents {
 interface PendingFile {
   fileId: number;
   chunks: Chunk[];
-  keyword: KeywordDocument[];
+  /** One document per chunk. */
+  keyword: KeywordDocuments;
   vectors: Float32Array[] | null;
-  page: KeywordDocument | null;
+  /** The file's document; null when it has no chunks. */
+  page: KeywordDocuments | null;
 }
 
 /** What the next segment will hold. */
@@ -214,7 +216,7 @@ class Pending {
       passages: passageRecords(chunks),
       keyword: freezeDocuments(
         chunks.map((chunk) => chunk.id),
-        files.flatMap((file) => file.keyword),
+        files.map((file) => file.keyword),
       ),
       vectors,
       pages: freezeDocuments(
@@ -322,6 +324,8 @@ export class DocStore {
   private files: VerifiedFile[] = [];
   /** Live vectors a segment needs for the final commit of an index run to give it an HNSW graph. */
   private graphMinVectors = HNSW_MIN_VECTORS;
+  /** Numbers the terms of files added without their keyword documents. */
+  private dictionary: TermDictionary | undefined;
 
   private constructor(
     readonly dir: string,
@@ -341,6 +345,11 @@ export class DocStore {
 
   get embedder(): EmbedderInfo | null {
     return this.manifest.embedder;
+  }
+
+  /** What its keyword documents are made with (BM25F field weights are folded in). */
+  get keywordOptions(): KeywordIndexOptions {
+    return this.manifest.keywordOptions;
   }
 
   get lastIndex(): LastIndexRun | undefined {
@@ -577,19 +586,21 @@ export class DocStore {
 
   /**
    * Adds a file's chunks (its old chunks must have been removed). Vectors align with chunks;
-   * required when the store has an embedder. `terms` (each chunk's keyword terms) when already made.
+   * required when the store has an embedder. `keyword` (the chunks' and the file's keyword
+   * documents, made with this store's keywordOptions) when already made.
    */
-  addFile(relativePath: string, entry: Omit<CatalogEntry, 'chunkIds' | 'fileId'>, chunks: Chunk[], vectors: Float32Array[] | null, terms = chunks.map((chunk) => fieldTerms(keywordFieldsOf(chunk)))): void {
+  addFile(relativePath: string, entry: Omit<CatalogEntry, 'chunkIds' | 'fileId'>, chunks: Chunk[], vectors: Float32Array[] | null, keyword?: FileKeywords): void {
     const embedder = this.manifest.embedder;
     if (embedder && chunks.length > 0 && vectors?.length !== chunks.length) throw new Error(`${relativePath}: ${chunks.length} chunks need as many vectors from ${embedder.id}`);
-    const options = this.manifest.keywordOptions;
+    const documents = keyword ?? (this.dictionary ??= new TermDictionary(this.manifest.keywordOptions)).fileDocuments(chunks.map(keywordFieldsOf));
+    if (documents.passages.lengths.length !== chunks.length) throw new Error(`${relativePath}: ${chunks.length} chunks need as many keyword documents`);
     const fileId = this.manifest.nextFileId++;
     const pendingFile: PendingFile = {
       fileId,
       chunks,
-      keyword: terms.map((passage) => foldedDocument(passage, options)),
+      keyword: documents.passages,
       vectors: embedder ? vectors : null,
-      page: chunks.length > 0 ? foldedDocument(pageFieldTerms(terms), options) : null,
+      page: chunks.length > 0 ? documents.page : null,
     };
     this.pending.files.set(relativePath, pendingFile);
     this.pending.textBytes += textBytesOf(chunks);
@@ -921,11 +932,11 @@ function removeFromContents(contents: Contents, chunkIds: readonly number[], fil
 function addToContents(contents: Contents, file: PendingFile): void {
   file.chunks.forEach((chunk, i) => {
     contents.chunks.set(chunk);
-    contents.keyword.addDocument(chunk.id, file.keyword[i]!);
+    contents.keyword.addDocument(chunk.id, documentAt(file.keyword, i));
     const vector = file.vectors?.[i];
     if (contents.vectors && vector) contents.vectors.upsert(chunk.id, vector);
   });
-  if (file.page) contents.fileKeyword.addDocument(file.fileId, file.page);
+  if (file.page) contents.fileKeyword.addDocument(file.fileId, documentAt(file.page, 0));
 }
 
 function textBytesOf(chunks: readonly Chunk[]): number {

@@ -60,11 +60,13 @@ interface SegmentHeader {
 }
 
 export function passageRecords(chunks: readonly Chunk[]): PassageRecords {
-  const encoded = chunks.map((chunk) => Buffer.from(JSON.stringify(chunk)));
-  const ends = new Uint32Array(encoded.length);
+  const records = chunks.map((chunk) => JSON.stringify(chunk));
+  const ends = new Uint32Array(records.length);
   let at = 0;
-  encoded.forEach((bytes, i) => (ends[i] = at += bytes.length));
-  const bytes = Buffer.concat(encoded);
+  records.forEach((record, i) => (ends[i] = at += Buffer.byteLength(record)));
+  // Encoded straight into one buffer: no buffer per record to concatenate.
+  const bytes = Buffer.allocUnsafe(at);
+  records.forEach((record, i) => bytes.write(record, i === 0 ? 0 : ends[i - 1]!));
   return { ends, read: (start, end) => bytes.subarray(start, end) };
 }
 

@@ -8,7 +8,7 @@
  * documents added in memory since (incremental add/remove).
  */
 import { IdTable, sortedIndexOf } from '../idTable.js';
-import { keywordTokens } from './tokenize.js';
+import { compoundTerms, detached, forEachCompound, keywordTokens } from './tokenize.js';
 
 export interface KeywordFields {
   title: string;
@@ -61,40 +61,217 @@ export interface KeywordDocument {
 }
 
 /**
- * A document's terms per field before BM25F folds them into weights: what a page's document is
- * summed from (its passages' terms), so indexing tokenizes each passage once.
+ * Keyword documents as flat arrays, their terms as numbers into `dictionary`: document d's
+ * entries are [ends[d - 1] ?? 0, ends[d]) of `terms` and `weights`. What a parse worker sends
+ * (typed arrays move between threads as bytes) and what a segment's postings are frozen from.
  */
-export interface FieldTerms {
-  /** Body term → occurrences, in first-occurrence order. */
-  body: Map<string, number>;
-  /** Body tokens, duplicates counted. */
-  length: number;
-  title: Set<string>;
-  headings: Set<string>;
-  parentHeadings: Set<string>;
+export interface KeywordDocuments {
+  /** Term number → term (a TermDictionary's `terms`, or a copy another thread keeps of them). */
+  dictionary: readonly string[];
+  ends: Uint32Array;
+  terms: Uint32Array;
+  weights: Float64Array;
+  /** Each document's length (BM25's: body tokens, at least 1). */
+  lengths: Uint32Array;
 }
 
-export function fieldTerms(fields: KeywordFields): FieldTerms {
-  const body = new Map<string, number>();
-  const bodyTokens = keywordTokens(fields.body);
-  for (const term of bodyTokens) body.set(term, (body.get(term) ?? 0) + 1);
-  const headings = new Set(keywordTokens(fields.headings));
-  const parentHeadings = new Set(keywordTokens(fields.parentHeadings ?? '').filter((term) => !headings.has(term)));
-  return { body, length: bodyTokens.length, title: new Set(keywordTokens(fields.title)), headings, parentHeadings };
+/** A file's keyword documents: one per passage, and the whole file's (none when it has no passages). */
+export interface FileKeywords {
+  passages: KeywordDocuments;
+  page: KeywordDocuments;
 }
 
-/** Folds the fields into one document: each distinct title/heading term counts once per field, so long heading paths do not swamp the body. */
-export function foldedDocument(terms: FieldTerms, options: KeywordIndexOptions = DEFAULT_KEYWORD_OPTIONS): KeywordDocument {
-  const weighted = new Map(terms.body);
-  for (const term of terms.title) weighted.set(term, (weighted.get(term) ?? 0) + options.titleWeight);
-  for (const term of terms.headings) weighted.set(term, (weighted.get(term) ?? 0) + options.headingWeight);
-  const parentWeight = options.parentHeadingWeight ?? options.headingWeight;
-  for (const term of terms.parentHeadings) weighted.set(term, (weighted.get(term) ?? 0) + parentWeight);
-  return { terms: [...weighted.keys()], weights: [...weighted.values()], length: Math.max(1, terms.length) };
+/** Document `d` of `documents` with its terms spelled out. */
+export function documentAt(documents: KeywordDocuments, d: number): KeywordDocument {
+  const start = d === 0 ? 0 : documents.ends[d - 1]!;
+  const end = documents.ends[d]!;
+  const terms: string[] = [];
+  for (let i = start; i < end; i++) terms.push(documents.dictionary[documents.terms[i]!]!);
+  return { terms, weights: Array.from(documents.weights.subarray(start, end)), length: documents.lengths[d]! };
+}
+
+/** Title, heading and parent-heading marks of a term in one document. */
+const IN_TITLE = 1;
+const IN_HEADINGS = 2;
+const IN_PARENT_HEADINGS = 4;
+const IN_BODY = 8;
+/** Distinct compounds whose terms a dictionary remembers (most tokens are a few thousand common ones). */
+const COMPOUND_CACHE_SIZE = 300_000;
+
+/**
+ * Numbers keyword terms as they are first met and makes files' keyword documents with them:
+ * counting a passage's terms is then array arithmetic rather than map updates, and each
+ * distinct compound is tokenized once. One per thread that makes documents; it only grows.
+ */
+export class TermDictionary {
+  readonly terms: string[] = [];
+  private readonly numbers = new Map<string, number>();
+  /** A compound's term numbers: one number, or several (an empty list for a stop word). */
+  private readonly compounds = new Map<string, number | readonly number[]>();
+  /** Per term number, for the document being made: body occurrences, and the page's. */
+  private counts = new Float64Array(1024);
+  private pageCounts = new Float64Array(1024);
+  private marks = new Uint8Array(1024);
+  private pageMarks = new Uint8Array(1024);
+
+  constructor(private readonly options: KeywordIndexOptions = DEFAULT_KEYWORD_OPTIONS) {}
+
+  /**
+   * The passages' documents and the whole file's: BM25F folds each distinct title/heading term
+   * in once per field, so long heading paths do not swamp the body; the file's document is its
+   * passages' text, its title once and each of their heading terms once.
+   */
+  fileDocuments(passages: readonly KeywordFields[]): FileKeywords {
+    const { titleWeight, headingWeight } = this.options;
+    const parentWeight = this.options.parentHeadingWeight ?? headingWeight;
+    const out = new DocumentsBuilder(this.terms);
+    const page = new DocumentsBuilder(this.terms);
+    const pageTerms: number[] = [];
+    let pageLength = 0;
+    const body: number[] = [];
+    const marked: number[] = [];
+    passages.forEach((fields, p) => {
+      let length = 0;
+      this.eachTerm(fields.body, (t) => {
+        if (this.counts[t] === 0) body.push(t);
+        this.counts[t]++;
+        length++;
+      });
+      const mark = (text: string, flag: number) =>
+        this.eachTerm(text, (t) => {
+          if (this.marks[t] === 0) marked.push(t);
+          this.marks[t] |= flag;
+        });
+      mark(fields.title, IN_TITLE);
+      mark(fields.headings, IN_HEADINGS);
+      mark(fields.parentHeadings ?? '', IN_PARENT_HEADINGS);
+      const weigh = (t: number) => {
+        const marks = this.marks[t]!;
+        let weight = this.counts[t]!;
+        if (marks & IN_TITLE) weight += titleWeight;
+        if (marks & IN_HEADINGS) weight += headingWeight;
+        else if (marks & IN_PARENT_HEADINGS) weight += parentWeight;
+        out.add(t, weight);
+      };
+      for (const t of body) {
+        weigh(t);
+        if (this.pageCounts[t] === 0 && this.pageMarks[t] === 0) pageTerms.push(t);
+        this.pageCounts[t] += this.counts[t]!;
+        this.counts[t] = 0;
+        if (this.marks[t] === 0) marked.push(t);
+        this.marks[t] |= IN_BODY;
+      }
+      for (const t of marked) {
+        const marks = this.marks[t]!;
+        if ((marks & IN_BODY) === 0) weigh(t);
+        // The file's title is its first passage's (every passage has the file's); headings of all.
+        const pageMark = (p === 0 ? marks & IN_TITLE : 0) | (marks & (IN_HEADINGS | IN_PARENT_HEADINGS) ? IN_HEADINGS : 0);
+        if (pageMark !== 0 && this.pageCounts[t] === 0 && this.pageMarks[t] === 0) pageTerms.push(t);
+        this.pageMarks[t] |= pageMark;
+        this.marks[t] = 0;
+      }
+      out.end(Math.max(1, length));
+      pageLength += length;
+      body.length = 0;
+      marked.length = 0;
+    });
+    if (passages.length > 0) {
+      for (const t of pageTerms) {
+        let weight = this.pageCounts[t]!;
+        if (this.pageMarks[t]! & IN_TITLE) weight += titleWeight;
+        if (this.pageMarks[t]! & IN_HEADINGS) weight += headingWeight;
+        page.add(t, weight);
+        this.pageCounts[t] = 0;
+        this.pageMarks[t] = 0;
+      }
+      page.end(Math.max(1, pageLength));
+    }
+    return { passages: out.finish(), page: page.finish() };
+  }
+
+  /** Calls `visit` with the number of each term of `text`, in order, duplicates kept. */
+  private eachTerm(text: string, visit: (t: number) => void): void {
+    forEachCompound(text, (start, end) => {
+      const compound = text.slice(start, end);
+      let known = this.compounds.get(compound);
+      if (known === undefined) {
+        const numbers = compoundTerms(compound).map((term) => this.numberOf(term));
+        known = numbers.length === 1 ? numbers[0]! : numbers;
+        if (this.compounds.size < COMPOUND_CACHE_SIZE) this.compounds.set(detached(compound), known);
+      }
+      if (typeof known === 'number') visit(known);
+      else for (const t of known) visit(t);
+    });
+  }
+
+  private numberOf(term: string): number {
+    let t = this.numbers.get(term);
+    if (t === undefined) {
+      t = this.terms.length;
+      const own = detached(term);
+      this.numbers.set(own, t);
+      this.terms.push(own);
+      if (t === this.counts.length) this.grow();
+    }
+    return t;
+  }
+
+  private grow(): void {
+    const capacity = this.counts.length * 2;
+    const widen = <T extends Float64Array | Uint8Array>(array: T, make: (size: number) => T): T => {
+      const wider = make(capacity);
+      wider.set(array);
+      return wider;
+    };
+    this.counts = widen(this.counts, (size) => new Float64Array(size));
+    this.pageCounts = widen(this.pageCounts, (size) => new Float64Array(size));
+    this.marks = widen(this.marks, (size) => new Uint8Array(size));
+    this.pageMarks = widen(this.pageMarks, (size) => new Uint8Array(size));
+  }
+}
+
+/** Appends documents' entries, then hands them over as typed arrays. */
+class DocumentsBuilder {
+  private readonly ends: number[] = [];
+  private readonly terms: number[] = [];
+  private readonly weights: number[] = [];
+  private readonly lengths: number[] = [];
+
+  constructor(private readonly dictionary: readonly string[]) {}
+
+  add(term: number, weight: number): void {
+    this.terms.push(term);
+    this.weights.push(weight);
+  }
+
+  end(length: number): void {
+    this.ends.push(this.terms.length);
+    this.lengths.push(length);
+  }
+
+  finish(): KeywordDocuments {
+    return { dictionary: this.dictionary, ends: Uint32Array.from(this.ends), terms: Uint32Array.from(this.terms), weights: Float64Array.from(this.weights), lengths: Uint32Array.from(this.lengths) };
+  }
 }
 
 export function keywordDocument(fields: KeywordFields, options: KeywordIndexOptions = DEFAULT_KEYWORD_OPTIONS): KeywordDocument {
-  return foldedDocument(fieldTerms(fields), options);
+  return documentAt(new TermDictionary(options).fileDocuments([fields]).passages, 0);
+}
+
+/** Documents (made by keywordDocument) as flat arrays over a dictionary of their own. */
+export function flatDocuments(documents: readonly KeywordDocument[]): KeywordDocuments {
+  const numbers = new Map<string, number>();
+  const dictionary: string[] = [];
+  const builder = new DocumentsBuilder(dictionary);
+  for (const document of documents) {
+    document.terms.forEach((term, i) => {
+      let t = numbers.get(term);
+      if (t === undefined) numbers.set(term, (t = dictionary.push(term) - 1));
+      builder.add(t, document.weights[i]!);
+    });
+    builder.end(document.length);
+  }
+  return builder.finish();
 }
 
 /**
@@ -224,41 +401,71 @@ function exactInFloat32(values: Float64Array): boolean {
   return true;
 }
 
-/** UTF-16 order is UTF-8 byte order except where a surrogate meets a unit above it: those terms compare as bytes. */
+/** UTF-16 order is UTF-8 byte order except where a surrogate meets a unit above it: those terms compare by code point. */
 const ABOVE_SURROGATES = /[\ud800-\uffff]/;
 
+/** Code point order, which is UTF-8 byte order (terms hold no lone surrogates). */
+function compareCodePoints(a: string, b: string): number {
+  for (let i = 0, n = Math.min(a.length, b.length); i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (U+D800–DFFF) stand for code points above every other unit (U+E000–FFFF).
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
 /**
- * `documents` (with their ids) as one frozen part: the postings are counted per term first and
- * then written straight into the typed arrays (no per-term lists to grow and copy).
+ * The documents of `parts` in order (with their ids) as one frozen part: each dictionary's term
+ * numbers are mapped to the part's through an array (a term is hashed once per dictionary, not
+ * once per posting), the postings counted per term first and then written straight into the
+ * typed arrays.
  */
-export function freezeDocuments(ids: readonly number[], documents: readonly KeywordDocument[]): FrozenPostings {
-  const termNumber = new Map<string, number>();
+export function freezeDocuments(ids: ArrayLike<number>, parts: readonly KeywordDocuments[]): FrozenPostings {
   const terms: string[] = [];
   const counts: number[] = [];
+  /** Per dictionary: its term number → this part's term number + 1 (0: not met yet). */
+  const local = new Map<readonly string[], Uint32Array>();
+  const numberOf = new Map<string, number>();
   let postings = 0;
-  for (const document of documents) postings += document.terms.length;
+  let documents = 0;
+  for (const part of parts) {
+    postings += part.terms.length;
+    documents += part.lengths.length;
+  }
   /** The term number of each posting, in document order. */
   const termOfPosting = new Uint32Array(postings);
   let p = 0;
-  for (const document of documents) {
-    for (const term of document.terms) {
-      let t = termNumber.get(term);
-      if (t === undefined) {
-        termNumber.set(term, (t = terms.length));
-        terms.push(term);
-        counts.push(0);
+  for (const part of parts) {
+    const { dictionary } = part;
+    let remap = local.get(dictionary);
+    if (!remap) local.set(dictionary, (remap = new Uint32Array(dictionary.length)));
+    for (const n of part.terms) {
+      let t = remap[n]! - 1;
+      if (t < 0) {
+        // Dictionaries share terms (two workers meet the same words): a term is one term of the part.
+        const term = dictionary[n]!;
+        t = numberOf.get(term) ?? -1;
+        if (t < 0) {
+          numberOf.set(term, (t = terms.length));
+          terms.push(term);
+          counts.push(0);
+        }
+        remap[n] = t + 1;
       }
       counts[t]!++;
       termOfPosting[p++] = t;
     }
   }
-  const order = Array.from(terms.keys());
-  if (terms.some((term) => ABOVE_SURROGATES.test(term))) {
-    const bytes = terms.map((term) => utf8.encode(term));
-    order.sort((a, b) => compareBytes(bytes[a]!, bytes[b]!));
-  } else {
-    order.sort((a, b) => (terms[a]! < terms[b]! ? -1 : 1));
-  }
+  // The default sort compares strings natively (UTF-16 order), with no call per comparison.
+  const sorted = terms.slice().sort();
+  if (sorted.some((term) => ABOVE_SURROGATES.test(term))) sorted.sort(compareCodePoints);
+  const order = sorted.map((term) => numberOf.get(term)!);
   const termEnds = new Uint32Array(terms.length);
   const postingEnds = new Uint32Array(terms.length);
   /** Where the next posting of term number t goes. */
@@ -274,16 +481,22 @@ export function freezeDocuments(ids: readonly number[], documents: readonly Keyw
   order.forEach((t, rank) => utf8.encodeInto(terms[t]!, termBytes.subarray(rank === 0 ? 0 : termEnds[rank - 1]!)));
   const docs = new Uint32Array(postings);
   const weights = new Float64Array(postings);
+  const lengths = new Uint32Array(documents);
   p = 0;
-  documents.forEach((document, local) => {
-    for (const weight of document.weights) {
-      const slot = cursor[termOfPosting[p++]!]!++;
-      docs[slot] = local;
-      weights[slot] = weight;
+  let document = 0;
+  for (const part of parts) {
+    let entry = 0;
+    for (let d = 0; d < part.ends.length; d++, document++) {
+      lengths[document] = part.lengths[d]!;
+      for (const end = part.ends[d]!; entry < end; entry++) {
+        const slot = cursor[termOfPosting[p++]!]!++;
+        docs[slot] = document;
+        weights[slot] = part.weights[entry]!;
+      }
     }
-  });
+  }
   const tfs = exactInFloat32(weights) ? Float32Array.from(weights) : weights;
-  return { ids: Int32Array.from(ids), lengths: Uint32Array.from(documents, (document) => document.length), termBytes, termEnds, postingEnds, docs, tfs };
+  return { ids: Int32Array.from(ids), lengths, termBytes, termEnds, postingEnds, docs, tfs };
 }
 
 /** Byte order of term `a` of part `x` and term `b` of part `y`, read in place. */

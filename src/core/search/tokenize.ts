@@ -55,7 +55,7 @@ const compoundCache = new SpanCache<readonly string[]>(COMPOUND_CACHE_SIZE);
  * ever saw. A round trip through UTF-8 bytes makes a flat string of its own (compounds hold no
  * lone surrogates, so it is the same text).
  */
-function detached(text: string): string {
+export function detached(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
 }
 
@@ -64,7 +64,15 @@ function compoundTokens(text: string, start: number, end: number): readonly stri
   const hash = spanHash(text, start, end);
   const cached = compoundCache.get(text, start, end, hash);
   if (cached !== undefined) return cached;
-  const compound = text.slice(start, end);
+  const made = compoundTerms(text.slice(start, end));
+  if (compoundCache.size >= COMPOUND_CACHE_SIZE) return made;
+  const tokens = made.map(detached);
+  compoundCache.set(text, start, end, hash, tokens);
+  return tokens;
+}
+
+/** The terms of one compound (uncached: callers cache what they keep of it). */
+export function compoundTerms(compound: string): string[] {
   const made: string[] = [];
   const parts = identifierParts(compound);
   if (parts.length > 1) {
@@ -76,10 +84,7 @@ function compoundTokens(text: string, start: number, end: number): readonly stri
     const term = normaliseTerm(part);
     if (term !== undefined && term.length <= 40) made.push(term);
   }
-  if (compoundCache.size >= COMPOUND_CACHE_SIZE) return made;
-  const tokens = made.map(detached);
-  compoundCache.set(text, start, end, hash, tokens);
-  return tokens;
+  return made;
 }
 
 const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
@@ -107,13 +112,12 @@ function separatorAt(text: string, i: number): number {
 }
 
 /**
- * Tokens of `text` for the keyword index, in order, duplicates kept (term frequency matters).
- * Compounds are runs of letters/digits joined by identifier punctuation (foo_bar, a.b.c, x-y,
- * Foo::bar: the regex `[\p{L}\p{N}]+(?:(?:[_.\-]|::)[\p{L}\p{N}]+)*`), scanned by hand because
- * indexing tokenizes every passage and the regex's match objects cost more than the scan.
+ * Calls `visit` with the span [start, end) of each compound of `text`, in order. Compounds are runs of letters/digits
+ * joined by identifier punctuation (foo_bar, a.b.c, x-y, Foo::bar: the regex
+ * `[\p{L}\p{N}]+(?:(?:[_.\-]|::)[\p{L}\p{N}]+)*`), scanned by hand because indexing scans every
+ * passage and the regex's match objects cost more than the scan.
  */
-export function keywordTokens(text: string): string[] {
-  const tokens: string[] = [];
+export function forEachCompound(text: string, visit: (start: number, end: number) => void): void {
   const length = text.length;
   let i = 0;
   while (i < length) {
@@ -131,7 +135,15 @@ export function keywordTokens(text: string): string[] {
       i += separator;
       width = wordCharAt(text, i);
     }
-    for (const token of compoundTokens(text, start, i)) tokens.push(token);
+    visit(start, i);
   }
+}
+
+/** Tokens of `text` for the keyword index, in order, duplicates kept (term frequency matters). */
+export function keywordTokens(text: string): string[] {
+  const tokens: string[] = [];
+  forEachCompound(text, (start, end) => {
+    for (const token of compoundTokens(text, start, end)) tokens.push(token);
+  });
   return tokens;
 }

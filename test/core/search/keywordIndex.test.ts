@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pageFieldTerms } from '../../../src/core/chunkText.js';
-import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, fieldTerms, findTerm, foldedDocument, freezeDocuments, frozenSource, keywordDocument, mergeFrozen, sumStatistics, termSamples } from '../../../src/core/search/keywordIndex.js';
+import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, TermDictionary, documentAt, findTerm, flatDocuments, freezeDocuments, frozenSource, keywordDocument, mergeFrozen, sumStatistics, termSamples } from '../../../src/core/search/keywordIndex.js';
 import { identifierParts, keywordTokens } from '../../../src/core/search/tokenize.js';
 
 test('identifier-aware tokens: camelCase, snake_case and dotted names yield the whole and the parts', () => {
@@ -32,16 +31,19 @@ test('the hand-written scanner cuts compounds exactly where the compound regex d
   }
 });
 
-test('a page\'s keyword document summed from its passages\' terms equals tokenizing their joined text', () => {
+test('a file\'s documents from one dictionary: each passage\'s is its own alone, the page\'s equals tokenizing their joined text', () => {
   let seed = 9;
+  // One dictionary for every file, as a parse worker keeps it: nothing of one passage or file may leak into the next.
+  const dictionary = new TermDictionary();
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   for (let n = 0; n < 300; n++) {
     const passages = Array.from({ length: 1 + Math.floor(random() * 4) }, () => ({ title: 'Page title.x', headings: trickyText(random, 2), parentHeadings: trickyText(random, 3), body: trickyText(random, 20) }));
     // A page weighs every heading alike, its passages' own and enclosing ones.
     const joined = { title: passages[0]!.title, headings: passages.map((passage) => `${passage.headings} ${passage.parentHeadings}`).join(' '), body: passages.map((passage) => passage.body).join('\n') };
     const sorted = (document: ReturnType<typeof keywordDocument>) => ({ length: document.length, terms: document.terms.map((term, i) => `${term}:${document.weights[i]}`).sort() });
-    const summed = foldedDocument(pageFieldTerms(passages.map((passage) => fieldTerms(passage))));
-    assert.deepEqual(sorted(summed), sorted(keywordDocument(joined)), JSON.stringify(passages));
+    const documents = dictionary.fileDocuments(passages);
+    passages.forEach((passage, i) => assert.deepEqual(sorted(documentAt(documents.passages, i)), sorted(keywordDocument(passage)), JSON.stringify(passage)));
+    assert.deepEqual(sorted(documentAt(documents.page, 0)), sorted(keywordDocument(joined)), JSON.stringify(passages));
   }
 });
 
@@ -88,7 +90,7 @@ test('remove and re-add keep statistics consistent; documents copied into anothe
 
 test('statistics and search right after each change reflect it, whatever was looked up before', () => {
   const doc = (body: string) => keywordDocument({ title: '', headings: '', body });
-  const index = KeywordIndex.ofParts(DEFAULT_KEYWORD_OPTIONS, [frozenSource(freezeDocuments([1, 2], [doc('alpha beta'), doc('alpha')]))]);
+  const index = KeywordIndex.ofParts(DEFAULT_KEYWORD_OPTIONS, [frozenSource(freezeDocuments([1, 2], [flatDocuments([doc('alpha beta'), doc('alpha')])]))]);
   const frequency = (word: string) => [...index.statistics(word).documentFrequency.values()][0];
   const ids = (word: string) => index.search(word, 10).map((hit) => hit.id);
   assert.deepEqual([frequency('alpha'), frequency('beta'), ids('beta')], [2, 1, [1]]);
@@ -116,9 +118,13 @@ test('frozen parts (a store\'s segments) with removals and in-memory additions s
     return { ids, documents };
   });
   // The middle part as three parts merged, its first 50 documents dropped on the way.
-  const merged = mergeFrozen([freezeDocuments(parts[1]!.ids.slice(0, 150), parts[1]!.documents.slice(0, 150)), freezeDocuments(parts[1]!.ids.slice(150, 220), parts[1]!.documents.slice(150, 220)), freezeDocuments(parts[1]!.ids.slice(220), parts[1]!.documents.slice(220))], (id) => id >= 1050);
+  const merged = mergeFrozen([freezeDocuments(parts[1]!.ids.slice(0, 150), [flatDocuments(parts[1]!.documents.slice(0, 150))]), freezeDocuments(parts[1]!.ids.slice(150, 220), [flatDocuments(parts[1]!.documents.slice(150, 220))]), freezeDocuments(parts[1]!.ids.slice(220), [flatDocuments(parts[1]!.documents.slice(220))])], (id) => id >= 1050);
   for (let id = 1000; id < 1050; id++) plain.remove(id);
-  const frozen = KeywordIndex.ofParts(DEFAULT_KEYWORD_OPTIONS, [freezeDocuments(parts[0]!.ids, parts[0]!.documents), merged, freezeDocuments(parts[2]!.ids, parts[2]!.documents)].map(frozenSource));
+  // Documents over two dictionaries (two parse workers') freeze as one part.
+  const frozen = KeywordIndex.ofParts(
+    DEFAULT_KEYWORD_OPTIONS,
+    [freezeDocuments(parts[0]!.ids, [flatDocuments(parts[0]!.documents.slice(0, 40)), flatDocuments(parts[0]!.documents.slice(40))]), merged, freezeDocuments(parts[2]!.ids, [flatDocuments(parts[2]!.documents)])].map(frozenSource),
+  );
   for (let step = 0; step < 400; step++) {
     const id = Math.floor(random() * 3000);
     if (random() < 0.5) {
@@ -204,7 +210,7 @@ test('the typed-array scorer ranks exactly like plain BM25F over maps, through r
 test('a dictionary lookup through its term samples finds every term at its number and no other', () => {
   // 1,000 terms (several sample runs and a short last one), some outside ASCII, sorted by their bytes as a segment is.
   const words = Array.from({ length: 1000 }, (_, i) => `w${(i * 7919) % 1000}${i % 9 === 0 ? 'é' : ''}${i % 13 === 0 ? '\u{1f600}' : ''}`);
-  const part = freezeDocuments([1], [{ terms: words, weights: words.map(() => 1), length: words.length }]);
+  const part = freezeDocuments([1], [flatDocuments([{ terms: words, weights: words.map(() => 1), length: words.length }])]);
   const termAt = (t: number) => part.termBytes.subarray(t === 0 ? 0 : part.termEnds[t - 1]!, part.termEnds[t]!);
   const count = part.termEnds.length;
   const samples = termSamples(part);
