@@ -271,6 +271,28 @@ test('a segment above the graph threshold gets an HNSW graph in the manifest, se
   assertSameNeighbours(await DocStore.open(storeDir), await DocStore.open(exactDir), 'after a merge');
 });
 
+test('a reader whose generation was swept before its first dense search searches that generation exactly, never "corrupt"', async () => {
+  const docs = await makeTempDir('docs');
+  await writeTree(docs, generatedPages(60));
+  const embedder = new HashingEmbedder();
+  const exactDir = await makeTempDir('exact-store');
+  const storeDir = await makeTempDir('graph-store');
+  await indexFolder(docs, await DocStore.open(exactDir, { create: true }), { embedder });
+  await indexFolder(docs, await DocStore.open(storeDir, { create: true, graphMinVectors: 40 }), { embedder });
+  const [graph] = Object.values((await manifestOf(storeDir)).graphs ?? {});
+  assert.ok(graph, 'the store has a graph');
+  const reader = await DocStore.open(storeDir);
+  // Its segments are open (and its vectors indexed) but its graph is not loaded yet.
+  reader.vectorOf([...reader.allChunks()][0]!.id);
+  // Two runs that merge everything into new segments: the second one sweeps the reader's generation.
+  for (const round of [0, 1]) {
+    await writeTree(docs, Object.fromEntries(Object.entries(generatedPages(60)).map(([file, text]) => [`round-${round}/${file}`, text])));
+    await indexFolder(docs, await DocStore.open(storeDir, { graphMinVectors: 40 }), { embedder });
+  }
+  assert.equal(existsSync(path.join(storeDir, graph)), false, 'the first graph was swept');
+  assertSameNeighbours(reader, await DocStore.open(exactDir), 'swept reader');
+});
+
 test('a store opened to search verifies each block it reads: damage elsewhere is harmless, damage in a hit is one line and never its text; info checks every block', async (t) => {
   const docs = await makeTempDir('docs');
   const storeDir = await makeTempDir('store');
