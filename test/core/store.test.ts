@@ -214,15 +214,21 @@ function assertSameNeighbours(graphed: DocStore, exact: DocStore, what: string):
   assert.ok(found / wanted >= 0.97, `${what}: recall@10 ${found / wanted}`);
 }
 
-test('a segment above the graph threshold gets an HNSW graph in the manifest, searched like exact search; edits never return removed passages; merging rebuilds it', async () => {
+/** `pages` generated pages indexed twice: exactly (default threshold) and with graphs from 40 vectors a segment (`writer` is the graph store's writer). */
+async function graphAndExactStores(pages: number, checkpointFiles?: number): Promise<{ docs: string; embedder: HashingEmbedder; exactDir: string; storeDir: string; writer: DocStore }> {
   const docs = await makeTempDir('docs');
-  await writeTree(docs, generatedPages(90));
+  await writeTree(docs, generatedPages(pages));
   const embedder = new HashingEmbedder();
   const exactDir = await makeTempDir('exact-store');
   const storeDir = await makeTempDir('graph-store');
   await indexFolder(docs, await DocStore.open(exactDir, { create: true }), { embedder });
   const writer = await DocStore.open(storeDir, { create: true, graphMinVectors: 40 });
-  await indexFolder(docs, writer, { embedder, checkpointFiles: 30 });
+  await indexFolder(docs, writer, { embedder, checkpointFiles });
+  return { docs, embedder, exactDir, storeDir, writer };
+}
+
+test('a segment above the graph threshold gets an HNSW graph in the manifest, searched like exact search; edits never return removed passages; merging rebuilds it', async () => {
+  const { docs, embedder, exactDir, storeDir, writer } = await graphAndExactStores(90, 30);
   assert.equal((await manifestOf(exactDir)).graphs?.[(await manifestOf(exactDir)).segments[0]!], undefined, 'below the threshold: no graph');
   let manifest = await manifestOf(storeDir);
   const graphed = Object.entries(manifest.graphs ?? {});
@@ -272,13 +278,7 @@ test('a segment above the graph threshold gets an HNSW graph in the manifest, se
 });
 
 test('a reader whose generation was swept before its first dense search searches that generation exactly, never "corrupt"', async () => {
-  const docs = await makeTempDir('docs');
-  await writeTree(docs, generatedPages(60));
-  const embedder = new HashingEmbedder();
-  const exactDir = await makeTempDir('exact-store');
-  const storeDir = await makeTempDir('graph-store');
-  await indexFolder(docs, await DocStore.open(exactDir, { create: true }), { embedder });
-  await indexFolder(docs, await DocStore.open(storeDir, { create: true, graphMinVectors: 40 }), { embedder });
+  const { docs, embedder, exactDir, storeDir } = await graphAndExactStores(60);
   const [graph] = Object.values((await manifestOf(storeDir)).graphs ?? {});
   assert.ok(graph, 'the store has a graph');
   const reader = await DocStore.open(storeDir);
