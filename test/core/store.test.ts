@@ -214,15 +214,21 @@ function assertSameNeighbours(graphed: DocStore, exact: DocStore, what: string):
   assert.ok(found / wanted >= 0.97, `${what}: recall@10 ${found / wanted}`);
 }
 
-test('a segment above the graph threshold gets an HNSW graph in the manifest, searched like exact search; edits never return removed passages; merging rebuilds it', async () => {
+/** `pages` generated pages indexed twice: exactly (default threshold) and with graphs from 40 vectors a segment (`writer` is the graph store's writer). */
+async function graphAndExactStores(pages: number, checkpointFiles?: number): Promise<{ docs: string; embedder: HashingEmbedder; exactDir: string; storeDir: string; writer: DocStore }> {
   const docs = await makeTempDir('docs');
-  await writeTree(docs, generatedPages(90));
+  await writeTree(docs, generatedPages(pages));
   const embedder = new HashingEmbedder();
   const exactDir = await makeTempDir('exact-store');
   const storeDir = await makeTempDir('graph-store');
   await indexFolder(docs, await DocStore.open(exactDir, { create: true }), { embedder });
   const writer = await DocStore.open(storeDir, { create: true, graphMinVectors: 40 });
-  await indexFolder(docs, writer, { embedder, checkpointFiles: 30 });
+  await indexFolder(docs, writer, { embedder, checkpointFiles });
+  return { docs, embedder, exactDir, storeDir, writer };
+}
+
+test('a segment above the graph threshold gets an HNSW graph in the manifest, searched like exact search; edits never return removed passages; merging rebuilds it', async () => {
+  const { docs, embedder, exactDir, storeDir, writer } = await graphAndExactStores(90, 30);
   assert.equal((await manifestOf(exactDir)).graphs?.[(await manifestOf(exactDir)).segments[0]!], undefined, 'below the threshold: no graph');
   let manifest = await manifestOf(storeDir);
   const graphed = Object.entries(manifest.graphs ?? {});
@@ -269,6 +275,22 @@ test('a segment above the graph threshold gets an HNSW graph in the manifest, se
   const kept = new Set([...beforeMerge, ...Object.values(manifest.graphs ?? {})]);
   assert.ok(onDisk.filter((file) => file.endsWith('.hnsw')).every((file) => kept.has(file)), onDisk.join(' '));
   assertSameNeighbours(await DocStore.open(storeDir), await DocStore.open(exactDir), 'after a merge');
+});
+
+test('a reader whose generation was swept before its first dense search searches that generation exactly, never "corrupt"', async () => {
+  const { docs, embedder, exactDir, storeDir } = await graphAndExactStores(60);
+  const [graph] = Object.values((await manifestOf(storeDir)).graphs ?? {});
+  assert.ok(graph, 'the store has a graph');
+  const reader = await DocStore.open(storeDir);
+  // Its segments are open (and its vectors indexed) but its graph is not loaded yet.
+  reader.vectorOf([...reader.allChunks()][0]!.id);
+  // Two runs that merge everything into new segments: the second one sweeps the reader's generation.
+  for (const round of [0, 1]) {
+    await writeTree(docs, Object.fromEntries(Object.entries(generatedPages(60)).map(([file, text]) => [`round-${round}/${file}`, text])));
+    await indexFolder(docs, await DocStore.open(storeDir, { graphMinVectors: 40 }), { embedder });
+  }
+  assert.equal(existsSync(path.join(storeDir, graph)), false, 'the first graph was swept');
+  assertSameNeighbours(reader, await DocStore.open(exactDir), 'swept reader');
 });
 
 test('a store opened to search verifies each block it reads: damage elsewhere is harmless, damage in a hit is one line and never its text; info checks every block', async (t) => {
