@@ -602,8 +602,8 @@ export function mergeFrozen(parts: readonly FrozenPostings[], keep: (id: number)
 interface Part {
   postings: PostingsSource;
   base: number;
-  /** Documents of the part removed so far. */
-  removed: number;
+  /** Local numbers of the part's documents removed so far. */
+  removed: number[];
   /** Dead postings (removed documents') of the terms counted since the last removal. */
   dead: Map<number, number>;
 }
@@ -677,7 +677,7 @@ export class KeywordIndex {
     index.alive = new Uint8Array(capacity);
     for (const postings of frozen) {
       const base = index.slots;
-      index.parts.push({ postings, base, removed: 0, dead: new Map() });
+      index.parts.push({ postings, base, removed: [], dead: new Map() });
       index.idOfSlot.set(postings.ids, base);
       index.lengthOfSlot.set(postings.lengths, base);
       index.alive.fill(1, base, base + postings.ids.length);
@@ -737,7 +737,7 @@ export class KeywordIndex {
       // A frozen part keeps no per-document terms: its dead counts are recounted per term when next asked for.
       this.partLive--;
       const part = this.parts.find((candidate) => slot < candidate.base + candidate.postings.ids.length)!;
-      part.removed++;
+      part.removed.push(slot - part.base);
       part.dead.clear();
       return true;
     }
@@ -826,9 +826,7 @@ export class KeywordIndex {
         }
       }
     }
-    const best = new BestSlots(Math.min(limit, touched.length), scores, this.idOfSlot);
-    for (const slot of touched) best.offer(slot);
-    const hits = best.sorted().map((slot) => ({ id: this.idOfSlot[slot]!, score: scores[slot]! }));
+    const hits = bestSlots(touched, limit, scores, this.idOfSlot).map((slot) => ({ id: this.idOfSlot[slot]!, score: scores[slot]! }));
     for (const slot of touched) {
       scores[slot] = 0;
       seen[slot] = 0;
@@ -861,11 +859,17 @@ export class KeywordIndex {
 
   /** Removed documents among term t's postings in `part` (none while the part has all its documents). */
   private deadCount(part: Part, t: number): number {
-    if (part.removed === 0) return 0;
+    if (part.removed.length === 0) return 0;
     let dead = part.dead.get(t);
     if (dead === undefined) {
       dead = 0;
-      for (const local of part.postings.termPostings(t).docs) if (this.alive[part.base + local] === 0) dead++;
+      const { docs } = part.postings.termPostings(t);
+      // A few removals (a re-indexed file's tombstones): each is looked up in the ascending postings, not every posting checked.
+      if (part.removed.length * 32 < docs.length) {
+        for (const local of part.removed) if (sortedIndexOf(docs, local) >= 0) dead++;
+      } else {
+        for (let i = 0; i < docs.length; i++) if (this.alive[part.base + docs[i]!] === 0) dead++;
+      }
       part.dead.set(t, dead);
     }
     return dead;
@@ -898,55 +902,30 @@ export class KeywordIndex {
     for (const [id, entry] of docs) this.addDocument(id, entry);
   }
 }
-/** The best `capacity` slots by score (ties: lower id first), as a heap with the worst kept slot at the root. */
-class BestSlots {
-  private readonly heap: Int32Array;
-  private count = 0;
-
-  constructor(
-    private readonly capacity: number,
-    private readonly scores: Float64Array,
-    private readonly ids: Float64Array,
-  ) {
-    this.heap = new Int32Array(capacity);
-  }
-
-  offer(slot: number): void {
-    const { heap } = this;
-    if (this.count < this.capacity) {
-      let i = this.count++;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        if (!this.worse(slot, heap[parent]!)) break;
-        heap[i] = heap[parent]!;
-        i = parent;
-      }
-      heap[i] = slot;
-      return;
+/**
+ * The best `limit` of `slots` by score (ties: lower id first), best first. The limit-th best score
+ * comes from one native sort of the scores; only the slots at or above it are sorted with a
+ * comparator. A heap offered every slot cost a cold query a method call or more per match.
+ */
+function bestSlots(slots: readonly number[], limit: number, scores: Float64Array, ids: Float64Array): number[] {
+  let kept = slots;
+  if (slots.length > limit) {
+    if (limit <= 0) return [];
+    const values = new Float64Array(slots.length);
+    for (let i = 0; i < slots.length; i++) values[i] = scores[slots[i]!]!;
+    values.sort();
+    const threshold = values[slots.length - limit]!;
+    const above: number[] = [];
+    const at: number[] = [];
+    for (let i = 0; i < slots.length; i++) {
+      const score = scores[slots[i]!]!;
+      if (score > threshold) above.push(slots[i]!);
+      else if (score === threshold) at.push(slots[i]!);
     }
-    if (this.capacity === 0 || !this.worse(heap[0]!, slot)) return;
-    let i = 0;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= this.count) break;
-      if (child + 1 < this.count && this.worse(heap[child + 1]!, heap[child]!)) child++;
-      if (!this.worse(heap[child]!, slot)) break;
-      heap[i] = heap[child]!;
-      i = child;
-    }
-    heap[i] = slot;
+    // Of the slots tied at the threshold, the lowest ids fill the places left.
+    at.sort((a, b) => ids[a]! - ids[b]!);
+    kept = above.concat(at.slice(0, limit - above.length));
   }
-
-  sorted(): number[] {
-    const { scores, ids } = this;
-    // worse() as one subtraction each: a query sorts a thousand hits, twice.
-    return Array.from(this.heap.subarray(0, this.count)).sort((a, b) => scores[b]! - scores[a]! || ids[a]! - ids[b]!);
-  }
-
-  /** Whether slot `a` ranks below slot `b`. */
-  private worse(a: number, b: number): boolean {
-    const scoreA = this.scores[a]!;
-    const scoreB = this.scores[b]!;
-    return scoreA < scoreB || (scoreA === scoreB && this.ids[a]! > this.ids[b]!);
-  }
+  // One subtraction each: a query sorts a thousand hits, twice.
+  return [...kept].sort((a, b) => scores[b]! - scores[a]! || ids[a]! - ids[b]!);
 }
