@@ -99,7 +99,7 @@ export class EmbeddingRunner {
     if (spec.kind === 'word-vectors') {
       if (!session.inputNames.includes(BAG_IDS_INPUT) || !session.inputNames.includes(BAG_COUNTS_INPUT)) {
         await session.release();
-        throw new Error(`${spec.modelPath} takes ${session.inputNames.join(', ')}, not the ${BAG_IDS_INPUT} and ${BAG_COUNTS_INPUT} of a word-vector model from this version; rebuild it (npm run build, or npm run train:embedder for the static model)`);
+        throw new Error(`${spec.modelPath} takes ${session.inputNames.join(', ')}, not the ${BAG_IDS_INPUT} and ${BAG_COUNTS_INPUT} of a word-vector model from this version; rebuild it (npm run build), or re-export a trained one with its weights (node --import tsx scripts/train-embedder/reexport.ts <folder>)`);
       }
       bag = new TokenBagBuilder(encoder.vocabularySize ?? 0);
     }

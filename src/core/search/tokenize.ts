@@ -56,7 +56,8 @@ const compoundCache = new SpanCache<readonly string[]>(COMPOUND_CACHE_SIZE);
  * lone surrogates, so it is the same text).
  */
 export function detached(text: string): string {
-  return Buffer.from(text, 'utf8').toString('utf8');
+  // V8 copies substrings shorter than 13 code units (SlicedString::kMinLength): those are their own already.
+  return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
 }
 
 /** The tokens of the compound text[start, end). */

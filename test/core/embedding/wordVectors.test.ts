@@ -10,6 +10,7 @@ import type { WordVectorManifest } from '../../../src/core/embedding/modelSpec.j
 import { readEmbeddingModelFolder } from '../../../src/core/embedding/modelSpec.js';
 import type { OnnxEmbedder } from '../../../src/core/embedding/onnxEmbedder.js';
 import { buildWordVectorModel, sifWeight } from '../../../src/build/wordVectorModel.js';
+import { OnnxGraphBuilder, TensorType } from '../../../src/core/onnx/onnxGraphBuilder.js';
 import { WordPieceTokenizer } from '../../../src/core/embedding/wordPieceTokenizer.js';
 import { IdentifierWordTokenizer } from '../../../src/core/embedding/wordTokenizer.js';
 
@@ -132,4 +133,18 @@ test('static model: the bag-of-tokens graph gives the SIF-weighted sum of its in
     if (norm === 0) return assert.deepEqual(Array.from(vectors[index]!.slice(0, 2)), [1, 0], `passage ${index} has no known token: e0`);
     assert.ok(dot(vectors[index]!, expected) / norm >= 0.9999, `passage ${index}: cosine ${dot(vectors[index]!, expected) / norm}`);
   });
+});
+
+test('a word-vector model of the older padded-ids graph fails to load with a message naming the re-export, not with wrong vectors', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'docent-old-graph-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const g = new OnnxGraphBuilder();
+  g.input('input_ids', TensorType.INT32, ['batch', 'sequence']);
+  g.op('ReduceSum', [g.op('Cast', ['input_ids'], { to: TensorType.FLOAT }), g.int64s([1])], { keepdims: 1 }, 'sentence_embedding');
+  g.output('sentence_embedding', TensorType.FLOAT, ['batch', 1]);
+  writeFileSync(join(dir, 'model.onnx'), g.encode());
+  writeFileSync(join(dir, 'vocab.txt'), '[PAD]\nalpha\n');
+  const manifest: WordVectorManifest = { id: 'old-graph', kind: 'word-vectors', dimensions: 1, model: 'model.onnx', vocabulary: 'vocab.txt', maxLength: 8, source: 'test', licence: 'test', buildKey: 'x' };
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  await assert.rejects(EmbeddingRunner.create(readEmbeddingModelFolder(dir), { device: 'cpu' }), /takes input_ids, not the token_ids and token_counts .*reexport\.ts/);
 });
