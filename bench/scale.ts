@@ -200,7 +200,8 @@ async function dirBytes(dir: string): Promise<{ files: number; bytes: number }> 
 }
 
 async function measureFraction(fraction: number, rounds: number, full: boolean): Promise<FractionResult> {
-  const dir = await corpus(fraction);
+  // Real path: sqlite's fsdir() does not descend into a symbolic link (a worktree's corpus is one).
+  const dir = await fs.realpath(await corpus(fraction));
   const work = path.join(CACHE, `work-${fraction}`);
   const size = await dirBytes(dir);
   const docentIndex: Measured[] = [];
