@@ -35,7 +35,8 @@ export class Indexing implements vscode.Disposable {
   readonly hostLag = new HostLagMonitor();
   /** Workspace folder URI → the unique name its citations carry. */
   private readonly names = new Map<string, string>();
-  private readonly changedFolders = new Set<string>();
+  /** Folder name → the paths the watcher reported since the last batch. */
+  private readonly changedPaths = new Map<string, Set<string>>();
   private watchTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private idleStarted = false;
@@ -134,7 +135,7 @@ export class Indexing implements vscode.Disposable {
 
   /** Watches the workspace and starts the first run once the editor has been idle for a moment. */
   start(): void {
-    // Created, changed, deleted (a rename is a delete plus a create); the core process re-reads only what changed.
+    // Created, changed, deleted (a rename is a delete plus a create); the core process judges and re-reads only those paths.
     const watcher = vscode.workspace.createFileSystemWatcher('**/*');
     this.disposables.push(watcher, watcher.onDidCreate((uri) => this.changed(uri)), watcher.onDidChange((uri) => this.changed(uri)), watcher.onDidDelete((uri) => this.changed(uri)));
     this.idleTimer = setTimeout(() => {
@@ -159,12 +160,15 @@ export class Indexing implements vscode.Disposable {
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     const name = folder && this.names.get(folder.uri.toString());
     if (!name) return;
-    this.changedFolders.add(name);
+    const paths = this.changedPaths.get(name) ?? new Set<string>();
+    this.changedPaths.set(name, paths.add(uri.fsPath));
     clearTimeout(this.watchTimer);
     this.watchTimer = setTimeout(() => {
-      const names = [...this.changedFolders];
-      this.changedFolders.clear();
-      this.index(names);
+      const batches = [...this.changedPaths];
+      this.changedPaths.clear();
+      this.hostLag.start();
+      const core = this.host.startedCore();
+      for (const [folder, changed] of batches) core.indexChanged(folder, [...changed]);
     }, WATCH_DEBOUNCE_MS);
   }
 

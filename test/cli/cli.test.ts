@@ -55,6 +55,24 @@ test('index --include/--exclude (repeatable) choose the files, and --json lists 
   assert.equal(empty.code, 2);
 });
 
+test('index --changed <path> (repeatable) re-indexes only those files, drops deleted ones, and refuses a path outside the folder', async () => {
+  const folder = await makeTempDir('cli-changed');
+  await writeTree(folder, { 'a.md': '# A\n\nalpha\n', 'b.md': '# B\n\nbeta\n', 'c.md': '# C\n\ngamma\n' });
+  const changedStore = path.join(await makeTempDir('cli-changed-store'), 'store');
+  assert.equal((await docent('index', folder, '--store', changedStore)).code, 0);
+  await fs.appendFile(path.join(folder, 'a.md'), '\nalpha again, rotated keys\n');
+  await fs.rm(path.join(folder, 'b.md'));
+  const { code, stdout } = await docent('index', folder, '--store', changedStore, '--json', '--changed', path.join(folder, 'a.md'), '--changed', path.join(folder, 'b.md'));
+  assert.equal(code, 0);
+  const report = JSON.parse(stdout);
+  assert.deepEqual([report.filesIndexed, report.filesDeleted, report.filesUnchanged, report.fullWalk], [1, 1, 0, undefined]);
+  const hits = JSON.parse((await docent('query', 'rotated keys', '--store', changedStore, '--json', '--mode', 'keyword')).stdout).hits;
+  assert.equal(hits[0].path, 'a.md');
+  const outside = await docent('index', folder, '--store', changedStore, '--changed', path.join(folder, '..', 'elsewhere.md'));
+  assert.equal(outside.code, 2);
+  assert.match(outside.stderr, /--changed .*elsewhere\.md is not inside .*: give paths of files in the folder being indexed/);
+});
+
 test('ask --json says "found": false with the closest headings when nothing in the docs answers, and query --json gives each hit a confidence', async () => {
   for (const question of ['How do I bake sourdough bread?', 'zzzzzz']) {
     const { code, stdout, stderr } = await docent('ask', question, '--store', store, '--json');

@@ -109,3 +109,20 @@ test('changed paths whose fate depends on other files, or a store a run left unf
   assert.equal(resumed.fullWalk, 'the last index run did not finish');
   assert.equal(resumed.filesIndexed, 1, 'keys.md, which the changed path did not name');
 });
+
+test('a changed-paths update takes the writer lock like any run: refused while another writer holds it, the store untouched', async () => {
+  const docs = await makeTempDir('changed-lock-docs');
+  await writeTree(docs, FIRST);
+  const storeDir = await makeTempDir('changed-lock-store');
+  await indexInto(docs, storeDir);
+  const before = await observed(storeDir);
+  const writer = await DocStore.open(storeDir);
+  await writer.lockForWriting();
+  try {
+    await fs.appendFile(path.join(docs, 'keys.md'), '\nnew text\n');
+    await assert.rejects(indexInto(docs, storeDir, ['keys.md']), (error: Error) => error.name === 'StoreError' && /is being written by process/.test(error.message));
+  } finally {
+    await writer.unlock();
+  }
+  assert.deepEqual(await observed(storeDir), before);
+});

@@ -97,6 +97,11 @@ export class CoreProcessClient {
     this.post(folders ? { type: 'index', folders } : { type: 'index' });
   }
 
+  /** Re-indexes only these changed paths of a folder (absolute). */
+  indexChanged(folder: string, paths: string[]): void {
+    this.post({ type: 'indexChanged', folder, paths });
+  }
+
   pauseIndex(): void {
     this.post({ type: 'pauseIndex' });
   }

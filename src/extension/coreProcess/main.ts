@@ -47,6 +47,9 @@ class CoreProcess {
         // Its outcome arrives as indexState events.
         void this.workspace?.index(message.folders);
         return;
+      case 'indexChanged':
+        void this.workspace?.indexChanged(message.folder, message.paths);
+        return;
       case 'pauseIndex':
         return this.workspace?.pauseIndexing();
       case 'resumeIndex':

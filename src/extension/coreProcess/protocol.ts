@@ -32,6 +32,8 @@ export type HostToCoreProcess =
   | GenerateReply
   | { type: 'configure'; options: WorkspaceOptions }
   | { type: 'index'; folders?: string[] }
+  /** Only these paths of the folder changed (the file watcher's events): no walk of the folder. */
+  | { type: 'indexChanged'; folder: string; paths: string[] }
   | { type: 'pauseIndex' }
   | { type: 'resumeIndex' }
   | { type: 'cancelIndex' }

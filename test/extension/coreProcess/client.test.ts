@@ -4,11 +4,12 @@
  * request still waiting for a reply is settled with a clear error instead of hanging.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import { DocStore } from '../../../src/core/store.js';
 import type { WorkspaceOptions } from '../../../src/core/workspace/options.js';
 import { AskFailure, CoreProcessClient, type GenerateSink } from '../../../src/extension/coreProcess/client.js';
 import type { GenerateRequest } from '../../../src/extension/coreProcess/protocol.js';
@@ -146,3 +147,26 @@ function isRunning(pid: number): boolean {
     return false;
   }
 }
+
+test('the watcher\'s changed paths reach the core process: it re-indexes those files alone', { skip, timeout: 120_000 }, async () => {
+  const docs = await makeTempDir('watch-docs');
+  await writeTree(docs, generatedPages(6));
+  const storeDir = path.join(await makeTempDir('watch-store'), 'store');
+  const states: string[] = [];
+  const client = new CoreProcessClient(DIST, { onIndexState: (state) => states.push(state.state), onLog: () => {}, onGenerate: () => assert.fail('no model is asked for') });
+  try {
+    client.configure({ folders: [{ name: 'docs', root: docs, storeDir }], createStores: true, embedder: 'none' });
+    client.index();
+    await waitUntil('the first run to end', () => states.includes('ready'), 60_000);
+    const [first] = (await fs.readdir(docs, { recursive: true })).filter((name) => String(name).endsWith('.md')).sort();
+    await fs.appendFile(path.join(docs, String(first)), '\nThe zanzibar quorum is renewed hourly.\n');
+    states.length = 0;
+    client.indexChanged('docs', [path.join(docs, String(first))]);
+    await waitUntil('the changed-paths run to end', () => states.includes('ready'), 60_000);
+    const store = await DocStore.open(storeDir);
+    const [hit] = store.searchPassages('zanzibar quorum', 1);
+    assert.equal(store.chunkPath(hit!.id), String(first).split(path.sep).join('/'));
+  } finally {
+    client.dispose();
+  }
+});
