@@ -106,12 +106,12 @@ function separatorAt(text: string, i: number): number {
 }
 
 /**
- * Calls `visit` with each compound of `text`, in order. Compounds are runs of letters/digits
+ * Calls `visit` with where each compound of `text` starts and ends, in order. Compounds are runs of letters/digits
  * joined by identifier punctuation (foo_bar, a.b.c, x-y, Foo::bar: the regex
  * `[\p{L}\p{N}]+(?:(?:[_.\-]|::)[\p{L}\p{N}]+)*`), scanned by hand because indexing scans every
  * passage and the regex's match objects cost more than the scan.
  */
-export function forEachCompound(text: string, visit: (compound: string) => void): void {
+export function forEachCompound(text: string, visit: (start: number, end: number) => void): void {
   const length = text.length;
   let i = 0;
   while (i < length) {
@@ -129,15 +129,15 @@ export function forEachCompound(text: string, visit: (compound: string) => void)
       i += separator;
       width = wordCharAt(text, i);
     }
-    visit(text.slice(start, i));
+    visit(start, i);
   }
 }
 
 /** Tokens of `text` for the keyword index, in order, duplicates kept (term frequency matters). */
 export function keywordTokens(text: string): string[] {
   const tokens: string[] = [];
-  forEachCompound(text, (compound) => {
-    for (const token of compoundTokens(compound)) tokens.push(token);
+  forEachCompound(text, (start, end) => {
+    for (const token of compoundTokens(text.slice(start, end))) tokens.push(token);
   });
   return tokens;
 }
