@@ -20,8 +20,8 @@ import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
  */
 const CHECKPOINT_BYTES = 4 * 1024 * 1024;
 const CHECKPOINT_MS = 10_000;
-/** Files read (and handed to the parser) ahead of the one being added: they wait on the disk and the parse worker meanwhile. */
-const READ_AHEAD = 16;
+/** Files read (and handed to the parsers) ahead of the one being added: they wait on the disk and the parse workers meanwhile (16 took the 100% bench:scale corpus past 500 MB peak). */
+const READ_AHEAD = 8;
 /** From this many files to parse on, worker threads parse them (below it, their start-up costs more than they save). */
 const WORKER_FILES = 64;
 /**

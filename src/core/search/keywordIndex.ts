@@ -8,6 +8,7 @@
  * documents added in memory since (incremental add/remove).
  */
 import { IdTable, sortedIndexOf } from '../idTable.js';
+import { SpanCache, spanHash } from './spanCache.js';
 import { compoundTerms, detached, forEachCompound, keywordTokens } from './tokenize.js';
 
 export interface KeywordFields {
@@ -106,8 +107,14 @@ const COMPOUND_CACHE_SIZE = 300_000;
 export class TermDictionary {
   readonly terms: string[] = [];
   private readonly numbers = new Map<string, number>();
-  /** A compound's term numbers: one number, or several (an empty list for a stop word). */
-  private readonly compounds = new Map<string, number | readonly number[]>();
+  /**
+   * Compounds met, each with its term numbers: one number, or several (none for a stop word).
+   * Looked up straight from the text's characters (spanCache.ts), so a compound seen before
+   * costs no string and no hashing by the engine.
+   */
+  private readonly compounds = new SpanCache<number | readonly number[]>(COMPOUND_CACHE_SIZE);
+  /** The term numbers of the text last scanned. */
+  private scanned = new Uint32Array(1024);
   /** Per term number, for the document being made: body occurrences, and the page's. */
   private counts = new Float64Array(1024);
   private pageCounts = new Float64Array(1024);
@@ -131,17 +138,19 @@ export class TermDictionary {
     const body: number[] = [];
     const marked: number[] = [];
     passages.forEach((fields, p) => {
-      let length = 0;
-      this.eachTerm(fields.body, (t) => {
+      const length = this.scan(fields.body);
+      for (let i = 0; i < length; i++) {
+        const t = this.scanned[i]!;
         if (this.counts[t] === 0) body.push(t);
         this.counts[t]++;
-        length++;
-      });
-      const mark = (text: string, flag: number) =>
-        this.eachTerm(text, (t) => {
+      }
+      const mark = (text: string, flag: number) => {
+        for (let i = 0, count = this.scan(text); i < count; i++) {
+          const t = this.scanned[i]!;
           if (this.marks[t] === 0) marked.push(t);
           this.marks[t] |= flag;
-        });
+        }
+      };
       mark(fields.title, IN_TITLE);
       mark(fields.headings, IN_HEADINGS);
       mark(fields.parentHeadings ?? '', IN_PARENT_HEADINGS);
@@ -189,19 +198,33 @@ export class TermDictionary {
     return { passages: out.finish(), page: page.finish() };
   }
 
-  /** Calls `visit` with the number of each term of `text`, in order, duplicates kept. */
-  private eachTerm(text: string, visit: (t: number) => void): void {
+  /** Scans `text`: the number of each of its terms, in order, duplicates kept, are `scanned[0, count)`; returns the count. */
+  private scan(text: string): number {
+    let count = 0;
     forEachCompound(text, (start, end) => {
-      const compound = text.slice(start, end);
-      let known = this.compounds.get(compound);
-      if (known === undefined) {
-        const numbers = compoundTerms(compound).map((term) => this.numberOf(term));
-        known = numbers.length === 1 ? numbers[0]! : numbers;
-        if (this.compounds.size < COMPOUND_CACHE_SIZE) this.compounds.set(detached(compound), known);
+      const known = this.compound(text, start, end);
+      if (typeof known === 'number') {
+        if (count === this.scanned.length) this.scanned = widened(this.scanned, (size) => new Uint32Array(size));
+        this.scanned[count++] = known;
+      } else {
+        for (const t of known) {
+          if (count === this.scanned.length) this.scanned = widened(this.scanned, (size) => new Uint32Array(size));
+          this.scanned[count++] = t;
+        }
       }
-      if (typeof known === 'number') visit(known);
-      else for (const t of known) visit(t);
     });
+    return count;
+  }
+
+  /** The term numbers of the compound text[start, end). */
+  private compound(text: string, start: number, end: number): number | readonly number[] {
+    const hash = spanHash(text, start, end);
+    const cached = this.compounds.get(text, start, end, hash);
+    if (cached !== undefined) return cached;
+    const numbers = compoundTerms(text.slice(start, end)).map((term) => this.numberOf(term));
+    const known = numbers.length === 1 ? numbers[0]! : numbers;
+    this.compounds.set(text, start, end, hash, known);
+    return known;
   }
 
   private numberOf(term: string): number {
@@ -217,17 +240,18 @@ export class TermDictionary {
   }
 
   private grow(): void {
-    const capacity = this.counts.length * 2;
-    const widen = <T extends Float64Array | Uint8Array>(array: T, make: (size: number) => T): T => {
-      const wider = make(capacity);
-      wider.set(array);
-      return wider;
-    };
-    this.counts = widen(this.counts, (size) => new Float64Array(size));
-    this.pageCounts = widen(this.pageCounts, (size) => new Float64Array(size));
-    this.marks = widen(this.marks, (size) => new Uint8Array(size));
-    this.pageMarks = widen(this.pageMarks, (size) => new Uint8Array(size));
+    this.counts = widened(this.counts, (size) => new Float64Array(size));
+    this.pageCounts = widened(this.pageCounts, (size) => new Float64Array(size));
+    this.marks = widened(this.marks, (size) => new Uint8Array(size));
+    this.pageMarks = widened(this.pageMarks, (size) => new Uint8Array(size));
   }
+}
+
+/** `array` copied into one twice its size. */
+function widened<T extends Float64Array | Uint8Array | Uint32Array>(array: T, make: (size: number) => T): T {
+  const wider = make(array.length * 2);
+  wider.set(array);
+  return wider;
 }
 
 /** Appends documents' entries, then hands them over as typed arrays. */
@@ -397,7 +421,7 @@ export function lengthTotal(lengths: Uint32Array): number {
 
 /** Whether every weight is exact in float32 (then the part stores float32 term frequencies). */
 function exactInFloat32(values: Float64Array): boolean {
-  for (const value of values) if (Math.fround(value) !== value) return false;
+  for (let i = 0; i < values.length; i++) if (Math.fround(values[i]!) !== values[i]!) return false;
   return true;
 }
 
@@ -445,7 +469,9 @@ export function freezeDocuments(ids: ArrayLike<number>, parts: readonly KeywordD
     const { dictionary } = part;
     let remap = local.get(dictionary);
     if (!remap) local.set(dictionary, (remap = new Uint32Array(dictionary.length)));
-    for (const n of part.terms) {
+    const numbers = part.terms;
+    for (let i = 0; i < numbers.length; i++) {
+      const n = numbers[i]!;
       let t = remap[n]! - 1;
       if (t < 0) {
         // Dictionaries share terms (two workers meet the same words): a term is one term of the part.
@@ -485,17 +511,18 @@ export function freezeDocuments(ids: ArrayLike<number>, parts: readonly KeywordD
   p = 0;
   let document = 0;
   for (const part of parts) {
+    const { ends, weights: partWeights } = part;
     let entry = 0;
-    for (let d = 0; d < part.ends.length; d++, document++) {
+    for (let d = 0; d < ends.length; d++, document++) {
       lengths[document] = part.lengths[d]!;
-      for (const end = part.ends[d]!; entry < end; entry++) {
+      for (const end = ends[d]!; entry < end; entry++) {
         const slot = cursor[termOfPosting[p++]!]!++;
         docs[slot] = document;
-        weights[slot] = part.weights[entry]!;
+        weights[slot] = partWeights[entry]!;
       }
     }
   }
-  const tfs = exactInFloat32(weights) ? Float32Array.from(weights) : weights;
+  const tfs = exactInFloat32(weights) ? new Float32Array(weights) : weights;
   return { ids: Int32Array.from(ids), lengths, termBytes, termEnds, postingEnds, docs, tfs };
 }
 

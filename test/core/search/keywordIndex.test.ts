@@ -47,6 +47,17 @@ test('a file\'s documents from one dictionary: each passage\'s is its own alone,
   }
 });
 
+test('a dictionary that has met more compounds than its first table holds still finds each one', () => {
+  const dictionary = new TermDictionary();
+  const words = Array.from({ length: 40_000 }, (_, i) => `w${i.toString(36)}_${(i * 7919).toString(36)}`);
+  const fields = (body: string) => ({ title: '', headings: '', body });
+  // Met once each (the table grows and rehashes), then again: the same documents as a fresh dictionary's.
+  dictionary.fileDocuments([fields(words.join(' '))]);
+  for (const body of [words.slice(0, 50).join(' '), words.slice(-50).join(' '), `${words[12_345]} ${words[12_345]} ${words[39_999]}`]) {
+    assert.deepEqual(documentAt(dictionary.fileDocuments([fields(body)]).passages, 0), keywordDocument(fields(body)));
+  }
+});
+
 test('stemming makes inflections meet: "rotating keys" finds "rotate the key"', () => {
   const index = new KeywordIndex();
   index.add(1, { title: 'Rotation', headings: '', body: 'How to rotate the signing key every 90 days.' });
