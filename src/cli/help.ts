@@ -46,7 +46,7 @@ export const COMMAND_HELP = {
       { ...STORE, text: 'the store folder (the index on disk), created when missing; required' },
       { flag: '--include <glob>', text: 'index only files matching this gitignore-style glob (repeatable)' },
       { flag: '--exclude <glob>', text: 'leave out files matching this glob, besides the built-in excludes (repeatable)' },
-      { flag: `--embedder <${EMBEDDER_CHOICES}>`, text: 'embedding model: default (built-in GloVe-SIF 100-d), static (built-in trained 256-d), glove-sif, hashing, none (keyword search only) or an ONNX sentence-transformers export', default: 'default' },
+      { flag: `--embedder <${EMBEDDER_CHOICES}>`, text: 'embedding model: default (built-in trained static 256-d), static (the same by name), glove-sif (built-in GloVe-SIF 100-d), hashing, none (keyword search only) or an ONNX sentence-transformers export', default: 'default' },
       DEVICE,
       DEVICE_ID,
       JSON_FLAG,

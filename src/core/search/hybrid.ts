@@ -61,17 +61,17 @@ export interface FusionOptions {
 }
 
 /**
- * Defaults measured on the dev sets (BENCHMARKS.md). A small RRF constant keeps the keyword
- * ranking's confident top positions apart; with the usual 60 even a light vector weight
- * reshuffles them and costs MRR.
+ * Defaults measured on the dev sets with the default (trained static) model (BENCHMARKS.md). A
+ * small RRF constant keeps the keyword ranking's confident top positions apart; with the usual
+ * 60 even a light vector weight reshuffles them and costs MRR.
  */
 export const DEFAULT_FUSION: FusionOptions = {
   rrfK: 10,
   keywordWeight: 1,
-  vectorWeight: 0.1,
+  vectorWeight: 0.2,
   candidates: 100,
   fileWeight: 0.3,
-  pageDenseWeight: 0.1,
+  pageDenseWeight: 0.2,
   pageDenseCandidates: 20,
   duplicateThreshold: 0.8,
   backgroundPassages: 1000,
