@@ -47,11 +47,12 @@ export async function runMcpCommand(args: string[], io: McpIo, signal?: AbortSig
   if (tokenEnv !== undefined && !token) throw new UsageError(`--token-env ${tokenEnv}: that environment variable is empty or unset`);
   const storeDir = path.resolve(values.store);
   const root = values.folder === undefined ? undefined : path.resolve(values.folder);
+  const folderName = path.basename(root ?? storeDir);
   if (!root && values.embedder !== undefined) throw new UsageError('--embedder goes with --folder (searching a store uses the model it was built with)');
   const log = (line: string) => io.stderr(`docent mcp: ${line}\n`);
 
   const options: WorkspaceOptions = {
-    folders: [{ name: path.basename(root ?? storeDir), storeDir, ...(root ? { root } : {}) }],
+    folders: [{ name: folderName, storeDir, ...(root ? { root } : {}) }],
     createStores: !!root,
     // A new store gets the default model; an existing one keeps the model its vectors came from.
     embedder: values.embedder ?? (root && !(await DocStore.exists(storeDir)) ? 'default' : undefined),
@@ -80,7 +81,10 @@ export async function runMcpCommand(args: string[], io: McpIo, signal?: AbortSig
   try {
     if (root) {
       await workspace.index(undefined, signal);
-      watcher = watchFolder(root, storeDir, () => void workspace.index().catch((error: Error) => error.name === 'AbortError' || log(`re-index failed: ${error.message}`)));
+      const reindexFailed = (error: Error) => error.name === 'AbortError' || log(`re-index failed: ${error.message}`);
+      watcher = watchFolder(root, storeDir, (paths) =>
+        void (paths ? workspace.indexChanged(folderName, paths) : workspace.index()).catch(reindexFailed),
+      );
     }
     const stopped = new Promise<void>((resolve) => {
       if (signal?.aborted) resolve();
@@ -107,14 +111,25 @@ export async function runMcpCommand(args: string[], io: McpIo, signal?: AbortSig
   }
 }
 
-/** Calls `changed` (debounced) when a file under `root` changes, ignoring the store's own writes. */
-function watchFolder(root: string, storeDir: string, changed: () => void): FSWatcher {
+/**
+ * Calls `changed` (debounced) with the paths (relative to `root`) that changed under it, ignoring
+ * the store's own writes, so only those are re-indexed; with undefined when the platform did not
+ * name a file, and the whole folder is then walked.
+ */
+function watchFolder(root: string, storeDir: string, changed: (paths: string[] | undefined) => void): FSWatcher {
   let timer: NodeJS.Timeout | undefined;
+  let paths: Set<string> | undefined = new Set();
   const storeInside = path.relative(root, storeDir);
   const ownWrite = (file: string) => !storeInside.startsWith('..') && !path.isAbsolute(storeInside) && (file === storeInside || file.startsWith(`${storeInside}${path.sep}`));
   return watch(root, { recursive: true }, (_event, file) => {
     if (file && ownWrite(file)) return;
+    if (file) paths?.add(file);
+    else paths = undefined;
     clearTimeout(timer);
-    timer = setTimeout(changed, REINDEX_DELAY_MS);
+    timer = setTimeout(() => {
+      const batch = paths ? [...paths] : undefined;
+      paths = new Set();
+      changed(batch);
+    }, REINDEX_DELAY_MS);
   });
 }

@@ -131,6 +131,12 @@ describe('docent mcp over stdio', () => {
     });
     const read = await call(client, 'read_passage', { path: 'guides/quokka.md', startLine: 3, endLine: 3 });
     assert.equal((read.structuredContent as { text: string }).text, 'The quokka cluster deploys every Tuesday at noon.');
+    // The watcher hands the changed path to a changed-paths update: a deleted file leaves the index.
+    await fs.rm(path.join(docs, 'guides', 'quokka.md'));
+    await waitUntil('the deleted file to leave the index', async () => {
+      const result = await call(client, 'search_docs', { query: 'quokka cluster deploys', k: 3 });
+      return !(result.structuredContent as { passages: Passage[] }).passages.some((passage) => passage.path === 'guides/quokka.md');
+    });
   });
 });
 

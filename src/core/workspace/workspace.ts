@@ -167,6 +167,8 @@ export class Workspace {
    * scheduler, as `index`.
    */
   indexChanged(folder: string, paths: readonly string[], signal?: AbortSignal): Promise<FolderIndexReport[]> {
+    // Folders are named, not located: a root passed here would be dropped silently by the scheduler.
+    if (!this.options.folders.some((known) => known.name === folder)) return Promise.reject(new Error(`no workspace folder named ${folder}`));
     signal?.addEventListener('abort', () => this.scheduler.cancel(), { once: true });
     return this.scheduler.requestChanged(folder, paths);
   }
