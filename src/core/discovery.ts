@@ -341,10 +341,7 @@ class DiscoveryWalk {
       if (depth < names.length - 1) {
         if (kind === 'symlink' || kind === 'unknown') return { fullWalk: `${entryPath} is a symbolic link (or of unknown type)` };
         if (kind !== 'directory') return gone();
-        if (name === '.git') {
-          this.skips.add({ path: `${entryPath}/`, reason: 'excluded', detail: 'version-control metadata is never indexed' });
-          return gone();
-        }
+        if (this.skipIfGitMetadata(name, `${entryPath}/`)) return gone();
         if (this.skipIfMatched(`${entryPath}/`, rules)) return gone();
         directory = { absolutePath: path.join(directory.absolutePath, name), relativePath: entryPath, realPath: path.join(directory.realPath, name), ignoreRules: rules };
         continue;
@@ -358,6 +355,13 @@ class DiscoveryWalk {
       return besideSources ? 'file-beside-sources' : 'file';
     }
     return gone();
+  }
+
+  /** Whether `name` is version-control metadata, which is never indexed (then recorded as a skip of `skippedPath`). */
+  private skipIfGitMetadata(name: string, skippedPath: string): boolean {
+    if (name !== '.git') return false;
+    this.skips.add({ path: skippedPath, reason: 'excluded', detail: 'version-control metadata is never indexed' });
+    return true;
   }
 
   /** The files found, less those the include globs leave out (recorded as skips). */
@@ -461,11 +465,7 @@ class DiscoveryWalk {
   ): Promise<void> | undefined {
     const relativePath = joinRelative(directory.relativePath, entry.name);
     const absolutePath = parent.absolute + entry.name;
-    if (entry.name === '.git') {
-      const skippedPath = entry.isDirectory() ? `${relativePath}/` : relativePath;
-      this.skips.add({ path: skippedPath, reason: 'excluded', detail: 'version-control metadata is never indexed' });
-      return undefined;
-    }
+    if (this.skipIfGitMetadata(entry.name, entry.isDirectory() ? `${relativePath}/` : relativePath)) return undefined;
     const ignoreFileProblem = unreadableIgnoreFiles.get(entry.name);
     if (ignoreFileProblem !== undefined) {
       this.skips.add({ path: relativePath, reason: 'unreadable', detail: ignoreFileProblem });
