@@ -1,10 +1,20 @@
 /** Small documentation folders written into temp dirs for tests. */
-import { promises as fs } from 'node:fs';
+import { promises as fs, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
+const madeDirs: string[] = [];
+
+/** Removed when the test process exits (every suite run used to leave all of them in /tmp);
+ *  DOCENT_KEEP_TEMP=1 keeps them for a post-mortem. */
 export async function makeTempDir(prefix: string): Promise<string> {
-  return fs.mkdtemp(path.join(tmpdir(), `docent-${prefix}-`));
+  const dir = await fs.mkdtemp(path.join(tmpdir(), `docent-${prefix}-`));
+  if (madeDirs.push(dir) === 1 && process.env.DOCENT_KEEP_TEMP !== '1') process.once('exit', removeMadeDirs);
+  return dir;
+}
+
+function removeMadeDirs(): void {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
 }
 
 export async function writeTree(root: string, files: Record<string, string>): Promise<void> {
