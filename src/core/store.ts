@@ -63,7 +63,7 @@ import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, TermDictionary, documentAt, free
 import type { Chunk, EmbedderRuntime } from './types.js';
 import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
 import { BlockDigester, BlockReadError, blocksMatch, VerifiedFile } from './storeBlocks.js';
-import { IdTable, sortedIndexOf } from './idTable.js';
+import { IdIndex, IdTable } from './idTable.js';
 import { Catalog, type CatalogEntry } from './storeCatalog.js';
 import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentFile, type Segment, type SegmentBytes, type SegmentToWrite, type SegmentView } from './storeSegment.js';
 import { HNSW_BUILD, HNSW_MIN_VECTORS, StoreVectors, type VectorSource } from './storeVectors.js';
@@ -232,15 +232,15 @@ class Pending {
 /**
  * The live passages: those of segments stay JSON records until asked for (then parsed once);
  * those added in memory are kept as they came. Iterates in the order passages were added.
- * An on-disk passage is found by binary search of its segment's ids (see sortedIndexOf), so
- * opening fills no table over every passage.
+ * An on-disk passage is found in its segment's ids (an IdIndex: a binary search), so opening
+ * fills no table over every passage.
  */
 class Passages {
   private readonly segments: SegmentView[] = [];
   /** Where segment i's passages start in the order of all segments' passages. */
   private readonly starts: number[] = [];
-  /** Each on-disk passage's place in that order, made only when a binary search misses (ids out of order). */
-  private places: IdTable | undefined;
+  /** Segment i's passages' places among its chunk ids. */
+  private readonly indexes: IdIndex[] = [];
   /** On-disk passages removed since (tombstones, replaced files). */
   private readonly removed = new IdTable();
   private readonly parsed = new Map<number, Chunk>();
@@ -258,7 +258,7 @@ class Passages {
   addSegment(segment: SegmentView): void {
     this.segments.push(segment);
     this.starts.push(this.total);
-    this.places?.setAll(segment.chunkIds, this.total);
+    this.indexes.push(new IdIndex(segment.chunkIds));
     this.total += segment.chunkIds.length;
   }
 
@@ -298,15 +298,11 @@ class Passages {
   /** A live on-disk passage's place in the order of all segments' passages. */
   private place(id: number): number | undefined {
     if (this.removed.has(id)) return undefined;
-    if (!this.places) {
-      for (let segment = this.segments.length - 1; segment >= 0; segment--) {
-        const i = sortedIndexOf(this.segments[segment]!.chunkIds, id);
-        if (i >= 0) return this.starts[segment]! + i;
-      }
-      this.places = new IdTable();
-      this.segments.forEach((segment, i) => this.places!.setAll(segment.chunkIds, this.starts[i]!));
+    for (let segment = this.indexes.length - 1; segment >= 0; segment--) {
+      const i = this.indexes[segment]!.indexOf(id);
+      if (i >= 0) return this.starts[segment]! + i;
     }
-    return this.places.get(id);
+    return undefined;
   }
 }
 
