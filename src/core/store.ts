@@ -38,12 +38,13 @@
  * - `hasFileStat(path, size, mtimeMs)`: whether a file is indexed with this size and mtime; O(1)
  *   (and unlike `file`, it makes no entry objects of a catalog read from disk).
  * - `filePaths()`: every indexed path, in no particular order; O(files).
- * - `chunkPath(id)`: the path of a passage's file, from the catalog (no passage is read);
- *   O(log chunks) (O(1) after an O(chunks) table when the catalog's ids are out of order).
+ * - `chunkFile(id)`, `filePath(fileId)`, `chunkPath(id)`: the id of a passage's file, a file's
+ *   path, and both at once, from the catalog (no passage is read); O(log chunks) (O(1) after an
+ *   O(chunks) table when the catalog's ids are out of order).
  * - `chunk(id)`: one passage; O(log chunks) the first time. `allChunks()`: every passage, lazily; O(chunks).
  * - `keywordStatistics(query)`: document frequencies of the query's terms in the passage and
  *   page indexes, to sum across stores searched together; O(query terms).
- * - `searchPassages` / `searchPages`: BM25F over passages (chunk ids) and whole files (paths),
+ * - `searchPassages` / `searchPages`: BM25F over passages (chunk ids) and whole files (file ids),
  *   best first; O(postings of the query's terms).
  * - `searchVectors(vector, k)`: nearest passages by cosine: exact over segments without a graph
  *   (O(their chunks × dimensions)), HNSW over each segment with one (O(log chunks) at ef 400).
@@ -381,6 +382,14 @@ export class DocStore {
     return this.catalog.paths();
   }
 
+  chunkFile(id: number): number | undefined {
+    return this.catalog.fileOf(id);
+  }
+
+  filePath(fileId: number): string | undefined {
+    return this.catalog.pathOf(fileId);
+  }
+
   chunkPath(id: number): string | undefined {
     const fileId = this.catalog.fileOf(id);
     return fileId === undefined ? undefined : this.catalog.pathOf(fileId);
@@ -404,14 +413,9 @@ export class DocStore {
     return this.loaded().keyword.search(query, limit, statistics);
   }
 
-  /** Files by the BM25F score of their whole text. */
-  searchPages(query: string, limit: number, statistics?: KeywordStatistics): { path: string; score: number }[] {
-    return this.loaded()
-      .fileKeyword.search(query, limit, statistics)
-      .flatMap((hit) => {
-        const relativePath = this.catalog.pathOf(hit.id);
-        return relativePath === undefined ? [] : [{ path: relativePath, score: hit.score }];
-      });
+  /** File ids by the BM25F score of their whole text (a ranking keyed by id decodes no path it does not show). */
+  searchPages(query: string, limit: number, statistics?: KeywordStatistics): { id: number; score: number }[] {
+    return this.loaded().fileKeyword.search(query, limit, statistics);
   }
 
   /** Labels are chunk ids; empty without an embedder. */
