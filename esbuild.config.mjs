@@ -1,7 +1,8 @@
 // Bundles every entry point to CommonJS for Node 20. `vscode` is provided by the editor, and
 // native addons (onnxruntime-node, hnswlib-node) must load their .node binaries from
 // node_modules, so they stay external.
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
 import { builtinModules } from 'node:module';
 import * as esbuild from 'esbuild';
 
@@ -87,13 +88,41 @@ await Promise.all([
   esbuild.build({ ...shared, entryPoints: { 'test/inHostSuite': 'test/e2e/inHostSuite.ts' }, outdir: 'dist' }),
   // The chat view and the Show Metrics panel run in the editor's browser sandbox.
   esbuild.build({ ...browser, entryPoints: { webview: 'webview/main.ts', metrics: 'webview/metrics.ts' }, outdir: 'dist' }),
-  esbuild.build({ ...cliEsm, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist' }),
+  buildCli(),
 ]);
-// The `docent` binary (package.json's bin; extension and tests run it too) is CommonJS, as the
-// package is not "type": "module"; it only starts the ESM CLI.
-// Node 20.19+ requires ES modules, reading their files synchronously: a cold query waits on ten
-// modules' reads rather than on import's forty thread-pool round trips. Older Nodes import.
-writeFileSync(
-  'dist/cli.js',
-  "#!/usr/bin/env node\n// Starts the docent CLI (dist/cli.mjs and its cli-*.mjs chunks; see esbuild.config.mjs).\nif (process.features.require_module) require('./cli.mjs');\nelse import('./cli.mjs');\n",
-);
+
+/**
+ * The CLI twice from one source: ESM split at its dynamic imports (every command), and `docent
+ * query`'s one CommonJS file, which dist/cli.js (src/cli/launch.ts) runs with V8's code cache.
+ * The query file's dynamic imports (an embedder's modules; those of other commands, which a query
+ * never reaches) require the ESM build's chunk of the same module (Node 20.19+ requires ES
+ * modules; V8 drops a script's dynamic-import callback when it is compiled from a code cache), so
+ * it carries only what the ESM CLI's entry chunk holds.
+ */
+async function buildCli() {
+  const esm = await esbuild.build({ ...cliEsm, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', metafile: true });
+  const chunkOf = new Map(
+    Object.entries(esm.metafile.outputs).flatMap(([output, { entryPoint }]) => (entryPoint && output.endsWith('.mjs') ? [[path.resolve(entryPoint), `./${path.basename(output)}`]] : [])),
+  );
+  await esbuild.build({
+    ...shared,
+    entryPoints: { cliQuery: 'src/cli/bin.ts' },
+    outdir: 'dist',
+    supported: { 'dynamic-import': false },
+    plugins: [
+      {
+        name: 'dynamic-imports-from-esm-chunks',
+        setup(build) {
+          build.onResolve({ filter: /^\./ }, async (args) => {
+            if (args.kind !== 'dynamic-import' || args.pluginData === 'resolving') return undefined;
+            const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'resolving' });
+            const chunk = chunkOf.get(resolved.path);
+            if (!chunk) return { errors: [{ text: `${args.path} is imported dynamically but is no chunk of the ESM CLI` }] };
+            return { path: chunk, external: true };
+          });
+        },
+      },
+    ],
+  });
+  await esbuild.build({ ...shared, sourcemap: false, entryPoints: { cli: 'src/cli/launch.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } });
+}

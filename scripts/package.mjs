@@ -27,7 +27,7 @@ if (target !== `${process.platform}-${process.arch}`) {
 }
 
 if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', 'build', '--', '--production'], { cwd: root, stdio: 'inherit' });
-for (const bundle of ['extension.js', 'coreProcess.js', 'embeddingWorker.js', 'parseWorker.js', 'decoderWorker.js', 'cli.js', 'webview.js', 'metrics.js']) {
+for (const bundle of ['extension.js', 'coreProcess.js', 'embeddingWorker.js', 'parseWorker.js', 'decoderWorker.js', 'cli.js', 'cliQuery.js', 'webview.js', 'metrics.js']) {
   if (!existsSync(path.join(root, 'dist', bundle))) {
     console.error(`package: dist/${bundle} is missing (is its entry in esbuild.config.mjs?)`);
     process.exit(1);
@@ -50,7 +50,8 @@ cpSync(path.join(root, 'README.marketplace.md'), path.join(stage, 'README.md'));
 for (const file of ['CHANGELOG.md', 'LICENSE', 'media']) cpSync(path.join(root, file), path.join(stage, file), { recursive: true });
 cpSync(path.join(root, 'dist'), path.join(stage, 'dist'), {
   recursive: true,
-  filter: (source) => !source.endsWith('.map') && !source.includes(`${path.sep}dist${path.sep}test`),
+  // A query's V8 code cache is made by the Node that runs it (src/cli/launch.ts), never shipped.
+  filter: (source) => !source.endsWith('.map') && !source.endsWith('.v8cache') && !source.includes(`${path.sep}dist${path.sep}test`),
 });
 /**
  * Whether a runtime package's file or folder goes into the VSIX. Never: dotfiles, sources,

@@ -72,11 +72,7 @@ export class IdTable {
 }
 
 /**
- * The index of `id` in `ids` by binary search, or -1. A store writes a segment's and a catalog's
- * ids in ascending order (they come from counters), so a reader finds an id without filling a
- * table over all of them, a loop that cost a cold query more than its search. An index found is
- * right whatever the order (ids do not repeat); -1 is certain only for ids in ascending order, so
- * callers then fall back to an IdTable.
+ * The index of `id` in `ids` (ascending, as posting lists are) by binary search, or -1.
  */
 export function sortedIndexOf(ids: ArrayLike<number>, id: number): number {
   let low = 0;
@@ -89,6 +85,40 @@ export function sortedIndexOf(ids: ArrayLike<number>, id: number): number {
     else high = middle - 1;
   }
   return -1;
+}
+
+/**
+ * Where each of a fixed list of distinct ids is. A store writes a segment's and a catalog's ids
+ * in ascending order (they come from counters), so a reader finds an id by binary search without
+ * filling a table over all of them, a loop that cost a cold query more than its search. A hit is
+ * right whatever the order; at the first miss the list is checked once: ascending, a miss is
+ * certain from then on; not (a store written otherwise), an IdTable over the list answers.
+ */
+export class IdIndex {
+  /** undefined until the first miss; null when the ids ascend. */
+  private table: IdTable | null | undefined;
+
+  constructor(readonly ids: ArrayLike<number>) {}
+
+  /** The index of `id` in the list, or -1. */
+  indexOf(id: number): number {
+    if (this.table) return this.table.get(id) ?? -1;
+    const i = sortedIndexOf(this.ids, id);
+    if (i >= 0 || this.table === null) return i;
+    this.table = ascending(this.ids) ? null : tableOf(this.ids);
+    return this.table ? (this.table.get(id) ?? -1) : -1;
+  }
+}
+
+function ascending(ids: ArrayLike<number>): boolean {
+  for (let i = 1; i < ids.length; i++) if (ids[i]! <= ids[i - 1]!) return false;
+  return true;
+}
+
+function tableOf(ids: ArrayLike<number>): IdTable {
+  const table = new IdTable();
+  table.setAll(ids, 0);
+  return table;
 }
 
 function isDirect(id: number): boolean {

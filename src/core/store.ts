@@ -38,12 +38,13 @@
  * - `hasFileStat(path, size, mtimeMs)`: whether a file is indexed with this size and mtime; O(1)
  *   (and unlike `file`, it makes no entry objects of a catalog read from disk).
  * - `filePaths()`: every indexed path, in no particular order; O(files).
- * - `chunkPath(id)`: the path of a passage's file, from the catalog (no passage is read);
- *   O(log chunks) (O(1) after an O(chunks) table when the catalog's ids are out of order).
+ * - `chunkFile(id)`, `filePath(fileId)`, `chunkPath(id)`: the id of a passage's file, a file's
+ *   path, and both at once, from the catalog (no passage is read); O(log chunks) (O(1) after an
+ *   O(chunks) table when the catalog's ids are out of order).
  * - `chunk(id)`: one passage; O(log chunks) the first time. `allChunks()`: every passage, lazily; O(chunks).
  * - `keywordStatistics(query)`: document frequencies of the query's terms in the passage and
  *   page indexes, to sum across stores searched together; O(query terms).
- * - `searchPassages` / `searchPages`: BM25F over passages (chunk ids) and whole files (paths),
+ * - `searchPassages` / `searchPages`: BM25F over passages (chunk ids) and whole files (file ids),
  *   best first; O(postings of the query's terms).
  * - `searchVectors(vector, k)`: nearest passages by cosine: exact over segments without a graph
  *   (O(their chunks × dimensions)), HNSW over each segment with one (O(log chunks) at ef 400).
@@ -63,7 +64,7 @@ import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, TermDictionary, documentAt, free
 import type { Chunk, EmbedderRuntime } from './types.js';
 import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
 import { BlockDigester, BlockReadError, blocksMatch, VerifiedFile } from './storeBlocks.js';
-import { IdTable, sortedIndexOf } from './idTable.js';
+import { IdIndex, IdTable } from './idTable.js';
 import { Catalog, type CatalogEntry } from './storeCatalog.js';
 import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentFile, type Segment, type SegmentBytes, type SegmentToWrite, type SegmentView } from './storeSegment.js';
 import { HNSW_BUILD, HNSW_MIN_VECTORS, StoreVectors, type VectorSource } from './storeVectors.js';
@@ -232,15 +233,15 @@ class Pending {
 /**
  * The live passages: those of segments stay JSON records until asked for (then parsed once);
  * those added in memory are kept as they came. Iterates in the order passages were added.
- * An on-disk passage is found by binary search of its segment's ids (see sortedIndexOf), so
- * opening fills no table over every passage.
+ * An on-disk passage is found in its segment's ids (an IdIndex: a binary search), so opening
+ * fills no table over every passage.
  */
 class Passages {
   private readonly segments: SegmentView[] = [];
   /** Where segment i's passages start in the order of all segments' passages. */
   private readonly starts: number[] = [];
-  /** Each on-disk passage's place in that order, made only when a binary search misses (ids out of order). */
-  private places: IdTable | undefined;
+  /** Segment i's passages' places among its chunk ids. */
+  private readonly indexes: IdIndex[] = [];
   /** On-disk passages removed since (tombstones, replaced files). */
   private readonly removed = new IdTable();
   private readonly parsed = new Map<number, Chunk>();
@@ -258,7 +259,7 @@ class Passages {
   addSegment(segment: SegmentView): void {
     this.segments.push(segment);
     this.starts.push(this.total);
-    this.places?.setAll(segment.chunkIds, this.total);
+    this.indexes.push(new IdIndex(segment.chunkIds));
     this.total += segment.chunkIds.length;
   }
 
@@ -298,15 +299,11 @@ class Passages {
   /** A live on-disk passage's place in the order of all segments' passages. */
   private place(id: number): number | undefined {
     if (this.removed.has(id)) return undefined;
-    if (!this.places) {
-      for (let segment = this.segments.length - 1; segment >= 0; segment--) {
-        const i = sortedIndexOf(this.segments[segment]!.chunkIds, id);
-        if (i >= 0) return this.starts[segment]! + i;
-      }
-      this.places = new IdTable();
-      this.segments.forEach((segment, i) => this.places!.setAll(segment.chunkIds, this.starts[i]!));
+    for (let segment = this.indexes.length - 1; segment >= 0; segment--) {
+      const i = this.indexes[segment]!.indexOf(id);
+      if (i >= 0) return this.starts[segment]! + i;
     }
-    return this.places.get(id);
+    return undefined;
   }
 }
 
@@ -385,6 +382,14 @@ export class DocStore {
     return this.catalog.paths();
   }
 
+  chunkFile(id: number): number | undefined {
+    return this.catalog.fileOf(id);
+  }
+
+  filePath(fileId: number): string | undefined {
+    return this.catalog.pathOf(fileId);
+  }
+
   chunkPath(id: number): string | undefined {
     const fileId = this.catalog.fileOf(id);
     return fileId === undefined ? undefined : this.catalog.pathOf(fileId);
@@ -408,14 +413,9 @@ export class DocStore {
     return this.loaded().keyword.search(query, limit, statistics);
   }
 
-  /** Files by the BM25F score of their whole text. */
-  searchPages(query: string, limit: number, statistics?: KeywordStatistics): { path: string; score: number }[] {
-    return this.loaded()
-      .fileKeyword.search(query, limit, statistics)
-      .flatMap((hit) => {
-        const relativePath = this.catalog.pathOf(hit.id);
-        return relativePath === undefined ? [] : [{ path: relativePath, score: hit.score }];
-      });
+  /** File ids by the BM25F score of their whole text (a ranking keyed by id decodes no path it does not show). */
+  searchPages(query: string, limit: number, statistics?: KeywordStatistics): { id: number; score: number }[] {
+    return this.loaded().fileKeyword.search(query, limit, statistics);
   }
 
   /** Labels are chunk ids; empty without an embedder. */

@@ -10,7 +10,7 @@
  * (uint32) and the chunk ids (int32), where each path and each hash ends (uint32), and the
  * paths' and hashes' UTF-8 bytes.
  */
-import { IdTable, sortedIndexOf } from './idTable.js';
+import { IdIndex, IdTable } from './idTable.js';
 
 export interface CatalogEntry {
   /** sha256 of the file's bytes. */
@@ -161,18 +161,6 @@ function decodeCatalog(bytes: Uint8Array): FlatCatalog {
   return flat;
 }
 
-/** The index of `id` in `ids`: by binary search (the writer's ids ascend), else from `table`. */
-function lookUp(ids: Int32Array, id: number, table: () => IdTable): number | undefined {
-  const i = sortedIndexOf(ids, id);
-  return i >= 0 ? i : table().get(id);
-}
-
-function tableOf(ids: Int32Array): IdTable {
-  const table = new IdTable();
-  table.setAll(ids, 0);
-  return table;
-}
-
 /**
  * The indexed files, by path. Read from a catalog file it stays flat, with the entries changed
  * since kept beside it, until something needs every entry as an object: the lookups a search
@@ -188,13 +176,13 @@ export class Catalog {
   private chunks = 0;
   /** Flat: each path's row, made when first asked (a re-index compares every file's size and mtime). */
   private rowOfPath: Map<string, number> | undefined;
-  /** Flat: each file id's row, made only when a binary search misses (ids out of order), and each row's path once decoded. */
-  private rowOfFile: IdTable | undefined;
+  /** Flat: each file id's row, and each row's path once decoded. */
+  private rowOfFile: IdIndex | undefined;
   private pathOfRow: (string | undefined)[] | undefined;
   /** As entries: each file id's path; made when first asked. */
   private pathOfFileId: Map<number, string> | undefined;
-  /** Flat: each chunk id's place in the chunk ids, made only when a binary search misses (ids out of order). */
-  private placeOfChunk: IdTable | undefined;
+  /** Flat: each chunk id's place in the chunk ids. */
+  private placeOfChunk: IdIndex | undefined;
   /** As entries: each cataloged chunk's file id, made when first asked. */
   private fileOfChunkId: IdTable | undefined;
 
@@ -265,8 +253,8 @@ export class Catalog {
   pathOf(fileId: number): string | undefined {
     const { flat } = this;
     if (flat && this.changed.size === 0) {
-      const row = lookUp(flat.fileIds, fileId, () => (this.rowOfFile ??= tableOf(flat.fileIds)));
-      if (row === undefined) return undefined;
+      const row = (this.rowOfFile ??= new IdIndex(flat.fileIds)).indexOf(fileId);
+      if (row < 0) return undefined;
       // Decoded once: ranking asks for a thousand passages' paths per query.
       this.pathOfRow ??= new Array<string | undefined>(flat.fileIds.length);
       return (this.pathOfRow[row] ??= textAt(flat.pathBytes, flat.pathEnds, row));
@@ -283,8 +271,8 @@ export class Catalog {
     const { flat } = this;
     if (flat && this.changed.size === 0) {
       // Ranking asks for a thousand passages' files per query.
-      const place = lookUp(flat.chunkIds, chunkId, () => (this.placeOfChunk ??= tableOf(flat.chunkIds)));
-      if (place === undefined) return undefined;
+      const place = (this.placeOfChunk ??= new IdIndex(flat.chunkIds)).indexOf(chunkId);
+      if (place < 0) return undefined;
       // The row whose chunk range holds `place`: the first whose end is past it.
       let low = 0;
       let high = flat.chunkEnds.length - 1;

@@ -418,7 +418,7 @@ test('a store whose catalog is JSON (written before the binary catalog) searches
   const { docs, storeDir, embedder } = await indexedPages(20);
   const binary = await DocStore.open(storeDir);
   const query = 'page 7 retention';
-  const expected = { passages: binary.searchPassages(query, 20).map((hit) => [hit.id, binary.chunkPath(hit.id)]), pages: binary.searchPages(query, 20), files: binary.filePaths().sort() };
+  const expected = { passages: binary.searchPassages(query, 20).map((hit) => [hit.id, binary.chunkPath(hit.id)]), pages: binary.searchPages(query, 20).map((hit) => [hit.id, binary.filePath(hit.id), hit.score]), files: binary.filePaths().sort() };
   assert.ok(expected.passages.length > 0 && expected.pages.length > 0, 'the query finds passages and pages');
   // The same generation with the catalog as the older writer wrote it: a JSON object by path.
   const manifestPath = path.join(storeDir, 'manifest.json');
@@ -432,7 +432,7 @@ test('a store whose catalog is JSON (written before the binary catalog) searches
   await fs.writeFile(manifestPath, JSON.stringify({ ...manifest, sha256: createHash('sha256').update(JSON.stringify(manifest)).digest('hex') }));
   const old = await DocStore.open(storeDir);
   assert.deepEqual(
-    { passages: old.searchPassages(query, 20).map((hit) => [hit.id, old.chunkPath(hit.id)]), pages: old.searchPages(query, 20), files: old.filePaths().sort() },
+    { passages: old.searchPassages(query, 20).map((hit) => [hit.id, old.chunkPath(hit.id)]), pages: old.searchPages(query, 20).map((hit) => [hit.id, old.filePath(hit.id), hit.score]), files: old.filePaths().sort() },
     expected,
   );
   assert.deepEqual(old.integrityProblems(), []);

@@ -174,17 +174,24 @@ export class HybridRetriever implements Retriever {
     const passages = store.searchPassages(query, Math.max(1000, fusion.candidates), withBackground(statistics.passages, fusion.backgroundPassages));
     if (passages.length === 0) return { ids: [], bestScore: 0 };
     const best = passages[0]!.score;
-    const pageScore = new Map<string, number>();
+    // By file id: of the thousand pages only those of the passages here have their paths decoded.
+    const pageScore = new Map<number, number>();
     if (fusion.fileWeight > 0) {
       const pages = store.searchPages(query, 1000, withBackground(statistics.pages, fusion.backgroundPages));
       const bestPage = pages[0]?.score ?? 1;
-      for (const page of pages) pageScore.set(page.path, page.score / bestPage);
+      for (const page of pages) pageScore.set(page.id, page.score / bestPage);
     }
     const demote = fusion.releaseNotesWeight !== 1 && !VERSION_QUESTION.test(query);
+    const releaseNotes = new Map<number, boolean>();
+    const isReleaseNotes = (fileId: number): boolean => {
+      let is = releaseNotes.get(fileId);
+      if (is === undefined) releaseNotes.set(fileId, (is = RELEASE_NOTES_PATH.test(store.filePath(fileId) ?? '')));
+      return is;
+    };
     const scored = passages.map((hit) => {
-      const path = store.chunkPath(hit.id);
-      const page = path === undefined ? 0 : (pageScore.get(path) ?? 0);
-      const prior = demote && path !== undefined && RELEASE_NOTES_PATH.test(path) ? fusion.releaseNotesWeight : 1;
+      const fileId = store.chunkFile(hit.id);
+      const page = fileId === undefined ? 0 : (pageScore.get(fileId) ?? 0);
+      const prior = demote && fileId !== undefined && isReleaseNotes(fileId) ? fusion.releaseNotesWeight : 1;
       return { id: hit.id, score: prior * (hit.score / best + fusion.fileWeight * page), bm25f: hit.score, page };
     });
     scored.sort((a, b) => b.score - a.score || a.id - b.id);

@@ -7,7 +7,7 @@
  * those parts (`PostingsSource`: a reader fetches only the query terms' postings) plus
  * documents added in memory since (incremental add/remove).
  */
-import { IdTable, sortedIndexOf } from '../idTable.js';
+import { IdIndex, IdTable, sortedIndexOf } from '../idTable.js';
 import { SpanCache, spanHash } from './spanCache.js';
 import { compoundTerms, detached, forEachCompound, keywordTokens } from './tokenize.js';
 
@@ -629,6 +629,8 @@ export function mergeFrozen(parts: readonly FrozenPostings[], keep: (id: number)
 interface Part {
   postings: PostingsSource;
   base: number;
+  /** Each document's local number, by id. */
+  local: IdIndex;
   /** Local numbers of the part's documents removed so far. */
   removed: number[];
   /** Dead postings (removed documents') of the terms counted since the last removal. */
@@ -673,14 +675,8 @@ export class KeywordIndex {
   private partLive = 0;
   /** The in-memory documents (the parts' are not kept as objects). */
   private readonly docs = new Map<number, KeywordDocument>();
-  /** The in-memory documents' slots, and the parts' once `partsIndexed`. */
+  /** The in-memory documents' slots (the parts' are found through each part's `local`). */
   private readonly slotTable = new IdTable();
-  /**
-   * Whether the parts' documents are in `slotTable` yet: only when a lookup misses them all (an
-   * id not there, or parts whose ids are out of order); removing a part's documents (a reader
-   * applying tombstones) finds them by binary search.
-   */
-  private partsIndexed = false;
   private readonly postings = new Map<string, Postings>();
   /** Terms looked up since the index last changed: a query looks each of its terms up three times (statistics twice, then the search). */
   private readonly found = new Map<string, Lookup>();
@@ -704,7 +700,7 @@ export class KeywordIndex {
     index.alive = new Uint8Array(capacity);
     for (const postings of frozen) {
       const base = index.slots;
-      index.parts.push({ postings, base, removed: [], dead: new Map() });
+      index.parts.push({ postings, base, local: new IdIndex(postings.ids), removed: [], dead: new Map() });
       index.idOfSlot.set(postings.ids, base);
       index.lengthOfSlot.set(postings.lengths, base);
       index.alive.fill(1, base, base + postings.ids.length);
@@ -782,17 +778,13 @@ export class KeywordIndex {
   /** The slot of live document `id`. */
   private slotOf(id: number): number | undefined {
     const slot = this.slotTable.get(id);
-    if (slot !== undefined || this.partsIndexed) return slot;
-    for (const { postings, base } of this.parts) {
-      const local = sortedIndexOf(postings.ids, id);
-      if (local >= 0) return this.alive[base + local] === 1 ? base + local : undefined;
+    if (slot !== undefined) return slot;
+    // Ids do not repeat across parts: the first part holding `id` decides.
+    for (const { local, base } of this.parts) {
+      const i = local.indexOf(id);
+      if (i >= 0) return this.alive[base + i] === 1 ? base + i : undefined;
     }
-    if (this.parts.length === 0) return undefined;
-    this.partsIndexed = true;
-    for (const { postings, base } of this.parts) {
-      for (let local = 0; local < postings.ids.length; local++) if (this.alive[base + local] === 1) this.slotTable.set(postings.ids[local]!, base + local);
-    }
-    return this.slotTable.get(id);
+    return undefined;
   }
 
   /** This index's statistics for the query's terms. */

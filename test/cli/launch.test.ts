@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { CLI_PATH, runDocent } from '../support/cli.js';
+import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
+
+const run = promisify(execFile);
+const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest();
+/** Timings differ between runs; the rest of the output may not. */
+const withoutTiming = (stdout: string) => stdout.replace(/ in [\d.]+ ms/, '');
+
+let store: string;
+/** A copy of the launcher and the query bundle, whose cache this test alone writes. */
+let dist: string;
+let esmOutput: string;
+
+async function query(): Promise<string> {
+  const { stdout } = await run(process.execPath, [path.join(dist, 'cli.js'), 'query', 'page three topic', '--store', store, '--k', '3']);
+  return withoutTiming(stdout);
+}
+
+before(async () => {
+  assert.ok(existsSync(CLI_PATH), 'dist/cli.js missing: run "npm run build" first (npm test does)');
+  const docs = await makeTempDir('launch-docs');
+  store = path.join(await makeTempDir('launch-store'), 'store');
+  await writeTree(docs, generatedPages(8));
+  assert.equal((await runDocent(['index', docs, '--store', store, '--embedder', 'none'])).code, 0);
+  dist = await makeTempDir('launch-dist');
+  for (const file of ['cli.js', 'cliQuery.js']) await fs.copyFile(path.join(path.dirname(CLI_PATH), file), path.join(dist, file));
+  // The ESM CLI, which every other command runs: the query bundle must answer exactly as it does.
+  const esm = await run(process.execPath, [path.join(path.dirname(CLI_PATH), 'cli.mjs'), 'query', 'page three topic', '--store', store, '--k', '3']);
+  esmOutput = withoutTiming(esm.stdout);
+});
+
+test('docent query answers as the ESM CLI does, writes its code cache once, and uses it', async () => {
+  const cache = path.join(dist, 'cliQuery.js.v8cache');
+  assert.equal(await query(), esmOutput);
+  const written = await fs.readFile(cache);
+  const source = await fs.readFile(path.join(dist, 'cliQuery.js'));
+  assert.deepEqual(written.subarray(0, 32), sha256(source), 'the header names the source it was made from');
+  assert.deepEqual(written.subarray(32, 64), sha256(written.subarray(64)), 'and the digest of its payload');
+  const { ino } = await fs.stat(cache);
+  assert.equal(await query(), esmOutput);
+  // Written again, it would be another file renamed into place.
+  assert.equal((await fs.stat(cache)).ino, ino, 'a cache V8 accepts is not written again');
+});
+
+test('a damaged or stale code cache is never used: the query runs uncached and writes a good one', async () => {
+  const cache = path.join(dist, 'cliQuery.js.v8cache');
+  const bundle = path.join(dist, 'cliQuery.js');
+  await query();
+  const damaged = await fs.readFile(cache);
+  damaged[damaged.length >> 1] ^= 0xff;
+  await fs.writeFile(cache, damaged);
+  assert.equal(await query(), esmOutput);
+  const rewritten = await fs.readFile(cache);
+  assert.deepEqual(rewritten.subarray(32, 64), sha256(rewritten.subarray(64)), 'a damaged payload is replaced');
+  // Same length, other code: V8 itself would take the cache made for the old source.
+  const source = await fs.readFile(bundle, 'utf8');
+  const changed = source.replace('"use strict";', '"use strict";;');
+  assert.notEqual(changed, source);
+  await fs.writeFile(bundle, changed.replace(/\n$/, ''));
+  assert.equal((await fs.readFile(bundle)).length, Buffer.byteLength(source));
+  assert.equal(await query(), esmOutput);
+  assert.deepEqual((await fs.readFile(cache)).subarray(0, 32), sha256(await fs.readFile(bundle)), 'a cache for the changed source replaces the old one');
+});
