@@ -15,7 +15,8 @@
  * dictionaries, entry by entry) and their postings, its hits' passages, and the vectors only for
  * a search that uses them. A segment with at least
  * HNSW_MIN_VECTORS live vectors gets an HNSW graph file (`vectors-N.hnsw`) from the last commit
- * of an index run (checkpoints do not build one: their segments are merged again soon), carried
+ * of an index run (checkpoints do not build one: their segments are merged again soon), built in
+ * a worker thread (buildGraphFile) while the commit holds the writer lock, carried
  * with its segment and dropped when the segment is merged; a query loads it at its first dense
  * search (see storeVectors.ts). The manifest lists a SHA-256 per 64 KiB block of each segment
  * (storeBlocks.ts) and every block is verified when first read, and one SHA-256 of each graph,

@@ -4,7 +4,7 @@
  * generation current, searched exactly, with no files of its own behind.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +14,7 @@ import { indexFolder, type IndexProgress } from '../../src/core/indexer.js';
 import { DocStore } from '../../src/core/store.js';
 import { ExactVectorIndex } from '../../src/core/vectorIndex.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
+import { canMountTmpfs } from '../support/tmpfs.js';
 import { fillWithVectors, markLastCommit, testVectors, VECTOR_DIMENSIONS } from '../support/vectorStore.js';
 
 /** Segments of this many live vectors get a graph here (the default, 20,000, would make every test slow). */
@@ -204,4 +205,40 @@ void (async () => {
   assert.deepEqual((await fs.readdir(storeDir)).filter((name) => name.includes('.tmp-') || name === 'writer.lock'), []);
   const graphed = await DocStore.open(storeDir);
   ids.forEach((id, row) => assert.equal(graphed.searchVectors(vectors.row(row), 1)[0]?.label, id));
+});
+
+test('a full disk while the worker writes the graph fails the commit in one line, the previous generation current, no graph file left', { timeout: 120_000 }, async (t) => {
+  if (!canMountTmpfs()) return t.skip('cannot mount a small tmpfs here (needs unshare -rm and user namespaces)');
+  const mountPoint = await makeTempDir('graph-tmpfs');
+  const writer = path.join(await makeTempDir('graph-full-writer'), 'writer.ts');
+  const source = (relative: string) => JSON.stringify(path.resolve(__dirname, relative));
+  // 5,000 vectors: a 2.5 MB segment fits in 3 MiB, its 2 MB graph does not.
+  await fs.writeFile(
+    writer,
+    `import { readdirSync } from 'node:fs';
+import { DocStore } from ${source('../../src/core/store.ts')};
+import { fillWithVectors, markLastCommit } from ${source('../support/vectorStore.ts')};
+void (async () => {
+  const dir = process.argv[2]!;
+  const store = await DocStore.open(dir, { create: true, graphMinVectors: ${GRAPH_MIN} });
+  await store.lockForWriting();
+  fillWithVectors(store, 5000);
+  await store.commit();
+  markLastCommit(store);
+  const message = await store.commit().then(() => 'committed', (error: Error) => error.message);
+  await store.unlock();
+  const reader = await DocStore.open(dir);
+  process.stdout.write(JSON.stringify({ message, generation: reader.generation, vectors: reader.vectorCount, hits: reader.searchVectors(reader.vectorOf(reader.file('part-3.md')!.chunkIds[7]!)!, 1).map((hit) => hit.label), expected: reader.file('part-3.md')!.chunkIds[7], files: readdirSync(dir) }));
+})();
+`,
+  );
+  const script = [`mount -t tmpfs -o size=3m tmpfs "${mountPoint}" || exit 99`, `"${process.execPath}" --import tsx "${writer}" "${mountPoint}/store"`].join('\n');
+  const result = spawnSync('unshare', ['-rm', 'sh', '-c', script], { encoding: 'utf8', timeout: 110_000, cwd: path.resolve(__dirname, '../..') });
+  assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+  const outcome = JSON.parse(result.stdout) as { message: string; generation: number; vectors: number; hits: number[]; expected: number; files: string[] };
+  assert.match(outcome.message, /^cannot write Docent store at .*: the disk is full \(ENOSPC\); its previous index \(generation 1\) is intact$/);
+  assert.equal(outcome.generation, 1);
+  assert.equal(outcome.vectors, 5000);
+  assert.deepEqual(outcome.hits, [outcome.expected], 'searched exactly, as before');
+  assert.deepEqual(outcome.files.filter((name) => name.endsWith('.hnsw') || name.includes('.tmp-') || name === 'writer.lock'), [], outcome.files.join(' '));
 });
