@@ -122,6 +122,8 @@ interface SizeResult {
     /** Built and written by a worker thread (buildGraphFile), as the store does. */
     workerBuildMs: number;
     workerLoopDelay: LoopDelay;
+    /** The same measured over IDLE_MS of doing nothing just before: what the machine's load alone gives. */
+    idleLoopDelay: LoopDelay;
     fileBytes: number;
     loadMs: number;
     bySearchEf: EfResult[];
@@ -133,6 +135,8 @@ const CLUSTERS = 100;
 const NOISE = 1;
 const { M, efConstruction: EF_CONSTRUCTION } = HNSW_BUILD;
 const SYNTHETIC = { k: 10, efs: [10, 32, 64, 128] };
+/** How long the event-loop delay of doing nothing is measured, as the control for the builds'. */
+const IDLE_MS = 5000;
 /** Fusion reads the vector ranking 100 deep (DEFAULT_FUSION.candidates). */
 const REAL = { k: 100, efs: [...new Set([100, 200, HNSW_EF_SEARCH, 800])].sort((a, b) => a - b) };
 
@@ -232,8 +236,11 @@ async function benchOneSize(count: number, data: AnnData): Promise<Omit<SizeResu
   const rows = new Float32Array(count * dimensions);
   for (let i = 0; i < count; i++) rows.set(points.row(i), i * dimensions);
   const labels = Array.from({ length: count }, (_, i) => i);
-  const rssBefore = process.memoryUsage().rss;
   let delay = await loopDelayMonitor();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  const idleLoopDelay = delay();
+  const rssBefore = process.memoryUsage().rss;
+  delay = await loopDelayMonitor();
   started = performance.now();
   HnswVectorIndex.build(dimensions, labels, rows, HNSW_BUILD);
   const buildMs = performance.now() - started;
@@ -292,6 +299,7 @@ async function benchOneSize(count: number, data: AnnData): Promise<Omit<SizeResu
       rssDeltaBytes,
       workerBuildMs,
       workerLoopDelay,
+      idleLoopDelay,
       fileBytes,
       loadMs,
       bySearchEf: efs.map((efSearch, e) => {
@@ -329,6 +337,7 @@ function medianOf(rounds: SizeResult[]): SizeResult {
       rssDeltaBytes: median((result) => result.hnsw.rssDeltaBytes),
       workerBuildMs: median((result) => result.hnsw.workerBuildMs),
       workerLoopDelay: delay((result) => result.hnsw.workerLoopDelay),
+      idleLoopDelay: delay((result) => result.hnsw.idleLoopDelay),
       loadMs: median((result) => result.hnsw.loadMs),
       bySearchEf: first.hnsw.bySearchEf.map((ef, e) => ({
         ...ef,
@@ -362,7 +371,7 @@ function formatTable(results: SizeResult[], rounds: number, data: string): strin
   const line = (cells: string[]): string => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
   const notes = results.map(
     ({ count, hnsw }) =>
-      `N=${count}: HNSW M=${hnsw.M} efConstruction=${hnsw.efConstruction}; build on this thread ${(hnsw.buildMs / 1000).toFixed(1)} s (event-loop delay max ${hnsw.buildLoopDelay.maxMs.toFixed(0)} ms, p99 ${hnsw.buildLoopDelay.p99Ms.toFixed(0)} ms) vs in a worker with its file ${(hnsw.workerBuildMs / 1000).toFixed(1)} s (max ${hnsw.workerLoopDelay.maxMs.toFixed(0)} ms, p99 ${hnsw.workerLoopDelay.p99Ms.toFixed(0)} ms); load (with checksum) ${hnsw.loadMs.toFixed(0)} ms`,
+      `N=${count}: HNSW M=${hnsw.M} efConstruction=${hnsw.efConstruction}; build on this thread ${(hnsw.buildMs / 1000).toFixed(1)} s (event-loop delay max ${hnsw.buildLoopDelay.maxMs.toFixed(0)} ms, p99 ${hnsw.buildLoopDelay.p99Ms.toFixed(0)} ms) vs in a worker with its file ${(hnsw.workerBuildMs / 1000).toFixed(1)} s (max ${hnsw.workerLoopDelay.maxMs.toFixed(0)} ms, p99 ${hnsw.workerLoopDelay.p99Ms.toFixed(0)} ms; idle: max ${hnsw.idleLoopDelay.maxMs.toFixed(0)} ms, p99 ${hnsw.idleLoopDelay.p99Ms.toFixed(0)} ms); load (with checksum) ${hnsw.loadMs.toFixed(0)} ms`,
   );
   return [
     `ANN benchmark: ${data}, ${cpus().length} CPUs (shared)${rounds > 1 ? `, medians of ${rounds} rounds` : ''}`,

@@ -227,7 +227,7 @@ export interface GraphJob {
 export type GraphWorkerMessage = { type: 'progress'; added: number } | { type: 'written'; checksum: GraphFileChecksum } | { type: 'failed'; message: string; code?: string };
 
 export interface GraphBuildControl {
-  /** Stops the build: the worker is terminated, nothing is left on disk, the promise rejects with the signal's reason. */
+  /** Stops the build (the worker before its next vector): nothing is left on disk, the promise rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Vectors added so far, of `total`. */
   onProgress?: (added: number, total: number) => void;
@@ -236,7 +236,7 @@ export interface GraphBuildControl {
 /**
  * Builds the HNSW graph of `rows` (as HnswVectorIndex.build) in a worker thread and writes it to
  * `path` atomically, returning the file's size and SHA-256 for its owner to check on load. The
- * calling thread stays free: a build takes 40–140 s at 89k vectors on a 2-core laptop, and the
+ * calling thread stays free: a build takes 40–140 s at 89k vectors on two loaded cores, and the
  * process that indexes also answers queries. `rows`' buffer is moved to the worker (detached
  * here) rather than copied. A cancelled build stops within one vector's insertion (a file being
  * written is finished first); a cancelled or failed build removes its temp file; a killed process
