@@ -81,6 +81,7 @@ await Promise.all([
   // Worker threads load their own bundle, found beside the one that starts them.
   esbuild.build({ ...shared, entryPoints: { embeddingWorker: 'src/core/embedding/embeddingWorker.ts' }, outdir: 'dist' }),
   esbuild.build({ ...shared, entryPoints: { parseWorker: 'src/core/parseWorker.ts' }, outdir: 'dist' }),
+  esbuild.build({ ...shared, entryPoints: { graphWorker: 'src/core/graphWorker.ts' }, outdir: 'dist' }),
   esbuild.build({ ...shared, entryPoints: { decoderWorker: 'src/generation/decoderWorker.ts' }, outdir: 'dist' }),
   // The extension runs all of src/core in this child process, off the extension host.
   esbuild.build({ ...shared, entryPoints: { coreProcess: 'src/extension/coreProcess/main.ts' }, outdir: 'dist' }),

@@ -11,13 +11,20 @@
  * (storeVectors.ts HNSW_BUILD), so the table says where exact search stops being the better
  * choice (HNSW_MIN_VECTORS) and which ef keeps recall@100 ≥ 0.97 (HNSW_EF_SEARCH).
  *
- *   node --import tsx bench/run.ts ann [--sizes 10000,100000] [--queries 500] [--store DIR[,DIR...]]
+ * Each graph is built twice: on this thread (HnswVectorIndex.build, as the store did before its
+ * builds moved off the thread) and as the store builds it now (buildGraphFile: a worker thread
+ * writes the file, which is then loaded and searched); this thread's event-loop delay
+ * (perf_hooks.monitorEventLoopDelay) is recorded during each, as what a process that also
+ * answers queries would see. `--rounds N` repeats everything (sizes alternating) and reports
+ * medians; the JSON keeps every round.
+ *
+ *   node --import tsx bench/run.ts ann [--sizes 10000,100000] [--queries 500] [--store DIR[,DIR...]] [--rounds 3]
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { ExactVectorIndex, HnswVectorIndex } from '../src/core/vectorIndex.js';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { ExactVectorIndex, HnswVectorIndex, buildGraphFile } from '../src/core/vectorIndex.js';
 import { HNSW_BUILD, HNSW_EF_SEARCH, HNSW_MIN_VECTORS } from '../src/core/storeVectors.js';
 import { seededRandom } from '../src/core/seededRandom.js';
 import { DocStore } from '../src/core/store.js';
@@ -27,6 +34,8 @@ export interface AnnBenchOptions {
   queries?: number;
   /** Docent stores (comma-separated) whose passage vectors are the data (default: synthetic clusters). */
   store?: string;
+  /** Times everything is measured (default 1); the table shows medians. */
+  rounds?: number;
   /** Where the JSON results go. */
   outFile?: string;
 }
@@ -91,7 +100,14 @@ interface EfResult {
   speedupVsExact: number;
 }
 
+/** This thread's event-loop delay while a graph was built (timers late by this much). */
+interface LoopDelay {
+  maxMs: number;
+  p99Ms: number;
+}
+
 interface SizeResult {
+  round: number;
   count: number;
   dimensions: number;
   k: number;
@@ -99,10 +115,16 @@ interface SizeResult {
   hnsw: {
     M: number;
     efConstruction: number;
+    /** Built on this thread (HnswVectorIndex.build). */
     buildMs: number;
+    buildLoopDelay: LoopDelay;
     rssDeltaBytes: number;
+    /** Built and written by a worker thread (buildGraphFile), as the store does. */
+    workerBuildMs: number;
+    workerLoopDelay: LoopDelay;
+    /** The same measured over IDLE_MS of doing nothing just before: what the machine's load alone gives. */
+    idleLoopDelay: LoopDelay;
     fileBytes: number;
-    saveMs: number;
     loadMs: number;
     bySearchEf: EfResult[];
   };
@@ -113,22 +135,29 @@ const CLUSTERS = 100;
 const NOISE = 1;
 const { M, efConstruction: EF_CONSTRUCTION } = HNSW_BUILD;
 const SYNTHETIC = { k: 10, efs: [10, 32, 64, 128] };
+/** How long the event-loop delay of doing nothing is measured, as the control for the builds'. */
+const IDLE_MS = 5000;
 /** Fusion reads the vector ranking 100 deep (DEFAULT_FUSION.candidates). */
 const REAL = { k: 100, efs: [...new Set([100, 200, HNSW_EF_SEARCH, 800])].sort((a, b) => a - b) };
 
 export async function runBench(options: AnnBenchOptions = {}): Promise<unknown> {
-  const { queries = 500, outFile = join(__dirname, 'results', 'ann.json') } = options;
+  const { queries = 500, rounds = 1, outFile = join(__dirname, 'results', 'ann.json') } = options;
   const real = options.store ? await storeVectors(options.store, queries) : undefined;
   const sizes = options.sizes ?? (real ? [5_000, 10_000, HNSW_MIN_VECTORS, 50_000, 100_000, 200_000] : [10_000, 100_000]);
+  const counts = real ? [...new Set(sizes.map((size) => Math.min(size, real.points.count)))] : sizes;
+  const data = new Map(counts.map((count) => [count, real ? { ...REAL, ...real, points: { count, row: real.points.row } } : syntheticData(count, queries)]));
   const results: SizeResult[] = [];
-  for (const count of real ? [...new Set(sizes.map((size) => Math.min(size, real.points.count)))] : sizes) {
-    console.error(`[ann] N=${count}: ${real ? 'store vectors' : 'generating data'}`);
-    results.push(await benchOneSize(count, real ? { ...REAL, ...real, points: { count, row: real.points.row } } : syntheticData(count, queries)));
+  for (let round = 1; round <= rounds; round++) {
+    for (const count of counts) {
+      console.error(`[ann] round ${round}/${rounds}, N=${count}`);
+      results.push({ ...(await benchOneSize(count, data.get(count)!)), round });
+    }
   }
   const report = {
     benchmark: 'ann',
     date: new Date().toISOString(),
     machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown' },
+    rounds,
     data: real
       ? { kind: 'store', store: options.store, dimensions: real.dimensions, queries: real.queries.count, duplicatesDropped: real.duplicates, k: REAL.k }
       : { kind: 'clustered-gaussian', dimensions: DIMENSIONS, clusters: CLUSTERS, noise: NOISE, queries, k: SYNTHETIC.k },
@@ -136,7 +165,8 @@ export async function runBench(options: AnnBenchOptions = {}): Promise<unknown> 
   };
   console.log(
     formatTable(
-      results,
+      counts.map((count) => medianOf(results.filter((result) => result.count === count))),
+      rounds,
       real
         ? `${real.dimensions}-d passage vectors of ${options.store} (${real.points.count + real.queries.count} distinct, ${real.duplicates} exact copies dropped), ${real.queries.count} held-out passages as queries, k=${REAL.k}`
         : `${DIMENSIONS}-d, ${CLUSTERS} clusters, ${queries} queries, k=${SYNTHETIC.k}`,
@@ -194,7 +224,7 @@ async function storeVectors(dirs: string, queries: number): Promise<Pick<AnnData
   return { dimensions: width, duplicates: all - vectors.length, queries: { count: held, row: row(0) }, points: { count: vectors.length - held, row: row(held) } };
 }
 
-async function benchOneSize(count: number, data: AnnData): Promise<SizeResult> {
+async function benchOneSize(count: number, data: AnnData): Promise<Omit<SizeResult, 'round'>> {
   const { dimensions, points, queries, k, efs } = data;
   const queryCount = queries.count;
   let started = performance.now();
@@ -206,18 +236,28 @@ async function benchOneSize(count: number, data: AnnData): Promise<SizeResult> {
   const rows = new Float32Array(count * dimensions);
   for (let i = 0; i < count; i++) rows.set(points.row(i), i * dimensions);
   const labels = Array.from({ length: count }, (_, i) => i);
+  let delay = await loopDelayMonitor();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  const idleLoopDelay = delay();
   const rssBefore = process.memoryUsage().rss;
+  delay = await loopDelayMonitor();
   started = performance.now();
-  const built = HnswVectorIndex.build(dimensions, labels, rows, HNSW_BUILD);
+  HnswVectorIndex.build(dimensions, labels, rows, HNSW_BUILD);
   const buildMs = performance.now() - started;
+  // The timer that measures the delay fires once the build has let go of this thread.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const buildLoopDelay = delay();
   const rssDeltaBytes = process.memoryUsage().rss - rssBefore;
 
-  // Timed as a query process meets it: saved, then loaded with its checksum verified.
+  // As the store builds it: in a worker, written to a file; then timed as a query process meets it, loaded with its checksum verified.
   const directory = await mkdtemp(join(tmpdir(), 'docent-ann-'));
   const indexPath = join(directory, 'vectors.hnsw');
+  console.error(`[ann] N=${count}: building HNSW again in a worker thread`);
+  delay = await loopDelayMonitor();
   started = performance.now();
-  const checksum = await built.save(indexPath);
-  const saveMs = performance.now() - started;
+  const checksum = await buildGraphFile(indexPath, dimensions, labels, rows, HNSW_BUILD);
+  const workerBuildMs = performance.now() - started;
+  const workerLoopDelay = delay();
   const fileBytes = checksum.bytes;
   started = performance.now();
   const hnsw = HnswVectorIndex.load(indexPath, dimensions, checksum);
@@ -255,9 +295,12 @@ async function benchOneSize(count: number, data: AnnData): Promise<SizeResult> {
       M,
       efConstruction: EF_CONSTRUCTION,
       buildMs,
+      buildLoopDelay,
       rssDeltaBytes,
+      workerBuildMs,
+      workerLoopDelay,
+      idleLoopDelay,
       fileBytes,
-      saveMs,
       loadMs,
       bySearchEf: efs.map((efSearch, e) => {
         const p50Ms = percentile(efTimes[e]!, 50);
@@ -267,7 +310,46 @@ async function benchOneSize(count: number, data: AnnData): Promise<SizeResult> {
   };
 }
 
-function formatTable(results: SizeResult[], data: string): string {
+/** Starts recording this thread's event-loop delay; the returned function stops and reads it. */
+async function loopDelayMonitor(): Promise<() => LoopDelay> {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  // The monitor's first tick only starts its clock: a thread blocked before it would go unrecorded.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return () => {
+    histogram.disable();
+    return { maxMs: histogram.max / 1e6, p99Ms: histogram.percentile(99) / 1e6 };
+  };
+}
+
+/** One result per size: each time the median of the rounds' (recall does not vary: the builds are seeded). */
+function medianOf(rounds: SizeResult[]): SizeResult {
+  const median = (pick: (result: SizeResult) => number) => percentile(rounds.map(pick), 50);
+  const first = rounds[0]!;
+  const delay = (pick: (result: SizeResult) => LoopDelay): LoopDelay => ({ maxMs: median((result) => pick(result).maxMs), p99Ms: median((result) => pick(result).p99Ms) });
+  return {
+    ...first,
+    exact: { ...first.exact, buildMs: median((result) => result.exact.buildMs), p50Ms: median((result) => result.exact.p50Ms), p99Ms: median((result) => result.exact.p99Ms) },
+    hnsw: {
+      ...first.hnsw,
+      buildMs: median((result) => result.hnsw.buildMs),
+      buildLoopDelay: delay((result) => result.hnsw.buildLoopDelay),
+      rssDeltaBytes: median((result) => result.hnsw.rssDeltaBytes),
+      workerBuildMs: median((result) => result.hnsw.workerBuildMs),
+      workerLoopDelay: delay((result) => result.hnsw.workerLoopDelay),
+      idleLoopDelay: delay((result) => result.hnsw.idleLoopDelay),
+      loadMs: median((result) => result.hnsw.loadMs),
+      bySearchEf: first.hnsw.bySearchEf.map((ef, e) => ({
+        ...ef,
+        p50Ms: median((result) => result.hnsw.bySearchEf[e]!.p50Ms),
+        p99Ms: median((result) => result.hnsw.bySearchEf[e]!.p99Ms),
+        speedupVsExact: median((result) => result.hnsw.bySearchEf[e]!.speedupVsExact),
+      })),
+    },
+  };
+}
+
+function formatTable(results: SizeResult[], rounds: number, data: string): string {
   const header = ['N', 'method', `recall@${results[0]?.k ?? 10}`, 'p50 ms', 'p99 ms', 'speed-up', 'build s', 'memory'];
   const rows: string[][] = [];
   for (const { count, exact, hnsw } of results) {
@@ -288,10 +370,11 @@ function formatTable(results: SizeResult[], data: string): string {
   const widths = header.map((title, c) => Math.max(title.length, ...rows.map((row) => row[c]!.length)));
   const line = (cells: string[]): string => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
   const notes = results.map(
-    ({ count, hnsw }) => `N=${count}: HNSW M=${hnsw.M} efConstruction=${hnsw.efConstruction}; save ${hnsw.saveMs.toFixed(0)} ms, load (with checksum) ${hnsw.loadMs.toFixed(0)} ms`,
+    ({ count, hnsw }) =>
+      `N=${count}: HNSW M=${hnsw.M} efConstruction=${hnsw.efConstruction}; build on this thread ${(hnsw.buildMs / 1000).toFixed(1)} s (event-loop delay max ${hnsw.buildLoopDelay.maxMs.toFixed(0)} ms, p99 ${hnsw.buildLoopDelay.p99Ms.toFixed(0)} ms) vs in a worker with its file ${(hnsw.workerBuildMs / 1000).toFixed(1)} s (max ${hnsw.workerLoopDelay.maxMs.toFixed(0)} ms, p99 ${hnsw.workerLoopDelay.p99Ms.toFixed(0)} ms; idle: max ${hnsw.idleLoopDelay.maxMs.toFixed(0)} ms, p99 ${hnsw.idleLoopDelay.p99Ms.toFixed(0)} ms); load (with checksum) ${hnsw.loadMs.toFixed(0)} ms`,
   );
   return [
-    `ANN benchmark: ${data}, ${cpus().length} CPUs (shared)`,
+    `ANN benchmark: ${data}, ${cpus().length} CPUs (shared)${rounds > 1 ? `, medians of ${rounds} rounds` : ''}`,
     line(header),
     line(widths.map((width) => '-'.repeat(width))),
     ...rows.map(line),
@@ -329,17 +412,18 @@ function parseSizes(argv: string[]): number[] | undefined {
   return sizes;
 }
 
-function parseQueries(argv: string[]): number | undefined {
-  const at = argv.indexOf('--queries');
+/** `--name N`'s positive integer, or undefined without the flag. */
+function positiveIntegerFlag(argv: string[], name: string): number | undefined {
+  const at = argv.indexOf(name);
   if (at === -1) return undefined;
-  const queries = Number(argv[at + 1]);
-  if (!Number.isInteger(queries) || queries < 1) throw new Error('--queries takes a positive integer');
-  return queries;
+  const value = Number(argv[at + 1]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} takes a positive integer`);
+  return value;
 }
 
 export function optionsFromArgv(argv: string[]): AnnBenchOptions {
   const at = argv.indexOf('--store');
-  return { sizes: parseSizes(argv), queries: parseQueries(argv), store: at === -1 ? undefined : argv[at + 1] };
+  return { sizes: parseSizes(argv), queries: positiveIntegerFlag(argv, '--queries'), rounds: positiveIntegerFlag(argv, '--rounds'), store: at === -1 ? undefined : argv[at + 1] };
 }
 
 if (process.argv[1]?.endsWith('ann.ts')) {

@@ -145,7 +145,8 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
       if (event.type === 'log' && event.level === 'warn') io.stderr(`docent: ${escapeControlCharacters(event.message)}\n`);
       else if (event.type === 'fileProgress' && progress) {
         const update = event.progress;
-        progress(update.phase === 'indexing' ? `indexing ${update.filesDone}/${update.filesTotal} ${escapeControlCharacters(update.currentFile ?? '')}` : update.phase);
+        if (update.phase === 'indexing') progress(`indexing ${update.filesDone}/${update.filesTotal} ${escapeControlCharacters(update.currentFile ?? '')}`);
+        else progress(update.graph ? `building the vector graph ${update.graph.added}/${update.graph.total}` : update.phase);
       }
     },
   });

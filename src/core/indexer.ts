@@ -35,12 +35,15 @@ const PARSE_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 type Prepared = { skip: SkipReason; detail: string } | { hash: string; parsed?: Promise<ParsedFile> };
 
 export interface IndexProgress {
-  phase: 'discovering' | 'indexing' | 'committing' | 'done';
+  /** 'graph': the run's last commit builds HNSW graphs of large segments (in a worker thread). */
+  phase: 'discovering' | 'indexing' | 'committing' | 'graph' | 'done';
   filesDone: number;
   filesTotal: number;
   /** Files of `filesTotal` the store holds as they are now: unchanged ones from the start, the others once reached. */
   filesCurrent: number;
   currentFile?: string;
+  /** In phase 'graph': vectors added to the graph being built, of `total`. */
+  graph?: { added: number; total: number };
 }
 
 export interface IndexOptions {
@@ -219,7 +222,10 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
     // commit() makes the next generation.
     store.lastIndex = { finishedAt: new Date().toISOString(), seconds: (performance.now() - started) / 1000, runtime, generation: store.generation + 1 };
     onProgress?.({ phase: 'committing', filesDone: total, filesTotal: total, filesCurrent: total });
-    await store.commit();
+    await store.commit({
+      signal,
+      onGraphProgress: onProgress && (({ added, total: vectors }) => onProgress({ phase: 'graph', filesDone: total, filesTotal: total, filesCurrent: total, graph: { added, total: vectors } })),
+    });
   }
   onProgress?.({ phase: 'done', filesDone: total, filesTotal: total, filesCurrent: total });
   const filesSkipped = Object.values(skippedByReason).reduce((sum, count) => sum + count, 0);

@@ -15,7 +15,8 @@
  * dictionaries, entry by entry) and their postings, its hits' passages, and the vectors only for
  * a search that uses them. A segment with at least
  * HNSW_MIN_VECTORS live vectors gets an HNSW graph file (`vectors-N.hnsw`) from the last commit
- * of an index run (checkpoints do not build one: their segments are merged again soon), carried
+ * of an index run (checkpoints do not build one: their segments are merged again soon), built in
+ * a worker thread (buildGraphFile) while the commit holds the writer lock, carried
  * with its segment and dropped when the segment is merged; a query loads it at its first dense
  * search (see storeVectors.ts). The manifest lists a SHA-256 per 64 KiB block of each segment
  * (storeBlocks.ts) and every block is verified when first read, and one SHA-256 of each graph,
@@ -68,13 +69,20 @@ import { IdIndex, IdTable } from './idTable.js';
 import { Catalog, type CatalogEntry } from './storeCatalog.js';
 import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentFile, type Segment, type SegmentBytes, type SegmentToWrite, type SegmentView } from './storeSegment.js';
 import { HNSW_BUILD, HNSW_MIN_VECTORS, StoreVectors, type VectorSource } from './storeVectors.js';
-import { HnswVectorIndex, VectorIndexFileError, type VectorSearchHit } from './vectorIndex.js';
+import { HnswVectorIndex, VectorIndexFileError, buildGraphFile, type VectorSearchHit } from './vectorIndex.js';
 
 
 export const STORE_FORMAT_VERSION = 4;
 const MANIFEST = 'manifest.json';
 
 export type { CatalogEntry } from './storeCatalog.js';
+
+export interface CommitOptions {
+  /** Stops the run's last commit while it builds HNSW graphs: it rejects with the signal's reason, the previous generation current. */
+  signal?: AbortSignal;
+  /** Vectors added to the graph being built (`segment`'s), of `total`. */
+  onGraphProgress?: (progress: { segment: string; added: number; total: number }) => void;
+}
 
 export interface EmbedderInfo {
   id: string;
@@ -612,9 +620,10 @@ export class DocStore {
    * Writes a new generation and makes it current (under the writer lock): a segment of what
    * changed (merged into the segments before it while it is at least half their size) and the
    * catalog. On failure the new files are removed, the previous generation stays current, and a
-   * StoreError says why in one line.
+   * StoreError says why in one line (an aborted `signal`: its reason instead). The run's last
+   * commit builds HNSW graphs in a worker thread, this thread free meanwhile.
    */
-  async commit(): Promise<void> {
+  async commit({ signal, onGraphProgress }: CommitOptions = {}): Promise<void> {
     if (!this.lock) throw new Error('DocStore.commit needs the writer lock: call lockForWriting() first');
     const previous = this.manifest;
     const generation = previous.generation + 1;
@@ -674,10 +683,11 @@ export class DocStore {
       }
       // The run's last commit (the indexer names its generation first): a checkpoint's large segment is likely merged again before the run ends.
       if (dimensions > 0 && previous.lastIndex?.generation === generation) {
-        for (const [name, graph] of this.graphsToBuild(segments, graphs, segment)) {
+        for (const { name, labels, rows } of this.graphsToBuild(segments, graphs, segment)) {
           const file = `vectors-${/\d+/.exec(name)![0]}.hnsw`;
           written.push(file);
-          checksums[file] = await graph.save(path.join(this.dir, file));
+          const onProgress = onGraphProgress && ((added: number, total: number) => onGraphProgress({ segment: name, added, total }));
+          checksums[file] = await buildGraphFile(path.join(this.dir, file), dimensions, labels, rows, HNSW_BUILD, { signal, onProgress });
           graphs[name] = file;
         }
       }
@@ -696,6 +706,7 @@ export class DocStore {
       if (safeGeneration(this.dir) !== generation) {
         await Promise.all(written.map((file) => fs.rm(path.join(this.dir, file), { force: true }).catch(() => undefined)));
       }
+      if (signal?.aborted && error === signal.reason) throw error;
       throw new StoreError(`cannot write Docent store at ${this.dir}: ${describeIoError(error)}; its previous index (generation ${previous.generation}) is intact`);
     } finally {
       for (const file of merging) file.close();
@@ -704,17 +715,18 @@ export class DocStore {
   }
 
   /**
-   * HNSW graphs for the segments of `segments` without one (`graphs`) that hold at least
-   * `graphMinVectors` live vectors: `written` (the commit's new segment, all live) or one of the
-   * current generation's.
+   * What to build HNSW graphs of: the segments of `segments` without one (`graphs`) that hold at
+   * least `graphMinVectors` live vectors, `written` (the commit's new segment, all live) or one of
+   * the current generation's. Each one's `rows` are its own, to move to a worker.
    */
-  private *graphsToBuild(segments: string[], graphs: Record<string, string>, written: SegmentToWrite | undefined): Generator<[string, HnswVectorIndex]> {
+  private *graphsToBuild(segments: string[], graphs: Record<string, string>, written: SegmentToWrite | undefined): Generator<{ name: string; labels: ArrayLike<number>; rows: Float32Array }> {
     const dimensions = this.manifest.embedder!.dimensions;
     const writtenName = written && segments.at(-1) === `segment-${this.manifest.generation + 1}.bin` ? segments.at(-1) : undefined;
     for (const name of segments) {
       if (graphs[name] !== undefined) continue;
       if (name === writtenName) {
-        if (written!.keyword.ids.length >= this.graphMinVectors) yield [name, HnswVectorIndex.build(dimensions, written!.keyword.ids, written!.vectors, HNSW_BUILD)];
+        // mergeSegments made these vectors for this commit, and its segment file is written: nothing reads them again.
+        if (written!.keyword.ids.length >= this.graphMinVectors) yield { name, labels: written!.keyword.ids, rows: written!.vectors };
         continue;
       }
       // Its vectors alone would take this many bytes: a smaller file cannot hold enough of them.
@@ -726,7 +738,7 @@ export class DocStore {
       if (live.length < this.graphMinVectors) continue;
       const rows = new Float32Array(live.length * dimensions);
       live.forEach((row, i) => rows.set(view.vector(row), i * dimensions));
-      yield [name, HnswVectorIndex.build(dimensions, live.map((row) => view.chunkIds[row]!), rows, HNSW_BUILD)];
+      yield { name, labels: live.map((row) => view.chunkIds[row]!), rows };
     }
   }
 

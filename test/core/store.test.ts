@@ -13,6 +13,7 @@ import { BLOCK_BYTES, BlockDigester } from '../../src/core/storeBlocks.js';
 import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentFile } from '../../src/core/storeSegment.js';
 import { CLI_PATH, runDocent } from '../support/cli.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
+import { canMountTmpfs } from '../support/tmpfs.js';
 
 
 /** Everything that identifies the indexed content, order-independent, ids excluded. */
@@ -623,12 +624,6 @@ void DocStore.open(storeDir, { create: true })
   assert.deepEqual(contentSignature(final), contentSignature(await freshIndex(docs)));
   assert.deepEqual((await fs.readdir(storeDir)).filter((name) => name.includes('.tmp-') || name === 'writer.lock'), []);
 });
-
-/** Whether a private mount namespace (unshare -rm) can mount a tmpfs here: a real full disk without touching the machine's mounts. */
-function canMountTmpfs(): boolean {
-  const probe = spawnSync('unshare', ['-rm', 'sh', '-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d"; rc=$?; rmdir "$d"; exit $rc'], { encoding: 'utf8' });
-  return probe.status === 0;
-}
 
 test('a full disk fails the commit in one line and leaves the previous generation current, with no orphans', { timeout: 120_000 }, async (t) => {
   if (!existsSync(CLI_PATH)) return t.skip('dist/cli.js not built: run "npm run build" (npm test does)');

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { clusteredVectors, type ClusteredVectors } from '../../bench/ann.js';
-import { ExactVectorIndex, HnswVectorIndex, VectorIndexFileError, type VectorIndex, type VectorSearchHit } from '../../src/core/vectorIndex.js';
+import { HierarchicalNSW } from 'hnswlib-node';
+import { ExactVectorIndex, HnswVectorIndex, VectorIndexFileError, buildGraphFile, type VectorIndex, type VectorSearchHit } from '../../src/core/vectorIndex.js';
 
 const DIMENSIONS = 48;
 const shape = { dimensions: DIMENSIONS, clusters: 20, noise: 1, clusterSeed: 7 };
@@ -36,11 +37,16 @@ function assertBestFirst(hits: VectorSearchHit[]): void {
   for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1]!.score >= hits[i]!.score, 'hits are sorted best first');
 }
 
-/** The graph of `points`' rows for `labels`, labeled as they are. */
-function graphOf(labels: number[], options = {}): HnswVectorIndex {
+/** `points`' rows for `labels`, back to back. */
+function rowsOf(labels: number[]): Float32Array {
   const rows = new Float32Array(labels.length * DIMENSIONS);
   labels.forEach((label, i) => rows.set(points.row(label), i * DIMENSIONS));
-  return HnswVectorIndex.build(DIMENSIONS, labels, rows, options);
+  return rows;
+}
+
+/** The graph of `points`' rows for `labels`, labeled as they are. */
+function graphOf(labels: number[], options = {}): HnswVectorIndex {
+  return HnswVectorIndex.build(DIMENSIONS, labels, rowsOf(labels), options);
 }
 
 function hnswRecallAt10(graph: HnswVectorIndex, exact: ExactVectorIndex, efSearch: number): number {
@@ -108,27 +114,63 @@ describe('HnswVectorIndex', () => {
     assert.deepEqual(graph.search(queries.row(0), 10, 10), []);
   });
 
-  test('save then load gives identical results, before and after the same removals, and leaves no temp files', async () => {
-    const graph = graphOf(range(1000));
+  test('a graph file built in a worker is byte for byte the graph hnswlib builds here, and loads to the same results, before and after the same removals', async () => {
+    const labels = range(1000);
     const path = join(directory, 'roundtrip.hnsw');
-    const checksum = await graph.save(path);
+    const checksum = await buildGraphFile(path, DIMENSIONS, labels, rowsOf(labels));
     assert.equal(checksum.bytes, (await stat(path)).size);
+    // The reference: hnswlib on this thread, as the store built graphs before the worker (M 16, efConstruction 200).
+    const reference = new HierarchicalNSW('cosine', DIMENSIONS);
+    reference.initIndex({ maxElements: labels.length, m: 16, efConstruction: 200 });
+    for (const label of labels) reference.addPoint(Array.from(points.row(label)), label);
+    const referencePath = join(directory, 'reference.hnsw');
+    reference.writeIndexSync(referencePath);
+    assert.ok((await readFile(path)).equals(await readFile(referencePath)), 'the same bytes as a graph built on this thread');
 
+    const graph = graphOf(labels);
     const loaded = HnswVectorIndex.load(path, DIMENSIONS, checksum);
     assert.equal(loaded.size, 1000);
-    assert.deepEqual(loaded.labels().sort((a, b) => a - b), range(1000));
+    assert.deepEqual(loaded.labels().sort((a, b) => a - b), labels);
     for (let q = 0; q < queries.count; q++) assert.deepEqual(loaded.search(queries.row(q), 10, 64), graph.search(queries.row(q), 10, 64));
     for (const label of range(50, 50)) assert.ok(graph.remove(label) && loaded.remove(label));
     assert.equal(loaded.size, 950);
     for (let q = 0; q < queries.count; q++) assert.deepEqual(loaded.search(queries.row(q), 10, 64), graph.search(queries.row(q), 10, 64));
     assert.ok(!loaded.search(points.row(60), 10, 64).some((hit) => hit.label === 60));
-    await assert.rejects(graph.save(path), /saved as built/);
+    await assert.rejects(graph.writeUnplaced(join(directory, 'removed.hnsw')), /saved as built/);
     assert.deepEqual((await readdir(directory)).filter((name) => name.startsWith('roundtrip')), ['roundtrip.hnsw']);
+  });
+
+  test('a worker build reports its progress up to the whole count, and moves the rows rather than copying them', async () => {
+    const labels = range(2500);
+    const rows = rowsOf(labels);
+    const progress: [number, number][] = [];
+    const built = buildGraphFile(join(directory, 'progress.hnsw'), DIMENSIONS, labels, rows, {}, { onProgress: (added, total) => progress.push([added, total]) });
+    assert.equal(rows.length, 0, 'the rows went to the worker');
+    await built;
+    assert.deepEqual(progress, [[1000, 2500], [2000, 2500], [2500, 2500]]);
+  });
+
+  test('a cancelled or failed worker build rejects and leaves no file behind', async () => {
+    const labels = range(points.count);
+    const controller = new AbortController();
+    let heard = 0;
+    const cancelled = buildGraphFile(join(directory, 'cancelled.hnsw'), DIMENSIONS, labels, rowsOf(labels), {}, {
+      signal: controller.signal,
+      onProgress: () => {
+        heard++;
+        controller.abort();
+      },
+    });
+    await assert.rejects(cancelled, (error: unknown) => (error as Error).name === 'AbortError');
+    assert.equal(heard, 1, 'no progress after the abort');
+    await assert.rejects(buildGraphFile(join(directory, 'cancelled.hnsw'), DIMENSIONS, [1], rowsOf([1]), {}, { signal: controller.signal }), (error: unknown) => (error as Error).name === 'AbortError');
+    await assert.rejects(buildGraphFile(join(directory, 'failed.hnsw'), 4, [1, 2], Float32Array.of(1, 0, 0, 0, 0, Number.NaN, 0, 0)), /vector for label 2: element 1 is NaN/);
+    assert.deepEqual((await readdir(directory)).filter((name) => name.startsWith('cancelled') || name.startsWith('failed')), []);
   });
 
   test('load rejects damaged and missing files with a clear error before hnswlib reads them', async () => {
     const path = join(directory, 'damaged.hnsw');
-    const checksum = await graphOf(range(300)).save(path);
+    const checksum = await buildGraphFile(path, DIMENSIONS, range(300), rowsOf(range(300)));
     const problem = (kind: string, message: RegExp) => (error: unknown) => error instanceof VectorIndexFileError && error.problem === kind && message.test(error.message);
     const good = await readFile(path);
 

@@ -436,7 +436,7 @@ export class Workspace {
           if (progress.phase !== 'discovering') this.unfinished.set(folder.name, { filesCurrent: progress.filesCurrent, filesTotal: progress.filesTotal });
           this.emit({ type: 'fileProgress', folder: folder.name, progress });
           const now = Date.now();
-          if (now - this.lastProgressAt < PROGRESS_INTERVAL_MS && progress.phase === 'indexing') return;
+          if (now - this.lastProgressAt < PROGRESS_INTERVAL_MS && (progress.phase === 'indexing' || progress.phase === 'graph')) return;
           this.lastProgressAt = now;
           const fraction = progress.filesTotal === 0 ? 0 : progress.filesDone / progress.filesTotal;
           this.emit({ type: 'indexState', state: { state: 'indexing', percent: Math.floor(((i + fraction) / folders.length) * 100), ...totalsOf(opened), ...this.partialOf(opened) } });
