@@ -19,8 +19,14 @@ import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
  */
 const CHECKPOINT_BYTES = 4 * 1024 * 1024;
 const CHECKPOINT_MS = 10_000;
-/** Files handed to the parsers (which read them) ahead of the one being added: they wait on the disk and the parse workers meanwhile (16 took the 100% bench:scale corpus past 500 MB peak). */
-const READ_AHEAD = 8;
+/**
+ * Files handed to the parsers (which read them) ahead of the one being added, at most this many
+ * and this many bytes: the workers keep parsing while this thread writes a checkpoint, and what
+ * they made waits here (8 files, when this thread also read them, left the workers idle during
+ * commits; the bytes bound what waits when the files are large).
+ */
+const READ_AHEAD = 64;
+const READ_AHEAD_BYTES = 4 * 1024 * 1024;
 /** From this many files to parse on, worker threads parse them (below it, their start-up costs more than they save). */
 const WORKER_FILES = 64;
 /**
@@ -140,6 +146,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   const prepare = (file: DiscoveredFile): Promise<PreparedFile> => parserOf().then((loaded) => loaded.prepare(file, store.file(file.path)?.hash));
   const reads = new Map<number, Promise<PreparedFile>>();
   let readFrom = 0;
+  let readAheadBytes = 0;
   try {
     for (let done = 0; done < total; done++) {
       signal?.throwIfAborted();
@@ -152,15 +159,18 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
       const known = store.file(file.path);
       // Counted from the next event on, which comes once this file is done.
       current++;
-      for (readFrom = Math.max(readFrom, done); readFrom < total && reads.size < READ_AHEAD; readFrom++) {
+      for (readFrom = Math.max(readFrom, done); readFrom < total && reads.size < READ_AHEAD && readAheadBytes < READ_AHEAD_BYTES; readFrom++) {
         const next = discovery.files[readFrom]!;
         if (statUnchanged(next)) continue;
         const reading = prepare(next);
         // An aborted run leaves reads nobody awaits.
         reading.catch(() => undefined);
         reads.set(readFrom, reading);
+        readAheadBytes += next.size;
       }
-      const prepared = await (reads.get(done) ?? prepare(file));
+      const ahead = reads.get(done);
+      if (ahead) readAheadBytes -= file.size;
+      const prepared = await (ahead ?? prepare(file));
       reads.delete(done);
       if ('skip' in prepared) {
         skippedByReason[prepared.skip] = (skippedByReason[prepared.skip] ?? 0) + 1;
