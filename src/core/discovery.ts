@@ -3,8 +3,8 @@
  * .ignore files at every level plus exclude globs, never throws for a bad
  * entry, and records why every entry it does not return was skipped.
  */
-import { constants as fsConstants, statSync, type Dirent, type Stats } from 'node:fs';
-import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import ignore from 'ignore';
@@ -438,9 +438,7 @@ class DiscoveryWalk {
       // Anything but a file or a link to one (a FIFO could block forever) is left to visitEntry.
       if (!entry || !(entry.isFile() || entry.isSymbolicLink())) continue;
       const relativePath = joinRelative(directory.relativePath, name);
-      const content = await this.limitFsCall(() =>
-        readRegularFile(path.join(directory.absolutePath, name), this.maxFileBytes),
-      );
+      const content = readRegularFile(path.join(directory.absolutePath, name), this.maxFileBytes);
       if (!Buffer.isBuffer(content)) {
         unreadableIgnoreFiles.set(name, `ignore file not applied: ${content.detail}`);
         continue;
@@ -736,12 +734,14 @@ function byPath(a: { path: string }, b: { path: string }): number {
  * may have changed since discovery), treats a NUL byte in the first 8 KiB or
  * more than 10% undecodable characters as binary, strips a byte order mark and
  * keeps line endings as they are. UTF-16 is decoded when it starts with a BOM.
+ * Synchronous: the indexer's parse workers read the files they parse (a read is a few
+ * system calls; promises around each cost more CPU than the reading).
  */
-export async function readTextFile(
+export function readTextFile(
   file: DiscoveredFile,
   maxFileBytes: number = DEFAULT_MAX_FILE_BYTES,
-): Promise<{ text: string } | { skip: SkipReason; detail: string }> {
-  const bytes = await readRegularFile(file.absolutePath, maxFileBytes);
+): { text: string } | { skip: SkipReason; detail: string } {
+  const bytes = readRegularFile(file.absolutePath, maxFileBytes);
   if (!Buffer.isBuffer(bytes)) return bytes;
 
   const utf16 = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : undefined;
@@ -759,16 +759,16 @@ export async function readTextFile(
 }
 
 /** Never blocks on a FIFO: opens non-blocking, then refuses anything but a regular file. */
-async function readRegularFile(absolutePath: string, maxBytes: number): Promise<Buffer | { skip: SkipReason; detail: string }> {
-  let handle: FileHandle;
+function readRegularFile(absolutePath: string, maxBytes: number): Buffer | { skip: SkipReason; detail: string } {
+  let fd: number;
   try {
-    handle = await open(absolutePath, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+    fd = openSync(absolutePath, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
   } catch (error) {
     const { reason, detail } = skipForFsError(error);
     return { skip: reason, detail };
   }
   try {
-    const stats = await handle.stat();
+    const stats = fstatSync(fd);
     if (!stats.isFile()) return { skip: 'unreadable', detail: 'not a regular file (FIFO, socket or device)' };
     if (stats.size > maxBytes) return { skip: 'too-large', detail: `${stats.size} bytes > ${maxBytes}` };
     const chunks: Buffer[] = [];
@@ -776,7 +776,7 @@ async function readRegularFile(absolutePath: string, maxBytes: number): Promise<
     // Read to EOF rather than trusting the size: the file may grow while being read.
     for (;;) {
       const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, stats.size + 1));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      const bytesRead = readSync(fd, chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
       total += bytesRead;
@@ -786,6 +786,6 @@ async function readRegularFile(absolutePath: string, maxBytes: number): Promise<
   } catch (error) {
     return { skip: 'unreadable', detail: errorMessage(error) };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }

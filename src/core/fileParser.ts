@@ -1,11 +1,13 @@
 /**
- * Turns a file's text into its passages (drafts, without ids) and their keyword documents:
- * parsing, chunking and tokenizing are most of an index run's CPU, so a run with many files does
- * them in worker threads while the indexer reads, hashes and writes segments on its own.
+ * Reads a file, hashes its text and turns it into its passages (drafts, without ids) and their
+ * keyword documents: reading, parsing, chunking and tokenizing are most of an index run's CPU,
+ * so a run with many files does them in worker threads while the indexer writes segments.
  */
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { chunkDocument, type ChunkDraft, type ChunkingOptions } from './chunker.js';
 import { keywordFieldsOf } from './chunkText.js';
+import { readTextFile, type DiscoveredFile, type SkipReason } from './discovery.js';
 import { parseDocument } from './parse/parseDocument.js';
 import { TermDictionary, type FileKeywords, type KeywordDocuments, type KeywordIndexOptions } from './search/keywordIndex.js';
 import { workerEntry } from './workerScript.js';
@@ -22,9 +24,21 @@ export function parseFile(relativePath: string, text: string, chunking: Chunking
   }
 }
 
+/** A file read: why it is skipped, or the SHA-256 of its text and (when that is not the hash it was known by) its parse. */
+export type PreparedFile = { skip: SkipReason; detail: string } | { hash: string; parsed?: ParsedFile };
+
+export function prepareFile(file: DiscoveredFile, knownHash: string | undefined, options: ParserOptions, dictionary: TermDictionary): PreparedFile {
+  const read = readTextFile(file, options.maxFileBytes);
+  if ('skip' in read) return read;
+  const hash = createHash('sha256').update(read.text).digest('hex');
+  // Unchanged content is not parsed.
+  if (hash === knownHash) return { hash };
+  return { hash, parsed: parseFile(file.path, read.text, options.chunking, dictionary) };
+}
+
 export interface FileParser {
-  /** Resolves in any order. */
-  parse(relativePath: string, text: string): Promise<ParsedFile>;
+  /** prepareFile; resolves in any order. */
+  prepare(file: DiscoveredFile, knownHash: string | undefined): Promise<PreparedFile>;
   close(): Promise<void>;
 }
 
@@ -32,39 +46,46 @@ export interface ParserOptions {
   chunking: ChunkingOptions;
   /** The store's: BM25F field weights are folded into the documents. */
   keyword: KeywordIndexOptions;
+  /** Discovery's size cap, checked again as a file is read. */
+  maxFileBytes?: number;
 }
 
 /** Parses on the calling thread (few files: a worker's start-up would cost more). */
 export function inlineParser(options: ParserOptions): FileParser {
   const dictionary = new TermDictionary(options.keyword);
-  return { parse: async (relativePath, text) => parseFile(relativePath, text, options.chunking, dictionary), close: async () => undefined };
+  return { prepare: async (file, knownHash) => prepareFile(file, knownHash, options, dictionary), close: async () => undefined };
 }
 
 export interface ParseRequest {
   job: number;
-  path: string;
-  text: string;
+  file: DiscoveredFile;
+  knownHash: string | undefined;
 }
 
 /** Keyword documents as they cross threads: without the dictionary, which the receiver keeps a copy of. */
 type SentDocuments = Omit<KeywordDocuments, 'dictionary'>;
 
+type SentParse = { drafts: ChunkDraft[]; keyword: { passages: SentDocuments; page: SentDocuments } } | { error: string };
+
 export interface ParseResponse {
   job: number;
-  parsed: { drafts: ChunkDraft[]; keyword: { passages: SentDocuments; page: SentDocuments } } | { error: string };
+  prepared: { skip: SkipReason; detail: string } | { hash: string; parsed?: SentParse };
   /** Terms the worker's dictionary numbered since its previous response, in number order. */
   newTerms: string[];
 }
 
-/** The worker's side: parses `request` and says which terms its dictionary met since it last answered. */
+/** The worker's side: prepares `request`'s file and says which terms its dictionary met since it last answered. */
 export function parseResponse(request: ParseRequest, options: ParserOptions, dictionary: TermDictionary, sentTerms: number): { response: ParseResponse; transfer: ArrayBuffer[] } {
-  const parsed = parseFile(request.path, request.text, options.chunking, dictionary);
+  const prepared = prepareFile(request.file, request.knownHash, options, dictionary);
   const newTerms = dictionary.terms.slice(sentTerms);
-  if ('error' in parsed) return { response: { job: request.job, parsed, newTerms }, transfer: [] };
-  const strip = ({ dictionary: _dictionary, ...documents }: KeywordDocuments): SentDocuments => documents;
-  const keyword = { passages: strip(parsed.keyword.passages), page: strip(parsed.keyword.page) };
-  const transfer = [keyword.passages, keyword.page].flatMap((documents) => [documents.ends, documents.terms, documents.weights, documents.lengths].map((array) => array.buffer as ArrayBuffer));
-  return { response: { job: request.job, parsed: { drafts: parsed.drafts, keyword }, newTerms }, transfer };
+  if ('skip' in prepared) return { response: { job: request.job, prepared, newTerms }, transfer: [] };
+  const { hash, parsed } = prepared;
+  if (!parsed || 'error' in parsed) return { response: { job: request.job, prepared: parsed ? { hash, parsed } : { hash }, newTerms }, transfer: [] };
+  const { drafts, keyword: documents } = parsed;
+  const strip = ({ dictionary: _dictionary, ...sent }: KeywordDocuments): SentDocuments => sent;
+  const keyword = { passages: strip(documents.passages), page: strip(documents.page) };
+  const transfer = [keyword.passages, keyword.page].flatMap((sent) => [sent.ends, sent.terms, sent.weights, sent.lengths].map((array) => array.buffer as ArrayBuffer));
+  return { response: { job: request.job, prepared: { hash, parsed: { drafts, keyword } }, newTerms }, transfer };
 }
 
 /**
@@ -74,18 +95,18 @@ export function parseResponse(request: ParseRequest, options: ParserOptions, dic
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 160 };
 
 /**
- * Parses in `threads` worker threads (dist/parseWorker.js), each file sent to the one with the
- * least text waiting. Should a worker fail (out of its heap on some huge file), what it held and
+ * Prepares files in `threads` worker threads (dist/parseWorker.js), each file sent to the one
+ * with the fewest bytes waiting. Should a worker fail (out of its heap on some huge file), what it held and
  * all later files it would get are parsed on the calling thread: the run goes on.
  */
 export function workerParser(options: ParserOptions, threads = 1): FileParser {
   const workers = Array.from({ length: threads }, () => parseThread(options));
   let jobs = 0;
   return {
-    parse: (relativePath, text) => {
-      const request = { job: jobs++, path: relativePath, text };
-      const idle = workers.reduce((best, worker) => (worker.waitingChars < best.waitingChars ? worker : best));
-      return idle.parse(request);
+    prepare: (file, knownHash) => {
+      const request = { job: jobs++, file, knownHash };
+      const idle = workers.reduce((best, worker) => (worker.waitingBytes < best.waitingBytes ? worker : best));
+      return idle.prepare(request);
     },
     close: async () => {
       await Promise.all(workers.map((worker) => worker.close()));
@@ -97,20 +118,20 @@ export function workerParser(options: ParserOptions, threads = 1): FileParser {
 function parseThread(options: ParserOptions) {
   const { script, execArgv } = workerEntry(__dirname, 'parseWorker');
   const worker = new Worker(script, { workerData: options, execArgv, resourceLimits: WORKER_LIMITS });
-  const waiting = new Map<number, { request: ParseRequest; resolve: (parsed: ParsedFile) => void }>();
+  const waiting = new Map<number, { request: ParseRequest; resolve: (prepared: PreparedFile) => void }>();
   /** The worker's dictionary as far as it has told us. */
   const terms: string[] = [];
   let inline: TermDictionary | undefined;
-  const parseHere = (request: ParseRequest) => parseFile(request.path, request.text, options.chunking, (inline ??= new TermDictionary(options.keyword)));
+  const prepareHere = (request: ParseRequest) => prepareFile(request.file, request.knownHash, options, (inline ??= new TermDictionary(options.keyword)));
   let failed = false;
   const thread = {
-    /** Text sent and not answered yet. */
-    waitingChars: 0,
-    parse: (request: ParseRequest) =>
-      new Promise<ParsedFile>((resolve) => {
-        if (failed) return resolve(parseHere(request));
+    /** Bytes of the files sent and not answered yet (as discovery found them). */
+    waitingBytes: 0,
+    prepare: (request: ParseRequest) =>
+      new Promise<PreparedFile>((resolve) => {
+        if (failed) return resolve(prepareHere(request));
         waiting.set(request.job, { request, resolve });
-        thread.waitingChars += request.text.length;
+        thread.waitingBytes += request.file.size;
         worker.postMessage(request satisfies ParseRequest);
       }),
     close: async () => {
@@ -119,19 +140,21 @@ function parseThread(options: ParserOptions) {
   };
   const failOver = () => {
     failed = true;
-    for (const { request, resolve } of waiting.values()) resolve(parseHere(request));
+    for (const { request, resolve } of waiting.values()) resolve(prepareHere(request));
     waiting.clear();
-    thread.waitingChars = 0;
+    thread.waitingBytes = 0;
   };
-  worker.on('message', ({ job, parsed, newTerms }: ParseResponse) => {
+  worker.on('message', ({ job, prepared, newTerms }: ParseResponse) => {
     for (const term of newTerms) terms.push(term);
     const waiter = waiting.get(job);
     waiting.delete(job);
     if (!waiter) return;
-    thread.waitingChars -= waiter.request.text.length;
-    if ('error' in parsed) return waiter.resolve(parsed);
-    const { passages, page } = parsed.keyword;
-    waiter.resolve({ drafts: parsed.drafts, keyword: { passages: { ...passages, dictionary: terms }, page: { ...page, dictionary: terms } } });
+    thread.waitingBytes -= waiter.request.file.size;
+    if ('skip' in prepared) return waiter.resolve(prepared);
+    const { hash, parsed } = prepared;
+    if (!parsed || 'error' in parsed) return waiter.resolve(parsed ? { hash, parsed } : { hash });
+    const { drafts, keyword } = parsed;
+    waiter.resolve({ hash, parsed: { drafts, keyword: { passages: { ...keyword.passages, dictionary: terms }, page: { ...keyword.page, dictionary: terms } } } });
   });
   worker.on('error', failOver);
   worker.on('exit', failOver);

@@ -3,14 +3,13 @@
  * chunked and embedded; deleted files are dropped. Work is committed in checkpoints, so an
  * interrupted run keeps what it finished and the next run picks up the rest.
  */
-import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from './chunker.js';
 import { embeddingTextOf } from './chunkText.js';
-import { discoverChangedPaths, discoverFiles, readTextFile, type DiscoveredFile, type DiscoveryOptions, type DiscoveryResult, type SkipReason } from './discovery.js';
+import { discoverChangedPaths, discoverFiles, type DiscoveredFile, type DiscoveryOptions, type DiscoveryResult, type SkipReason } from './discovery.js';
 import { relatesGeneratedCopies } from './generatedPages.js';
-import type { FileParser, ParsedFile } from './fileParser.js';
+import type { FileParser, PreparedFile } from './fileParser.js';
 import type { DocStore } from './store.js';
 import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
 
@@ -20,8 +19,14 @@ import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
  */
 const CHECKPOINT_BYTES = 4 * 1024 * 1024;
 const CHECKPOINT_MS = 10_000;
-/** Files read (and handed to the parsers) ahead of the one being added: they wait on the disk and the parse workers meanwhile (16 took the 100% bench:scale corpus past 500 MB peak). */
-const READ_AHEAD = 8;
+/**
+ * Files handed to the parsers (which read them) ahead of the one being added, at most this many
+ * and this many bytes: the workers keep parsing while this thread writes a checkpoint, and what
+ * they made waits here (8 files, when this thread also read them, left the workers idle during
+ * commits; the bytes bound what waits when the files are large).
+ */
+const READ_AHEAD = 64;
+const READ_AHEAD_BYTES = 4 * 1024 * 1024;
 /** From this many files to parse on, worker threads parse them (below it, their start-up costs more than they save). */
 const WORKER_FILES = 64;
 /**
@@ -30,9 +35,6 @@ const WORKER_FILES = 64;
  * cores a laptop does not have.
  */
 const PARSE_THREADS = Math.max(1, Math.min(2, availableParallelism()));
-
-/** A file read ahead: why it is skipped, or its hash and (when its content changed) its parse. */
-type Prepared = { skip: SkipReason; detail: string } | { hash: string; parsed?: Promise<ParsedFile> };
 
 export interface IndexProgress {
   /** 'graph': the run's last commit builds HNSW graphs of large segments (in a worker thread). */
@@ -137,25 +139,17 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   const total = discovery.files.length;
   const statUnchanged = (file: DiscoveredFile): boolean => store.hasFileStat(file.path, file.size, file.mtimeMs);
   let current = discovery.files.filter(statUnchanged).length;
-  const parserOptions = { chunking, keyword: store.keywordOptions };
+  const parserOptions = { chunking, keyword: store.keywordOptions, maxFileBytes: options.discovery?.maxFileBytes };
   const inWorker = total - current >= WORKER_FILES;
   // Loaded by the first file to parse: a run that finds nothing changed never loads the parsers.
   let parser: Promise<FileParser> | undefined;
   const parserOf = (): Promise<FileParser> =>
     (parser ??= import('./fileParser.js').then(({ inlineParser, workerParser }) => (inWorker ? workerParser(parserOptions, PARSE_THREADS) : inlineParser(parserOptions))));
-  const prepare = async (file: DiscoveredFile): Promise<Prepared> => {
-    const read = await readTextFile(file, options.discovery?.maxFileBytes);
-    if ('skip' in read) return read;
-    const hash = createHash('sha256').update(read.text).digest('hex');
-    // Unchanged content is not parsed (a file's catalog entry changes only at its own turn).
-    if (store.file(file.path)?.hash === hash) return { hash };
-    const parsed = parserOf().then((loaded) => loaded.parse(file.path, read.text));
-    // An aborted run leaves parses nobody awaits.
-    parsed.catch(() => undefined);
-    return { hash, parsed };
-  };
-  const reads = new Map<number, Promise<Prepared>>();
+  // Unchanged content is not parsed (a file's catalog entry changes only at its own turn).
+  const prepare = (file: DiscoveredFile): Promise<PreparedFile> => parserOf().then((loaded) => loaded.prepare(file, store.file(file.path)?.hash));
+  const reads = new Map<number, Promise<PreparedFile>>();
   let readFrom = 0;
+  let readAheadBytes = 0;
   try {
     for (let done = 0; done < total; done++) {
       signal?.throwIfAborted();
@@ -168,15 +162,18 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
       const known = store.file(file.path);
       // Counted from the next event on, which comes once this file is done.
       current++;
-      for (readFrom = Math.max(readFrom, done); readFrom < total && reads.size < READ_AHEAD; readFrom++) {
+      for (readFrom = Math.max(readFrom, done); readFrom < total && reads.size < READ_AHEAD && readAheadBytes < READ_AHEAD_BYTES; readFrom++) {
         const next = discovery.files[readFrom]!;
         if (statUnchanged(next)) continue;
         const reading = prepare(next);
         // An aborted run leaves reads nobody awaits.
         reading.catch(() => undefined);
         reads.set(readFrom, reading);
+        readAheadBytes += next.size;
       }
-      const prepared = await (reads.get(done) ?? prepare(file));
+      const ahead = reads.get(done);
+      if (ahead) readAheadBytes -= file.size;
+      const prepared = await (ahead ?? prepare(file));
       reads.delete(done);
       if ('skip' in prepared) {
         skippedByReason[prepared.skip] = (skippedByReason[prepared.skip] ?? 0) + 1;
@@ -191,7 +188,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
         filesUnchanged++;
         continue;
       }
-      const parsed = await prepared.parsed;
+      const { parsed } = prepared;
       if ('error' in parsed) {
         skippedByReason['parse-error'] = (skippedByReason['parse-error'] ?? 0) + 1;
         skipped.push({ path: file.path, reason: 'parse-error', detail: parsed.error });

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CHUNKING } from '../../src/core/chunker.js';
 import { DEFAULT_KEYWORD_OPTIONS, TermDictionary, documentAt } from '../../src/core/search/keywordIndex.js';
-import { inlineParser, parseFile, workerParser, type ParsedFile } from '../../src/core/fileParser.js';
+import type { DiscoveredFile } from '../../src/core/discovery.js';
+import { inlineParser, parseFile, workerParser, type ParsedFile, type PreparedFile } from '../../src/core/fileParser.js';
 import { indexFolder } from '../../src/core/indexer.js';
 import { DocStore } from '../../src/core/store.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
@@ -23,27 +26,52 @@ function spelled(parsed: ParsedFile) {
   return { drafts: parsed.drafts, passages: parsed.drafts.map((_, i) => documentAt(passages, i)), page: page.lengths.length > 0 ? documentAt(page, 0) : null };
 }
 
-test('parse workers give exactly what parsing on the calling thread gives; once they are gone, files are parsed on the calling thread', async () => {
+function spelledPrepared(prepared: PreparedFile) {
+  return 'parsed' in prepared && prepared.parsed ? { hash: prepared.hash, parsed: spelled(prepared.parsed) } : prepared;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+async function filesIn(files: Record<string, string>): Promise<DiscoveredFile[]> {
+  const root = await makeTempDir('parse');
+  await writeTree(root, files);
+  return Object.entries(files).map(([file, text]) => ({ path: file, absolutePath: path.join(root, file), size: Buffer.byteLength(text), mtimeMs: 0 }));
+}
+
+test('parse workers give exactly what reading and parsing on the calling thread gives; once they are gone, files are prepared on the calling thread', async () => {
   // Two threads, two dictionaries: each answer's term numbers must be read with its own thread's.
-  const worker = workerParser(OPTIONS, 2);
-  const inline = inlineParser(OPTIONS);
+  const worker = workerParser({ ...OPTIONS, maxFileBytes: 4096 }, 2);
+  const inline = inlineParser({ ...OPTIONS, maxFileBytes: 4096 });
+  const entries = Object.entries({ ...FILES, 'huge.md': 'x'.repeat(5000), 'blob.md': 'a\u0000b' });
+  const files = await filesIn(Object.fromEntries(entries));
   try {
-    const entries = Object.entries(FILES);
     // All sent at once: each answer must come back to the file that asked for it.
-    const [fromWorker, fromInline] = await Promise.all([worker, inline].map((parser) => Promise.all(entries.map(([file, text]) => parser.parse(file, text)))));
-    assert.deepEqual(fromWorker.map(spelled), fromInline.map(spelled));
+    const [fromWorker, fromInline] = await Promise.all([worker, inline].map((parser) => Promise.all(files.map((file) => parser.prepare(file, undefined)))));
+    assert.deepEqual(fromWorker.map(spelledPrepared), fromInline.map(spelledPrepared));
     // Each file alone, with a dictionary of its own: the worker's dictionary carries nothing from one file into the next.
-    assert.deepEqual(fromWorker.map(spelled), entries.map(([file, text]) => spelled(parseFile(file, text, DEFAULT_CHUNKING, new TermDictionary()))));
+    const alone = entries.map(([file, text]) => ({ hash: sha256(text), parsed: spelled(parseFile(file, text, DEFAULT_CHUNKING, new TermDictionary())) }));
+    assert.deepEqual(fromWorker.slice(0, -2).map(spelledPrepared), alone.slice(0, -2));
+    // The size cap and the binary check hold where the file is read.
+    assert.deepEqual(fromWorker.slice(-2), [
+      { skip: 'too-large', detail: '5000 bytes > 4096' },
+      { skip: 'binary', detail: 'NUL byte in the first 8 KiB' },
+    ]);
+    // A file whose text has the hash it was known by is not parsed.
+    const notes = files.find((file) => file.path === 'notes.rst')!;
+    assert.deepEqual(await worker.prepare(notes, sha256(FILES['notes.rst']!)), { hash: sha256(FILES['notes.rst']!) });
     const guide = fromWorker[entries.findIndex(([file]) => file === 'guide.html')]!;
-    assert.ok('drafts' in guide && guide.drafts.length > 0 && guide.keyword.passages.lengths.length === guide.drafts.length);
-    assert.ok(guide.drafts.some((_, i) => documentAt(guide.keyword.passages, i).terms.includes('make_install')), 'terms are made in the worker');
-    assert.ok(documentAt(guide.keyword.page, 0).terms.includes('maxbatchbytes'), "the file's own document too");
+    assert.ok('parsed' in guide && guide.parsed && 'drafts' in guide.parsed);
+    const { drafts, keyword } = guide.parsed;
+    assert.ok(drafts.length > 0 && keyword.passages.lengths.length === drafts.length);
+    assert.ok(drafts.some((_, i) => documentAt(keyword.passages, i).terms.includes('make_install')), 'terms are made in the worker');
+    assert.ok(documentAt(keyword.page, 0).terms.includes('maxbatchbytes'), "the file's own document too");
   } finally {
     await worker.close();
     await inline.close();
   }
   // A worker that exited (here: closed; in a run: out of its heap) no longer answers: the parser does not stall.
-  assert.deepEqual(spelled(await worker.parse('a.md', '# A\n\nText.')), spelled(parseFile('a.md', '# A\n\nText.', DEFAULT_CHUNKING, new TermDictionary())));
+  const [a] = await filesIn({ 'a.md': '# A\n\nText.' });
+  assert.deepEqual(spelledPrepared(await worker.prepare(a!, undefined)), { hash: sha256('# A\n\nText.'), parsed: spelled(parseFile('a.md', '# A\n\nText.', DEFAULT_CHUNKING, new TermDictionary())) });
 });
 
 test('an index run parsed by the workers holds exactly what one parsed on the calling thread holds', async () => {

@@ -546,6 +546,8 @@ function compareTerms(x: FrozenPostings, a: number, y: FrozenPostings, b: number
  * pairs in a chain would copy the older ones again at each step.
  */
 export function mergeFrozen(parts: readonly FrozenPostings[], keep: (id: number) => boolean): FrozenPostings {
+  // A lone part that keeps every document is its own merge (a checkpoint's new segment, merged with nothing).
+  if (parts.length === 1 && parts[0]!.ids.every((id) => keep(id))) return parts[0]!;
   let documents = 0;
   let postings = 0;
   let termBytesLength = 0;
