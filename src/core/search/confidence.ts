@@ -32,12 +32,7 @@ export function queryTerms(query: string, statistics: KeywordStatistics): QueryT
   return { terms, total: terms.reduce((sum, t) => sum + t.weight, 0) };
 }
 
-/** The terms confidence looks for in a passage: its title's, headings' and text's keyword tokens. */
-export function passageTerms(passage: { title: string; headingPath: readonly string[]; text: string }): string[] {
-  return keywordTokens(`${passage.title}\n${passage.headingPath.join('\n')}\n${passage.text}`);
-}
-
-/** `terms`: the passage's `passageTerms` (the caller tokenizes once for confidence and duplicate checks). */
+/** `terms`: the question's terms the passage's title, headings or text hold (passageSignature.ts). */
 export function passageConfidence(query: QueryTerms, terms: ReadonlySet<string>): number {
   if (query.total <= 0) return 0;
   let covered = 0;

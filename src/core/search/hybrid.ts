@@ -7,9 +7,8 @@
 import type { CollectionStatistics, DocStore } from '../store.js';
 import type { KeywordStatistics } from './keywordIndex.js';
 import type { Embedder, RetrievalHit, Retriever, ScoreParts, SearchMode } from '../types.js';
-import { CONFIDENCE_FLOOR, passageConfidence, passageTerms, queryTerms, type QueryTerms } from './confidence.js';
-import { keywordTokens } from './tokenize.js';
-import { headingsBelowTitle } from '../chunkText.js';
+import { CONFIDENCE_FLOOR, passageConfidence, queryTerms, type QueryTerms } from './confidence.js';
+import { holdsTerm, searchSignatures, shinglesSimilar, type PassageSignature, type SearchSignatures } from './passageSignature.js';
 
 export interface HybridSearchOptions {
   k: number;
@@ -142,11 +141,12 @@ export class HybridRetriever implements Retriever {
     }
     const ranked = [...fused].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const terms = queryTerms(query, options.collection?.pages ?? store.keywordStatistics(query).pages);
-    const collapsed = collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold, terms).map(({ terms: passage, ...hit }) => ({
+    const signatures = searchSignatures();
+    const collapsed = collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold, terms, signatures).map(({ terms: passage, ...hit }) => ({
       ...hit,
       confidence: passageConfidence(terms, passage),
     }));
-    const hits = ownSectionsFirst(collapsed, terms);
+    const hits = ownSectionsFirst(collapsed, terms, signatures).map(({ signature, ...hit }) => hit);
     // Fused scores are rank-based; relevance puts lists from different indexes on one scale.
     // Dense-only lists have no keyword score: their cosine stands in.
     const top = hits[0]?.score ?? 0;
@@ -268,7 +268,7 @@ function cosine(a: Float32Array, b: Float32Array): number {
 
 /**
  * The first `k` of `ranked` that are no near-copy of a better one, each with the query terms its
- * passage holds (one tokenizing pass feeds both the duplicate check and confidence).
+ * passage holds and its signature (read again by ownSectionsFirst).
  */
 function collapseDuplicates(
   ranked: [number, number][],
@@ -276,22 +276,25 @@ function collapseDuplicates(
   k: number,
   threshold: number,
   query: QueryTerms,
-): (RetrievalHit & { terms: Set<string> })[] {
-  const kept: { hit: RetrievalHit & { terms: Set<string> }; shingles: Float64Array }[] = [];
-  // The query's terms take word ids [0, terms): a passage token's id says whether confidence counts it.
-  const wordIds = new Map<string, number>(query.terms.map(({ term }, i) => [term, i]));
+  signatures: SearchSignatures,
+): (RetrievalHit & { terms: Set<string>; signature: PassageSignature })[] {
+  // A query term no passage seen holds has no id: no passage holds it.
+  const queryIds = query.terms.map(({ term }) => signatures.idOf(term));
+  const kept: (RetrievalHit & { terms: Set<string>; signature: PassageSignature })[] = [];
   for (const [id, score] of ranked) {
     const chunk = store.chunk(id);
     if (!chunk) continue;
-    const words = wordIdsOf(passageTerms(chunk), wordIds);
-    const shingles = shinglesOf(words);
-    if (kept.some((other) => jaccardAtLeast(shingles, other.shingles, threshold))) continue;
+    const signature = signatures.of(chunk);
+    if (kept.some((other) => shinglesSimilar(signature, other.signature, threshold))) continue;
     const terms = new Set<string>();
-    for (const word of words) if (word < query.terms.length) terms.add(query.terms[word]!.term);
-    kept.push({ hit: { chunk, score, terms }, shingles });
+    query.terms.forEach(({ term }, i) => {
+      const termId = queryIds[i] ?? signatures.idOf(term);
+      if (termId !== undefined && holdsTerm(signature.terms, termId)) terms.add(term);
+    });
+    kept.push({ chunk, score, terms, signature });
     if (kept.length >= k) break;
   }
-  return kept.map((entry) => entry.hit);
+  return kept;
 }
 
 /**
@@ -302,12 +305,16 @@ function collapseDuplicates(
  * A passage below the confidence floor is not moved up: an answer drops it, and its file's
  * passage that does answer would then open below another file's.
  */
-function ownSectionsFirst<T extends RetrievalHit & { confidence: number }>(hits: T[], query: QueryTerms): T[] {
-  const weightOf = new Map(query.terms.map(({ term, weight }) => [term, weight]));
+function ownSectionsFirst<T extends RetrievalHit & { confidence: number; signature: PassageSignature }>(hits: T[], query: QueryTerms, signatures: SearchSignatures): T[] {
+  const weightOf = new Map<number, number>();
+  for (const { term, weight } of query.terms) {
+    const id = signatures.idOf(term);
+    if (id !== undefined) weightOf.set(id, weight);
+  }
   const headingMatch = (hit: T): number => {
     if (hit.confidence < CONFIDENCE_FLOOR) return 0;
     let sum = 0;
-    for (const term of new Set(keywordTokens(headingsBelowTitle(hit.chunk).at(-1) ?? ''))) sum += weightOf.get(term) ?? 0;
+    for (const id of hit.signature.heading) sum += weightOf.get(id) ?? 0;
     return sum;
   };
   const byFile = new Map<string, { hit: T; match: number; order: number }[]>();
@@ -326,50 +333,4 @@ function ownSectionsFirst<T extends RetrievalHit & { confidence: number }>(hits:
     });
   }
   return result;
-}
-
-/** Each word's id in `wordIds` (shared by one query's passages), new words added. */
-function wordIdsOf(words: string[], wordIds: Map<string, number>): Int32Array {
-  const ids = new Int32Array(words.length);
-  for (let i = 0; i < words.length; i++) {
-    let wordId = wordIds.get(words[i]!);
-    if (wordId === undefined) wordIds.set(words[i]!, (wordId = wordIds.size));
-    ids[i] = wordId;
-  }
-  return ids;
-}
-
-/**
- * Word 3-shingles as numbers, sorted and distinct: a typed array, not a Set, so a passage's few
- * hundred shingles cost no per-entry allocation and two passages compare by one merge.
- */
-function shinglesOf(ids: Int32Array): Float64Array {
-  if (ids.length < 3) {
-    // Under three words: the words themselves, as one negative key.
-    return Float64Array.of(-1 - ((ids.length > 0 ? ids[0]! + 1 : 0) * 131_072 + (ids.length > 1 ? ids[1]! + 1 : 0)));
-  }
-  const all = new Float64Array(ids.length - 2);
-  // Exact while ids stay below 2^17 (a query's passages hold far fewer distinct words).
-  for (let i = 0; i < all.length; i++) all[i] = (ids[i]! * 131_072 + ids[i + 1]!) * 131_072 + ids[i + 2]!;
-  all.sort();
-  let distinct = 1;
-  for (let i = 1; i < all.length; i++) if (all[i] !== all[distinct - 1]) all[distinct++] = all[i]!;
-  return all.subarray(0, distinct);
-}
-
-/** Whether the Jaccard similarity of two sorted distinct shingle lists is at least `threshold`. */
-function jaccardAtLeast(a: Float64Array, b: Float64Array, threshold: number): boolean {
-  const [small, large] = a.length <= b.length ? [a, b] : [b, a];
-  // Jaccard ≥ t needs shared ≥ t(|a| + |b|) / (1 + t): stop once too many of `small` are missing.
-  const needed = (threshold * (a.length + b.length)) / (1 + threshold);
-  let missesLeft = small.length - needed;
-  if (missesLeft < 0) return false;
-  let j = 0;
-  for (let i = 0; i < small.length; i++) {
-    const item = small[i]!;
-    while (j < large.length && large[j]! < item) j++;
-    if (j < large.length && large[j] === item) j++;
-    else if (--missesLeft < 0) return false;
-  }
-  return true;
 }

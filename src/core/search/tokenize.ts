@@ -60,8 +60,8 @@ export function detached(text: string): string {
   return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
 }
 
-/** The tokens of the compound text[start, end). */
-function compoundTokens(text: string, start: number, end: number): readonly string[] {
+/** The tokens of the compound text[start, end) (cached). */
+export function compoundTokens(text: string, start: number, end: number): readonly string[] {
   const hash = spanHash(text, start, end);
   const cached = compoundCache.get(text, start, end, hash);
   if (cached !== undefined) return cached;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CONFIDENCE_FLOOR, passageConfidence, passageTerms, queryTerms } from '../../../src/core/search/confidence.js';
+import { CONFIDENCE_FLOOR, passageConfidence, queryTerms } from '../../../src/core/search/confidence.js';
 import { keywordTokens } from '../../../src/core/search/tokenize.js';
 
 /** Page statistics where every word of `known` occurs in `df` of 100 pages. */
@@ -10,7 +10,7 @@ function statistics(known: Record<string, number>): { documents: number; documen
   return { documents: 100, documentFrequency };
 }
 
-const passage = (text: string) => new Set(passageTerms({ title: 'Manual', headingPath: ['Section'], text }));
+const passage = (text: string) => new Set(keywordTokens(`Manual\nSection\n${text}`));
 
 test('confidence: one shared word does not pass for an answer, several do', () => {
   const stats = statistics({ capital: 3, replication: 4, standby: 5, configure: 30, streaming: 6 });
