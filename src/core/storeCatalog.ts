@@ -25,6 +25,12 @@ export interface CatalogEntry {
 const MAGIC = Buffer.from('DOCCAT\u0000\u0001', 'latin1');
 const HEADER_BYTES = MAGIC.length + 8;
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+/**
+ * Lookups by path of a flat catalog answered by scanning its path bytes (~20 µs each) before a
+ * map of every path is made (~10 ms for 8k files): an update of a few files makes a few dozen.
+ */
+const SCANNED_LOOKUPS = 64;
 
 /** The catalog's arrays as views of its file. */
 interface FlatCatalog {
@@ -43,8 +49,31 @@ function align8(offset: number): number {
   return (offset + 7) & ~7;
 }
 
+/** Where row `row`'s items of a section with these `ends` start. */
+function startOf(ends: Uint32Array, row: number): number {
+  return row === 0 ? 0 : ends[row - 1]!;
+}
+
 function textAt(bytes: Uint8Array, ends: Uint32Array, i: number): string {
-  return decoder.decode(bytes.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!));
+  return decoder.decode(bytes.subarray(startOf(ends, i), ends[i]!));
+}
+
+/** The row of `wanted` (a path's UTF-8 bytes) in `flat`, by a scan of the paths' bytes. */
+function scanForPath(flat: FlatCatalog, wanted: Uint8Array): number | undefined {
+  const { pathEnds, pathBytes } = flat;
+  let start = 0;
+  rows: for (let row = 0; row < pathEnds.length; row++) {
+    const end = pathEnds[row]!;
+    if (end - start === wanted.length) {
+      for (let i = 0; i < wanted.length; i++) if (pathBytes[start + i] !== wanted[i]) {
+        start = end;
+        continue rows;
+      }
+      return row;
+    }
+    start = end;
+  }
+  return undefined;
 }
 
 /** Where each section starts (in FlatCatalog's order) and the file's size, for these counts; writing and reading share it. */
@@ -82,11 +111,11 @@ function entryOfRow(flat: FlatCatalog, row: number): CatalogEntry {
     size: flat.sizes[row]!,
     mtimeMs: flat.mtimes[row]!,
     fileId: flat.fileIds[row]!,
-    chunkIds: Array.from(flat.chunkIds.subarray(row === 0 ? 0 : flat.chunkEnds[row - 1]!, flat.chunkEnds[row]!)),
+    chunkIds: Array.from(flat.chunkIds.subarray(startOf(flat.chunkEnds, row), flat.chunkEnds[row]!)),
   };
 }
 
-/** One file's row as the encoder copies it: from an entry, or straight from the bytes of a catalog read. */
+/** One file's row as the encoder copies it from an entry. */
 interface Row {
   size: number;
   mtimeMs: number;
@@ -100,43 +129,65 @@ function rowOfEntry(relativePath: string, entry: CatalogEntry): Row {
   return { size: entry.size, mtimeMs: entry.mtimeMs, fileId: entry.fileId, chunkIds: entry.chunkIds, path: Buffer.from(relativePath), hash: Buffer.from(entry.hash) };
 }
 
-function rowOfFlat(flat: FlatCatalog, row: number): Row {
-  const span = (ends: Uint32Array) => [row === 0 ? 0 : ends[row - 1]!, ends[row]!] as const;
-  return {
-    size: flat.sizes[row]!,
-    mtimeMs: flat.mtimes[row]!,
-    fileId: flat.fileIds[row]!,
-    chunkIds: flat.chunkIds.subarray(...span(flat.chunkEnds)),
-    path: flat.pathBytes.subarray(...span(flat.pathEnds)),
-    hash: flat.hashBytes.subarray(...span(flat.hashEnds)),
-  };
-}
-
-/** The rows as a catalog file: its arrays are filled in place in the file's buffer. */
-function encodeCatalog(rows: Row[]): Buffer {
-  const files = rows.length;
-  const chunks = rows.reduce((sum, row) => sum + row.chunkIds.length, 0);
-  const pathLength = rows.reduce((sum, row) => sum + row.path.length, 0);
-  const hashLength = rows.reduce((sum, row) => sum + row.hash.length, 0);
+/**
+ * A catalog file of rows `[from, to)` of `flat` for each of `spans` (copied section by section,
+ * a span at a time: an update of a few files copies the catalog read in a few block moves), then
+ * `rows`. Its arrays are filled in place in the file's buffer.
+ */
+function encodeCatalog(flat: FlatCatalog | undefined, spans: readonly [from: number, to: number][], rows: Row[]): Buffer {
+  let files = rows.length;
+  let chunks = 0;
+  let pathLength = 0;
+  let hashLength = 0;
+  for (const [from, to] of spans) {
+    files += to - from;
+    chunks += flat!.chunkEnds[to - 1]! - startOf(flat!.chunkEnds, from);
+    pathLength += flat!.pathEnds[to - 1]! - startOf(flat!.pathEnds, from);
+    hashLength += flat!.hashEnds[to - 1]! - startOf(flat!.hashEnds, from);
+  }
+  for (const row of rows) {
+    chunks += row.chunkIds.length;
+    pathLength += row.path.length;
+    hashLength += row.hash.length;
+  }
   const bytes = Buffer.alloc(layoutOf(files, chunks, pathLength, hashLength).size);
   MAGIC.copy(bytes, 0);
   bytes.writeUInt32LE(files, MAGIC.length);
   bytes.writeUInt32LE(chunks, MAGIC.length + 4);
-  const flat = viewsOf(bytes, files, chunks, pathLength, hashLength);
+  const out = viewsOf(bytes, files, chunks, pathLength, hashLength);
+  let at = 0;
   let chunkAt = 0;
   let pathAt = 0;
   let hashAt = 0;
-  rows.forEach((row, i) => {
-    flat.sizes[i] = row.size;
-    flat.mtimes[i] = row.mtimeMs;
-    flat.fileIds[i] = row.fileId;
-    flat.chunkIds.set(row.chunkIds, chunkAt);
-    flat.chunkEnds[i] = chunkAt += row.chunkIds.length;
-    flat.pathBytes.set(row.path, pathAt);
-    flat.pathEnds[i] = pathAt += row.path.length;
-    flat.hashBytes.set(row.hash, hashAt);
-    flat.hashEnds[i] = hashAt += row.hash.length;
-  });
+  /** Copies a span of one variable-length section and its ends, shifted to where they land. */
+  const copyEnds = (ends: Uint32Array, items: Uint32Array | Int32Array | Uint8Array, outEnds: Uint32Array, outItems: typeof items, from: number, to: number, itemAt: number): number => {
+    const first = startOf(ends, from);
+    const last = ends[to - 1]!;
+    outItems.set(items.subarray(first, last), itemAt);
+    for (let row = from; row < to; row++) outEnds[at + row - from] = ends[row]! - first + itemAt;
+    return itemAt + last - first;
+  };
+  for (const [from, to] of spans) {
+    out.sizes.set(flat!.sizes.subarray(from, to), at);
+    out.mtimes.set(flat!.mtimes.subarray(from, to), at);
+    out.fileIds.set(flat!.fileIds.subarray(from, to), at);
+    chunkAt = copyEnds(flat!.chunkEnds, flat!.chunkIds, out.chunkEnds, out.chunkIds, from, to, chunkAt);
+    pathAt = copyEnds(flat!.pathEnds, flat!.pathBytes, out.pathEnds, out.pathBytes, from, to, pathAt);
+    hashAt = copyEnds(flat!.hashEnds, flat!.hashBytes, out.hashEnds, out.hashBytes, from, to, hashAt);
+    at += to - from;
+  }
+  for (const row of rows) {
+    out.sizes[at] = row.size;
+    out.mtimes[at] = row.mtimeMs;
+    out.fileIds[at] = row.fileId;
+    out.chunkIds.set(row.chunkIds, chunkAt);
+    out.chunkEnds[at] = chunkAt += row.chunkIds.length;
+    out.pathBytes.set(row.path, pathAt);
+    out.pathEnds[at] = pathAt += row.path.length;
+    out.hashBytes.set(row.hash, hashAt);
+    out.hashEnds[at] = hashAt += row.hash.length;
+    at++;
+  }
   return bytes;
 }
 
@@ -174,8 +225,9 @@ export class Catalog {
   private changed = new Map<string, CatalogEntry | null>();
   private files = 0;
   private chunks = 0;
-  /** Flat: each path's row, made when first asked (a re-index compares every file's size and mtime). */
+  /** Flat: each path's row, made after SCANNED_LOOKUPS lookups (a re-index compares every file's size and mtime). */
   private rowOfPath: Map<string, number> | undefined;
+  private scans = 0;
   /** Flat: each file id's row, and each row's path once decoded. */
   private rowOfFile: IdIndex | undefined;
   private pathOfRow: (string | undefined)[] | undefined;
@@ -221,7 +273,7 @@ export class Catalog {
     if (!flat) return this.entries!.get(relativePath);
     const changed = this.changed.get(relativePath);
     if (changed !== undefined) return changed ?? undefined;
-    const row = this.rowsByPath(flat).get(relativePath);
+    const row = this.rowOf(flat, relativePath);
     return row === undefined ? undefined : entryOfRow(flat, row);
   }
 
@@ -240,7 +292,7 @@ export class Catalog {
       const entry = this.get(relativePath);
       return entry !== undefined && entry.size === size && entry.mtimeMs === mtimeMs;
     }
-    const row = this.rowsByPath(flat).get(relativePath);
+    const row = this.rowOf(flat, relativePath);
     return row !== undefined && flat.sizes[row] === size && flat.mtimes[row] === mtimeMs;
   }
 
@@ -312,17 +364,34 @@ export class Catalog {
 
   encode(): Buffer {
     const { flat } = this;
-    if (!flat) return encodeCatalog([...this.entries!].map(([relativePath, entry]) => rowOfEntry(relativePath, entry)));
+    if (!flat) return encodeCatalog(undefined, [], [...this.entries!].map(([relativePath, entry]) => rowOfEntry(relativePath, entry)));
+    // The rows read stay in their order but those of changed paths, then the changed entries.
+    const replaced: number[] = [];
     const rows: Row[] = [];
-    for (const [relativePath, row] of this.rowsByPath(flat)) if (!this.changed.has(relativePath)) rows.push(rowOfFlat(flat, row));
-    for (const [relativePath, entry] of this.changed) if (entry) rows.push(rowOfEntry(relativePath, entry));
-    return encodeCatalog(rows);
+    for (const [relativePath, entry] of this.changed) {
+      const row = this.rowOf(flat, relativePath);
+      if (row !== undefined) replaced.push(row);
+      if (entry) rows.push(rowOfEntry(relativePath, entry));
+    }
+    const spans: [number, number][] = [];
+    let from = 0;
+    for (const row of replaced.sort((a, b) => a - b)) {
+      if (row > from) spans.push([from, row]);
+      from = row + 1;
+    }
+    if (from < flat.fileIds.length) spans.push([from, flat.fileIds.length]);
+    return encodeCatalog(flat, spans, rows);
   }
 
   private forget(relativePath: string, entry: CatalogEntry): void {
     this.chunks -= entry.chunkIds.length;
     if (this.pathOfFileId?.get(entry.fileId) === relativePath) this.pathOfFileId.delete(entry.fileId);
     for (const id of entry.chunkIds) if (this.fileOfChunkId?.get(id) === entry.fileId) this.fileOfChunkId.delete(id);
+  }
+
+  private rowOf(flat: FlatCatalog, relativePath: string): number | undefined {
+    if (this.rowOfPath || ++this.scans > SCANNED_LOOKUPS) return this.rowsByPath(flat).get(relativePath);
+    return scanForPath(flat, encoder.encode(relativePath));
   }
 
   private rowsByPath(flat: FlatCatalog): Map<string, number> {
