@@ -14,9 +14,10 @@ export function tempPathFor(path: string): string {
 
 /**
  * Makes an already written `tempPath` durable and moves it over `path`. On failure the temp file
- * is removed and the previous `path` is left untouched.
+ * is removed and the previous `path` is left untouched. Without `syncDirectory` the rename is
+ * durable only once the caller syncs the directory (several files renamed, then one sync).
  */
-export async function commitTempFile(tempPath: string, path: string): Promise<void> {
+export async function commitTempFile(tempPath: string, path: string, { syncDirectory: sync = true }: { syncDirectory?: boolean } = {}): Promise<void> {
   try {
     // 'r+' because Windows only flushes handles opened for writing.
     const file = await open(tempPath, 'r+');
@@ -30,14 +31,15 @@ export async function commitTempFile(tempPath: string, path: string): Promise<vo
     await rm(tempPath, { force: true });
     throw error;
   }
-  await syncDirectory(dirname(path));
+  if (sync) await syncDirectory(dirname(path));
 }
 
 /**
  * Atomically replaces `path` with `data`: a string, bytes, or pieces of bytes written one after
- * another (the file need never be in one buffer); see the module comment for the guarantees.
+ * another (the file need never be in one buffer); see the module comment for the guarantees
+ * (and commitTempFile for `syncDirectory`).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<Uint8Array>): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<Uint8Array>, options?: { syncDirectory?: boolean }): Promise<void> {
   const tempPath = tempPathFor(path);
   try {
     // 'wx': never write through a stale temp file or a symlink planted at the temp name.
@@ -52,10 +54,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array | 
     await rm(tempPath, { force: true });
     throw error;
   }
-  await commitTempFile(tempPath, path);
+  await commitTempFile(tempPath, path, options);
 }
 
-async function syncDirectory(directory: string): Promise<void> {
+/** Makes the renames done in `directory` durable. */
+export async function syncDirectory(directory: string): Promise<void> {
   // Windows cannot open a directory as a file; NTFS journals the rename itself.
   if (process.platform === 'win32') return;
   const handle = await open(directory, 'r');

@@ -3,7 +3,8 @@
  * with their keyword documents and vectors, and tombstones for what it removed), a catalog
  * of the indexed files, and `manifest.json` naming the current generation's catalog and
  * segments with the size and SHA-256 of each (and of itself). A commit writes only the new
- * segment and catalog (each temp → fsync → rename), then swaps the manifest the same way; a
+ * segment and catalog (each temp → fsync → rename; while few files changed since the last whole
+ * catalog, a delta of those beside it instead), then swaps the manifest the same way; a
  * new segment at least half the size of the one before it is merged into it, so segments stay
  * few and each passage is rewritten O(log n) times. A process killed at any instant leaves
  * either the old or the new generation current.
@@ -58,7 +59,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from './atomicFile.js';
+import { syncDirectory, writeFileAtomic } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
 import { keywordFieldsOf } from './chunkText.js';
 import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, TermDictionary, documentAt, freezeDocuments, sumStatistics, type FileKeywords, type KeywordDocuments, type KeywordIndexOptions, type KeywordStatistics, type PostingsSource } from './search/keywordIndex.js';
@@ -67,13 +68,15 @@ import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
 import { BlockDigester, BlockReadError, blocksMatch, VerifiedFile } from './storeBlocks.js';
 import { IdIndex, IdTable } from './idTable.js';
 import { Catalog, type CatalogEntry } from './storeCatalog.js';
-import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentFile, type Segment, type SegmentBytes, type SegmentToWrite, type SegmentView } from './storeSegment.js';
+import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentFile, writtenAlone, type Segment, type SegmentBytes, type SegmentToWrite, type SegmentView } from './storeSegment.js';
 import { HNSW_BUILD, HNSW_MIN_VECTORS, StoreVectors, type VectorSource } from './storeVectors.js';
 import { HnswVectorIndex, VectorIndexFileError, buildGraphFile, type VectorSearchHit } from './vectorIndex.js';
 
 
 export const STORE_FORMAT_VERSION = 4;
 const MANIFEST = 'manifest.json';
+/** A commit's new files are renamed into place, then the folder is synced once before the manifest is swapped. */
+const NO_DIRECTORY_SYNC = { syncDirectory: false };
 
 export type { CatalogEntry } from './storeCatalog.js';
 
@@ -109,8 +112,10 @@ interface Manifest {
   /** The options the keyword documents were made with (BM25F field weights are folded in). */
   keywordOptions: KeywordIndexOptions;
   lastIndex?: LastIndexRun;
-  /** '' before the first commit. */
+  /** The catalog file, or the delta of the files changed since `catalogBase` was written; '' before the first commit. */
   catalog: string;
+  /** The whole catalog file `catalog` is a delta of (absent when `catalog` is whole). */
+  catalogBase?: string;
   /** Oldest first. */
   segments: string[];
   /** The HNSW graph file of each segment that has one (absent in stores written before graphs). */
@@ -126,8 +131,8 @@ interface Manifest {
 type FileChecksum = { bytes: number; sha256: string } | { bytes: number; blocks: string };
 
 /** Names the store writes (older formats' too); nothing else in its folder is ever deleted. */
-const STORE_FILE = /^(?:catalog|segment|chunks|keyword|filekeyword|vectors)-\d+\.(?:json|bin|hnsw)(?:\.meta\.json)?$/;
-const TEMP_FILE = /^((?:catalog|segment|chunks|keyword|filekeyword|vectors)-\d+\.(?:json|bin|hnsw)(?:\.meta\.json)?|manifest\.json|writer\.lock)\.tmp-(\d+)-[0-9a-f]+$/;
+const STORE_FILE = /^(?:catalog|segment|chunks|keyword|filekeyword|vectors)-\d+\.(?:json|bin|hnsw|delta)(?:\.meta\.json)?$/;
+const TEMP_FILE = /^((?:catalog|segment|chunks|keyword|filekeyword|vectors)-\d+\.(?:json|bin|hnsw|delta)(?:\.meta\.json)?|manifest\.json|writer\.lock)\.tmp-(\d+)-[0-9a-f]+$/;
 
 /** Keyword statistics of the passage and page indexes, summed over stores searched together. */
 export interface CollectionStatistics {
@@ -634,7 +639,7 @@ export class DocStore {
     const merging: VerifiedFile[] = [];
     const write = async (file: string, bytes: Buffer): Promise<void> => {
       written.push(file);
-      await writeFileAtomic(path.join(this.dir, file), bytes);
+      await writeFileAtomic(path.join(this.dir, file), bytes, NO_DIRECTORY_SYNC);
       checksums[file] = checksumOf(bytes);
     };
     try {
@@ -645,7 +650,7 @@ export class DocStore {
         segment = this.everything(this.loaded(), dimensions, merging);
       } else if (!this.pending.empty) {
         const added = this.pending.toSegment(dimensions);
-        segment = mergeSegments([added]);
+        segment = writtenAlone(added);
         // Merged with the segments before it while it is at least half the size of the last: sizes
         // add up to a bound (tombstones only shrink a merge), so the merge is chosen before it is made.
         let bytes = segmentFile(segment).length;
@@ -668,7 +673,7 @@ export class DocStore {
           }
         };
         written.push(name);
-        await writeFileAtomic(path.join(this.dir, name), pieces());
+        await writeFileAtomic(path.join(this.dir, name), pieces(), NO_DIRECTORY_SYNC);
         checksums[name] = { bytes: file.length, blocks: digester.finish() };
         segments.push(name);
       }
@@ -691,14 +696,24 @@ export class DocStore {
           graphs[name] = file;
         }
       }
-      const catalog = `catalog-${generation}.bin`;
-      await write(catalog, this.catalog.encode());
-      const manifest = sealManifest({ ...previous, format: STORE_FORMAT_VERSION, generation, catalog, segments, graphs, checksums, updatedAt: new Date().toISOString() });
+      // A few files changed since the whole catalog was written: their delta beside it, not the whole catalog again.
+      const delta = this.catalog.delta();
+      const whole = delta ? undefined : this.catalog.encode();
+      const catalogBase = delta ? (previous.catalogBase ?? previous.catalog) : undefined;
+      const catalog = `catalog-${generation}.${delta ? 'delta' : 'bin'}`;
+      await write(catalog, delta ?? whole!);
+      if (catalogBase) checksums[catalogBase] = previous.checksums[catalogBase]!;
+      const { catalogBase: _replaced, ...kept } = previous;
+      const manifest = sealManifest({ ...kept, format: STORE_FORMAT_VERSION, generation, catalog, ...(catalogBase ? { catalogBase } : {}), segments, graphs, checksums, updatedAt: new Date().toISOString() });
+      // The new files' renames are durable before the manifest that names them is renamed.
+      await syncDirectory(this.dir);
       await writeFileAtomic(path.join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2));
       this.manifest = manifest;
       this.replacedFiles = Object.keys(previous.checksums);
       this.pending = new Pending(manifest.nextChunkId, manifest.nextFileId);
       this.rewriteAll = false;
+      // The next delta is of the catalog just written.
+      if (whole && this.catalog.isFlat) this.catalog = Catalog.decode(whole);
       // Vectors in memory point at the old graphs (swept now) or miss the new ones: read them from the new generation when next needed.
       if (JSON.stringify(graphs) !== JSON.stringify(previous.graphs ?? {})) this.forgetContents();
     } catch (error) {
@@ -1040,10 +1055,11 @@ function readCatalog(dir: string, manifest: Manifest): Catalog {
       throw corrupt(dir, `${manifest.catalog} is not valid JSON`);
     }
   }
+  const base = manifest.catalogBase === undefined ? undefined : readVerified(dir, manifest, manifest.catalogBase);
   try {
-    return Catalog.decode(bytes);
+    return base ? Catalog.decode(base, bytes) : Catalog.decode(bytes);
   } catch (error) {
-    throw corrupt(dir, `${manifest.catalog}: ${errorMessage(error)}`);
+    throw corrupt(dir, `${base ? `${manifest.catalogBase} with ${manifest.catalog}` : manifest.catalog}: ${errorMessage(error)}`);
   }
 }
 

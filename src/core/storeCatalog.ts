@@ -31,6 +31,8 @@ const encoder = new TextEncoder();
  * map of every path is made (~10 ms for 8k files): an update of a few files makes a few dozen.
  */
 const SCANNED_LOOKUPS = 64;
+/** A delta is written while the files changed since the catalog file are at most this many, or a sixteenth of it. */
+const MIN_DELTA_ROWS = 64;
 
 /** The catalog's arrays as views of its file. */
 interface FlatCatalog {
@@ -213,16 +215,52 @@ function decodeCatalog(bytes: Uint8Array): FlatCatalog {
 }
 
 /**
- * The indexed files, by path. Read from a catalog file it stays flat, with the entries changed
- * since kept beside it, until something needs every entry as an object: the lookups a search
- * makes (a passage's or a page's file) and an update of a few files (a lookup by path, a change,
- * the next catalog file copied from the flat bytes) never do.
+ * A catalog delta file: DELTA_MAGIC, uint32 row count, 4 zero bytes, the int32 row of the
+ * catalog file it applies to that each of its rows replaces (-1: none), padded to a multiple of
+ * 8, then its rows as a catalog file; a row with file id REMOVED removes its path.
+ */
+const DELTA_MAGIC = Buffer.from('DOCCAT\u0000\u0002', 'latin1');
+const REMOVED = -1;
+
+function encodeDelta(replacedRows: number[], rows: Row[]): Buffer {
+  const head = align8(DELTA_MAGIC.length + 8 + 4 * rows.length);
+  const catalog = encodeCatalog(undefined, [], rows);
+  const bytes = Buffer.alloc(head + catalog.length);
+  DELTA_MAGIC.copy(bytes, 0);
+  bytes.writeUInt32LE(rows.length, DELTA_MAGIC.length);
+  replacedRows.forEach((row, i) => bytes.writeInt32LE(row, DELTA_MAGIC.length + 8 + 4 * i));
+  catalog.copy(bytes, head);
+  return bytes;
+}
+
+/** Throws (a plain Error saying what is wrong) when `bytes` is not a whole delta. */
+function decodeDelta(bytes: Uint8Array): { replacedRows: Int32Array; rows: FlatCatalog } {
+  const data = bytes.byteOffset % 8 === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
+  const buffer = Buffer.from(data.buffer, data.byteOffset, data.length);
+  if (buffer.length < DELTA_MAGIC.length + 8 || !buffer.subarray(0, DELTA_MAGIC.length).equals(DELTA_MAGIC)) throw new Error('not a Docent catalog delta');
+  const count = buffer.readUInt32LE(DELTA_MAGIC.length);
+  const head = align8(DELTA_MAGIC.length + 8 + 4 * count);
+  if (head > buffer.length) throw new Error('catalog delta is truncated');
+  const rows = decodeCatalog(data.subarray(head));
+  if (rows.fileIds.length !== count) throw new Error('catalog delta sections disagree');
+  return { replacedRows: new Int32Array(data.buffer, data.byteOffset + DELTA_MAGIC.length + 8, count), rows };
+}
+
+/**
+ * The indexed files, by path. Read from a catalog file (and the delta written since, if any) it
+ * stays flat, with the entries changed since kept beside it, until something needs every entry
+ * as an object: the lookups a search makes (a passage's or a page's file) and an update of a few
+ * files (a lookup by path, a change, the delta or the next catalog file copied from the flat
+ * bytes) never do.
  */
 export class Catalog {
   private entries: Map<string, CatalogEntry> | undefined;
   private flat: FlatCatalog | undefined;
   /** Flat: the entries changed since it was read (null: removed). */
   private changed = new Map<string, CatalogEntry | null>();
+  /** Flat: the row of `flat` each changed path replaces, and those rows marked (made at the first). */
+  private readonly replaced = new Map<string, number>();
+  private replacedRows: Uint8Array | undefined;
   private files = 0;
   private chunks = 0;
   /** Flat: each path's row, made after SCANNED_LOOKUPS lookups (a re-index compares every file's size and mtime). */
@@ -231,11 +269,11 @@ export class Catalog {
   /** Flat: each file id's row, and each row's path once decoded. */
   private rowOfFile: IdIndex | undefined;
   private pathOfRow: (string | undefined)[] | undefined;
-  /** As entries: each file id's path; made when first asked. */
+  /** Each file id's path: of the changed entries (flat) or of all (as entries); made when first asked. */
   private pathOfFileId: Map<number, string> | undefined;
   /** Flat: each chunk id's place in the chunk ids. */
   private placeOfChunk: IdIndex | undefined;
-  /** As entries: each cataloged chunk's file id, made when first asked. */
+  /** Each cataloged chunk's file id: of the changed entries (flat) or of all (as entries); made when first asked. */
   private fileOfChunkId: IdTable | undefined;
 
   private constructor(entries: Map<string, CatalogEntry> | undefined, flat: FlatCatalog | undefined) {
@@ -250,9 +288,11 @@ export class Catalog {
     return new Catalog(new Map(), undefined);
   }
 
-  /** A catalog file's contents; throws (a plain Error) when they do not add up. */
-  static decode(bytes: Uint8Array): Catalog {
-    return new Catalog(undefined, decodeCatalog(bytes));
+  /** A catalog file's contents, and the delta written since (see `delta`); throws (a plain Error) when they do not add up. */
+  static decode(bytes: Uint8Array, delta?: Uint8Array): Catalog {
+    const catalog = new Catalog(undefined, decodeCatalog(bytes));
+    if (delta) catalog.apply(decodeDelta(delta));
+    return catalog;
   }
 
   /** The entries of an older store's JSON catalog. */
@@ -266,6 +306,11 @@ export class Catalog {
 
   get chunkCount(): number {
     return this.chunks;
+  }
+
+  /** Whether it was read from a catalog file (and so can write a delta against it). */
+  get isFlat(): boolean {
+    return this.flat !== undefined;
   }
 
   get(relativePath: string): CatalogEntry | undefined {
@@ -304,16 +349,20 @@ export class Catalog {
   /** The path of the file with this id. */
   pathOf(fileId: number): string | undefined {
     const { flat } = this;
-    if (flat && this.changed.size === 0) {
+    if (flat) {
+      if (this.changed.size > 0) {
+        const changed = this.changedIds().pathOfFileId.get(fileId);
+        if (changed !== undefined) return changed;
+      }
       const row = (this.rowOfFile ??= new IdIndex(flat.fileIds)).indexOf(fileId);
-      if (row < 0) return undefined;
+      if (row < 0 || this.replacedRows?.[row]) return undefined;
       // Decoded once: ranking asks for a thousand passages' paths per query.
       this.pathOfRow ??= new Array<string | undefined>(flat.fileIds.length);
       return (this.pathOfRow[row] ??= textAt(flat.pathBytes, flat.pathEnds, row));
     }
     if (!this.pathOfFileId) {
       this.pathOfFileId = new Map();
-      for (const [relativePath, entry] of this.asEntries()) this.pathOfFileId.set(entry.fileId, relativePath);
+      for (const [relativePath, entry] of this.entries!) this.pathOfFileId.set(entry.fileId, relativePath);
     }
     return this.pathOfFileId.get(fileId);
   }
@@ -321,7 +370,11 @@ export class Catalog {
   /** The id of the file a cataloged chunk belongs to. */
   fileOf(chunkId: number): number | undefined {
     const { flat } = this;
-    if (flat && this.changed.size === 0) {
+    if (flat) {
+      if (this.changed.size > 0) {
+        const changed = this.changedIds().fileOfChunkId.get(chunkId);
+        if (changed !== undefined) return changed;
+      }
       // Ranking asks for a thousand passages' files per query.
       const place = (this.placeOfChunk ??= new IdIndex(flat.chunkIds)).indexOf(chunkId);
       if (place < 0) return undefined;
@@ -333,11 +386,11 @@ export class Catalog {
         if (flat.chunkEnds[middle]! > place) high = middle;
         else low = middle + 1;
       }
-      return flat.fileIds[low];
+      return this.replacedRows?.[low] ? undefined : flat.fileIds[low];
     }
     if (!this.fileOfChunkId) {
       this.fileOfChunkId = new IdTable();
-      for (const entry of this.asEntries().values()) for (const id of entry.chunkIds) this.fileOfChunkId.set(id, entry.fileId);
+      for (const entry of this.entries!.values()) for (const id of entry.chunkIds) this.fileOfChunkId.set(id, entry.fileId);
     }
     return this.fileOfChunkId.get(chunkId);
   }
@@ -346,7 +399,7 @@ export class Catalog {
     const old = this.get(relativePath);
     if (old) this.forget(relativePath, old);
     else this.files++;
-    if (this.flat) this.changed.set(relativePath, entry);
+    if (this.flat) this.change(this.flat, relativePath, entry);
     else this.entries!.set(relativePath, entry);
     this.chunks += entry.chunkIds.length;
     this.pathOfFileId?.set(entry.fileId, relativePath);
@@ -358,29 +411,97 @@ export class Catalog {
     if (!old) return;
     this.forget(relativePath, old);
     this.files--;
-    if (this.flat) this.changed.set(relativePath, null);
+    if (this.flat) this.change(this.flat, relativePath, null);
     else this.entries!.delete(relativePath);
   }
 
+  /** The whole catalog as a catalog file. */
   encode(): Buffer {
     const { flat } = this;
     if (!flat) return encodeCatalog(undefined, [], [...this.entries!].map(([relativePath, entry]) => rowOfEntry(relativePath, entry)));
-    // The rows read stay in their order but those of changed paths, then the changed entries.
-    const replaced: number[] = [];
+    // The rows read stay in their order but those replaced, then the changed entries.
     const rows: Row[] = [];
-    for (const [relativePath, entry] of this.changed) {
-      const row = this.rowOf(flat, relativePath);
-      if (row !== undefined) replaced.push(row);
-      if (entry) rows.push(rowOfEntry(relativePath, entry));
-    }
+    for (const [relativePath, entry] of this.changed) if (entry) rows.push(rowOfEntry(relativePath, entry));
     const spans: [number, number][] = [];
     let from = 0;
-    for (const row of replaced.sort((a, b) => a - b)) {
+    for (const row of [...this.replaced.values()].sort((a, b) => a - b)) {
       if (row > from) spans.push([from, row]);
       from = row + 1;
     }
     if (from < flat.fileIds.length) spans.push([from, flat.fileIds.length]);
     return encodeCatalog(flat, spans, rows);
+  }
+
+  /**
+   * The changes since the catalog file this one was read from (all of them, a delta read with it
+   * included) as a delta file to read with that file; undefined when it was not read from one, or
+   * when so much changed that the whole catalog should be written instead.
+   */
+  delta(): Buffer | undefined {
+    const { flat } = this;
+    if (!flat || this.changed.size > Math.max(MIN_DELTA_ROWS, flat.fileIds.length / 16)) return undefined;
+    const replacedRows: number[] = [];
+    const rows: Row[] = [];
+    for (const [relativePath, entry] of this.changed) {
+      const row = this.replaced.get(relativePath) ?? -1;
+      // A file added and removed since the catalog file was written: nothing to say.
+      if (!entry && row < 0) continue;
+      replacedRows.push(row);
+      rows.push(entry ? rowOfEntry(relativePath, entry) : { size: 0, mtimeMs: 0, fileId: REMOVED, chunkIds: [], path: Buffer.from(relativePath), hash: new Uint8Array(0) });
+    }
+    return encodeDelta(replacedRows, rows);
+  }
+
+  /** A delta's rows as changes of this catalog, read from the file it was written against; throws when they do not fit it. */
+  private apply({ replacedRows, rows }: { replacedRows: Int32Array; rows: FlatCatalog }): void {
+    const flat = this.flat!;
+    for (let i = 0; i < replacedRows.length; i++) {
+      const relativePath = textAt(rows.pathBytes, rows.pathEnds, i);
+      const row = replacedRows[i]!;
+      if (row !== -1 && (row < 0 || row >= flat.fileIds.length || this.replacedRows?.[row] || textAt(flat.pathBytes, flat.pathEnds, row) !== relativePath)) throw new Error('catalog delta does not match its catalog');
+      if (this.changed.has(relativePath) || (row === -1 && rows.fileIds[i] === REMOVED)) throw new Error('catalog delta does not match its catalog');
+      if (row !== -1) {
+        this.files--;
+        this.chunks -= flat.chunkEnds[row]! - startOf(flat.chunkEnds, row);
+        this.replace(flat, relativePath, row);
+      }
+      if (rows.fileIds[i] === REMOVED) {
+        this.changed.set(relativePath, null);
+        continue;
+      }
+      const entry = entryOfRow(rows, i);
+      this.changed.set(relativePath, entry);
+      this.files++;
+      this.chunks += entry.chunkIds.length;
+    }
+  }
+
+  /** Records a flat catalog's change of `relativePath` (the row it replaces, the first time). */
+  private change(flat: FlatCatalog, relativePath: string, entry: CatalogEntry | null): void {
+    if (!this.changed.has(relativePath)) {
+      const row = this.rowOf(flat, relativePath);
+      if (row !== undefined) this.replace(flat, relativePath, row);
+    }
+    this.changed.set(relativePath, entry);
+  }
+
+  private replace(flat: FlatCatalog, relativePath: string, row: number): void {
+    this.replaced.set(relativePath, row);
+    (this.replacedRows ??= new Uint8Array(flat.fileIds.length))[row] = 1;
+  }
+
+  /** Flat: the changed entries' file ids and chunk ids. */
+  private changedIds(): { pathOfFileId: Map<number, string>; fileOfChunkId: IdTable } {
+    if (!this.pathOfFileId || !this.fileOfChunkId) {
+      this.pathOfFileId = new Map();
+      this.fileOfChunkId = new IdTable();
+      for (const [relativePath, entry] of this.changed) {
+        if (!entry) continue;
+        this.pathOfFileId.set(entry.fileId, relativePath);
+        for (const id of entry.chunkIds) this.fileOfChunkId.set(id, entry.fileId);
+      }
+    }
+    return { pathOfFileId: this.pathOfFileId, fileOfChunkId: this.fileOfChunkId };
   }
 
   private forget(relativePath: string, entry: CatalogEntry): void {
@@ -410,12 +531,17 @@ export class Catalog {
       for (const [relativePath, row] of this.rowsByPath(flat)) if (!this.changed.has(relativePath)) entries.set(relativePath, entryOfRow(flat, row));
       for (const [relativePath, entry] of this.changed) if (entry) entries.set(relativePath, entry);
       this.changed.clear();
+      this.replaced.clear();
+      this.replacedRows = undefined;
       this.entries = entries;
       this.flat = undefined;
       this.rowOfPath = undefined;
       this.rowOfFile = undefined;
       this.pathOfRow = undefined;
       this.placeOfChunk = undefined;
+      // They held only the changed entries' ids.
+      this.pathOfFileId = undefined;
+      this.fileOfChunkId = undefined;
     }
     return this.entries!;
   }

@@ -363,6 +363,12 @@ export function openSegment(bytes: SegmentBytes): SegmentView {
   };
 }
 
+/** A segment as it is written whole: what merging it alone would make (its tombstones all point below its ids), without copying its postings. */
+export function writtenAlone(segment: Segment): SegmentToWrite {
+  const total = segment.passages.ends.at(-1) ?? 0;
+  return { ...segment, passages: { ends: segment.passages.ends, runs: total > 0 ? [{ records: segment.passages, start: 0, end: total }] : [] } };
+}
+
 /**
  * `segments` (adjacent, oldest first) as one segment: each one's tombstones that point into the
  * ones before it are applied, the rest carried. Passage records stay where they are (runs of

@@ -136,17 +136,13 @@ test('integrityProblems names a generation whose structures disagree', async () 
   assert.ok(problems.some((problem) => /cataloged chunks for/.test(problem)), problems.join('; '));
 });
 
-test('every store file damaged at several offsets is detected, in one line naming the store', async () => {
-  const docs = await makeTempDir('docs');
-  const storeDir = await makeTempDir('store');
-  await writeTree(docs, generatedPages(12));
-  // A lowered graph threshold, so that the store has an HNSW graph file; the hashing spec, so that `docent query` searches it.
-  await indexFolder(docs, await DocStore.open(storeDir, { create: true, graphMinVectors: 1 }), { embedder: new HashingEmbedder(), embedderSpec: 'hashing' });
+/** Each file of the store in `storeDir` damaged at several offsets, one at a time: detected (one line naming the store, exit 2 from `docent query`) or harmless. */
+async function assertDamageDetected(storeDir: string, expectedFiles: string[]): Promise<void> {
   const reference = contentSignature(await DocStore.open(storeDir));
   const files = (await fs.readdir(storeDir)).sort();
   assert.deepEqual(
     files.map((file) => file.replace(/-\d+\./, '-N.')),
-    ['catalog-N.bin', 'manifest.json', 'segment-N.bin', 'vectors-N.hnsw'],
+    expectedFiles,
   );
   let cliChecked = 0;
   for (const file of files) {
@@ -181,9 +177,64 @@ test('every store file damaged at several offsets is detected, in one line namin
     }
   }
   if (existsSync(CLI_PATH)) assert.equal(cliChecked, files.length);
+}
+
+test('every store file damaged at several offsets is detected, in one line naming the store', async () => {
+  const docs = await makeTempDir('docs');
+  const storeDir = await makeTempDir('store');
+  await writeTree(docs, generatedPages(12));
+  // A lowered graph threshold, so that the store has an HNSW graph file; the hashing spec, so that `docent query` searches it.
+  await indexFolder(docs, await DocStore.open(storeDir, { create: true, graphMinVectors: 1 }), { embedder: new HashingEmbedder(), embedderSpec: 'hashing' });
+  await assertDamageDetected(storeDir, ['catalog-N.bin', 'manifest.json', 'segment-N.bin', 'vectors-N.hnsw']);
 });
 
-async function manifestOf(storeDir: string): Promise<{ segments: string[]; graphs?: Record<string, string>; checksums: Record<string, { bytes: number }> }> {
+test('a catalog delta and the catalog it applies to, each damaged at several offsets, are detected', async () => {
+  const docs = await makeTempDir('docs');
+  const storeDir = await makeTempDir('store');
+  await writeTree(docs, generatedPages(12));
+  const options = { embedder: new HashingEmbedder(), embedderSpec: 'hashing' };
+  await indexFolder(docs, await DocStore.open(storeDir, { create: true }), options);
+  await fs.appendFile(path.join(docs, 'section-3/page-3.md'), '\n## Escalation\n\nPage the quokka team.\n');
+  await indexFolder(docs, await DocStore.open(storeDir), { ...options, changedPaths: ['section-3/page-3.md'] });
+  // The writer's sweep at its next run: only the current generation's files.
+  await indexFolder(docs, await DocStore.open(storeDir), options);
+  await assertDamageDetected(storeDir, ['catalog-N.bin', 'catalog-N.delta', 'manifest.json', 'segment-N.bin', 'segment-N.bin']);
+});
+
+test('an update of a few files writes a delta of the catalog beside the whole one, which many changes write again', async () => {
+  const { docs, storeDir, embedder } = await indexedPages(200);
+  const whole = (await manifestOf(storeDir)).catalog;
+  const edit = async (pages: number[], round: number) => {
+    // A word of this round's alone.
+    const word = ['kiwis', 'wombats', 'quokkas'][round - 1]!;
+    for (const page of pages) await fs.appendFile(path.join(docs, `section-${page % 7}/page-${page}.md`), `\nA note about ${word}.\n`);
+    await indexFolder(docs, await DocStore.open(storeDir), { embedder });
+    const reopened = await DocStore.open(storeDir);
+    assert.deepEqual(contentSignature(reopened), contentSignature(await freshIndex(docs)), `round ${round}`);
+    // A search's file lookups see the changed files' new passages and pages.
+    const hits = reopened.searchPassages(word, 100);
+    assert.deepEqual(new Set(hits.map((hit) => reopened.chunkPath(hit.id))), new Set(pages.map((page) => `section-${page % 7}/page-${page}.md`)), `round ${round}`);
+    assert.ok(hits.every((hit) => reopened.chunk(hit.id)!.text.includes(word)));
+    assert.deepEqual(new Set(reopened.searchPages(word, 100).map((hit) => reopened.filePath(hit.id))), new Set(pages.map((page) => `section-${page % 7}/page-${page}.md`)), `round ${round}: pages`);
+    assert.deepEqual((await loaded(storeDir)).integrityProblems(), [], `round ${round}`);
+    return manifestOf(storeDir);
+  };
+  const first = await edit([3], 1);
+  assert.match(first.catalog, /^catalog-\d+\.delta$/);
+  assert.equal(first.catalogBase, whole, 'the delta applies to the whole catalog the first index run wrote');
+  assert.ok(first.checksums[first.catalog]!.bytes * 20 < first.checksums[whole]!.bytes, 'the delta holds one file');
+  const second = await edit([4, 5], 2);
+  assert.equal(second.catalogBase, whole);
+  assert.ok(second.checksums[second.catalog]!.bytes > first.checksums[first.catalog]!.bytes, 'it holds every change since the whole catalog');
+  const many = await edit(Array.from({ length: 70 }, (_, i) => i + 10), 3);
+  assert.match(many.catalog, /^catalog-\d+\.bin$/);
+  assert.equal(many.catalogBase, undefined);
+  // The writer's sweep at its next run: only the current generation's files.
+  await indexFolder(docs, await DocStore.open(storeDir), { embedder });
+  assert.deepEqual((await fs.readdir(storeDir)).filter((file) => file.startsWith('catalog-')), [many.catalog], 'the replaced catalog and delta are swept');
+});
+
+async function manifestOf(storeDir: string): Promise<{ catalog: string; catalogBase?: string; segments: string[]; graphs?: Record<string, string>; checksums: Record<string, { bytes: number }> }> {
   return JSON.parse(await fs.readFile(path.join(storeDir, 'manifest.json'), 'utf8'));
 }
 
