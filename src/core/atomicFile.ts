@@ -4,7 +4,7 @@
  * directory so the rename itself survives a power loss.
  */
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** A unique sibling of `path`; same directory so the final rename never crosses file systems. */
@@ -17,7 +17,7 @@ export function tempPathFor(path: string): string {
  * is removed and the previous `path` is left untouched. Without `syncDirectory` the rename is
  * durable only once the caller syncs the directory (several files renamed, then one sync).
  */
-export async function commitTempFile(tempPath: string, path: string, { syncDirectory: sync = true }: { syncDirectory?: boolean } = {}): Promise<void> {
+export async function commitTempFile(tempPath: string, path: string, options: { syncDirectory?: boolean } = {}): Promise<void> {
   try {
     // 'r+' because Windows only flushes handles opened for writing.
     const file = await open(tempPath, 'r+');
@@ -26,6 +26,16 @@ export async function commitTempFile(tempPath: string, path: string, { syncDirec
     } finally {
       await file.close();
     }
+  } catch (error) {
+    await rm(tempPath, { force: true });
+    throw error;
+  }
+  await renameSynced(tempPath, path, options);
+}
+
+/** Moves the durable `tempPath` over `path` (removed on failure), then syncs the folder unless told not to. */
+async function renameSynced(tempPath: string, path: string, { syncDirectory: sync = true }: { syncDirectory?: boolean }): Promise<void> {
+  try {
     await rename(tempPath, path);
   } catch (error) {
     await rm(tempPath, { force: true });
@@ -46,7 +56,9 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array | 
     const file = await open(tempPath, 'wx');
     try {
       if (typeof data === 'string' || data instanceof Uint8Array) await file.writeFile(data);
-      else for (const piece of data) for (let at = 0; at < piece.length; ) at += (await file.write(piece, at, piece.length - at)).bytesWritten;
+      else await writePieces(file, data);
+      // The handle that wrote it (opened for writing, as Windows needs to flush).
+      await file.sync();
     } finally {
       await file.close();
     }
@@ -54,7 +66,32 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array | 
     await rm(tempPath, { force: true });
     throw error;
   }
-  await commitTempFile(tempPath, path, options);
+  await renameSynced(tempPath, path, options ?? {});
+}
+
+/** Pieces gathered into one writev up to this many bytes: a segment is dozens of pieces, some of a few bytes, and each write is a round trip to the thread pool. */
+const WRITE_BATCH_BYTES = 1 << 20;
+
+async function writePieces(file: FileHandle, pieces: Iterable<Uint8Array>): Promise<void> {
+  let batch: Uint8Array[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    let written = (await file.writev(batch)).bytesWritten;
+    // A short write: the rest piece by piece.
+    for (const piece of batch) {
+      for (let at = Math.min(written, piece.length); at < piece.length; ) at += (await file.write(piece, at, piece.length - at)).bytesWritten;
+      written = Math.max(0, written - piece.length);
+    }
+    batch = [];
+    bytes = 0;
+  };
+  for (const piece of pieces) {
+    if (piece.length === 0) continue;
+    batch.push(piece);
+    bytes += piece.length;
+    if (bytes >= WRITE_BATCH_BYTES) await flush();
+  }
+  if (batch.length > 0) await flush();
 }
 
 /** Makes the renames done in `directory` durable. */

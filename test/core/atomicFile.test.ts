@@ -22,6 +22,20 @@ test('writeFileAtomic writes strings and bytes, replaces existing files, and lea
   assert.deepEqual(await readdir(directory), ['plain.json']);
 });
 
+test('writeFileAtomic writes pieces in order: empty ones, ones of a few bytes, and more than one batch of them', async () => {
+  const path = join(directory, 'pieces.bin');
+  const pieces: Uint8Array[] = [];
+  for (let i = 0; i < 300; i++) pieces.push(new Uint8Array(i % 7 === 0 ? 0 : i % 5 === 0 ? 300_000 + i : i % 11).fill(i % 251));
+  const expected = Buffer.concat(pieces);
+  assert.ok(expected.length > 3 * 2 ** 20, 'several batches');
+  // A generator, as the store passes them: each piece is taken once.
+  await writeFileAtomic(path, (function* () {
+    yield* pieces;
+  })());
+  assert.ok(expected.equals(await readFile(path)));
+  assert.deepEqual((await readdir(directory)).filter((name) => name.startsWith('pieces')), ['pieces.bin']);
+});
+
 test('concurrent writers to one path leave exactly one complete version', async () => {
   const path = join(directory, 'contended.txt');
   const versions = Array.from({ length: 12 }, (_, i) => String.fromCharCode(97 + i).repeat(200_000 + i));
