@@ -82,11 +82,14 @@ async function corpus(fraction: number): Promise<string> {
 }
 
 /** Runs a command under /usr/bin/time: wall seconds and peak RSS. */
+/** Wall time by the clock around the spawn (time's %e counts in 10 ms steps: a 40 ms query was 0.03–0.05 s); peak RSS by time's %M. */
 function timed(command: string, args: string[], input?: string): Measured & { stdout: string } {
-  const result = spawnSync('/usr/bin/time', ['-f', '@@%e %M', command, ...args], { encoding: 'utf8', input, maxBuffer: 1 << 28 });
-  const match = /@@([\d.]+) (\d+)\s*$/.exec(result.stderr);
+  const started = process.hrtime.bigint();
+  const result = spawnSync('/usr/bin/time', ['-f', '@@%M', command, ...args], { encoding: 'utf8', input, maxBuffer: 1 << 28 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const match = /@@(\d+)\s*$/.exec(result.stderr);
   if (result.status !== 0 || !match) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr.slice(-800)}`);
-  return { seconds: Number(match[1]), peakMiB: Number(match[2]) / 1024, stdout: result.stdout };
+  return { seconds, peakMiB: Number(match[1]) / 1024, stdout: result.stdout };
 }
 
 function median(values: number[]): number {
@@ -315,12 +318,12 @@ export async function runBench({ fractions, rounds }: { fractions: number[]; rou
       ['peak RSS while indexing', `${top.docentIndex.peakMiB.toFixed(0)} MiB`, `FTS5 ${top.fts5Index.peakMiB.toFixed(0)} MiB`, ratio(top.docentIndex.peakMiB, top.fts5Index.peakMiB)],
       [
         'one cold `docent query` process',
-        `${top.docentColdQuery!.seconds.toFixed(2)} s, ${top.docentColdQuery!.peakMiB.toFixed(0)} MiB`,
-        `FTS5 trigram ${top.fts5TrigramColdQuery!.seconds.toFixed(2)} s; ripgrep ${top.ripgrepColdQuery!.seconds.toFixed(2)} s`,
+        `${top.docentColdQuery!.seconds.toFixed(3)} s, ${top.docentColdQuery!.peakMiB.toFixed(0)} MiB`,
+        `FTS5 trigram ${top.fts5TrigramColdQuery!.seconds.toFixed(3)} s; ripgrep ${top.ripgrepColdQuery!.seconds.toFixed(3)} s`,
         `${ratio(top.docentColdQuery!.seconds, top.fts5TrigramColdQuery!.seconds)}; ${ratio(top.docentColdQuery!.seconds, top.ripgrepColdQuery!.seconds)}`,
       ],
-      ['re-index after modifying 1 file (--changed)', `${top.docentModified!.seconds.toFixed(2)} s`, `FTS5 ${top.fts5Modified!.seconds.toFixed(2)} s`, ratio(top.docentModified!.seconds, top.fts5Modified!.seconds)],
-      ['… found by walking the folder', `${top.docentModifiedWalk!.seconds.toFixed(2)} s`, `FTS5 ${top.fts5Modified!.seconds.toFixed(2)} s`, ratio(top.docentModifiedWalk!.seconds, top.fts5Modified!.seconds)],
+      ['re-index after modifying 1 file (--changed)', `${top.docentModified!.seconds.toFixed(3)} s`, `FTS5 ${top.fts5Modified!.seconds.toFixed(3)} s`, ratio(top.docentModified!.seconds, top.fts5Modified!.seconds)],
+      ['… found by walking the folder', `${top.docentModifiedWalk!.seconds.toFixed(3)} s`, `FTS5 ${top.fts5Modified!.seconds.toFixed(3)} s`, ratio(top.docentModifiedWalk!.seconds, top.fts5Modified!.seconds)],
       ['re-index, nothing changed', `${top.docentUnchanged!.seconds.toFixed(2)} s`, '—', '—'],
       [
         'warm query p50 / p99',

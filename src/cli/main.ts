@@ -133,7 +133,8 @@ async function indexCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   const options: WorkspaceOptions = {
     folders: [storeFolder(values.store, folder)],
     createStores: true,
-    embedder: values.embedder ?? 'default',
+    // Absent: the store's own model (a new store: the default one).
+    embedder: values.embedder,
     device,
     deviceId,
     indexing: { includeGlobs: values.include, exclude: values.exclude },

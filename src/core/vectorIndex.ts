@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { open, rm, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { HierarchicalNSW } from 'hnswlib-node';
 import { commitTempFile, tempPathFor } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
@@ -254,7 +254,9 @@ export async function buildGraphFile(
   const tempPath = tempPathFor(path);
   const job: GraphJob = { dimensions, labels: Float64Array.from(labels), rows, options, tempPath, stop: new Int32Array(new SharedArrayBuffer(4)) };
   const { script, execArgv } = workerEntry(__dirname, 'graphWorker');
-  const worker = new Worker(script, { workerData: job, transferList: [job.labels.buffer as ArrayBuffer, rows.buffer as ArrayBuffer], execArgv });
+  // Required here, synchronously (the rows move at the call): every cold query loads this module, and worker_threads cost it ~3 ms.
+  const { Worker: GraphWorker } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const worker: Worker = new GraphWorker(script, { workerData: job, transferList: [job.labels.buffer as ArrayBuffer, rows.buffer as ArrayBuffer], execArgv });
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   try {
     const checksum = await new Promise<GraphFileChecksum>((resolve, reject) => {

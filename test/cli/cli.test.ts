@@ -73,6 +73,29 @@ test('index --changed <path> (repeatable) re-indexes only those files, drops del
   assert.match(outside.stderr, /--changed .*elsewhere\.md is not inside .*: give paths of files in the folder being indexed/);
 });
 
+test('index without --embedder keeps the model the store was built with (a new store gets the default one)', async () => {
+  const folder = await makeTempDir('cli-model');
+  await writeTree(folder, { 'a.md': '# A\n\nalpha\n', 'b.md': '# B\n\nbeta\n' });
+  const model = async (storeDir: string, ...args: string[]) => {
+    const { code, stdout } = await docent('index', folder, '--store', storeDir, '--json', ...args);
+    assert.equal(code, 0);
+    return JSON.parse(stdout) as { embedder: { spec: string } | null; filesIndexed: number };
+  };
+  const root = await makeTempDir('cli-model-stores');
+  assert.equal((await model(path.join(root, 'new'))).embedder?.spec, 'default');
+  const hashing = path.join(root, 'hashing');
+  assert.equal((await model(hashing, '--embedder', 'hashing')).embedder?.spec, 'hashing');
+  await fs.appendFile(path.join(folder, 'a.md'), '\nalpha again\n');
+  // Another model would re-embed every passage of the store: an update of one file touches that file.
+  const update = await model(hashing, '--changed', path.join(folder, 'a.md'));
+  assert.deepEqual([update.embedder?.spec, update.filesIndexed], ['hashing', 1]);
+  const keywordOnly = path.join(root, 'keyword-only');
+  assert.equal((await model(keywordOnly, '--embedder', 'none')).embedder, null);
+  await fs.appendFile(path.join(folder, 'b.md'), '\nbeta again\n');
+  assert.equal((await model(keywordOnly)).embedder, null, 'a walk without --embedder stays keyword-only');
+  assert.equal((await model(keywordOnly, '--embedder', 'default')).embedder?.spec, 'default', 'naming a model still switches to it');
+});
+
 test('ask --json says "found": false with the closest headings when nothing in the docs answers, and query --json gives each hit a confidence', async () => {
   for (const question of ['How do I bake sourdough bread?', 'zzzzzz']) {
     const { code, stdout, stderr } = await docent('ask', question, '--store', store, '--json');

@@ -346,8 +346,14 @@ export class Workspace {
       await resolved?.embedder?.dispose();
       throw error;
     }
-    // Searching an existing index: query vectors must come from the model its vectors came from.
-    if (!injected && !resolved) resolved = await embedderFor(stores.get(options.folders[0]?.name ?? '')?.embedder?.spec ?? 'none', runtime);
+    // No model named: an existing index keeps the model its vectors came from (query vectors must
+    // match them, and an update must not re-embed every passage with another model); a store an
+    // indexing front end has just created gets the default one.
+    if (!injected && !resolved) {
+      const first = stores.get(options.folders[0]?.name ?? '');
+      const fresh = options.createStores && first !== undefined && first.lastIndex === undefined && first.embedder === null;
+      resolved = await embedderFor(first?.embedder?.spec ?? (fresh ? 'default' : 'none'), runtime);
+    }
     const embedder = injected ?? resolved?.embedder;
     const fusion = { ...DEFAULT_FUSION, ...options.search?.fusion };
     const retriever = new MultiFolderRetriever(
