@@ -8,7 +8,7 @@ import type { CollectionStatistics, DocStore } from '../store.js';
 import type { KeywordStatistics } from './keywordIndex.js';
 import type { Embedder, RetrievalHit, Retriever, ScoreParts, SearchMode } from '../types.js';
 import { CONFIDENCE_FLOOR, passageConfidence, queryTerms, type QueryTerms } from './confidence.js';
-import { holdsTerm, searchSignatures, shinglesSimilar, type PassageSignature, type SearchSignatures } from './passageSignature.js';
+import { searchSignatures, shinglesSimilar, type PassageSignature, type SearchSignatures } from './passageSignature.js';
 
 export interface HybridSearchOptions {
   k: number;
@@ -289,7 +289,7 @@ function collapseDuplicates(
     const terms = new Set<string>();
     query.terms.forEach(({ term }, i) => {
       const termId = queryIds[i] ?? signatures.idOf(term);
-      if (termId !== undefined && holdsTerm(signature.terms, termId)) terms.add(term);
+      if (termId !== undefined && signature.terms.includes(termId)) terms.add(term);
     });
     kept.push({ chunk, score, terms, signature });
     if (kept.length >= k) break;

@@ -14,7 +14,7 @@ export interface PassageSignature {
   /** Sorted distinct word 3-shingles (a, b, c) by (high, low): high a × 2^26 + b, low c (shinglesOf). */
   shingleHigh: Float64Array;
   shingleLow: Int32Array;
-  /** Sorted distinct term ids of the title, headings and text. */
+  /** Distinct term ids of the title, headings and text (in no particular order: a search looks up a few). */
   terms: Int32Array;
   /** Distinct term ids of its own (last) heading below the title, in the order they occur. */
   heading: Int32Array;
@@ -35,6 +35,9 @@ class Signatures {
   /** The ids of the passage whose signature is being made (grown as passages need), and their count. */
   private words = new Int32Array(1024);
   private count = 0;
+  /** Per term id, the last `stamp` that saw it (distinctIds). */
+  private stamps = new Int32Array(1024);
+  private stamp = 0;
   /** The text `visit` reads compounds of. */
   private text = '';
 
@@ -70,7 +73,7 @@ class Signatures {
     this.append(headingsBelowTitle(chunk).at(-1) ?? '');
     const words = this.words;
     const shingles = shinglesOf(words.subarray(0, count));
-    return { shingleHigh: shingles.high, shingleLow: shingles.low, terms: distinctSorted(words.subarray(0, count)), heading: distinctInOrder(words.subarray(count, this.count)) };
+    return { shingleHigh: shingles.high, shingleLow: shingles.low, terms: this.distinctIds(words.subarray(0, count)), heading: this.distinctIds(words.subarray(count, this.count)) };
   }
 
   /** Appends the term ids of `text` to `words`. */
@@ -91,6 +94,24 @@ class Signatures {
     for (let i = 0; i < ids.length; i++) this.words[count + i] = ids[i]!;
     this.count = count + ids.length;
   };
+
+  /** Each of `ids` once, in the order they first occur. */
+  private distinctIds(ids: Int32Array): Int32Array {
+    const stamp = ++this.stamp;
+    if (this.stamps.length < this.ids.size) {
+      const grown = new Int32Array(2 * this.ids.size);
+      grown.set(this.stamps);
+      this.stamps = grown;
+    }
+    const kept = new Int32Array(ids.length);
+    let count = 0;
+    for (const id of ids) {
+      if (this.stamps[id] === stamp) continue;
+      this.stamps[id] = stamp;
+      kept[count++] = id;
+    }
+    return kept.slice(0, count);
+  }
 
   private compoundIds(text: string, start: number, end: number): Int32Array {
     const hash = spanHash(text, start, end);
@@ -161,32 +182,6 @@ function distinct<A extends Float64Array | Int32Array>(values: A): A {
   let count = 0;
   for (let i = 0; i < values.length; i++) if (count === 0 || values[i] !== values[count - 1]) values[count++] = values[i]!;
   return values.subarray(0, count) as A;
-}
-
-/** A heading's few ids, each once, in order. */
-function distinctInOrder(ids: Int32Array): Int32Array {
-  const kept = new Int32Array(ids.length);
-  let count = 0;
-  for (const id of ids) if (!kept.subarray(0, count).includes(id)) kept[count++] = id;
-  return kept.slice(0, count);
-}
-
-function distinctSorted(ids: Int32Array): Int32Array {
-  return distinct(ids.slice().sort()).slice();
-}
-
-/** Whether the sorted `terms` hold `id`. */
-export function holdsTerm(terms: Int32Array, id: number): boolean {
-  let low = 0;
-  let high = terms.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    const value = terms[middle]!;
-    if (value === id) return true;
-    if (value < id) low = middle + 1;
-    else high = middle - 1;
-  }
-  return false;
 }
 
 /** Whether the Jaccard similarity of two passages' shingles is at least `threshold`. */
