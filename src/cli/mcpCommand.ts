@@ -8,7 +8,6 @@ import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { docentVersion } from './version.js';
-import { DocStore } from '../core/store.js';
 import type { WorkspaceOptions } from '../core/workspace/options.js';
 import { Workspace } from '../core/workspace/workspace.js';
 import { EmbedderChoiceError } from '../core/workspace/embedderChoice.js';
@@ -54,8 +53,8 @@ export async function runMcpCommand(args: string[], io: McpIo, signal?: AbortSig
   const options: WorkspaceOptions = {
     folders: [{ name: folderName, storeDir, ...(root ? { root } : {}) }],
     createStores: !!root,
-    // A new store gets the default model; an existing one keeps the model its vectors came from.
-    embedder: values.embedder ?? (root && !(await DocStore.exists(storeDir)) ? 'default' : undefined),
+    // Absent: an existing store keeps the model its vectors came from, a new one gets the default (Workspace).
+    embedder: values.embedder,
     device: deviceFlag(values.device),
     deviceId: deviceIdFlag(values['device-id']),
     answers: {

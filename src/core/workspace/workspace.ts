@@ -348,10 +348,10 @@ export class Workspace {
     }
     // No model named: an existing index keeps the model its vectors came from (query vectors must
     // match them, and an update must not re-embed every passage with another model); a store an
-    // indexing front end has just created gets the default one.
+    // indexing front end has never committed to gets the default one.
     if (!injected && !resolved) {
       const first = stores.get(options.folders[0]?.name ?? '');
-      const fresh = options.createStores && first !== undefined && first.lastIndex === undefined && first.embedder === null;
+      const fresh = options.createStores && first?.generation === 0;
       resolved = await embedderFor(first?.embedder?.spec ?? (fresh ? 'default' : 'none'), runtime);
     }
     const embedder = injected ?? resolved?.embedder;
