@@ -7,6 +7,7 @@
  */
 import type { Chunk } from '../types.js';
 import { headingsBelowTitle } from '../chunkText.js';
+import { sortedIndexOf } from '../idTable.js';
 import { compoundTokens, forEachCompound } from './tokenize.js';
 import { SpanCache, spanHash } from './spanCache.js';
 
@@ -153,7 +154,7 @@ function shinglesOf(ids: Int32Array): { high: Float64Array; low: Int32Array } {
   // Two numeric sorts, no comparator: the distinct highs, then each shingle as (its high's rank, low),
   // exact in a double while a passage has under 2^27 shingles.
   const distinctHighs = distinct(highs.slice().sort());
-  for (let i = 0; i < count; i++) highs[i] = rankOf(distinctHighs, highs[i]!) * ID_LIMIT + ids[i + 2]!;
+  for (let i = 0; i < count; i++) highs[i] = sortedIndexOf(distinctHighs, highs[i]!) * ID_LIMIT + ids[i + 2]!;
   const keys = distinct(highs.sort());
   const high = new Float64Array(keys.length);
   const low = new Int32Array(keys.length);
@@ -163,18 +164,6 @@ function shinglesOf(ids: Int32Array): { high: Float64Array; low: Int32Array } {
     low[i] = keys[i]! - rank * ID_LIMIT;
   }
   return { high, low };
-}
-
-/** The index of `value` in sorted distinct `values`, which hold it. */
-function rankOf(values: Float64Array, value: number): number {
-  let low = 0;
-  let high = values.length - 1;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (values[middle]! < value) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }
 
 /** The distinct values of sorted `values` (in place). */
