@@ -263,6 +263,8 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       // Lines 8-14: bucketWidthSeconds, from its signature to its closing brace.
       await page.keyboard.press('Control+G');
       await quickInput.fill(':8');
+      // Enter before the widget has read ':8' leaves it open with the cursor where it was.
+      await page.locator('.quick-input-widget', { hasText: 'Go to line 8' }).waitFor({ timeout: 10_000 });
       await page.keyboard.press('Enter');
       await page.keyboard.press('Home');
       for (let i = 0; i < 7; i++) await page.keyboard.press('Shift+ArrowDown');
