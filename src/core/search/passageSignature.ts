@@ -8,7 +8,7 @@
 import type { Chunk } from '../types.js';
 import { headingsBelowTitle } from '../chunkText.js';
 import { sortedIndexOf } from '../idTable.js';
-import { compoundTokens, forEachCompound } from './tokenize.js';
+import { compoundTerms, detached, forEachCompound } from './tokenize.js';
 import { SpanCache, spanHash } from './spanCache.js';
 
 export interface PassageSignature {
@@ -118,13 +118,17 @@ class Signatures {
     const hash = spanHash(text, start, end);
     const cached = this.compounds.get(text, start, end, hash);
     if (cached !== undefined) return cached;
-    const tokens = compoundTokens(text, start, end);
+    // Not through the tokenizer's own cache: this one keeps the compound's ids, and a second
+    // lookup, copy and entry per first-seen compound was a third of a first question's signatures.
+    const tokens = compoundTerms(text.slice(start, end));
     const ids = new Int32Array(tokens.length);
-    tokens.forEach((token, i) => {
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i]!;
       let id = this.ids.get(token);
-      if (id === undefined) this.ids.set(token, (id = this.ids.size));
+      // Kept as a key: a copy holding no reference to the passage it was cut from.
+      if (id === undefined) this.ids.set(detached(token), (id = this.ids.size));
       ids[i] = id;
-    });
+    }
     this.compounds.set(text, start, end, hash, ids);
     return ids;
   }

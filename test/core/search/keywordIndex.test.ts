@@ -31,6 +31,21 @@ test('the hand-written scanner cuts compounds exactly where the compound regex d
   }
 });
 
+test('a word splits into the parts the regex definitions give, ASCII (checked by hand) or not', () => {
+  const plainWord = /^\p{Lu}?[\p{Ll}\p{N}]*$/u;
+  const camelBoundary = /(?<=[\p{Ll}\p{N}])(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})/u;
+  const byRegex = (compound: string): string[] =>
+    plainWord.test(compound) ? [compound] : compound.split(/[_.\-]|::/).flatMap((segment) => segment.split(camelBoundary)).filter(Boolean);
+  let seed = 11;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let n = 0; n < 20_000; n++) {
+    const word = trickyText(random, 1 + Math.floor(random() * 4)).replace(/\s/g, '');
+    assert.deepEqual(identifierParts(word), byRegex(word), JSON.stringify(word));
+  }
+  assert.deepEqual(identifierParts('Éclair'), ['Éclair']);
+  assert.deepEqual(identifierParts('aÉ'), ['a', 'É']);
+});
+
 test('a file\'s documents from one dictionary: each passage\'s is its own alone, the page\'s equals tokenizing their joined text', () => {
   let seed = 9;
   // One dictionary for every file, as a parse worker keeps it: nothing of one passage or file may leak into the next.
