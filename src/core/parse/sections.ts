@@ -38,10 +38,19 @@ export class SectionBuilder {
    * so blank separators never stretch a section's line range.
    */
   append(text: string, startLine?: number, endLine: number | undefined = startLine): void {
-    const parts = text.split('\n');
     const open = this.current;
     const credit = startLine !== undefined && endLine !== undefined && /\S/.test(text);
-    parts.forEach((part, k) => {
+    if (!text.includes('\n')) {
+      // Most appends (an HTML text node, a line) continue the open line: no split.
+      const at = open.lines.length - 1;
+      open.lines[at] += text;
+      if (credit) {
+        open.spans[at] = widen(open.spans[at], startLine, endLine);
+        this.record(startLine, endLine);
+      }
+      return;
+    }
+    text.split('\n').forEach((part, k) => {
       if (k > 0) {
         open.lines.push('');
         open.spans.push(undefined);
