@@ -160,6 +160,15 @@ export function parseHtml(path: string, content: string): ParsedDocument {
 /** Deeper than any real page; htmlparser2's open-element stack costs O(depth) per tag, so 100k levels took seconds. */
 const MAX_NESTING = 1_000;
 const VOID_ELEMENTS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr']);
+/** Per (lower-case first letter, name length ≤ 7): whether a void element has that shape; most tags (a, p, div, span, li, td) have none, so no name is cut out. */
+const VOID_SHAPES = new Uint8Array(128 * 8);
+for (const name of VOID_ELEMENTS) VOID_SHAPES[name.charCodeAt(0) * 8 + name.length] = 1;
+
+function isVoidElement(content: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length > 7 || VOID_SHAPES[(content.charCodeAt(start) | 0x20) * 8 + length] === 0) return false;
+  return VOID_ELEMENTS.has(content.slice(start, end).toLowerCase());
+}
 /**
  * Tags opened beyond MAX_NESTING (and their closing tags) become spaces of the same length, so
  * their text stays at its offsets and every line number is unchanged. Linear; leaves shallower
@@ -191,7 +200,7 @@ function flattenDeepNesting(content: string): string {
     i = close;
     const end = i + 1;
     const selfClosing = i - 1 >= nameEnd && content.charCodeAt(i - 1) === 47;
-    if (!selfClosing && !VOID_ELEMENTS.has(content.slice(nameStart, nameEnd).toLowerCase())) {
+    if (!selfClosing && !isVoidElement(content, nameStart, nameEnd)) {
       if (!closing && depth < MAX_NESTING) depth++;
       else if (closing && suppressed === 0) depth = Math.max(0, depth - 1);
       else {
