@@ -247,6 +247,7 @@ async function benchOneSize(count: number, data: AnnData): Promise<Omit<SizeResu
   // The timer that measures the delay fires once the build has let go of this thread.
   await new Promise((resolve) => setTimeout(resolve, 20));
   const buildLoopDelay = delay();
+  // Garbage collected during the build can outweigh the graph: the change may be negative.
   const rssDeltaBytes = process.memoryUsage().rss - rssBefore;
 
   // As the store builds it: in a worker, written to a file; then timed as a query process meets it, loaded with its checksum verified.
@@ -363,7 +364,7 @@ function formatTable(results: SizeResult[], rounds: number, data: string): strin
         ef.p99Ms.toFixed(3),
         `${ef.speedupVsExact.toFixed(1)}x`,
         (hnsw.buildMs / 1000).toFixed(1),
-        `${mib(hnsw.fileBytes)} file, RSS +${mib(hnsw.rssDeltaBytes)}`,
+        `${mib(hnsw.fileBytes)} file, RSS ${hnsw.rssDeltaBytes < 0 ? '' : '+'}${mib(hnsw.rssDeltaBytes)}`,
       ]);
     }
   }

@@ -337,7 +337,7 @@ class ChatApp {
    * the same elements under the pointer.
    */
   private renderIndexBar(): void {
-    const { state, percent = 0, partial } = this.index;
+    const { state, percent = 0, partial, step } = this.index;
     const bar = this.indexBar;
     bar.hidden = !(state === 'indexing' || state === 'paused' || partial);
     bar.className = `index-bar ${state}${partial ? ' partial' : ''}`;
@@ -347,7 +347,9 @@ class ChatApp {
     const missing = partial ? ' — answers may miss pages' : '';
     this.indexBarText.textContent =
       state === 'indexing'
-        ? `${covered ? `Indexing: ${covered}` : 'Updating the index'} (${percent}%)${missing}`
+        ? step === 'graph'
+          ? `Building the vector graph (${percent}%)${missing}`
+          : `${covered ? `Indexing: ${covered}` : 'Updating the index'} (${percent}%)${missing}`
         : state === 'paused'
           ? covered
             ? `Indexing paused at ${covered}${missing}.`

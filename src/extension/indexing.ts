@@ -92,6 +92,12 @@ export class Indexing implements vscode.Disposable {
         new Promise<void>((resolve) => {
           let reported = 0;
           const listener = this.onDidChange((update) => {
+            if (update.state === 'indexing' && update.step === 'graph') {
+              // The bar stays full (every file is read); the message follows the graph's own percent.
+              progress.report({ increment: 100 - reported, message: `building the vector graph ${update.percent}% · ${update.files} files` });
+              reported = 100;
+              return;
+            }
             if (update.state === 'indexing') {
               progress.report({ increment: update.percent - reported, message: `${update.percent}% · ${update.files} files` });
               reported = update.percent;
@@ -127,7 +133,7 @@ export class Indexing implements vscode.Disposable {
       state: shown,
       files: state.files,
       chunks: state.chunks,
-      ...(shown === 'indexing' ? { percent: state.percent } : {}),
+      ...(shown === 'indexing' ? { percent: state.percent, ...(state.step ? { step: state.step } : {}) } : {}),
       ...(state.message ? { message: state.message } : {}),
       ...(state.partial ? { partial: state.partial } : {}),
     };

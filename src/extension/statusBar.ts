@@ -36,7 +36,7 @@ export class DocentStatusBar implements vscode.Disposable {
     const device = progress?.device === 'gpu' ? ' · GPU' : progress?.device === 'cpu' ? ' · CPU' : '';
     let text: string;
     this.item.backgroundColor = undefined;
-    if (progress?.state === 'indexing') text = `$(sync~spin) Docent ${progress.percent}%`;
+    if (progress?.state === 'indexing') text = `$(sync~spin) Docent ${progress.step === 'graph' ? 'vector graph ' : ''}${progress.percent}%`;
     else if (progress?.state === 'paused') text = '$(debug-pause) Docent paused';
     else if (progress?.state === 'error') {
       text = '$(error) Docent';

@@ -42,7 +42,7 @@ export interface ChatTurn {
 }
 
 /** The index as the chat view shows it: the workspace's state, or why there is none yet. */
-export interface IndexStatus extends Pick<IndexState, 'files' | 'chunks' | 'message' | 'partial'> {
+export interface IndexStatus extends Pick<IndexState, 'files' | 'chunks' | 'message' | 'partial' | 'step'> {
   state: Exclude<IndexState['state'], 'cancelled'> | 'idle' | 'restricted';
   /** 0-100 while indexing. */
   percent?: number;
@@ -178,6 +178,7 @@ function isIndexStatus(value: unknown): value is IndexStatus {
     isObject(value) &&
     isOneOf(INDEX_STATES, value.state) &&
     (value.percent === undefined || (typeof value.percent === 'number' && value.percent >= 0 && value.percent <= 100)) &&
+    (value.step === undefined || value.step === 'graph') &&
     typeof value.files === 'number' &&
     typeof value.chunks === 'number' &&
     isOptionalString(value.message) &&

@@ -684,22 +684,24 @@ test('a full disk fails the commit in one line and leaves the previous generatio
   await writeTree(small, generatedPages(20));
   await writeTree(large, generatedPages(1500));
   const mountPoint = await makeTempDir('tmpfs');
+  // Results live outside the tmpfs (it vanishes with the namespace) in a folder of this test's own.
+  const results = await makeTempDir('full-disk-results');
   const cli = (args: string) => `"${process.execPath}" "${CLI_PATH}" ${args}`;
   const store = `${mountPoint}/store`;
   // All in one private namespace: the tmpfs exists only while this script runs.
   const script = [
     `mount -t tmpfs -o size=1m tmpfs "${mountPoint}" || exit 99`,
     `${cli(`index "${small}" --store "${store}" --embedder hashing --json`)} >/dev/null 2>&1 || exit 98`,
-    `${cli(`info --store "${store}" --json`)} > "${mountPoint}/../before.json" 2>&1`,
+    `${cli(`info --store "${store}" --json`)} > "${results}/before.json" 2>&1`,
     // The large folder's first checkpoint does not fit next to the current generation.
-    `${cli(`index "${large}" --store "${store}" --embedder hashing`)} > /dev/null 2> "${mountPoint}/../index.err"; echo $? > "${mountPoint}/../index.rc"`,
-    `${cli(`info --store "${store}" --json`)} > "${mountPoint}/../after.json" 2>&1; echo $? > "${mountPoint}/../info.rc"`,
-    `${cli(`query "replication" --store "${store}" --json`)} > /dev/null 2>&1; echo $? > "${mountPoint}/../query.rc"`,
-    `ls -a "${store}" > "${mountPoint}/../files.txt"`,
+    `${cli(`index "${large}" --store "${store}" --embedder hashing`)} > /dev/null 2> "${results}/index.err"; echo $? > "${results}/index.rc"`,
+    `${cli(`info --store "${store}" --json`)} > "${results}/after.json" 2>&1; echo $? > "${results}/info.rc"`,
+    `${cli(`query "replication" --store "${store}" --json`)} > /dev/null 2>&1; echo $? > "${results}/query.rc"`,
+    `ls -a "${store}" > "${results}/files.txt"`,
   ].join('\n');
   const result = spawnSync('unshare', ['-rm', 'sh', '-c', script], { encoding: 'utf8', timeout: 110_000 });
   assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
-  const read = (name: string) => fs.readFile(path.join(mountPoint, '..', name), 'utf8');
+  const read = (name: string) => fs.readFile(path.join(results, name), 'utf8');
   assert.equal((await read('index.rc')).trim(), '2');
   const message = await read('index.err');
   assert.match(message, /^docent: cannot write Docent store at .*: the disk is full \(ENOSPC\); its previous index \(generation \d+\) is intact\n$/);

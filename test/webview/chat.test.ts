@@ -530,6 +530,13 @@ describe('chat webview in Chromium', { skip }, () => {
     assert.equal(await bar.locator('.index-bar-text').innerText(), 'Indexing: 1,400 of 4,204 files (32%) — answers may miss pages');
     assert.equal(await pause.getAttribute('data-seen'), '1');
     assert.equal(await bar.locator('button[data-action="resumeIndexing"]').isVisible(), false);
+    // Every file read, the vector graph building: its own step and percent, not a stop at 100%.
+    await hostSends({ type: 'index', index: { state: 'indexing', step: 'graph', percent: 45, files: 4204, chunks: 30000 } });
+    assert.equal(await bar.locator('.index-bar-text').innerText(), 'Building the vector graph (45%)');
+    assert.equal(await bar.locator('[role="progressbar"]').getAttribute('aria-valuenow'), '45');
+    await hostSends({ type: 'index', index: { state: 'indexing', step: 'sorting', percent: 46, files: 4204, chunks: 30000 } } as Record<string, unknown>);
+    assert.equal(await bar.locator('.index-bar-text').innerText(), 'Building the vector graph (45%)', 'an unknown step is rejected as a whole message');
+    await hostSends({ type: 'index', index: { state: 'indexing', percent: 32, files: 1400, chunks: 9500, partial: { ...partial, filesIndexed: 1400 } } });
     await clearSent();
     await bar.locator('button[data-action="pauseIndexing"]').click();
     assert.deepEqual(await sent(), [{ type: 'indexing', action: 'pause' }]);

@@ -17,13 +17,13 @@ import type { AnswerPipeline } from '../pipeline/answerPipeline.js';
 import { citationFromHit } from '../pipeline/prompt.js';
 import { exampleQuestions } from './exampleQuestions.js';
 import type { Answer, AnswerEvent, AnswerRequest, Citation, LocatedCitation, MetricsSnapshot, PartialIndex } from '../pipeline/types.js';
-import { DEFAULT_FUSION, HybridRetriever } from '../search/hybrid.js';
+import { defaultFusionFor, HybridRetriever } from '../search/hybrid.js';
 import { MultiFolderRetriever } from '../search/multiFolderRetriever.js';
 import { DocStore, type EmbedderInfo, type LastIndexRun } from '../store.js';
 import type { Chunk, Embedder, RetrievalHit, SearchMode } from '../types.js';
 import type { EmbedderRuntimeOptions, ResolvedEmbedder } from './embedderChoice.js';
 import { IndexScheduler, type IndexRunEnd, type IndexTarget } from './indexScheduler.js';
-import type { IndexState, IndexTotals } from './indexState.js';
+import { runProgress, type IndexState, type IndexTotals } from './indexState.js';
 import type { FolderIndexReport, WorkspaceDependencies, WorkspaceEvent, WorkspaceOptions } from './options.js';
 
 /** The answer cache file's bound (options.answers.persistentCacheBytes; 0 keeps answers in memory only). */
@@ -355,7 +355,7 @@ export class Workspace {
       resolved = await embedderFor(first?.embedder?.spec ?? (fresh ? 'default' : 'none'), runtime);
     }
     const embedder = injected ?? resolved?.embedder;
-    const fusion = { ...DEFAULT_FUSION, ...options.search?.fusion };
+    const fusion = { ...defaultFusionFor(embedder?.id), ...options.search?.fusion };
     const retriever = new MultiFolderRetriever(
       options.folders.map((folder) => ({ name: folder.name, retriever: new HybridRetriever(stores.get(folder.name)!, embedder, fusion) })),
     );
@@ -444,8 +444,7 @@ export class Workspace {
           const now = Date.now();
           if (now - this.lastProgressAt < PROGRESS_INTERVAL_MS && (progress.phase === 'indexing' || progress.phase === 'graph')) return;
           this.lastProgressAt = now;
-          const fraction = progress.filesTotal === 0 ? 0 : progress.filesDone / progress.filesTotal;
-          this.emit({ type: 'indexState', state: { state: 'indexing', percent: Math.floor(((i + fraction) / folders.length) * 100), ...totalsOf(opened), ...this.partialOf(opened) } });
+          this.emit({ type: 'indexState', state: { state: 'indexing', ...runProgress(progress, i, folders.length), ...totalsOf(opened), ...this.partialOf(opened) } });
         },
       });
       this.unfinished.delete(folder.name);
