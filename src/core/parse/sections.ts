@@ -39,6 +39,12 @@ export class SectionBuilder {
    */
   append(text: string, startLine?: number, endLine: number | undefined = startLine): void {
     const open = this.current;
+    if (text === '\n') {
+      // A line break alone (every line of a line-based format ends with one): no text, nothing to credit.
+      open.lines.push('');
+      open.spans.push(undefined);
+      return;
+    }
     const credit = startLine !== undefined && endLine !== undefined && /\S/.test(text);
     if (!text.includes('\n')) {
       // Most appends (an HTML text node, a line) continue the open line: no split.
@@ -73,7 +79,10 @@ export class SectionBuilder {
 
   /** Appends one line of text followed by a line break. */
   line(text: string, lineNumber: number): void {
-    this.append(text + '\n', lineNumber);
+    if (text.includes('\n')) return this.append(text + '\n', lineNumber);
+    // The same as appending text + '\n', without the concatenation and the split.
+    this.append(text, lineNumber);
+    this.append('\n');
   }
 
   finish(): Section[] {
