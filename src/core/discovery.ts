@@ -751,7 +751,8 @@ export function readTextFile(
   // TextDecoder drops a leading BOM and replaces invalid sequences with U+FFFD.
   const text = new TextDecoder(utf16 ?? 'utf-8').decode(bytes);
   let replacements = 0;
-  for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) === 0xfffd) replacements++;
+  // indexOf first: most files have none, and it is a native search rather than a loop over every character.
+  for (let index = text.indexOf('\ufffd'); index >= 0; index = text.indexOf('\ufffd', index + 1)) replacements++;
   if (replacements > text.length * MAX_REPLACEMENT_CHAR_RATIO) {
     return { skip: 'binary', detail: `${replacements} of ${text.length} characters are not valid ${utf16 ?? 'utf-8'}` };
   }

@@ -62,7 +62,7 @@ import * as path from 'node:path';
 import { syncDirectory, writeFileAtomic } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
 import { keywordFieldsOf } from './chunkText.js';
-import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, TermDictionary, documentAt, freezeDocuments, sumStatistics, type FileKeywords, type KeywordDocuments, type KeywordIndexOptions, type KeywordStatistics, type PostingsSource } from './search/keywordIndex.js';
+import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, TermDictionary, documentAt, freezeDocumentSets, sumStatistics, type FileKeywords, type KeywordDocuments, type KeywordIndexOptions, type KeywordStatistics, type PostingsSource } from './search/keywordIndex.js';
 import type { Chunk, EmbedderRuntime } from './types.js';
 import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
 import { BlockDigester, BlockReadError, blocksMatch, VerifiedFile } from './storeBlocks.js';
@@ -223,20 +223,18 @@ class Pending {
       for (const file of files) for (const vector of file.vectors ?? []) vectors.set(vector, row++ * dimensions);
     }
     const paged = files.filter((file) => file.page);
+    const [keyword, pages] = freezeDocumentSets([
+      { ids: chunks.map((chunk) => chunk.id), parts: files.map((file) => file.keyword) },
+      { ids: paged.map((file) => file.fileId), parts: paged.map((file) => file.page!) },
+    ]);
     return {
       firstChunkId: this.firstChunkId,
       firstFileId: this.firstFileId,
       dimensions,
       passages: passageRecords(chunks),
-      keyword: freezeDocuments(
-        chunks.map((chunk) => chunk.id),
-        files.map((file) => file.keyword),
-      ),
+      keyword: keyword!,
       vectors,
-      pages: freezeDocuments(
-        paged.map((file) => file.fileId),
-        paged.map((file) => file.page!),
-      ),
+      pages: pages!,
       removedChunks: this.removedChunks,
       removedFiles: this.removedFiles,
     };

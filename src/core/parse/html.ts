@@ -73,9 +73,10 @@ export function parseHtml(path: string, content: string): ParsedDocument {
   const parser: Parser = new Parser(
     {
       onopentag(name, attribs) {
-        const dropped = droppedDepth > 0 || isDropped(name, attribs);
+        const classes = attribs.class?.split(/\s+/);
+        const dropped = droppedDepth > 0 || isDropped(name, attribs, classes);
         const preformatted = name === 'pre' || name === 'textarea';
-        const admonition = !dropped && hasClass(attribs, ADMONITION_CLASSES);
+        const admonition = !dropped && hasClass(classes, ADMONITION_CLASSES);
         stack.push({ name, dropped, preformatted, admonition });
         if (name === 'title' && titleText === undefined && !stack.some((e) => e.name === 'svg')) inTitle = true;
         if (dropped) {
@@ -159,6 +160,15 @@ export function parseHtml(path: string, content: string): ParsedDocument {
 /** Deeper than any real page; htmlparser2's open-element stack costs O(depth) per tag, so 100k levels took seconds. */
 const MAX_NESTING = 1_000;
 const VOID_ELEMENTS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr']);
+/** Per (lower-case first letter, name length ≤ 7): whether a void element has that shape; most tags (a, p, div, span, li, td) have none, so no name is cut out. */
+const VOID_SHAPES = new Uint8Array(128 * 8);
+for (const name of VOID_ELEMENTS) VOID_SHAPES[name.charCodeAt(0) * 8 + name.length] = 1;
+
+function isVoidElement(content: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length > 7 || VOID_SHAPES[(content.charCodeAt(start) | 0x20) * 8 + length] === 0) return false;
+  return VOID_ELEMENTS.has(content.slice(start, end).toLowerCase());
+}
 /**
  * Tags opened beyond MAX_NESTING (and their closing tags) become spaces of the same length, so
  * their text stays at its offsets and every line number is unchanged. Linear; leaves shallower
@@ -181,14 +191,16 @@ function flattenDeepNesting(content: string): string {
     while (i < content.length && isNameChar(content.charCodeAt(i))) i++;
     const nameEnd = i;
     // The tag ends at the first '>'; a '<' (or the end) before it means no tag starts here.
-    while (i < content.length && content.charCodeAt(i) !== 62 && content.charCodeAt(i) !== 60) i++;
-    if (i === content.length || content.charCodeAt(i) === 60) {
+    const close = content.indexOf('>', i);
+    const next = content.indexOf('<', i);
+    if (close < 0 || (next >= 0 && next < close)) {
       at = content.indexOf('<', at + 1);
       continue;
     }
+    i = close;
     const end = i + 1;
     const selfClosing = i - 1 >= nameEnd && content.charCodeAt(i - 1) === 47;
-    if (!selfClosing && !VOID_ELEMENTS.has(content.slice(nameStart, nameEnd).toLowerCase())) {
+    if (!selfClosing && !isVoidElement(content, nameStart, nameEnd)) {
       if (!closing && depth < MAX_NESTING) depth++;
       else if (closing && suppressed === 0) depth = Math.max(0, depth - 1);
       else {
@@ -218,18 +230,28 @@ function isNameChar(c: number): boolean {
   return isAsciiLetter(c) || (c >= 48 && c <= 57) || c === 95 || c === 58 || c === 45;
 }
 
-function isDropped(name: string, attribs: Record<string, string>): boolean {
-  return DROPPED_ELEMENTS.has(name) || attribs.role === 'navigation' || hasClass(attribs, NOISE_CLASSES);
+/** `classes`: the element's class attribute split at white space (undefined without one). */
+function isDropped(name: string, attribs: Record<string, string>, classes: readonly string[] | undefined): boolean {
+  return DROPPED_ELEMENTS.has(name) || attribs.role === 'navigation' || hasClass(classes, NOISE_CLASSES);
 }
 
-function hasClass(attribs: Record<string, string>, classes: ReadonlySet<string>): boolean {
-  return attribs.class !== undefined && attribs.class.split(/\s+/).some((c) => classes.has(c));
+function hasClass(classes: readonly string[] | undefined, wanted: ReadonlySet<string>): boolean {
+  return classes !== undefined && classes.some((c) => wanted.has(c));
 }
 
 function lastNonSpace(text: string): number {
   let i = text.length - 1;
-  while (i > 0 && /\s/.test(text[i]!)) i--;
+  while (i > 0 && isSpace(text.charCodeAt(i))) i--;
   return i;
+}
+
+/** Whether code unit `c` is white space as the regex `\s` sees it (a test per character costs a regex call). */
+function isSpace(c: number): boolean {
+  if (c > 32 && c < 160) return false;
+  return (
+    c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  );
 }
 
 /** Maps source offsets to 1-based line numbers (LF, CRLF or lone CR endings). */

@@ -123,21 +123,28 @@ export function parseRst(path: string, content: string): ParsedDocument {
   return { title: title ?? fileStem(path), sections: builder.finish() };
 }
 
-/** Roles and hyperlinks keep their visible text; literal, emphasis and reference markers go. */
+/**
+ * Roles and hyperlinks keep their visible text; literal, emphasis and reference markers go.
+ * Each group of steps needs its marker character and no step adds one (but the literals'
+ * placeholders), so a group whose character is absent is skipped: most lines of prose have none.
+ */
 function cleanRstInline(text: string): string {
   const literals: string[] = [];
-  return text
-    .replace(/``(.+?)``/g, (_m, literal: string) => {
-      literals.push(literal);
-      return `\u{F8F0}${literals.length - 1}\u{F8F1}`;
-    })
-    .replace(/:[\w:.+-]+:`([^`]*?)\s*<[^<>`]*>`/g, '$1')
-    .replace(/:[\w:.+-]+:`[~!]?([^`]*)`/g, '$1')
-    .replace(/`([^`<]*?)\s*<[^<>`]*>`__?/g, '$1')
-    .replace(/`([^`]+)`(?:__?|:[\w:.+-]+:)?/g, '$1')
-    .replace(/\[(?:#?\w*|\*)\]_/g, '')
-    .replace(/\*\*(\S(?:.*?\S)?)\*\*/g, '$1')
-    .replace(/(^|[^\w*])\*(\S(?:.*?\S)?)\*(?!\w)/g, '$1$2')
-    .replace(/\\(.)/g, '$1')
-    .replace(/\u{F8F0}(\d+)\u{F8F1}/gu, (_m, index: string) => literals[Number(index)]!);
+  let out = text;
+  if (out.includes('`')) {
+    out = out
+      .replace(/``(.+?)``/g, (_m, literal: string) => {
+        literals.push(literal);
+        return `\u{F8F0}${literals.length - 1}\u{F8F1}`;
+      })
+      .replace(/:[\w:.+-]+:`([^`]*?)\s*<[^<>`]*>`/g, '$1')
+      .replace(/:[\w:.+-]+:`[~!]?([^`]*)`/g, '$1')
+      .replace(/`([^`<]*?)\s*<[^<>`]*>`__?/g, '$1')
+      .replace(/`([^`]+)`(?:__?|:[\w:.+-]+:)?/g, '$1');
+  }
+  if (out.includes('[')) out = out.replace(/\[(?:#?\w*|\*)\]_/g, '');
+  if (out.includes('*')) out = out.replace(/\*\*(\S(?:.*?\S)?)\*\*/g, '$1').replace(/(^|[^\w*])\*(\S(?:.*?\S)?)\*(?!\w)/g, '$1$2');
+  if (out.includes('\\')) out = out.replace(/\\(.)/g, '$1');
+  if (out.includes('\u{F8F0}')) out = out.replace(/\u{F8F0}(\d+)\u{F8F1}/gu, (_m, index: string) => literals[Number(index)]!);
+  return out;
 }

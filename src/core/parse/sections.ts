@@ -38,10 +38,25 @@ export class SectionBuilder {
    * so blank separators never stretch a section's line range.
    */
   append(text: string, startLine?: number, endLine: number | undefined = startLine): void {
-    const parts = text.split('\n');
     const open = this.current;
+    if (text === '\n') {
+      // A line break alone (every line of a line-based format ends with one): no text, nothing to credit.
+      open.lines.push('');
+      open.spans.push(undefined);
+      return;
+    }
     const credit = startLine !== undefined && endLine !== undefined && /\S/.test(text);
-    parts.forEach((part, k) => {
+    if (!text.includes('\n')) {
+      // Most appends (an HTML text node, a line) continue the open line: no split.
+      const at = open.lines.length - 1;
+      open.lines[at] += text;
+      if (credit) {
+        open.spans[at] = widen(open.spans[at], startLine, endLine);
+        this.record(startLine, endLine);
+      }
+      return;
+    }
+    text.split('\n').forEach((part, k) => {
       if (k > 0) {
         open.lines.push('');
         open.spans.push(undefined);
@@ -64,7 +79,10 @@ export class SectionBuilder {
 
   /** Appends one line of text followed by a line break. */
   line(text: string, lineNumber: number): void {
-    this.append(text + '\n', lineNumber);
+    if (text.includes('\n')) return this.append(text + '\n', lineNumber);
+    // The same as appending text + '\n', without the concatenation and the split.
+    this.append(text, lineNumber);
+    this.append('\n');
   }
 
   finish(): Section[] {

@@ -444,86 +444,111 @@ function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/**
- * The documents of `parts` in order (with their ids) as one frozen part: each dictionary's term
- * numbers are mapped to the part's through an array (a term is hashed once per dictionary, not
- * once per posting), the postings counted per term first and then written straight into the
- * typed arrays.
- */
+/** Documents to freeze: `parts` in order, document i of them with id `ids[i]`. */
+export interface DocumentSet {
+  ids: ArrayLike<number>;
+  parts: readonly KeywordDocuments[];
+}
+
+/** The documents of `parts` in order (with their ids) as one frozen part (freezeDocumentSets). */
 export function freezeDocuments(ids: ArrayLike<number>, parts: readonly KeywordDocuments[]): FrozenPostings {
+  return freezeDocumentSets([{ ids, parts }])[0]!;
+}
+
+/**
+ * Each set as one frozen part, its terms numbered and sorted once for all the sets: a segment's
+ * passages and its pages hold the same terms, and the sort and the lookups of the sorted terms
+ * were half of freezing both. Each dictionary's term numbers are mapped to the sets' through an
+ * array (a term is hashed once per dictionary, not once per posting), the postings counted per
+ * term first and then written straight into the typed arrays.
+ */
+export function freezeDocumentSets(sets: readonly DocumentSet[]): FrozenPostings[] {
   const terms: string[] = [];
-  const counts: number[] = [];
-  /** Per dictionary: its term number → this part's term number + 1 (0: not met yet). */
+  /** Per dictionary: its term number → the sets' term number + 1 (0: not met yet). */
   const local = new Map<readonly string[], Uint32Array>();
   const numberOf = new Map<string, number>();
-  let postings = 0;
-  let documents = 0;
-  for (const part of parts) {
-    postings += part.terms.length;
-    documents += part.lengths.length;
-  }
-  /** The term number of each posting, in document order. */
-  const termOfPosting = new Uint32Array(postings);
-  let p = 0;
-  for (const part of parts) {
-    const { dictionary } = part;
-    let remap = local.get(dictionary);
-    if (!remap) local.set(dictionary, (remap = new Uint32Array(dictionary.length)));
-    const numbers = part.terms;
-    for (let i = 0; i < numbers.length; i++) {
-      const n = numbers[i]!;
-      let t = remap[n]! - 1;
-      if (t < 0) {
-        // Dictionaries share terms (two workers meet the same words): a term is one term of the part.
-        const term = dictionary[n]!;
-        t = numberOf.get(term) ?? -1;
+  /** Per set: the term number of each posting, in document order. */
+  const termsOfPostings = sets.map(({ parts }) => {
+    let postings = 0;
+    for (const part of parts) postings += part.terms.length;
+    const termOfPosting = new Uint32Array(postings);
+    let p = 0;
+    for (const part of parts) {
+      const { dictionary } = part;
+      let remap = local.get(dictionary);
+      if (!remap) local.set(dictionary, (remap = new Uint32Array(dictionary.length)));
+      const numbers = part.terms;
+      for (let i = 0; i < numbers.length; i++) {
+        const n = numbers[i]!;
+        let t = remap[n]! - 1;
         if (t < 0) {
-          numberOf.set(term, (t = terms.length));
-          terms.push(term);
-          counts.push(0);
+          // Dictionaries share terms (two workers meet the same words): a term is one term of the sets.
+          const term = dictionary[n]!;
+          t = numberOf.get(term) ?? -1;
+          if (t < 0) {
+            numberOf.set(term, (t = terms.length));
+            terms.push(term);
+          }
+          remap[n] = t + 1;
         }
-        remap[n] = t + 1;
+        termOfPosting[p++] = t;
       }
-      counts[t]!++;
-      termOfPosting[p++] = t;
     }
-  }
+    return termOfPosting;
+  });
   // The default sort compares strings natively (UTF-16 order), with no call per comparison.
   const sorted = terms.slice().sort();
   if (sorted.some((term) => ABOVE_SURROGATES.test(term))) sorted.sort(compareCodePoints);
   const order = sorted.map((term) => numberOf.get(term)!);
-  const termEnds = new Uint32Array(terms.length);
-  const postingEnds = new Uint32Array(terms.length);
-  /** Where the next posting of term number t goes. */
-  const cursor = new Uint32Array(terms.length);
-  let termLength = 0;
-  let at = 0;
-  order.forEach((t, rank) => {
-    termEnds[rank] = termLength += Buffer.byteLength(terms[t]!);
-    cursor[t] = at;
-    postingEnds[rank] = at += counts[t]!;
-  });
-  const termBytes = new Uint8Array(termLength);
-  order.forEach((t, rank) => utf8.encodeInto(terms[t]!, termBytes.subarray(rank === 0 ? 0 : termEnds[rank - 1]!)));
-  const docs = new Uint32Array(postings);
-  const weights = new Float64Array(postings);
-  const lengths = new Uint32Array(documents);
-  p = 0;
-  let document = 0;
-  for (const part of parts) {
-    const { ends, weights: partWeights } = part;
-    let entry = 0;
-    for (let d = 0; d < ends.length; d++, document++) {
-      lengths[document] = part.lengths[d]!;
-      for (const end = ends[d]!; entry < end; entry++) {
-        const slot = cursor[termOfPosting[p++]!]!++;
-        docs[slot] = document;
-        weights[slot] = partWeights[entry]!;
+  const byteLengths = order.map((t) => Buffer.byteLength(terms[t]!));
+  return sets.map(({ ids, parts }, s) => {
+    const termOfPosting = termsOfPostings[s]!;
+    const counts = new Uint32Array(terms.length);
+    for (let p = 0; p < termOfPosting.length; p++) counts[termOfPosting[p]!]!++;
+    let distinct = 0;
+    let termLength = 0;
+    order.forEach((t, rank) => {
+      if (counts[t]! === 0) return;
+      distinct++;
+      termLength += byteLengths[rank]!;
+    });
+    const termEnds = new Uint32Array(distinct);
+    const postingEnds = new Uint32Array(distinct);
+    const termBytes = new Uint8Array(termLength);
+    /** Where the next posting of term number t goes. */
+    const cursor = new Uint32Array(terms.length);
+    let r = 0;
+    let bytesAt = 0;
+    let at = 0;
+    order.forEach((t, rank) => {
+      if (counts[t]! === 0) return;
+      utf8.encodeInto(terms[t]!, termBytes.subarray(bytesAt));
+      termEnds[r] = bytesAt += byteLengths[rank]!;
+      cursor[t] = at;
+      postingEnds[r++] = at += counts[t]!;
+    });
+    let documents = 0;
+    for (const part of parts) documents += part.lengths.length;
+    const docs = new Uint32Array(termOfPosting.length);
+    const weights = new Float64Array(termOfPosting.length);
+    const lengths = new Uint32Array(documents);
+    let p = 0;
+    let document = 0;
+    for (const part of parts) {
+      const { ends, weights: partWeights } = part;
+      let entry = 0;
+      for (let d = 0; d < ends.length; d++, document++) {
+        lengths[document] = part.lengths[d]!;
+        for (const end = ends[d]!; entry < end; entry++) {
+          const slot = cursor[termOfPosting[p++]!]!++;
+          docs[slot] = document;
+          weights[slot] = partWeights[entry]!;
+        }
       }
     }
-  }
-  const tfs = exactInFloat32(weights) ? new Float32Array(weights) : weights;
-  return { ids: Int32Array.from(ids), lengths, termBytes, termEnds, postingEnds, docs, tfs };
+    const tfs = exactInFloat32(weights) ? new Float32Array(weights) : weights;
+    return { ids: Int32Array.from(ids), lengths, termBytes, termEnds, postingEnds, docs, tfs };
+  });
 }
 
 /** Byte order of term `a` of part `x` and term `b` of part `y`, read in place. */
