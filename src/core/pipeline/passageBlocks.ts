@@ -22,15 +22,15 @@ const INDENTED = /^(?: {2,}|\t)\S/;
 const TABLE_ROW = /^\|.*\|$/;
 /** Comment markers, shell/REPL prompts, preprocessor lines, tags, tree drawings: code whatever follows. */
 const CODE_START = /^(?:\/\/|\/\*|\*\/|#include\s*[<"][^>"]*[>"]$|#define\b|#if|#endif|#!|#\[|# |#$|\$ |PS> |>>> |\.\.\. |-- |<\/?[A-Za-z][\w.-]*(?:\s[^>]*)?\/?>$|<!--)|[│├└┌┐┘┬┴┼]/;
-/** A one-space indent (trimmed prose has none), assignments, trailing comments, an unclosed argument list, lone brackets, template includes ("{{#include …}}"), rulers of program output ("-----+----"), columns aligned with runs of spaces. */
-const CODE_SHAPE = /^ \S|^[\w.[\]]+\s*[-+*/]?=\s*\S|\S\s+\/\/ |\w\([^)]*,$|^[{}()[\];,\s]+$|^\{\{.*\}\}$|^[-+=|\s]{3,}$| {3,}\S.* {3,}\S/;
+/** A one-space indent (trimmed prose has none), trailing comments, an unclosed argument list, lone brackets, template includes, a string literal alone ("{{#include …}}"), rulers of program output ("-----+----"), columns aligned with runs of spaces. */
+const CODE_SHAPE = /^ \S|\S\s+\/\/ |\w\([^)]*,$|^[{}()[\];,\s]+$|^\{\{.*\}\}$|^(["'])[^"']*\1[),;]*$|^[-+=|\s]{3,}$| {3,}\S.* {3,}\S/;
 /** Lines that start like a statement or declaration in a common language (case matters: "Use the …" is prose). */
 const CODE_KEYWORD =
   /^(?:import|export|def|class|fn|let|const|var|use|pub|struct|impl|enum|mod|trait|return|package|func|async|await|extern|static|unsafe|match|loop|while|for|if|elif|else|try|catch|except|finally|raise|throw|yield|lambda|assert|int|void|char|bool|unsigned|using|namespace|template|typedef|switch|case|new|print|println!|console|module|exports|require|process|SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|GRANT|REVOKE|BEGIN|COMMIT|ROLLBACK|WITH|VALUES|FROM|WHERE|ORDER|GROUP|SET|SHOW|EXPLAIN|COPY|DECLARE|\\[a-z]+)(?=$|[\s(.:;{<!])/;
 /** A keyword line is code when it has code punctuation, not only words ("for it to be borrowed from" is wrapped prose). */
 const CODE_CHAR = /[=(){}[\];<>"'*&|]|\w[.:]\w/;
-/** Punctuation English prose does not have: statement ends, an opened block, operators, imports. */
-const CODE_MARK = /;\s*$|\{\s*$|^[^{]*\}\s*$|\(\s*$|=>|::|->|==|!=|&&|\|\||\+=|^import [\w.]+(?: as \w+)?$|^from [\w.]+ import /;
+/** Punctuation English prose does not have: statement ends, an opened block, operators, assignments, imports. */
+const CODE_MARK = /;\s*$|\{\s*$|^[^{]*\}\s*$|\(\s*$|=>|::|->|==|!=|&&|\|\||\+=|^[\w.[\]]+\s*[-+*/]?=\s*\S|^import [\w.]+(?: as \w+)?$|^from [\w.]+ import /;
 const PLAIN_WORD = /^[a-z][a-z'’-]*[,.;:!?]?$/;
 
 /** Whether a line reads as English: enough plain lowercase words and no statement end. */
@@ -47,6 +47,8 @@ function codeLike(line: string): boolean {
   const trimmed = line.trim();
   if (TABLE_ROW.test(trimmed)) return false;
   if (INDENTED.test(line) || CODE_START.test(trimmed) || CODE_SHAPE.test(line)) return true;
+  // A line ending a sentence ("… with Option::take.") is wrapped prose, whatever it mentions.
+  if (/[\w)'"’`]\.$/.test(trimmed)) return false;
   const keyword = CODE_KEYWORD.test(trimmed) && CODE_CHAR.test(trimmed.replace(/[.,:]$/, ''));
   return (keyword || CODE_MARK.test(trimmed)) && !proseLike(trimmed);
 }
