@@ -113,15 +113,16 @@ function unitsAround(units: readonly Unit[], center: number): { first: number; l
 function render(blocks: readonly Block[], units: readonly Unit[], { first, last }: { first: number; last: number }): string {
   const out: string[] = [];
   if (first > 0) out.push('…');
-  for (let b = units[first]!.block; b <= units[last]!.block; b++) {
-    const block = blocks[b]!;
-    const inside = units.map((unit, i) => ({ unit, i })).filter(({ unit, i }) => unit.block === b && i >= first && i <= last);
-    const texts = inside.map(({ i }) => (first === last ? cutAtWord(units[i]!.text, CONTEXT_CHARS) : units[i]!.text));
+  for (let i = first; i <= last; ) {
+    const block = blocks[units[i]!.block]!;
+    const inside: Unit[] = [];
+    for (const b = units[i]!.block; i <= last && units[i]!.block === b; i++) inside.push(units[i]!);
+    const texts = inside.map((unit) => (first === last ? cutAtWord(unit.text, CONTEXT_CHARS) : unit.text));
     if (block.kind === 'code') out.push(fenced(texts));
     else if (block.kind === 'table') out.push(texts.join('\n'));
     else {
       const lines: string[][] = [];
-      inside.forEach(({ unit }, k) => (lines[unit.line] ??= []).push(literalInline(texts[k]!)));
+      inside.forEach((unit, k) => (lines[unit.line] ??= []).push(literalInline(texts[k]!)));
       // Logical lines of one paragraph (list items, HTML blocks) stay apart by hard breaks.
       out.push(lines.filter((line) => line !== undefined).map((line) => literalLineStart(line.join(' '))).join('  \n'));
     }
