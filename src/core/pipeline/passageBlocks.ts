@@ -23,7 +23,7 @@ const TABLE_ROW = /^\|.*\|$/;
 /** Comment markers, shell/REPL prompts, preprocessor lines, tags, tree drawings: code whatever follows. */
 const CODE_START = /^(?:\/\/|\/\*|\*\/|#include\s*[<"][^>"]*[>"]$|#define\b|#if|#endif|#!|#\[|# |#$|\$ |PS> |>>> |\.\.\. |-- |<\/?[A-Za-z][\w.-]*(?:\s[^>]*)?\/?>$|<!--)|[│├└┌┐┘┬┴┼]/;
 /** A one-space indent (trimmed prose has none), trailing comments, an unclosed argument list, lone brackets, template includes, a string literal alone ("{{#include …}}"), rulers of program output ("-----+----"), columns aligned with runs of spaces. */
-const CODE_SHAPE = /^ \S|\S\s+\/\/ |\w\([^)]*,$|^[{}()[\];,\s]+$|^\{\{.*\}\}$|^(["'])[^"']*\1[),;]*$|^[-+=|\s]{3,}$| {3,}\S.* {3,}\S/;
+const CODE_SHAPE = /^ \S|\S\s+\/\/ |\w\([^)]*,$|^[{}()[\];,\s]+$|^\{\{.*\}\}$|^(["'])[^"']*\1[),;]*$| {3,}\S.* {3,}\S/;
 /** Lines that start like a statement or declaration in a common language (case matters: "Use the …" is prose). */
 const CODE_KEYWORD =
   /^(?:import|export|def|class|fn|let|const|var|use|pub|struct|impl|enum|mod|trait|return|package|func|async|await|extern|static|unsafe|match|loop|while|for|if|elif|else|try|catch|except|finally|raise|throw|yield|lambda|assert|int|void|char|bool|unsigned|using|namespace|template|typedef|switch|case|new|print|println!|console|module|exports|require|process|SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|GRANT|REVOKE|BEGIN|COMMIT|ROLLBACK|WITH|VALUES|FROM|WHERE|ORDER|GROUP|SET|SHOW|EXPLAIN|COPY|DECLARE|\\[a-z]+)(?=$|[\s(.:;{<!])/;
@@ -41,6 +41,13 @@ function proseLike(line: string): boolean {
   const statementEnd = /;\s*$/.test(line);
   if (statementEnd && words.length < 6) return false;
   return words.filter((word) => PLAIN_WORD.test(word)).length >= words.length * (statementEnd ? 0.7 : 0.5);
+}
+
+const RULER = /^[-+=|\s]{3,}$/;
+
+/** Prose for certain between code lines: a sentence, or a line too long to be a command ("jbang info classpath x.java" is one). */
+function sentence(line: string): boolean {
+  return proseLike(line) && (/[.:!?]$/.test(line.trim()) || line.trim().split(/\s+/).length >= 6);
 }
 
 function codeLike(line: string): boolean {
@@ -70,7 +77,9 @@ export function codeLines(lines: readonly string[]): boolean[] {
     const before = nonBlank(i - 1, -1);
     const after = nonBlank(i + 1, 1);
     if (after === i + 1 && INDENTED.test(lines[after]!) && /[:{(]$/.test(trimmed) && (CODE_KEYWORD.test(trimmed) || /[()=[\]]/.test(trimmed))) code[i] = true;
-    else if (!proseLike(line) && before >= 0 && after >= 0 && code[before] && code[after] && after - before <= 3) code[i] = true;
+    else if (!sentence(line) && before >= 0 && after >= 0 && code[before] && code[after] && after - before <= 3) code[i] = true;
+    // A ruler ("-----+----", "=====") belongs to the program output it touches; alone it underlines a title.
+    else if (RULER.test(trimmed) && (code[i - 1] || code[i + 1])) code[i] = true;
   });
   return code;
 }
@@ -83,6 +92,8 @@ export function keepsSourceWraps(path: string): boolean {
 
 /** A source-wrapped line continues the one before unless that one is short (a list item, a line break on purpose). */
 const WRAPPED_LINE = 45;
+/** A numbered or bulleted item starts a line of its own even after a long one. */
+const LIST_ITEM = /^(?:\d{1,3}[.)]|[-*•+]|[a-z][.)])\s/;
 
 /** Splits `text` into paragraphs, code and tables; wrapped paragraphs are joined into whole lines when `reflow`. */
 export function passageBlocks(text: string, reflow: boolean): Block[] {
@@ -108,7 +119,7 @@ export function passageBlocks(text: string, reflow: boolean): Block[] {
       while (i < lines.length && lines[i]!.trim() !== '' && !code[i] && !TABLE_ROW.test(lines[i]!.trim())) {
         const current = lines[i++]!.trim();
         const previous = logical[logical.length - 1];
-        if (reflow && previous !== undefined && lines[i - 2]!.trim().length >= WRAPPED_LINE) logical[logical.length - 1] = `${previous} ${current}`;
+        if (reflow && previous !== undefined && lines[i - 2]!.trim().length >= WRAPPED_LINE && !LIST_ITEM.test(current)) logical[logical.length - 1] = `${previous} ${current}`;
         else logical.push(current);
       }
       blocks.push({ kind: 'prose', lines: logical.map(splitSentences) });
@@ -130,7 +141,7 @@ export function literalInline(text: string): string {
   return text
     .replace(/\\(?=[!-/:-@[-`{-~])/g, '\\\\')
     .replace(/[`*]|~~|\[(?=[^\]]*\]\()|<(?=[A-Za-z][\w+.-]*:|[^\s>]+@)/g, (match) => `\\${match.split('').join('\\')}`)
-    .replace(/(^|[^\p{L}\p{N}])_|_(?=$|[^\p{L}\p{N}])/gu, (match) => match.replace('_', '\\_'))
+    .replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, '\\_')
     .replace(/&(?=#?\w+;)/g, '\\&');
 }
 

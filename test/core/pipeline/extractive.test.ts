@@ -60,6 +60,8 @@ test('extractive: a hard-wrapped Markdown paragraph reads as one paragraph and i
 test('extractive: short Markdown lines (list items) stay apart; HTML lines are never joined', () => {
   const list = extractiveBody('integer types', [citation(1, 'ch03.md', 'Rust has four scalar types:\nintegers\nfloating-point numbers\nBooleans')]);
   assert.match(list, /integers {2}\nfloating-point numbers {2}\nBooleans/);
+  const numbered = 'Solutions:\n1. Check Maven coordinates: Verify groupId:artifactId:version format\n2. Check repositories: Add custom repos with //REPOS';
+  assert.match(extractiveBody('check repositories', [citation(1, 'jbang/troubleshooting.adoc', numbered)]), /version format {2}\n2\\\. Check repositories/, 'a long item does not swallow the next');
   const html = 'The string module contains a number of useful constants and classes, as well as some deprecated legacy functions that are also available as methods on strings.\nIn addition, Python’s built-in string classes support the sequence type methods.';
   assert.match(extractiveBody('string constants', [citation(1, 'library/string.html', html)]), /methods on strings\. {2}\nIn addition/);
 });
@@ -98,4 +100,6 @@ test('extractive: the chat view shows code lines starting with # as code and pla
   const shown = renderMarkdown(extractiveBody('args kwargs guide', [citation(1, 'tutorial/controlflow.html', prose)]));
   assert.match(shown, /Use \*args and \*\*kwargs for the rest, see \[the guide\]\(https:\/\/x\.example\/g\) or &lt;https:\/\/y\.example&gt;; the value is `None` and &amp;amp; means an ampersand, snake_case stays\.<br>\n1\. is not a list here/);
   assert.doesNotMatch(shown, /<(?:em|strong|a|code|ol|li)\b/);
+  const dunder = renderMarkdown(extractiveBody('table name', [citation(1, 'models.rst', 'A table name is generated if __tablename__ is not set and _private stays.')]));
+  assert.match(dunder, /if __tablename__ is not set and _private stays\./);
 });
