@@ -52,7 +52,7 @@ function sentence(line: string): boolean {
 
 function codeLike(line: string): boolean {
   const trimmed = line.trim();
-  if (TABLE_ROW.test(trimmed)) return false;
+  if (TABLE_ROW.test(trimmed) || RULER.test(trimmed)) return false;
   if (INDENTED.test(line) || CODE_START.test(trimmed) || CODE_SHAPE.test(line)) return true;
   // A line ending a sentence ("… with Option::take.") is wrapped prose, whatever it mentions.
   if (/[\w)'"’`]\.$/.test(trimmed)) return false;
@@ -61,8 +61,9 @@ function codeLike(line: string): boolean {
 }
 
 /**
- * Which lines are code: each line by its look, then a line that does not read as prose between
- * code lines, and the line that opens an indented run ("for line in f:"), join the code around them.
+ * Which lines are code: each line by its look, then a line that is not a sentence between code
+ * lines or right under one (the command after "# Use verbose mode"), and the line that opens an
+ * indented run ("for line in f:"), join the code around them.
  */
 export function codeLines(lines: readonly string[]): boolean[] {
   const code = lines.map((line) => line.trim() !== '' && codeLike(line));
@@ -77,7 +78,7 @@ export function codeLines(lines: readonly string[]): boolean[] {
     const before = nonBlank(i - 1, -1);
     const after = nonBlank(i + 1, 1);
     if (after === i + 1 && INDENTED.test(lines[after]!) && /[:{(]$/.test(trimmed) && (CODE_KEYWORD.test(trimmed) || /[()=[\]]/.test(trimmed))) code[i] = true;
-    else if (!sentence(line) && before >= 0 && after >= 0 && code[before] && code[after] && after - before <= 3) code[i] = true;
+    else if (!sentence(line) && before >= 0 && code[before] && (after - before <= 3 && after >= 0 ? code[after] : before === i - 1 && !RULER.test(trimmed))) code[i] = true;
     // A ruler ("-----+----", "=====") belongs to the program output it touches; alone it underlines a title.
     else if (RULER.test(trimmed) && (code[i - 1] || code[i + 1])) code[i] = true;
   });
