@@ -9,7 +9,8 @@
  *
  * Flags: --embedder <choice> (default: the shipped default model), --sets a,b (a subset, for
  * quick looks; defaults are chosen on all five), --study (one-change ablations), --grid (fusion
- * weights crossed, each searched on the one index per set: fusion is query-time only), --misses
+ * weights crossed, each searched on the one index per set: fusion is query-time only; `--grid
+ * centroid` crosses the page-centroid weight with the vector and page-dense weights), --misses
  * (each question Docent's default hybrid does not rank first: its rank, the relevant files and the
  * first three files it returned, to study the method's failures rather than tune to them).
  */
@@ -20,7 +21,7 @@ import * as path from 'node:path';
 import { HashingEmbedder } from '../src/core/embedding/hashingEmbedder.js';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from '../src/core/chunker.js';
 import { DEFAULT_KEYWORD_OPTIONS, type KeywordIndexOptions } from '../src/core/search/keywordIndex.js';
-import { DEFAULT_FUSION, HybridRetriever, type FusionOptions } from '../src/core/search/hybrid.js';
+import { defaultFusionFor, HybridRetriever, type FusionOptions } from '../src/core/search/hybrid.js';
 import { DocStore } from '../src/core/store.js';
 import type { Embedder, SearchMode } from '../src/core/types.js';
 import { resolveEmbedder } from '../src/core/workspace/embedderChoice.js';
@@ -150,6 +151,16 @@ function fusionGrid(): { name: string; fusion: Partial<FusionOptions> }[] {
   return grid;
 }
 
+/** `--grid centroid`: page-centroid weight × vector weight × page-dense weight (RRF k 10). */
+function centroidGrid(): { name: string; fusion: Partial<FusionOptions> }[] {
+  const grid: { name: string; fusion: Partial<FusionOptions> }[] = [];
+  for (const pageCentroidWeight of [0, 0.5, 1, 1.5])
+    for (const vectorWeight of [0.1, 0.2])
+      for (const pageDenseWeight of [0.1, 0.2, 0.3])
+        grid.push({ name: `grid: centroid ${pageCentroidWeight} vector ${vectorWeight} page dense ${pageDenseWeight}`, fusion: { rrfK: 10, vectorWeight, pageDenseWeight, pageCentroidWeight } });
+  return grid;
+}
+
 const MODE_LABEL: Record<SearchMode, string> = { hybrid: 'hybrid', keyword: 'keyword only', dense: 'dense only' };
 
 /**
@@ -230,7 +241,7 @@ async function searchFusionGrid(
   const vectors = variant.embedder ? await variant.embedder.embed(questions.map((question) => question.q)) : [];
   const vectorOf = new Map(questions.map((question, i) => [question.q, vectors[i]]));
   for (const [i, entry] of grid.entries()) {
-    const retriever = new HybridRetriever(store, variant.embedder, { ...DEFAULT_FUSION, ...variant.fusion, ...entry.fusion });
+    const retriever = new HybridRetriever(store, variant.embedder, { ...defaultFusionFor(variant.embedder?.id), ...variant.fusion, ...entry.fusion });
     const { rankings, latencies } = await timeQueries(questions, async (q) =>
       (await retriever.search(q, { k: 60, queryVector: vectorOf.get(q) })).map((hit) => hit.chunk.path),
     );
@@ -335,7 +346,7 @@ export async function runBench(): Promise<unknown> {
   const label = `Docent (${embedder?.id ?? 'no model'})`;
   for (const set of sets) {
     console.error(`bench:retrieval: ${set.name}`);
-    const grid = argv.includes('--grid') && embedder ? fusionGrid() : [];
+    const grid = !argv.includes('--grid') || !embedder ? [] : flagValue(argv, '--grid') === 'centroid' ? centroidGrid() : fusionGrid();
     results.push(...(await evaluateDocent(set, { name: label, embedder }, embedder ? ['hybrid', 'keyword', 'dense'] : ['keyword'], grid)));
     results.push(...(await evaluateBaselines(set)));
     if (study) for (const variant of studyVariants(embedder)) results.push(...(await evaluateDocent(set, variant)));

@@ -53,7 +53,7 @@ export const COMMAND_HELP = {
           'without walking the folder (as a file watcher or a save hook knows). The folder is walked after all when a path decides other ' +
           "files' fate (a folder, an ignore file, a symbolic link, Sphinx source copies) or the last run did not finish",
       },
-      { flag: `--embedder <${EMBEDDER_CHOICES}>`, text: 'embedding model: default (built-in GloVe-SIF 100-d), static (built-in trained 256-d), glove-sif, hashing, none (keyword search only) or an ONNX sentence-transformers export', default: "the model the store was built with; default for a new store" },
+      { flag: `--embedder <${EMBEDDER_CHOICES}>`, text: 'embedding model: default (the built-in static model: trained, 256-d), static, glove-sif (built-in GloVe-SIF 100-d), hashing, none (keyword search only) or an ONNX sentence-transformers export', default: "the model the store was built with; default for a new store" },
       DEVICE,
       DEVICE_ID,
       JSON_FLAG,

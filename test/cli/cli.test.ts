@@ -194,8 +194,8 @@ test('info --json reports model, dimensions, provider in use with the fallback r
   assert.equal(code, 0);
   const info = JSON.parse(stdout);
   assert.equal(info.files, 13);
-  assert.match(info.model.id, /^glove-6b-100d-sif-/);
-  assert.equal(info.model.dimensions, 100);
+  assert.match(info.model.id, /^docent-static-256d-/);
+  assert.equal(info.model.dimensions, 256);
   // The default model is a table lookup: auto keeps it on the CPU on any machine, and says why.
   assert.equal(info.provider, 'cpu');
   assert.ok(info.fallbackReasons.some((reason: string) => /table lookup/.test(reason)), 'the reason no GPU was tried is recorded');

@@ -76,13 +76,13 @@ test('docent serve in its own process: logs device and URL, serves chat and embe
   });
   assert.match(stdout, /model optimum-fp32 on CPU/);
   const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'k1', maxRetries: 0 });
-  // /v1/embeddings runs the default (GloVe-SIF) embedder: related texts are closer than unrelated ones.
-  const embeddingModel = (await client.models.list()).data.map((model) => model.id).find((id) => id.startsWith('glove-'));
+  // /v1/embeddings runs the default (static) embedder: related texts are closer than unrelated ones.
+  const embeddingModel = (await client.models.list()).data.map((model) => model.id).find((id) => id.startsWith('docent-static-'));
   assert.ok(embeddingModel, '/v1/models lists the embedding model');
   const embeddings = await client.embeddings.create({ model: embeddingModel, input: ['rotate the signing keys', 'key rotation procedure', 'bake a chocolate cake'] });
   const [a, b, c] = embeddings.data.map((item) => item.embedding);
   const dot = (x: number[], y: number[]) => x.reduce((sum, value, i) => sum + value * y[i]!, 0);
-  assert.equal(a!.length, 100);
+  assert.equal(a!.length, 256);
   assert.ok(dot(a!, b!) > dot(a!, c!), 'related texts are closer');
 
   const stream = await client.completions.create({ model: 'optimum-fp32', prompt: 'hello', max_tokens: 120, temperature: 0, stream: true, ignore_eos: true } as OpenAI.CompletionCreateParamsStreaming);

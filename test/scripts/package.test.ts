@@ -19,7 +19,7 @@ test('the VSIX carries the bundles, the runtime packages and their licences, and
   assert.equal(run.status, 0, run.stderr.slice(-2000));
   const vsix = join(ROOT, `${manifest.name}-${target}-${manifest.version}.vsix`);
   const files = execFileSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).trim().split('\n');
-  for (const required of ['extension/package.json', 'extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt', 'extension/media/screenshot-chat.png', 'extension/dist/extension.js', 'extension/dist/coreProcess.js', 'extension/dist/cli.js', 'extension/dist/models/glove-sif-100d/model.onnx', 'extension/node_modules/hnswlib-node/build/Release/addon.node', 'extension/node_modules/hnswlib-node/lib/index.js']) {
+  for (const required of ['extension/package.json', 'extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt', 'extension/media/screenshot-chat.png', 'extension/dist/extension.js', 'extension/dist/coreProcess.js', 'extension/dist/cli.js', 'extension/dist/models/glove-sif-100d/model.onnx', 'extension/dist/models/docent-static-256d/model.onnx', 'extension/node_modules/hnswlib-node/build/Release/addon.node', 'extension/node_modules/hnswlib-node/lib/index.js']) {
     assert.ok(files.includes(required), `${required} is in the VSIX`);
   }
   // dist/cli.js only starts dist/cli.mjs, which imports its cli-*.mjs chunks on demand: a missing chunk breaks one command only.

@@ -5,7 +5,7 @@
  */
 export const BUILT_IN_MODELS = { static: 'docent-static-256d', 'glove-sif': 'glove-sif-100d' } as const;
 export type BuiltInModel = keyof typeof BUILT_IN_MODELS;
-export const DEFAULT_BUILT_IN: BuiltInModel = 'glove-sif';
+export const DEFAULT_BUILT_IN: BuiltInModel = 'static';
 
 export function isBuiltInModel(name: string): name is BuiltInModel {
   return Object.hasOwn(BUILT_IN_MODELS, name);

@@ -9,6 +9,8 @@ import type { KeywordStatistics } from './keywordIndex.js';
 import type { Embedder, RetrievalHit, Retriever, ScoreParts, SearchMode } from '../types.js';
 import { CONFIDENCE_FLOOR, passageConfidence, queryTerms, type QueryTerms } from './confidence.js';
 import { searchSignatures, shinglesSimilar, type PassageSignature, type SearchSignatures } from './passageSignature.js';
+import { LRUCache } from 'lru-cache';
+import { BUILT_IN_MODELS } from '../embedding/builtInModels.js';
 
 export interface HybridSearchOptions {
   k: number;
@@ -37,12 +39,20 @@ export interface FusionOptions {
   fileWeight: number;
   /**
    * Weight of page-level dense evidence: the pages of the keyword ranking's first
-   * `pageDenseCandidates` passages are re-scored by their best passage's cosine to the query
-   * (centred on those pages' mean, scaled by max − mean). It only reorders that head, so the
+   * `pageDenseCandidates` passages are re-scored by their dense score (best passage's cosine to
+   * the query, plus the centroid's: pageCentroidWeight), centred on those pages' mean and
+   * scaled by max − mean. It only reorders that head, so the
    * dense model can break near-ties between pages BM25F already found but never pull in others.
    */
   pageDenseWeight: number;
   pageDenseCandidates: number;
+  /**
+   * A page's dense score is its best passage's cosine plus this times the cosine of the page's
+   * centroid (the mean of its passage vectors): the best passage finds a page where one passage
+   * answers, the centroid one whose subject is the question's though no single passage says it
+   * all (BENCHMARKS.md).
+   */
+  pageCentroidWeight: number;
   /** Word-shingle Jaccard similarity at or above which two passages count as duplicates. */
   duplicateThreshold: number;
   /**
@@ -76,9 +86,30 @@ export const DEFAULT_FUSION: FusionOptions = {
   backgroundPassages: 1000,
   backgroundPages: 50,
   releaseNotesWeight: 0.5,
+  pageCentroidWeight: 0,
 };
 
+/**
+ * The built-in static model's fusion, measured on the five dev sets (BENCHMARKS.md, "page
+ * centroid"): its dense side earns twice the page-dense weight and the page centroid. GloVe-SIF
+ * and models the project never measured keep DEFAULT_FUSION (GloVe-SIF with these weights: mean
+ * MRR@10 0.796 against its own 0.802).
+ */
+const STATIC_MODEL_FUSION: Partial<FusionOptions> = { pageDenseWeight: 0.2, pageCentroidWeight: 1 };
+
+/** The fusion measured for the model with id `embedderId` (a model's id is its folder name and a hash of its weights). */
+export function defaultFusionFor(embedderId: string | undefined): FusionOptions {
+  return embedderId?.startsWith(`${BUILT_IN_MODELS.static}-`) ? { ...DEFAULT_FUSION, ...STATIC_MODEL_FUSION } : DEFAULT_FUSION;
+}
+
+/** Pages whose centroids a retriever keeps (a 256-d centroid is 1 KiB). */
+const CENTROID_CACHE_PAGES = 4096;
+
 export class HybridRetriever implements Retriever {
+  /** Unit centroids by path, for the store's generation `centroidsGeneration` (a commit can change a page's passages). */
+  private readonly centroids = new LRUCache<string, Float32Array>({ max: CENTROID_CACHE_PAGES });
+  private centroidsGeneration = -1;
+
   constructor(
     private readonly store: DocStore,
     private readonly embedder: Embedder | undefined,
@@ -216,13 +247,14 @@ export class HybridRetriever implements Retriever {
     for (const hit of head) {
       const path = pathOf(hit.id);
       if (pageCosine.has(path)) continue;
-      // The page's best passage, not its centroid: a long page is about many things.
+      const chunkIds = store.file(path)?.chunkIds ?? [];
       let best = -Infinity;
-      for (const id of store.file(path)?.chunkIds ?? []) {
+      for (const id of chunkIds) {
         const vector = store.vectorOf(id);
         if (vector) best = Math.max(best, cosine(queryVector, vector));
       }
-      if (best > -Infinity) pageCosine.set(path, best);
+      if (best === -Infinity) continue;
+      pageCosine.set(path, fusion.pageCentroidWeight > 0 ? best + fusion.pageCentroidWeight * cosine(queryVector, this.pageCentroid(path, chunkIds, queryVector.length)) : best);
     }
     if (pageCosine.size < 2) return;
     const values = [...pageCosine.values()];
@@ -238,6 +270,27 @@ export class HybridRetriever implements Retriever {
     }
     head.sort((a, b) => b.score - a.score || a.id - b.id);
     ranked.splice(0, head.length, ...head);
+  }
+
+  /** The unit mean of the page's passage vectors, computed once per page and generation. */
+  private pageCentroid(path: string, chunkIds: readonly number[], dimensions: number): Float32Array {
+    const { store } = this;
+    if (this.centroidsGeneration !== store.generation) {
+      this.centroids.clear();
+      this.centroidsGeneration = store.generation;
+    }
+    let centroid = this.centroids.get(path);
+    if (centroid) return centroid;
+    centroid = new Float32Array(dimensions);
+    for (const id of chunkIds) {
+      const vector = store.vectorOf(id);
+      if (vector) for (let i = 0; i < dimensions; i++) centroid[i]! += vector[i]!;
+    }
+    let norm = 0;
+    for (let i = 0; i < dimensions; i++) norm += centroid[i]! * centroid[i]!;
+    if (norm > 0) for (let i = 0, scale = 1 / Math.sqrt(norm); i < dimensions; i++) centroid[i]! *= scale;
+    this.centroids.set(path, centroid);
+    return centroid;
   }
 }
 

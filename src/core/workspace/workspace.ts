@@ -17,7 +17,7 @@ import type { AnswerPipeline } from '../pipeline/answerPipeline.js';
 import { citationFromHit } from '../pipeline/prompt.js';
 import { exampleQuestions } from './exampleQuestions.js';
 import type { Answer, AnswerEvent, AnswerRequest, Citation, LocatedCitation, MetricsSnapshot, PartialIndex } from '../pipeline/types.js';
-import { DEFAULT_FUSION, HybridRetriever } from '../search/hybrid.js';
+import { defaultFusionFor, HybridRetriever } from '../search/hybrid.js';
 import { MultiFolderRetriever } from '../search/multiFolderRetriever.js';
 import { DocStore, type EmbedderInfo, type LastIndexRun } from '../store.js';
 import type { Chunk, Embedder, RetrievalHit, SearchMode } from '../types.js';
@@ -355,7 +355,7 @@ export class Workspace {
       resolved = await embedderFor(first?.embedder?.spec ?? (fresh ? 'default' : 'none'), runtime);
     }
     const embedder = injected ?? resolved?.embedder;
-    const fusion = { ...DEFAULT_FUSION, ...options.search?.fusion };
+    const fusion = { ...defaultFusionFor(embedder?.id), ...options.search?.fusion };
     const retriever = new MultiFolderRetriever(
       options.folders.map((folder) => ({ name: folder.name, retriever: new HybridRetriever(stores.get(folder.name)!, embedder, fusion) })),
     );

@@ -97,6 +97,42 @@ test('page-level dense evidence breaks a near-tie inside the keyword head and ne
   assert.ok(!withDense.includes('c.md'), 'a page outside the keyword ranking is never pulled in');
 });
 
+/** Vectors by marker word: blue and red are orthogonal, teal leans to blue; anything else is a third axis. */
+class PaletteEmbedder implements Embedder {
+  readonly id = 'palette-test-3';
+  readonly dimensions = 3;
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    const teal = [0.958, 0.287, 0];
+    return texts.map((text) => Float32Array.from(/\bteal\b/i.test(text) ? teal : /\bblue\b/i.test(text) ? [1, 0, 0] : /\bred\b/i.test(text) ? [0, 1, 0] : [0, 0, 1]));
+  }
+  async dispose(): Promise<void> {}
+}
+
+test('the page centroid: a page whose passages together match the query beats one with a single closer passage; cached per generation', async () => {
+  const folder = await makeTempDir('page-centroid');
+  // Query vector halfway between blue and red. Whole: blue and red passages (best 0.71, centroid 1.0).
+  // Part: one teal passage (0.88) and one off-topic passage (centroid 0.62).
+  await fs.writeFile(path.join(folder, 'whole.md'), '# Whole\n\n## One\n\nWidget settings, painted blue.\n\n## Two\n\nWidget settings, painted red.\n');
+  await fs.writeFile(path.join(folder, 'part.md'), '# Part\n\n## One\n\nWidget settings, painted teal.\n\n## Two\n\nWidget settings, plain.\n');
+  const embedder = new PaletteEmbedder();
+  const store = await DocStore.open(await makeTempDir('page-centroid-store'), { create: true });
+  await indexFolder(folder, store, { embedder });
+  assert.equal(store.file('whole.md')?.chunkIds.length, 2, 'two passages per page');
+  assert.equal(store.file('part.md')?.chunkIds.length, 2);
+  const queryVector = Float32Array.from([Math.SQRT1_2, Math.SQRT1_2, 0]);
+  const retriever = (pageCentroidWeight: number) => new HybridRetriever(store, embedder, { ...DEFAULT_FUSION, vectorWeight: 0, pageDenseWeight: 0.5, pageCentroidWeight });
+  const first = async (search: HybridRetriever) => (await search.search('widget settings', { k: 4, queryVector }))[0]!.chunk.path;
+  assert.equal(await first(retriever(0)), 'part.md', 'by best passage alone the teal page wins');
+  const withCentroid = retriever(1);
+  assert.equal(await first(withCentroid), 'whole.md', 'with the centroid the page about both colours wins');
+  assert.equal(await first(withCentroid), 'whole.md', 'the cached centroid gives the same answer');
+
+  // A commit that changes a page's passages changes its centroid: teal and red (best 0.88, centroid 0.99) now beat whole.
+  await fs.writeFile(path.join(folder, 'part.md'), '# Part\n\n## One\n\nWidget settings, painted teal.\n\n## Two\n\nWidget settings, painted red.\n');
+  await indexFolder(folder, store, { embedder });
+  assert.equal(await first(withCentroid), 'part.md', 'a new generation recomputes the centroid');
+});
+
 test('modes: keyword reads BM25F only, dense the vector index only, hybrid both; explain gives each hit its score parts', async () => {
   const folder = await makeTempDir('modes');
   await fs.writeFile(path.join(folder, 'a.md'), '# Alpha\n\nThe widget settings file holds widget settings. Painted red.\n');

@@ -169,7 +169,7 @@ test('reconfiguring the answers keeps the stores; changing the model reopens the
 test('the embedder resolver: the named models, a model folder, and clear errors', () => {
   assert.deepEqual(resolveEmbedder('none'), { embedder: undefined, spec: 'none' });
   assert.ok(resolveEmbedder('hashing').embedder instanceof HashingEmbedder);
-  assert.match(resolveEmbedder('default').embedder?.id ?? '', /^glove-6b-100d-sif-/);
+  assert.match(resolveEmbedder('default').embedder?.id ?? '', /^docent-static-256d-/);
   assert.match(resolveEmbedder('static').embedder?.id ?? '', /^docent-static-256d-/);
   assert.match(resolveEmbedder('glove-sif').embedder?.id ?? '', /^glove-6b-100d-sif-/);
   assert.throws(() => resolveEmbedder('/nonexistent/model'), /unknown embedder "\/nonexistent\/model" \(choose default\|static\|glove-sif\|hashing\|none\|<model folder>\)/);
