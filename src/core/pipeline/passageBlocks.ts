@@ -93,12 +93,14 @@ export function keepsSourceWraps(path: string): boolean {
 
 /** A source-wrapped line continues the one before unless that one is short (a list item, a line break on purpose). */
 const WRAPPED_LINE = 45;
+const FENCE_RESIDUE = /^\s*(?:`{3,}|~{3,})[\w,+.-]*\s*$/;
 /** A numbered or bulleted item starts a line of its own even after a long one. */
 const LIST_ITEM = /^(?:\d{1,3}[.)]|[-*•+]|[a-z][.)])\s/;
 
 /** Splits `text` into paragraphs, code and tables; wrapped paragraphs are joined into whole lines when `reflow`. */
 export function passageBlocks(text: string, reflow: boolean): Block[] {
-  const lines = text.split('\n');
+  // A fence the parser left in the text (Markdown fences inside a blockquote) is markup, not content.
+  const lines = text.split('\n').map((line) => (FENCE_RESIDUE.test(line) ? '' : line));
   const code = codeLines(lines);
   const blocks: Block[] = [];
   let i = 0;

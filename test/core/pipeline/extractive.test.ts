@@ -95,6 +95,8 @@ test('extractive: the chat view shows code lines starting with # as code and pla
   const rust = 'Here’s how we call the distance method:\n# let p1 = Point { x: 0.0, y: 0.0 };\n# let p2 = Point { x: 5.0, y: 6.5 };\np1.distance(&p2);\n(&p1).distance(&p2);\nThe first one looks much cleaner.';
   const html = renderMarkdown(extractiveBody('call the distance method', [citation(1, 'ch05-03-method-syntax.md', rust)]));
   assert.doesNotMatch(html, /<h\d/, 'no heading from a code line');
+  const quoted = renderMarkdown(extractiveBody('call the distance method', [citation(1, 'ch05-03-method-syntax.md', rust.replace('\nThe first', '\n```\nThe first'))]));
+  assert.doesNotMatch(quoted, /```/, 'a fence left in the text (from a blockquote) is not shown');
   assert.match(html, /<pre><code># let p1 = Point \{ x: 0\.0, y: 0\.0 \};\n# let p2[^<]*\np1\.distance\(&amp;p2\);\n\(&amp;p1\)\.distance\(&amp;p2\);\n<\/code><\/pre>/);
   const prose = 'Use *args and **kwargs for the rest, see [the guide](https://x.example/g) or <https://y.example>; the value is `None` and &amp; means an ampersand, snake_case stays.\n1. is not a list here';
   const shown = renderMarkdown(extractiveBody('args kwargs guide', [citation(1, 'tutorial/controlflow.html', prose)]));
