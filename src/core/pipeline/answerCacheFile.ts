@@ -6,7 +6,7 @@
  * but cache hits. Entries are re-checked on every hit exactly as in memory (the hashes of every
  * file that fed the answer), so an entry whose sources changed is never served.
  *
- * Format: JSON Lines; a header `{"format":1,"scope":…}` then one `[key, entry]` per line,
+ * Format: JSON Lines; a header `{"format":2,"scope":…}` then one `[key, entry]` per line,
  * oldest first. Written whole, atomically, at most once per SAVE_DELAY_MS and on dispose;
  * bounded by bytes (the newest entries that fit are kept).
  */
@@ -17,7 +17,8 @@ import type { CachedAnswer } from './caches.js';
 import type { PersistentCacheOptions, PipelineLogger } from './types.js';
 
 export const ANSWER_CACHE_FILE = 'answer-cache.jsonl';
-const FORMAT = 1;
+/** 2: retrieval-only answers are rendered as paragraphs and code; a file of answers rendered the old way is not served for hours after an upgrade. */
+const FORMAT = 2;
 /** Answers often come in bursts (a conversation, a benchmark): one write per burst. */
 const SAVE_DELAY_MS = 500;
 

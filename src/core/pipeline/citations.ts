@@ -2,6 +2,7 @@
 import { keywordTokens } from '../search/tokenize.js';
 import { sourceLabel } from './prompt.js';
 import type { Citation } from './types.js';
+import { fenced, keepsSourceWraps, literalInline, literalLineStart, passageBlocks, type Block } from './passageBlocks.js';
 
 /** Sources cited by `[n]`, `[n, m]` or `[n][m]`, in order of first mention; numbers without a source are dropped. */
 export function citedSources(text: string, sources: readonly Citation[]): Citation[] {
@@ -44,100 +45,96 @@ export function chooseExtractivePassages<T extends Citation>(sources: readonly T
 
 /**
  * The passages themselves, numbered as cited; used by retrieval-only mode and every degraded
- * answer. Each shows first the sentences that share the most words with `query`, then the
- * passage around them as markdown: its own lines (not flattened), code (indented lines and the
- * line that opens them) fenced, table rows as a table, cut only at line or word boundaries.
+ * answer. Each shows the passage around the sentences that share the most words with `query`
+ * as markdown: paragraphs of whole sentences (a source's hard wraps joined; HTML's lines kept),
+ * code fenced, table rows as a table, plain text escaped so nothing turns into a heading or a
+ * link, cut only at sentence or line boundaries. Those sentences are quoted first when the
+ * excerpt does not already open with them.
  */
 export function extractiveBody(query: string, sources: readonly Citation[]): string {
   const terms = new Set(keywordTokens(query));
   // The label is a paragraph of its own: the excerpt's first prose line would otherwise run on after it.
-  return sources.map((source) => `${sourceLabel(source)}\n\n${focusedExcerpt(source.text, terms)}`).join('\n\n');
+  return sources.map((source) => `${sourceLabel(source)}\n\n${focusedExcerpt(source.text, terms, keepsSourceWraps(source.path))}`).join('\n\n');
 }
 
-function focusedExcerpt(text: string, terms: ReadonlySet<string>): string {
-  const lines = text.split('\n');
-  const sentences = lines.flatMap((line, index) => splitSentences(line).map((sentence) => ({ sentence, index, score: overlap(sentence, terms) })));
-  const best = sentences.reduce((top, s) => (s.score > top.score ? s : top), { sentence: '', index: 0, score: 0 });
-  const window = linesAround(lines, best.index, CONTEXT_CHARS);
-  const body = asMarkdown(window.lines);
-  const key = sentences
-    .filter((s) => s.score > 0 && s.score >= best.score - 1)
-    .sort((a, b) => b.score - a.score || a.index - b.index)
-    .slice(0, KEY_SENTENCES)
-    .sort((a, b) => a.index - b.index);
-  // The quote is left out when the passage shown starts with it anyway.
-  if (key.length === 0 || (window.first === best.index && key.every((s) => s.index === best.index) && lines[best.index]!.startsWith(key[0]!.sentence))) return body;
-  return `${key.map((s) => `> ${cutAtWord(s.sentence, CONTEXT_CHARS / 2)}`).join('\n>\n')}\n\n${body}`;
+/** A sentence (prose) or a line (code, table row): the unit an excerpt is cut at. */
+interface Unit {
+  block: number;
+  /** Logical line of a paragraph (always 0 for code and tables). */
+  line: number;
+  text: string;
 }
+
+function focusedExcerpt(text: string, terms: ReadonlySet<string>, reflow: boolean): string {
+  const blocks = passageBlocks(text, reflow);
+  const units: Unit[] = blocks.flatMap((block, b) =>
+    block.kind === 'prose' ? block.lines.flatMap((sentences, line) => sentences.map((s) => ({ block: b, line, text: s }))) : block.lines.map((l) => ({ block: b, line: 0, text: l })),
+  );
+  if (units.length === 0) return '';
+  const scores = units.map((unit) => overlap(unit.text, terms));
+  // Sentences answer; a code line is the center only when no sentence shares a word with the question.
+  const all = units.map((_unit, i) => i);
+  const prose = all.filter((i) => blocks[units[i]!.block]!.kind === 'prose');
+  const best = (prose.some((i) => scores[i]! > 0) ? prose : all).reduce((top, i) => (scores[i]! > scores[top]! ? i : top));
+  const shown = unitsAround(units, best);
+  const body = render(blocks, units, shown);
+  const key = prose
+    .filter((i) => scores[i]! > 0 && scores[i]! >= scores[best]! - 1)
+    .sort((a, b) => scores[b]! - scores[a]! || a - b)
+    .slice(0, KEY_SENTENCES)
+    .sort((a, b) => a - b);
+  // A quote puts the answer first; it is left out when the excerpt opens with the answer anyway.
+  if (key.length === 0 || body.slice(0, KEY_OPENING_CHARS).includes(literalInline(units[best]!.text))) return body;
+  return `${key.map((i) => `> ${literalLineStart(literalInline(cutAtWord(units[i]!.text, CONTEXT_CHARS / 2)))}`).join('\n>\n')}\n\n${body}`;
+}
+
+/** The excerpt opens with the answer when its best sentence lies within this many characters of the top. */
+const KEY_OPENING_CHARS = 300;
 
 /** Distinct query terms in `sentence`. */
 function overlap(sentence: string, terms: ReadonlySet<string>): number {
   return new Set(keywordTokens(sentence).filter((term) => terms.has(term))).size;
 }
 
-function splitSentences(line: string): string[] {
-  return line.trim() === '' ? [] : line.trim().split(/(?<=[.!?])\s+(?=[A-Z0-9`"'(\[])/u);
-}
-
-/** Whole lines around line `center` within `budget` characters (the center line itself cut at a word when longer). */
-function linesAround(lines: readonly string[], center: number, budget: number): { first: number; lines: string[] } {
+/** Indexes of the whole units around unit `center` within CONTEXT_CHARS (the center itself cut at a word when longer). */
+function unitsAround(units: readonly Unit[], center: number): { first: number; last: number } {
   let first = center;
   let last = center;
-  let used = lines[center]!.length;
+  let used = units[center]!.text.length;
   for (let grew = true; grew; ) {
     grew = false;
-    if (last + 1 < lines.length && used + lines[last + 1]!.length + 1 <= budget) used += lines[++last]!.length + 1, (grew = true);
-    if (first > 0 && used + lines[first - 1]!.length + 1 <= budget) used += lines[--first]!.length + 1, (grew = true);
+    if (last + 1 < units.length && used + units[last + 1]!.text.length + 1 <= CONTEXT_CHARS) used += units[++last]!.text.length + 1, (grew = true);
+    if (first > 0 && used + units[first - 1]!.text.length + 1 <= CONTEXT_CHARS) used += units[--first]!.text.length + 1, (grew = true);
   }
-  const window = lines.slice(first, last + 1);
-  window[center - first] = cutAtWord(window[center - first]!, budget);
-  // An ellipsis line says the passage goes on; it never touches a code line's indentation.
-  return { first, lines: [...(first > 0 ? ['…', ''] : []), ...window, ...(last < lines.length - 1 ? ['', '…'] : [])] };
+  return { first, last };
+}
+
+/** Units `first..last` as markdown blocks, with an ellipsis paragraph where the passage goes on. */
+function render(blocks: readonly Block[], units: readonly Unit[], { first, last }: { first: number; last: number }): string {
+  const out: string[] = [];
+  if (first > 0) out.push('…');
+  for (let i = first; i <= last; ) {
+    const block = blocks[units[i]!.block]!;
+    const inside: Unit[] = [];
+    for (const b = units[i]!.block; i <= last && units[i]!.block === b; i++) inside.push(units[i]!);
+    const texts = inside.map((unit) => (first === last ? cutAtWord(unit.text, CONTEXT_CHARS) : unit.text));
+    if (block.kind === 'code') out.push(fenced(texts));
+    else if (block.kind === 'table') out.push(texts.join('\n'));
+    else {
+      const lines: string[][] = [];
+      inside.forEach((unit, k) => (lines[unit.line] ??= []).push(literalInline(texts[k]!)));
+      // Logical lines of one paragraph (list items, HTML blocks) stay apart by hard breaks.
+      out.push(lines.filter((line) => line !== undefined).map((line) => literalLineStart(line.join(' '))).join('  \n'));
+    }
+  }
+  if (last < units.length - 1) out.push('…');
+  return out.join('\n\n');
 }
 
 function cutAtWord(text: string, max: number): string {
   if (text.length <= max) return text;
   const cut = text.lastIndexOf(' ', max);
   return `${text.slice(0, cut > max / 2 ? cut : max).trimEnd()}…`;
-}
-
-const INDENTED = /^(?: {2,}|\t)\S/;
-const TABLE_ROW = /^\|.*\|$/;
-
-/** "for line in f:", "fn main() {": a line that opens the indented code under it (prose like "For example:" does not). */
-function opensCode(line: string): boolean {
-  const t = line.trim();
-  return /[:{]$/.test(t) && (/^[a-z_]/.test(t) || /[()=[\]]/.test(t.slice(0, -1)));
-}
-
-/** Lines as markdown: indented runs (with the line that opens them) fenced, `| a | b |` runs as a table, other lines kept apart by hard breaks. */
-function asMarkdown(lines: readonly string[]): string {
-  const blocks: { prose: boolean; text: string }[] = [];
-  let i = 0;
-  while (i < lines.length) {
-    const line = lines[i]!;
-    if (INDENTED.test(line) || (opensCode(line) && INDENTED.test(lines[i + 1] ?? ''))) {
-      const run = [lines[i++]!];
-      while (i < lines.length && (INDENTED.test(lines[i]!) || (lines[i]!.trim() === '' && INDENTED.test(lines[i + 1] ?? '')))) run.push(lines[i++]!);
-      blocks.push({ prose: false, text: ['```', ...run, '```'].join('\n') });
-    } else if (TABLE_ROW.test(line.trim())) {
-      const run: string[] = [];
-      while (i < lines.length && TABLE_ROW.test(lines[i]!.trim())) run.push(lines[i++]!.trim());
-      if (!/^\|[\s:|-]+\|$/.test(run[1] ?? '')) run.splice(1, 0, `|${' --- |'.repeat(run[0]!.split('|').length - 2)}`);
-      blocks.push({ prose: false, text: run.join('\n') });
-    } else {
-      blocks.push({ prose: true, text: line });
-      i++;
-    }
-  }
-  // Adjacent prose lines stay separate lines (a hard break); blank lines and code/table blocks separate paragraphs.
-  let out = '';
-  blocks.forEach((block, k) => {
-    if (k === 0) out = block.text;
-    else if (block.prose && blocks[k - 1]!.prose && block.text !== '' && blocks[k - 1]!.text !== '') out += `  \n${block.text}`;
-    else out += `\n\n${block.text}`;
-  });
-  return out.replace(/\n{3,}/g, '\n\n').trim();
 }
 
 export const NOTHING_FOUND_ANSWER = 'Nothing in your docs answers this.';
