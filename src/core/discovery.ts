@@ -110,14 +110,20 @@ export const DEFAULT_EXCLUDES: readonly string[] = [
   'Cargo.lock', 'poetry.lock', 'Pipfile.lock', 'Gemfile.lock', 'composer.lock', 'go.sum',
 ];
 
+/** Markup formats: a page in one is written for readers, so a name like secrets.md is a page about secrets. */
+const MARKUP_EXTENSIONS = DOC_EXTENSIONS.filter((extension) => extension !== 'txt');
+
 /**
  * Files that hold credentials rather than documentation. Applied apart from `exclude`, so neither
  * a replaced exclude list nor a negated pattern brings them back; only `allowSecretFiles` does.
+ * The two patterns that go by name alone keep markup pages (Python's library/secrets.html, a
+ * team's credentials.md): those explain secrets; secrets.yaml or credentials.txt may hold them.
  */
 export const SECRET_FILE_PATTERNS: readonly string[] = [
   '.env', '.env.*', 'id_*', '*.pem', '*.key', '*.p12', '*.pfx', '*.keystore', '*.jks',
   'credentials', 'credentials.*', '.netrc', '.npmrc', '.pypirc', '.htpasswd', '.pgpass',
   '.ssh/', '.aws/', '.gnupg/', '.docker/config.json', 'secrets.*',
+  ...['credentials', 'secrets'].flatMap((name) => MARKUP_EXTENSIONS.map((extension) => `!${name}.${extension}`)),
 ];
 
 /**

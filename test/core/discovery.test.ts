@@ -470,23 +470,28 @@ describe('secret files', () => {
     'credentials': '[default]',
     '.aws/credentials': '[default]',
     'docs/guide.md': '# Guide',
+    'config/secrets.yaml': 'token: 1',
+    'config/credentials.txt': 'user:pass',
+    'docs/secrets.html': '<h1>secrets — Generate secure random numbers</h1>',
+    'docs/credentials.md': '# Rotating the deploy credentials',
   };
   // Every secret above would be found if only the extension counted.
-  const include = ['md', 'production', 'pem', 'env'];
+  const include = ['md', 'production', 'pem', 'env', 'yaml', 'txt', 'html'];
 
   it('leaves common secret files out by default, whatever the exclude option says', async () => {
     const root = await makeTree('secrets-default', secrets);
     const result = await discoverFiles(root, { include, exclude: ['!.env', '!id_rsa', '!*.pem'] });
-    assert.deepEqual(filePaths(result), ['docs/guide.md']);
+    // A markup page named for secrets is about them (docs/secrets.html); data files so named are not.
+    assert.deepEqual(filePaths(result), ['docs/credentials.md', 'docs/guide.md', 'docs/secrets.html']);
     const secretSkips = result.skipped.filter((skip) => /secret/.test(skip.detail ?? '')).map((skip) => skip.path);
     // Named as secrets whatever their extension, so the skipped list says why.
-    assert.deepEqual(secretSkips, ['.aws/', '.env', '.env.production', 'credentials', 'deploy/server.pem', 'id_rsa']);
+    assert.deepEqual(secretSkips, ['.aws/', '.env', '.env.production', 'config/credentials.txt', 'config/secrets.yaml', 'credentials', 'deploy/server.pem', 'id_rsa']);
   });
 
   it('finds them only when allowSecretFiles lifts the default', async () => {
     const root = await makeTree('secrets-allowed', secrets);
     const result = await discoverFiles(root, { include, exclude: [], allowSecretFiles: true });
-    assert.deepEqual(filePaths(result), ['.env.production', 'deploy/server.pem', 'docs/guide.md']);
+    assert.deepEqual(filePaths(result), ['.env.production', 'config/credentials.txt', 'config/secrets.yaml', 'deploy/server.pem', 'docs/credentials.md', 'docs/guide.md', 'docs/secrets.html']);
   });
 
   it('refuses include entries that would match every file or extensionless files such as id_rsa', async () => {
