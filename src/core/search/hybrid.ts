@@ -63,10 +63,12 @@ export interface FusionOptions {
   backgroundPassages: number;
   backgroundPages: number;
   /**
-   * Multiplier of a release-notes page's keyword scores (changelog, what's new, release-N) when
-   * the question is not about versions: such pages mention every feature in passing.
+   * Multiplier of a superseded page's keyword scores when the question is not about versions or
+   * the old ways: release notes (changelog, what's new, release-N), which mention every feature in
+   * passing, and legacy pages (legacy, obsolete or deprecated in the path or title), which describe
+   * what the current pages replaced.
    */
-  releaseNotesWeight: number;
+  supersededPageWeight: number;
 }
 
 /**
@@ -85,7 +87,7 @@ export const DEFAULT_FUSION: FusionOptions = {
   duplicateThreshold: 0.8,
   backgroundPassages: 1000,
   backgroundPages: 50,
-  releaseNotesWeight: 0.5,
+  supersededPageWeight: 0.5,
   pageCentroidWeight: 0,
 };
 
@@ -106,9 +108,11 @@ export function defaultFusionFor(embedderId: string | undefined): FusionOptions 
 const CENTROID_CACHE_PAGES = 4096;
 
 export class HybridRetriever implements Retriever {
-  /** Unit centroids by path, for the store's generation `centroidsGeneration` (a commit can change a page's passages). */
+  /** Unit centroids by path, for the store's generation `cachedGeneration` (a commit can change a page's passages). */
   private readonly centroids = new LRUCache<string, Float32Array>({ max: CENTROID_CACHE_PAGES });
-  private centroidsGeneration = -1;
+  /** Whether a page's title calls it legacy, by file id, for the same generation. */
+  private readonly legacyTitles = new Map<number, boolean>();
+  private cachedGeneration = -1;
 
   constructor(
     private readonly store: DocStore,
@@ -212,20 +216,21 @@ export class HybridRetriever implements Retriever {
       const bestPage = pages[0]?.score ?? 1;
       for (const page of pages) pageScore.set(page.id, page.score / bestPage);
     }
-    const demote = fusion.releaseNotesWeight !== 1 && !VERSION_QUESTION.test(query);
-    const releaseNotes = new Map<number, boolean>();
-    const isReleaseNotes = (fileId: number): boolean => {
-      let is = releaseNotes.get(fileId);
-      if (is === undefined) releaseNotes.set(fileId, (is = RELEASE_NOTES_PATH.test(store.filePath(fileId) ?? '')));
+    const demote = fusion.supersededPageWeight !== 1 && !VERSION_QUESTION.test(query);
+    const byPath = new Map<number, boolean>();
+    const supersededByPath = (fileId: number): boolean => {
+      let is = byPath.get(fileId);
+      if (is === undefined) byPath.set(fileId, (is = SUPERSEDED_PATH.test(store.filePath(fileId) ?? '')));
       return is;
     };
     const scored = passages.map((hit) => {
       const fileId = store.chunkFile(hit.id);
       const page = fileId === undefined ? 0 : (pageScore.get(fileId) ?? 0);
-      const prior = demote && fileId !== undefined && isReleaseNotes(fileId) ? fusion.releaseNotesWeight : 1;
-      return { id: hit.id, score: prior * (hit.score / best + fusion.fileWeight * page), bm25f: hit.score, page };
+      const demoted = demote && fileId !== undefined && supersededByPath(fileId);
+      return { id: hit.id, fileId, score: (demoted ? fusion.supersededPageWeight : 1) * (hit.score / best + fusion.fileWeight * page), bm25f: hit.score, page, demoted };
     });
     scored.sort((a, b) => b.score - a.score || a.id - b.id);
+    if (demote) this.demoteLegacyTitles(scored);
     if (explain) {
       for (const hit of scored.slice(0, fusion.candidates)) {
         const parts = explain(hit.id);
@@ -235,6 +240,47 @@ export class HybridRetriever implements Retriever {
     }
     if (queryVector && fusion.pageDenseWeight > 0) this.addPageDenseEvidence(scored, queryVector, explain);
     return { ids: scored.slice(0, fusion.candidates).map((hit) => hit.id), bestScore: best };
+  }
+
+  /**
+   * Demotes, in `ranked` (sorted, best first), the passages of the first `candidates` whose page
+   * title calls it legacy, and re-sorts until those all have had their title read: a title costs a
+   * passage read, so only the pages that would be returned are looked at (and remembered per store
+   * generation); path-named ones were demoted before sorting.
+   */
+  private demoteLegacyTitles(ranked: { id: number; fileId: number | undefined; score: number; demoted: boolean }[]): void {
+    const { fusion } = this;
+    this.forGeneration();
+    for (;;) {
+      let changed = false;
+      for (let i = 0; i < Math.min(ranked.length, fusion.candidates); i++) {
+        const hit = ranked[i]!;
+        if (hit.demoted || hit.fileId === undefined || !this.hasLegacyTitle(hit.fileId)) continue;
+        hit.score *= fusion.supersededPageWeight;
+        hit.demoted = changed = true;
+      }
+      if (!changed) return;
+      ranked.sort((a, b) => b.score - a.score || a.id - b.id);
+    }
+  }
+
+  private hasLegacyTitle(fileId: number): boolean {
+    const { store } = this;
+    let legacy = this.legacyTitles.get(fileId);
+    if (legacy === undefined) {
+      const first = store.file(store.filePath(fileId) ?? '')?.chunkIds[0];
+      legacy = LEGACY_TITLE.test((first !== undefined && store.chunk(first)?.title) || '');
+      this.legacyTitles.set(fileId, legacy);
+    }
+    return legacy;
+  }
+
+  /** Forgets what the per-page caches hold when the store has moved on to another generation. */
+  private forGeneration(): void {
+    if (this.cachedGeneration === this.store.generation) return;
+    this.centroids.clear();
+    this.legacyTitles.clear();
+    this.cachedGeneration = this.store.generation;
   }
 
   /** Re-scores and re-sorts the head of `ranked` (sorted, best first) in place; see FusionOptions. */
@@ -275,10 +321,7 @@ export class HybridRetriever implements Retriever {
   /** The unit mean of the page's passage vectors, computed once per page and generation. */
   private pageCentroid(path: string, chunkIds: readonly number[], dimensions: number): Float32Array {
     const { store } = this;
-    if (this.centroidsGeneration !== store.generation) {
-      this.centroids.clear();
-      this.centroidsGeneration = store.generation;
-    }
+    this.forGeneration();
     let centroid = this.centroids.get(path);
     if (centroid) return centroid;
     centroid = new Float32Array(dimensions);
@@ -294,10 +337,16 @@ export class HybridRetriever implements Retriever {
   }
 }
 
-/** Release notes by file name: a changelog/news/what's-new file or folder, or release-<version>. */
-const RELEASE_NOTES_PATH = /(?:^|[\/_.-])(?:whats-?new|changelog|changes|news|history|release-?notes?|release-\d[\d.-]*)(?:[\/_.-]|$)/i;
-/** A question about versions or changes, which release notes do answer. */
-const VERSION_QUESTION = /\d|\b(?:new|newer|changed?|changes|changelog|releases?|released|version|versions|deprecated|deprecation|added|removed|upgrade|upgrading|migrate|migrating|migration|since|introduced)\b/i;
+/**
+ * Superseded pages by file name: release notes (a changelog/news/what's-new file or folder, or
+ * release-<version>) and legacy pages (legacy_plugins.md, appendix-obsolete.html, deprecations.md).
+ */
+const SUPERSEDED_PATH =
+  /(?:^|[\/_.-])(?:whats-?new|changelog|changes|news|history|release-?notes?|release-\d[\d.-]*|legacy|obsolete|deprecated|deprecations)(?:[\/_.-]|$)/i;
+/** A page whose title says it is legacy: "Installing Python Modules (Legacy version)", "Obsolete or Renamed Features". */
+const LEGACY_TITLE = /\b(?:legacy|obsolete|deprecated)\b/i;
+/** A question about versions, changes or old ways, which superseded pages do answer. */
+const VERSION_QUESTION = /\d|\b(?:new|newer|changed?|changes|changelog|releases?|released|version|versions|deprecated|deprecation|legacy|obsolete|added|removed|upgrade|upgrading|migrate|migrating|migration|since|introduced)\b/i;
 
 function withBackground(statistics: KeywordStatistics, documents: number): KeywordStatistics {
   return { documents: statistics.documents + documents, documentFrequency: statistics.documentFrequency };

@@ -189,11 +189,28 @@ test('release notes rank below the page they summarise unless the question is ab
   await fs.writeFile(path.join(folder, 'pool.md'), '# Tasks\n\nA worker pool runs tasks on several threads.\n');
   const notes = await DocStore.open(await makeTempDir('release-notes-store'), { create: true });
   await indexFolder(folder, notes, {});
-  const first = (query: string, releaseNotesWeight: number) =>
-    notes.chunk(new HybridRetriever(notes, undefined, { ...DEFAULT_FUSION, releaseNotesWeight }).keywordRanking(query).ids[0]!)!.path;
+  const first = (query: string, supersededPageWeight: number) =>
+    notes.chunk(new HybridRetriever(notes, undefined, { ...DEFAULT_FUSION, supersededPageWeight }).keywordRanking(query).ids[0]!)!.path;
   assert.equal(first('worker pool threads', 1), 'whatsnew/2.4.md', 'without the prior the notes repeat the words and win');
-  assert.equal(first('worker pool threads', DEFAULT_FUSION.releaseNotesWeight), 'pool.md');
-  assert.equal(first('what changed in the worker pool threads', DEFAULT_FUSION.releaseNotesWeight), 'whatsnew/2.4.md', 'a question about changes keeps them');
+  assert.equal(first('worker pool threads', DEFAULT_FUSION.supersededPageWeight), 'pool.md');
+  assert.equal(first('what changed in the worker pool threads', DEFAULT_FUSION.supersededPageWeight), 'whatsnew/2.4.md', 'a question about changes keeps them');
+});
+
+test('legacy pages, named so by path or by title, rank below the current page unless the question asks for the old way', async () => {
+  const folder = await makeTempDir('legacy-pages');
+  const legacy = '\n\nInstall packages for each project with the setup script: packages install into one project folder, packages for each project.\n';
+  await fs.writeFile(path.join(folder, 'legacy_install.md'), `# Installing packages${legacy}`);
+  await fs.writeFile(path.join(folder, 'setup.md'), `# Installing packages (Legacy version)${legacy}`);
+  await fs.writeFile(path.join(folder, 'venv.md'), '# Virtual environments\n\nEach project gets its own environment with its own installed packages.\n');
+  const pages = await DocStore.open(await makeTempDir('legacy-pages-store'), { create: true });
+  await indexFolder(folder, pages, {});
+  const order = (query: string, supersededPageWeight: number) => {
+    const paths = new HybridRetriever(pages, undefined, { ...DEFAULT_FUSION, supersededPageWeight }).keywordRanking(query).ids.map((id) => pages.chunk(id)!.path);
+    return paths.filter((file, i) => paths.indexOf(file) === i);
+  };
+  assert.equal(order('install packages for each project', 1)[2], 'venv.md', 'without the prior both legacy pages repeat the words and win');
+  assert.deepEqual(order('install packages for each project', DEFAULT_FUSION.supersededPageWeight)[0], 'venv.md');
+  assert.notEqual(order('the legacy way to install packages for each project', DEFAULT_FUSION.supersededPageWeight)[0], 'venv.md', 'a question about the old way keeps them');
 });
 
 test('within a file the passage whose own heading names the question opens first; the files keep their order and the scores stay sorted', async () => {
