@@ -53,6 +53,15 @@ export interface FusionOptions {
    * all (BENCHMARKS.md).
    */
   pageCentroidWeight: number;
+  /**
+   * Below this confidence of the best keyword passage (confidence.ts: the share of the
+   * question's distinctive words it holds), the page-dense weight grows by
+   * `lowConfidenceDenseGain` × the shortfall: a question that paraphrases, in words the best
+   * passage does not hold, is one the dense model must answer, while one whose words it holds
+   * keeps the keyword order (BENCHMARKS.md, rank5).
+   */
+  lowConfidenceBelow: number;
+  lowConfidenceDenseGain: number;
   /** Word-shingle Jaccard similarity at or above which two passages count as duplicates. */
   duplicateThreshold: number;
   /**
@@ -89,15 +98,18 @@ export const DEFAULT_FUSION: FusionOptions = {
   backgroundPages: 50,
   supersededPageWeight: 0.5,
   pageCentroidWeight: 0,
+  lowConfidenceBelow: 0.6,
+  lowConfidenceDenseGain: 0,
 };
 
 /**
  * The built-in static model's fusion, measured on the five dev sets (BENCHMARKS.md, "page
- * centroid"): its dense side earns twice the page-dense weight and the page centroid. GloVe-SIF
- * and models the project never measured keep DEFAULT_FUSION (GloVe-SIF with these weights: mean
+ * centroid" and rank5): its dense side earns twice the page-dense weight, the page centroid, and
+ * up to 1.9 times that weight when the best keyword passage holds little of the question. GloVe-SIF
+ * and models the project never measured keep DEFAULT_FUSION (GloVe-SIF with the first two: mean
  * MRR@10 0.796 against its own 0.802).
  */
-const STATIC_MODEL_FUSION: Partial<FusionOptions> = { pageDenseWeight: 0.2, pageCentroidWeight: 1 };
+const STATIC_MODEL_FUSION: Partial<FusionOptions> = { pageDenseWeight: 0.2, pageCentroidWeight: 1, lowConfidenceDenseGain: 1.5 };
 
 /** The fusion measured for the model with id `embedderId` (a model's id is its folder name and a hash of its weights). */
 export function defaultFusionFor(embedderId: string | undefined): FusionOptions {
@@ -238,7 +250,10 @@ export class HybridRetriever implements Retriever {
         parts.pageEvidence = hit.page;
       }
     }
-    if (queryVector && fusion.pageDenseWeight > 0) this.addPageDenseEvidence(scored, queryVector, explain);
+    if (queryVector && fusion.pageDenseWeight > 0) {
+      const shortfall = fusion.lowConfidenceDenseGain > 0 ? Math.max(0, fusion.lowConfidenceBelow - this.confidenceOf(scored[0]!.id, queryTerms(query, statistics.pages))) : 0;
+      this.addPageDenseEvidence(scored, queryVector, fusion.pageDenseWeight * (1 + fusion.lowConfidenceDenseGain * shortfall), explain);
+    }
     return { ids: scored.slice(0, fusion.candidates).map((hit) => hit.id), bestScore: best };
   }
 
@@ -283,8 +298,17 @@ export class HybridRetriever implements Retriever {
     this.cachedGeneration = this.store.generation;
   }
 
-  /** Re-scores and re-sorts the head of `ranked` (sorted, best first) in place; see FusionOptions. */
-  private addPageDenseEvidence(ranked: { id: number; score: number }[], queryVector: Float32Array, explain?: (id: number) => ScoreParts): void {
+  /** passageConfidence of one passage (its signature is made once and kept, as collapseDuplicates reads it). */
+  private confidenceOf(id: number, query: QueryTerms): number {
+    const chunk = this.store.chunk(id);
+    if (!chunk) return 0;
+    const signatures = searchSignatures();
+    const signature = signatures.of(chunk);
+    return passageConfidence(query, termsHeld(query, queryTermIds(query, signatures), signature, signatures));
+  }
+
+  /** Re-scores and re-sorts the head of `ranked` (sorted, best first) in place by `weight` × page-level dense evidence; see FusionOptions. */
+  private addPageDenseEvidence(ranked: { id: number; score: number }[], queryVector: Float32Array, weight: number, explain?: (id: number) => ScoreParts): void {
     const { fusion, store } = this;
     if (queryVector.length !== store.embedder?.dimensions) return;
     const head = ranked.slice(0, fusion.pageDenseCandidates);
@@ -310,7 +334,7 @@ export class HybridRetriever implements Retriever {
     for (const hit of head) {
       const page = pageCosine.get(pathOf(hit.id));
       if (page === undefined) continue;
-      const boost = (fusion.pageDenseWeight * (page - mean)) / spread;
+      const boost = (weight * (page - mean)) / spread;
       hit.score += boost;
       if (explain) explain(hit.id).pageDense = boost;
     }
@@ -380,23 +404,32 @@ function collapseDuplicates(
   query: QueryTerms,
   signatures: SearchSignatures,
 ): (RetrievalHit & { terms: Set<string>; signature: PassageSignature })[] {
-  // A query term no passage seen holds has no id: no passage holds it.
-  const queryIds = query.terms.map(({ term }) => signatures.idOf(term));
+  const queryIds = queryTermIds(query, signatures);
   const kept: (RetrievalHit & { terms: Set<string>; signature: PassageSignature })[] = [];
   for (const [id, score] of ranked) {
     const chunk = store.chunk(id);
     if (!chunk) continue;
     const signature = signatures.of(chunk);
     if (kept.some((other) => shinglesSimilar(signature, other.signature, threshold))) continue;
-    const terms = new Set<string>();
-    query.terms.forEach(({ term }, i) => {
-      const termId = queryIds[i] ?? signatures.idOf(term);
-      if (termId !== undefined && signature.terms.includes(termId)) terms.add(term);
-    });
-    kept.push({ chunk, score, terms, signature });
+    kept.push({ chunk, score, terms: termsHeld(query, queryIds, signature, signatures), signature });
     if (kept.length >= k) break;
   }
   return kept;
+}
+
+/** The query terms' ids; a term no passage seen yet holds has none (no passage holds it, until one that does is read). */
+function queryTermIds(query: QueryTerms, signatures: SearchSignatures): (number | undefined)[] {
+  return query.terms.map(({ term }) => signatures.idOf(term));
+}
+
+/** The query terms `signature`'s passage holds; `queryIds` from queryTermIds, looked up again where a later passage gave a term its id. */
+function termsHeld(query: QueryTerms, queryIds: (number | undefined)[], signature: PassageSignature, signatures: SearchSignatures): Set<string> {
+  const terms = new Set<string>();
+  query.terms.forEach(({ term }, i) => {
+    const termId = queryIds[i] ?? signatures.idOf(term);
+    if (termId !== undefined && signature.terms.includes(termId)) terms.add(term);
+  });
+  return terms;
 }
 
 /**

@@ -97,6 +97,23 @@ test('page-level dense evidence breaks a near-tie inside the keyword head and ne
   assert.ok(!withDense.includes('c.md'), 'a page outside the keyword ranking is never pulled in');
 });
 
+test('the page-dense weight grows when the best keyword passage holds little of the question, and only then', async () => {
+  const folder = await makeTempDir('low-confidence');
+  await fs.writeFile(path.join(folder, 'a.md'), '# Alpha\n\nThe widget settings file holds widget settings. Painted red.\n');
+  await fs.writeFile(path.join(folder, 'b.md'), '# Beta\n\nWidget settings: this file lists the settings for each widget type. Painted blue.\n');
+  const embedder = new MarkerEmbedder();
+  const pages = await DocStore.open(await makeTempDir('low-confidence-store'), { create: true });
+  await indexFolder(folder, pages, { embedder });
+  const fusion = { ...DEFAULT_FUSION, vectorWeight: 0, pageDenseWeight: 0.2, lowConfidenceBelow: 0.6, lowConfidenceDenseGain: 1.5 };
+  // The head's best dense page gets the whole (grown) weight: its boost is the weight used.
+  const weightUsed = async (query: string) =>
+    Math.max(...(await new HybridRetriever(pages, embedder, fusion).search(query, { k: 5, queryVector: Float32Array.from([1, 0, 0]), explain: true })).map((hit) => hit.explain?.pageDense ?? 0));
+  assert.equal(await weightUsed('widget settings'), 0.2, 'the best passage holds every word: the weight stays');
+  // Three of four distinctive words are nowhere in the docs: confidence about a quarter, weight × (1 + 1.5 × shortfall).
+  const grown = await weightUsed('reconfigure gizmo preferences settings');
+  assert.ok(grown > 0.2 * 1.3 && grown <= 0.2 * (1 + 1.5 * 0.6), `grown weight ${grown}`);
+});
+
 /** Vectors by marker word: blue and red are orthogonal, teal leans to blue; anything else is a third axis. */
 class PaletteEmbedder implements Embedder {
   readonly id = 'palette-test-3';
