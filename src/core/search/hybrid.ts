@@ -152,17 +152,22 @@ export class HybridRetriever implements Retriever {
         if (options.explain) partsOf(id)[field] = rank + 1;
       });
     };
-    let queryVector: Float32Array | undefined;
     // Weights first: a keyword search never reads the vectors.
-    if ((vectorWeight > 0 || pageDenseWeight > 0) && store.vectorCount > 0) {
-      queryVector = options.queryVector;
-      if (!queryVector && this.embedder && this.embedder.id === store.embedder?.id) {
-        [queryVector] = await this.embedder.embed([query], options.signal);
-      }
+    const readsVectors = (vectorWeight > 0 || pageDenseWeight > 0) && store.vectorCount > 0;
+    let queryVector = readsVectors ? options.queryVector : undefined;
+    const embedding = readsVectors && !queryVector && this.embedder && this.embedder.id === store.embedder?.id ? this.embedder.embed([query], options.signal) : undefined;
+    // The passage and page rankings need no vector: they run while a worker embeds the query.
+    let candidates: KeywordCandidates | undefined;
+    try {
+      candidates = useKeyword ? this.keywordCandidates(query, options.collection, options.explain ? partsOf : undefined) : undefined;
+    } catch (error) {
+      embedding?.catch(() => undefined);
+      throw error;
     }
+    if (embedding) [queryVector] = await embedding;
     if (mode === 'dense' && !queryVector) throw new Error(`dense search needs the embedding model this index was built with (${this.embedderId})`);
-    const keyword = useKeyword
-      ? this.keywordRanking(query, mode === 'hybrid' ? queryVector : undefined, options.collection, options.explain ? partsOf : undefined)
+    const keyword = candidates
+      ? this.rankCandidates(candidates, mode === 'hybrid' ? queryVector : undefined, options.explain ? partsOf : undefined)
       : { ids: [], bestScore: 0 };
     addRanking(keyword.ids, fusion.keywordWeight, 'keywordRank');
     if (queryVector && vectorWeight > 0) {
@@ -199,11 +204,16 @@ export class HybridRetriever implements Retriever {
     collection?: CollectionStatistics,
     explain?: (id: number) => ScoreParts,
   ): { ids: number[]; bestScore: number } {
+    return this.rankCandidates(this.keywordCandidates(query, collection, explain), queryVector, explain);
+  }
+
+  /** keywordRanking's passages by BM25F plus page evidence, sorted: all of it the query's vector is not needed for. */
+  private keywordCandidates(query: string, collection?: CollectionStatistics, explain?: (id: number) => ScoreParts): KeywordCandidates {
     const { fusion, store } = this;
     // Read deep: page evidence can lift a passage from far down the passage-only ranking.
     const statistics = collection ?? store.keywordStatistics(query);
     const passages = store.searchPassages(query, Math.max(1000, fusion.candidates), withBackground(statistics.passages, fusion.backgroundPassages));
-    if (passages.length === 0) return { ids: [], bestScore: 0 };
+    if (passages.length === 0) return { scored: [], bestScore: 0 };
     const best = passages[0]!.score;
     // By file id: of the thousand pages only those of the passages here have their paths decoded.
     const pageScore = new Map<number, number>();
@@ -233,8 +243,15 @@ export class HybridRetriever implements Retriever {
         parts.pageEvidence = hit.page;
       }
     }
+    return { scored, bestScore: best };
+  }
+
+  /** The candidates' head re-ordered by page-level dense evidence (with a vector), cut to `candidates`. */
+  private rankCandidates({ scored, bestScore }: KeywordCandidates, queryVector?: Float32Array, explain?: (id: number) => ScoreParts): { ids: number[]; bestScore: number } {
+    const { fusion } = this;
+    if (scored.length === 0) return { ids: [], bestScore: 0 };
     if (queryVector && fusion.pageDenseWeight > 0) this.addPageDenseEvidence(scored, queryVector, explain);
-    return { ids: scored.slice(0, fusion.candidates).map((hit) => hit.id), bestScore: best };
+    return { ids: scored.slice(0, fusion.candidates).map((hit) => hit.id), bestScore };
   }
 
   /** Re-scores and re-sorts the head of `ranked` (sorted, best first) in place; see FusionOptions. */
@@ -292,6 +309,12 @@ export class HybridRetriever implements Retriever {
     this.centroids.set(path, centroid);
     return centroid;
   }
+}
+
+/** Passages by keyword score (plus page evidence), best first, and the best passage's raw BM25F score. */
+interface KeywordCandidates {
+  scored: { id: number; score: number }[];
+  bestScore: number;
 }
 
 /** Release notes by file name: a changelog/news/what's-new file or folder, or release-<version>. */
