@@ -12,6 +12,7 @@ import type { Worker } from 'node:worker_threads';
 import type { HierarchicalNSW } from 'hnswlib-node';
 import { commitTempFile, tempPathFor } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
+import { VectorRows } from './vectorRows.js';
 import { workerEntry } from './workerScript.js';
 
 export interface VectorSearchHit {
@@ -294,7 +295,7 @@ export async function buildGraphFile(
 /** Brute-force cosine search over one contiguous Float32Array of normalised rows. */
 export class ExactVectorIndex implements VectorIndex {
   /** Rows [0, size) are live, each normalised to unit length. */
-  private rows: Float32Array;
+  private readonly rows: VectorRows;
   private labelOfRow: Float64Array;
   private readonly rowOfLabel = new Map<number, number>();
 
@@ -304,7 +305,7 @@ export class ExactVectorIndex implements VectorIndex {
   ) {
     assertPositiveInteger(dimensions, 'dimensions');
     assertPositiveInteger(initialCapacity, 'initialCapacity');
-    this.rows = new Float32Array(initialCapacity * dimensions);
+    this.rows = new VectorRows(dimensions, initialCapacity);
     this.labelOfRow = new Float64Array(initialCapacity);
   }
 
@@ -322,7 +323,7 @@ export class ExactVectorIndex implements VectorIndex {
 
   vectorOf(label: number): Float32Array | undefined {
     const row = this.rowOfLabel.get(label);
-    return row === undefined ? undefined : this.rows.slice(row * this.dimensions, (row + 1) * this.dimensions);
+    return row === undefined ? undefined : this.rows.rows.slice(row * this.dimensions, (row + 1) * this.dimensions);
   }
 
   upsert(label: number, vector: Float32Array): void {
@@ -336,7 +337,8 @@ export class ExactVectorIndex implements VectorIndex {
       this.labelOfRow[row] = label;
     }
     const offset = row * this.dimensions;
-    for (let i = 0; i < this.dimensions; i++) this.rows[offset + i] = vector[i]! / norm;
+    const rows = this.rows.rows;
+    for (let i = 0; i < this.dimensions; i++) rows[offset + i] = vector[i]! / norm;
   }
 
   upsertMany(items: readonly LabeledVector[]): void {
@@ -356,7 +358,7 @@ export class ExactVectorIndex implements VectorIndex {
     if (row !== last) {
       // Swap-remove: move the last row into the hole to keep rows contiguous.
       const dims = this.dimensions;
-      this.rows.copyWithin(row * dims, last * dims, (last + 1) * dims);
+      this.rows.rows.copyWithin(row * dims, last * dims, (last + 1) * dims);
       const moved = this.labelOfRow[last]!;
       this.labelOfRow[row] = moved;
       this.rowOfLabel.set(moved, row);
@@ -369,17 +371,12 @@ export class ExactVectorIndex implements VectorIndex {
     if (!Number.isInteger(k) || k < 0) throw new Error(`k must be a non-negative integer, got ${k}`);
     const count = Math.min(k, this.size);
     if (count === 0) return [];
-    const unitQuery = query.map((value) => value / norm);
+    const scores = this.rows.score(
+      query.map((value) => value / norm),
+      this.size,
+    );
     const best = new TopK(count);
-    const { rows, dimensions, size } = this;
-    const pair = new Float64Array(2);
-    for (let row = 0; row < size; row += 2) {
-      // An odd last row is scored twice over (pairs with itself).
-      const second = Math.min(row + 1, size - 1);
-      dotPair(rows, row * dimensions, second * dimensions, unitQuery, dimensions, pair);
-      best.offer(pair[0]!, row);
-      if (second !== row) best.offer(pair[1]!, second);
-    }
+    for (let row = 0; row < scores.length; row++) best.offer(scores[row]!, row);
     return best
       .drain()
       .map(({ score, row }) => ({ label: this.labelOfRow[row]!, score }))
@@ -387,45 +384,11 @@ export class ExactVectorIndex implements VectorIndex {
   }
 
   private grow(): void {
-    const rows = new Float32Array(this.rows.length * 2);
-    rows.set(this.rows);
-    this.rows = rows;
+    this.rows.grow(this.capacity * 2);
     const labels = new Float64Array(this.labelOfRow.length * 2);
     labels.set(this.labelOfRow);
     this.labelOfRow = labels;
   }
-}
-
-/**
- * The query's dot products with the rows at offsets `offset` and `next`, into `out`: each query
- * value is loaded once for both rows, and four independent sums per row let the CPU overlap the
- * multiply-adds.
- */
-function dotPair(rows: Float32Array, offset: number, next: number, query: Float32Array, dimensions: number, out: Float64Array): void {
-  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  let b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-  const unrolledEnd = dimensions - (dimensions % 4);
-  let i = 0;
-  for (; i < unrolledEnd; i += 4) {
-    const q0 = query[i]!;
-    const q1 = query[i + 1]!;
-    const q2 = query[i + 2]!;
-    const q3 = query[i + 3]!;
-    a0 += rows[offset + i]! * q0;
-    a1 += rows[offset + i + 1]! * q1;
-    a2 += rows[offset + i + 2]! * q2;
-    a3 += rows[offset + i + 3]! * q3;
-    b0 += rows[next + i]! * q0;
-    b1 += rows[next + i + 1]! * q1;
-    b2 += rows[next + i + 2]! * q2;
-    b3 += rows[next + i + 3]! * q3;
-  }
-  for (; i < dimensions; i++) {
-    a0 += rows[offset + i]! * query[i]!;
-    b0 += rows[next + i]! * query[i]!;
-  }
-  out[0] = a0 + a1 + a2 + a3;
-  out[1] = b0 + b1 + b2 + b3;
 }
 
 /** Keeps the `capacity` highest scores seen, as a binary min-heap (worst kept score at the root). */

@@ -168,17 +168,22 @@ export class HybridRetriever implements Retriever {
         if (options.explain) partsOf(id)[field] = rank + 1;
       });
     };
-    let queryVector: Float32Array | undefined;
     // Weights first: a keyword search never reads the vectors.
-    if ((vectorWeight > 0 || pageDenseWeight > 0) && store.vectorCount > 0) {
-      queryVector = options.queryVector;
-      if (!queryVector && this.embedder && this.embedder.id === store.embedder?.id) {
-        [queryVector] = await this.embedder.embed([query], options.signal);
-      }
+    const readsVectors = (vectorWeight > 0 || pageDenseWeight > 0) && store.vectorCount > 0;
+    let queryVector = readsVectors ? options.queryVector : undefined;
+    const embedding = readsVectors && !queryVector && this.embedder && this.embedder.id === store.embedder?.id ? this.embedder.embed([query], options.signal) : undefined;
+    // The passage and page rankings need no vector: they run while a worker embeds the query.
+    let candidates: KeywordCandidates | undefined;
+    try {
+      candidates = useKeyword ? this.keywordCandidates(query, options.collection, options.explain ? partsOf : undefined) : undefined;
+    } catch (error) {
+      embedding?.catch(() => undefined);
+      throw error;
     }
+    if (embedding) [queryVector] = await embedding;
     if (mode === 'dense' && !queryVector) throw new Error(`dense search needs the embedding model this index was built with (${this.embedderId})`);
-    const keyword = useKeyword
-      ? this.keywordRanking(query, mode === 'hybrid' ? queryVector : undefined, options.collection, options.explain ? partsOf : undefined)
+    const keyword = candidates
+      ? this.rankCandidates(candidates, mode === 'hybrid' ? queryVector : undefined, options.explain ? partsOf : undefined)
       : { ids: [], bestScore: 0 };
     addRanking(keyword.ids, fusion.keywordWeight, 'keywordRank');
     if (queryVector && vectorWeight > 0) {
@@ -215,11 +220,16 @@ export class HybridRetriever implements Retriever {
     collection?: CollectionStatistics,
     explain?: (id: number) => ScoreParts,
   ): { ids: number[]; bestScore: number } {
+    return this.rankCandidates(this.keywordCandidates(query, collection, explain), queryVector, explain);
+  }
+
+  /** keywordRanking's passages by BM25F plus page evidence, sorted: all of it the query's vector is not needed for. */
+  private keywordCandidates(query: string, collection?: CollectionStatistics, explain?: (id: number) => ScoreParts): KeywordCandidates {
     const { fusion, store } = this;
     // Read deep: page evidence can lift a passage from far down the passage-only ranking.
     const statistics = collection ?? store.keywordStatistics(query);
     const passages = store.searchPassages(query, Math.max(1000, fusion.candidates), withBackground(statistics.passages, fusion.backgroundPassages));
-    if (passages.length === 0) return { ids: [], bestScore: 0 };
+    if (passages.length === 0) return { scored: [], bestScore: 0, confidence: 0 };
     const best = passages[0]!.score;
     // By file id: of the thousand pages only those of the passages here have their paths decoded.
     const pageScore = new Map<number, number>();
@@ -250,11 +260,20 @@ export class HybridRetriever implements Retriever {
         parts.pageEvidence = hit.page;
       }
     }
+    // Read only where it scales the page-dense weight.
+    const confidence = fusion.lowConfidenceDenseGain > 0 && fusion.pageDenseWeight > 0 ? this.confidenceOf(scored[0]!.id, queryTerms(query, statistics.pages)) : 1;
+    return { scored, bestScore: best, confidence };
+  }
+
+  /** The candidates' head re-ordered by page-level dense evidence (with a vector), cut to `candidates`. */
+  private rankCandidates({ scored, bestScore, confidence }: KeywordCandidates, queryVector?: Float32Array, explain?: (id: number) => ScoreParts): { ids: number[]; bestScore: number } {
+    const { fusion } = this;
+    if (scored.length === 0) return { ids: [], bestScore: 0 };
     if (queryVector && fusion.pageDenseWeight > 0) {
-      const shortfall = fusion.lowConfidenceDenseGain > 0 ? Math.max(0, fusion.lowConfidenceBelow - this.confidenceOf(scored[0]!.id, queryTerms(query, statistics.pages))) : 0;
+      const shortfall = Math.max(0, fusion.lowConfidenceBelow - confidence);
       this.addPageDenseEvidence(scored, queryVector, fusion.pageDenseWeight * (1 + fusion.lowConfidenceDenseGain * shortfall), explain);
     }
-    return { ids: scored.slice(0, fusion.candidates).map((hit) => hit.id), bestScore: best };
+    return { ids: scored.slice(0, fusion.candidates).map((hit) => hit.id), bestScore };
   }
 
   /**
@@ -359,6 +378,13 @@ export class HybridRetriever implements Retriever {
     this.centroids.set(path, centroid);
     return centroid;
   }
+}
+
+/** Passages by keyword score (plus page evidence), best first, the best passage's raw BM25F score and its confidence. */
+interface KeywordCandidates {
+  scored: { id: number; score: number }[];
+  bestScore: number;
+  confidence: number;
 }
 
 /**

@@ -114,6 +114,41 @@ test('the page-dense weight grows when the best keyword passage holds little of 
   assert.ok(grown > 0.2 * 1.3 && grown <= 0.2 * (1 + 1.5 * 0.6), `grown weight ${grown}`);
 });
 
+test('the passage and page rankings run while the query is embedded, and rank as with the vector given', async () => {
+  const folder = await makeTempDir('overlap');
+  await fs.writeFile(path.join(folder, 'a.md'), '# Alpha\n\nThe widget settings file holds widget settings. Painted red.\n');
+  await fs.writeFile(path.join(folder, 'b.md'), '# Beta\n\nWidget settings: this file lists the settings for each widget type. Painted blue.\n');
+  const marker = new MarkerEmbedder();
+  const overlap = await DocStore.open(await makeTempDir('overlap-store'), { create: true });
+  await indexFolder(folder, overlap, { embedder: marker });
+  let release: (() => void) | undefined;
+  const readsWhileEmbedding: string[] = [];
+  const slow: Embedder = {
+    id: marker.id,
+    dimensions: marker.dimensions,
+    embed: (texts) => new Promise((resolve) => (release = () => void marker.embed(texts).then(resolve))),
+    dispose: async () => undefined,
+  };
+  for (const name of ['searchPassages', 'searchPages'] as const) {
+    const original = overlap[name].bind(overlap);
+    overlap[name] = (...args) => {
+      if (release) readsWhileEmbedding.push(name);
+      return original(...args);
+    };
+  }
+  const fusion = { ...DEFAULT_FUSION, pageDenseWeight: 0.5 };
+  const searching = new HybridRetriever(overlap, slow, fusion).search('widget settings blue', { k: 5 });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(readsWhileEmbedding, ['searchPassages', 'searchPages'], 'both rankings read before the vector arrives');
+  release!();
+  const hits = await searching;
+  const given = await new HybridRetriever(overlap, marker, fusion).search('widget settings blue', { k: 5, queryVector: Float32Array.of(1, 0, 0) });
+  assert.deepEqual(
+    hits.map((hit) => [hit.chunk.path, hit.score, hit.relevance]),
+    given.map((hit) => [hit.chunk.path, hit.score, hit.relevance]),
+  );
+});
+
 /** Vectors by marker word: blue and red are orthogonal, teal leans to blue; anything else is a third axis. */
 class PaletteEmbedder implements Embedder {
   readonly id = 'palette-test-3';
