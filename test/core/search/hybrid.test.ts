@@ -77,14 +77,26 @@ class MarkerEmbedder implements Embedder {
   async dispose(): Promise<void> {}
 }
 
-test('page-level dense evidence breaks a near-tie inside the keyword head and never pulls in a page keyword search missed', async () => {
-  const folder = await makeTempDir('page-dense');
-  await fs.writeFile(path.join(folder, 'a.md'), '# Alpha\n\nThe widget settings file holds widget settings. Painted red.\n');
-  await fs.writeFile(path.join(folder, 'b.md'), '# Beta\n\nWidget settings: this file lists the settings for each widget type. Painted blue.\n');
-  await fs.writeFile(path.join(folder, 'c.md'), '# Gamma\n\nNothing in common with the question here. Painted blue.\n');
+/**
+ * Two pages BM25F nearly ties on "widget settings" (a.md, red, repeats the words; b.md is blue) and any `extra` ones,
+ * indexed with MarkerEmbedder.
+ */
+async function widgetPages(name: string, extra: Record<string, string> = {}): Promise<{ pages: DocStore; embedder: MarkerEmbedder }> {
+  const folder = await makeTempDir(name);
+  const files = {
+    'a.md': '# Alpha\n\nThe widget settings file holds widget settings. Painted red.\n',
+    'b.md': '# Beta\n\nWidget settings: this file lists the settings for each widget type. Painted blue.\n',
+    ...extra,
+  };
+  for (const [file, text] of Object.entries(files)) await fs.writeFile(path.join(folder, file), text);
   const embedder = new MarkerEmbedder();
-  const pages = await DocStore.open(await makeTempDir('page-dense-store'), { create: true });
+  const pages = await DocStore.open(await makeTempDir(`${name}-store`), { create: true });
   await indexFolder(folder, pages, { embedder });
+  return { pages, embedder };
+}
+
+test('page-level dense evidence breaks a near-tie inside the keyword head and never pulls in a page keyword search missed', async () => {
+  const { pages, embedder } = await widgetPages('page-dense', { 'c.md': '# Gamma\n\nNothing in common with the question here. Painted blue.\n' });
   const query = 'widget settings';
   const queryVector = Float32Array.from([1, 0, 0]);
   // Vector RRF off: only the page-level evidence can move anything.
@@ -98,12 +110,7 @@ test('page-level dense evidence breaks a near-tie inside the keyword head and ne
 });
 
 test('the page-dense weight grows when the best keyword passage holds little of the question, and only then', async () => {
-  const folder = await makeTempDir('low-confidence');
-  await fs.writeFile(path.join(folder, 'a.md'), '# Alpha\n\nThe widget settings file holds widget settings. Painted red.\n');
-  await fs.writeFile(path.join(folder, 'b.md'), '# Beta\n\nWidget settings: this file lists the settings for each widget type. Painted blue.\n');
-  const embedder = new MarkerEmbedder();
-  const pages = await DocStore.open(await makeTempDir('low-confidence-store'), { create: true });
-  await indexFolder(folder, pages, { embedder });
+  const { pages, embedder } = await widgetPages('low-confidence');
   const fusion = { ...DEFAULT_FUSION, vectorWeight: 0, pageDenseWeight: 0.2, lowConfidenceBelow: 0.6, lowConfidenceDenseGain: 1.5 };
   // The head's best dense page gets the whole (grown) weight: its boost is the weight used.
   const weightUsed = async (query: string) =>
@@ -115,12 +122,7 @@ test('the page-dense weight grows when the best keyword passage holds little of 
 });
 
 test('the passage and page rankings run while the query is embedded, and rank as with the vector given', async () => {
-  const folder = await makeTempDir('overlap');
-  await fs.writeFile(path.join(folder, 'a.md'), '# Alpha\n\nThe widget settings file holds widget settings. Painted red.\n');
-  await fs.writeFile(path.join(folder, 'b.md'), '# Beta\n\nWidget settings: this file lists the settings for each widget type. Painted blue.\n');
-  const marker = new MarkerEmbedder();
-  const overlap = await DocStore.open(await makeTempDir('overlap-store'), { create: true });
-  await indexFolder(folder, overlap, { embedder: marker });
+  const { pages: overlap, embedder: marker } = await widgetPages('overlap');
   let release: (() => void) | undefined;
   const readsWhileEmbedding: string[] = [];
   const slow: Embedder = {
