@@ -11,6 +11,7 @@ import type { EmbedderRuntime, RetrievalHit, ScoreParts } from '../core/types.js
 import type { WorkspaceDependencies, WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
 import { Workspace, type WorkspaceAnswer } from '../core/workspace/workspace.js';
 import { escapeControlCharacters, stripTerminalControls, TerminalTextStream } from '../core/terminalText.js';
+import { TerminalMarkdownStream } from './terminalMarkdown.js';
 import { backendFlags, deviceFlag, deviceIdFlag, integerFlag, modeFlag, parseFlags, UsageError, wantsHelp } from './args.js';
 import { commandHelp, isCommandName, topLevelHelp, type CommandName } from './help.js';
 import { docentVersion } from './version.js';
@@ -415,12 +416,13 @@ async function askCommand(args: string[], io: CliIo, signal?: AbortSignal): Prom
   };
   // A model's reply (or a document it quotes) must not retitle the terminal or plant links.
   const printable = new TerminalTextStream();
+  const markdown = new TerminalMarkdownStream();
   const answer = await withWorkspace(options, (workspace) =>
     workspace.ask({ question: positionals[0]!, signal }, (event) => {
-      if (!values.json && event.type === 'token') io.stdout(printable.write(event.text));
+      if (!values.json && event.type === 'token') io.stdout(printable.write(markdown.write(event.text)));
     }),
   );
-  io.stdout(values.json ? `${JSON.stringify(answerJson(answer))}\n` : printable.end() + formatSources(answer));
+  io.stdout(values.json ? `${JSON.stringify(answerJson(answer))}\n` : printable.write(markdown.end()) + printable.end() + formatSources(answer));
   return 0;
 }
 

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -82,4 +84,21 @@ test('control characters in file names and passages never reach the terminal raw
   // --json keeps the exact text: JSON escapes it, and tools need the real name.
   const json = JSON.parse((await runDocent(['query', 'zebracorn rotation', '--store', store, '--json'])).stdout);
   assert.equal(json.hits[0].path, evil);
+});
+
+test('a reader that closes the pipe early (docent ask … | head) ends the command quietly, not with an EPIPE stack', async () => {
+  const docs = await makeTempDir('epipe-docs');
+  await writeTree(docs, generatedPages(3));
+  const store = path.join(await makeTempDir('epipe-store'), 'store');
+  assert.equal((await runDocent(['index', docs, '--store', store, '--embedder', 'none'])).code, 0);
+  for (const args of [['ask', 'page one', '--store', store], ['query', 'page one', '--store', store]]) {
+    // The read end is closed before the command writes anything, so its first write meets a closed pipe.
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'close')) as [number];
+    assert.equal(code, 0, `${args[0]}: ${stderr}`);
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled/, args[0]);
+  }
 });
