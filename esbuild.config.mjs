@@ -93,37 +93,41 @@ await Promise.all([
 ]);
 
 /**
- * The CLI twice from one source: ESM split at its dynamic imports (every command), and `docent
- * query`'s one CommonJS file, which dist/cli.js (src/cli/launch.ts) runs with V8's code cache.
- * The query file's dynamic imports (an embedder's modules; those of other commands, which a query
- * never reaches) require the ESM build's chunk of the same module (Node 20.19+ requires ES
- * modules; V8 drops a script's dynamic-import callback when it is compiled from a code cache), so
- * it carries only what the ESM CLI's entry chunk holds.
+ * The CLI from one source three times: ESM split at its dynamic imports (every command), and one
+ * CommonJS file each for `docent query` and `docent index`, which dist/cli.js (src/cli/launch.ts)
+ * runs with V8's code cache. A command file's dynamic imports require the ESM build's chunk of the
+ * same module (Node 20.19+ requires ES modules; V8 drops a script's dynamic-import callback when it
+ * is compiled from a code cache), except the modules its command always loads, which it carries:
+ * the index file holds the indexer, discovery and the in-process parser (a `--changed` run of one
+ * file spent ~60 ms resolving, linking and compiling those chunks).
  */
 async function buildCli() {
   const esm = await esbuild.build({ ...cliEsm, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', metafile: true });
   const chunkOf = new Map(
     Object.entries(esm.metafile.outputs).flatMap(([output, { entryPoint }]) => (entryPoint && output.endsWith('.mjs') ? [[path.resolve(entryPoint), `./${path.basename(output)}`]] : [])),
   );
-  await esbuild.build({
-    ...shared,
-    entryPoints: { cliQuery: 'src/cli/bin.ts' },
-    outdir: 'dist',
-    supported: { 'dynamic-import': false },
-    plugins: [
-      {
-        name: 'dynamic-imports-from-esm-chunks',
-        setup(build) {
-          build.onResolve({ filter: /^\./ }, async (args) => {
-            if (args.kind !== 'dynamic-import' || args.pluginData === 'resolving') return undefined;
-            const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'resolving' });
-            const chunk = chunkOf.get(resolved.path);
-            if (!chunk) return { errors: [{ text: `${args.path} is imported dynamically but is no chunk of the ESM CLI` }] };
-            return { path: chunk, external: true };
-          });
+  const commandFile = (name, carried) =>
+    esbuild.build({
+      ...shared,
+      entryPoints: { [name]: 'src/cli/bin.ts' },
+      outdir: 'dist',
+      supported: { 'dynamic-import': false },
+      plugins: [
+        {
+          name: 'dynamic-imports-from-esm-chunks',
+          setup(build) {
+            build.onResolve({ filter: /^\./ }, async (args) => {
+              if (args.kind !== 'dynamic-import' || args.pluginData === 'resolving') return undefined;
+              const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'resolving' });
+              if (carried.includes(path.relative('src', resolved.path))) return { path: resolved.path };
+              const chunk = chunkOf.get(resolved.path);
+              if (!chunk) return { errors: [{ text: `${args.path} is imported dynamically but is no chunk of the ESM CLI` }] };
+              return { path: chunk, external: true };
+            });
+          },
         },
-      },
-    ],
-  });
+      ],
+    });
+  await Promise.all([commandFile('cliQuery', []), commandFile('cliIndex', ['core/indexer.ts', 'core/discovery.ts', 'core/fileParser.ts'])]);
   await esbuild.build({ ...shared, sourcemap: false, entryPoints: { cli: 'src/cli/launch.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } });
 }

@@ -27,7 +27,7 @@ if (target !== `${process.platform}-${process.arch}`) {
 }
 
 if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', 'build', '--', '--production'], { cwd: root, stdio: 'inherit' });
-for (const bundle of ['extension.js', 'coreProcess.js', 'embeddingWorker.js', 'parseWorker.js', 'graphWorker.js', 'decoderWorker.js', 'cli.js', 'cliQuery.js', 'webview.js', 'metrics.js']) {
+for (const bundle of ['extension.js', 'coreProcess.js', 'embeddingWorker.js', 'parseWorker.js', 'graphWorker.js', 'decoderWorker.js', 'cli.js', 'cliQuery.js', 'cliIndex.js', 'webview.js', 'metrics.js']) {
   if (!existsSync(path.join(root, 'dist', bundle))) {
     console.error(`package: dist/${bundle} is missing (is its entry in esbuild.config.mjs?)`);
     process.exit(1);

@@ -13,8 +13,9 @@ const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes
 /** Timings differ between runs; the rest of the output may not. */
 const withoutTiming = (stdout: string) => stdout.replace(/ in [\d.]+ ms/, '');
 
+let docs: string;
 let store: string;
-/** A copy of the launcher and the query bundle, whose cache this test alone writes. */
+/** A copy of the launcher and the command files, whose caches this test alone writes. */
 let dist: string;
 let esmOutput: string;
 
@@ -25,12 +26,12 @@ async function query(): Promise<string> {
 
 before(async () => {
   assert.ok(existsSync(CLI_PATH), 'dist/cli.js missing: run "npm run build" first (npm test does)');
-  const docs = await makeTempDir('launch-docs');
+  docs = await makeTempDir('launch-docs');
   store = path.join(await makeTempDir('launch-store'), 'store');
   await writeTree(docs, generatedPages(8));
   assert.equal((await runDocent(['index', docs, '--store', store, '--embedder', 'none'])).code, 0);
   dist = await makeTempDir('launch-dist');
-  for (const file of ['cli.js', 'cliQuery.js']) await fs.copyFile(path.join(path.dirname(CLI_PATH), file), path.join(dist, file));
+  for (const file of ['cli.js', 'cliQuery.js', 'cliIndex.js']) await fs.copyFile(path.join(path.dirname(CLI_PATH), file), path.join(dist, file));
   // The ESM CLI, which every other command runs: the query bundle must answer exactly as it does.
   const esm = await run(process.execPath, [path.join(path.dirname(CLI_PATH), 'cli.mjs'), 'query', 'page three topic', '--store', store, '--k', '3']);
   esmOutput = withoutTiming(esm.stdout);
@@ -67,4 +68,32 @@ test('a damaged or stale code cache is never used: the query runs uncached and w
   assert.equal((await fs.readFile(bundle)).length, Buffer.byteLength(source));
   assert.equal(await query(), esmOutput);
   assert.deepEqual((await fs.readFile(cache)).subarray(0, 32), sha256(await fs.readFile(bundle)), 'a cache for the changed source replaces the old one');
+});
+
+/** An index run's report, less what differs between runs. */
+async function indexed(cli: string, target: string, ...flags: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await run(process.execPath, [cli, 'index', docs, '--store', target, '--embedder', 'none', '--json', ...flags]);
+  const { seconds: _seconds, ...report } = JSON.parse(stdout) as Record<string, unknown>;
+  return report;
+}
+
+test('docent index runs its own command file with its own code cache, and indexes as the ESM CLI does', async () => {
+  const cache = path.join(dist, 'cliIndex.js.v8cache');
+  const esm = path.join(path.dirname(CLI_PATH), 'cli.mjs');
+  const [esmStore, fileStore] = [path.join(await makeTempDir('launch-esm'), 'store'), path.join(await makeTempDir('launch-file'), 'store')];
+  assert.deepEqual(await indexed(path.join(dist, 'cli.js'), fileStore), await indexed(esm, esmStore));
+  const written = await fs.readFile(cache);
+  assert.deepEqual(written.subarray(0, 32), sha256(await fs.readFile(path.join(dist, 'cliIndex.js'))), 'the header names the index file');
+  assert.deepEqual(written.subarray(32, 64), sha256(written.subarray(64)));
+  const { ino } = await fs.stat(cache);
+  // A changed file given by --changed, then a run that finds nothing changed, each from the cache.
+  const page = path.join(docs, 'section-1/page-1.md');
+  await fs.appendFile(page, '\nA new line about rotating the signing keys.\n');
+  assert.deepEqual(await indexed(path.join(dist, 'cli.js'), fileStore, '--changed', page), await indexed(esm, esmStore, '--changed', page));
+  assert.deepEqual(await indexed(path.join(dist, 'cli.js'), fileStore), await indexed(esm, esmStore));
+  assert.equal((await fs.stat(cache)).ino, ino, 'a cache V8 accepts is not written again');
+  // The stores answer alike.
+  const answers = await Promise.all([esmStore, fileStore].map((target) => run(process.execPath, [esm, 'query', 'rotating signing keys', '--store', target, '--k', '3'])));
+  assert.equal(withoutTiming(answers[1]!.stdout), withoutTiming(answers[0]!.stdout));
+  assert.match(answers[0]!.stdout, /page-1\.md/);
 });
