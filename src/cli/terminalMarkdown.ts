@@ -44,8 +44,7 @@ export class TerminalMarkdownStream {
         this.lineStart += ch;
         return '';
       }
-      const decided = this.decideLine();
-      return decided + (this.lineDecided ? this.inline(ch) : '');
+      return this.decideLine() + this.inline(ch);
     }
     return this.inline(ch);
   }
@@ -54,14 +53,13 @@ export class TerminalMarkdownStream {
   private decideLine(): string {
     const start = this.lineStart;
     this.lineStart = '';
+    this.lineDecided = true;
     const fence = FENCE.exec(start);
     if (fence && (this.fence === undefined || fence[1]![0] === this.fence[0] && fence[1]!.length >= this.fence.length)) {
       this.fence = this.fence === undefined ? fence[1] : undefined;
-      this.lineDecided = true;
       this.verbatimLine = true;
       return start;
     }
-    this.lineDecided = true;
     let out = '';
     for (const ch of start) out += this.inline(ch);
     return out;
