@@ -12,6 +12,7 @@ import { CODE_EXTENSIONS, DOC_EXTENSIONS, extensionOf } from './parse/formats.js
 import { ConcurrencyLimiter } from './concurrencyLimiter.js';
 import { errorMessage } from './errorMessage.js';
 import { generatedCopies } from './generatedPages.js';
+import { findCredential } from './credentialScan.js';
 
 export type SkipReason =
   | 'ignored'
@@ -125,6 +126,9 @@ export const SECRET_FILE_PATTERNS: readonly string[] = [
   '.ssh/', '.aws/', '.gnupg/', '.docker/config.json', 'secrets.*',
   ...['credentials', 'secrets'].flatMap((name) => MARKUP_EXTENSIONS.map((extension) => `!${name}.${extension}`)),
 ];
+
+/** The markup pages SECRET_FILE_PATTERNS keeps by name; their text is checked for credentials (credentialScan.ts). */
+const NAMED_SECRET_PAGE = new RegExp(`(?:^|/)(?:credentials|secrets)\\.(?:${MARKUP_EXTENSIONS.join('|')})$`, 'i');
 
 /**
  * Says why an include entry is refused, or undefined when it is a plain extension. Entries are
@@ -557,7 +561,27 @@ class DiscoveryWalk {
       this.skips.add({ path: relativePath, reason: 'too-large', detail: `${stats.size} bytes > ${this.maxFileBytes}` });
       return;
     }
-    this.files.push({ path: relativePath, absolutePath, size: stats.size, mtimeMs: stats.mtimeMs });
+    const file = { path: relativePath, absolutePath, size: stats.size, mtimeMs: stats.mtimeMs };
+    if (this.skipIfHoldsCredential(file)) return;
+    this.files.push(file);
+  }
+
+  /**
+   * A page named secrets.md or credentials.html is kept as a page about secrets unless its text
+   * holds one. Read here, in the walk, so that a no-change re-index and `--changed` judge it
+   * alike; such pages are a handful per workspace. An unreadable one is left to the parser to skip.
+   */
+  private skipIfHoldsCredential(file: DiscoveredFile): boolean {
+    if (this.secretRules === undefined || !NAMED_SECRET_PAGE.test(file.path)) return false;
+    const read = readTextFile(file, this.maxFileBytes);
+    const finding = 'text' in read ? findCredential(read.text) : undefined;
+    if (finding === undefined) return false;
+    this.skips.add({
+      path: file.path,
+      reason: 'excluded',
+      detail: `line ${finding.line} looks like ${finding.kind}, so this page is treated as a secret file (docent.index.allowSecretFiles lifts it)`,
+    });
+    return true;
   }
 
   private async walkRealSubdirectory(subdirectory: DirectoryToWalk): Promise<void> {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import {
   DEFAULT_EXCLUDES,
   MAX_SKIPPED_ENTRIES_PER_REASON,
+  discoverChangedPaths,
   discoverFiles,
   readTextFile,
   type DiscoveredFile,
@@ -492,6 +493,36 @@ describe('secret files', () => {
     const root = await makeTree('secrets-allowed', secrets);
     const result = await discoverFiles(root, { include, exclude: [], allowSecretFiles: true });
     assert.deepEqual(filePaths(result), ['.env.production', 'config/credentials.txt', 'config/secrets.yaml', 'deploy/server.pem', 'docs/credentials.md', 'docs/guide.md', 'docs/secrets.html']);
+  });
+
+  it('leaves out a page named for secrets whose text holds one, in a walk and in --changed alike', async () => {
+    // Fake, but shaped like the real thing: a GitHub token's prefix and length.
+    const token = `ghp_${'Zq4Xw8Lm2Rt6'.repeat(3)}`;
+    const root = await makeTree('secrets-content', {
+      'docs/secrets.md': `# Deploy secrets\n\nThe CI token:\n\n    ${token}\n`,
+      'docs/credentials.md': '# Rotating credentials\n\nSet `password: <your-password>` and `token = secrets.token_hex(16)`.\n',
+      'ops/CREDENTIALS.rst': 'Staging\n=======\n\napi_key = "q8Zr3LmX7vTn2KpW9sYd"\n',
+    });
+    const expectedDetails = [
+      'line 5 looks like a GitHub token, so this page is treated as a secret file (docent.index.allowSecretFiles lifts it)',
+      'line 4 looks like a password or key assigned a random-looking value, so this page is treated as a secret file (docent.index.allowSecretFiles lifts it)',
+    ];
+    const walked = await discoverFiles(root);
+    assert.deepEqual(filePaths(walked), ['docs/credentials.md']);
+    const walkedSkips = walked.skipped.filter((skip) => skip.reason === 'excluded');
+    assert.deepEqual(walkedSkips.map((skip) => skip.path), ['docs/secrets.md', 'ops/CREDENTIALS.rst']);
+    assert.deepEqual(walkedSkips.map((skip) => skip.detail), expectedDetails);
+    // The skip says where and what, never the credential.
+    assert.ok(walkedSkips.every((skip) => !skip.detail?.includes(token) && !skip.detail?.includes('q8Zr3')));
+
+    const changed = await discoverChangedPaths(root, ['docs/secrets.md', 'docs/credentials.md', 'ops/CREDENTIALS.rst']);
+    assert.ok('files' in changed);
+    assert.deepEqual(changed.files.map((file) => file.path), ['docs/credentials.md']);
+    assert.deepEqual([...changed.gone].sort(), ['docs/secrets.md', 'ops/CREDENTIALS.rst']);
+    assert.deepEqual(changed.skipped.map((skip) => skip.detail), expectedDetails);
+
+    const allowed = await discoverFiles(root, { allowSecretFiles: true });
+    assert.deepEqual(filePaths(allowed), ['docs/credentials.md', 'docs/secrets.md', 'ops/CREDENTIALS.rst']);
   });
 
   it('refuses include entries that would match every file or extensionless files such as id_rsa', async () => {
