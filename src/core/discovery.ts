@@ -25,7 +25,9 @@ export type SkipReason =
   | 'outside-workspace'
   | 'unreadable'
   | 'generated'
-  | 'duplicate';
+  | 'duplicate'
+  /** A page kept by name (secrets.md) whose text holds a credential: listed, unlike a name-only exclude. */
+  | 'credential';
 
 export interface DiscoveredFile {
   /** Relative to the root, '/' separators. */
@@ -578,8 +580,8 @@ class DiscoveryWalk {
     if (finding === undefined) return false;
     this.skips.add({
       path: file.path,
-      reason: 'excluded',
-      detail: `line ${finding.line} looks like ${finding.kind}, so this page is treated as a secret file (docent.index.allowSecretFiles lifts it)`,
+      reason: 'credential',
+      detail: `line ${finding.line} looks like ${finding.kind}; docent.index.allowSecretFiles lifts this`,
     });
     return true;
   }
@@ -640,6 +642,7 @@ class SkipLog {
     unreadable: 0,
     generated: 0,
     duplicate: 0,
+    credential: 0,
   };
   private readonly kept = new Map<SkipReason, SkippedFile[]>();
 

@@ -504,16 +504,17 @@ describe('secret files', () => {
       'ops/CREDENTIALS.rst': 'Staging\n=======\n\napi_key = "q8Zr3LmX7vTn2KpW9sYd"\n',
     });
     const expectedDetails = [
-      'line 5 looks like a GitHub token, so this page is treated as a secret file (docent.index.allowSecretFiles lifts it)',
-      'line 4 looks like a password or key assigned a random-looking value, so this page is treated as a secret file (docent.index.allowSecretFiles lifts it)',
+      'line 5 looks like a GitHub token; docent.index.allowSecretFiles lifts this',
+      'line 4 looks like a password or key assigned a random-looking value; docent.index.allowSecretFiles lifts this',
     ];
     const walked = await discoverFiles(root);
     assert.deepEqual(filePaths(walked), ['docs/credentials.md']);
-    const walkedSkips = walked.skipped.filter((skip) => skip.reason === 'excluded');
+    const walkedSkips = walked.skipped.filter((skip) => skip.reason === 'credential');
     assert.deepEqual(walkedSkips.map((skip) => skip.path), ['docs/secrets.md', 'ops/CREDENTIALS.rst']);
     assert.deepEqual(walkedSkips.map((skip) => skip.detail), expectedDetails);
     // The skip says where and what, never the credential.
     assert.ok(walkedSkips.every((skip) => !skip.detail?.includes(token) && !skip.detail?.includes('q8Zr3')));
+    assert.equal(walked.skippedByReason.credential, 2);
 
     const changed = await discoverChangedPaths(root, ['docs/secrets.md', 'docs/credentials.md', 'ops/CREDENTIALS.rst']);
     assert.ok('files' in changed);
