@@ -9,6 +9,7 @@ import type { KeywordStatistics } from './keywordIndex.js';
 import type { Embedder, RetrievalHit, Retriever, ScoreParts, SearchMode } from '../types.js';
 import { CONFIDENCE_FLOOR, passageConfidence, queryTerms, type QueryTerms } from './confidence.js';
 import { searchSignatures, shinglesSimilar, type PassageSignature, type SearchSignatures } from './passageSignature.js';
+import type { VectorSearchHit } from '../vectorIndex.js';
 import { LRUCache } from 'lru-cache';
 import { BUILT_IN_MODELS } from '../embedding/builtInModels.js';
 
@@ -54,6 +55,13 @@ export interface FusionOptions {
    */
   pageCentroidWeight: number;
   /**
+   * Dense mode (`mode: 'dense'`): each passage of the vector ranking scores its cosine plus this
+   * times its page centroid's cosine, so a page whose subject is the question's outranks one
+   * that has a single close passage among unrelated ones (BENCHMARKS.md, drank). Only the
+   * question's embedding is compared: dense mode stays free of keyword evidence.
+   */
+  denseCentroidWeight: number;
+  /**
    * Below this confidence of the best keyword passage (confidence.ts: the share of the
    * question's distinctive words it holds), the page-dense weight grows by
    * `lowConfidenceDenseGain` × the shortfall: a question that paraphrases, in words the best
@@ -98,6 +106,7 @@ export const DEFAULT_FUSION: FusionOptions = {
   backgroundPages: 50,
   supersededPageWeight: 0.5,
   pageCentroidWeight: 0,
+  denseCentroidWeight: 0,
   lowConfidenceBelow: 0.6,
   lowConfidenceDenseGain: 0,
 };
@@ -109,7 +118,7 @@ export const DEFAULT_FUSION: FusionOptions = {
  * and models the project never measured keep DEFAULT_FUSION (GloVe-SIF with the first two: mean
  * MRR@10 0.796 against its own 0.802).
  */
-const STATIC_MODEL_FUSION: Partial<FusionOptions> = { pageDenseWeight: 0.2, pageCentroidWeight: 1, lowConfidenceDenseGain: 1.5 };
+const STATIC_MODEL_FUSION: Partial<FusionOptions> = { pageDenseWeight: 0.2, pageCentroidWeight: 1, lowConfidenceDenseGain: 1.5, denseCentroidWeight: 0.25 };
 
 /** The fusion measured for the model with id `embedderId` (a model's id is its folder name and a hash of its weights). */
 export function defaultFusionFor(embedderId: string | undefined): FusionOptions {
@@ -187,7 +196,8 @@ export class HybridRetriever implements Retriever {
       : { ids: [], bestScore: 0 };
     addRanking(keyword.ids, fusion.keywordWeight, 'keywordRank');
     if (queryVector && vectorWeight > 0) {
-      const vectorHits = store.searchVectors(queryVector, fusion.candidates);
+      const nearest = store.searchVectors(queryVector, fusion.candidates);
+      const vectorHits = mode === 'dense' && fusion.denseCentroidWeight > 0 ? this.withPageCentroids(nearest, queryVector) : nearest;
       if (options.explain) for (const hit of vectorHits) partsOf(hit.label).denseCosine ??= cosineOf(queryVector, store.vectorOf(hit.label));
       addRanking(vectorHits.map((hit) => hit.label), vectorWeight, 'vectorRank');
     }
@@ -359,6 +369,22 @@ export class HybridRetriever implements Retriever {
     }
     head.sort((a, b) => b.score - a.score || a.id - b.id);
     ranked.splice(0, head.length, ...head);
+  }
+
+  /** `hits` re-scored by FusionOptions.denseCentroidWeight × their page centroid's cosine, best first. */
+  private withPageCentroids(hits: VectorSearchHit[], queryVector: Float32Array): VectorSearchHit[] {
+    const { fusion, store } = this;
+    const pageCosine = new Map<string, number>();
+    return hits
+      .map((hit) => {
+        const path = store.chunkPath(hit.label);
+        const chunkIds = path === undefined ? undefined : store.file(path)?.chunkIds;
+        if (path === undefined || !chunkIds) return hit;
+        let page = pageCosine.get(path);
+        if (page === undefined) pageCosine.set(path, (page = cosine(queryVector, this.pageCentroid(path, chunkIds, queryVector.length))));
+        return { label: hit.label, score: hit.score + fusion.denseCentroidWeight * page };
+      })
+      .sort((a, b) => b.score - a.score || a.label - b.label);
   }
 
   /** The unit mean of the page's passage vectors, computed once per page and generation. */

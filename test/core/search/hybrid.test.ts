@@ -5,7 +5,8 @@ import { before, test } from 'node:test';
 import { distinctFiles, scoreRankings, type EvalQuestion } from '../../../bench/evalMetrics.js';
 import { HashingEmbedder } from '../../../src/core/embedding/hashingEmbedder.js';
 import { indexFolder, type IndexReport } from '../../../src/core/indexer.js';
-import { DEFAULT_FUSION, HybridRetriever } from '../../../src/core/search/hybrid.js';
+import { BUILT_IN_MODELS } from '../../../src/core/embedding/builtInModels.js';
+import { DEFAULT_FUSION, defaultFusionFor, HybridRetriever } from '../../../src/core/search/hybrid.js';
 import { DocStore } from '../../../src/core/store.js';
 import type { Embedder } from '../../../src/core/types.js';
 import { makeTempDir } from '../../support/tempDocs.js';
@@ -185,6 +186,30 @@ test('the page centroid: a page whose passages together match the query beats on
   await fs.writeFile(path.join(folder, 'part.md'), '# Part\n\n## One\n\nWidget settings, painted teal.\n\n## Two\n\nWidget settings, painted red.\n');
   await indexFolder(folder, store, { embedder });
   assert.equal(await first(withCentroid), 'part.md', 'a new generation recomputes the centroid');
+});
+
+test('dense mode adds the page centroid for the static model: a page about the question beats one close passage among others; hybrid ignores the weight', async () => {
+  const folder = await makeTempDir('dense-centroid');
+  // Query vector blue. Mixed: one blue passage and two red (best 1, centroid 0.45). Subject: two teal passages (best and centroid 0.96).
+  await fs.writeFile(path.join(folder, 'mixed.md'), '# Mixed\n\n## One\n\nWidget settings, painted blue.\n\n## Two\n\nWidget settings, painted red.\n\n## Three\n\nWidget options, painted red.\n');
+  await fs.writeFile(path.join(folder, 'subject.md'), '# Subject\n\n## One\n\nWidget settings, painted teal.\n\n## Two\n\nWidget options, painted teal.\n');
+  const embedder = new PaletteEmbedder();
+  const store = await DocStore.open(await makeTempDir('dense-centroid-store'), { create: true });
+  await indexFolder(folder, store, { embedder });
+  assert.equal(store.file('mixed.md')?.chunkIds.length, 3, 'three passages');
+  const queryVector = Float32Array.from([1, 0, 0]);
+  const staticFusion = defaultFusionFor(`${BUILT_IN_MODELS.static}-0123abcd`);
+  assert.ok(staticFusion.denseCentroidWeight > 0 && DEFAULT_FUSION.denseCentroidWeight === 0, 'measured for the static model only');
+  const hits = (denseCentroidWeight: number, mode: 'dense' | 'hybrid') =>
+    new HybridRetriever(store, embedder, { ...staticFusion, denseCentroidWeight }).search('widget settings', { k: 5, queryVector, mode });
+  const paths = async (weight: number, mode: 'dense' | 'hybrid') => (await hits(weight, mode)).map((hit) => hit.chunk.path);
+  assert.equal((await paths(0, 'dense'))[0], 'mixed.md', 'by best passage alone the one blue passage wins');
+  const dense = await hits(staticFusion.denseCentroidWeight, 'dense');
+  assert.deepEqual(dense.slice(0, 2).map((hit) => hit.chunk.path), ['subject.md', 'subject.md'], "with the centroid the teal page's passages come first");
+  assert.equal(dense[2]!.chunk.path, 'mixed.md');
+  assert.ok(Math.abs(dense[0]!.relevance! - 0.958) < 1e-3, "relevance stays the best hit's own cosine");
+  const strip = (list: Awaited<ReturnType<typeof hits>>) => list.map((hit) => [hit.chunk.id, hit.score, hit.relevance]);
+  assert.deepEqual(strip(await hits(staticFusion.denseCentroidWeight, 'hybrid')), strip(await hits(0, 'hybrid')), 'hybrid ranks the same whatever the dense-centroid weight');
 });
 
 test('modes: keyword reads BM25F only, dense the vector index only, hybrid both; explain gives each hit its score parts', async () => {
