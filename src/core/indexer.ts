@@ -21,12 +21,13 @@ const CHECKPOINT_BYTES = 4 * 1024 * 1024;
 const CHECKPOINT_MS = 10_000;
 /**
  * Files handed to the parsers (which read them) ahead of the one being added, at most this many
- * and this many bytes: the workers keep parsing while this thread writes a checkpoint, and what
- * they made waits here (8 files, when this thread also read them, left the workers idle during
- * commits; the bytes bound what waits when the files are large).
+ * and this many bytes: the workers keep parsing while this thread writes a checkpoint or merges
+ * segments (up to ~1.5 s, ~10–20 MB of source for two workers), and what they made waits here;
+ * the bytes bound what waits when the files are large. 64 files / 4 MiB ran dry during commits:
+ * the run kept 1.75 of 2 cores busy, 512 / 24 MiB keeps 1.88 (BENCHMARKS.md, lead 2026-12-04).
  */
-const READ_AHEAD = 64;
-const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+const READ_AHEAD = 512;
+const READ_AHEAD_BYTES = 24 * 1024 * 1024;
 /** From this many files to parse on, worker threads parse them (below it, their start-up costs more than they save). */
 const WORKER_FILES = 64;
 /**
