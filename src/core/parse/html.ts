@@ -1,4 +1,4 @@
-import { Parser } from 'htmlparser2';
+import { Parser, QuoteType, type Handler } from 'htmlparser2';
 import type { ParsedDocument } from '../types.js';
 import { SectionBuilder, fileStem } from './sections.js';
 
@@ -70,11 +70,14 @@ export function parseHtml(path: string, content: string): ParsedDocument {
     endsWithSpace = true;
   };
 
-  const parser: Parser = new Parser(
+  const source = flattenDeepNesting(content);
+  const parser = new ContentParser(
+    source,
     {
-      onopentag(name, attribs) {
-        const classes = attribs.class?.split(/\s+/);
-        const dropped = droppedDepth > 0 || isDropped(name, attribs, classes);
+      onopentag(name) {
+        const { className, role } = parser.takeAttributes();
+        const classes = className?.split(/\s+/);
+        const dropped = droppedDepth > 0 || isDropped(name, role, classes);
         const preformatted = name === 'pre' || name === 'textarea';
         const admonition = !dropped && hasClass(classes, ADMONITION_CLASSES);
         stack.push({ name, dropped, preformatted, admonition });
@@ -125,7 +128,7 @@ export function parseHtml(path: string, content: string): ParsedDocument {
           heading.text += data;
           return;
         }
-        const first = data.search(/\S/);
+        const first = firstNonSpace(data);
         if (first >= 0) termLineOpen = false;
         if (first < 0) {
           if (preDepth > 0) builder.append(data);
@@ -149,9 +152,8 @@ export function parseHtml(path: string, content: string): ParsedDocument {
         endsWithSpace = text.endsWith(' ');
       },
     },
-    { decodeEntities: true },
   );
-  parser.end(flattenDeepNesting(content));
+  parser.end(source);
 
   const title = titleText?.replace(/\s+/g, ' ').trim() || firstH1 || fileStem(path);
   return { title, sections: builder.finish() };
@@ -231,12 +233,18 @@ function isNameChar(c: number): boolean {
 }
 
 /** `classes`: the element's class attribute split at white space (undefined without one). */
-function isDropped(name: string, attribs: Record<string, string>, classes: readonly string[] | undefined): boolean {
-  return DROPPED_ELEMENTS.has(name) || attribs.role === 'navigation' || hasClass(classes, NOISE_CLASSES);
+function isDropped(name: string, role: string | undefined, classes: readonly string[] | undefined): boolean {
+  return DROPPED_ELEMENTS.has(name) || role === 'navigation' || hasClass(classes, NOISE_CLASSES);
 }
 
 function hasClass(classes: readonly string[] | undefined, wanted: ReadonlySet<string>): boolean {
   return classes !== undefined && classes.some((c) => wanted.has(c));
+}
+
+/** data.search(/\S/) without the regex call (every text node of a page goes through here). */
+function firstNonSpace(text: string): number {
+  for (let i = 0; i < text.length; i++) if (!isSpace(text.charCodeAt(i))) return i;
+  return -1;
 }
 
 function lastNonSpace(text: string): number {
@@ -254,14 +262,93 @@ function isSpace(c: number): boolean {
   );
 }
 
+const enum WantedAttribute {
+  None,
+  Class,
+  Role,
+}
+
+/**
+ * htmlparser2's Parser keeping only the two attributes the page's text depends on (`class`,
+ * `role`): the Parser cuts out, lower-cases and stores every attribute of every tag, a fifth of
+ * parsing a DocBook or Sphinx page, and the rest are never read. Names compare in place in
+ * `source`, the one string the parser is given (so the tokenizer's offsets are offsets into it).
+ * Values are as the Parser makes them (entities decoded; a repeated attribute's first value).
+ */
+class ContentParser extends Parser {
+  private wanted = WantedAttribute.None;
+  private value = '';
+  private className: string | undefined;
+  private role: string | undefined;
+
+  constructor(
+    private readonly source: string,
+    handler: Partial<Handler>,
+  ) {
+    super(handler, { decodeEntities: true });
+  }
+
+  /** The class and role of the tag whose onopentag is running (then forgotten: an implied tag has none). */
+  takeAttributes(): { className: string | undefined; role: string | undefined } {
+    const taken = { className: this.className, role: this.role };
+    this.className = this.role = undefined;
+    return taken;
+  }
+
+  override onopentagname(start: number, endIndex: number): void {
+    this.className = this.role = undefined;
+    super.onopentagname(start, endIndex);
+  }
+
+  override onattribname(start: number, endIndex: number): void {
+    this.startIndex = start;
+    this.value = '';
+    this.wanted = nameIs(this.source, start, endIndex, 'class') ? WantedAttribute.Class : nameIs(this.source, start, endIndex, 'role') ? WantedAttribute.Role : WantedAttribute.None;
+  }
+
+  override onattribdata(start: number, endIndex: number): void {
+    if (this.wanted !== WantedAttribute.None) this.value += this.source.slice(start, endIndex);
+  }
+
+  override onattribentity(codePoint: number): void {
+    if (this.wanted !== WantedAttribute.None) this.value += String.fromCodePoint(codePoint);
+  }
+
+  override onattribend(_quote: QuoteType, endIndex: number): void {
+    this.endIndex = endIndex;
+    if (this.wanted === WantedAttribute.Class) this.className ??= this.value;
+    else if (this.wanted === WantedAttribute.Role) this.role ??= this.value;
+    this.wanted = WantedAttribute.None;
+    this.value = '';
+  }
+}
+
+/** Whether source[start, end) is `lower` in any case (`lower`: ASCII lower-case letters). */
+function nameIs(source: string, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) if ((source.charCodeAt(start + i) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
 /** Maps source offsets to 1-based line numbers (LF, CRLF or lone CR endings). */
 class LineIndex {
   private readonly lineStarts: number[] = [0];
 
   constructor(content: string) {
-    const newline = /\r\n?|\n/g;
-    for (let m = newline.exec(content); m !== null; m = newline.exec(content)) {
-      this.lineStarts.push(m.index + m[0].length);
+    // Found with indexOf, not a regex: a match object per line was a tenth of parsing a page.
+    let lf = content.indexOf('\n');
+    let cr = content.indexOf('\r');
+    while (lf >= 0 || cr >= 0) {
+      if (cr < 0 || (lf >= 0 && lf < cr)) {
+        this.lineStarts.push(lf + 1);
+        lf = content.indexOf('\n', lf + 1);
+        continue;
+      }
+      // A CR, or a CRLF: one line break either way.
+      const end = lf === cr + 1 ? cr + 2 : cr + 1;
+      this.lineStarts.push(end);
+      if (lf === cr + 1) lf = content.indexOf('\n', end);
+      cr = content.indexOf('\r', end);
     }
   }
 

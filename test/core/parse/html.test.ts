@@ -88,6 +88,27 @@ test('html: CRLF line endings keep the same line numbers', () => {
   assert.deepEqual(crlf.sections.map((s) => s.text), lf.sections.map((s) => s.text));
 });
 
+test('html: lone CR line endings, and class/role read as browsers read them (any case, entities decoded, the first of a repeat)', () => {
+  const cr = parseDocument('p.html', PAGE.replace(/\n/g, '\r'));
+  const lf = parseDocument('p.html', PAGE);
+  assert.deepEqual(cr.sections.map((s) => [s.startLine, s.endLine]), lf.sections.map((s) => [s.startLine, s.endLine]));
+  const page = [
+    '<html><body><h1>Attributes</h1>',
+    '<div CLASS="NavHeader">kept: classes compare as written</div>',
+    '<div Class="navheader">dropped: upper-case attribute name</div>',
+    '<div class="nav&#104;eader">dropped: an entity in the value</div>',
+    '<div class="navheader" class="body">dropped: the first class wins</div>',
+    '<div class="body" class="navheader">kept: the repeat is ignored</div>',
+    '<div ROLE="navigation">dropped: role navigation</div>',
+    '<div data-role="navigation" data-class="navheader">kept: other attributes</div>',
+    '<p>kept: a paragraph</p></p>',
+    '</body></html>',
+  ].join('\n');
+  const text = parseDocument('attributes.html', page).sections.map((s) => s.text).join('\n');
+  for (const kept of ['classes compare as written', 'the repeat is ignored', 'other attributes', 'a paragraph']) assert.ok(text.includes(kept), `"${kept}" missing`);
+  for (const dropped of ['upper-case attribute name', 'an entity in the value', 'the first class wins', 'role navigation']) assert.ok(!text.includes(dropped), `"${dropped}" kept`);
+});
+
 test('html: DocBook navheader/navfooter ("Prev Up Next") are removed; admonition titles stay text', () => {
   const page = [
     '<html><head><title>2.1. Introduction</title></head><body>',
