@@ -16,10 +16,44 @@ const ADMONITION_CLASSES = new Set(['note', 'tip', 'warning', 'caution', 'import
 const TABLE_CELLS = new Set(['td', 'th']);
 const HEADING_LEVELS: Record<string, number> = { h1: 1, h2: 2, h3: 3, h4: 4, h5: 5, h6: 6 };
 
+/** What an element's name alone says of it (tagKind). */
+interface TagKind {
+  /** In DROPPED_ELEMENTS. */
+  dropped: boolean;
+  block: boolean;
+  /** 1–6 for h1–h6, else 0. */
+  level: number;
+  cell: boolean;
+  preformatted: boolean;
+}
+
+/**
+ * Tag names met, each with its kind: a page has thousands of tags and a few dozen names, and
+ * looking each name up in five sets was a third of handling a tag. Bounded, as a worker parses
+ * every page of a run (names past the bound are judged each time).
+ */
+const TAG_KINDS = new Map<string, TagKind>();
+const TAG_KINDS_KEPT = 1024;
+
+function tagKind(name: string): TagKind {
+  let kind = TAG_KINDS.get(name);
+  if (kind) return kind;
+  kind = {
+    dropped: DROPPED_ELEMENTS.has(name),
+    block: BLOCK_ELEMENTS.has(name),
+    // Own keys only: a <constructor> tag is not a heading.
+    level: Object.hasOwn(HEADING_LEVELS, name) ? HEADING_LEVELS[name]! : 0,
+    cell: TABLE_CELLS.has(name),
+    preformatted: name === 'pre' || name === 'textarea',
+  };
+  if (TAG_KINDS.size < TAG_KINDS_KEPT) TAG_KINDS.set(name, kind);
+  return kind;
+}
+
 interface OpenElement {
   name: string;
+  kind: TagKind;
   dropped: boolean;
-  preformatted: boolean;
   admonition: boolean;
 }
 
@@ -75,23 +109,24 @@ export function parseHtml(path: string, content: string): ParsedDocument {
     source,
     {
       onopentag(name) {
-        const { className, role } = parser.takeAttributes();
+        const { className, role } = parser;
+        parser.forgetAttributes();
+        const kind = tagKind(name);
         const classes = className?.split(/\s+/);
-        const dropped = droppedDepth > 0 || isDropped(name, role, classes);
-        const preformatted = name === 'pre' || name === 'textarea';
+        const dropped = droppedDepth > 0 || kind.dropped || role === 'navigation' || hasClass(classes, NOISE_CLASSES);
         const admonition = !dropped && hasClass(classes, ADMONITION_CLASSES);
-        stack.push({ name, dropped, preformatted, admonition });
+        stack.push({ name, kind, dropped, admonition });
         if (name === 'title' && titleText === undefined && !stack.some((e) => e.name === 'svg')) inTitle = true;
         if (dropped) {
           droppedDepth++;
           return;
         }
-        if (preformatted) preDepth++;
+        if (kind.preformatted) preDepth++;
         if (admonition) admonitionDepth++;
         // A block inside a heading means the heading was never closed (browsers would nest it; we end it).
-        if (heading && BLOCK_ELEMENTS.has(name) && name !== 'br') endHeading();
-        const level = admonitionDepth > 0 ? undefined : HEADING_LEVELS[name];
-        if (level !== undefined) {
+        if (heading && kind.block && name !== 'br') endHeading();
+        const level = admonitionDepth > 0 ? 0 : kind.level;
+        if (level !== 0) {
           breakLine();
           heading = { name, level, line: lines.lineAt(parser.startIndex), text: '' };
         } else if (termLineOpen && (name === 'dd' || (name === 'p' && stack[stack.length - 2]?.name === 'dd'))) {
@@ -99,9 +134,9 @@ export function parseHtml(path: string, content: string): ParsedDocument {
             builder.append(endsWithSpace ? '— ' : ' — ');
             endsWithSpace = true;
           }
-        } else if (BLOCK_ELEMENTS.has(name)) {
+        } else if (kind.block) {
           breakLine();
-        } else if (TABLE_CELLS.has(name) && !atLineStart && !endsWithSpace) {
+        } else if (kind.cell && !atLineStart && !endsWithSpace) {
           builder.append(' ');
           endsWithSpace = true;
         }
@@ -112,13 +147,13 @@ export function parseHtml(path: string, content: string): ParsedDocument {
         if (index < 0) return;
         for (const element of stack.splice(index)) {
           if (element.dropped) droppedDepth--;
-          else if (element.preformatted) preDepth--;
+          else if (element.kind.preformatted) preDepth--;
           if (element.admonition) admonitionDepth--;
           if (element.name === 'title') inTitle = false;
           if (element.dropped) continue;
           if (heading && element.name === heading.name) endHeading();
           else if (element.name === 'dt' && !heading && !atLineStart) termLineOpen = true;
-          else if (BLOCK_ELEMENTS.has(element.name)) breakLine();
+          else if (element.kind.block) breakLine();
         }
       },
       ontext(data) {
@@ -232,11 +267,6 @@ function isNameChar(c: number): boolean {
   return isAsciiLetter(c) || (c >= 48 && c <= 57) || c === 95 || c === 58 || c === 45;
 }
 
-/** `classes`: the element's class attribute split at white space (undefined without one). */
-function isDropped(name: string, role: string | undefined, classes: readonly string[] | undefined): boolean {
-  return DROPPED_ELEMENTS.has(name) || role === 'navigation' || hasClass(classes, NOISE_CLASSES);
-}
-
 function hasClass(classes: readonly string[] | undefined, wanted: ReadonlySet<string>): boolean {
   return classes !== undefined && classes.some((c) => wanted.has(c));
 }
@@ -278,8 +308,9 @@ const enum WantedAttribute {
 class ContentParser extends Parser {
   private wanted = WantedAttribute.None;
   private value = '';
-  private className: string | undefined;
-  private role: string | undefined;
+  /** The class and role of the tag being opened (read in onopentag; an implied tag has none). */
+  className: string | undefined;
+  role: string | undefined;
 
   constructor(
     private readonly source: string,
@@ -288,11 +319,9 @@ class ContentParser extends Parser {
     super(handler, { decodeEntities: true });
   }
 
-  /** The class and role of the tag whose onopentag is running (then forgotten: an implied tag has none). */
-  takeAttributes(): { className: string | undefined; role: string | undefined } {
-    const taken = { className: this.className, role: this.role };
+  /** Called once onopentag has read them, so that an implied tag that follows has none. */
+  forgetAttributes(): void {
     this.className = this.role = undefined;
-    return taken;
   }
 
   override onopentagname(start: number, endIndex: number): void {

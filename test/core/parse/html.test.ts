@@ -102,10 +102,13 @@ test('html: lone CR line endings, and class/role read as browsers read them (any
     '<div ROLE="navigation">dropped: role navigation</div>',
     '<div data-role="navigation" data-class="navheader">kept: other attributes</div>',
     '<p>kept: a paragraph</p></p>',
+    '<constructor>kept: a tag named like an Object key</constructor>',
     '</body></html>',
   ].join('\n');
-  const text = parseDocument('attributes.html', page).sections.map((s) => s.text).join('\n');
-  for (const kept of ['classes compare as written', 'the repeat is ignored', 'other attributes', 'a paragraph']) assert.ok(text.includes(kept), `"${kept}" missing`);
+  const parsed = parseDocument('attributes.html', page);
+  assert.deepEqual(parsed.sections.map((s) => s.headingPath), [['Attributes']]);
+  const text = parsed.sections.map((s) => s.text).join('\n');
+  for (const kept of ['classes compare as written', 'the repeat is ignored', 'other attributes', 'a paragraph', 'a tag named like an Object key']) assert.ok(text.includes(kept), `"${kept}" missing`);
   for (const dropped of ['upper-case attribute name', 'an entity in the value', 'the first class wins', 'role navigation']) assert.ok(!text.includes(dropped), `"${dropped}" kept`);
 });
 
