@@ -112,6 +112,15 @@ test('html: lone CR line endings, and class/role read as browsers read them (any
   for (const dropped of ['upper-case attribute name', 'an entity in the value', 'the first class wins', 'role navigation']) assert.ok(!text.includes(dropped), `"${dropped}" kept`);
 });
 
+test('html: a page nested deeper than any real one is parsed again flattened, its text and later headings kept', () => {
+  const deep = 1_500;
+  const page = ['<html><body><h1>Deep</h1>', '<div>'.repeat(deep) + 'innermost words' + '</div>'.repeat(deep), '<h2>After</h2>', '<p>closing words</p>', '</body></html>'].join('\n');
+  const doc = parseDocument('deep.html', page);
+  assert.deepEqual(doc.sections.map((s) => s.headingPath), [['Deep'], ['Deep', 'After']]);
+  assert.match(doc.sections[0]!.text, /innermost words/);
+  assert.deepEqual([doc.sections[1]!.startLine, doc.sections[1]!.text], [3, 'closing words']);
+});
+
 test('html: DocBook navheader/navfooter ("Prev Up Next") are removed; admonition titles stay text', () => {
   const page = [
     '<html><head><title>2.1. Introduction</title></head><body>',
