@@ -4,7 +4,8 @@
  * The corpus is built from the Debian packages in scale-corpus.json (apt-get download + dpkg -x
  * into .cache/bench-scale). Each measurement runs every system as its own process under
  * /usr/bin/time (wall seconds, peak RSS), systems alternating within each round. Prints the
- * issue-12 table for the full corpus and a 10% / 30% / 100% curve; writes results/scale.json.
+ * issue-12 table for the full corpus and a 10% / 30% / 100% curve; writes results/scale.json. The full
+ * index ratio is the median of the rounds' own ratios (each round runs Docent and FTS5 back to back).
  * The modify-1 row edits one file and runs `docent index --changed <it>` (FTS5 is given the path too); the
  * same edit found by a walk of the whole folder is its own row.
  * `--fractions 10,30` limits the curve; `--rounds N` repeats each measurement (median kept).
@@ -104,6 +105,12 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+/** The median of the rounds' ratios, and their range when there are several: `×5.4 (×5.1–×6.0)`. */
+function roundRatios(ratios: number[]): string {
+  const times = (value: number) => `×${value.toFixed(1)}`;
+  return ratios.length > 1 ? `${times(median(ratios))} (${times(Math.min(...ratios))}–${times(Math.max(...ratios))})` : times(ratios[0]!);
+}
+
 function medianOf(runs: Measured[]): Measured {
   return { seconds: median(runs.map((run) => run.seconds)), peakMiB: median(runs.map((run) => run.peakMiB)) };
 }
@@ -181,6 +188,11 @@ interface FractionResult {
   storeMiB: number;
   docentIndex: Measured;
   fts5Index: Measured;
+  /**
+   * Each round's Docent ÷ FTS5 full-index time (the two run back to back): on a shared VM the
+   * machine's speed drifts between rounds, and a ratio within a round cancels what moves both.
+   */
+  indexRatios: number[];
   fts5TrigramIndex: Measured;
   minisearchIndex: Measured;
   docentUnchanged?: Measured;
@@ -242,6 +254,7 @@ async function measureFraction(fraction: number, rounds: number, full: boolean):
     storeMiB: storeSize.bytes / 2 ** 20,
     docentIndex: medianOf(docentIndex),
     fts5Index: medianOf(fts5Index),
+    indexRatios: docentIndex.map((run, i) => run.seconds / fts5Index[i]!.seconds),
     fts5TrigramIndex: medianOf(fts5TrigramIndex),
     minisearchIndex: medianOf(minisearchIndex),
   };
@@ -298,7 +311,7 @@ export async function runBench({ fractions, rounds }: { fractions: number[]; rou
   const largest = Math.max(...fractions);
   for (const fraction of fractions) results.push(await measureFraction(fraction, rounds, fraction === largest));
   const curve = formatTable(
-    ['corpus', 'files', 'MB', 'passages', 'store MiB', 'Docent index s', 'peak MiB', 'FTS5 unicode61 s', 'peak MiB', 'FTS5 trigram s', 'MiniSearch s', 'peak MiB', 'Docent / FTS5'],
+    ['corpus', 'files', 'MB', 'passages', 'store MiB', 'Docent index s', 'peak MiB', 'FTS5 unicode61 s', 'peak MiB', 'FTS5 trigram s', 'MiniSearch s', 'peak MiB', 'Docent / FTS5 (rounds)'],
     results.map((r) => [
       `${r.fraction}%`,
       String(r.files),
@@ -312,7 +325,7 @@ export async function runBench({ fractions, rounds }: { fractions: number[]; rou
       r.fts5TrigramIndex.seconds.toFixed(2),
       r.minisearchIndex.seconds.toFixed(2),
       r.minisearchIndex.peakMiB.toFixed(0),
-      `×${(r.docentIndex.seconds / r.fts5Index.seconds).toFixed(1)}`,
+      roundRatios(r.indexRatios),
     ]),
   );
   console.log(curve);
@@ -321,7 +334,7 @@ export async function runBench({ fractions, rounds }: { fractions: number[]; rou
   const table = formatTable(
     ['', 'Docent', 'peer', 'ratio'],
     [
-      ['full index, --embedder none', `${top.docentIndex.seconds.toFixed(2)} s`, `FTS5 unicode61 ${top.fts5Index.seconds.toFixed(2)} s`, ratio(top.docentIndex.seconds, top.fts5Index.seconds)],
+      ['full index, --embedder none', `${top.docentIndex.seconds.toFixed(2)} s`, `FTS5 unicode61 ${top.fts5Index.seconds.toFixed(2)} s`, roundRatios(top.indexRatios)],
       ['peak RSS while indexing', `${top.docentIndex.peakMiB.toFixed(0)} MiB`, `FTS5 ${top.fts5Index.peakMiB.toFixed(0)} MiB`, ratio(top.docentIndex.peakMiB, top.fts5Index.peakMiB)],
       [
         'one cold `docent query` process',
