@@ -533,6 +533,8 @@ describe('Docent in a real VS Code host (code-server)', { skip, timeout: 1_200_0
       await turn.locator('details.passages[open] button.cite').first().waitFor({ timeout: 5_000 });
       assert.match(await turn.locator('details.passages summary').innerText(), /^Found \d+ passages?$/);
       assert.equal(await turn.locator('.answer').getAttribute('aria-busy'), 'true', 'no token has arrived yet');
+      // The stage text is posted as the request is sent, so the stub may not have read its body yet.
+      await waitUntil('the stub to receive the streaming request', async () => stub.streamRequests.length > 0, 10_000);
       assert.equal(stub.streamRequests.at(-1)?.body.model, 'slow-model');
       await page.screenshot({ path: path.join(RESULTS, 'e2e-slow-backend.png') });
       await turn.locator('.answer[aria-busy="false"]').waitFor({ timeout: 60_000 });
