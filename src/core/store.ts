@@ -67,7 +67,7 @@ import type { Chunk, EmbedderRuntime } from './types.js';
 import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
 import { BlockDigester, BlockReadError, blocksMatch, VerifiedFile } from './storeBlocks.js';
 import { IdIndex, IdTable } from './idTable.js';
-import { Catalog, type CatalogEntry } from './storeCatalog.js';
+import { Catalog, type CatalogEntry, type FileChunkIds } from './storeCatalog.js';
 import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentFile, writtenAlone, type Segment, type SegmentBytes, type SegmentToWrite, type SegmentView } from './storeSegment.js';
 import { HNSW_BUILD, HNSW_MIN_VECTORS, StoreVectors, type VectorSource } from './storeVectors.js';
 import { HnswVectorIndex, VectorIndexFileError, buildGraphFile, type VectorSearchHit } from './vectorIndex.js';
@@ -399,6 +399,11 @@ export class DocStore {
 
   filePath(fileId: number): string | undefined {
     return this.catalog.pathOf(fileId);
+  }
+
+  /** The chunk ids of a file by its id: a lookup by path scans the catalog's paths (ranking asks per candidate page). */
+  fileChunkIds(fileId: number): FileChunkIds | undefined {
+    return this.catalog.chunkIdsOf(fileId);
   }
 
   chunkPath(id: number): string | undefined {

@@ -22,6 +22,9 @@ export interface CatalogEntry {
   chunkIds: number[];
 }
 
+/** A file's chunk ids: an entry's array, or a view of a flat catalog's. */
+export type FileChunkIds = readonly number[] | Int32Array;
+
 const MAGIC = Buffer.from('DOCCAT\u0000\u0001', 'latin1');
 const HEADER_BYTES = MAGIC.length + 8;
 const decoder = new TextDecoder();
@@ -365,6 +368,22 @@ export class Catalog {
       for (const [relativePath, entry] of this.entries!) this.pathOfFileId.set(entry.fileId, relativePath);
     }
     return this.pathOfFileId.get(fileId);
+  }
+
+  /** The chunk ids of the file with this id, in order (of a flat catalog: a view of its file, no copy). */
+  chunkIdsOf(fileId: number): FileChunkIds | undefined {
+    const { flat } = this;
+    if (!flat) {
+      const relativePath = this.pathOf(fileId);
+      return relativePath === undefined ? undefined : this.entries!.get(relativePath)?.chunkIds;
+    }
+    if (this.changed.size > 0) {
+      const changed = this.changedIds().pathOfFileId.get(fileId);
+      if (changed !== undefined) return this.changed.get(changed)?.chunkIds;
+    }
+    const row = (this.rowOfFile ??= new IdIndex(flat.fileIds)).indexOf(fileId);
+    if (row < 0 || this.replacedRows?.[row]) return undefined;
+    return flat.chunkIds.subarray(startOf(flat.chunkEnds, row), flat.chunkEnds[row]!);
   }
 
   /** The id of the file a cataloged chunk belongs to. */

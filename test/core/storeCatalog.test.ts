@@ -49,6 +49,13 @@ test('a catalog read from its file and changed in a few files encodes the same e
   assert.equal(again.fileOf(901), 100);
   assert.equal(again.pathOf(19), undefined, "a replaced file's old id is gone");
   assert.equal(again.pathOf(18), undefined, "a removed file's id is gone");
+  // By file id, before the catalog is written (changed entries over the rows read) and after.
+  for (const catalog of [read, again]) {
+    assert.deepEqual(Array.from(catalog.chunkIdsOf(100) ?? []), [900, 901]);
+    assert.deepEqual(Array.from(catalog.chunkIdsOf(4) ?? [-1]), expected.get('docs/p003.md')!.chunkIds);
+    assert.equal(catalog.chunkIdsOf(19), undefined, "a replaced file's old chunks are gone");
+    assert.equal(catalog.chunkIdsOf(18), undefined, "a removed file's chunks are gone");
+  }
 });
 
 test('lookups by path answer the same before and after the catalog switches from scanning to a map of paths', () => {
@@ -90,9 +97,12 @@ test('a delta of a few changes, read with the catalog file it was written agains
     for (const [relativePath, entry] of expected) {
       assert.equal(reader.pathOf(entry.fileId), relativePath, `${what}: file ${entry.fileId}`);
       for (const id of entry.chunkIds) assert.equal(reader.fileOf(id), entry.fileId, `${what}: chunk ${id}`);
+      assert.deepEqual(Array.from(reader.chunkIdsOf(entry.fileId) ?? [-1]), entry.chunkIds, `${what}: chunks of file ${entry.fileId}`);
     }
     assert.equal(reader.pathOf(2), undefined, `${what}: a removed file's id`);
     assert.equal(reader.pathOf(3), undefined, `${what}: a replaced file's old id`);
+    assert.equal(reader.chunkIdsOf(2), undefined, `${what}: a removed file's chunks`);
+    assert.equal(reader.chunkIdsOf(3), undefined, `${what}: a replaced file's old chunks`);
     for (const id of [...entriesOf(40, 1).get('docs/p002.md')!.chunkIds, ...entriesOf(40, 1).get('docs/p001.md')!.chunkIds]) assert.equal(reader.fileOf(id), undefined, `${what}: chunk ${id} of a file gone`);
     assert.equal(reader.get('docs/p001.md'), undefined, what);
     assert.deepEqual(contentsOf(reader), sorted(), what);

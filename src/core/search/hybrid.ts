@@ -10,6 +10,7 @@ import type { Embedder, RetrievalHit, Retriever, ScoreParts, SearchMode } from '
 import { CONFIDENCE_FLOOR, passageConfidence, queryTerms, type QueryTerms } from './confidence.js';
 import { searchSignatures, shinglesSimilar, type PassageSignature, type SearchSignatures } from './passageSignature.js';
 import type { VectorSearchHit } from '../vectorIndex.js';
+import type { FileChunkIds } from '../storeCatalog.js';
 import { LRUCache } from 'lru-cache';
 import { BUILT_IN_MODELS } from '../embedding/builtInModels.js';
 
@@ -129,8 +130,8 @@ export function defaultFusionFor(embedderId: string | undefined): FusionOptions 
 const CENTROID_CACHE_PAGES = 4096;
 
 export class HybridRetriever implements Retriever {
-  /** Unit centroids by path, for the store's generation `cachedGeneration` (a commit can change a page's passages). */
-  private readonly centroids = new LRUCache<string, Float32Array>({ max: CENTROID_CACHE_PAGES });
+  /** Unit centroids by file id, for the store's generation `cachedGeneration` (a commit can change a page's passages). */
+  private readonly centroids = new LRUCache<number, Float32Array>({ max: CENTROID_CACHE_PAGES });
   /** Whether a page's title calls it legacy, by file id, for the same generation. */
   private readonly legacyTitles = new Map<number, boolean>();
   private cachedGeneration = -1;
@@ -312,7 +313,7 @@ export class HybridRetriever implements Retriever {
     const { store } = this;
     let legacy = this.legacyTitles.get(fileId);
     if (legacy === undefined) {
-      const first = store.file(store.filePath(fileId) ?? '')?.chunkIds[0];
+      const first = store.fileChunkIds(fileId)?.[0];
       legacy = LEGACY_TITLE.test((first !== undefined && store.chunk(first)?.title) || '');
       this.legacyTitles.set(fileId, legacy);
     }
@@ -341,19 +342,19 @@ export class HybridRetriever implements Retriever {
     const { fusion, store } = this;
     if (queryVector.length !== store.embedder?.dimensions) return;
     const head = ranked.slice(0, fusion.pageDenseCandidates);
-    const pathOf = (id: number): string => store.chunkPath(id) ?? '';
-    const pageCosine = new Map<string, number>();
+    const fileOf = (id: number): number => store.chunkFile(id) ?? -1;
+    const pageCosine = new Map<number, number>();
     for (const hit of head) {
-      const path = pathOf(hit.id);
-      if (pageCosine.has(path)) continue;
-      const chunkIds = store.file(path)?.chunkIds ?? [];
+      const fileId = fileOf(hit.id);
+      if (pageCosine.has(fileId)) continue;
+      const chunkIds = store.fileChunkIds(fileId) ?? [];
       let best = -Infinity;
       for (const id of chunkIds) {
         const vector = store.vectorOf(id);
         if (vector) best = Math.max(best, cosine(queryVector, vector));
       }
       if (best === -Infinity) continue;
-      pageCosine.set(path, fusion.pageCentroidWeight > 0 ? best + fusion.pageCentroidWeight * cosine(queryVector, this.pageCentroid(path, chunkIds, queryVector.length)) : best);
+      pageCosine.set(fileId, fusion.pageCentroidWeight > 0 ? best + fusion.pageCentroidWeight * cosine(queryVector, this.pageCentroid(fileId, chunkIds, queryVector.length)) : best);
     }
     if (pageCosine.size < 2) return;
     const values = [...pageCosine.values()];
@@ -361,7 +362,7 @@ export class HybridRetriever implements Retriever {
     const spread = Math.max(...values) - mean;
     if (!(spread > 0)) return;
     for (const hit of head) {
-      const page = pageCosine.get(pathOf(hit.id));
+      const page = pageCosine.get(fileOf(hit.id));
       if (page === undefined) continue;
       const boost = (weight * (page - mean)) / spread;
       hit.score += boost;
@@ -374,24 +375,24 @@ export class HybridRetriever implements Retriever {
   /** `hits` re-scored by FusionOptions.denseCentroidWeight × their page centroid's cosine, best first. */
   private withPageCentroids(hits: VectorSearchHit[], queryVector: Float32Array): VectorSearchHit[] {
     const { fusion, store } = this;
-    const pageCosine = new Map<string, number>();
+    const pageCosine = new Map<number, number>();
     return hits
       .map((hit) => {
-        const path = store.chunkPath(hit.label);
-        const chunkIds = path === undefined ? undefined : store.file(path)?.chunkIds;
-        if (path === undefined || !chunkIds) return hit;
-        let page = pageCosine.get(path);
-        if (page === undefined) pageCosine.set(path, (page = cosine(queryVector, this.pageCentroid(path, chunkIds, queryVector.length))));
+        const fileId = store.chunkFile(hit.label);
+        const chunkIds = fileId === undefined ? undefined : store.fileChunkIds(fileId);
+        if (fileId === undefined || !chunkIds) return hit;
+        let page = pageCosine.get(fileId);
+        if (page === undefined) pageCosine.set(fileId, (page = cosine(queryVector, this.pageCentroid(fileId, chunkIds, queryVector.length))));
         return { label: hit.label, score: hit.score + fusion.denseCentroidWeight * page };
       })
       .sort((a, b) => b.score - a.score || a.label - b.label);
   }
 
   /** The unit mean of the page's passage vectors, computed once per page and generation. */
-  private pageCentroid(path: string, chunkIds: readonly number[], dimensions: number): Float32Array {
+  private pageCentroid(fileId: number, chunkIds: FileChunkIds, dimensions: number): Float32Array {
     const { store } = this;
     this.forGeneration();
-    let centroid = this.centroids.get(path);
+    let centroid = this.centroids.get(fileId);
     if (centroid) return centroid;
     centroid = new Float32Array(dimensions);
     for (const id of chunkIds) {
@@ -401,7 +402,7 @@ export class HybridRetriever implements Retriever {
     let norm = 0;
     for (let i = 0; i < dimensions; i++) norm += centroid[i]! * centroid[i]!;
     if (norm > 0) for (let i = 0, scale = 1 / Math.sqrt(norm); i < dimensions; i++) centroid[i]! *= scale;
-    this.centroids.set(path, centroid);
+    this.centroids.set(fileId, centroid);
     return centroid;
   }
 }
