@@ -267,19 +267,27 @@ async function measureFraction(fraction: number, rounds: number, full: boolean):
   const coldTrigram: Measured[] = [];
   const coldRipgrep: Measured[] = [];
   const victim = (await fs.readdir(dir, { recursive: true })).find((name) => String(name).endsWith('.md')) as string;
-  for (let round = 0; round < rounds; round++) {
-    unchanged.push(timed(process.execPath, [CLI, 'index', dir, '--store', store, '--embedder', 'none', '--json']));
-    const body = path.join(dir, victim);
-    await fs.appendFile(body, `\nbench:scale edit ${round} ${Date.now()}\n`);
-    modified.push(timed(process.execPath, [CLI, 'index', dir, '--store', store, '--embedder', 'none', '--json', '--changed', body]));
-    await fs.appendFile(body, `\nbench:scale walk edit ${round} ${Date.now()}\n`);
-    modifiedWalk.push(timed(process.execPath, [CLI, 'index', dir, '--store', store, '--embedder', 'none', '--json']));
-    ftsModified.push(timed('sqlite3', [db], `DELETE FROM docs WHERE path = ${sqlString(body)}; INSERT INTO docs(path, body) VALUES (${sqlString(body)}, CAST(readfile(${sqlString(body)}) AS TEXT));`));
-    for (const query of QUERIES.slice(0, 3)) {
-      coldDocent.push(timed(process.execPath, [CLI, 'query', query, '--store', store, '--k', '10']));
-      coldTrigram.push(timed('sqlite3', [trigramDb, fts5Query(query)]));
-      coldRipgrep.push(timed('sh', ['-c', `rg -l -i -e ${query.split(' ').map((word) => `'${word}'`).join(' -e ')} '${dir}' | head -10`]));
+  const body = path.join(dir, victim);
+  // The edits are undone afterwards: the corpus stays the packages' files, run after run.
+  const original = await fs.readFile(body);
+  const { atime, mtime } = await fs.stat(body);
+  try {
+    for (let round = 0; round < rounds; round++) {
+      unchanged.push(timed(process.execPath, [CLI, 'index', dir, '--store', store, '--embedder', 'none', '--json']));
+      await fs.appendFile(body, `\nbench:scale edit ${round} ${Date.now()}\n`);
+      modified.push(timed(process.execPath, [CLI, 'index', dir, '--store', store, '--embedder', 'none', '--json', '--changed', body]));
+      await fs.appendFile(body, `\nbench:scale walk edit ${round} ${Date.now()}\n`);
+      modifiedWalk.push(timed(process.execPath, [CLI, 'index', dir, '--store', store, '--embedder', 'none', '--json']));
+      ftsModified.push(timed('sqlite3', [db], `DELETE FROM docs WHERE path = ${sqlString(body)}; INSERT INTO docs(path, body) VALUES (${sqlString(body)}, CAST(readfile(${sqlString(body)}) AS TEXT));`));
+      for (const query of QUERIES.slice(0, 3)) {
+        coldDocent.push(timed(process.execPath, [CLI, 'query', query, '--store', store, '--k', '10']));
+        coldTrigram.push(timed('sqlite3', [trigramDb, fts5Query(query)]));
+        coldRipgrep.push(timed('sh', ['-c', `rg -l -i -e ${query.split(' ').map((word) => `'${word}'`).join(' -e ')} '${dir}' | head -10`]));
+      }
     }
+  } finally {
+    await fs.writeFile(body, original);
+    await fs.utimes(body, atime, mtime);
   }
   const docentWarmTimes = await docentWarm(store, Math.max(3, rounds * 3));
   const ftsWarmTimes = fts5Warm(db, Math.max(3, rounds * 3));

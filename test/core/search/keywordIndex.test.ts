@@ -42,6 +42,12 @@ test('a word splits into the parts the regex definitions give, ASCII (checked by
     const word = trickyText(random, 1 + Math.floor(random() * 4)).replace(/\s/g, '');
     assert.deepEqual(identifierParts(word), byRegex(word), JSON.stringify(word));
   }
+  // ASCII words are split by hand: every run of capitals, lower case and digits.
+  const ascii = ['a', 'b', 'A', 'B', 'Q', '7', '0', '_'];
+  for (let n = 0; n < 20_000; n++) {
+    const word = Array.from({ length: 1 + Math.floor(random() * 9) }, () => ascii[Math.floor(random() * ascii.length)]).join('');
+    assert.deepEqual(identifierParts(word), byRegex(word), JSON.stringify(word));
+  }
   assert.deepEqual(identifierParts('Éclair'), ['Éclair']);
   assert.deepEqual(identifierParts('aÉ'), ['a', 'É']);
 });
