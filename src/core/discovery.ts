@@ -3,8 +3,7 @@
  * .ignore files at every level plus exclude globs, never throws for a bad
  * entry, and records why every entry it does not return was skipped.
  */
-import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync, type Dirent, type Stats, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import ignore from 'ignore';
@@ -229,11 +228,11 @@ async function rootToWalk(root: string, options: DiscoveryOptions): Promise<Dire
   options.signal?.throwIfAborted();
   const rootPath = path.resolve(root);
   // A missing or unreadable root is the caller's error, not a skip.
-  const rootStats = await stat(rootPath);
+  const rootStats = await fsp.stat(rootPath);
   if (!rootStats.isDirectory()) throw new Error(`Not a directory: ${rootPath}`);
   const refused = (options.include ?? []).map(refusedIncludeEntry).filter((problem) => problem !== undefined);
   if (refused.length > 0) throw new Error(refused.join('; '));
-  return { absolutePath: rootPath, relativePath: '', realPath: await realpath(rootPath), ignoreRules: undefined };
+  return { absolutePath: rootPath, relativePath: '', realPath: await fsp.realpath(rootPath), ignoreRules: undefined };
 }
 
 /** What checkPath found: a file to index or gone (missing or skipped), and whether beside Sphinx sources; or why to walk the whole folder. */
@@ -336,7 +335,7 @@ class DiscoveryWalk {
     for (const [depth, name] of names.entries()) {
       let entries: Dirent[];
       try {
-        entries = await this.limitFsCall(() => readdir(directory.absolutePath, { withFileTypes: true }));
+        entries = await this.limitFsCall(() => fsp.readdir(directory.absolutePath, { withFileTypes: true }));
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') return gone();
@@ -391,7 +390,7 @@ class DiscoveryWalk {
     const skippedPath = `${link.relativePath}/`;
     let realPath: string;
     try {
-      realPath = await this.limitFsCall(() => realpath(link.absolutePath));
+      realPath = await this.limitFsCall(() => fsp.realpath(link.absolutePath));
     } catch (error) {
       this.skips.add({ path: skippedPath, ...skipForFsError(error) });
       return;
@@ -414,7 +413,7 @@ class DiscoveryWalk {
     this.signal?.throwIfAborted();
     let entries: Dirent[];
     try {
-      entries = await this.limitFsCall(() => readdir(directory.absolutePath, { withFileTypes: true }));
+      entries = await this.limitFsCall(() => fsp.readdir(directory.absolutePath, { withFileTypes: true }));
     } catch (error) {
       if (directory.relativePath === '') throw error;
       this.skips.add({ path: `${directory.relativePath}/`, ...skipForFsError(error) });
@@ -495,7 +494,7 @@ class DiscoveryWalk {
     if (kind === 'unknown') {
       // Some filesystems do not report entry types; ask for them.
       try {
-        resolved = statsKind(await this.limitFsCall(() => lstat(absolutePath)));
+        resolved = statsKind(await this.limitFsCall(() => fsp.lstat(absolutePath)));
       } catch (error) {
         this.skips.add({ path: relativePath, ...skipForFsError(error) });
         return;
@@ -510,7 +509,7 @@ class DiscoveryWalk {
         return;
       }
       try {
-        stats = await this.limitFsCall(() => stat(absolutePath));
+        stats = await this.limitFsCall(() => fsp.stat(absolutePath));
       } catch (error) {
         this.skips.add({ path: relativePath, ...skipForFsError(error) });
         return;
@@ -521,7 +520,7 @@ class DiscoveryWalk {
         // A directory's real path is resolved when its turn comes (walkSymlinkedDirectory).
         let linkTarget: string;
         try {
-          linkTarget = await this.limitFsCall(() => realpath(absolutePath));
+          linkTarget = await this.limitFsCall(() => fsp.realpath(absolutePath));
         } catch (error) {
           this.skips.add({ path: relativePath, ...skipForFsError(error) });
           return;

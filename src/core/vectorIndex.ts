@@ -5,8 +5,7 @@
  * segment above that size (see storeVectors.ts).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
-import { open, rm, statfs } from 'node:fs/promises';
+import { createReadStream, readFileSync, promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { HierarchicalNSW } from 'hnswlib-node';
@@ -288,7 +287,7 @@ export async function buildGraphFile(
     // file is removed once the worker is gone (it may have been inside hnswlib's write).
     Atomics.store(job.stop, 0, 1);
     await exited;
-    await rm(tempPath, { force: true });
+    await fsp.rm(tempPath, { force: true });
   }
 }
 
@@ -464,7 +463,7 @@ function assertPositiveInteger(value: number, name: string): void {
  * file's layout the way its loader will before it replaces a good index.
  */
 async function assertCompleteHnswFile(path: string, expectedElements: number): Promise<void> {
-  const file = await open(path, 'r');
+  const file = await fsp.open(path, 'r');
   try {
     const { size } = await file.stat();
     const header = Buffer.alloc(HNSW_HEADER_BYTES);
@@ -483,7 +482,7 @@ async function assertCompleteHnswFile(path: string, expectedElements: number): P
     }
     if (!complete) {
       // hnswlib hides the write error; a full disk is the usual cause, and it says so in the code.
-      const full = (await statfs(dirname(path))).bavail === 0;
+      const full = (await fsp.statfs(dirname(path))).bavail === 0;
       throw Object.assign(new Error(full ? 'no space left on device (ENOSPC) while writing the vector index' : 'the vector index was written incompletely'), full ? { code: 'ENOSPC' } : {});
     }
   } finally {

@@ -9,8 +9,7 @@
  * of their time), so under `auto` they stay on the CPU; an explicit device is still honoured.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync, promises as fsp } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { toFloat32 } from '../onnx/float16.js';
@@ -80,7 +79,7 @@ export class EmbeddingRunner {
       const path = modelFileFor(spec, provider);
       const cached = prepared.get(path);
       if (cached) return cached;
-      const bytes = await readFile(path);
+      const bytes = await fsp.readFile(path);
       const facts = readGraphFacts(bytes);
       const hidden = facts.inputs.some((input) => input.name === 'attention_mask') ? tokenVectorOutput(facts) : undefined;
       const model = hidden ? { path, bytes: withPooling(bytes, facts, { hidden, mask: 'attention_mask', pooling: spec.pooling, dimensions: spec.dimensions }) } : { path };
@@ -204,7 +203,7 @@ function createWordEncoder(spec: WordVectorModelSpec): TextEncoder {
 /** A model file that is not what its manifest says (truncated, replaced) fails loudly instead of embedding garbage. */
 async function verifyChecksums(checksums: Record<string, string>): Promise<void> {
   for (const [path, expected] of Object.entries(checksums)) {
-    const actual = createHash('sha256').update(await readFile(path)).digest('hex');
+    const actual = createHash('sha256').update(await fsp.readFile(path)).digest('hex');
     if (actual !== expected) throw new Error(`${path} is damaged (sha256 ${actual.slice(0, 12)}…, expected ${expected.slice(0, 12)}…); reinstall Docent or rebuild the model`);
   }
 }

@@ -5,8 +5,7 @@
  * (sha256 for LFS files, the git blob sha1 otherwise).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, promises as fsp } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -93,7 +92,7 @@ async function downloadFile(url: string, destination: string, entry: TreeEntry, 
     const resumed = response.status === 206;
     let received = resumed ? offset : 0;
     // Each chunk is written before the next is read, so an interrupted transfer leaves all it got in .part.
-    const file = await open(part, resumed ? 'a' : 'w');
+    const file = await fsp.open(part, resumed ? 'a' : 'w');
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         await file.write(chunk);
