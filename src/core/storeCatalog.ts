@@ -357,8 +357,8 @@ export class Catalog {
         const changed = this.changedIds().pathOfFileId.get(fileId);
         if (changed !== undefined) return changed;
       }
-      const row = (this.rowOfFile ??= new IdIndex(flat.fileIds)).indexOf(fileId);
-      if (row < 0 || this.replacedRows?.[row]) return undefined;
+      const row = this.liveRowOf(flat, fileId);
+      if (row < 0) return undefined;
       // Decoded once: ranking asks for a thousand passages' paths per query.
       this.pathOfRow ??= new Array<string | undefined>(flat.fileIds.length);
       return (this.pathOfRow[row] ??= textAt(flat.pathBytes, flat.pathEnds, row));
@@ -381,8 +381,8 @@ export class Catalog {
       const changed = this.changedIds().pathOfFileId.get(fileId);
       if (changed !== undefined) return this.changed.get(changed)?.chunkIds;
     }
-    const row = (this.rowOfFile ??= new IdIndex(flat.fileIds)).indexOf(fileId);
-    if (row < 0 || this.replacedRows?.[row]) return undefined;
+    const row = this.liveRowOf(flat, fileId);
+    if (row < 0) return undefined;
     return flat.chunkIds.subarray(startOf(flat.chunkEnds, row), flat.chunkEnds[row]!);
   }
 
@@ -527,6 +527,12 @@ export class Catalog {
     this.chunks -= entry.chunkIds.length;
     if (this.pathOfFileId?.get(entry.fileId) === relativePath) this.pathOfFileId.delete(entry.fileId);
     for (const id of entry.chunkIds) if (this.fileOfChunkId?.get(id) === entry.fileId) this.fileOfChunkId.delete(id);
+  }
+
+  /** The row of `flat` holding the file with this id, or -1 when none does or a change replaced it. */
+  private liveRowOf(flat: FlatCatalog, fileId: number): number {
+    const row = (this.rowOfFile ??= new IdIndex(flat.fileIds)).indexOf(fileId);
+    return row < 0 || this.replacedRows?.[row] ? -1 : row;
   }
 
   private rowOf(flat: FlatCatalog, relativePath: string): number | undefined {
