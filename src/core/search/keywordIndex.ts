@@ -120,6 +120,14 @@ export class TermDictionary {
   private pageCounts = new Float64Array(1024);
   private marks = new Uint8Array(1024);
   private pageMarks = new Uint8Array(1024);
+  /**
+   * Terms listed once each while a file's documents are made (a passage's body terms, its marked
+   * terms, the page's terms), at most one entry per term: typed arrays sized like `counts`, so
+   * making documents allocates nothing per token.
+   */
+  private body = new Uint32Array(1024);
+  private marked = new Uint32Array(1024);
+  private pageTerms = new Uint32Array(1024);
 
   constructor(private readonly options: KeywordIndexOptions = DEFAULT_KEYWORD_OPTIONS) {}
 
@@ -129,63 +137,48 @@ export class TermDictionary {
    * passages' text, its title once and each of their heading terms once.
    */
   fileDocuments(passages: readonly KeywordFields[]): FileKeywords {
-    const { titleWeight, headingWeight } = this.options;
-    const parentWeight = this.options.parentHeadingWeight ?? headingWeight;
     const out = new DocumentsBuilder(this.terms);
     const page = new DocumentsBuilder(this.terms);
-    const pageTerms: number[] = [];
+    let pageTerms = 0;
     let pageLength = 0;
-    const body: number[] = [];
-    const marked: number[] = [];
-    passages.forEach((fields, p) => {
+    for (let p = 0; p < passages.length; p++) {
+      const fields = passages[p]!;
       const length = this.scan(fields.body);
+      let body = 0;
       for (let i = 0; i < length; i++) {
         const t = this.scanned[i]!;
-        if (this.counts[t] === 0) body.push(t);
+        if (this.counts[t] === 0) this.body[body++] = t;
         this.counts[t]++;
       }
-      const mark = (text: string, flag: number) => {
-        for (let i = 0, count = this.scan(text); i < count; i++) {
-          const t = this.scanned[i]!;
-          if (this.marks[t] === 0) marked.push(t);
-          this.marks[t] |= flag;
-        }
-      };
-      mark(fields.title, IN_TITLE);
-      mark(fields.headings, IN_HEADINGS);
-      mark(fields.parentHeadings ?? '', IN_PARENT_HEADINGS);
-      const weigh = (t: number) => {
-        const marks = this.marks[t]!;
-        let weight = this.counts[t]!;
-        if (marks & IN_TITLE) weight += titleWeight;
-        if (marks & IN_HEADINGS) weight += headingWeight;
-        else if (marks & IN_PARENT_HEADINGS) weight += parentWeight;
-        out.add(t, weight);
-      };
-      for (const t of body) {
-        weigh(t);
-        if (this.pageCounts[t] === 0 && this.pageMarks[t] === 0) pageTerms.push(t);
+      let marked = this.mark(fields.title, IN_TITLE, 0);
+      marked = this.mark(fields.headings, IN_HEADINGS, marked);
+      marked = this.mark(fields.parentHeadings ?? '', IN_PARENT_HEADINGS, marked);
+      for (let i = 0; i < body; i++) {
+        const t = this.body[i]!;
+        out.add(t, this.weight(t));
+        if (this.pageCounts[t] === 0 && this.pageMarks[t] === 0) this.pageTerms[pageTerms++] = t;
         this.pageCounts[t] += this.counts[t]!;
         this.counts[t] = 0;
-        if (this.marks[t] === 0) marked.push(t);
+        if (this.marks[t] === 0) this.marked[marked++] = t;
         this.marks[t] |= IN_BODY;
       }
-      for (const t of marked) {
+      for (let i = 0; i < marked; i++) {
+        const t = this.marked[i]!;
         const marks = this.marks[t]!;
-        if ((marks & IN_BODY) === 0) weigh(t);
+        if ((marks & IN_BODY) === 0) out.add(t, this.weight(t));
         // The file's title is its first passage's (every passage has the file's); headings of all.
         const pageMark = (p === 0 ? marks & IN_TITLE : 0) | (marks & (IN_HEADINGS | IN_PARENT_HEADINGS) ? IN_HEADINGS : 0);
-        if (pageMark !== 0 && this.pageCounts[t] === 0 && this.pageMarks[t] === 0) pageTerms.push(t);
+        if (pageMark !== 0 && this.pageCounts[t] === 0 && this.pageMarks[t] === 0) this.pageTerms[pageTerms++] = t;
         this.pageMarks[t] |= pageMark;
         this.marks[t] = 0;
       }
       out.end(Math.max(1, length));
       pageLength += length;
-      body.length = 0;
-      marked.length = 0;
-    });
+    }
     if (passages.length > 0) {
-      for (const t of pageTerms) {
+      const { titleWeight, headingWeight } = this.options;
+      for (let i = 0; i < pageTerms; i++) {
+        const t = this.pageTerms[i]!;
         let weight = this.pageCounts[t]!;
         if (this.pageMarks[t]! & IN_TITLE) weight += titleWeight;
         if (this.pageMarks[t]! & IN_HEADINGS) weight += headingWeight;
@@ -196,6 +189,26 @@ export class TermDictionary {
       page.end(Math.max(1, pageLength));
     }
     return { passages: out.finish(), page: page.finish() };
+  }
+
+  /** Marks the terms of a passage's `text` with `flag`, listing in `marked` from `count` on those it is the first mark of; returns the new count. */
+  private mark(text: string, flag: number, count: number): number {
+    for (let i = 0, scanned = this.scan(text); i < scanned; i++) {
+      const t = this.scanned[i]!;
+      if (this.marks[t] === 0) this.marked[count++] = t;
+      this.marks[t] |= flag;
+    }
+    return count;
+  }
+
+  /** Term `t`'s weight in the passage being made: its body count plus each field weight it is marked with. */
+  private weight(t: number): number {
+    const marks = this.marks[t]!;
+    let weight = this.counts[t]!;
+    if (marks & IN_TITLE) weight += this.options.titleWeight;
+    if (marks & IN_HEADINGS) weight += this.options.headingWeight;
+    else if (marks & IN_PARENT_HEADINGS) weight += this.options.parentHeadingWeight ?? this.options.headingWeight;
+    return weight;
   }
 
   /** Scans `text`: the number of each of its terms, in order, duplicates kept, are `scanned[0, count)`; returns the count. */
@@ -219,8 +232,15 @@ export class TermDictionary {
   /** The term numbers of the compound text[start, end). */
   private compound(text: string, start: number, end: number): number | readonly number[] {
     const hash = spanHash(text, start, end);
-    const cached = this.compounds.get(text, start, end, hash);
-    if (cached !== undefined) return cached;
+    return this.compounds.get(text, start, end, hash) ?? this.firstSight(text, start, end, hash);
+  }
+
+  /**
+   * compound() for a compound not cached yet. Apart from it because of its closure: V8 allocates
+   * a function's context (for the closure's `this`) on every call, hit or miss, and compound()
+   * runs once per token (a sixth of a parse worker's allocation, 40 bytes a token).
+   */
+  private firstSight(text: string, start: number, end: number, hash: number): number | readonly number[] {
     const numbers = compoundTerms(text.slice(start, end)).map((term) => this.numberOf(term));
     const known = numbers.length === 1 ? numbers[0]! : numbers;
     this.compounds.set(text, start, end, hash, known);
@@ -244,6 +264,9 @@ export class TermDictionary {
     this.pageCounts = widened(this.pageCounts, (size) => new Float64Array(size));
     this.marks = widened(this.marks, (size) => new Uint8Array(size));
     this.pageMarks = widened(this.pageMarks, (size) => new Uint8Array(size));
+    this.body = widened(this.body, (size) => new Uint32Array(size));
+    this.marked = widened(this.marked, (size) => new Uint32Array(size));
+    this.pageTerms = widened(this.pageTerms, (size) => new Uint32Array(size));
   }
 }
 
@@ -256,25 +279,36 @@ function widened<T extends Float64Array | Uint8Array | Uint32Array>(array: T, ma
 
 /** Appends documents' entries, then hands them over as typed arrays. */
 class DocumentsBuilder {
-  private readonly ends: number[] = [];
-  private readonly terms: number[] = [];
-  private readonly weights: number[] = [];
-  private readonly lengths: number[] = [];
+  private ends = new Uint32Array(16);
+  private terms = new Uint32Array(256);
+  private weights = new Float64Array(256);
+  private lengths = new Uint32Array(16);
+  private entries = 0;
+  private documents = 0;
 
   constructor(private readonly dictionary: readonly string[]) {}
 
   add(term: number, weight: number): void {
-    this.terms.push(term);
-    this.weights.push(weight);
+    if (this.entries === this.terms.length) {
+      this.terms = widened(this.terms, (size) => new Uint32Array(size));
+      this.weights = widened(this.weights, (size) => new Float64Array(size));
+    }
+    this.terms[this.entries] = term;
+    this.weights[this.entries++] = weight;
   }
 
   end(length: number): void {
-    this.ends.push(this.terms.length);
-    this.lengths.push(length);
+    if (this.documents === this.ends.length) {
+      this.ends = widened(this.ends, (size) => new Uint32Array(size));
+      this.lengths = widened(this.lengths, (size) => new Uint32Array(size));
+    }
+    this.ends[this.documents] = this.entries;
+    this.lengths[this.documents++] = length;
   }
 
   finish(): KeywordDocuments {
-    return { dictionary: this.dictionary, ends: Uint32Array.from(this.ends), terms: Uint32Array.from(this.terms), weights: Float64Array.from(this.weights), lengths: Uint32Array.from(this.lengths) };
+    const { entries, documents } = this;
+    return { dictionary: this.dictionary, ends: this.ends.slice(0, documents), terms: this.terms.slice(0, entries), weights: this.weights.slice(0, entries), lengths: this.lengths.slice(0, documents) };
   }
 }
 
