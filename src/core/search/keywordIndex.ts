@@ -459,25 +459,6 @@ function exactInFloat32(values: Float64Array): boolean {
   return true;
 }
 
-/** UTF-16 order is UTF-8 byte order except where a surrogate meets a unit above it: those terms compare by code point. */
-const ABOVE_SURROGATES = /[\ud800-\uffff]/;
-
-/** Code point order, which is UTF-8 byte order (terms hold no lone surrogates). */
-function compareCodePoints(a: string, b: string): number {
-  for (let i = 0, n = Math.min(a.length, b.length); i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    // Surrogates (U+D800–DFFF) stand for code points above every other unit (U+E000–FFFF).
-    if (x >= 0xd800 && y >= 0xd800) {
-      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
-      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
-    }
-    return x - y;
-  }
-  return a.length - b.length;
-}
-
 /** Documents to freeze: `parts` in order, document i of them with id `ids[i]`. */
 export interface DocumentSet {
   ids: ArrayLike<number>;
@@ -490,95 +471,96 @@ export function freezeDocuments(ids: ArrayLike<number>, parts: readonly KeywordD
 }
 
 /**
- * Each set as one frozen part, its terms numbered and sorted once for all the sets: a segment's
- * passages and its pages hold the same terms, and the sort and the lookups of the sorted terms
- * were half of freezing both. Each dictionary's term numbers are mapped to the sets' through an
- * array (a term is hashed once per dictionary, not once per posting), the postings counted per
- * term first and then written straight into the typed arrays.
+ * Each set as one frozen part, its terms numbered and put in byte order once for all the sets
+ * (a segment's passages and its pages hold the same terms). The terms the sets use of each
+ * dictionary are encoded once and sorted by their bytes (sortByBytes); a term two dictionaries
+ * share (two workers meet the same words) sorts next to itself and becomes one. No term is
+ * hashed and no string compared: a Map of the terms and the engine's sort of them were most of
+ * freezing. The postings are counted per term first and then written straight into the typed arrays.
  */
 export function freezeDocumentSets(sets: readonly DocumentSet[]): FrozenPostings[] {
-  const terms: string[] = [];
-  /** Per dictionary: its term number → the sets' term number + 1 (0: not met yet). */
-  const local = new Map<readonly string[], Uint32Array>();
-  const numberOf = new Map<string, number>();
-  /** Per set: the term number of each posting, in document order. */
-  const termsOfPostings = sets.map(({ parts }) => {
+  const dictionaries = [...new Set(sets.flatMap(({ parts }) => parts.map((part) => part.dictionary)))];
+  /** Per dictionary: 1 for each term number the sets use, then that term's rank + 1. */
+  const ranks = new Map(dictionaries.map((dictionary) => [dictionary, new Uint32Array(dictionary.length)]));
+  for (const { parts } of sets) {
+    for (const part of parts) {
+      const used = ranks.get(part.dictionary)!;
+      const numbers = part.terms;
+      for (let i = 0; i < numbers.length; i++) used[numbers[i]!] = 1;
+    }
+  }
+  /** The terms used, each once per dictionary that has it: its dictionary and number there. */
+  const owners: (readonly string[])[] = [];
+  const numbers: number[] = [];
+  const spelled: string[] = [];
+  for (const dictionary of dictionaries) {
+    const used = ranks.get(dictionary)!;
+    for (let n = 0; n < used.length; n++) {
+      if (used[n] === 0) continue;
+      owners.push(dictionary);
+      numbers.push(n);
+      spelled.push(dictionary[n]!);
+    }
+  }
+  const { bytes, ends } = encodedTerms(spelled);
+  const byRank = sortByBytes(bytes, ends);
+  /** Per rank: one of its entries (its bytes). */
+  const entryOf: number[] = [];
+  for (let k = 0; k < byRank.length; k++) {
+    const i = byRank[k]!;
+    if (k === 0 || !sameBytes(bytes, ends, i, byRank[k - 1]!)) entryOf.push(i);
+    ranks.get(owners[i]!)![numbers[i]!] = entryOf.length;
+  }
+  const startOf = (i: number) => (i === 0 ? 0 : ends[i - 1]!);
+  return sets.map(({ ids, parts }) => {
     let postings = 0;
     for (const part of parts) postings += part.terms.length;
-    const termOfPosting = new Uint32Array(postings);
+    /** Each posting's term rank, in document order. */
+    const rankOfPosting = new Uint32Array(postings);
+    /** Per rank: its postings in the set, then where its next posting goes. */
+    const cursor = new Uint32Array(entryOf.length);
     let p = 0;
     for (const part of parts) {
-      const { dictionary } = part;
-      let remap = local.get(dictionary);
-      if (!remap) local.set(dictionary, (remap = new Uint32Array(dictionary.length)));
-      const numbers = part.terms;
-      for (let i = 0; i < numbers.length; i++) {
-        const n = numbers[i]!;
-        let t = remap[n]! - 1;
-        if (t < 0) {
-          // Dictionaries share terms (two workers meet the same words): a term is one term of the sets.
-          const term = dictionary[n]!;
-          t = numberOf.get(term) ?? -1;
-          if (t < 0) {
-            numberOf.set(term, (t = terms.length));
-            terms.push(term);
-          }
-          remap[n] = t + 1;
-        }
-        termOfPosting[p++] = t;
-      }
+      const rankOf = ranks.get(part.dictionary)!;
+      const terms = part.terms;
+      for (let i = 0; i < terms.length; i++) cursor[(rankOfPosting[p++] = rankOf[terms[i]!]! - 1)]!++;
     }
-    return termOfPosting;
-  });
-  // The default sort compares strings natively (UTF-16 order), with no call per comparison.
-  const sorted = terms.slice().sort();
-  if (sorted.some((term) => ABOVE_SURROGATES.test(term))) sorted.sort(compareCodePoints);
-  const order = sorted.map((term) => numberOf.get(term)!);
-  const byteLengths = order.map((t) => Buffer.byteLength(terms[t]!));
-  return sets.map(({ ids, parts }, s) => {
-    const termOfPosting = termsOfPostings[s]!;
-    const counts = new Uint32Array(terms.length);
-    for (let p = 0; p < termOfPosting.length; p++) counts[termOfPosting[p]!]!++;
     let distinct = 0;
     let termLength = 0;
-    order.forEach((t, rank) => {
-      if (counts[t]! === 0) return;
+    for (let r = 0; r < entryOf.length; r++) {
+      if (cursor[r] === 0) continue;
       distinct++;
-      termLength += byteLengths[rank]!;
-    });
+      termLength += ends[entryOf[r]!]! - startOf(entryOf[r]!);
+    }
     const termEnds = new Uint32Array(distinct);
     const postingEnds = new Uint32Array(distinct);
     const termBytes = new Uint8Array(termLength);
-    /** Where the next posting of term number t goes. */
-    const cursor = new Uint32Array(terms.length);
-    /** The set's terms in order: their bytes are one encoding of them joined (a call per term cost more than the rest of this loop). */
-    const present: string[] = [];
-    let r = 0;
+    let t = 0;
     let bytesAt = 0;
     let at = 0;
-    for (let rank = 0; rank < order.length; rank++) {
-      const t = order[rank]!;
-      if (counts[t]! === 0) continue;
-      present.push(terms[t]!);
-      termEnds[r] = bytesAt += byteLengths[rank]!;
-      cursor[t] = at;
-      postingEnds[r++] = at += counts[t]!;
+    for (let r = 0; r < entryOf.length; r++) {
+      const count = cursor[r]!;
+      if (count === 0) continue;
+      const i = entryOf[r]!;
+      for (let k = startOf(i), end = ends[i]!; k < end; k++) termBytes[bytesAt++] = bytes[k]!;
+      termEnds[t] = bytesAt;
+      cursor[r] = at;
+      postingEnds[t++] = at += count;
     }
-    utf8.encodeInto(present.join(''), termBytes);
     let documents = 0;
     for (const part of parts) documents += part.lengths.length;
-    const docs = new Uint32Array(termOfPosting.length);
-    const weights = new Float64Array(termOfPosting.length);
+    const docs = new Uint32Array(postings);
+    const weights = new Float64Array(postings);
     const lengths = new Uint32Array(documents);
-    let p = 0;
+    p = 0;
     let document = 0;
     for (const part of parts) {
-      const { ends, weights: partWeights } = part;
+      const { ends: partEnds, weights: partWeights } = part;
       let entry = 0;
-      for (let d = 0; d < ends.length; d++, document++) {
+      for (let d = 0; d < partEnds.length; d++, document++) {
         lengths[document] = part.lengths[d]!;
-        for (const end = ends[d]!; entry < end; entry++) {
-          const slot = cursor[termOfPosting[p++]!]!++;
+        for (const end = partEnds[d]!; entry < end; entry++) {
+          const slot = cursor[rankOfPosting[p++]!]!++;
           docs[slot] = document;
           weights[slot] = partWeights[entry]!;
         }
@@ -587,6 +569,109 @@ export function freezeDocumentSets(sets: readonly DocumentSet[]): FrozenPostings
     const tfs = exactInFloat32(weights) ? new Float32Array(weights) : weights;
     return { ids: Int32Array.from(ids), lengths, termBytes, termEnds, postingEnds, docs, tfs };
   });
+}
+
+/** Whether strings i and j of `bytes` (ends as in sortByBytes) are the same bytes. */
+function sameBytes(bytes: Uint8Array, ends: Uint32Array, i: number, j: number): boolean {
+  const iStart = i === 0 ? 0 : ends[i - 1]!;
+  const jStart = j === 0 ? 0 : ends[j - 1]!;
+  const length = ends[i]! - iStart;
+  if (ends[j]! - jStart !== length) return false;
+  for (let k = 0; k < length; k++) if (bytes[iStart + k] !== bytes[jStart + k]) return false;
+  return true;
+}
+
+/**
+ * `terms` in UTF-8, one after another: term i is bytes[ends[i - 1] ?? 0, ends[i]). One encoding
+ * of them joined, as a call per term cost more; terms hold no lone surrogate, but should one,
+ * each is encoded alone.
+ */
+function encodedTerms(terms: readonly string[]): { bytes: Uint8Array; ends: Uint32Array } {
+  const joined = terms.join('');
+  const bytes = new Uint8Array(Buffer.byteLength(joined));
+  utf8.encodeInto(joined, bytes);
+  const ends = new Uint32Array(terms.length);
+  const alone = () => {
+    const each = terms.map((term) => utf8.encode(term));
+    each.reduce((end, encoded, i) => (ends[i] = end + encoded.length), 0);
+    return { bytes: Buffer.concat(each), ends };
+  };
+  let at = 0;
+  for (let i = 0; i < terms.length; i++) {
+    const term = terms[i]!;
+    let length = term.length;
+    // Units above ASCII take 2 or 3 bytes; a surrogate pair takes 4, a lone surrogate 3 (U+FFFD).
+    for (let k = 0; k < term.length; k++) {
+      const unit = term.charCodeAt(k);
+      if (unit < 0x80) continue;
+      const pair = unit >= 0xd800 && unit <= 0xdbff && (term.charCodeAt(k + 1) & 0xfc00) === 0xdc00;
+      if (pair) k++;
+      length += unit < 0x800 ? 1 : 2;
+    }
+    ends[i] = at += length;
+  }
+  // Lone surrogates that met across two terms were encoded as one character.
+  return at === bytes.length ? { bytes, ends } : alone();
+}
+
+/** Below this many strings, a radix sort's range is sorted by insertion. */
+const INSERTION_SORT_BELOW = 24;
+
+/**
+ * The indices of the byte strings bytes[ends[i - 1] ?? 0, ends[i]) in byte order (a prefix
+ * first, equal strings side by side): an MSD radix sort, with no string compared by the engine. Byte order is the
+ * order a segment's terms are kept in (code point order), which the engine's string sort is not
+ * for units above the surrogates, and sorting natively was a fifth of the indexer's thread.
+ */
+export function sortByBytes(bytes: Uint8Array, ends: Uint32Array): Uint32Array {
+  const order = new Uint32Array(ends.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  const scratch = new Uint32Array(ends.length);
+  const startOf = (i: number) => (i === 0 ? 0 : ends[i - 1]!);
+  /** Byte `depth` of string i + 1, or 0 past its end. */
+  const key = (i: number, depth: number) => {
+    const at = startOf(i) + depth;
+    return at < ends[i]! ? bytes[at]! + 1 : 0;
+  };
+  const sortRange = (low: number, high: number, depth: number): void => {
+    if (high - low < INSERTION_SORT_BELOW) {
+      for (let a = low + 1; a < high; a++) {
+        const item = order[a]!;
+        let b = a;
+        while (b > low && compareFrom(order[b - 1]!, item, depth) > 0) {
+          order[b] = order[b - 1]!;
+          b--;
+        }
+        order[b] = item;
+      }
+      return;
+    }
+    const counts = new Uint32Array(258);
+    for (let a = low; a < high; a++) counts[key(order[a]!, depth) + 1]!++;
+    for (let k = 1; k < 258; k++) counts[k]! += counts[k - 1]!;
+    for (let a = low; a < high; a++) {
+      const item = order[a]!;
+      scratch[low + counts[key(item, depth)]!++] = item;
+    }
+    order.set(scratch.subarray(low, high), low);
+    // counts[k] is now where bucket k ends; bucket 0 (strings that ended) needs no more sorting.
+    for (let k = 1, from = low + counts[0]!; k < 257; k++) {
+      const to = low + counts[k]!;
+      if (to - from > 1) sortRange(from, to, depth + 1);
+      from = to;
+    }
+  };
+  const compareFrom = (x: number, y: number, depth: number): number => {
+    const xEnd = ends[x]!;
+    const yEnd = ends[y]!;
+    for (let i = startOf(x) + depth, j = startOf(y) + depth; ; i++, j++) {
+      if (i === xEnd || j === yEnd) return xEnd - i - (yEnd - j);
+      const difference = bytes[i]! - bytes[j]!;
+      if (difference !== 0) return difference;
+    }
+  };
+  sortRange(0, order.length, 0);
+  return order;
 }
 
 /** Byte order of term `a` of part `x` and term `b` of part `y`, read in place. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, TermDictionary, documentAt, findTerm, flatDocuments, freezeDocuments, frozenSource, keywordDocument, mergeFrozen, sumStatistics, termSamples } from '../../../src/core/search/keywordIndex.js';
+import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, TermDictionary, documentAt, findTerm, flatDocuments, freezeDocuments, frozenSource, keywordDocument, mergeFrozen, sortByBytes, sumStatistics, termSamples } from '../../../src/core/search/keywordIndex.js';
 import { identifierParts, keywordTokens } from '../../../src/core/search/tokenize.js';
 
 test('identifier-aware tokens: camelCase, snake_case and dotted names yield the whole and the parts', () => {
@@ -256,4 +256,29 @@ test('a dictionary lookup through its term samples finds every term at its numbe
   }
   // Samples that do not fit the dictionary are not used.
   assert.equal(findTerm(count, termAt, termAt(500), samples.slice(1)), 500);
+});
+
+test('the radix sort puts byte strings in the order a stable sort by Buffer.compare gives, prefixes first, across every range size', () => {
+  let seed = 11;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  // Few letters, so long shared prefixes and ranges of every size above and below insertion sort's.
+  const alphabet = ['a', 'b', 'ab', 'é', '\uffe0', '\u{1f600}', '\u{10ffff}', '\u00ff', '中'];
+  for (const size of [0, 1, 2, 23, 24, 25, 300, 5000]) {
+    // Repeats too (a term two dictionaries share): they sort side by side, in the order given.
+    const words = Array.from({ length: size }, () => Array.from({ length: 1 + Math.floor(random() * 6) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(''));
+    const encoded = words.map((word) => Buffer.from(word, 'utf8'));
+    const ends = new Uint32Array(encoded.length);
+    encoded.reduce((end, bytes, i) => (ends[i] = end + bytes.length), 0);
+    const order = [...sortByBytes(Buffer.concat(encoded), ends)];
+    const expected = encoded.map((_, i) => i).sort((x, y) => Buffer.compare(encoded[x]!, encoded[y]!));
+    assert.deepEqual(order, expected, `${size} strings`);
+  }
+});
+
+test('frozen terms are each term\'s own UTF-8 in byte order, a term with a lone surrogate too', () => {
+  const words = ['zeta', '\ud83d', '\ude00x', 'alpha', '\uffe0', '\u{1f600}'];
+  const part = freezeDocuments([1], [flatDocuments([{ terms: words, weights: words.map(() => 1), length: words.length }])]);
+  const expected = words.map((word) => Buffer.from(word, 'utf8')).sort(Buffer.compare);
+  const got = Array.from(part.termEnds, (end, t) => Buffer.from(part.termBytes.subarray(t === 0 ? 0 : part.termEnds[t - 1]!, end)));
+  assert.deepEqual(got, expected);
 });
