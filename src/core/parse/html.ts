@@ -129,9 +129,9 @@ function parseSource(path: string, source: string, lines: LineIndex, bounded: bo
         const { className, role } = parser;
         parser.forgetAttributes();
         const kind = tagKind(name);
-        const classes = className?.split(/\s+/);
-        const dropped = droppedDepth > 0 || kind.dropped || role === 'navigation' || hasClass(classes, NOISE_CLASSES);
-        const admonition = !dropped && hasClass(classes, ADMONITION_CLASSES);
+        const classes = className === undefined ? 0 : classFlags(className);
+        const dropped = droppedDepth > 0 || kind.dropped || role === 'navigation' || (classes & NOISE) !== 0;
+        const admonition = !dropped && (classes & ADMONITION) !== 0;
         if (bounded && stack.length === MAX_NESTING) throw TOO_DEEP;
         stack.push({ name, kind, dropped, admonition });
         if (name === 'title' && titleText === undefined && !stack.some((e) => e.name === 'svg')) inTitle = true;
@@ -163,7 +163,10 @@ function parseSource(path: string, source: string, lines: LineIndex, bounded: bo
         let index = stack.length - 1;
         while (index >= 0 && stack[index]!.name !== name) index--;
         if (index < 0) return;
-        for (const element of stack.splice(index)) {
+        // Closed outermost first; the stack cut after (splice's array of them was one per tag).
+        const open = stack.length;
+        for (let e = index; e < open; e++) {
+          const element = stack[e]!;
           if (element.dropped) droppedDepth--;
           else if (element.kind.preformatted) preDepth--;
           if (element.admonition) admonitionDepth--;
@@ -173,6 +176,7 @@ function parseSource(path: string, source: string, lines: LineIndex, bounded: bo
           else if (element.name === 'dt' && !heading && !atLineStart) termLineOpen = true;
           else if (element.kind.block) breakLine();
         }
+        stack.length = index;
       },
       ontext(data) {
         if (inTitle) titleText = (titleText ?? '') + data;
@@ -198,7 +202,7 @@ function parseSource(path: string, source: string, lines: LineIndex, bounded: bo
           endsWithSpace = /\s$/.test(data);
           return;
         }
-        let text = data.replace(/\s+/g, ' ');
+        let text = collapsedSpaces(data);
         if (endsWithSpace && text.startsWith(' ')) text = text.slice(1);
         builder.append(text, lines.lineAt(start + first), lines.lineAt(start + lastNonSpace(data)));
         atLineStart = false;
@@ -285,8 +289,40 @@ function isNameChar(c: number): boolean {
   return isAsciiLetter(c) || (c >= 48 && c <= 57) || c === 95 || c === 58 || c === 45;
 }
 
-function hasClass(classes: readonly string[] | undefined, wanted: ReadonlySet<string>): boolean {
-  return classes !== undefined && classes.some((c) => wanted.has(c));
+const NOISE = 1;
+const ADMONITION = 2;
+/** Each class of NOISE_CLASSES and ADMONITION_CLASSES, with the flag of its set. */
+const CLASS_FLAGS = new Map([...[...NOISE_CLASSES].map((c) => [c, NOISE] as const), ...[...ADMONITION_CLASSES].map((c) => [c, ADMONITION] as const)]);
+const LONGEST_FLAGGED_CLASS = Math.max(...[...CLASS_FLAGS.keys()].map((c) => c.length));
+
+/**
+ * The flags (NOISE, ADMONITION) of the classes in a class attribute, its words split at
+ * whitespace like /\s+/. Without splitting it: a page has a class on most tags, and the arrays
+ * and words of a split were a twelfth of a parse worker's allocation; only a word short enough
+ * to be flagged is cut out.
+ */
+function classFlags(className: string): number {
+  let flags = 0;
+  let i = 0;
+  while (i < className.length) {
+    while (i < className.length && isSpace(className.charCodeAt(i))) i++;
+    const start = i;
+    while (i < className.length && !isSpace(className.charCodeAt(i))) i++;
+    if (i > start && i - start <= LONGEST_FLAGGED_CLASS) flags |= CLASS_FLAGS.get(className.slice(start, i)) ?? 0;
+  }
+  return flags;
+}
+
+/**
+ * text.replace(/\s+/g, ' '), returning `text` itself when it holds no whitespace but single
+ * spaces (text between inline tags, mostly): the replace makes a new string even then.
+ */
+function collapsedSpaces(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 ? i + 1 < text.length && isSpace(text.charCodeAt(i + 1)) : isSpace(c)) return text.replace(/\s+/g, ' ');
+  }
+  return text;
 }
 
 /** data.search(/\S/) without the regex call (every text node of a page goes through here). */

@@ -70,11 +70,15 @@ export class SectionBuilder {
 
   /** Appends source text verbatim (preformatted): its k-th line is source line `firstLine + k`. */
   verbatim(text: string, firstLine: number): void {
-    const parts = splitLines(text);
-    parts.forEach((part, k) => {
+    // The lines splitLines would make, cut out one by one: no array and no regex per text node.
+    for (let k = 0, start = 0; ; k++) {
+      let end = start;
+      while (end < text.length && text.charCodeAt(end) !== 10 && text.charCodeAt(end) !== 13) end++;
       if (k > 0) this.append('\n');
-      this.append(part, firstLine + k);
-    });
+      this.append(text.slice(start, end), firstLine + k);
+      if (end === text.length) return;
+      start = end + (text.charCodeAt(end) === 13 && text.charCodeAt(end + 1) === 10 ? 2 : 1);
+    }
   }
 
   /** Appends one line of text followed by a line break. */
@@ -114,8 +118,12 @@ function newSection(headingPath: string[], headingLine: number | undefined): Ope
   return { headingPath, headingLine, lines: [''], spans: [undefined], firstTextLine: 0, lastTextLine: 0 };
 }
 
+/** `span` (a line's own, changed in place: most appends credit a line already credited) widened to first..last. */
 function widen(span: LineSpan | undefined, first: number, last: number): LineSpan {
-  return span === undefined ? { first, last } : { first: Math.min(span.first, first), last: Math.max(span.last, last) };
+  if (span === undefined) return { first, last };
+  if (first < span.first) span.first = first;
+  if (last > span.last) span.last = last;
+  return span;
 }
 
 /**

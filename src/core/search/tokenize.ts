@@ -54,9 +54,18 @@ export function identifierParts(compound: string): string[] {
   // Most words of prose are plain: skip the splits (the same result, a third of a query's tokenizing).
   if (isPlainWord(compound)) return [compound];
   const parts: string[] = [];
-  for (const segment of compound.split(/[_.\-]|::/)) {
-    if (!segment) continue;
-    if (!camelPiecesAscii(segment, parts)) for (const piece of segment.split(CAMEL_BOUNDARY)) if (piece) parts.push(piece);
+  // Segments between separators (compound.split(/[_.\-]|::/) without its array), empty ones skipped.
+  let start = 0;
+  for (let i = 0; i <= compound.length; i++) {
+    const c = compound.charCodeAt(i);
+    const separator = i === compound.length || c === 95 || c === 46 || c === 45 ? 1 : c === 58 && compound.charCodeAt(i + 1) === 58 ? 2 : 0;
+    if (separator === 0) continue;
+    if (i > start) {
+      const segment = compound.slice(start, i);
+      if (!camelPiecesAscii(segment, parts)) for (const piece of segment.split(CAMEL_BOUNDARY)) if (piece) parts.push(piece);
+    }
+    start = i + separator;
+    i = start - 1;
   }
   return parts;
 }
@@ -67,8 +76,6 @@ export function identifierParts(compound: string): string[] {
  */
 function camelPiecesAscii(segment: string, parts: string[]): boolean {
   for (let i = 0; i < segment.length; i++) if (segment.charCodeAt(i) >= 128) return false;
-  const upper = (c: number) => c >= 65 && c <= 90;
-  const lower = (c: number) => c >= 97 && c <= 122;
   let start = 0;
   for (let i = 1; i < segment.length; i++) {
     const previous = segment.charCodeAt(i - 1);
@@ -82,6 +89,14 @@ function camelPiecesAscii(segment: string, parts: string[]): boolean {
   }
   parts.push(segment.slice(start));
   return true;
+}
+
+function upper(c: number): boolean {
+  return c >= 65 && c <= 90;
+}
+
+function lower(c: number): boolean {
+  return c >= 97 && c <= 122;
 }
 
 /**
@@ -149,10 +164,10 @@ export function wordCharAt(text: string, i: number): number {
 }
 
 /** Code units of the identifier separator (`_`, `.`, `-`, `::`) at `i` when a letter or digit follows it, else 0. */
-function separatorAt(text: string, i: number): number {
+function separatorAt(text: string, length: number, i: number): number {
   const c = text.charCodeAt(i);
   const width = c === 95 || c === 46 || c === 45 ? 1 : c === 58 && text.charCodeAt(i + 1) === 58 ? 2 : 0;
-  return width > 0 && i + width < text.length && wordCharAt(text, i + width) > 0 ? width : 0;
+  return width > 0 && i + width < length && wordCharAt(text, i + width) > 0 ? width : 0;
 }
 
 /**
@@ -174,7 +189,7 @@ export function forEachCompound(text: string, visit: (start: number, end: number
     for (;;) {
       i += width;
       while (i < length && (width = wordCharAt(text, i)) > 0) i += width;
-      const separator = separatorAt(text, i);
+      const separator = separatorAt(text, length, i);
       if (separator === 0) break;
       i += separator;
       width = wordCharAt(text, i);

@@ -112,6 +112,25 @@ test('html: lone CR line endings, and class/role read as browsers read them (any
   for (const dropped of ['upper-case attribute name', 'an entity in the value', 'the first class wins', 'role navigation']) assert.ok(!text.includes(dropped), `"${dropped}" kept`);
 });
 
+test('html: class words split at any whitespace, and text collapses every run of whitespace to one space', () => {
+  const page = [
+    '<html><body><h1>Spaces</h1>',
+    '<div class="  wide\tnavbar ">dropped: a tab before the class</div>',
+    '<div class="wide\u00a0breadcrumbs">dropped: a no-break space before the class</div>',
+    '<div class="navbarx breadcrumbsy">kept: classes that only start like noise</div>',
+    '<div class="x note">kept <b>as an admonition</b></div>',
+    '<p>one  two\tthree\u2003four \u00a0five six</p>',
+    '<p>plain words, one space each</p>',
+    '</body></html>',
+  ].join('\n');
+  const text = parseDocument('spaces.html', page).sections.map((s) => s.text).join('\n');
+  assert.ok(!text.includes('dropped'), text);
+  assert.ok(text.includes('kept: classes that only start like noise'), text);
+  assert.ok(text.includes('kept as an admonition'), text);
+  assert.ok(text.includes('one two three four five six'), text);
+  assert.ok(text.includes('plain words, one space each'), text);
+});
+
 test('html: a page nested deeper than any real one is parsed again flattened, its text and later headings kept', () => {
   const deep = 1_500;
   const page = ['<html><body><h1>Deep</h1>', '<div>'.repeat(deep) + 'innermost words' + '</div>'.repeat(deep), '<h2>After</h2>', '<p>closing words</p>', '</body></html>'].join('\n');
