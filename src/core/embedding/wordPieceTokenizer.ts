@@ -6,7 +6,7 @@
  * stripped, and each word is cut greedily into the longest vocabulary pieces. Runs are cached
  * (spanCache.ts): most runs of a text were seen before.
  */
-import { SPAN_HASH_SEED, SpanCache, spanHashStep } from '../search/spanCache.js';
+import { CodeUnits, SPAN_HASH_SEED, SpanCache, spanHashStep } from '../search/spanCache.js';
 import { wordCharAt } from '../search/tokenize.js';
 import { PADDING_ID } from './wordTokenizer.js';
 
@@ -23,6 +23,7 @@ export class WordPieceTokenizer {
   private readonly continuations = new Map<string, number>();
   private readonly unknownId: number;
   private readonly cache = new SpanCache<readonly number[]>(WORD_CACHE_LIMIT);
+  private readonly codeUnits = new CodeUnits();
   private readonly longestPiece: number;
 
   /** `vocabulary[i]` is the token with id i, as in a BERT vocab.txt. */
@@ -42,6 +43,7 @@ export class WordPieceTokenizer {
   encode(text: string, maxLength: number): number[] {
     const out: number[] = [];
     const length = text.length;
+    const units = this.codeUnits.of(text);
     const cache = this.cache;
     let i = 0;
     // Runs of letters/digits (the regex [\p{L}\p{N}]+), scanned by hand: no match objects per word.
@@ -49,21 +51,21 @@ export class WordPieceTokenizer {
       const start = i;
       let hash = SPAN_HASH_SEED;
       while (i < length) {
-        const c = text.charCodeAt(i);
-        const width = c < 128 ? ASCII_WORD[c]! : wordCharAt(text, i);
+        const c = units[i]!;
+        const width = c < 128 ? ASCII_WORD[c]! : wordCharAt(units, length, i);
         if (width === 0) break;
         hash = spanHashStep(hash, c);
-        if (width === 2) hash = spanHashStep(hash, text.charCodeAt(i + 1));
+        if (width === 2) hash = spanHashStep(hash, units[i + 1]!);
         i += width;
       }
       if (i === start) {
         i++;
         continue;
       }
-      let ids = cache.get(text, start, i, hash);
+      let ids = cache.get(units, start, i, hash);
       if (ids === undefined) {
         ids = this.run(text.slice(start, i));
-        if (i - start <= MAX_CACHED_RUN) cache.set(text, start, i, hash, ids);
+        if (i - start <= MAX_CACHED_RUN) cache.set(units, start, i, hash, ids);
       }
       for (let k = 0; k < ids.length && out.length < maxLength; k++) out.push(ids[k]!);
     }

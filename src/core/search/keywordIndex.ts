@@ -8,7 +8,7 @@
  * documents added in memory since (incremental add/remove).
  */
 import { IdIndex, IdTable, sortedIndexOf } from '../idTable.js';
-import { SpanCache, spanHash } from './spanCache.js';
+import { CodeUnits, SpanCache, spanHash } from './spanCache.js';
 import { compoundTerms, detached, forEachCompound, keywordTokens } from './tokenize.js';
 
 export interface KeywordFields {
@@ -113,6 +113,8 @@ export class TermDictionary {
    * costs no string and no hashing by the engine.
    */
   private readonly compounds = new SpanCache<number | readonly number[]>(COMPOUND_CACHE_SIZE);
+  /** The code units of the text being scanned. */
+  private readonly units = new CodeUnits();
   /** The term numbers of the text last scanned. */
   private scanned = new Uint32Array(1024);
   /** Per term number, for the document being made: body occurrences, and the page's. */
@@ -214,8 +216,9 @@ export class TermDictionary {
   /** Scans `text`: the number of each of its terms, in order, duplicates kept, are `scanned[0, count)`; returns the count. */
   private scan(text: string): number {
     let count = 0;
-    forEachCompound(text, (start, end) => {
-      const known = this.compound(text, start, end);
+    const units = this.units.of(text);
+    forEachCompound(units, text.length, (start, end) => {
+      const known = this.compound(text, units, start, end);
       if (typeof known === 'number') {
         if (count === this.scanned.length) this.scanned = widened(this.scanned, (size) => new Uint32Array(size));
         this.scanned[count++] = known;
@@ -229,10 +232,10 @@ export class TermDictionary {
     return count;
   }
 
-  /** The term numbers of the compound text[start, end). */
-  private compound(text: string, start: number, end: number): number | readonly number[] {
-    const hash = spanHash(text, start, end);
-    return this.compounds.get(text, start, end, hash) ?? this.firstSight(text, start, end, hash);
+  /** The term numbers of the compound text[start, end), `units` its code units. */
+  private compound(text: string, units: Uint16Array, start: number, end: number): number | readonly number[] {
+    const hash = spanHash(units, start, end);
+    return this.compounds.get(units, start, end, hash) ?? this.firstSight(text, units, start, end, hash);
   }
 
   /**
@@ -240,10 +243,10 @@ export class TermDictionary {
    * a function's context (for the closure's `this`) on every call, hit or miss, and compound()
    * runs once per token (a sixth of a parse worker's allocation, 40 bytes a token).
    */
-  private firstSight(text: string, start: number, end: number, hash: number): number | readonly number[] {
+  private firstSight(text: string, units: Uint16Array, start: number, end: number, hash: number): number | readonly number[] {
     const numbers = compoundTerms(text.slice(start, end)).map((term) => this.numberOf(term));
     const known = numbers.length === 1 ? numbers[0]! : numbers;
-    this.compounds.set(text, start, end, hash, known);
+    this.compounds.set(units, start, end, hash, known);
     return known;
   }
 

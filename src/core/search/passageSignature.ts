@@ -9,7 +9,7 @@ import type { Chunk } from '../types.js';
 import { headingsBelowTitle } from '../chunkText.js';
 import { sortedIndexOf } from '../idTable.js';
 import { compoundTerms, detached, forEachCompound } from './tokenize.js';
-import { SpanCache, spanHash } from './spanCache.js';
+import { CodeUnits, SpanCache, spanHash } from './spanCache.js';
 
 export interface PassageSignature {
   /** Sorted distinct word 3-shingles (a, b, c) by (high, low): high a × 2^26 + b, low c (shinglesOf). */
@@ -39,8 +39,10 @@ class Signatures {
   /** Per term id, the last `stamp` that saw it (distinctIds). */
   private stamps = new Int32Array(1024);
   private stamp = 0;
-  /** The text `visit` reads compounds of. */
+  /** The text `visit` reads compounds of, and its code units. */
   private text = '';
+  private readonly codeUnits = new CodeUnits();
+  private units: Uint16Array = new Uint16Array(0);
 
   get full(): boolean {
     // A search adds far fewer terms than the margin: ids of one search never reach the limit.
@@ -80,11 +82,12 @@ class Signatures {
   /** Appends the term ids of `text` to `words`. */
   private append(text: string): void {
     this.text = text;
-    forEachCompound(text, this.visit);
+    this.units = this.codeUnits.of(text);
+    forEachCompound(this.units, text.length, this.visit);
   }
 
   private readonly visit = (start: number, end: number): void => {
-    const ids = this.compoundIds(this.text, start, end);
+    const ids = this.compoundIds(this.text, this.units, start, end);
     const count = this.count;
     if (count + ids.length > this.words.length) {
       const grown = new Int32Array(2 * (count + ids.length));
@@ -114,9 +117,9 @@ class Signatures {
     return kept.slice(0, count);
   }
 
-  private compoundIds(text: string, start: number, end: number): Int32Array {
-    const hash = spanHash(text, start, end);
-    const cached = this.compounds.get(text, start, end, hash);
+  private compoundIds(text: string, units: Uint16Array, start: number, end: number): Int32Array {
+    const hash = spanHash(units, start, end);
+    const cached = this.compounds.get(units, start, end, hash);
     if (cached !== undefined) return cached;
     // Not through the tokenizer's own cache: this one keeps the compound's ids, and a second
     // lookup, copy and entry per first-seen compound was a third of a first question's signatures.
@@ -129,7 +132,7 @@ class Signatures {
       if (id === undefined) this.ids.set(detached(token), (id = this.ids.size));
       ids[i] = id;
     }
-    this.compounds.set(text, start, end, hash, ids);
+    this.compounds.set(units, start, end, hash, ids);
     return ids;
   }
 }

@@ -5,7 +5,7 @@
  * Terms are lowercased and Porter-stemmed; English stop words are dropped.
  */
 import { stemmer } from 'stemmer';
-import { SpanCache, spanHash } from './spanCache.js';
+import { CodeUnits, SpanCache, spanHash } from './spanCache.js';
 
 const STOP_WORDS = new Set(
   (
@@ -118,15 +118,15 @@ export function detached(text: string): string {
   return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
 }
 
-/** The tokens of the compound text[start, end) (cached). */
-export function compoundTokens(text: string, start: number, end: number): readonly string[] {
-  const hash = spanHash(text, start, end);
-  const cached = compoundCache.get(text, start, end, hash);
+/** The tokens of the compound text[start, end), `units` its code units (cached). */
+function compoundTokens(text: string, units: Uint16Array, start: number, end: number): readonly string[] {
+  const hash = spanHash(units, start, end);
+  const cached = compoundCache.get(units, start, end, hash);
   if (cached !== undefined) return cached;
   const made = compoundTerms(text.slice(start, end));
   if (compoundCache.size >= COMPOUND_CACHE_SIZE) return made;
   const tokens = made.map(detached);
-  compoundCache.set(text, start, end, hash, tokens);
+  compoundCache.set(units, start, end, hash, tokens);
   return tokens;
 }
 
@@ -151,36 +151,37 @@ const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
 const bmpClass = new Uint8Array(0x10000);
 for (let c = 0; c < 128; c++) bmpClass[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 1 : 2;
 
-/** Code units of the letter or digit (\p{L}, \p{N}) at `i`: 1 or 2 (astral), 0 when there is none. */
-export function wordCharAt(text: string, i: number): number {
-  const c = text.charCodeAt(i);
-  if (c >= 0xd800 && c <= 0xdbff) {
-    const low = text.charCodeAt(i + 1);
-    if (low >= 0xdc00 && low <= 0xdfff) return LETTER_OR_DIGIT.test(text.slice(i, i + 2)) ? 2 : 0;
+/** Code units of the letter or digit (\p{L}, \p{N}) at units[i] (of `length`): 1 or 2 (astral), 0 when there is none. */
+export function wordCharAt(units: Uint16Array, length: number, i: number): number {
+  const c = units[i]!;
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < length) {
+    const low = units[i + 1]!;
+    if (low >= 0xdc00 && low <= 0xdfff) return LETTER_OR_DIGIT.test(String.fromCharCode(c, low)) ? 2 : 0;
   }
   let kind = bmpClass[c]!;
   if (kind === 0) bmpClass[c] = kind = LETTER_OR_DIGIT.test(String.fromCharCode(c)) ? 1 : 2;
   return kind === 1 ? 1 : 0;
 }
 
-/** Code units of the identifier separator (`_`, `.`, `-`, `::`) at `i` when a letter or digit follows it, else 0. */
-function separatorAt(text: string, length: number, i: number): number {
-  const c = text.charCodeAt(i);
-  const width = c === 95 || c === 46 || c === 45 ? 1 : c === 58 && text.charCodeAt(i + 1) === 58 ? 2 : 0;
-  return width > 0 && i + width < length && wordCharAt(text, i + width) > 0 ? width : 0;
+/** Code units of the identifier separator (`_`, `.`, `-`, `::`) at units[i] when a letter or digit follows it, else 0. */
+function separatorAt(units: Uint16Array, length: number, i: number): number {
+  if (i >= length) return 0;
+  const c = units[i]!;
+  const width = c === 95 || c === 46 || c === 45 ? 1 : c === 58 && i + 1 < length && units[i + 1] === 58 ? 2 : 0;
+  return width > 0 && i + width < length && wordCharAt(units, length, i + width) > 0 ? width : 0;
 }
 
 /**
- * Calls `visit` with the span [start, end) of each compound of `text`, in order. Compounds are runs of letters/digits
- * joined by identifier punctuation (foo_bar, a.b.c, x-y, Foo::bar: the regex
+ * Calls `visit` with the span [start, end) of each compound of a text, its code units
+ * units[0, length) (CodeUnits), in order. Compounds are runs of letters/digits joined by
+ * identifier punctuation (foo_bar, a.b.c, x-y, Foo::bar: the regex
  * `[\p{L}\p{N}]+(?:(?:[_.\-]|::)[\p{L}\p{N}]+)*`), scanned by hand because indexing scans every
  * passage and the regex's match objects cost more than the scan.
  */
-export function forEachCompound(text: string, visit: (start: number, end: number) => void): void {
-  const length = text.length;
+export function forEachCompound(units: Uint16Array, length: number, visit: (start: number, end: number) => void): void {
   let i = 0;
   while (i < length) {
-    let width = wordCharAt(text, i);
+    let width = wordCharAt(units, length, i);
     if (width === 0) {
       i++;
       continue;
@@ -188,21 +189,24 @@ export function forEachCompound(text: string, visit: (start: number, end: number
     const start = i;
     for (;;) {
       i += width;
-      while (i < length && (width = wordCharAt(text, i)) > 0) i += width;
-      const separator = separatorAt(text, length, i);
+      while (i < length && (width = wordCharAt(units, length, i)) > 0) i += width;
+      const separator = separatorAt(units, length, i);
       if (separator === 0) break;
       i += separator;
-      width = wordCharAt(text, i);
+      width = wordCharAt(units, length, i);
     }
     visit(start, i);
   }
 }
 
+const keywordUnits = new CodeUnits();
+
 /** Tokens of `text` for the keyword index, in order, duplicates kept (term frequency matters). */
 export function keywordTokens(text: string): string[] {
   const tokens: string[] = [];
-  forEachCompound(text, (start, end) => {
-    for (const token of compoundTokens(text, start, end)) tokens.push(token);
+  const units = keywordUnits.of(text);
+  forEachCompound(units, text.length, (start, end) => {
+    for (const token of compoundTokens(text, units, start, end)) tokens.push(token);
   });
   return tokens;
 }
