@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILT_IN_MODELS, DEFAULT_BUILT_IN, type BuiltInModel } from '../src/core/embedding/builtInModels.js';
 import { createDefaultEmbedder } from '../src/core/embedding/defaultEmbedder.js';
@@ -124,6 +124,8 @@ export async function runBench(options: EmbedBenchOptions = {}): Promise<unknown
 /** 40-line chunks of the corpus (markup stripped), cycled to `count`. */
 function loadChunks(corpusDir: string | undefined, count: number): string[] {
   const dir = corpusDir ?? [join(ROOT, '.cache', 'postgres-docs'), join(ROOT, 'examples')].find((path) => existsSync(path))!;
+  // Said aloud: examples/ (when .cache/postgres-docs is absent) gives other chunks and other rates, not comparable.
+  console.log(`chunks from ${relative(ROOT, dir) || dir}`);
   const files = (readdirSync(dir, { recursive: true }) as string[]).filter((path) => /\.(html?|md|txt)$/.test(path)).sort();
   const chunks: string[] = [];
   for (const file of files) {
