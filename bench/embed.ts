@@ -124,7 +124,7 @@ export async function runBench(options: EmbedBenchOptions = {}): Promise<unknown
 /** 40-line chunks of the corpus (markup stripped), cycled to `count`. */
 function loadChunks(corpusDir: string | undefined, count: number): string[] {
   const dir = corpusDir ?? [join(ROOT, '.cache', 'postgres-docs'), join(ROOT, 'examples')].find((path) => existsSync(path))!;
-  // Said aloud: examples/ (when .cache/postgres-docs is absent) gives other chunks and other rates, not comparable.
+  // Printed: examples/ (used when .cache/postgres-docs is absent) gives other chunks, so rates are not comparable.
   console.log(`chunks from ${relative(ROOT, dir) || dir}`);
   const files = (readdirSync(dir, { recursive: true }) as string[]).filter((path) => /\.(html?|md|txt)$/.test(path)).sort();
   const chunks: string[] = [];

@@ -1,7 +1,7 @@
 /**
- * A cache from a span of a text (its code units units[start, end)) to what a tokenizer made of it, looked up
- * without cutting the span out: open addressing on the span's hash, keys as code units in one
- * pool, compared in place. The tokenizers (keyword terms, WordPiece ids) see the same few
+ * A cache from a span of a text (its code units units[start, end)) to what a tokenizer made of
+ * it, looked up without cutting the span out: open addressing on the span's hash, keys as code
+ * units in one pool, compared in place. The tokenizers (keyword terms, WordPiece ids) see the same few
  * thousand words over and over; a Map keyed by strings needs a substring per word and, once it
  * holds a few thousand, spends most of a text's time on cache misses. No key keeps a reference
  * to the text it came from.

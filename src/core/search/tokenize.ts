@@ -57,8 +57,7 @@ export function identifierParts(compound: string): string[] {
   // Segments between separators (compound.split(/[_.\-]|::/) without its array), empty ones skipped.
   let start = 0;
   for (let i = 0; i <= compound.length; i++) {
-    const c = compound.charCodeAt(i);
-    const separator = i === compound.length || c === 95 || c === 46 || c === 45 ? 1 : c === 58 && compound.charCodeAt(i + 1) === 58 ? 2 : 0;
+    const separator = i === compound.length ? 1 : separatorWidth(compound.charCodeAt(i), compound.charCodeAt(i + 1));
     if (separator === 0) continue;
     if (i > start) {
       const segment = compound.slice(start, i);
@@ -163,11 +162,15 @@ export function wordCharAt(units: Uint16Array, length: number, i: number): numbe
   return kind === 1 ? 1 : 0;
 }
 
-/** Code units of the identifier separator (`_`, `.`, `-`, `::`) at units[i] when a letter or digit follows it, else 0. */
+/** Code units of the identifier separator (`_`, `.`, `-`, `::`) that code unit `c`, then `next`, start: 1, 2 or 0. */
+function separatorWidth(c: number, next: number): number {
+  return c === 95 || c === 46 || c === 45 ? 1 : c === 58 && next === 58 ? 2 : 0;
+}
+
+/** Code units of the identifier separator at units[i] when a letter or digit follows it, else 0. */
 function separatorAt(units: Uint16Array, length: number, i: number): number {
   if (i >= length) return 0;
-  const c = units[i]!;
-  const width = c === 95 || c === 46 || c === 45 ? 1 : c === 58 && i + 1 < length && units[i + 1] === 58 ? 2 : 0;
+  const width = separatorWidth(units[i]!, i + 1 < length ? units[i + 1]! : 0);
   return width > 0 && i + width < length && wordCharAt(units, length, i + width) > 0 ? width : 0;
 }
 
