@@ -19,8 +19,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import * as vm from 'node:vm';
+import { tierForShortRun } from '../core/tiering.js';
 
 const DIGEST_BYTES = 32;
 
@@ -58,19 +58,9 @@ const COMMAND_FILES: ReadonlyMap<string | undefined, string> = new Map([
   ['index', 'cliIndex.js'],
 ]);
 
-/**
- * V8's interrupt budget, 8× its default (67,584): a function is optimized by TurboFan only once it
- * has run eight times as long. A `docent query` or an index run of one changed file lasts ~0.1 s,
- * in which TurboFan compiled ~25 functions (decodeCatalog, forEachCompound, weigh, ...) on a
- * background thread, most of them finished too late to pay back: the process's CPU fell by a
- * third (--changed) and a sixth (query) with the larger budget. A long run still optimizes what
- * stays hot: a full index of corpus-30 spent no more CPU (9.4 s vs 10.5 s).
- */
-const INTERRUPT_BUDGET = 8 * 67_584;
-
 function runCommandFile(name: string): void {
   // Before the bundle compiles: its code cache is checked against the flags it was made with.
-  setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
+  tierForShortRun();
   const file = path.join(__dirname, name);
   const cacheFile = `${file}.v8cache`;
   const source = readFileSync(file, 'utf8');
@@ -80,7 +70,11 @@ function runCommandFile(name: string): void {
   const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) {
     // After the command: the cache then holds the functions it compiled, not only the top level.
-    process.once('exit', () => writeCache(cacheFile, sourceDigest, script.createCachedData()));
+    // Made with the flags the next launch compiles with, which a long index run changed (tiering.ts).
+    process.once('exit', () => {
+      tierForShortRun();
+      writeCache(cacheFile, sourceDigest, script.createCachedData());
+    });
   }
   const bundle = new Module(file, module);
   bundle.filename = file;

@@ -10,6 +10,7 @@ import { keywordFieldsOf } from './chunkText.js';
 import { readTextFile, type DiscoveredFile, type SkipReason } from './discovery.js';
 import { parseDocument } from './parse/parseDocument.js';
 import { TermDictionary, type FileKeywords, type KeywordDocuments, type KeywordIndexOptions } from './search/keywordIndex.js';
+import { tierForLongRun } from './tiering.js';
 import { workerEntry } from './workerScript.js';
 
 /** A file's passages and their keyword documents, or why it could not be parsed. */
@@ -100,6 +101,8 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 160
  * all later files it would get are parsed on the calling thread: the run goes on.
  */
 export function workerParser(options: ParserOptions, threads = 1): FileParser {
+  // A run with files enough for workers lasts seconds: its hot code should reach TurboFan at V8's usual pace.
+  tierForLongRun();
   const workers = Array.from({ length: threads }, () => parseThread(options));
   let jobs = 0;
   return {

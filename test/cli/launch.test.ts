@@ -97,3 +97,19 @@ test('docent index runs its own command file with its own code cache, and indexe
   assert.equal(withoutTiming(answers[1]!.stdout), withoutTiming(answers[0]!.stdout));
   assert.match(answers[0]!.stdout, /page-1\.md/);
 });
+
+test('the code cache written by an index run long enough for parse workers is one the next short run accepts', async () => {
+  // That run sets V8's tiering back to its default (src/core/tiering.ts); a cache made with those flags would be rejected by every later launch.
+  const many = await makeTempDir('launch-many');
+  await writeTree(many, generatedPages(80));
+  const own = await makeTempDir('launch-dist-long');
+  for (const file of ['cli.js', 'cliIndex.js', 'parseWorker.js']) await fs.copyFile(path.join(path.dirname(CLI_PATH), file), path.join(own, file));
+  const cache = path.join(own, 'cliIndex.js.v8cache');
+  const target = path.join(await makeTempDir('launch-many-store'), 'store');
+  const full = JSON.parse((await run(process.execPath, [path.join(own, 'cli.js'), 'index', many, '--store', target, '--embedder', 'none', '--json'])).stdout) as { filesIndexed: number };
+  assert.equal(full.filesIndexed, 80);
+  const { ino } = await fs.stat(cache);
+  await fs.appendFile(path.join(many, 'section-1/page-1.md'), '\nOne more line.\n');
+  await run(process.execPath, [path.join(own, 'cli.js'), 'index', many, '--store', target, '--embedder', 'none', '--json', '--changed', path.join(many, 'section-1/page-1.md')]);
+  assert.equal((await fs.stat(cache)).ino, ino, 'the short run used the long run’s cache rather than writing its own');
+});
