@@ -6,20 +6,26 @@
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { chunkDocument, type ChunkDraft, type ChunkingOptions } from './chunker.js';
-import { keywordFieldsOf } from './chunkText.js';
+import { embeddingTextOf, keywordFieldsOf } from './chunkText.js';
 import { readTextFile, type DiscoveredFile, type SkipReason } from './discovery.js';
+import { encodeDrafts, type EncodedDrafts } from './draftRecords.js';
 import { parseDocument } from './parse/parseDocument.js';
 import { TermDictionary, type FileKeywords, type KeywordDocuments, type KeywordIndexOptions } from './search/keywordIndex.js';
 import { tierForLongRun } from './tiering.js';
 import { workerEntry } from './workerScript.js';
 
-/** A file's passages and their keyword documents, or why it could not be parsed. */
-export type ParsedFile = { drafts: ChunkDraft[]; keyword: FileKeywords } | { error: string };
+/**
+ * A file's passages (encoded for the store), their keyword documents and, when asked for, what
+ * the embedder is to see of each; or why the file could not be parsed.
+ */
+export type ParsedFile = { drafts: EncodedDrafts; keyword: FileKeywords; embeddingTexts?: string[] } | { error: string };
 
-export function parseFile(relativePath: string, text: string, chunking: ChunkingOptions, dictionary: TermDictionary): ParsedFile {
+export function parseFile(relativePath: string, text: string, chunking: ChunkingOptions, dictionary: TermDictionary, embeddingTexts = false): ParsedFile {
   try {
     const drafts = chunkDocument(parseDocument(relativePath, text), chunking);
-    return { drafts, keyword: dictionary.fileDocuments(drafts.map((draft) => keywordFieldsOf({ id: 0, path: relativePath, ...draft }))) };
+    const asChunk = (draft: ChunkDraft) => ({ id: 0, path: relativePath, ...draft });
+    const parsed = { drafts: encodeDrafts(drafts), keyword: dictionary.fileDocuments(drafts.map((draft) => keywordFieldsOf(asChunk(draft)))) };
+    return embeddingTexts ? { ...parsed, embeddingTexts: drafts.map((draft) => embeddingTextOf(asChunk(draft))) } : parsed;
   } catch (error) {
     return { error: (error as Error).message };
   }
@@ -34,7 +40,7 @@ export function prepareFile(file: DiscoveredFile, knownHash: string | undefined,
   const hash = createHash('sha256').update(read.text).digest('hex');
   // Unchanged content is not parsed.
   if (hash === knownHash) return { hash };
-  return { hash, parsed: parseFile(file.path, read.text, options.chunking, dictionary) };
+  return { hash, parsed: parseFile(file.path, read.text, options.chunking, dictionary, options.embeddingTexts) };
 }
 
 export interface FileParser {
@@ -49,6 +55,8 @@ export interface ParserOptions {
   keyword: KeywordIndexOptions;
   /** Discovery's size cap, checked again as a file is read. */
   maxFileBytes?: number;
+  /** Whether each file's ParsedFile carries its passages' embedding texts (the store has an embedder). */
+  embeddingTexts?: boolean;
 }
 
 /** Parses on the calling thread (few files: a worker's start-up would cost more). */
@@ -66,7 +74,7 @@ export interface ParseRequest {
 /** Keyword documents as they cross threads: without the dictionary, which the receiver keeps a copy of. */
 type SentDocuments = Omit<KeywordDocuments, 'dictionary'>;
 
-type SentParse = { drafts: ChunkDraft[]; keyword: { passages: SentDocuments; page: SentDocuments } } | { error: string };
+type SentParse = { drafts: EncodedDrafts; keyword: { passages: SentDocuments; page: SentDocuments }; embeddingTexts?: string[] } | { error: string };
 
 export interface ParseResponse {
   job: number;
@@ -82,11 +90,12 @@ export function parseResponse(request: ParseRequest, options: ParserOptions, dic
   if ('skip' in prepared) return { response: { job: request.job, prepared, newTerms }, transfer: [] };
   const { hash, parsed } = prepared;
   if (!parsed || 'error' in parsed) return { response: { job: request.job, prepared: parsed ? { hash, parsed } : { hash }, newTerms }, transfer: [] };
-  const { drafts, keyword: documents } = parsed;
+  const { keyword: documents, ...passages } = parsed;
   const strip = ({ dictionary: _dictionary, ...sent }: KeywordDocuments): SentDocuments => sent;
   const keyword = { passages: strip(documents.passages), page: strip(documents.page) };
-  const transfer = [keyword.passages, keyword.page].flatMap((sent) => [sent.ends, sent.terms, sent.weights, sent.lengths].map((array) => array.buffer as ArrayBuffer));
-  return { response: { job: request.job, prepared: { hash, parsed: { drafts, keyword } }, newTerms }, transfer };
+  const arrays = [passages.drafts.bytes, passages.drafts.ends, ...[keyword.passages, keyword.page].flatMap((sent) => [sent.ends, sent.terms, sent.weights, sent.lengths])];
+  const transfer = arrays.map((array) => array.buffer as ArrayBuffer);
+  return { response: { job: request.job, prepared: { hash, parsed: { ...passages, keyword } }, newTerms }, transfer };
 }
 
 /**
@@ -156,8 +165,8 @@ function parseThread(options: ParserOptions) {
     if ('skip' in prepared) return waiter.resolve(prepared);
     const { hash, parsed } = prepared;
     if (!parsed || 'error' in parsed) return waiter.resolve(parsed ? { hash, parsed } : { hash });
-    const { drafts, keyword } = parsed;
-    waiter.resolve({ hash, parsed: { drafts, keyword: { passages: { ...keyword.passages, dictionary: terms }, page: { ...keyword.page, dictionary: terms } } } });
+    const { keyword, ...passages } = parsed;
+    waiter.resolve({ hash, parsed: { ...passages, keyword: { passages: { ...keyword.passages, dictionary: terms }, page: { ...keyword.page, dictionary: terms } } } });
   });
   worker.on('error', failOver);
   worker.on('exit', failOver);

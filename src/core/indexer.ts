@@ -11,7 +11,7 @@ import { discoverChangedPaths, discoverFiles, type DiscoveredFile, type Discover
 import { relatesGeneratedCopies } from './generatedPages.js';
 import type { FileParser, PreparedFile } from './fileParser.js';
 import type { DocStore } from './store.js';
-import type { Chunk, Embedder, EmbedderRuntime } from './types.js';
+import type { Embedder, EmbedderRuntime } from './types.js';
 
 /**
  * A checkpoint is due after this much new passage text or this long: a commit writes only the
@@ -140,7 +140,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   const total = discovery.files.length;
   const statUnchanged = (file: DiscoveredFile): boolean => store.hasFileStat(file.path, file.size, file.mtimeMs);
   let current = discovery.files.filter(statUnchanged).length;
-  const parserOptions = { chunking, keyword: store.keywordOptions, maxFileBytes: options.discovery?.maxFileBytes };
+  const parserOptions = { chunking, keyword: store.keywordOptions, maxFileBytes: options.discovery?.maxFileBytes, embeddingTexts: embedder !== undefined };
   const inWorker = total - current >= WORKER_FILES;
   // Loaded by the first file to parse: a run that finds nothing changed never loads the parsers.
   let parser: Promise<FileParser> | undefined;
@@ -196,12 +196,12 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
         options.onSkip?.(file.path, 'parse-error', parsed.error);
         continue;
       }
-      const chunks: Chunk[] = parsed.drafts.map((draft) => ({ id: store.nextChunkId(), path: file.path, ...draft }));
-      const vectors = embedder && chunks.length > 0 ? await embedder.embed(chunks.map(embeddingTextOf), signal) : null;
+      const count = parsed.drafts.ends.length;
+      const vectors = embedder && count > 0 ? await embedder.embed(parsed.embeddingTexts!, signal) : null;
       store.removeFile(file.path);
-      store.addFile(file.path, { hash, size: file.size, mtimeMs: file.mtimeMs }, chunks, vectors, parsed.keyword);
+      store.addFile(file.path, { hash, size: file.size, mtimeMs: file.mtimeMs }, parsed.drafts, vectors, parsed.keyword);
       filesIndexed++;
-      chunksAdded += chunks.length;
+      chunksAdded += count;
       sinceCheckpoint++;
       if (sinceCheckpoint >= checkpointFiles || store.uncommittedBytes >= CHECKPOINT_BYTES || performance.now() - checkpointAt >= CHECKPOINT_MS) {
         onProgress?.({ phase: 'committing', filesDone: done + 1, filesTotal: total, filesCurrent: current });

@@ -52,7 +52,7 @@
  *   (O(their chunks × dimensions)), HNSW over each segment with one (O(log chunks) at ef 400).
  *   `vectorOf(id)`: a passage's stored unit vector; O(1).
  * - `integrityProblems()`: cross-checks the structures of the generation; O(chunks).
- * The writer's API (`lockForWriting`, `unlock`, `nextChunkId`, `resetVectors`, `setVector`,
+ * The writer's API (`lockForWriting`, `unlock`, `resetVectors`, `setVector`,
  * `addFile`, `removeFile`, `touchFile`, `uncommittedBytes`, `lastIndex =`, `commit`) is for
  * src/core/indexer.ts.
  */
@@ -62,13 +62,14 @@ import * as path from 'node:path';
 import { syncDirectory, writeFileAtomic } from './atomicFile.js';
 import { errorMessage } from './errorMessage.js';
 import { keywordFieldsOf } from './chunkText.js';
+import { chunksOf, passageRecordsOf, type EncodedDrafts } from './draftRecords.js';
 import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, TermDictionary, documentAt, freezeDocumentSets, sumStatistics, type FileKeywords, type KeywordDocuments, type KeywordIndexOptions, type KeywordStatistics, type PostingsSource } from './search/keywordIndex.js';
 import type { Chunk, EmbedderRuntime } from './types.js';
 import { acquireWriterLock, isRunning, type WriterLock } from './storeLock.js';
 import { BlockDigester, BlockReadError, blocksMatch, VerifiedFile } from './storeBlocks.js';
 import { IdIndex, IdTable } from './idTable.js';
 import { Catalog, type CatalogEntry, type FileChunkIds } from './storeCatalog.js';
-import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentFile, writtenAlone, type Segment, type SegmentBytes, type SegmentToWrite, type SegmentView } from './storeSegment.js';
+import { bufferBytes, decodeSegment, mergeSegments, openSegment, segmentFile, writtenAlone, type Segment, type SegmentBytes, type SegmentToWrite, type SegmentView } from './storeSegment.js';
 import { HNSW_BUILD, HNSW_MIN_VECTORS, StoreVectors, type VectorSource } from './storeVectors.js';
 import { HnswVectorIndex, VectorIndexFileError, buildGraphFile, type VectorSearchHit } from './vectorIndex.js';
 
@@ -190,7 +191,9 @@ interface Contents {
 
 interface PendingFile {
   fileId: number;
-  chunks: Chunk[];
+  /** Its passages' ids are firstChunkId + i for drafts i. */
+  firstChunkId: number;
+  drafts: EncodedDrafts;
   /** One document per chunk. */
   keyword: KeywordDocuments;
   vectors: Float32Array[] | null;
@@ -216,22 +219,22 @@ class Pending {
 
   toSegment(dimensions: number): Segment {
     const files = [...this.files.values()];
-    const chunks = files.flatMap((file) => file.chunks);
-    const vectors = new Float32Array(chunks.length * dimensions);
+    const ids = files.flatMap((file) => Array.from(file.drafts.ends, (_, d) => file.firstChunkId + d));
+    const vectors = new Float32Array(ids.length * dimensions);
     if (dimensions > 0) {
       let row = 0;
       for (const file of files) for (const vector of file.vectors ?? []) vectors.set(vector, row++ * dimensions);
     }
     const paged = files.filter((file) => file.page);
     const [keyword, pages] = freezeDocumentSets([
-      { ids: chunks.map((chunk) => chunk.id), parts: files.map((file) => file.keyword) },
+      { ids, parts: files.map((file) => file.keyword) },
       { ids: paged.map((file) => file.fileId), parts: paged.map((file) => file.page!) },
     ]);
     return {
       firstChunkId: this.firstChunkId,
       firstFileId: this.firstFileId,
       dimensions,
-      passages: passageRecords(chunks),
+      passages: passageRecordsOf([...this.files].map(([path, file]) => ({ path, firstChunkId: file.firstChunkId, drafts: file.drafts }))),
       keyword: keyword!,
       vectors,
       pages: pages!,
@@ -552,10 +555,6 @@ export class DocStore {
     await lock?.release();
   }
 
-  nextChunkId(): number {
-    return this.manifest.nextChunkId++;
-  }
-
   /** Text bytes of the passages added since the last commit, for checkpoint policies. */
   get uncommittedBytes(): number {
     return this.pending.textBytes;
@@ -591,7 +590,7 @@ export class DocStore {
     const pendingFile = entry.fileId >= this.pending.firstFileId ? this.pending.files.get(relativePath) : undefined;
     if (pendingFile) {
       this.pending.files.delete(relativePath);
-      this.pending.textBytes -= textBytesOf(pendingFile.chunks);
+      this.pending.textBytes -= pendingFile.drafts.textLength;
     } else {
       this.pending.removedChunks.push(...entry.chunkIds);
       this.pending.removedFiles.push(entry.fileId);
@@ -601,27 +600,34 @@ export class DocStore {
   }
 
   /**
-   * Adds a file's chunks (its old chunks must have been removed). Vectors align with chunks;
-   * required when the store has an embedder. `keyword` (the chunks' and the file's keyword
-   * documents, made with this store's keywordOptions) when already made.
+   * Adds a file's passages (its old ones must have been removed), numbered from the store's next
+   * chunk id in draft order; returns their ids. Vectors align with the drafts; required when the
+   * store has an embedder. `keyword` (the drafts' and the file's keyword documents, made with this
+   * store's keywordOptions) when already made.
    */
-  addFile(relativePath: string, entry: Omit<CatalogEntry, 'chunkIds' | 'fileId'>, chunks: Chunk[], vectors: Float32Array[] | null, keyword?: FileKeywords): void {
+  addFile(relativePath: string, entry: Omit<CatalogEntry, 'chunkIds' | 'fileId'>, drafts: EncodedDrafts, vectors: Float32Array[] | null, keyword?: FileKeywords): number[] {
+    const count = drafts.ends.length;
     const embedder = this.manifest.embedder;
-    if (embedder && chunks.length > 0 && vectors?.length !== chunks.length) throw new Error(`${relativePath}: ${chunks.length} chunks need as many vectors from ${embedder.id}`);
-    const documents = keyword ?? (this.dictionary ??= new TermDictionary(this.manifest.keywordOptions)).fileDocuments(chunks.map(keywordFieldsOf));
-    if (documents.passages.lengths.length !== chunks.length) throw new Error(`${relativePath}: ${chunks.length} chunks need as many keyword documents`);
+    if (embedder && count > 0 && vectors?.length !== count) throw new Error(`${relativePath}: ${count} passages need as many vectors from ${embedder.id}`);
+    const documents = keyword ?? (this.dictionary ??= new TermDictionary(this.manifest.keywordOptions)).fileDocuments(chunksOf(relativePath, 0, drafts).map(keywordFieldsOf));
+    if (documents.passages.lengths.length !== count) throw new Error(`${relativePath}: ${count} passages need as many keyword documents`);
     const fileId = this.manifest.nextFileId++;
+    const firstChunkId = this.manifest.nextChunkId;
+    this.manifest.nextChunkId += count;
     const pendingFile: PendingFile = {
       fileId,
-      chunks,
+      firstChunkId,
+      drafts,
       keyword: documents.passages,
       vectors: embedder ? vectors : null,
-      page: chunks.length > 0 ? documents.page : null,
+      page: count > 0 ? documents.page : null,
     };
     this.pending.files.set(relativePath, pendingFile);
-    this.pending.textBytes += textBytesOf(chunks);
-    if (this.contents) addToContents(this.contents, pendingFile);
-    this.catalog.set(relativePath, { ...entry, fileId, chunkIds: chunks.map((chunk) => chunk.id) });
+    this.pending.textBytes += drafts.textLength;
+    if (this.contents) addToContents(this.contents, relativePath, pendingFile);
+    const chunkIds = Array.from({ length: count }, (_, d) => firstChunkId + d);
+    this.catalog.set(relativePath, { ...entry, fileId, chunkIds });
+    return chunkIds;
   }
 
   /**
@@ -851,7 +857,7 @@ export class DocStore {
           !this.readInParts,
         );
         removeFromContents(contents, this.pending.removedChunks, this.pending.removedFiles);
-        for (const file of this.pending.files.values()) addToContents(contents, file);
+        for (const [relativePath, file] of this.pending.files) addToContents(contents, relativePath, file);
         return contents;
       } catch (error) {
         // A reader whose generation was swept since it opened moves on to the current one.
@@ -959,18 +965,14 @@ function removeFromContents(contents: Contents, chunkIds: readonly number[], fil
   for (const id of fileIds) contents.fileKeyword.remove(id);
 }
 
-function addToContents(contents: Contents, file: PendingFile): void {
-  file.chunks.forEach((chunk, i) => {
+function addToContents(contents: Contents, relativePath: string, file: PendingFile): void {
+  chunksOf(relativePath, file.firstChunkId, file.drafts).forEach((chunk, i) => {
     contents.chunks.set(chunk);
     contents.keyword.addDocument(chunk.id, documentAt(file.keyword, i));
     const vector = file.vectors?.[i];
     if (contents.vectors && vector) contents.vectors.upsert(chunk.id, vector);
   });
   if (file.page) contents.fileKeyword.addDocument(file.fileId, documentAt(file.page, 0));
-}
-
-function textBytesOf(chunks: readonly Chunk[]): number {
-  return chunks.reduce((sum, chunk) => sum + chunk.text.length, 0);
 }
 
 function corrupt(dir: string, what: string): StoreError {

@@ -59,17 +59,6 @@ interface SegmentHeader {
   termSamples?: [string[], string[]];
 }
 
-export function passageRecords(chunks: readonly Chunk[]): PassageRecords {
-  const records = chunks.map((chunk) => JSON.stringify(chunk));
-  const ends = new Uint32Array(records.length);
-  let at = 0;
-  records.forEach((record, i) => (ends[i] = at += Buffer.byteLength(record)));
-  // Encoded straight into one buffer: no buffer per record to concatenate.
-  const bytes = Buffer.allocUnsafe(at);
-  records.forEach((record, i) => bytes.write(record, i === 0 ? 0 : ends[i - 1]!));
-  return { ends, read: (start, end) => bytes.subarray(start, end) };
-}
-
 /** Records [start, end) of a segment's passages, to be copied as they are. */
 interface PassageRun {
   records: PassageRecords;

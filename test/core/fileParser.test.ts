@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import { DEFAULT_CHUNKING } from '../../src/core/chunker.js';
 import { DEFAULT_KEYWORD_OPTIONS, TermDictionary, documentAt } from '../../src/core/search/keywordIndex.js';
 import type { DiscoveredFile } from '../../src/core/discovery.js';
+import { embeddingTextOf } from '../../src/core/chunkText.js';
+import { decodeDrafts } from '../../src/core/draftRecords.js';
 import { inlineParser, parseFile, workerParser, type ParsedFile, type PreparedFile } from '../../src/core/fileParser.js';
 import { indexFolder } from '../../src/core/indexer.js';
 import { DocStore } from '../../src/core/store.js';
@@ -23,7 +25,8 @@ const OPTIONS = { chunking: DEFAULT_CHUNKING, keyword: DEFAULT_KEYWORD_OPTIONS }
 function spelled(parsed: ParsedFile) {
   if ('error' in parsed) return parsed;
   const { passages, page } = parsed.keyword;
-  return { drafts: parsed.drafts, passages: parsed.drafts.map((_, i) => documentAt(passages, i)), page: page.lengths.length > 0 ? documentAt(page, 0) : null };
+  const drafts = decodeDrafts(parsed.drafts);
+  return { drafts, textLength: parsed.drafts.textLength, passages: drafts.map((_, i) => documentAt(passages, i)), page: page.lengths.length > 0 ? documentAt(page, 0) : null, embeddingTexts: parsed.embeddingTexts };
 }
 
 function spelledPrepared(prepared: PreparedFile) {
@@ -61,7 +64,8 @@ test('parse workers give exactly what reading and parsing on the calling thread 
     assert.deepEqual(await worker.prepare(notes, sha256(FILES['notes.rst']!)), { hash: sha256(FILES['notes.rst']!) });
     const guide = fromWorker[entries.findIndex(([file]) => file === 'guide.html')]!;
     assert.ok('parsed' in guide && guide.parsed && 'drafts' in guide.parsed);
-    const { drafts, keyword } = guide.parsed;
+    const { keyword } = guide.parsed;
+    const drafts = decodeDrafts(guide.parsed.drafts);
     assert.ok(drafts.length > 0 && keyword.passages.lengths.length === drafts.length);
     assert.ok(drafts.some((_, i) => documentAt(keyword.passages, i).terms.includes('make_install')), 'terms are made in the worker');
     assert.ok(documentAt(keyword.page, 0).terms.includes('maxbatchbytes'), "the file's own document too");
@@ -72,6 +76,27 @@ test('parse workers give exactly what reading and parsing on the calling thread 
   // A worker that exited (here: closed; in a run: out of its heap) no longer answers: the parser does not stall.
   const [a] = await filesIn({ 'a.md': '# A\n\nText.' });
   assert.deepEqual(spelledPrepared(await worker.prepare(a!, undefined)), { hash: sha256('# A\n\nText.'), parsed: spelled(parseFile('a.md', '# A\n\nText.', DEFAULT_CHUNKING, new TermDictionary())) });
+});
+
+test('asked for embedding texts, a parse worker gives each passage what the embedder sees of it, as the calling thread does', async () => {
+  const options = { ...OPTIONS, embeddingTexts: true };
+  const worker = workerParser(options, 1);
+  const files = await filesIn(FILES);
+  try {
+    const fromWorker = await Promise.all(files.map((file) => worker.prepare(file, undefined)));
+    const fromInline = await Promise.all(files.map((file) => inlineParser(options).prepare(file, undefined)));
+    assert.deepEqual(fromWorker.map(spelledPrepared), fromInline.map(spelledPrepared));
+    const guide = fromWorker[files.findIndex((file) => file.path === 'guide.html')]!;
+    assert.ok('parsed' in guide && guide.parsed && 'drafts' in guide.parsed);
+    const drafts = decodeDrafts(guide.parsed.drafts);
+    assert.deepEqual(guide.parsed.embeddingTexts, drafts.map((draft) => embeddingTextOf({ id: 0, path: 'guide.html', ...draft })));
+    assert.match(guide.parsed.embeddingTexts![0]!, /^Guide\n/);
+  } finally {
+    await worker.close();
+  }
+  // Not asked for, they are not made.
+  const plain = parseFile('guide.html', FILES['guide.html']!, DEFAULT_CHUNKING, new TermDictionary());
+  assert.ok('drafts' in plain && plain.embeddingTexts === undefined);
 });
 
 test('an index run parsed by the workers holds exactly what one parsed on the calling thread holds', async () => {
@@ -87,7 +112,7 @@ test('an index run parsed by the workers holds exactly what one parsed on the ca
     .flatMap(([file, text]) => {
       const parsed = parseFile(file, text, DEFAULT_CHUNKING, new TermDictionary());
       assert.ok('drafts' in parsed);
-      return parsed.drafts.map((draft) => JSON.stringify({ path: file, ...draft }));
+      return decodeDrafts(parsed.drafts).map((draft) => JSON.stringify({ path: file, ...draft }));
     });
   const stored = [...store.allChunks()].map(({ id: _id, ...chunk }) => JSON.stringify(chunk));
   assert.deepEqual(stored.sort(), expected.sort());

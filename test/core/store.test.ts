@@ -10,7 +10,8 @@ import { HybridRetriever } from '../../src/core/search/hybrid.js';
 import { DocStore, StoreError } from '../../src/core/store.js';
 import { freezeDocuments } from '../../src/core/search/keywordIndex.js';
 import { BLOCK_BYTES, BlockDigester } from '../../src/core/storeBlocks.js';
-import { bufferBytes, decodeSegment, mergeSegments, openSegment, passageRecords, segmentFile } from '../../src/core/storeSegment.js';
+import { passageRecordsOf } from '../../src/core/draftRecords.js';
+import { bufferBytes, decodeSegment, mergeSegments, openSegment, segmentFile } from '../../src/core/storeSegment.js';
 import { CLI_PATH, runDocent } from '../support/cli.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
 import { canMountTmpfs } from '../support/tmpfs.js';
@@ -128,7 +129,7 @@ test('integrityProblems names a generation whose structures disagree', async () 
   const lost = openSegment(bufferBytes(bytes)).passage(0);
   // Merged with a segment whose only content is the first passage's tombstone: that passage's record, postings and vector go.
   const nothing = freezeDocuments([], []);
-  const tombstone = { ...segment, firstChunkId: lost.id, firstFileId: Number.MAX_SAFE_INTEGER, passages: passageRecords([]), keyword: nothing, pages: nothing, vectors: new Float32Array(0), removedChunks: [lost.id], removedFiles: [] };
+  const tombstone = { ...segment, firstChunkId: lost.id, firstFileId: Number.MAX_SAFE_INTEGER, passages: passageRecordsOf([]), keyword: nothing, pages: nothing, vectors: new Float32Array(0), removedChunks: [lost.id], removedFiles: [] };
   const shorter = mergeSegments([segment, tombstone]);
   await rewriteSealed(storeDir, manifest.segments[0], Buffer.concat([...segmentFile(shorter).pieces()]));
   const problems = (await DocStore.open(storeDir)).integrityProblems();

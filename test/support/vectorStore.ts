@@ -1,6 +1,7 @@
 /** Stores filled with many passages and clustered vectors straight through the writer's API, for graph-building tests. */
 import { clusteredVectors, type ClusteredVectors } from '../../bench/ann.js';
-import type { Chunk } from '../../src/core/types.js';
+import type { ChunkDraft } from '../../src/core/chunker.js';
+import { encodeDrafts } from '../../src/core/draftRecords.js';
 import type { DocStore } from '../../src/core/store.js';
 
 export const VECTOR_DIMENSIONS = 64;
@@ -22,9 +23,8 @@ export function fillWithVectors(store: DocStore, count: number): number[] {
   for (let start = 0; start < count; start += PER_FILE) {
     const path = `part-${start / PER_FILE}.md`;
     const rows = Array.from({ length: Math.min(PER_FILE, count - start) }, (_, i) => start + i);
-    const chunks: Chunk[] = rows.map((row, i) => ({ id: store.nextChunkId(), path, startLine: i + 1, endLine: i + 1, title: path, headingPath: [], text: `passage ${row} about topic${row % 37}` }));
-    ids.push(...chunks.map((chunk) => chunk.id));
-    store.addFile(path, { hash: `hash-${start}`, size: chunks.length, mtimeMs: 0 }, chunks, rows.map((row) => vectors.row(row).slice()));
+    const drafts: ChunkDraft[] = rows.map((row, i) => ({ startLine: i + 1, endLine: i + 1, title: path, headingPath: [], text: `passage ${row} about topic${row % 37}` }));
+    ids.push(...store.addFile(path, { hash: `hash-${start}`, size: drafts.length, mtimeMs: 0 }, encodeDrafts(drafts), rows.map((row) => vectors.row(row).slice())));
   }
   return ids;
 }
