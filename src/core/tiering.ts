@@ -6,7 +6,7 @@
  * default: in 0.1 s TurboFan compiled ~25 functions on a background thread, most finished too late
  * to pay back, and the larger budget cut such a process's CPU by a sixth to a third. A run long
  * enough for parse workers sets it back: with the larger budget its hot code stayed in the slower
- * tiers longer and a full index of corpus-100 spent ~3% more CPU (BENCHMARKS.md, 2026-12-07).
+ * tiers longer and a full index of corpus-100 spent 0.5–3% more CPU (BENCHMARKS.md, 2026-12-07).
  */
 import { setFlagsFromString } from 'node:v8';
 
