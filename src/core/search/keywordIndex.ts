@@ -627,21 +627,49 @@ const INSERTION_SORT_BELOW = 24;
  * for units above the surrogates, and sorting natively was a fifth of the indexer's thread.
  */
 export function sortByBytes(bytes: Uint8Array, ends: Uint32Array): Uint32Array {
-  const order = new Uint32Array(ends.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  const scratch = new Uint32Array(ends.length);
-  const startOf = (i: number) => (i === 0 ? 0 : ends[i - 1]!);
+  return new ByteStringSort(bytes, ends).sorted();
+}
+
+/**
+ * sortByBytes' state and steps, as methods rather than closures made per call: optimized code
+ * for a closure is tied to that closure, so every later sort deoptimized it ("wrong call
+ * target", 650 deopts in one 137 MB index run) and ran in the interpreter until recompiled.
+ */
+class ByteStringSort {
+  private readonly order: Uint32Array;
+  private readonly scratch: Uint32Array;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly ends: Uint32Array,
+  ) {
+    this.order = new Uint32Array(ends.length);
+    for (let i = 0; i < this.order.length; i++) this.order[i] = i;
+    this.scratch = new Uint32Array(ends.length);
+  }
+
+  sorted(): Uint32Array {
+    this.sortRange(0, this.order.length, 0);
+    return this.order;
+  }
+
+  private startOf(i: number): number {
+    return i === 0 ? 0 : this.ends[i - 1]!;
+  }
+
   /** Byte `depth` of string i + 1, or 0 past its end. */
-  const key = (i: number, depth: number) => {
-    const at = startOf(i) + depth;
-    return at < ends[i]! ? bytes[at]! + 1 : 0;
-  };
-  const sortRange = (low: number, high: number, depth: number): void => {
+  private key(i: number, depth: number): number {
+    const at = this.startOf(i) + depth;
+    return at < this.ends[i]! ? this.bytes[at]! + 1 : 0;
+  }
+
+  private sortRange(low: number, high: number, depth: number): void {
+    const order = this.order;
     if (high - low < INSERTION_SORT_BELOW) {
       for (let a = low + 1; a < high; a++) {
         const item = order[a]!;
         let b = a;
-        while (b > low && compareFrom(order[b - 1]!, item, depth) > 0) {
+        while (b > low && this.compareFrom(order[b - 1]!, item, depth) > 0) {
           order[b] = order[b - 1]!;
           b--;
         }
@@ -650,31 +678,31 @@ export function sortByBytes(bytes: Uint8Array, ends: Uint32Array): Uint32Array {
       return;
     }
     const counts = new Uint32Array(258);
-    for (let a = low; a < high; a++) counts[key(order[a]!, depth) + 1]!++;
+    for (let a = low; a < high; a++) counts[this.key(order[a]!, depth) + 1]!++;
     for (let k = 1; k < 258; k++) counts[k]! += counts[k - 1]!;
     for (let a = low; a < high; a++) {
       const item = order[a]!;
-      scratch[low + counts[key(item, depth)]!++] = item;
+      this.scratch[low + counts[this.key(item, depth)]!++] = item;
     }
-    order.set(scratch.subarray(low, high), low);
+    order.set(this.scratch.subarray(low, high), low);
     // counts[k] is now where bucket k ends; bucket 0 (strings that ended) needs no more sorting.
     for (let k = 1, from = low + counts[0]!; k < 257; k++) {
       const to = low + counts[k]!;
-      if (to - from > 1) sortRange(from, to, depth + 1);
+      if (to - from > 1) this.sortRange(from, to, depth + 1);
       from = to;
     }
-  };
-  const compareFrom = (x: number, y: number, depth: number): number => {
+  }
+
+  private compareFrom(x: number, y: number, depth: number): number {
+    const { bytes, ends } = this;
     const xEnd = ends[x]!;
     const yEnd = ends[y]!;
-    for (let i = startOf(x) + depth, j = startOf(y) + depth; ; i++, j++) {
+    for (let i = this.startOf(x) + depth, j = this.startOf(y) + depth; ; i++, j++) {
       if (i === xEnd || j === yEnd) return xEnd - i - (yEnd - j);
       const difference = bytes[i]! - bytes[j]!;
       if (difference !== 0) return difference;
     }
-  };
-  sortRange(0, order.length, 0);
-  return order;
+  }
 }
 
 /** Byte order of term `a` of part `x` and term `b` of part `y`, read in place. */
