@@ -130,6 +130,14 @@ export class TermDictionary {
   private body = new Uint32Array(1024);
   private marked = new Uint32Array(1024);
   private pageTerms = new Uint32Array(1024);
+  /**
+   * Per marked field (title, headings, parent headings): the text last scanned for it and its
+   * terms. A file's passages share its title and runs of them their headings, a seventh of the
+   * tokens scanned; each such text is scanned once per run.
+   */
+  private readonly fieldTexts = ['', '', ''];
+  private readonly fieldTerms = [new Uint32Array(64), new Uint32Array(64), new Uint32Array(64)];
+  private readonly fieldLengths = [0, 0, 0];
 
   constructor(private readonly options: KeywordIndexOptions = DEFAULT_KEYWORD_OPTIONS) {}
 
@@ -152,9 +160,9 @@ export class TermDictionary {
         if (this.counts[t] === 0) this.body[body++] = t;
         this.counts[t]++;
       }
-      let marked = this.mark(fields.title, IN_TITLE, 0);
-      marked = this.mark(fields.headings, IN_HEADINGS, marked);
-      marked = this.mark(fields.parentHeadings ?? '', IN_PARENT_HEADINGS, marked);
+      let marked = this.mark(fields.title, 0, IN_TITLE, 0);
+      marked = this.mark(fields.headings, 1, IN_HEADINGS, marked);
+      marked = this.mark(fields.parentHeadings ?? '', 2, IN_PARENT_HEADINGS, marked);
       for (let i = 0; i < body; i++) {
         const t = this.body[i]!;
         out.add(t, this.weight(t));
@@ -193,10 +201,21 @@ export class TermDictionary {
     return { passages: out.finish(), page: page.finish() };
   }
 
-  /** Marks the terms of a passage's `text` with `flag`, listing in `marked` from `count` on those it is the first mark of; returns the new count. */
-  private mark(text: string, flag: number, count: number): number {
-    for (let i = 0, scanned = this.scan(text); i < scanned; i++) {
-      const t = this.scanned[i]!;
+  /**
+   * Marks the terms of a passage's `text`, its marked field number `field`, with `flag`, listing
+   * in `marked` from `count` on those it is the first mark of; returns the new count.
+   */
+  private mark(text: string, field: number, flag: number, count: number): number {
+    if (text !== this.fieldTexts[field]) {
+      const length = this.scan(text);
+      if (this.fieldTerms[field]!.length < length) this.fieldTerms[field] = new Uint32Array(2 * length);
+      this.fieldTerms[field]!.set(this.scanned.subarray(0, length));
+      this.fieldTexts[field] = text;
+      this.fieldLengths[field] = length;
+    }
+    const terms = this.fieldTerms[field]!;
+    for (let i = 0, length = this.fieldLengths[field]!; i < length; i++) {
+      const t = terms[i]!;
       if (this.marks[t] === 0) this.marked[count++] = t;
       this.marks[t] |= flag;
     }

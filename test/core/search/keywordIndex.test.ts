@@ -57,10 +57,20 @@ test('a file\'s documents from one dictionary: each passage\'s is its own alone,
   // One dictionary for every file, as a parse worker keeps it: nothing of one passage or file may leak into the next.
   const dictionary = new TermDictionary();
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  // Titles and headings repeat within and across files (the dictionary keeps the last scanned), or are new.
+  const titles = ['Page title.x', 'Other_page title', ''];
+  const headingPool = Array.from({ length: 3 }, () => trickyText(random, 2));
+  const pick = <T,>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
   for (let n = 0; n < 300; n++) {
-    const passages = Array.from({ length: 1 + Math.floor(random() * 4) }, () => ({ title: 'Page title.x', headings: trickyText(random, 2), parentHeadings: trickyText(random, 3), body: trickyText(random, 20) }));
+    const title = pick(titles);
+    const passages = Array.from({ length: 1 + Math.floor(random() * 4) }, () => ({
+      title,
+      headings: random() < 0.7 ? pick(headingPool) : trickyText(random, 2),
+      ...(random() < 0.2 ? {} : { parentHeadings: random() < 0.5 ? pick(headingPool) : trickyText(random, 3) }),
+      body: trickyText(random, 20),
+    }));
     // A page weighs every heading alike, its passages' own and enclosing ones.
-    const joined = { title: passages[0]!.title, headings: passages.map((passage) => `${passage.headings} ${passage.parentHeadings}`).join(' '), body: passages.map((passage) => passage.body).join('\n') };
+    const joined = { title: passages[0]!.title, headings: passages.map((passage) => `${passage.headings} ${passage.parentHeadings ?? ''}`).join(' '), body: passages.map((passage) => passage.body).join('\n') };
     const sorted = (document: ReturnType<typeof keywordDocument>) => ({ length: document.length, terms: document.terms.map((term, i) => `${term}:${document.weights[i]}`).sort() });
     const documents = dictionary.fileDocuments(passages);
     passages.forEach((passage, i) => assert.deepEqual(sorted(documentAt(documents.passages, i)), sorted(keywordDocument(passage)), JSON.stringify(passage)));
