@@ -75,6 +75,11 @@ test('a file\'s documents from one dictionary: each passage\'s is its own alone,
     const documents = dictionary.fileDocuments(passages);
     passages.forEach((passage, i) => assert.deepEqual(sorted(documentAt(documents.passages, i)), sorted(keywordDocument(passage)), JSON.stringify(passage)));
     assert.deepEqual(sorted(documentAt(documents.page, 0)), sorted(keywordDocument(joined)), JSON.stringify(passages));
+    // Between them, now and then, a file with no passages: no document at all, not even the page's.
+    if (n % 7 === 0) {
+      const none = dictionary.fileDocuments([]);
+      assert.deepEqual([none.passages.ends.length, none.passages.terms.length, none.page.ends.length, none.page.terms.length], [0, 0, 0, 0]);
+    }
   }
 });
 
