@@ -17,8 +17,8 @@ import type { Embedder, EmbedderRuntime } from './types.js';
  * A checkpoint is due after this much new passage text or this long: a commit writes only the
  * new segment and the catalog, so an interrupted run loses at most this much work. Each segment
  * is merged again later, so smaller ones cost merges: 4 MiB wrote 446 MB for a 135 MiB store
- * and 8 MiB 299 MB, 1.6-2.6 s less CPU per 137 MB corpus, 15-20 MiB more peak RSS (16 MiB went
- * past 500 MB; BENCHMARKS.md, 2026-12-07).
+ * and 8 MiB 299 MB, 1.3-2.6 s less CPU per 137 MB corpus, 2-34 MiB more peak RSS in single runs
+ * (16 MiB went past 500 MB; BENCHMARKS.md, 2026-12-07).
  */
 const CHECKPOINT_BYTES = 8 * 1024 * 1024;
 const CHECKPOINT_MS = 10_000;
