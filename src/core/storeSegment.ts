@@ -220,9 +220,12 @@ interface PartShape {
   /** Entries of the term ends and of the posting ends (one per term). */
   terms: number;
   postingTerms: number;
-  /** The last term's and the last posting range's ends (0 without terms). */
-  lastTermEnd: number;
-  lastPostingEnd: number;
+  /**
+   * The last term's and the last posting range's ends (0 without terms); undefined where the
+   * segment is read in parts, as each is a read of its own block (openSegment).
+   */
+  lastTermEnd?: number;
+  lastPostingEnd?: number;
   termBytes: number;
   docs: number;
   tfs: number;
@@ -242,15 +245,17 @@ function shapeOf(part: FrozenPostings): PartShape {
   };
 }
 
-/** `passages`: their count, where the last one's record ends, and the records' bytes. */
-function checkCounts(header: SegmentHeader, passages: { passages: number; lastEnd: number; passageBytes: number }, parts: PartShape[], vectors: number): void {
-  if (passages.lastEnd !== passages.passageBytes || parts[0]!.ids.length !== passages.passages || vectors !== passages.passages * header.dimensions) {
+/** `passages`: their count, where the last one's record ends (undefined when not read), and the records' bytes. */
+function checkCounts(header: SegmentHeader, passages: { passages: number; lastEnd?: number; passageBytes: number }, parts: PartShape[], vectors: number): void {
+  if ((passages.lastEnd !== undefined && passages.lastEnd !== passages.passageBytes) || parts[0]!.ids.length !== passages.passages || vectors !== passages.passages * header.dimensions) {
     throw new Error('segment sections disagree');
   }
   for (const part of parts) {
     if (part.lengths.length !== part.ids.length || part.terms !== part.postingTerms || part.docs !== part.tfs) throw new Error('segment postings disagree');
     // A reader reads postings and terms by these ranges: they must end where their sections do.
-    if (part.lastPostingEnd !== part.docs || part.lastTermEnd !== part.termBytes) throw new Error('segment postings disagree');
+    if ((part.lastPostingEnd !== undefined && part.lastPostingEnd !== part.docs) || (part.lastTermEnd !== undefined && part.lastTermEnd !== part.termBytes)) {
+      throw new Error('segment postings disagree');
+    }
   }
 }
 
@@ -300,7 +305,7 @@ export function openSegment(bytes: SegmentBytes): SegmentView {
     const terms = termEnds.length / 4;
     const postingCount = docs.length / 4;
     const termSampled = Array.isArray(samples) && samples.every((sample) => typeof sample === 'string') ? (samples as string[]) : undefined;
-    shapes.push({ ids, lengths, terms, postingTerms: postingEnds.length / 4, lastTermEnd: entry(termEnds, terms - 1), termBytes: termBytes.length, lastPostingEnd: entry(postingEnds, postingEnds.length / 4 - 1), docs: postingCount, tfs: tfs.length / tfWidth });
+    shapes.push({ ids, lengths, terms, postingTerms: postingEnds.length / 4, termBytes: termBytes.length, docs: postingCount, tfs: tfs.length / tfWidth });
     return {
       ids,
       lengths,
@@ -333,7 +338,9 @@ export function openSegment(bytes: SegmentBytes): SegmentView {
   const vectors = take();
   if (vectors.length % 4 !== 0 || ends.length % 4 !== 0) throw new Error('segment sections disagree');
   const passages = ends.length / 4;
-  checkCounts(header, { passages, lastEnd: entry(ends, passages - 1), passageBytes: passageBytes.length }, shapes, vectors.length / 4);
+  // The last ends are not read here (each would be a block of its own: a cold query read five per
+  // segment for them): every range is checked against its section when it is read (range).
+  checkCounts(header, { passages, passageBytes: passageBytes.length }, shapes, vectors.length / 4);
   return {
     firstChunkId: header.firstChunkId,
     firstFileId: header.firstFileId,
