@@ -314,6 +314,9 @@ class Passages {
   private place(id: number): number | undefined {
     if (this.removed.has(id)) return undefined;
     for (let segment = this.indexes.length - 1; segment >= 0; segment--) {
+      // Its ids are at least its firstChunkId (ids only grow), so one starting above `id` cannot
+      // hold it; looking would be a miss, and a segment's first miss is a pass over all its ids.
+      if (this.segments[segment]!.firstChunkId > id) continue;
       const i = this.indexes[segment]!.indexOf(id);
       if (i >= 0) return this.starts[segment]! + i;
     }
