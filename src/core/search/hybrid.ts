@@ -11,8 +11,8 @@ import { CONFIDENCE_FLOOR, passageConfidence, queryTerms, type QueryTerms } from
 import { searchSignatures, shinglesSimilar, type PassageSignature, type SearchSignatures } from './passageSignature.js';
 import type { VectorSearchHit } from '../vectorIndex.js';
 import type { FileChunkIds } from '../storeCatalog.js';
-import { LRUCache } from 'lru-cache';
 import { BUILT_IN_MODELS } from '../embedding/builtInModels.js';
+import { RecentMap } from '../recentMap.js';
 
 export interface HybridSearchOptions {
   k: number;
@@ -131,7 +131,7 @@ const CENTROID_CACHE_PAGES = 4096;
 
 export class HybridRetriever implements Retriever {
   /** Unit centroids by file id, for the store's generation `cachedGeneration` (a commit can change a page's passages). */
-  private readonly centroids = new LRUCache<number, Float32Array>({ max: CENTROID_CACHE_PAGES });
+  private readonly centroids = new RecentMap<number, Float32Array>(CENTROID_CACHE_PAGES);
   /** Whether a page's title calls it legacy, by file id, for the same generation. */
   private readonly legacyTitles = new Map<number, boolean>();
   private cachedGeneration = -1;

@@ -10,6 +10,7 @@ import { headingsBelowTitle } from '../chunkText.js';
 import { sortedIndexOf } from '../idTable.js';
 import { compoundTerms, detached, forEachCompound } from './tokenize.js';
 import { CodeUnits, SpanCache, spanHash } from './spanCache.js';
+import { RecentMap } from '../recentMap.js';
 
 export interface PassageSignature {
   /** Sorted distinct word 3-shingles (a, b, c) by (high, low): high a × 2^26 + b, low c (shinglesOf). */
@@ -32,7 +33,7 @@ const COMPOUNDS_KEPT = 100_000;
 class Signatures {
   private readonly ids = new Map<string, number>();
   private readonly compounds = new SpanCache<Int32Array>(COMPOUNDS_KEPT);
-  private readonly kept = new Map<Readonly<Chunk>, PassageSignature>();
+  private readonly kept = new RecentMap<Readonly<Chunk>, PassageSignature>(SIGNATURES_KEPT);
   /** The ids of the passage whose signature is being made (grown as passages need), and their count. */
   private words = new Int32Array(1024);
   private count = 0;
@@ -56,14 +57,7 @@ class Signatures {
 
   of(chunk: Readonly<Chunk>): PassageSignature {
     let signature = this.kept.get(chunk);
-    if (signature) {
-      // Most recently used last: the first entry is the one to drop.
-      this.kept.delete(chunk);
-    } else {
-      signature = this.make(chunk);
-      if (this.kept.size >= SIGNATURES_KEPT) this.kept.delete(this.kept.keys().next().value!);
-    }
-    this.kept.set(chunk, signature);
+    if (!signature) this.kept.set(chunk, (signature = this.make(chunk)));
     return signature;
   }
 
