@@ -6,6 +6,7 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { IndexReport } from '../core/indexer.js';
+import { monotonicMs } from '../core/clock.js';
 import { StoreError } from '../core/store.js';
 import type { EmbedderRuntime, RetrievalHit, ScoreParts } from '../core/types.js';
 import type { WorkspaceDependencies, WorkspaceFolder, WorkspaceOptions } from '../core/workspace/options.js';
@@ -236,10 +237,9 @@ async function queryCommand(args: string[], io: CliIo, signal?: AbortSignal): Pr
   // One query (or a batch, one at a time) needs one embedding worker, started by the first embed.
   return withWorkspace({ folders: [storeFolder(values.store)], device, deviceId, embeddingWorkers: 1 }, async (workspace) => {
     const run = async (text: string): Promise<{ hits: RetrievalHit[]; tookMs: number }> => {
-      // Not performance.now(): its global loads perf_hooks (a dozen of Node's modules) when first used.
-      const started = process.hrtime.bigint();
+      const started = monotonicMs();
       const hits = await workspace.search(text, { k, signal, mode, explain });
-      return { hits, tookMs: round(Number(process.hrtime.bigint() - started) / 1e6, 2) };
+      return { hits, tookMs: round(monotonicMs() - started, 2) };
     };
     if (values.batch !== undefined) {
       const input = createReadStream(values.batch === '-' ? '/dev/stdin' : values.batch, 'utf8');

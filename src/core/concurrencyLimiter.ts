@@ -3,6 +3,7 @@
  * once) and time-limited: the pipeline's backend requests and discovery's filesystem calls.
  */
 import { abortReason, BusyError } from './pipeline/errors.js';
+import { monotonicMs } from './clock.js';
 
 interface Waiter {
   grant: (release: () => void) => void;
@@ -71,12 +72,12 @@ export class ConcurrencyLimiter {
 
   private take(): () => void {
     this.inFlightCount++;
-    const started = performance.now();
+    const started = monotonicMs();
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.averageHoldMs = 0.8 * this.averageHoldMs + 0.2 * (performance.now() - started);
+      this.averageHoldMs = 0.8 * this.averageHoldMs + 0.2 * (monotonicMs() - started);
       this.inFlightCount--;
       // The slot passes straight to the next waiter, so a newcomer cannot overtake the queue.
       const next = this.waiters.shift();

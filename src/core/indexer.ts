@@ -12,6 +12,7 @@ import { relatesGeneratedCopies } from './generatedPages.js';
 import type { FileParser, PreparedFile } from './fileParser.js';
 import type { DocStore } from './store.js';
 import type { Embedder, EmbedderRuntime } from './types.js';
+import { monotonicMs } from './clock.js';
 
 /**
  * A checkpoint is due after this much new passage text or this long: a commit writes only the
@@ -104,7 +105,7 @@ export async function indexFolder(root: string, store: DocStore, options: IndexO
 }
 
 async function indexLocked(root: string, store: DocStore, options: IndexOptions): Promise<IndexReport> {
-  const started = performance.now();
+  const started = monotonicMs();
   const { embedder, signal, onProgress } = options;
   const chunking = options.chunking ?? DEFAULT_CHUNKING;
   const checkpointFiles = options.checkpointFiles ?? Infinity;
@@ -139,7 +140,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   let filesUnchanged = 0;
   let chunksAdded = 0;
   let sinceCheckpoint = filesDeleted;
-  let checkpointAt = performance.now();
+  let checkpointAt = monotonicMs();
   const total = discovery.files.length;
   const statUnchanged = (file: DiscoveredFile): boolean => store.hasFileStat(file.path, file.size, file.mtimeMs);
   let current = discovery.files.filter(statUnchanged).length;
@@ -206,11 +207,11 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
       filesIndexed++;
       chunksAdded += count;
       sinceCheckpoint++;
-      if (sinceCheckpoint >= checkpointFiles || store.uncommittedBytes >= CHECKPOINT_BYTES || performance.now() - checkpointAt >= CHECKPOINT_MS) {
+      if (sinceCheckpoint >= checkpointFiles || store.uncommittedBytes >= CHECKPOINT_BYTES || monotonicMs() - checkpointAt >= CHECKPOINT_MS) {
         onProgress?.({ phase: 'committing', filesDone: done + 1, filesTotal: total, filesCurrent: current });
         await store.commit();
         sinceCheckpoint = 0;
-        checkpointAt = performance.now();
+        checkpointAt = monotonicMs();
       }
     }
   } finally {
@@ -221,7 +222,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   const leftAtCheckpoint = store.generation > 0 && store.lastIndex?.generation !== store.generation;
   if (sinceCheckpoint > 0 || reembedded || store.generation === 0 || leftAtCheckpoint || (runtime && !store.lastIndex?.runtime)) {
     // commit() makes the next generation.
-    store.lastIndex = { finishedAt: new Date().toISOString(), seconds: (performance.now() - started) / 1000, runtime, generation: store.generation + 1 };
+    store.lastIndex = { finishedAt: new Date().toISOString(), seconds: (monotonicMs() - started) / 1000, runtime, generation: store.generation + 1 };
     onProgress?.({ phase: 'committing', filesDone: total, filesTotal: total, filesCurrent: total });
     await store.commit({
       signal,
@@ -239,7 +240,7 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
     skipped,
     chunks: store.chunkCount,
     chunksAdded,
-    seconds: (performance.now() - started) / 1000,
+    seconds: (monotonicMs() - started) / 1000,
     embedder: store.embedder,
     embedderRuntime: runtime,
     reembedded: reembedded && store.chunkCount > 0,

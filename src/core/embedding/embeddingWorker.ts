@@ -7,6 +7,7 @@ import { DeviceUnavailableError } from '../onnx/session.js';
 import { EmbeddingRunner } from './embeddingRunner.js';
 import type { PoolRequest, PoolResponse, WorkerInit } from './workerProtocol.js';
 import { errorMessage } from '../errorMessage.js';
+import { monotonicMs } from '../clock.js';
 
 const port = parentPort!;
 const { spec, runner: runnerOptions } = workerData as WorkerInit;
@@ -23,11 +24,11 @@ EmbeddingRunner.create(spec, runnerOptions).then(
         runner.dispose().finally(() => port.close());
         return;
       }
-      const started = performance.now();
+      const started = monotonicMs();
       runner.embed(request.texts).then(
         ({ vectors, tokens }) =>
           send(
-            { type: 'result', jobId: request.jobId, vectors, tokens, computeMs: performance.now() - started },
+            { type: 'result', jobId: request.jobId, vectors, tokens, computeMs: monotonicMs() - started },
             vectors.map((vector) => vector.buffer as ArrayBuffer),
           ),
         (error: unknown) => send({ type: 'error', jobId: request.jobId, message: errorMessage(error) }),

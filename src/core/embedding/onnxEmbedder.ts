@@ -12,6 +12,7 @@ import { firstMessage, workerEntry } from '../workerScript.js';
 import type { RunnerOptions } from './embeddingRunner.js';
 import type { EmbeddingModelSpec } from './modelSpec.js';
 import type { PoolRequest, PoolResponse, WorkerInit } from './workerProtocol.js';
+import { monotonicMs } from '../clock.js';
 
 export interface OnnxEmbedderOptions {
   /** Execution provider choice; default 'auto' (GPU providers of the platform, then CPU). */
@@ -118,7 +119,7 @@ export class OnnxEmbedder implements Embedder {
   }
 
   stats(): EmbeddingStats {
-    const activeMs = this.counters.activeMs + (this.outstanding > 0 ? performance.now() - this.activeSince : 0);
+    const activeMs = this.counters.activeMs + (this.outstanding > 0 ? monotonicMs() - this.activeSince : 0);
     const seconds = activeMs / 1000;
     return {
       ...this.counters,
@@ -323,11 +324,11 @@ export class OnnxEmbedder implements Embedder {
     job.settled = true;
     answer();
     this.outstanding--;
-    if (this.outstanding === 0) this.counters.activeMs += performance.now() - this.activeSince;
+    if (this.outstanding === 0) this.counters.activeMs += monotonicMs() - this.activeSince;
   }
 
   private beginActive(): void {
-    if (this.outstanding === 0) this.activeSince = performance.now();
+    if (this.outstanding === 0) this.activeSince = monotonicMs();
     this.outstanding++;
   }
 }

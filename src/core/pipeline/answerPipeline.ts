@@ -42,6 +42,7 @@ import type {
 import { errorMessage } from '../errorMessage.js';
 import { MAX_ANSWER_CHARS } from '../bounds.js';
 import { CONFIDENCE_FLOOR } from '../search/confidence.js';
+import { monotonicMs } from '../clock.js';
 
 export const DEFAULT_LIMITS: PipelineLimits = {
   k: 6,
@@ -170,7 +171,7 @@ export class AnswerPipeline {
   }
 
   async ask(request: AnswerRequest, onEvent?: (event: AnswerEvent) => void): Promise<Answer> {
-    const startedAt = performance.now();
+    const startedAt = monotonicMs();
     this.stats.requests++;
     const emit = this.safeEmitter(onEvent);
     const signal = request.signal ?? new AbortController().signal;
@@ -178,14 +179,14 @@ export class AnswerPipeline {
       signal.throwIfAborted();
       emit({ type: 'status', stage: 'normalise' });
       const question = this.normalise(request, startedAt);
-      const normaliseMs = performance.now() - startedAt;
+      const normaliseMs = monotonicMs() - startedAt;
       this.stats.recordStage('normalise', normaliseMs);
 
       let produced: Produced | undefined;
       const lookupTimings: Answer['timings'] = { normalise: normaliseMs };
       if (this.cacheOptions.enabled) {
         emit({ type: 'status', stage: 'cache' });
-        const cacheStarted = performance.now();
+        const cacheStarted = monotonicMs();
         produced = this.fromCache(question);
         this.record(lookupTimings, 'cache', cacheStarted);
         if (produced) {
@@ -210,7 +211,7 @@ export class AnswerPipeline {
       }
       if (request.conversationId !== undefined) this.conversations.append(request.conversationId, produced.query, produced.answer.answer);
       produced.answer.searchedQuery = produced.query;
-      const totalMs = performance.now() - startedAt;
+      const totalMs = monotonicMs() - startedAt;
       produced.answer.timings.total = totalMs;
       this.stats.recordStage('total', totalMs);
       return produced.answer;
@@ -388,11 +389,11 @@ export class AnswerPipeline {
     const timings: Answer['timings'] = {};
     const stage = <T>(name: Stage, run: () => Promise<T>): Promise<T> => {
       emit({ type: 'status', stage: name });
-      const started = performance.now();
+      const started = monotonicMs();
       return run().finally(() => this.record(timings, name, started));
     };
     const { controller, dispose } = linkedController(outerSignal);
-    const remainingMs = Math.max(0, this.timeouts.totalMs - (performance.now() - question.startedAt));
+    const remainingMs = Math.max(0, this.timeouts.totalMs - (monotonicMs() - question.startedAt));
     const totalTimer = setTimeout(() => controller.abort(new StageTimeoutError('total', this.timeouts.totalMs)), remainingMs);
     const signal = controller.signal;
     try {
@@ -485,7 +486,7 @@ export class AnswerPipeline {
 
       let text: string;
       try {
-        const generateStarted = performance.now();
+        const generateStarted = monotonicMs();
         emit({ type: 'status', stage: 'generate' });
         try {
           text = await backend.stream(prompt.messages, {
@@ -517,7 +518,7 @@ export class AnswerPipeline {
         release();
       }
 
-      const citeStarted = performance.now();
+      const citeStarted = monotonicMs();
       const citations = citedSources(text, prompt.sources);
       this.record(timings, 'cite', citeStarted);
       const answer: Answer = { answer: text, citations, cached: false, degraded: false, mode: 'generated', timings: {} };
@@ -541,11 +542,11 @@ export class AnswerPipeline {
     const timeoutMs = this.timeouts.retrievalMs;
     return withTimeout(signal, timeoutMs, () => new StageTimeoutError('retrieve', timeoutMs), async (stageSignal) => {
       emit?.({ type: 'status', stage: 'embed' });
-      const embedStarted = performance.now();
+      const embedStarted = monotonicMs();
       const queryVector = await this.embedQuery(query, stageSignal);
       if (timings) this.record(timings, 'embed', embedStarted);
       emit?.({ type: 'status', stage: 'retrieve' });
-      const retrieveStarted = performance.now();
+      const retrieveStarted = monotonicMs();
       const options: { k: number; queryVector?: Float32Array; signal: AbortSignal } = { k, signal: stageSignal };
       if (queryVector) options.queryVector = queryVector;
       const hits = await raceAbort(this.retriever.search(query, options), stageSignal);
@@ -611,7 +612,7 @@ export class AnswerPipeline {
     answer: Answer,
     timings?: Answer['timings'],
   ): void {
-    const started = performance.now();
+    const started = monotonicMs();
     const entry: CachedAnswer = {
       answer: answer.answer,
       citations: answer.citations,
@@ -633,7 +634,7 @@ export class AnswerPipeline {
   }
 
   private record(timings: Answer['timings'], stage: Stage, startedAt: number): void {
-    const ms = performance.now() - startedAt;
+    const ms = monotonicMs() - startedAt;
     timings[stage] = ms;
     this.stats.recordStage(stage, ms);
   }

@@ -10,6 +10,7 @@ import { cutNote } from '../bounds.js';
 import type { ChatMessage } from './prompt.js';
 import type { BackendConfig, ChatBackend, StreamOptions } from './types.js';
 import { errorMessage } from '../errorMessage.js';
+import { monotonicMs } from '../clock.js';
 
 
 export interface RetryPolicy {
@@ -47,8 +48,8 @@ export class OpenAIChatBackend implements ChatBackend {
    * after the first token is never retried, because the caller has already shown those tokens.
    */
   async stream(messages: ChatMessage[], options: StreamOptions): Promise<string> {
-    const started = performance.now();
-    const remainingForFirstToken = () => options.firstTokenMs - (performance.now() - started);
+    const started = monotonicMs();
+    const remainingForFirstToken = () => options.firstTokenMs - (monotonicMs() - started);
     for (let attempt = 0; ; attempt++) {
       const { controller, dispose } = linkedController(options.signal);
       const firstTokenTimer = setTimeout(

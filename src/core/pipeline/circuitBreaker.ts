@@ -1,5 +1,6 @@
 /** Per-backend circuit breaker: closed → open after repeated failures → half-open probe → closed. */
 import type { BreakerState } from './types.js';
+import { monotonicMs } from '../clock.js';
 
 export class CircuitBreaker {
   private currentState: BreakerState = 'closed';
@@ -23,7 +24,7 @@ export class CircuitBreaker {
    */
   tryPass(): boolean {
     if (this.currentState === 'closed') return true;
-    if (this.currentState === 'open' && performance.now() - this.openedAt >= this.cooldownMs) this.transition('half-open');
+    if (this.currentState === 'open' && monotonicMs() - this.openedAt >= this.cooldownMs) this.transition('half-open');
     if (this.currentState === 'half-open' && !this.probeInFlight) {
       this.probeInFlight = true;
       return true;
@@ -41,7 +42,7 @@ export class CircuitBreaker {
     this.consecutiveFailures++;
     this.probeInFlight = false;
     if (this.currentState === 'half-open' || this.consecutiveFailures >= this.failureThreshold) {
-      this.openedAt = performance.now();
+      this.openedAt = monotonicMs();
       if (this.currentState !== 'open') this.transition('open');
     }
   }
