@@ -1,17 +1,27 @@
 /** Process entry point of the `docent` binary. */
 import { runCli } from './main.js';
-import { terminalIo } from './terminalIo.js';
+import { standardStream, terminalIo } from './terminalIo.js';
 
 const controller = new AbortController();
 process.once('SIGINT', () => controller.abort());
 // A reader that stops early (`docent ask … | head`) closes the pipe: stop the work and leave
 // quietly, as a Unix tool does on SIGPIPE, instead of dying on an unhandled 'error' event.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
+const readerGone = () => {
   controller.abort();
   process.exit(0);
-});
-const io = terminalIo(process.stdout, process.stderr);
+};
+const stdout = standardStream(
+  1,
+  () =>
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      readerGone();
+    }),
+  readerGone,
+);
+// Nobody reads what stderr would say any more: it is dropped.
+const stderr = standardStream(2, () => process.stderr, () => undefined);
+const io = terminalIo(stdout, stderr);
 runCli(process.argv.slice(2), io, controller.signal).then(
   (code) => {
     process.exitCode = code;
