@@ -4,8 +4,14 @@ import { SectionBuilder, fileStem } from './sections.js';
 
 /** Elements whose whole subtree is never document content. */
 const DROPPED_ELEMENTS = new Set(['script', 'style', 'noscript', 'template', 'nav', 'svg', 'head']);
-/** Class names of navigation chrome, e.g. DocBook's div.navheader/div.navfooter ("Prev Up Next"). */
-const NOISE_CLASSES = new Set(['navheader', 'navfooter', 'navbar', 'breadcrumb', 'breadcrumbs', 'skip-link', 'headerlink']);
+/**
+ * Class names of navigation chrome, e.g. DocBook's div.navheader/div.navfooter ("Prev Up Next"),
+ * and DocBook's back-of-book index (div.indexdiv per letter, p.indexdiv-quicklinks): a letter's
+ * entries are one run of every term of the manual and its links, which a short question matched
+ * on its words (PostgreSQL's bookindex.html "Index › R" was the first hit for "how to configure
+ * replication"), as Sphinx's genindex pages would (generatedPages.ts skips those).
+ */
+const NOISE_CLASSES = new Set(['navheader', 'navfooter', 'navbar', 'breadcrumb', 'breadcrumbs', 'skip-link', 'headerlink', 'indexdiv', 'indexdiv-quicklinks']);
 const BLOCK_ELEMENTS = new Set([
   'address', 'article', 'aside', 'blockquote', 'body', 'br', 'caption', 'dd', 'details', 'dialog', 'div', 'dl', 'dt',
   'fieldset', 'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'li',

@@ -163,6 +163,26 @@ test('html: DocBook navheader/navfooter ("Prev Up Next") are removed; admonition
   ]);
 });
 
+test("html: a DocBook back-of-book index (div.indexdiv) is navigation: none of its entries is a passage, the page's own prose stays", () => {
+  const page = [
+    '<html><head><title>Index</title><meta name="generator" content="DocBook XSL Stylesheets Vsnapshot" /></head><body>',
+    '<div class="index" id="BOOKINDEX"><div class="titlepage"><div><div><h1 class="title">Index</h1></div></div></div>',
+    '<p>Entries in bold are the main reference.</p>',
+    '<div class="index"><p class="indexdiv-quicklinks"><a href="#indexdiv-A">A</a> | <a href="#indexdiv-R">R</a></p>',
+    '<div class="indexdiv" id="indexdiv-A"><h3>A</h3><dl><dt>ALTER TABLE, <a class="indexterm" href="sql-altertable.html">ALTER TABLE</a></dt></dl></div>',
+    '<div class="indexdiv" id="indexdiv-R"><h3>R</h3><dl><dt>replication, <a class="indexterm" href="high-availability.html">High Availability</a></dt>',
+    '<dt>replication slot, <a class="indexterm" href="warm-standby.html">Replication Slots</a></dt></dl></div>',
+    '</div></div></body></html>',
+  ].join('\n');
+  const doc = parseDocument('bookindex.html', page);
+  assert.equal(doc.title, 'Index');
+  assert.deepEqual(
+    doc.sections.map((section) => section.text),
+    ['Entries in bold are the main reference.'],
+  );
+  assert.doesNotMatch(JSON.stringify(doc.sections), /replication|ALTER TABLE|indexdiv/);
+});
+
 test('html: malformed markup does not throw and keeps its text', () => {
   const page = [
     '<h1>Broken <b>page',
