@@ -98,8 +98,9 @@ await Promise.all([
  * runs with V8's code cache. A command file's dynamic imports require the ESM build's chunk of the
  * same module (Node 20.19+ requires ES modules; V8 drops a script's dynamic-import callback when it
  * is compiled from a code cache), except the modules its command always loads, which it carries:
- * the index file holds the indexer, discovery and the in-process parser (a `--changed` run of one
- * file spent ~60 ms resolving, linking and compiling those chunks).
+ * the index file holds the indexer, discovery, the in-process parser (a `--changed` run of one
+ * file spent ~60 ms resolving, linking and compiling those chunks) and the parse workers' pool
+ * (initialised only by a run that starts them, so a short run does not load worker_threads).
  */
 async function buildCli() {
   const esm = await esbuild.build({ ...cliEsm, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', metafile: true });
@@ -128,6 +129,6 @@ async function buildCli() {
         },
       ],
     });
-  await Promise.all([commandFile('cliQuery', []), commandFile('cliIndex', ['core/indexer.ts', 'core/discovery.ts', 'core/fileParser.ts'])]);
+  await Promise.all([commandFile('cliQuery', []), commandFile('cliIndex', ['core/indexer.ts', 'core/discovery.ts', 'core/fileParser.ts', 'core/parseThreads.ts'])]);
   await esbuild.build({ ...shared, sourcemap: false, entryPoints: { cli: 'src/cli/launch.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } });
 }

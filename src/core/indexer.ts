@@ -149,7 +149,9 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
   // Loaded by the first file to parse: a run that finds nothing changed never loads the parsers.
   let parser: Promise<FileParser> | undefined;
   const parserOf = (): Promise<FileParser> =>
-    (parser ??= import('./fileParser.js').then(({ inlineParser, workerParser }) => (inWorker ? workerParser(parserOptions, PARSE_THREADS) : inlineParser(parserOptions))));
+    (parser ??= inWorker
+      ? import('./parseThreads.js').then(({ workerParser }) => workerParser(parserOptions, PARSE_THREADS))
+      : import('./fileParser.js').then(({ inlineParser }) => inlineParser(parserOptions)));
   // Unchanged content is not parsed (a file's catalog entry changes only at its own turn).
   const prepare = (file: DiscoveredFile): Promise<PreparedFile> => parserOf().then((loaded) => loaded.prepare(file, store.file(file.path)?.hash));
   const reads = new Map<number, Promise<PreparedFile>>();

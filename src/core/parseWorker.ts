@@ -1,4 +1,4 @@
-/** Worker-thread entry point of workerParser (fileParser.ts). Bundled to dist/parseWorker.js. */
+/** Worker-thread entry point of workerParser (parseThreads.ts). Bundled to dist/parseWorker.js. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseResponse, type ParseRequest, type ParserOptions } from './fileParser.js';
 import { TermDictionary } from './search/keywordIndex.js';

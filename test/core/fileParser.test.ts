@@ -7,7 +7,8 @@ import { DEFAULT_KEYWORD_OPTIONS, TermDictionary, documentAt } from '../../src/c
 import type { DiscoveredFile } from '../../src/core/discovery.js';
 import { embeddingTextOf } from '../../src/core/chunkText.js';
 import { decodeDrafts } from '../../src/core/draftRecords.js';
-import { inlineParser, parseFile, workerParser, type ParsedFile, type PreparedFile } from '../../src/core/fileParser.js';
+import { inlineParser, parseFile, type ParsedFile, type PreparedFile } from '../../src/core/fileParser.js';
+import { workerParser } from '../../src/core/parseThreads.js';
 import { indexFolder } from '../../src/core/indexer.js';
 import { DocStore } from '../../src/core/store.js';
 import { generatedPages, makeTempDir, writeTree } from '../support/tempDocs.js';
