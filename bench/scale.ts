@@ -19,6 +19,9 @@ import { formatTable, writeResults } from './report.js';
 const ROOT = path.resolve(__dirname, '..');
 const CACHE = path.join(ROOT, '.cache', 'bench-scale');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
+/** One-file updates per round, each Docent's and FTS5's back to back (modifyRatios). */
+const EDITS_PER_ROUND = 3;
+
 const QUERIES = [
   'configure streaming replication slots',
   'git rebase interactive squash commits',
@@ -105,7 +108,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/** The median of the rounds' ratios, and their range when there are several: `×5.4 (×5.1–×6.0)`. */
+/** The median of paired ratios (per round, edit or query), and their range when there are several: `×5.4 (×5.1–×6.0)`. */
 function roundRatios(ratios: number[]): string {
   const times = (value: number) => `×${value.toFixed(1)}`;
   return ratios.length > 1 ? `${times(median(ratios))} (${times(Math.min(...ratios))}–${times(Math.max(...ratios))})` : times(ratios[0]!);
@@ -201,7 +204,15 @@ interface FractionResult {
   /** The same edit found by a walk of the whole folder (no --changed). */
   docentModifiedWalk?: Measured;
   fts5Modified?: Measured;
+  /**
+   * Docent ÷ FTS5 for each edit, the two updates run back to back, as indexRatios: one process
+   * of ~0.1 s each way moves with the VM from one second to the next (0.13–0.20 s for the same
+   * Docent update within a minute), so the ratio of two medians taken apart is noisier.
+   */
+  modifyRatios?: number[];
   docentColdQuery?: Measured;
+  /** Docent ÷ FTS5 trigram for each query, the two run back to back. */
+  coldQueryRatios?: number[];
   fts5TrigramColdQuery?: Measured;
   ripgrepColdQuery?: Measured;
   docentWarmMs?: { p50: number; p99: number };
@@ -274,11 +285,13 @@ async function measureFraction(fraction: number, rounds: number, full: boolean):
   try {
     for (let round = 0; round < rounds; round++) {
       unchanged.push(timed(process.execPath, [CLI, 'index', dir, '--store', store, '--embedder', 'none', '--json']));
-      await fs.appendFile(body, `\nbench:scale edit ${round} ${Date.now()}\n`);
-      modified.push(timed(process.execPath, [CLI, 'index', dir, '--store', store, '--embedder', 'none', '--json', '--changed', body]));
+      for (let edit = 0; edit < EDITS_PER_ROUND; edit++) {
+        await fs.appendFile(body, `\nbench:scale edit ${round}.${edit} ${Date.now()}\n`);
+        modified.push(timed(process.execPath, [CLI, 'index', dir, '--store', store, '--embedder', 'none', '--json', '--changed', body]));
+        ftsModified.push(timed('sqlite3', [db], `DELETE FROM docs WHERE path = ${sqlString(body)}; INSERT INTO docs(path, body) VALUES (${sqlString(body)}, CAST(readfile(${sqlString(body)}) AS TEXT));`));
+      }
       await fs.appendFile(body, `\nbench:scale walk edit ${round} ${Date.now()}\n`);
       modifiedWalk.push(timed(process.execPath, [CLI, 'index', dir, '--store', store, '--embedder', 'none', '--json']));
-      ftsModified.push(timed('sqlite3', [db], `DELETE FROM docs WHERE path = ${sqlString(body)}; INSERT INTO docs(path, body) VALUES (${sqlString(body)}, CAST(readfile(${sqlString(body)}) AS TEXT));`));
       for (const query of QUERIES.slice(0, 3)) {
         coldDocent.push(timed(process.execPath, [CLI, 'query', query, '--store', store, '--k', '10']));
         coldTrigram.push(timed('sqlite3', [trigramDb, fts5Query(query)]));
@@ -297,7 +310,9 @@ async function measureFraction(fraction: number, rounds: number, full: boolean):
     docentModified: medianOf(modified),
     docentModifiedWalk: medianOf(modifiedWalk),
     fts5Modified: medianOf(ftsModified),
+    modifyRatios: modified.map((run, i) => run.seconds / ftsModified[i]!.seconds),
     docentColdQuery: medianOf(coldDocent),
+    coldQueryRatios: coldDocent.map((run, i) => run.seconds / coldTrigram[i]!.seconds),
     fts5TrigramColdQuery: medianOf(coldTrigram),
     ripgrepColdQuery: medianOf(coldRipgrep),
     docentWarmMs: { p50: percentile(docentWarmTimes, 50), p99: percentile(docentWarmTimes, 99) },
@@ -348,9 +363,9 @@ export async function runBench({ fractions, rounds }: { fractions: number[]; rou
         'one cold `docent query` process',
         `${top.docentColdQuery!.seconds.toFixed(3)} s, ${top.docentColdQuery!.peakMiB.toFixed(0)} MiB`,
         `FTS5 trigram ${top.fts5TrigramColdQuery!.seconds.toFixed(3)} s; ripgrep ${top.ripgrepColdQuery!.seconds.toFixed(3)} s`,
-        `${ratio(top.docentColdQuery!.seconds, top.fts5TrigramColdQuery!.seconds)}; ${ratio(top.docentColdQuery!.seconds, top.ripgrepColdQuery!.seconds)}`,
+        `${roundRatios(top.coldQueryRatios!)}; ${ratio(top.docentColdQuery!.seconds, top.ripgrepColdQuery!.seconds)}`,
       ],
-      ['re-index after modifying 1 file (--changed)', `${top.docentModified!.seconds.toFixed(3)} s`, `FTS5 ${top.fts5Modified!.seconds.toFixed(3)} s`, ratio(top.docentModified!.seconds, top.fts5Modified!.seconds)],
+      ['re-index after modifying 1 file (--changed)', `${top.docentModified!.seconds.toFixed(3)} s`, `FTS5 ${top.fts5Modified!.seconds.toFixed(3)} s`, roundRatios(top.modifyRatios!)],
       ['… found by walking the folder', `${top.docentModifiedWalk!.seconds.toFixed(3)} s`, `FTS5 ${top.fts5Modified!.seconds.toFixed(3)} s`, ratio(top.docentModifiedWalk!.seconds, top.fts5Modified!.seconds)],
       ['re-index, nothing changed', `${top.docentUnchanged!.seconds.toFixed(2)} s`, '—', '—'],
       [
