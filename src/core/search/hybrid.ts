@@ -128,6 +128,11 @@ export function defaultFusionFor(embedderId: string | undefined): FusionOptions 
 
 /** Pages whose centroids a retriever keeps (a 256-d centroid is 1 KiB). */
 const CENTROID_CACHE_PAGES = 4096;
+/**
+ * Hits ordered together before a search's list is cut to k (ownSectionsFirst): any k up to it gets
+ * the first k of one order, so the chat's six passages open as `docent query`'s ten do.
+ */
+const ORDER_WINDOW = 10;
 
 export class HybridRetriever implements Retriever {
   /** Unit centroids by file id, for the store's generation `cachedGeneration` (a commit can change a page's passages). */
@@ -205,11 +210,15 @@ export class HybridRetriever implements Retriever {
     const ranked = [...fused].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const terms = queryTerms(query, options.collection?.pages ?? store.keywordStatistics(query).pages);
     const signatures = searchSignatures();
-    const collapsed = collapseDuplicates(ranked, store, options.k, fusion.duplicateThreshold, terms, signatures).map(({ terms: passage, ...hit }) => ({
+    // Ordered over at least ORDER_WINDOW hits and then cut: a file's passages trade places only
+    // among those kept, so cutting first made the first hit depend on k.
+    const collapsed = collapseDuplicates(ranked, store, Math.max(options.k, ORDER_WINDOW), fusion.duplicateThreshold, terms, signatures).map(({ terms: passage, ...hit }) => ({
       ...hit,
       confidence: passageConfidence(terms, passage),
     }));
-    const hits = ownSectionsFirst(collapsed, terms, signatures).map(({ signature, ...hit }) => hit);
+    const hits = ownSectionsFirst(collapsed, terms, signatures)
+      .slice(0, options.k)
+      .map(({ signature, ...hit }) => hit);
     // Fused scores are rank-based; relevance puts lists from different indexes on one scale.
     // Dense-only lists have no keyword score: their cosine stands in.
     const top = hits[0]?.score ?? 0;

@@ -307,6 +307,10 @@ test('within a file the passage whose own heading names the question opens first
   assert.deepEqual(keywordFirst.headingPath.at(-1), 'Step 2: clean up', 'BM25F alone prefers the sub-step that repeats the words');
   const hits = await retriever.search(query, { k: 5, mode: 'keyword' });
   assert.equal(hits[0]!.chunk.headingPath.at(-1), 'Resize widgets');
+  for (const k of [1, 2]) {
+    const shorter = await retriever.search(query, { k, mode: 'keyword' });
+    assert.deepEqual(shorter.map((hit) => hit.chunk.id), hits.slice(0, k).map((hit) => hit.chunk.id), `k = ${k} gets the first ${k} of the longer list`);
+  }
   assert.deepEqual(distinctFiles(hits.map((hit) => hit.chunk.path)), ['a.md', 'b.md']);
   for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1]!.score >= hits[i]!.score, 'scores stay sorted');
 });
