@@ -8,7 +8,8 @@ import type { Chunk } from './types.js';
 
 /** The heading path without a leading copy of the title (most documents open with an H1 = title). */
 export function headingsBelowTitle(chunk: { title: string; headingPath: string[] }): string[] {
-  return chunk.headingPath[0] === chunk.title ? chunk.headingPath.slice(1) : chunk.headingPath;
+  // Length first: reading [0] of an empty path deoptimizes the compiled code this is inlined into.
+  return chunk.headingPath.length > 0 && chunk.headingPath[0] === chunk.title ? chunk.headingPath.slice(1) : chunk.headingPath;
 }
 
 /** A passage as one keyword document. */

@@ -57,7 +57,8 @@ export function identifierParts(compound: string): string[] {
   // Segments between separators (compound.split(/[_.\-]|::/) without its array), empty ones skipped.
   let start = 0;
   for (let i = 0; i <= compound.length; i++) {
-    const separator = i === compound.length ? 1 : separatorWidth(compound.charCodeAt(i), compound.charCodeAt(i + 1));
+    // Nothing read past the end (charCodeAt's NaN there deoptimizes the compiled loop once per thread).
+    const separator = i === compound.length ? 1 : separatorWidth(compound.charCodeAt(i), i + 1 < compound.length ? compound.charCodeAt(i + 1) : 0);
     if (separator === 0) continue;
     if (i > start) {
       const segment = compound.slice(start, i);
@@ -80,7 +81,7 @@ function camelPiecesAscii(segment: string, parts: string[]): boolean {
     const previous = segment.charCodeAt(i - 1);
     const c = segment.charCodeAt(i);
     // A lower-case letter or digit then a capital (maxBatch), or a capital then a capitalised word (HTTPServer).
-    const boundary = upper(c) && (lower(previous) || (previous >= 48 && previous <= 57) || (upper(previous) && lower(segment.charCodeAt(i + 1))));
+    const boundary = upper(c) && (lower(previous) || (previous >= 48 && previous <= 57) || (upper(previous) && i + 1 < segment.length && lower(segment.charCodeAt(i + 1))));
     if (boundary) {
       parts.push(segment.slice(start, i));
       start = i;
