@@ -109,7 +109,7 @@ function median(values: number[]): number {
 }
 
 /** The median of paired ratios (per round, edit or query), and their range when there are several: `×5.4 (×5.1–×6.0)`. */
-function roundRatios(ratios: number[]): string {
+function pairedRatios(ratios: number[]): string {
   const times = (value: number) => `×${value.toFixed(1)}`;
   return ratios.length > 1 ? `${times(median(ratios))} (${times(Math.min(...ratios))}–${times(Math.max(...ratios))})` : times(ratios[0]!);
 }
@@ -348,7 +348,7 @@ export async function runBench({ fractions, rounds }: { fractions: number[]; rou
       r.fts5TrigramIndex.seconds.toFixed(2),
       r.minisearchIndex.seconds.toFixed(2),
       r.minisearchIndex.peakMiB.toFixed(0),
-      roundRatios(r.indexRatios),
+      pairedRatios(r.indexRatios),
     ]),
   );
   console.log(curve);
@@ -357,15 +357,15 @@ export async function runBench({ fractions, rounds }: { fractions: number[]; rou
   const table = formatTable(
     ['', 'Docent', 'peer', 'ratio'],
     [
-      ['full index, --embedder none', `${top.docentIndex.seconds.toFixed(2)} s`, `FTS5 unicode61 ${top.fts5Index.seconds.toFixed(2)} s`, roundRatios(top.indexRatios)],
+      ['full index, --embedder none', `${top.docentIndex.seconds.toFixed(2)} s`, `FTS5 unicode61 ${top.fts5Index.seconds.toFixed(2)} s`, pairedRatios(top.indexRatios)],
       ['peak RSS while indexing', `${top.docentIndex.peakMiB.toFixed(0)} MiB`, `FTS5 ${top.fts5Index.peakMiB.toFixed(0)} MiB`, ratio(top.docentIndex.peakMiB, top.fts5Index.peakMiB)],
       [
         'one cold `docent query` process',
         `${top.docentColdQuery!.seconds.toFixed(3)} s, ${top.docentColdQuery!.peakMiB.toFixed(0)} MiB`,
         `FTS5 trigram ${top.fts5TrigramColdQuery!.seconds.toFixed(3)} s; ripgrep ${top.ripgrepColdQuery!.seconds.toFixed(3)} s`,
-        `${roundRatios(top.coldQueryRatios!)}; ${ratio(top.docentColdQuery!.seconds, top.ripgrepColdQuery!.seconds)}`,
+        `${pairedRatios(top.coldQueryRatios!)}; ${ratio(top.docentColdQuery!.seconds, top.ripgrepColdQuery!.seconds)}`,
       ],
-      ['re-index after modifying 1 file (--changed)', `${top.docentModified!.seconds.toFixed(3)} s`, `FTS5 ${top.fts5Modified!.seconds.toFixed(3)} s`, roundRatios(top.modifyRatios!)],
+      ['re-index after modifying 1 file (--changed)', `${top.docentModified!.seconds.toFixed(3)} s`, `FTS5 ${top.fts5Modified!.seconds.toFixed(3)} s`, pairedRatios(top.modifyRatios!)],
       ['… found by walking the folder', `${top.docentModifiedWalk!.seconds.toFixed(3)} s`, `FTS5 ${top.fts5Modified!.seconds.toFixed(3)} s`, ratio(top.docentModifiedWalk!.seconds, top.fts5Modified!.seconds)],
       ['re-index, nothing changed', `${top.docentUnchanged!.seconds.toFixed(2)} s`, '—', '—'],
       [

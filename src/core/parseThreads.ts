@@ -21,7 +21,7 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 160
  * all later files it would get are parsed on the calling thread: the run goes on.
  */
 export function workerParser(options: ParserOptions, threads = 1): FileParser {
-  // A run with files enough for workers lasts seconds: its hot code should reach TurboFan at V8's usual pace.
+  // A run with files enough for workers lasts seconds: its hot code should reach TurboFan sooner than a short command's (tiering.ts).
   tierForLongRun();
   const workers = Array.from({ length: threads }, () => parseThread(options));
   let jobs = 0;
