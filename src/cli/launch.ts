@@ -9,8 +9,8 @@
  * 20 has only vm.Script's). An index run of one changed file is as short, and pays the same.
  *
  * A command's cache (dist/cliQuery.js.v8cache, dist/cliIndex.js.v8cache) is written by the first
- * run that finds none it can use (missing, made for other sources, by another V8 or with other
- * flags), beside the bundle, so it is as trusted as the bundle itself; a folder that cannot be
+ * short run that finds none it can use (missing, made for other sources, by another V8 or with
+ * other flags), beside the bundle, so it is as trusted as the bundle itself; a folder that cannot be
  * written to just runs uncached. Its header holds the SHA-256 of the source it was made from (V8
  * checks only the source's length) and of its payload (a release V8 does not verify its own
  * checksum).
@@ -20,7 +20,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { tierForShortRun } from '../core/tiering.js';
+import { tierForShortRun, tieredForLongRun } from '../core/tiering.js';
 
 const DIGEST_BYTES = 32;
 
@@ -72,10 +72,11 @@ function runCommandFile(name: string): void {
   const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) {
     // After the command: the cache then holds the functions it compiled, not only the top level.
-    // Made with the flags the next launch compiles with, which a long index run changed (tiering.ts).
+    // Not after a long run (an index run with parse workers, tiering.ts): it compiled its parser
+    // in the workers, so its cache lacked what a one-file update parses with on this thread
+    // (~10 ms more per such run), and the cache saves a long run a fraction of a percent. The next short run writes it.
     process.once('exit', () => {
-      tierForShortRun();
-      writeCache(cacheFile, sourceDigest, script.createCachedData());
+      if (!tieredForLongRun()) writeCache(cacheFile, sourceDigest, script.createCachedData());
     });
   }
   const bundle = new Module(file, module);

@@ -98,18 +98,24 @@ test('docent index runs its own command file with its own code cache, and indexe
   assert.match(answers[0]!.stdout, /page-1\.md/);
 });
 
-test('the code cache written by an index run long enough for parse workers is one the next short run accepts', async () => {
-  // That run sets V8's tiering back to its default (src/core/tiering.ts); a cache made with those flags would be rejected by every later launch.
+test('an index run long enough for parse workers writes no code cache: the next short run writes one with its parser, and the one after uses it', async () => {
+  // The long run parsed in its workers: a cache made by it would lack the parser a one-file update runs on this thread.
   const many = await makeTempDir('launch-many');
   await writeTree(many, generatedPages(80));
   const own = await makeTempDir('launch-dist-long');
   for (const file of ['cli.js', 'cliIndex.js', 'parseWorker.js']) await fs.copyFile(path.join(path.dirname(CLI_PATH), file), path.join(own, file));
   const cache = path.join(own, 'cliIndex.js.v8cache');
   const target = path.join(await makeTempDir('launch-many-store'), 'store');
-  const full = JSON.parse((await run(process.execPath, [path.join(own, 'cli.js'), 'index', many, '--store', target, '--embedder', 'none', '--json'])).stdout) as { filesIndexed: number };
+  const index = (...flags: string[]) => run(process.execPath, [path.join(own, 'cli.js'), 'index', many, '--store', target, '--embedder', 'none', '--json', ...flags]);
+  const full = JSON.parse((await index()).stdout) as { filesIndexed: number };
   assert.equal(full.filesIndexed, 80);
+  await assert.rejects(fs.stat(cache), { code: 'ENOENT' }, 'the long run left no cache');
+  const page = path.join(many, 'section-1/page-1.md');
+  await fs.appendFile(page, '\nOne more line.\n');
+  const short = JSON.parse((await index('--changed', page)).stdout) as { filesIndexed: number };
+  assert.equal(short.filesIndexed, 1);
   const { ino } = await fs.stat(cache);
-  await fs.appendFile(path.join(many, 'section-1/page-1.md'), '\nOne more line.\n');
-  await run(process.execPath, [path.join(own, 'cli.js'), 'index', many, '--store', target, '--embedder', 'none', '--json', '--changed', path.join(many, 'section-1/page-1.md')]);
-  assert.equal((await fs.stat(cache)).ino, ino, 'the short run used the long run’s cache rather than writing its own');
+  await fs.appendFile(page, '\nAnd another.\n');
+  await index('--changed', page);
+  assert.equal((await fs.stat(cache)).ino, ino, 'the next short run used that cache rather than writing its own');
 });
