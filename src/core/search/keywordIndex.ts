@@ -8,7 +8,7 @@
  * documents added in memory since (incremental add/remove).
  */
 import { IdIndex, IdTable, sortedIndexOf } from '../idTable.js';
-import { CodeUnits, SpanCache, spanHash } from './spanCache.js';
+import { CodeUnits, SpanCache } from './spanCache.js';
 import { compoundTerms, detached, forEachCompound, keywordTokens } from './tokenize.js';
 
 export interface KeywordFields {
@@ -242,8 +242,8 @@ export class TermDictionary {
   private scan(text: string): number {
     let count = 0;
     const units = this.units.of(text);
-    forEachCompound(units, text.length, (start, end) => {
-      const known = this.compound(text, units, start, end);
+    forEachCompound(units, text.length, (start, end, hash) => {
+      const known = this.compound(text, units, start, end, hash);
       if (typeof known === 'number') {
         if (count === this.scanned.length) this.scanned = widened(this.scanned, (size) => new Uint32Array(size));
         this.scanned[count++] = known;
@@ -257,9 +257,8 @@ export class TermDictionary {
     return count;
   }
 
-  /** The term numbers of the compound text[start, end), `units` its code units. */
-  private compound(text: string, units: Uint16Array, start: number, end: number): number | readonly number[] {
-    const hash = spanHash(units, start, end);
+  /** The term numbers of the compound text[start, end), `units` its code units and `hash` its spanHash. */
+  private compound(text: string, units: Uint16Array, start: number, end: number, hash: number): number | readonly number[] {
     return this.compounds.get(units, start, end, hash) ?? this.firstSight(text, units, start, end, hash);
   }
 

@@ -9,7 +9,7 @@ import type { Chunk } from '../types.js';
 import { headingsBelowTitle } from '../chunkText.js';
 import { sortedIndexOf } from '../idTable.js';
 import { compoundTerms, detached, forEachCompound } from './tokenize.js';
-import { CodeUnits, SpanCache, spanHash } from './spanCache.js';
+import { CodeUnits, SpanCache } from './spanCache.js';
 import { RecentMap } from '../recentMap.js';
 
 export interface PassageSignature {
@@ -80,8 +80,8 @@ class Signatures {
     forEachCompound(this.units, text.length, this.visit);
   }
 
-  private readonly visit = (start: number, end: number): void => {
-    const ids = this.compoundIds(this.text, this.units, start, end);
+  private readonly visit = (start: number, end: number, hash: number): void => {
+    const ids = this.compoundIds(this.text, this.units, start, end, hash);
     const count = this.count;
     if (count + ids.length > this.words.length) {
       const grown = new Int32Array(2 * (count + ids.length));
@@ -111,8 +111,7 @@ class Signatures {
     return kept.slice(0, count);
   }
 
-  private compoundIds(text: string, units: Uint16Array, start: number, end: number): Int32Array {
-    const hash = spanHash(units, start, end);
+  private compoundIds(text: string, units: Uint16Array, start: number, end: number, hash: number): Int32Array {
     const cached = this.compounds.get(units, start, end, hash);
     if (cached !== undefined) return cached;
     // Not through the tokenizer's own cache: this one keeps the compound's ids, and a second

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, TermDictionary, documentAt, findTerm, flatDocuments, freezeDocuments, frozenSource, keywordDocument, mergeFrozen, sortByBytes, sumStatistics, termSamples } from '../../../src/core/search/keywordIndex.js';
-import { identifierParts, keywordTokens } from '../../../src/core/search/tokenize.js';
+import { CodeUnits, spanHash } from '../../../src/core/search/spanCache.js';
+import { forEachCompound, identifierParts, keywordTokens } from '../../../src/core/search/tokenize.js';
 
 test('identifier-aware tokens: camelCase, snake_case and dotted names yield the whole and the parts', () => {
   assert.deepEqual(identifierParts('maxBatchBytes'), ['max', 'Batch', 'Bytes']);
@@ -28,6 +29,21 @@ test('the hand-written scanner cuts compounds exactly where the compound regex d
     const text = trickyText(random, Math.floor(random() * 12));
     const byRegex = [...text.matchAll(compound)].flatMap((match) => keywordTokens(match[0]));
     assert.deepEqual(keywordTokens(text), byRegex, JSON.stringify(text));
+  }
+});
+
+test("the scanner's spans are the compound regex's matches, each with its spanHash made in the same pass", () => {
+  const compound = /[\p{L}\p{N}]+(?:(?:[_.\-]|::)[\p{L}\p{N}]+)*/gu;
+  const codeUnits = new CodeUnits();
+  let seed = 11;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let n = 0; n < 20_000; n++) {
+    const text = trickyText(random, Math.floor(random() * 12));
+    const units = codeUnits.of(text);
+    const spans: [number, number, number][] = [];
+    forEachCompound(units, text.length, (start, end, hash) => spans.push([start, end, hash]));
+    const expected = [...text.matchAll(compound)].map((match): [number, number, number] => [match.index, match.index + match[0].length, spanHash(units, match.index, match.index + match[0].length)]);
+    assert.deepEqual(spans, expected, JSON.stringify(text));
   }
 });
 
