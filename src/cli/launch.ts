@@ -9,18 +9,25 @@
  * 20 has only vm.Script's). An index run of one changed file is as short, and pays the same.
  *
  * A command's cache (dist/cliQuery.js.v8cache, dist/cliIndex.js.v8cache) is written by the first
- * short run that finds none it can use (missing, made for other sources, by another V8 or with
- * other flags), beside the bundle, so it is as trusted as the bundle itself; a folder that cannot be
+ * run that finds none it can use (missing, made for other sources, by another V8 or with other
+ * flags), beside the bundle, so it is as trusted as the bundle itself; a folder that cannot be
  * written to just runs uncached. Its header holds the SHA-256 of the source it was made from (V8
- * checks only the source's length) and of its payload (a release V8 does not verify its own
- * checksum).
+ * checks only the source's length) and of the rest (a release V8 does not verify its own
+ * checksum), then what the run that wrote it did (COVERS_PARSING).
+ *
+ * A cache holds only the functions its writer compiled. The first index run is usually a full
+ * one, which parses in worker threads, and each run after it that finds nothing changed parses
+ * nothing: a cache from either lacked the parser, which a one-file update then compiled every
+ * time (its cache was 366 KB where an update's is 417 KB). So the first run that parses a file
+ * on this thread writes the cache again, with what it compiled added to what it loaded.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { tierForShortRun, tieredForLongRun } from '../core/tiering.js';
+import { filesParsedOnThisThread } from '../core/threadWork.js';
+import { tierForShortRun } from '../core/tiering.js';
 
 const DIGEST_BYTES = 32;
 
@@ -28,23 +35,32 @@ function sha256(bytes: string | Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
 }
 
-/** The cached data for `sourceDigest` in `file`, if it holds a whole cache made from that source. */
-function readCache(file: string, sourceDigest: Buffer): Buffer | undefined {
+/** The header's last byte: the run that wrote the cache parsed files on its own thread (threadWork.ts). */
+const COVERS_PARSING = 1;
+const HEADER_BYTES = 2 * DIGEST_BYTES + 1;
+
+interface CodeCache {
+  data: Buffer;
+  covers: number;
+}
+
+/** The cache for `sourceDigest` in `file`, if it holds a whole one made from that source. */
+function readCache(file: string, sourceDigest: Buffer): CodeCache | undefined {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch {
     return undefined;
   }
-  const data = bytes.subarray(2 * DIGEST_BYTES);
-  const matches = bytes.length > 2 * DIGEST_BYTES && bytes.subarray(0, DIGEST_BYTES).equals(sourceDigest) && bytes.subarray(DIGEST_BYTES, 2 * DIGEST_BYTES).equals(sha256(data));
-  return matches ? data : undefined;
+  const matches = bytes.length > HEADER_BYTES && bytes.subarray(0, DIGEST_BYTES).equals(sourceDigest) && bytes.subarray(DIGEST_BYTES, 2 * DIGEST_BYTES).equals(sha256(bytes.subarray(2 * DIGEST_BYTES)));
+  return matches ? { data: bytes.subarray(HEADER_BYTES), covers: bytes[HEADER_BYTES - 1]! } : undefined;
 }
 
-function writeCache(file: string, sourceDigest: Buffer, data: Buffer): void {
+function writeCache(file: string, sourceDigest: Buffer, cache: CodeCache): void {
   const temp = `${file}.tmp-${process.pid}`;
+  const body = Buffer.concat([Buffer.of(cache.covers), cache.data]);
   try {
-    writeFileSync(temp, Buffer.concat([sourceDigest, sha256(data), data]));
+    writeFileSync(temp, Buffer.concat([sourceDigest, sha256(body), body]));
     // Renamed into place: a query starting meanwhile reads the old cache or the new one, never half of one.
     renameSync(temp, file);
   } catch {
@@ -67,18 +83,18 @@ function runCommandFile(name: string): void {
   const bytes = readFileSync(file);
   const source = bytes.toString('utf8');
   const sourceDigest = sha256(bytes);
-  const cachedData = readCache(cacheFile, sourceDigest);
+  const cached = readCache(cacheFile, sourceDigest);
   // Its dynamic imports (an embedder's modules, other commands') are requires of the ESM CLI's chunks (see esbuild.config.mjs).
-  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
-  if (cachedData === undefined || script.cachedDataRejected) {
-    // After the command: the cache then holds the functions it compiled, not only the top level.
-    // Not after a long run (an index run with parse workers, tiering.ts): it compiled its parser
-    // in the workers, so its cache lacked what a one-file update parses with on this thread
-    // (~10 ms more per such run), and the cache saves a long run a fraction of a percent. The next short run writes it.
-    process.once('exit', () => {
-      if (!tieredForLongRun()) writeCache(cacheFile, sourceDigest, script.createCachedData());
-    });
-  }
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData: cached?.data });
+  const loaded = cached !== undefined && !script.cachedDataRejected ? cached.covers : undefined;
+  // After the command: the cache then holds the functions it compiled (and those it loaded), not only the top level.
+  process.once('exit', () => {
+    const covers = (loaded ?? 0) | (filesParsedOnThisThread() ? COVERS_PARSING : 0);
+    if (loaded === covers) return;
+    // Made with the flags the next launch compiles with, which a long index run changed (tiering.ts).
+    tierForShortRun();
+    writeCache(cacheFile, sourceDigest, { data: script.createCachedData(), covers });
+  });
   const bundle = new Module(file, module);
   bundle.filename = file;
   bundle.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(__dirname);

@@ -11,6 +11,7 @@ import { readTextFile, type DiscoveredFile, type SkipReason } from './discovery.
 import { encodeDrafts, type EncodedDrafts } from './draftRecords.js';
 import { parseDocument } from './parse/parseDocument.js';
 import { TermDictionary, type FileKeywords, type KeywordDocuments, type KeywordIndexOptions } from './search/keywordIndex.js';
+import { noteFileParsed } from './threadWork.js';
 
 /**
  * A file's passages (encoded for the store), their keyword documents and, when asked for, what
@@ -19,6 +20,7 @@ import { TermDictionary, type FileKeywords, type KeywordDocuments, type KeywordI
 export type ParsedFile = { drafts: EncodedDrafts; keyword: FileKeywords; embeddingTexts?: string[] } | { error: string };
 
 export function parseFile(relativePath: string, text: string, chunking: ChunkingOptions, dictionary: TermDictionary, embeddingTexts = false): ParsedFile {
+  noteFileParsed();
   try {
     const drafts = chunkDocument(parseDocument(relativePath, text), chunking);
     const asChunk = (draft: ChunkDraft) => ({ id: 0, path: relativePath, ...draft });

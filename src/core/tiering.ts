@@ -23,21 +23,9 @@ export function tierForShortRun(): void {
   setInterruptBudget(SHORT_RUN_INTERRUPT_BUDGET);
 }
 
-/**
- * Marks a process tiered for a long run, on the global object: the launcher and a command file
- * each bundle their own copy of this module, and the launcher asks (tieredForLongRun).
- */
-const LONG_RUN_MARK = Symbol.for('docent.tieredForLongRun');
-
 /** For work that will run for seconds. */
 export function tierForLongRun(): void {
   setInterruptBudget(LONG_RUN_INTERRUPT_BUDGET);
-  (globalThis as Record<symbol, unknown>)[LONG_RUN_MARK] = true;
-}
-
-/** Whether this process called tierForLongRun (on this thread's global object). */
-export function tieredForLongRun(): boolean {
-  return (globalThis as Record<symbol, unknown>)[LONG_RUN_MARK] === true;
 }
 
 // Set every time, never remembered: the launcher (dist/cli.js) and a command file each bundle their own copy of this module.
