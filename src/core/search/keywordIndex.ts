@@ -748,8 +748,11 @@ function compareTerms(x: FrozenPostings, a: number, y: FrozenPostings, b: number
  * postings), then trimmed. Merging every part at once rewrites each posting once, where merging
  * pairs in a chain would copy the older ones again at each step.
  */
-export function mergeFrozen(parts: readonly FrozenPostings[], keep: (id: number) => boolean): FrozenPostings {
-  // A lone part that keeps every document is its own merge (a checkpoint's new segment, merged with nothing).
+export function mergeFrozen(all: readonly FrozenPostings[], keep: (id: number) => boolean): FrozenPostings {
+  // A part none of whose documents is kept adds no posting: the segment of a file that the next
+  // update replaces again (every edit of one file after the first merges the two).
+  const parts = all.filter((part) => part.ids.some((id) => keep(id)));
+  // A lone part that keeps every document is its own merge (a checkpoint's new segment, merged with nothing or only with such parts).
   if (parts.length === 1 && parts[0]!.ids.every((id) => keep(id))) return parts[0]!;
   let documents = 0;
   let postings = 0;

@@ -167,6 +167,20 @@ test('statistics and search right after each change reflect it, whatever was loo
   assert.deepEqual([frequency('alpha'), frequency('beta'), ids('beta')], [1, 1, [4]], 'a removal in memory');
 });
 
+test('a merge skips parts none of whose documents is kept: the rest is merged as if they were not there', () => {
+  const part = (ids: number[], texts: string[]) => freezeDocuments(ids, [flatDocuments(texts.map((body) => keywordDocument({ title: '', headings: '', body })))]);
+  const replaced = part([1, 2], ['alpha beta', 'gamma only here']);
+  const replacement = part([3, 4], ['alpha delta', 'beta']);
+  const keep = (id: number) => id >= 3;
+  // An edited file's segment merged with its replacement: the replacement is the merge, not a copy of it.
+  assert.equal(mergeFrozen([replaced, replacement], keep), replacement);
+  const other = part([5], ['epsilon alpha']);
+  const merged = mergeFrozen([replaced, replacement, other], keep);
+  assert.deepEqual(merged, mergeFrozen([replacement, other], keep), 'a dead part changes nothing in a merge of the others');
+  assert.deepEqual([...merged.ids], [3, 4, 5]);
+  assert.ok(Buffer.from(mergeFrozen([replaced, other], () => true).termBytes).includes('gamma') && !Buffer.from(merged.termBytes).includes('gamma'), 'no term of the dead part is left');
+});
+
 test('frozen parts (a store\'s segments) with removals and in-memory additions search exactly like one plain index', () => {
   let seed = 11;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
