@@ -7,7 +7,7 @@
  * (spanCache.ts): most runs of a text were seen before.
  */
 import { CodeUnits, SPAN_HASH_SEED, SpanCache, spanHashStep } from '../search/spanCache.js';
-import { wordCharAt } from '../search/tokenize.js';
+import { ASCII_WORD, wordCharAt } from '../search/tokenize.js';
 import { PADDING_ID } from './wordTokenizer.js';
 
 const MAX_WORD_CHARS = 100;
@@ -15,8 +15,6 @@ const WORD_CACHE_LIMIT = 200_000;
 /** Longer runs (hashes, base64, long numbers) rarely repeat: not worth a cache entry. */
 const MAX_CACHED_RUN = 64;
 const CAMEL_PIECE = /\p{Lu}+(?!\p{Ll})|\p{Lu}?\p{Ll}+|\p{N}+|[^\p{Lu}\p{Ll}\p{N}]+/gu;
-/** 1 for an ASCII letter or digit, else 0: the common case of wordCharAt without a call. */
-const ASCII_WORD = Uint8Array.from({ length: 128 }, (_, c) => ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 1 : 0));
 
 export class WordPieceTokenizer {
   private readonly ids = new Map<string, number>();

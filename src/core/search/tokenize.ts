@@ -147,8 +147,10 @@ export function compoundTerms(compound: string): string[] {
 
 const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
 /** Per BMP code unit: 0 not yet known, 1 a letter or digit, 2 neither. */
+/** 1 for an ASCII letter or digit, else 0: the common case of wordCharAt without a call, for the scanners' inner loops. */
+export const ASCII_WORD = Uint8Array.from({ length: 128 }, (_, c) => ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 1 : 0));
 const bmpClass = new Uint8Array(0x10000);
-for (let c = 0; c < 128; c++) bmpClass[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 1 : 2;
+for (let c = 0; c < 128; c++) bmpClass[c] = ASCII_WORD[c] === 1 ? 1 : 2;
 
 /** Code units of the letter or digit (\p{L}, \p{N}) at units[i] (of `length`): 1 or 2 (astral), 0 when there is none. */
 export function wordCharAt(units: Uint16Array, length: number, i: number): number {
@@ -189,7 +191,7 @@ export function forEachCompound(units: Uint16Array, length: number, visit: (star
   let i = 0;
   while (i < length) {
     const first = units[i]!;
-    let width = first < 128 ? bmpClass[first]! & 1 : wordCharAt(units, length, i);
+    let width = first < 128 ? ASCII_WORD[first]! : wordCharAt(units, length, i);
     if (width === 0) {
       i++;
       continue;
@@ -204,7 +206,7 @@ export function forEachCompound(units: Uint16Array, length: number, visit: (star
         i += width;
         if (i >= length) break;
         const c = units[i]!;
-        width = c < 128 ? bmpClass[c]! & 1 : wordCharAt(units, length, i);
+        width = c < 128 ? ASCII_WORD[c]! : wordCharAt(units, length, i);
         if (width === 0) break;
       }
       const separator = separatorAt(units, length, i);
