@@ -1,4 +1,4 @@
-import { Parser, QuoteType, type Handler } from 'htmlparser2';
+import { Parser, QuoteType, Tokenizer, type Handler } from 'htmlparser2';
 import type { ParsedDocument } from '../types.js';
 import { SectionBuilder, fileStem } from './sections.js';
 
@@ -374,7 +374,7 @@ class ContentParser extends Parser {
     private readonly source: string,
     handler: Partial<Handler>,
   ) {
-    super(handler, { decodeEntities: true });
+    super(handler, { decodeEntities: true, Tokenizer: SkippingTokenizer as unknown as typeof Tokenizer });
   }
 
   /** Called once onopentag has read them, so that an implied tag that follows has none. */
@@ -407,6 +407,69 @@ class ContentParser extends Parser {
     else if (this.wanted === WantedAttribute.Role) this.role ??= this.value;
     this.wanted = WantedAttribute.None;
     this.value = '';
+  }
+}
+
+/** The members of htmlparser2's Tokenizer that SkippingTokenizer reads or calls (private in its typings). */
+interface TokenizerInternals {
+  buffer: string;
+  offset: number;
+  index: number;
+  sectionStart: number;
+  state: number;
+  cbs: { ontext(start: number, endIndex: number): void };
+  startEntity(): void;
+  handleInAttributeValue(c: number, quote: number): void;
+}
+
+const LESS_THAN = 0x3c;
+const AMPERSAND = 0x26;
+const DOUBLE_QUOTE = 0x22;
+const SINGLE_QUOTE = 0x27;
+/** htmlparser2's State.BeforeTagName (its State enum is not exported; the parity test fails if it moves). */
+const STATE_BEFORE_TAG_NAME = 2;
+
+/**
+ * htmlparser2's Tokenizer, skipping in one loop the characters of text and of quoted attribute
+ * values that can end nothing. With entities decoded, the stock tokenizer visits each character
+ * through its state switch (it fast-forwards only when entities are off), and text is most of a
+ * page. Stops where the stock one acts (`<` or `&` in text; the quote or `&` in a value), so
+ * every event and offset is the same (test/parse.test.ts compares them on real pages).
+ */
+export class SkippingTokenizer extends (Tokenizer as unknown as new (...args: ConstructorParameters<typeof Tokenizer>) => TokenizerInternals) {
+  stateText(c: number): void {
+    if (c === LESS_THAN) {
+      if (this.index > this.sectionStart) this.cbs.ontext(this.sectionStart, this.index);
+      this.state = STATE_BEFORE_TAG_NAME;
+      this.sectionStart = this.index;
+    } else if (c === AMPERSAND) {
+      this.startEntity();
+    } else {
+      this.skipTo(LESS_THAN);
+    }
+  }
+
+  stateInAttributeValueDoubleQuotes(c: number): void {
+    if (c === DOUBLE_QUOTE || c === AMPERSAND) this.handleInAttributeValue(c, DOUBLE_QUOTE);
+    else this.skipTo(DOUBLE_QUOTE);
+  }
+
+  stateInAttributeValueSingleQuotes(c: number): void {
+    if (c === SINGLE_QUOTE || c === AMPERSAND) this.handleInAttributeValue(c, SINGLE_QUOTE);
+    else this.skipTo(SINGLE_QUOTE);
+  }
+
+  /** Moves to just before the next `stop` or `&` (or the buffer's last character): the parse loop steps onto it. */
+  private skipTo(stop: number): void {
+    const { buffer, offset } = this;
+    const end = buffer.length + offset;
+    let i = this.index + 1;
+    while (i < end) {
+      const c = buffer.charCodeAt(i - offset);
+      if (c === stop || c === AMPERSAND) break;
+      i++;
+    }
+    this.index = i - 1;
   }
 }
 

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import { Parser, Tokenizer } from 'htmlparser2';
 import { parseDocument } from '../../../src/core/parse/parseDocument.js';
+import { SkippingTokenizer } from '../../../src/core/parse/html.js';
 import { chunkDocument } from '../../../src/core/chunker.js';
 import { assertTextWithinLines, lineOf, sectionAt, withoutSourceLines } from './support.js';
 
@@ -216,19 +218,25 @@ test('html: title falls back to the first h1, then to the file name', () => {
 // Where ../shared/eval/get-postgres-docs.sh puts the manual when run from the checkout.
 const POSTGRES_DOCS = [resolve(__dirname, '../../../.cache/postgres-docs')].find((dir) => existsSync(dir));
 
-test('html: 50 pages of the PostgreSQL manual parse cleanly', (t) => {
+/** The manual's pages (file names, sorted) in POSTGRES_DOCS; undefined, the test skipped, when it is not fetched. */
+function postgresPages(t: TestContext): string[] | undefined {
   if (POSTGRES_DOCS === undefined) {
     t.skip('PostgreSQL manual not found in .cache/postgres-docs (fetch it with: bash ../shared/eval/get-postgres-docs.sh)');
-    return;
+    return undefined;
   }
-  const pages = readdirSync(POSTGRES_DOCS)
+  return readdirSync(POSTGRES_DOCS)
     .filter((name) => name.endsWith('.html'))
     .sort();
+}
+
+test('html: 50 pages of the PostgreSQL manual parse cleanly', (t) => {
+  const pages = postgresPages(t);
+  if (pages === undefined) return;
   assert.ok(pages.length >= 50, `only ${pages.length} pages in ${POSTGRES_DOCS}`);
   const step = Math.floor(pages.length / 50);
   for (let i = 0; i < 50; i++) {
     const name = pages[i * step]!;
-    const content = readFileSync(join(POSTGRES_DOCS, name), 'utf8');
+    const content = readFileSync(join(POSTGRES_DOCS!, name), 'utf8');
     const doc = parseDocument(name, content);
     assert.ok(doc.sections.length >= 1, `${name}: no sections`);
     assert.notEqual(doc.title, name.replace(/\.html$/, ''), `${name}: no <title>`);
@@ -254,3 +262,65 @@ test('html: a glossary term stays in the same passage as its definition when the
     assert.match(holder.text, new RegExp(`^term${i} — Definition of term${i}:[^]*done${i}\\.`, 'm'), `term${i} is with its whole definition`);
   }
 });
+
+/** Every event htmlparser2's Parser reports for `html` with `tokenizer`, with its offsets. */
+function parserEvents(html: string, tokenizer: typeof Tokenizer): string[] {
+  const events: string[] = [];
+  const at = (): string => `@${parser.startIndex}-${parser.endIndex}`;
+  const parser: Parser = new Parser(
+    {
+      onopentag: (name, attributes, implied) => events.push(`<${name} ${JSON.stringify(attributes)} ${implied}${at()}`),
+      onattribute: (name, value, quote) => events.push(`attr ${name}=${JSON.stringify(value)} ${quote}${at()}`),
+      onclosetag: (name, implied) => events.push(`</${name} ${implied}${at()}`),
+      ontext: (text) => events.push(`text ${JSON.stringify(text)}${at()}`),
+      oncomment: (text) => events.push(`comment ${JSON.stringify(text)}${at()}`),
+      oncdatastart: () => events.push(`cdata${at()}`),
+      onprocessinginstruction: (name, data) => events.push(`pi ${name} ${JSON.stringify(data)}${at()}`),
+    },
+    { decodeEntities: true, Tokenizer: tokenizer },
+  );
+  parser.end(html);
+  return events;
+}
+
+const SKIPPING = SkippingTokenizer as unknown as typeof Tokenizer;
+
+test('html: the skipping tokenizer reports every event and offset the stock one does', () => {
+  const cases = [
+    'plain text with no markup at all',
+    'text ending in an entity &amp;',
+    'text ending in a bare ampersand &',
+    'a lone < and a < b && c > d; fish &amp chips &notin; &notanentity; &#8217; &#x2014;',
+    '<p class="a &amp; b" title=\'it&apos;s\' data-x=unquoted&amp;more id="">x</p>',
+    '<p title="no closing quote>text',
+    '<div><p>one<p>two</div>\n\n  <span>  spaced\r\n  out  </span>',
+    '<title>R&amp;D <b>not a tag</b></title><textarea>a &lt; b</textarea>',
+    '<script>if (a < b && c) { x = "</p>"; }</script><style>a > b { c: d }</style>after',
+    '<!-- a comment with <tags> & entities --><!DOCTYPE html><?xml version="1.0"?>',
+    '<svg><![CDATA[ raw < & ]]><text>in svg &amp;</text></svg>',
+    '<pre>  keep\n\tthis &lt;code&gt;  </pre>',
+    'x'.repeat(5000) + '&amp;' + 'y'.repeat(5000) + '<br/>' + '"quoted" \'text\'',
+    '<a href="https://example.org/?a=1&b=2&amp;c=3">link</a>',
+    '<p title="&#39;q&#39; &quot;r&quot; &gt;&lt;&#64;" alt=\'&quot;&amp\'>&#39;a&#39; &quot;b&quot; 1 &gt; 0 &lt; 2 x&#64;y</p>',
+    'legacy forms: &gt &lt &amp &quot &#39 &#390; &#64x &gtx; &ampere; &quot;&#39;&amp;&gt;&lt;&#64;',
+    '',
+  ];
+  for (const html of cases) assert.deepEqual(parserEvents(html, SKIPPING), parserEvents(html, Tokenizer), JSON.stringify(html.slice(0, 80)));
+  // The same on every split of a short page: offsets and entities at every boundary.
+  const page = '<p class="x&amp;y" id=\'&#39;\'>a &lt; b &gt</p> c & d &#39;<i title=\'q&quot;\'>e</i>';
+  for (let cut = 0; cut <= page.length; cut++) {
+    const html = page.slice(0, cut);
+    assert.deepEqual(parserEvents(html, SKIPPING), parserEvents(html, Tokenizer), JSON.stringify(html));
+  }
+});
+
+test('html: the skipping tokenizer reports the same events as the stock one on 200 pages of the PostgreSQL manual', (t) => {
+  const pages = postgresPages(t);
+  if (pages === undefined) return;
+  const step = Math.max(1, Math.floor(pages.length / 200));
+  for (let i = 0; i < pages.length; i += step) {
+    const html: string = readFileSync(join(POSTGRES_DOCS!, pages[i]!), 'utf8');
+    assert.deepEqual(parserEvents(html, SKIPPING), parserEvents(html, Tokenizer), pages[i]);
+  }
+});
+
