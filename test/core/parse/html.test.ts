@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { Parser, Tokenizer } from 'htmlparser2';
 import { parseDocument } from '../../../src/core/parse/parseDocument.js';
-import { SkippingTokenizer } from '../../../src/core/parse/html.js';
+import { SkippingTokenizer, commonTagName } from '../../../src/core/parse/html.js';
 import { chunkDocument } from '../../../src/core/chunker.js';
 import { assertTextWithinLines, lineOf, sectionAt, withoutSourceLines } from './support.js';
 
@@ -324,3 +324,37 @@ test('html: the skipping tokenizer reports the same events as the stock one on 2
   }
 });
 
+
+test('html: an interned tag name is exactly the lower-cased name, in any case, and only names of the table are interned', () => {
+  const names = ['span', 'SPAN', 'Span', 'a', 'A', 'code', 'Li', 'p', 'P', 'DIV', 'h1', 'H6', 'br', 'BR', 'kbd', 'nav', 'b', 'i', 'tt', 'sub', 'form'];
+  const others = ['h7', 'image', 'img2', 'spans', 'x', 'aa', 'ab', 'h0', 'xmp', 'svg', 'font', 'math', 'section', 'sp', 'spa', 'di', 'cod', '', '\u212Abd', 'sp\u00e4n', 'h1\u0130', 'q', 'u', 's'];
+  let interned = 0;
+  for (const name of [...names, ...others]) {
+    const page = `<${name}>`;
+    const tag = commonTagName(page, 1, 1 + name.length);
+    if (tag !== undefined) {
+      interned++;
+      assert.equal(tag, name.toLowerCase(), name);
+    }
+  }
+  for (const name of names) assert.equal(commonTagName(`x${name}y`, 1, 1 + name.length), name.toLowerCase(), `${name} inside a longer text`);
+  for (const name of others) assert.equal(commonTagName(name, 0, name.length), undefined, name);
+  assert.equal(interned, names.length);
+  // Every two-character ASCII name: interned ones are their lower case, and the lower case of an interned one is interned too.
+  for (let a = 0x20; a < 0x80; a++) {
+    for (let b = 0x20; b < 0x80; b++) {
+      const name = String.fromCharCode(a, b);
+      const tag = commonTagName(name, 0, 2);
+      assert.equal(tag, commonTagName(name.toLowerCase(), 0, 2), JSON.stringify(name));
+      if (tag !== undefined) assert.equal(tag, name.toLowerCase(), JSON.stringify(name));
+    }
+  }
+});
+
+test('html: tags in upper or mixed case parse as their lower-case forms', () => {
+  const page = ['<HTML><HEAD><TITLE>Case</TITLE></HEAD><BODY>', '<H1>Top</H1>', '<P>One <EM>two</EM> <Code>three</Code></P>', '<DIV><UL><LI>item</LI></UL></DIV>', '<NAV>menu</NAV>', '<H2>Next</H2><PRE>  a\n  b</PRE>', '</BODY></HTML>'].join('\n');
+  assert.deepEqual(withoutSourceLines(parseDocument('case.html', page).sections), withoutSourceLines(parseDocument('case.html', page.replace(/<(\/?)([A-Za-z0-9]+)/g, (_, slash: string, name: string) => `<${slash}${name.toLowerCase()}`)).sections));
+  const doc = parseDocument('case.html', page);
+  assert.deepEqual(doc.sections.map((section) => section.headingPath), [['Top'], ['Top', 'Next']]);
+  assert.ok(!doc.sections.some((section) => section.text.includes('menu')));
+});
