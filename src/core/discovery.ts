@@ -12,6 +12,7 @@ import { ConcurrencyLimiter } from './concurrencyLimiter.js';
 import { errorMessage } from './errorMessage.js';
 import { generatedCopies } from './generatedPages.js';
 import { findCredential } from './credentialScan.js';
+import { RulePrefilter } from './rulePrefilter.js';
 
 export type SkipReason =
   | 'ignored'
@@ -129,6 +130,8 @@ export const SECRET_FILE_PATTERNS: readonly string[] = [
 ];
 
 /** The markup pages SECRET_FILE_PATTERNS keeps by name; their text is checked for credentials (credentialScan.ts). */
+/** Which files' names could match a secret-file pattern (ignore's rules match case-insensitively). */
+const SECRET_FILES_FILTER = new RulePrefilter(SECRET_FILE_PATTERNS, true);
 const NAMED_SECRET_PAGE = new RegExp(`(?:^|/)(?:credentials|secrets)\\.(?:${MARKUP_EXTENSIONS.join('|')})$`, 'i');
 
 /**
@@ -245,6 +248,8 @@ class DiscoveryWalk {
   private readonly excludeRules: Matcher;
   /** The exclude rules a file's own path can match (see the constructor). */
   private readonly fileExcludeRules: Matcher;
+  /** Which files' names could match an exclude pattern (the others need no test by the rules). */
+  private readonly fileExcludeFilter: RulePrefilter;
   private readonly secretRules: Matcher | undefined;
   /** Real path of the root: every followed link must resolve to it or below it. */
   private rootRealPath = '';
@@ -273,6 +278,7 @@ class DiscoveryWalk {
     this.fileExcludeRules = excludes.some(({ pattern }) => pattern.startsWith('!'))
       ? this.excludeRules
       : ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(excludes.filter(({ pattern }) => !pattern.endsWith('/')));
+    this.fileExcludeFilter = new RulePrefilter(excludes.map(({ pattern }) => pattern), CASE_INSENSITIVE_FS);
     this.secretRules = options.allowSecretFiles
       ? undefined
       : ignore({ ignorecase: true }).add(SECRET_FILE_PATTERNS.map((pattern) => ({ pattern, mark: `secret file pattern: ${pattern} (docent.index.allowSecretFiles lifts it)` })));
@@ -609,7 +615,9 @@ class DiscoveryWalk {
 
   /** `testedPath` ends with '/' for a directory, so dir-only patterns apply. */
   private skipIfMatched(testedPath: string, ignoreRules: Matcher | undefined): boolean {
-    const secret = this.secretRules?.test(testedPath);
+    // A folder's path ends in '/'; a file's is tested by the rules only when its name could match one.
+    const folder = testedPath.endsWith('/');
+    const secret = folder || SECRET_FILES_FILTER.couldMatch(testedPath) ? this.secretRules?.test(testedPath) : undefined;
     if (secret?.ignored) {
       this.skips.add({ path: testedPath, reason: 'excluded', detail: secret.rule?.mark });
       return true;
@@ -619,8 +627,8 @@ class DiscoveryWalk {
       this.skips.add({ path: testedPath, reason: 'ignored', detail: ignored.rule?.mark });
       return true;
     }
-    const excluded = (testedPath.endsWith('/') ? this.excludeRules : this.fileExcludeRules).test(testedPath);
-    if (excluded.ignored) {
+    const excluded = folder ? this.excludeRules.test(testedPath) : this.fileExcludeFilter.couldMatch(testedPath) ? this.fileExcludeRules.test(testedPath) : undefined;
+    if (excluded?.ignored) {
       this.skips.add({ path: testedPath, reason: 'excluded', detail: excluded.rule?.mark });
       return true;
     }
