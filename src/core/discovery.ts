@@ -129,9 +129,9 @@ export const SECRET_FILE_PATTERNS: readonly string[] = [
   ...['credentials', 'secrets'].flatMap((name) => MARKUP_EXTENSIONS.map((extension) => `!${name}.${extension}`)),
 ];
 
-/** The markup pages SECRET_FILE_PATTERNS keeps by name; their text is checked for credentials (credentialScan.ts). */
 /** Which files' names could match a secret-file pattern (ignore's rules match case-insensitively). */
 const SECRET_FILES_FILTER = new RulePrefilter(SECRET_FILE_PATTERNS, true);
+/** The markup pages SECRET_FILE_PATTERNS keeps by name; their text is checked for credentials (credentialScan.ts). */
 const NAMED_SECRET_PAGE = new RegExp(`(?:^|/)(?:credentials|secrets)\\.(?:${MARKUP_EXTENSIONS.join('|')})$`, 'i');
 
 /**

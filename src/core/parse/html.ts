@@ -472,7 +472,7 @@ const STATE_BEFORE_TAG_NAME = 2;
  * values that can end nothing. With entities decoded, the stock tokenizer visits each character
  * through its state switch (it fast-forwards only when entities are off), and text is most of a
  * page. Stops where the stock one acts (`<` or `&` in text; the quote or `&` in a value), so
- * every event and offset is the same (test/parse.test.ts compares them on real pages).
+ * every event and offset is the same (test/core/parse/html.test.ts compares them on real pages).
  */
 export class SkippingTokenizer extends (Tokenizer as unknown as new (...args: ConstructorParameters<typeof Tokenizer>) => TokenizerInternals) {
   stateText(c: number): void {

@@ -146,9 +146,9 @@ export function compoundTerms(compound: string): string[] {
 }
 
 const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
-/** Per BMP code unit: 0 not yet known, 1 a letter or digit, 2 neither. */
 /** 1 for an ASCII letter or digit, else 0: the common case of wordCharAt without a call, for the scanners' inner loops. */
 export const ASCII_WORD = Uint8Array.from({ length: 128 }, (_, c) => ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 1 : 0));
+/** Per BMP code unit: 0 not yet known, 1 a letter or digit, 2 neither. */
 const bmpClass = new Uint8Array(0x10000);
 for (let c = 0; c < 128; c++) bmpClass[c] = ASCII_WORD[c] === 1 ? 1 : 2;
 
