@@ -8,7 +8,7 @@
  * documents added in memory since (incremental add/remove).
  */
 import { IdIndex, IdTable, sortedIndexOf } from '../idTable.js';
-import { CodeUnits, SpanCache } from './spanCache.js';
+import { CodeUnits, NO_SPAN, SpanTable } from './spanCache.js';
 import { compoundTerms, detached, forEachCompound, keywordTokens } from './tokenize.js';
 
 export interface KeywordFields {
@@ -108,11 +108,14 @@ export class TermDictionary {
   readonly terms: string[] = [];
   private readonly numbers = new Map<string, number>();
   /**
-   * Compounds met, each with its term numbers: one number, or several (none for a stop word).
-   * Looked up straight from the text's characters (spanCache.ts), so a compound seen before
-   * costs no string and no hashing by the engine.
+   * Compounds met, each with its term numbers: a term number (≥ 0), or -(offset + 1) of a list in
+   * `lists` (its length, then its numbers: several terms, or none for a stop word). Looked up
+   * straight from the text's characters (spanCache.ts), so a compound seen before costs no string
+   * and no hashing by the engine, and one term (most compounds) no memory beyond its table slot.
    */
-  private readonly compounds = new SpanCache<number | readonly number[]>(COMPOUND_CACHE_SIZE);
+  private readonly compounds: SpanTable;
+  private lists = new Uint32Array(4096);
+  private listsUsed = 0;
   /** The code units of the text being scanned. */
   private readonly units = new CodeUnits();
   /** The term numbers of the text last scanned. */
@@ -139,7 +142,13 @@ export class TermDictionary {
   private readonly fieldTerms = [new Uint32Array(64), new Uint32Array(64), new Uint32Array(64)];
   private readonly fieldLengths = [0, 0, 0];
 
-  constructor(private readonly options: KeywordIndexOptions = DEFAULT_KEYWORD_OPTIONS) {}
+  /** `compoundLimit`: compounds remembered; later ones are tokenized each time they are met. */
+  constructor(
+    private readonly options: KeywordIndexOptions = DEFAULT_KEYWORD_OPTIONS,
+    private readonly compoundLimit = COMPOUND_CACHE_SIZE,
+  ) {
+    this.compounds = new SpanTable(compoundLimit);
+  }
 
   /**
    * The passages' documents and the whole file's: BM25F folds each distinct title/heading term
@@ -243,34 +252,41 @@ export class TermDictionary {
     let count = 0;
     const units = this.units.of(text);
     forEachCompound(units, text.length, (start, end, hash) => {
-      const known = this.compound(text, units, start, end, hash);
-      if (typeof known === 'number') {
+      let known = this.compounds.get(units, start, end, hash);
+      if (known === NO_SPAN) known = this.firstSight(text, units, start, end, hash);
+      if (known >= 0) {
         if (count === this.scanned.length) this.scanned = widened(this.scanned, (size) => new Uint32Array(size));
         this.scanned[count++] = known;
       } else {
-        for (const t of known) {
+        const lists = this.lists;
+        for (let at = -known, last = at + lists[at - 1]!; at < last; at++) {
           if (count === this.scanned.length) this.scanned = widened(this.scanned, (size) => new Uint32Array(size));
-          this.scanned[count++] = t;
+          this.scanned[count++] = lists[at]!;
         }
       }
     });
     return count;
   }
 
-  /** The term numbers of the compound text[start, end), `units` its code units and `hash` its spanHash. */
-  private compound(text: string, units: Uint16Array, start: number, end: number, hash: number): number | readonly number[] {
-    return this.compounds.get(units, start, end, hash) ?? this.firstSight(text, units, start, end, hash);
-  }
-
   /**
-   * compound() for a compound not cached yet. Apart from it because of its closure: V8 allocates
-   * a function's context (for the closure's `this`) on every call, hit or miss, and compound()
-   * runs once per token (a sixth of a parse worker's allocation, 40 bytes a token).
+   * The compounds entry of text[start, end), not met yet, made and stored (while the table has
+   * room). Apart from scan's visitor because of its closure: V8 allocates a function's context
+   * (for the closure's `this`) on every call, hit or miss, and the visitor runs once per token.
    */
-  private firstSight(text: string, units: Uint16Array, start: number, end: number, hash: number): number | readonly number[] {
+  private firstSight(text: string, units: Uint16Array, start: number, end: number, hash: number): number {
     const numbers = compoundTerms(text.slice(start, end)).map((term) => this.numberOf(term));
-    const known = numbers.length === 1 ? numbers[0]! : numbers;
-    this.compounds.set(units, start, end, hash, known);
+    const kept = this.compounds.size < this.compoundLimit;
+    let known = numbers[0]!;
+    if (numbers.length !== 1) {
+      // Past the table's limit the list is only read by the scan that asked: it is written after the last kept one, and overwritten next time.
+      const needed = this.listsUsed + 1 + numbers.length;
+      if (needed > this.lists.length) this.lists = widened(this.lists, (size) => new Uint32Array(Math.max(size, 2 * needed)));
+      this.lists[this.listsUsed] = numbers.length;
+      this.lists.set(numbers, this.listsUsed + 1);
+      known = -(this.listsUsed + 1);
+      if (kept) this.listsUsed = needed;
+    }
+    if (kept) this.compounds.set(units, start, end, hash, known);
     return known;
   }
 

@@ -1,7 +1,7 @@
 /**
  * A cache from a span of a text (its code units units[start, end)) to what a tokenizer made of
  * it, looked up without cutting the span out: open addressing on the span's hash, keys as code
- * units in one pool, compared in place. The tokenizers (keyword terms, WordPiece ids) see the same few
+ * units compared in place. The tokenizers (keyword terms, WordPiece ids) see the same few
  * thousand words over and over; a Map keyed by strings needs a substring per word and, once it
  * holds a few thousand, spends most of a text's time on cache misses. No key keeps a reference
  * to the text it came from.
@@ -45,74 +45,152 @@ export function spanHash(units: Uint16Array, start: number, end: number): number
   return hash;
 }
 
-export class SpanCache<T> {
-  /** Per slot: [hash, entry + 1]; 0 marks an empty slot. */
-  private table = new Int32Array(2 * 4096);
-  /** Per entry: [key start in `chars`, key length]. */
-  private keys = new Int32Array(2 * 2048);
-  private chars = new Uint16Array(16_384);
-  private readonly values: T[] = [];
-  private charsUsed = 0;
+/** What SpanTable.get answers for a span it does not hold. */
+export const NO_SPAN = -0x80000000;
 
-  /** `limit`: entries kept; later spans are not cached. */
+/** Code units of a key kept in its slot; longer keys are kept in a pool beside the table. */
+const INLINE_UNITS = 8;
+/** Int32s per slot: hash, value, key length (0: empty), pool offset, then the inline key, two code units per int32. */
+const SLOT = 4 + INLINE_UNITS / 2;
+const FRONT_SLOTS = 4096;
+
+/**
+ * Spans of text (units[start, end)) to int32 values, looked up without cutting the span out: open
+ * addressing on the span's hash. A slot holds all a lookup reads for a key of up to eight code
+ * units (most words): its hash, length, value and the key itself, in 32 bytes, so a hit costs one
+ * cache line. The tokenizers look up every word of every passage here, and a parse worker's table
+ * (175,000 compounds on a large corpus) is far larger than the CPU's caches: with hash, key bounds,
+ * characters and value in four arrays, the four misses of a lookup were three quarters of the
+ * keyword tokenizer's time in a full index (cpu-profile line ticks). No key keeps a reference to
+ * the text it came from.
+ */
+export class SpanTable {
+  private slots = new Int32Array(SLOT * 4096);
+  /**
+   * The last key found on each of FRONT_SLOTS hashes, copied out of `slots`: 128 KB that stay in
+   * the CPU's caches and TLB, which the table does not once it is large. Word counts are skewed
+   * (the 4,096 commonest compounds of corpus-100 are 82% of its tokens), so most lookups end here.
+   */
+  private readonly front = new Int32Array(SLOT * FRONT_SLOTS);
+  /** Keys longer than INLINE_UNITS, one after another. */
+  private chars = new Uint16Array(4096);
+  private charsUsed = 0;
+  private count = 0;
+
+  /** `limit`: entries kept; later spans are not stored. */
   constructor(private readonly limit: number) {}
 
   get size(): number {
-    return this.values.length;
+    return this.count;
+  }
+
+  /** The value stored for the code units units[start, end) (`hash` from spanHash), or NO_SPAN. */
+  get(units: Uint16Array, start: number, end: number, hash: number): number {
+    const length = end - start;
+    const front = this.front;
+    const near = (hash & (FRONT_SLOTS - 1)) * SLOT;
+    if (front[near + 2] === length && front[near] === hash && this.keyIs(front, near, units, start, length)) return front[near + 1]!;
+    const slots = this.slots;
+    const mask = slots.length / SLOT - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const at = slot * SLOT;
+      const stored = slots[at + 2]!;
+      if (stored === 0) return NO_SPAN;
+      if (stored !== length || slots[at] !== hash || !this.keyIs(slots, at, units, start, length)) continue;
+      for (let k = 0; k < SLOT; k++) front[near + k] = slots[at + k]!;
+      return slots[at + 1]!;
+    }
+  }
+
+  /** Stores `value` for units[start, end), which must not be stored yet and not be empty; nothing once the table is full. */
+  set(units: Uint16Array, start: number, end: number, hash: number, value: number): void {
+    const length = end - start;
+    if (this.count >= this.limit || length === 0) return;
+    // At most three quarters full: a table as large as the four arrays it replaced (most lookups end in the front).
+    if (4 * (this.count + 1) > 3 * (this.slots.length / SLOT)) this.rehash(2 * this.slots.length);
+    const at = this.freeSlot(hash);
+    const slots = this.slots;
+    slots[at] = hash;
+    slots[at + 1] = value;
+    slots[at + 2] = length;
+    if (length <= INLINE_UNITS) {
+      for (let k = 0; k < length; k += 2) slots[at + 4 + (k >> 1)] = pair(units, start + k, start + length);
+    } else {
+      this.chars = grown(this.chars, this.charsUsed + length);
+      this.chars.set(units.subarray(start, end), this.charsUsed);
+      slots[at + 3] = this.charsUsed;
+      this.charsUsed += length;
+    }
+    this.count++;
+  }
+
+  /** Whether the key of the slot at `at` of `slots` (the table or the front) is units[start, start + length), its length. */
+  private keyIs(slots: Int32Array, at: number, units: Uint16Array, start: number, length: number): boolean {
+    if (length <= INLINE_UNITS) {
+      for (let k = 0; k < length; k += 2) if (slots[at + 4 + (k >> 1)] !== pair(units, start + k, start + length)) return false;
+      return true;
+    }
+    const chars = this.chars;
+    for (let k = 0, from = slots[at + 3]!; k < length; k++) if (chars[from + k] !== units[start + k]) return false;
+    return true;
+  }
+
+  /** The offset of the first empty slot on `hash`'s probe sequence. */
+  private freeSlot(hash: number): number {
+    const slots = this.slots;
+    const mask = slots.length / SLOT - 1;
+    let slot = hash & mask;
+    while (slots[slot * SLOT + 2] !== 0) slot = (slot + 1) & mask;
+    return slot * SLOT;
+  }
+
+  private rehash(length: number): void {
+    const old = this.slots;
+    this.slots = new Int32Array(length);
+    const slots = this.slots;
+    for (let from = 0; from < old.length; from += SLOT) {
+      if (old[from + 2] === 0) continue;
+      const to = this.freeSlot(old[from]!);
+      for (let k = 0; k < SLOT; k++) slots[to + k] = old[from + k]!;
+    }
+  }
+}
+
+/** units[i] and units[i + 1] in one int32 (the second 0 at or past `end`), as SpanTable keeps inline keys. */
+function pair(units: Uint16Array, i: number, end: number): number {
+  return units[i]! | (i + 1 < end ? units[i + 1]! << 16 : 0);
+}
+
+/** A SpanTable whose values are any values: the table holds each one's index. */
+export class SpanCache<T> {
+  private readonly table: SpanTable;
+  private readonly values: T[] = [];
+
+  /** `limit`: entries kept; later spans are not cached. */
+  constructor(limit: number) {
+    this.table = new SpanTable(limit);
+  }
+
+  get size(): number {
+    return this.table.size;
   }
 
   /** The value stored for the code units units[start, end) (`hash` from spanHash), or undefined. */
   get(units: Uint16Array, start: number, end: number, hash: number): T | undefined {
-    const table = this.table;
-    const mask = (table.length >> 1) - 1;
-    const length = end - start;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const stored = table[2 * slot + 1]!;
-      if (stored === 0) return undefined;
-      if (table[2 * slot] !== hash) continue;
-      const entry = stored - 1;
-      if (this.keys[2 * entry + 1] !== length) continue;
-      const at = this.keys[2 * entry]!;
-      let k = 0;
-      while (k < length && this.chars[at + k] === units[start + k]) k++;
-      if (k === length) return this.values[entry];
-    }
+    const index = this.table.get(units, start, end, hash);
+    return index === NO_SPAN ? undefined : this.values[index];
   }
 
   /** Stores `value` for units[start, end), which must not be cached yet; nothing once the cache is full. */
   set(units: Uint16Array, start: number, end: number, hash: number, value: T): void {
-    const entry = this.values.length;
-    if (entry >= this.limit) return;
-    if (2 * (entry + 1) > this.table.length >> 1) this.rehash(this.table.length * 2);
-    const length = end - start;
-    this.keys = grown(this.keys, 2 * (entry + 1));
-    this.chars = grown(this.chars, this.charsUsed + length);
-    for (let k = 0; k < length; k++) this.chars[this.charsUsed + k] = units[start + k]!;
-    this.keys[2 * entry] = this.charsUsed;
-    this.keys[2 * entry + 1] = length;
-    this.charsUsed += length;
-    this.values.push(value);
-    this.place(hash, entry);
-  }
-
-  private place(hash: number, entry: number): void {
-    const table = this.table;
-    const mask = (table.length >> 1) - 1;
-    let slot = hash & mask;
-    while (table[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
-    table[2 * slot] = hash;
-    table[2 * slot + 1] = entry + 1;
-  }
-
-  private rehash(length: number): void {
-    const old = this.table;
-    this.table = new Int32Array(length);
-    for (let slot = 0; slot < old.length; slot += 2) if (old[slot + 1] !== 0) this.place(old[slot]!, old[slot + 1]! - 1);
+    const before = this.table.size;
+    this.table.set(units, start, end, hash, this.values.length);
+    if (this.table.size > before) this.values.push(value);
   }
 }
 
 /** `array`, or a copy at least twice as long when it is shorter than `needed`. */
-function grown<A extends Int32Array | Uint16Array>(array: A, needed: number): A {
+function grown<A extends Int32Array | Uint16Array | Uint32Array>(array: A, needed: number): A {
   if (needed <= array.length) return array;
   const copy = new (array.constructor as new (length: number) => A)(Math.max(needed, 2 * array.length));
   copy.set(array);

@@ -99,6 +99,19 @@ test('a file\'s documents from one dictionary: each passage\'s is its own alone,
   }
 });
 
+test('a dictionary past its compound limit makes the same documents: what it cannot remember it tokenizes each time it meets it', () => {
+  let seed = 23;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  // A limit of 3 is reached in the first passage: most compounds (stop words, several-term ones) are then never remembered.
+  const limited = new TermDictionary(DEFAULT_KEYWORD_OPTIONS, 3);
+  const sorted = (document: ReturnType<typeof keywordDocument>) => ({ length: document.length, terms: document.terms.map((term, i) => `${term}:${document.weights[i]}`).sort() });
+  for (let n = 0; n < 200; n++) {
+    const passages = Array.from({ length: 1 + Math.floor(random() * 3) }, () => ({ title: 'The maxBatch_size title', headings: trickyText(random, 3), body: `the of and ${trickyText(random, 15)} fs.readFile the HTTPServer` }));
+    const documents = limited.fileDocuments(passages);
+    passages.forEach((passage, i) => assert.deepEqual(sorted(documentAt(documents.passages, i)), sorted(keywordDocument(passage)), JSON.stringify(passage)));
+  }
+});
+
 test('a dictionary that has met more compounds than its first table holds still finds each one', () => {
   const dictionary = new TermDictionary();
   const words = Array.from({ length: 40_000 }, (_, i) => `w${i.toString(36)}_${(i * 7919).toString(36)}`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CodeUnits, SpanCache, spanHash } from '../../../src/core/search/spanCache.js';
+import { CodeUnits, NO_SPAN, SpanCache, SpanTable, spanHash } from '../../../src/core/search/spanCache.js';
 
 /** A text's code units in an array of its own (CodeUnits reuses one). */
 const unitsOf = (text: string): Uint16Array => Uint16Array.from({ length: text.length }, (_, i) => text.charCodeAt(i));
@@ -47,4 +47,51 @@ test("code units: a string of any shape gives charCodeAt's units, lone surrogate
     assert.ok(units.length >= text.length);
     assert.deepEqual([...units.subarray(0, text.length)], [...unitsOf(text)], JSON.stringify(text.slice(0, 40)));
   }
+});
+
+test('span table: every value found, every absent span absent, over short (in the slot) and long keys, shared hashes, growth and the front', () => {
+  let seed = 5;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const alphabet = ['a', 'b', 'é', '\u0000', '中'];
+  const keyOf = () => Array.from({ length: 1 + Math.floor(random() * 12) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+  // Few hashes: most keys share theirs with others (and with others' front slots), so the key's units decide.
+  const hashOf = (key: string) => (spanHash(unitsOf(key), 0, key.length) & 7) * 4096;
+  const table = new SpanTable(100_000);
+  const reference = new Map<string, number>();
+  const lookUp = (key: string) => {
+    // Inside a longer text, at an offset: the span is compared in place.
+    const units = unitsOf(`xy${key}z`);
+    return table.get(units, 2, 2 + key.length, hashOf(key));
+  };
+  for (let n = 0; n < 3_000; n++) {
+    const key = keyOf();
+    if (!reference.has(key)) {
+      const value = n % 3 === 0 ? -n - 1 : n;
+      table.set(unitsOf(key), 0, key.length, hashOf(key), value);
+      reference.set(key, value);
+    }
+    // Lookups between inserts move keys in and out of the front slots.
+    for (let k = 0; k < 3; k++) {
+      const probe = keyOf();
+      assert.equal(lookUp(probe), reference.get(probe) ?? NO_SPAN, JSON.stringify(probe));
+    }
+  }
+  assert.equal(table.size, reference.size);
+  for (const [key, value] of reference) assert.equal(lookUp(key), value, JSON.stringify(key));
+  // A key one unit longer than a stored one, its last unit 0 (as a slot pads an odd key), is another key.
+  table.set(unitsOf('abc'), 0, 3, 1, 7);
+  assert.equal(table.get(unitsOf('abc'), 0, 3, 1), 7);
+  assert.equal(table.get(unitsOf('abc\u0000'), 0, 4, 1), NO_SPAN);
+  assert.equal(table.get(unitsOf('abd'), 0, 3, 1), NO_SPAN);
+});
+
+test('span table: stops at its limit, and never stores an empty span', () => {
+  const table = new SpanTable(2);
+  table.set(unitsOf('ab'), 0, 0, 3, 1);
+  assert.equal(table.size, 0);
+  table.set(unitsOf('one'), 0, 3, 1, 1);
+  table.set(unitsOf('two'), 0, 3, 2, 2);
+  table.set(unitsOf('six'), 0, 3, 3, 6);
+  assert.equal(table.size, 2);
+  assert.deepEqual(['one', 'two', 'six'].map((word, i) => table.get(unitsOf(word), 0, 3, i + 1)), [1, 2, NO_SPAN]);
 });
