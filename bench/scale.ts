@@ -56,10 +56,18 @@ async function corpus(fraction: number): Promise<string> {
   const debs = path.join(CACHE, 'debs');
   const unpacked = path.join(CACHE, 'root');
   await fs.mkdir(debs, { recursive: true });
+  let listsUpdated = false;
   for (const pkg of packages) {
-    if (!(await fs.readdir(debs)).some((name) => name.startsWith(`${pkg.package}_`))) {
-      execFileSync('apt-get', ['download', `${pkg.package}=${pkg.version}`], { cwd: debs, stdio: 'inherit' });
+    if ((await fs.readdir(debs)).some((name) => name.startsWith(`${pkg.package}_`))) continue;
+    const download = () => spawnSync('apt-get', ['download', `${pkg.package}=${pkg.version}`], { cwd: debs, stdio: 'inherit' }).status === 0;
+    if (download()) continue;
+    // A fresh machine's package lists can predate the pinned version: read them again once.
+    if (!listsUpdated) {
+      listsUpdated = true;
+      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+      if (download()) continue;
     }
+    throw new Error(`bench:scale: apt-get cannot download ${pkg.package}=${pkg.version}; \`apt-cache madison ${pkg.package}\` lists the versions the mirror has, and bench/scale-corpus.json pins this one`);
   }
   if (!existsSync(unpacked)) for (const deb of await fs.readdir(debs)) execFileSync('dpkg', ['-x', path.join(debs, deb), unpacked]);
   const files: { from: string; to: string }[] = [];
