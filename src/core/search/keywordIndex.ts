@@ -1150,14 +1150,52 @@ export class KeywordIndex {
  * comes from one native sort of the scores; only the slots at or above it are sorted with a
  * comparator. A heap offered every slot cost a cold query a method call or more per match.
  */
+/**
+ * The value that would be at index `k` of `values` sorted ascending (0 ≤ k < length), found by
+ * quickselect; `values` is reordered. A query's common term touches tens of thousands of
+ * passages, and sorting all their scores to find the top hits' threshold was the largest part
+ * of a warm query (bestSlots, 2 of 5 ms on the bench:scale corpus).
+ */
+export function selectKth(values: Float64Array, k: number): number {
+  let low = 0;
+  let high = values.length - 1;
+  while (high > low) {
+    // Median of three as the pivot: sorted or constant runs do not make it quadratic.
+    const middle = (low + high) >>> 1;
+    const a = values[low]!;
+    const b = values[middle]!;
+    const c = values[high]!;
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    // Three-way partition: [low, lt) < pivot, [lt, gt] = pivot, (gt, high] > pivot.
+    let lt = low;
+    let gt = high;
+    let i = low;
+    while (i <= gt) {
+      const value = values[i]!;
+      if (value < pivot) {
+        values[i++] = values[lt]!;
+        values[lt++] = value;
+      } else if (value > pivot) {
+        values[i] = values[gt]!;
+        values[gt--] = value;
+      } else {
+        i++;
+      }
+    }
+    if (k < lt) high = lt - 1;
+    else if (k > gt) low = gt + 1;
+    else return pivot;
+  }
+  return values[k]!;
+}
+
 function bestSlots(slots: readonly number[], limit: number, scores: Float64Array, ids: Float64Array): number[] {
   let kept = slots;
   if (slots.length > limit) {
     if (limit <= 0) return [];
     const values = new Float64Array(slots.length);
     for (let i = 0; i < slots.length; i++) values[i] = scores[slots[i]!]!;
-    values.sort();
-    const threshold = values[slots.length - limit]!;
+    const threshold = selectKth(values, slots.length - limit);
     const above: number[] = [];
     const at: number[] = [];
     for (let i = 0; i < slots.length; i++) {

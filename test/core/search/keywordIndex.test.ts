@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, TermDictionary, documentAt, findTerm, flatDocuments, freezeDocuments, frozenSource, keywordDocument, mergeFrozen, sortByBytes, sumStatistics, termSamples } from '../../../src/core/search/keywordIndex.js';
+import { DEFAULT_KEYWORD_OPTIONS, KeywordIndex, TermDictionary, documentAt, findTerm, flatDocuments, freezeDocuments, frozenSource, keywordDocument, mergeFrozen, selectKth, sortByBytes, sumStatistics, termSamples } from '../../../src/core/search/keywordIndex.js';
 import { CodeUnits, spanHash } from '../../../src/core/search/spanCache.js';
 import { forEachCompound, identifierParts, keywordTokens } from '../../../src/core/search/tokenize.js';
 
@@ -339,4 +339,31 @@ test('frozen terms are each term\'s own UTF-8 in byte order, a term with a lone 
   const expected = words.map((word) => Buffer.from(word, 'utf8')).sort(Buffer.compare);
   const got = Array.from(part.termEnds, (end, t) => Buffer.from(part.termBytes.subarray(t === 0 ? 0 : part.termEnds[t - 1]!, end)));
   assert.deepEqual(got, expected);
+});
+
+test('selectKth finds the value sorting would put at k, with ties, runs, and every k', () => {
+  let seed = 77;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const shapes: ((n: number) => number)[] = [() => random(), () => Math.floor(random() * 4), (n) => n, (n) => -n, () => 1.5, (n) => (n % 7) * 0.25];
+  for (const shape of shapes) {
+    for (const length of [1, 2, 3, 10, 257]) {
+      const values = Float64Array.from({ length }, (_, n) => shape(n));
+      const sorted = Float64Array.from(values).sort();
+      for (let k = 0; k < length; k++) assert.equal(selectKth(Float64Array.from(values), k), sorted[k], `length ${length}, k ${k}`);
+    }
+  }
+});
+
+test('a search for k hits returns the first k of the full ranking (score, then id), ties at the cut included', () => {
+  const index = new KeywordIndex();
+  // Many passages share "alpha": most score apart (their lengths differ), and pairs of ids tie exactly.
+  for (let id = 1; id <= 600; id++) {
+    const shape = Math.ceil(id / 2);
+    index.add(id, { title: '', headings: '', body: `alpha ${'beta '.repeat(shape % 3)}${'alpha '.repeat(shape % 5)}${'filler '.repeat(shape % 41)}` });
+  }
+  const all = index.search('alpha beta', 10_000);
+  assert.equal(all.length, 600);
+  for (const k of [1, 2, 5, 10, 99, 100, 101, 333, 599]) {
+    assert.deepEqual(index.search('alpha beta', k), all.slice(0, k), `k ${k}`);
+  }
 });
