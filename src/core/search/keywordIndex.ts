@@ -145,7 +145,7 @@ export class TermDictionary {
   /** `compoundLimit`: compounds remembered; later ones are tokenized each time they are met. */
   constructor(
     private readonly options: KeywordIndexOptions = DEFAULT_KEYWORD_OPTIONS,
-    private readonly compoundLimit = COMPOUND_CACHE_SIZE,
+    compoundLimit = COMPOUND_CACHE_SIZE,
   ) {
     this.compounds = new SpanTable(compoundLimit);
   }
@@ -275,7 +275,7 @@ export class TermDictionary {
    */
   private firstSight(text: string, units: Uint16Array, start: number, end: number, hash: number): number {
     const numbers = compoundTerms(text.slice(start, end)).map((term) => this.numberOf(term));
-    const kept = this.compounds.size < this.compoundLimit;
+    const kept = !this.compounds.full;
     let known = numbers[0]!;
     if (numbers.length !== 1) {
       // Past the table's limit the list is only read by the scan that asked: it is written after the last kept one, and overwritten next time.
@@ -1146,11 +1146,6 @@ export class KeywordIndex {
   }
 }
 /**
- * The best `limit` of `slots` by score (ties: lower id first), best first. The limit-th best score
- * comes from one native sort of the scores; only the slots at or above it are sorted with a
- * comparator. A heap offered every slot cost a cold query a method call or more per match.
- */
-/**
  * The value that would be at index `k` of `values` sorted ascending (0 ≤ k < length), found by
  * quickselect; `values` is reordered. A query's common term touches tens of thousands of
  * passages, and sorting all their scores to find the top hits' threshold was the largest part
@@ -1189,6 +1184,11 @@ export function selectKth(values: Float64Array, k: number): number {
   return values[k]!;
 }
 
+/**
+ * The best `limit` of `slots` by score (ties: lower id first), best first. The limit-th best score
+ * comes from selectKth over a copy of the scores; only the slots at or above it are sorted with a
+ * comparator. A heap offered every slot cost a cold query a method call or more per match.
+ */
 function bestSlots(slots: readonly number[], limit: number, scores: Float64Array, ids: Float64Array): number[] {
   let kept = slots;
   if (slots.length > limit) {

@@ -84,6 +84,11 @@ export class SpanTable {
     return this.count;
   }
 
+  /** Whether it holds `limit` entries, and so stores no more. */
+  get full(): boolean {
+    return this.count >= this.limit;
+  }
+
   /** The value stored for the code units units[start, end) (`hash` from spanHash), or NO_SPAN. */
   get(units: Uint16Array, start: number, end: number, hash: number): number {
     const length = end - start;
@@ -105,7 +110,7 @@ export class SpanTable {
   /** Stores `value` for units[start, end), which must not be stored yet and not be empty; nothing once the table is full. */
   set(units: Uint16Array, start: number, end: number, hash: number, value: number): void {
     const length = end - start;
-    if (this.count >= this.limit || length === 0) return;
+    if (this.full || length === 0) return;
     // At most three quarters full: a table as large as the four arrays it replaced (most lookups end in the front).
     if (4 * (this.count + 1) > 3 * (this.slots.length / SLOT)) this.rehash(2 * this.slots.length);
     const at = this.freeSlot(hash);
@@ -175,6 +180,10 @@ export class SpanCache<T> {
     return this.table.size;
   }
 
+  get full(): boolean {
+    return this.table.full;
+  }
+
   /** The value stored for the code units units[start, end) (`hash` from spanHash), or undefined. */
   get(units: Uint16Array, start: number, end: number, hash: number): T | undefined {
     const index = this.table.get(units, start, end, hash);
@@ -190,7 +199,7 @@ export class SpanCache<T> {
 }
 
 /** `array`, or a copy at least twice as long when it is shorter than `needed`. */
-function grown<A extends Int32Array | Uint16Array | Uint32Array>(array: A, needed: number): A {
+function grown<A extends Int32Array | Uint16Array>(array: A, needed: number): A {
   if (needed <= array.length) return array;
   const copy = new (array.constructor as new (length: number) => A)(Math.max(needed, 2 * array.length));
   copy.set(array);

@@ -123,7 +123,7 @@ function compoundTokens(text: string, units: Uint16Array, start: number, end: nu
   const cached = compoundCache.get(units, start, end, hash);
   if (cached !== undefined) return cached;
   const made = compoundTerms(text.slice(start, end));
-  if (compoundCache.size >= COMPOUND_CACHE_SIZE) return made;
+  if (compoundCache.full) return made;
   const tokens = made.map(detached);
   compoundCache.set(units, start, end, hash, tokens);
   return tokens;
