@@ -1,5 +1,6 @@
 import { Parser, QuoteType, Tokenizer, type Handler } from 'htmlparser2';
 import type { ParsedDocument } from '../types.js';
+import { IRREGULAR, RegularHtmlScanner, commonTagName, isAsciiAlpha, nameIs, type HtmlHandler } from './htmlEvents.js';
 import { SectionBuilder, fileStem } from './sections.js';
 
 /** Elements whose whole subtree is never document content. */
@@ -74,23 +75,45 @@ interface OpenHeading {
 const TOO_DEEP = new Error('nested too deep');
 
 /**
- * Parses HTML with htmlparser2's streaming parser; line numbers come from its source offsets.
- * A page opens at most MAX_NESTING elements at once: one deeper is parsed again with the tags
- * beyond that depth blanked (flattenDeepNesting). Parsing first and flattening only then spares
- * every real page the flattening scan (none of 4,193 real pages was deep enough to change).
+ * Parses HTML; line numbers come from source offsets. RegularHtmlScanner (htmlEvents.ts) gives
+ * htmlparser2's events for the markup real pages use in 40% of its time; a page it meets
+ * anything else in is parsed by htmlparser2's Parser. A page opens at most MAX_NESTING elements at
+ * once: one deeper is parsed again with the tags beyond that depth blanked (flattenDeepNesting).
+ * Parsing first and flattening only then spares every real page the flattening scan (none of
+ * 4,193 real pages was deep enough to change).
  */
 export function parseHtml(path: string, content: string): ParsedDocument {
   const lines = new LineIndex(content);
   try {
-    return parseSource(path, content, lines, true);
+    return parseEither(path, content, lines, true);
   } catch (error) {
     if (error !== TOO_DEEP) throw error;
-    return parseSource(path, flattenDeepNesting(content), lines, false);
+    return parseEither(path, flattenDeepNesting(content), lines, false);
   }
 }
 
-/** `source`: the page, or the page flattened (the same length: its offsets are the page's). */
-function parseSource(path: string, source: string, lines: LineIndex, bounded: boolean): ParsedDocument {
+function parseEither(path: string, source: string, lines: LineIndex, bounded: boolean): ParsedDocument {
+  try {
+    return parseSource(path, source, lines, bounded, true);
+  } catch (error) {
+    if (error !== IRREGULAR) throw error;
+    return parseSource(path, source, lines, bounded, false);
+  }
+}
+
+/** What the handler reads of the parser at an event. */
+interface EventSource {
+  readonly startIndex: number;
+  readonly className: string | undefined;
+  readonly role: string | undefined;
+  forgetAttributes(): void;
+}
+
+/**
+ * `source`: the page, or the page flattened (the same length: its offsets are the page's);
+ * `regular`: by RegularHtmlScanner, which throws IRREGULAR at what it leaves to htmlparser2.
+ */
+function parseSource(path: string, source: string, lines: LineIndex, bounded: boolean, regular: boolean): ParsedDocument {
   const builder = new SectionBuilder();
   const stack: OpenElement[] = [];
   let droppedDepth = 0;
@@ -128,95 +151,102 @@ function parseSource(path: string, source: string, lines: LineIndex, bounded: bo
     endsWithSpace = true;
   };
 
-  const parser = new ContentParser(
-    source,
-    {
-      onopentag(name) {
-        const { className, role } = parser;
-        parser.forgetAttributes();
-        const kind = tagKind(name);
-        const classes = className === undefined ? 0 : classFlags(className);
-        const dropped = droppedDepth > 0 || kind.dropped || role === 'navigation' || (classes & NOISE) !== 0;
-        const admonition = !dropped && (classes & ADMONITION) !== 0;
-        if (bounded && stack.length === MAX_NESTING) throw TOO_DEEP;
-        stack.push({ name, kind, dropped, admonition });
-        if (name === 'title' && titleText === undefined && !stack.some((e) => e.name === 'svg')) inTitle = true;
-        if (dropped) {
-          droppedDepth++;
-          return;
+  // The engine, made below with the handler whose closures read it.
+  let parser: EventSource;
+  const handler: HtmlHandler = {
+    onopentag(name) {
+      const { className, role } = parser;
+      parser.forgetAttributes();
+      const kind = tagKind(name);
+      const classes = className === undefined ? 0 : classFlags(className);
+      const dropped = droppedDepth > 0 || kind.dropped || role === 'navigation' || (classes & NOISE) !== 0;
+      const admonition = !dropped && (classes & ADMONITION) !== 0;
+      if (bounded && stack.length === MAX_NESTING) throw TOO_DEEP;
+      stack.push({ name, kind, dropped, admonition });
+      if (name === 'title' && titleText === undefined && !stack.some((e) => e.name === 'svg')) inTitle = true;
+      if (dropped) {
+        droppedDepth++;
+        return;
+      }
+      if (kind.preformatted) preDepth++;
+      if (admonition) admonitionDepth++;
+      // A block inside a heading means the heading was never closed (browsers would nest it; we end it).
+      if (heading && kind.block && name !== 'br') endHeading();
+      const level = admonitionDepth > 0 ? 0 : kind.level;
+      if (level !== 0) {
+        breakLine();
+        heading = { name, level, line: lines.lineAt(parser.startIndex), text: '' };
+      } else if (termLineOpen && (name === 'dd' || (name === 'p' && stack[stack.length - 2]?.name === 'dd'))) {
+        if (name === 'dd') {
+          builder.append(endsWithSpace ? '— ' : ' — ');
+          endsWithSpace = true;
         }
-        if (kind.preformatted) preDepth++;
-        if (admonition) admonitionDepth++;
-        // A block inside a heading means the heading was never closed (browsers would nest it; we end it).
-        if (heading && kind.block && name !== 'br') endHeading();
-        const level = admonitionDepth > 0 ? 0 : kind.level;
-        if (level !== 0) {
-          breakLine();
-          heading = { name, level, line: lines.lineAt(parser.startIndex), text: '' };
-        } else if (termLineOpen && (name === 'dd' || (name === 'p' && stack[stack.length - 2]?.name === 'dd'))) {
-          if (name === 'dd') {
-            builder.append(endsWithSpace ? '— ' : ' — ');
-            endsWithSpace = true;
-          }
-        } else if (kind.block) {
-          breakLine();
-        } else if (kind.cell && !atLineStart && !endsWithSpace) {
+      } else if (kind.block) {
+        breakLine();
+      } else if (kind.cell && !atLineStart && !endsWithSpace) {
+        builder.append(' ');
+        endsWithSpace = true;
+      }
+    },
+    onclosetag(name) {
+      let index = stack.length - 1;
+      while (index >= 0 && stack[index]!.name !== name) index--;
+      if (index < 0) return;
+      // Closed outermost first; the stack cut after (splice's array of them was one per tag).
+      const open = stack.length;
+      for (let e = index; e < open; e++) {
+        const element = stack[e]!;
+        if (element.dropped) droppedDepth--;
+        else if (element.kind.preformatted) preDepth--;
+        if (element.admonition) admonitionDepth--;
+        if (element.name === 'title') inTitle = false;
+        if (element.dropped) continue;
+        if (heading && element.name === heading.name) endHeading();
+        else if (element.name === 'dt' && !heading && !atLineStart) termLineOpen = true;
+        else if (element.kind.block) breakLine();
+      }
+      stack.length = index;
+    },
+    ontext(data) {
+      if (inTitle) titleText = (titleText ?? '') + data;
+      if (droppedDepth > 0) return;
+      if (heading) {
+        heading.text += data;
+        return;
+      }
+      const first = firstNonSpace(data);
+      if (first >= 0) termLineOpen = false;
+      if (first < 0) {
+        if (preDepth > 0) builder.append(data);
+        else if (!endsWithSpace && data !== '') {
           builder.append(' ');
           endsWithSpace = true;
         }
-      },
-      onclosetag(name) {
-        let index = stack.length - 1;
-        while (index >= 0 && stack[index]!.name !== name) index--;
-        if (index < 0) return;
-        // Closed outermost first; the stack cut after (splice's array of them was one per tag).
-        const open = stack.length;
-        for (let e = index; e < open; e++) {
-          const element = stack[e]!;
-          if (element.dropped) droppedDepth--;
-          else if (element.kind.preformatted) preDepth--;
-          if (element.admonition) admonitionDepth--;
-          if (element.name === 'title') inTitle = false;
-          if (element.dropped) continue;
-          if (heading && element.name === heading.name) endHeading();
-          else if (element.name === 'dt' && !heading && !atLineStart) termLineOpen = true;
-          else if (element.kind.block) breakLine();
-        }
-        stack.length = index;
-      },
-      ontext(data) {
-        if (inTitle) titleText = (titleText ?? '') + data;
-        if (droppedDepth > 0) return;
-        if (heading) {
-          heading.text += data;
-          return;
-        }
-        const first = firstNonSpace(data);
-        if (first >= 0) termLineOpen = false;
-        if (first < 0) {
-          if (preDepth > 0) builder.append(data);
-          else if (!endsWithSpace && data !== '') {
-            builder.append(' ');
-            endsWithSpace = true;
-          }
-          return;
-        }
-        const start = parser.startIndex;
-        if (preDepth > 0) {
-          builder.verbatim(data, lines.lineAt(start));
-          atLineStart = data.endsWith('\n');
-          endsWithSpace = /\s$/.test(data);
-          return;
-        }
-        let text = collapsedSpaces(data);
-        if (endsWithSpace && text.startsWith(' ')) text = text.slice(1);
-        builder.append(text, lines.lineAt(start + first), lines.lineAt(start + lastNonSpace(data)));
-        atLineStart = false;
-        endsWithSpace = text.endsWith(' ');
-      },
+        return;
+      }
+      const start = parser.startIndex;
+      if (preDepth > 0) {
+        builder.verbatim(data, lines.lineAt(start));
+        atLineStart = data.endsWith('\n');
+        endsWithSpace = /\s$/.test(data);
+        return;
+      }
+      let text = collapsedSpaces(data);
+      if (endsWithSpace && text.startsWith(' ')) text = text.slice(1);
+      builder.append(text, lines.lineAt(start + first), lines.lineAt(start + lastNonSpace(data)));
+      atLineStart = false;
+      endsWithSpace = text.endsWith(' ');
     },
-  );
-  parser.end(source);
+  };
+  if (regular) {
+    const scanner = new RegularHtmlScanner(source, handler);
+    parser = scanner;
+    scanner.run();
+  } else {
+    const full = new ContentParser(source, handler);
+    parser = full;
+    full.end(source);
+  }
 
   const title = titleText?.replace(/\s+/g, ' ').trim() || firstH1 || fileStem(path);
   return { title, sections: builder.finish() };
@@ -248,7 +278,7 @@ function flattenDeepNesting(content: string): string {
     let i = at + 1;
     const closing = content.charCodeAt(i) === 47; // '/'
     if (closing) i++;
-    if (!isAsciiLetter(content.charCodeAt(i))) {
+    if (!isAsciiAlpha(content.charCodeAt(i))) {
       at = content.indexOf('<', at + 1);
       continue;
     }
@@ -286,13 +316,9 @@ function flattenDeepNesting(content: string): string {
   return parts.join('');
 }
 
-function isAsciiLetter(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
-
 /** `[\w:-]`. */
 function isNameChar(c: number): boolean {
-  return isAsciiLetter(c) || (c >= 48 && c <= 57) || c === 95 || c === 58 || c === 45;
+  return isAsciiAlpha(c) || (c >= 48 && c <= 57) || c === 95 || c === 58 || c === 45;
 }
 
 const NOISE = 1;
@@ -363,7 +389,7 @@ const enum WantedAttribute {
  * `source`, the one string the parser is given (so the tokenizer's offsets are offsets into it).
  * Values are as the Parser makes them (entities decoded; a repeated attribute's first value).
  */
-class ContentParser extends Parser {
+export class ContentParser extends Parser {
   private wanted = WantedAttribute.None;
   private value = '';
   /** The class and role of the tag being opened (read in onopentag; an implied tag has none). */
@@ -408,35 +434,6 @@ class ContentParser extends Parser {
     this.wanted = WantedAttribute.None;
     this.value = '';
   }
-}
-
-/**
- * Tag names of up to four characters that pages use most (span, a, code, li, p, div: 85% of the tags of 2,519 Sphinx
- * and DocBook pages), keyed by their length and lower-case ASCII codes. Parser.readTagName cuts out and
- * lower-cases every tag's name, a new string each time, whose hash is then computed again in every Set
- * and Map that looks it up (the Parser's and tagKind's); one string per name saves both, about a twelfth of
- * parsing a page. None is changed by readTagName's SVG adjustments or its `image` alias, so the name is
- * exactly what readTagName returns.
- */
-const COMMON_TAG_NAMES = new Map<number, string>();
-const MAX_COMMON_TAG_LENGTH = 4;
-for (const name of ['span', 'a', 'code', 'li', 'p', 'div', 'em', 'td', 'dt', 'ul', 'dd', 'tr', 'dl', 'pre', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'th', 'br', 'hr', 'img', 'ol', 'b', 'i', 'tt', 'kbd', 'var', 'sup', 'sub', 'col', 'abbr', 'cite', 'link', 'meta', 'html', 'head', 'body', 'form', 'nav']) {
-  let key = name.length;
-  for (let i = 0; i < name.length; i++) key = key * 0x80 + name.charCodeAt(i);
-  COMMON_TAG_NAMES.set(key, name);
-}
-
-/** readTagName's answer for the tag name source[start, endIndex) when it is one of COMMON_TAG_NAMES, else undefined. */
-export function commonTagName(source: string, start: number, endIndex: number): string | undefined {
-  const length = endIndex - start;
-  if (length > MAX_COMMON_TAG_LENGTH) return undefined;
-  let key = length;
-  for (let i = start; i < endIndex; i++) {
-    const c = source.charCodeAt(i);
-    if (c >= 0x80) return undefined;
-    key = key * 0x80 + (c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
-  }
-  return COMMON_TAG_NAMES.get(key);
 }
 
 /** Parser.readTagName: private in htmlparser2's typings, so ContentParser's is set on its prototype. */
@@ -509,13 +506,6 @@ export class SkippingTokenizer extends (Tokenizer as unknown as new (...args: Co
     }
     this.index = i - 1;
   }
-}
-
-/** Whether source[start, end) is `lower` in any case (`lower`: ASCII lower-case letters). */
-function nameIs(source: string, start: number, end: number, lower: string): boolean {
-  if (end - start !== lower.length) return false;
-  for (let i = 0; i < lower.length; i++) if ((source.charCodeAt(start + i) | 0x20) !== lower.charCodeAt(i)) return false;
-  return true;
 }
 
 /** Maps source offsets to 1-based line numbers (LF, CRLF or lone CR endings). */

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { Parser, Tokenizer } from 'htmlparser2';
 import { parseDocument } from '../../../src/core/parse/parseDocument.js';
-import { SkippingTokenizer, commonTagName } from '../../../src/core/parse/html.js';
+import { SkippingTokenizer } from '../../../src/core/parse/html.js';
+import { commonTagName } from '../../../src/core/parse/htmlEvents.js';
 import { chunkDocument } from '../../../src/core/chunker.js';
 import { assertTextWithinLines, lineOf, sectionAt, withoutSourceLines } from './support.js';
 
