@@ -205,7 +205,8 @@ function parseSource(path: string, source: string, lines: LineIndex, bounded: bo
         else if (element.name === 'dt' && !heading && !atLineStart) termLineOpen = true;
         else if (element.kind.block) breakLine();
       }
-      stack.length = index;
+      // Popped, not cut by setting length: that setter is a slow builtin, and a page closes thousands of tags.
+      while (stack.length > index) stack.pop();
     },
     ontext(data) {
       if (inTitle) titleText = (titleText ?? '') + data;
@@ -530,14 +531,30 @@ class LineIndex {
     }
   }
 
+  /** The line found last: text and tags are asked for in page order, so the next is mostly on it or just after. */
+  private last = 0;
+
   lineAt(offset: number): number {
+    const starts = this.lineStarts;
+    let line = this.last;
+    if (starts[line]! <= offset) {
+      for (let step = 0; step < 4; step++) {
+        if (line + 1 === starts.length || starts[line + 1]! > offset) {
+          this.last = line;
+          return line + 1;
+        }
+        line++;
+      }
+    }
     let low = 0;
-    let high = this.lineStarts.length - 1;
+    let high = starts.length - 1;
     while (low < high) {
       const mid = (low + high + 1) >> 1;
-      if (this.lineStarts[mid]! <= offset) low = mid;
+      if (starts[mid]! <= offset) low = mid;
       else high = mid - 1;
     }
+    this.last = low;
     return low + 1;
   }
+
 }
