@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from './chunker.js';
 import { embeddingTextOf } from './chunkText.js';
+import { collectGarbage } from './collectGarbage.js';
 import { discoverChangedPaths, discoverFiles, type DiscoveredFile, type DiscoveryOptions, type DiscoveryResult, type SkipReason } from './discovery.js';
 import { relatesGeneratedCopies } from './generatedPages.js';
 import type { FileParser, PreparedFile } from './fileParser.js';
@@ -18,10 +19,11 @@ import { monotonicMs } from './clock.js';
  * A checkpoint is due after this much new passage text or this long: a commit writes only the
  * new segment and the catalog, so an interrupted run loses at most this much work. Each segment
  * is merged again later, so smaller ones cost merges: 4 MiB wrote 446 MB for a 135 MiB store
- * and 8 MiB 299 MB, 1.3-2.6 s less CPU per 137 MB corpus, 2-34 MiB more peak RSS in single runs
- * (16 MiB went past 500 MB; BENCHMARKS.md, 2026-12-07).
+ * and 8 MiB 299 MB. 16 MiB went past 500 MB of peak RSS until each checkpoint was followed by a
+ * full garbage collection (collectGarbage.ts); with it, against 8 MiB without, peak RSS 458 → 404 MiB
+ * and CPU −4.6% over 8 alternating pairs of a 137 MB corpus (BENCHMARKS.md, 2026-12-08).
  */
-const CHECKPOINT_BYTES = 8 * 1024 * 1024;
+const CHECKPOINT_BYTES = 16 * 1024 * 1024;
 const CHECKPOINT_MS = 10_000;
 /**
  * Files handed to the parsers (which read them) ahead of the one being added, at most this many
@@ -212,6 +214,8 @@ async function indexLocked(root: string, store: DocStore, options: IndexOptions)
       if (sinceCheckpoint >= checkpointFiles || store.uncommittedBytes >= CHECKPOINT_BYTES || monotonicMs() - checkpointAt >= CHECKPOINT_MS) {
         onProgress?.({ phase: 'committing', filesDone: done + 1, filesTotal: total, filesCurrent: current });
         await store.commit();
+        // Its segment and merges are garbage now; freed here rather than piling up to the run's peak.
+        collectGarbage();
         sinceCheckpoint = 0;
         checkpointAt = monotonicMs();
       }
