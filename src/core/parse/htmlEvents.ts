@@ -67,6 +67,13 @@ const SVG_TAG_NAMES = new Map(
   ].map((name) => [name.toLowerCase(), name]),
 );
 
+/** The attributes parseHtml reads. */
+const enum Wanted {
+  None,
+  Class,
+  Role,
+}
+
 const enum Foreign {
   None,
   Svg,
@@ -236,8 +243,8 @@ export class RegularHtmlScanner {
     // Parser.onopentagname → emitOpenTag.
     const openTagStart = this.startIndex;
     this.className = this.role = undefined;
-    const ignored = name === 'form' && this.stack.includes('form');
-    if (ignored) throw IRREGULAR;
+    // The Parser ignores a form inside a form, but the attributes it reads then stay for an implied tag's onopentag.
+    if (name === 'form' && this.stack.includes('form')) throw IRREGULAR;
     this.emitOpenTag(name);
     // Attributes, until the tag's '>'.
     let selfClosing = false;
@@ -262,15 +269,10 @@ export class RegularHtmlScanner {
       i = this.attribute(i);
     }
     // i is at the tag's '>'.
-    if (selfClosing && inForeign) {
-      // Parser.onselfclosingtag in a foreign context → closeCurrentTag(false).
-      this.startIndex = openTagStart;
-      this.endOpenTag(name);
-      if (this.stack[this.stack.length - 1] === name) this.popElement();
-    } else {
-      this.startIndex = openTagStart;
-      this.endOpenTag(name);
-    }
+    this.startIndex = openTagStart;
+    this.endOpenTag(name);
+    // Parser.onselfclosingtag in a foreign context → closeCurrentTag(false): the element closes at once.
+    if (selfClosing && inForeign && this.stack[this.stack.length - 1] === name) this.popElement();
     this.startIndex = i + 1;
     if (raw !== undefined) return this.rawText(i + 1, raw);
     return i + 1;
@@ -288,7 +290,7 @@ export class RegularHtmlScanner {
       i++;
     }
     if (i >= n) throw IRREGULAR;
-    const wanted = nameIs(s, start, i, 'class') ? 1 : nameIs(s, start, i, 'role') ? 2 : 0;
+    const wanted = nameIs(s, start, i, 'class') ? Wanted.Class : nameIs(s, start, i, 'role') ? Wanted.Role : Wanted.None;
     // AfterAttributeName: whitespace is skipped; '=' starts a value; anything else ends this attribute with no value.
     while (i < n && isWhitespace(s.charCodeAt(i))) i++;
     if (i >= n) throw IRREGULAR;
@@ -303,7 +305,7 @@ export class RegularHtmlScanner {
     if (q === DQ || q === SQ) {
       const close = s.indexOf(q === DQ ? '"' : "'", i + 1);
       if (close < 0) throw IRREGULAR;
-      if (wanted !== 0) this.attributeValue(wanted, s.slice(i + 1, close));
+      if (wanted !== Wanted.None) this.attributeValue(wanted, s.slice(i + 1, close));
       return close + 1;
     }
     // Unquoted: to whitespace or '>'.
@@ -314,16 +316,17 @@ export class RegularHtmlScanner {
       i++;
     }
     if (i >= n) throw IRREGULAR;
-    if (wanted !== 0) this.attributeValue(wanted, s.slice(valueStart, i));
+    if (wanted !== Wanted.None) this.attributeValue(wanted, s.slice(valueStart, i));
     return i;
   }
 
   /** ContentParser.onattribend: a repeated attribute keeps its first value. */
-  private attributeValue(wanted: number, value: string): void {
+  private attributeValue(wanted: Wanted, value: string): void {
+    if (wanted === Wanted.None) return;
     // The Parser decodes entities in values (Attribute mode); class and role hold none on real pages.
     if (value.includes('&')) throw IRREGULAR;
-    if (wanted === 1) this.className ??= value;
-    else if (wanted === 2) this.role ??= value;
+    if (wanted === Wanted.Class) this.className ??= value;
+    else this.role ??= value;
   }
 
   /** Parser.emitOpenTag (but a second form, which the caller refused). */
