@@ -1,6 +1,6 @@
 import { Parser, QuoteType, Tokenizer, type Handler } from 'htmlparser2';
 import type { ParsedDocument } from '../types.js';
-import { IRREGULAR, RegularHtmlScanner, commonTagName, isAsciiAlpha, nameIs, type HtmlHandler } from './htmlEvents.js';
+import { AMP, DQ, IRREGULAR, LT, RegularHtmlScanner, SQ, Wanted, commonTagName, isAsciiAlpha, wantedAttribute, type HtmlHandler } from './htmlEvents.js';
 import { SectionBuilder, fileStem } from './sections.js';
 
 /** Elements whose whole subtree is never document content. */
@@ -377,12 +377,6 @@ function isSpace(c: number): boolean {
   );
 }
 
-const enum WantedAttribute {
-  None,
-  Class,
-  Role,
-}
-
 /**
  * htmlparser2's Parser keeping only the two attributes the page's text depends on (`class`,
  * `role`): the Parser cuts out, lower-cases and stores every attribute of every tag, about a
@@ -391,7 +385,7 @@ const enum WantedAttribute {
  * Values are as the Parser makes them (entities decoded; a repeated attribute's first value).
  */
 export class ContentParser extends Parser {
-  private wanted = WantedAttribute.None;
+  private wanted = Wanted.None;
   private value = '';
   /** The class and role of the tag being opened (read in onopentag; an implied tag has none). */
   className: string | undefined;
@@ -417,22 +411,22 @@ export class ContentParser extends Parser {
   override onattribname(start: number, endIndex: number): void {
     this.startIndex = start;
     this.value = '';
-    this.wanted = nameIs(this.source, start, endIndex, 'class') ? WantedAttribute.Class : nameIs(this.source, start, endIndex, 'role') ? WantedAttribute.Role : WantedAttribute.None;
+    this.wanted = wantedAttribute(this.source, start, endIndex);
   }
 
   override onattribdata(start: number, endIndex: number): void {
-    if (this.wanted !== WantedAttribute.None) this.value += this.source.slice(start, endIndex);
+    if (this.wanted !== Wanted.None) this.value += this.source.slice(start, endIndex);
   }
 
   override onattribentity(codePoint: number): void {
-    if (this.wanted !== WantedAttribute.None) this.value += String.fromCodePoint(codePoint);
+    if (this.wanted !== Wanted.None) this.value += String.fromCodePoint(codePoint);
   }
 
   override onattribend(_quote: QuoteType, endIndex: number): void {
     this.endIndex = endIndex;
-    if (this.wanted === WantedAttribute.Class) this.className ??= this.value;
-    else if (this.wanted === WantedAttribute.Role) this.role ??= this.value;
-    this.wanted = WantedAttribute.None;
+    if (this.wanted === Wanted.Class) this.className ??= this.value;
+    else if (this.wanted === Wanted.Role) this.role ??= this.value;
+    this.wanted = Wanted.None;
     this.value = '';
   }
 }
@@ -458,10 +452,6 @@ interface TokenizerInternals {
   handleInAttributeValue(c: number, quote: number): void;
 }
 
-const LESS_THAN = 0x3c;
-const AMPERSAND = 0x26;
-const DOUBLE_QUOTE = 0x22;
-const SINGLE_QUOTE = 0x27;
 /** htmlparser2's State.BeforeTagName (its State enum is not exported; the parity test fails if it moves). */
 const STATE_BEFORE_TAG_NAME = 2;
 
@@ -474,25 +464,25 @@ const STATE_BEFORE_TAG_NAME = 2;
  */
 export class SkippingTokenizer extends (Tokenizer as unknown as new (...args: ConstructorParameters<typeof Tokenizer>) => TokenizerInternals) {
   stateText(c: number): void {
-    if (c === LESS_THAN) {
+    if (c === LT) {
       if (this.index > this.sectionStart) this.cbs.ontext(this.sectionStart, this.index);
       this.state = STATE_BEFORE_TAG_NAME;
       this.sectionStart = this.index;
-    } else if (c === AMPERSAND) {
+    } else if (c === AMP) {
       this.startEntity();
     } else {
-      this.skipTo(LESS_THAN);
+      this.skipTo(LT);
     }
   }
 
   stateInAttributeValueDoubleQuotes(c: number): void {
-    if (c === DOUBLE_QUOTE || c === AMPERSAND) this.handleInAttributeValue(c, DOUBLE_QUOTE);
-    else this.skipTo(DOUBLE_QUOTE);
+    if (c === DQ || c === AMP) this.handleInAttributeValue(c, DQ);
+    else this.skipTo(DQ);
   }
 
   stateInAttributeValueSingleQuotes(c: number): void {
-    if (c === SINGLE_QUOTE || c === AMPERSAND) this.handleInAttributeValue(c, SINGLE_QUOTE);
-    else this.skipTo(SINGLE_QUOTE);
+    if (c === SQ || c === AMP) this.handleInAttributeValue(c, SQ);
+    else this.skipTo(SQ);
   }
 
   /** Moves to just before the next `stop` or `&` (or the buffer's last character): the parse loop steps onto it. */
@@ -502,7 +492,7 @@ export class SkippingTokenizer extends (Tokenizer as unknown as new (...args: Co
     let i = this.index + 1;
     while (i < end) {
       const c = buffer.charCodeAt(i - offset);
-      if (c === stop || c === AMPERSAND) break;
+      if (c === stop || c === AMP) break;
       i++;
     }
     this.index = i - 1;

@@ -68,7 +68,7 @@ const SVG_TAG_NAMES = new Map(
 );
 
 /** The attributes parseHtml reads. */
-const enum Wanted {
+export const enum Wanted {
   None,
   Class,
   Role,
@@ -91,13 +91,13 @@ function codes(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
 }
 
-const LT = 0x3c;
+export const LT = 0x3c;
 const GT = 0x3e;
-const AMP = 0x26;
+export const AMP = 0x26;
 const SLASH = 0x2f;
 const EQ = 0x3d;
-const DQ = 0x22;
-const SQ = 0x27;
+export const DQ = 0x22;
+export const SQ = 0x27;
 const BANG = 0x21;
 const QUESTION = 0x3f;
 const DASH = 0x2d;
@@ -290,7 +290,7 @@ export class RegularHtmlScanner {
       i++;
     }
     if (i >= n) throw IRREGULAR;
-    const wanted = nameIs(s, start, i, 'class') ? Wanted.Class : nameIs(s, start, i, 'role') ? Wanted.Role : Wanted.None;
+    const wanted = wantedAttribute(s, start, i);
     // AfterAttributeName: whitespace is skipped; '=' starts a value; anything else ends this attribute with no value.
     while (i < n && isWhitespace(s.charCodeAt(i))) i++;
     if (i >= n) throw IRREGULAR;
@@ -515,6 +515,11 @@ function rawTextEnd(source: string, start: number, end: number): Uint8Array | un
     default:
       return undefined;
   }
+}
+
+/** Which of the attributes parseHtml reads the name source[start, end) is, in any case. */
+export function wantedAttribute(source: string, start: number, end: number): Wanted {
+  return nameIs(source, start, end, 'class') ? Wanted.Class : nameIs(source, start, end, 'role') ? Wanted.Role : Wanted.None;
 }
 
 /** Whether source[start, end) is `lower` in any case (`lower`: ASCII lower-case letters). */
